@@ -1,0 +1,62 @@
+"""Who is calling: JWT verification and minting, shared by both processes."""
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from shared.settings import Settings
+
+USER_META_KEY = "taskchat/user_id"
+MAX_USER_ID_CHARS = 200
+
+
+class AuthError(Exception):
+    """The caller could not be identified; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller. `user_id` scopes every query."""
+
+    user_id: str
+
+
+def verify_jwt(token: str, settings: Settings) -> Principal:
+    """Decode an HS256 JWT into a Principal, or raise AuthError."""
+    if not settings.jwt_secret:
+        raise AuthError("JWT authentication is not configured")
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"invalid token: {exc}") from exc
+    return Principal(user_id=check_user_id(claims["sub"]))
+
+
+def check_user_id(user_id: object) -> str:
+    """Validate a user id taken from a token or from service `_meta`."""
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID_CHARS:
+        raise AuthError("user id must be a non-empty string of at most 200 characters")
+    return user_id
+
+
+def mint_jwt(user_id: str, settings: Settings, ttl_seconds: int = 3600) -> str:
+    """Issue a token for `user_id` (for tests, scripts and the CLI)."""
+    if not settings.jwt_secret:
+        raise AuthError("JWT_SECRET is not set")
+    now = int(time.time())
+    claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)

@@ -1,0 +1,55 @@
+"""The database engine both processes use, and the bridge from async code to it."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+T = TypeVar("T")
+
+# Database work is short and blocking; a dedicated limiter keeps a burst of tool
+# calls from starving the default thread pool that other libraries share.
+_db_threads = anyio.CapacityLimiter(16)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`; SQLite gets WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if in_memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the tables of every model imported so far, if missing."""
+    SQLModel.metadata.create_all(engine)
+
+
+async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run `fn(session, *args, **kwargs)` in a worker thread with a fresh session."""
+
+    def work() -> T:
+        with Session(engine, expire_on_commit=False) as session:
+            return fn(session, *args, **kwargs)
+
+    return await anyio.to_thread.run_sync(partial(work), limiter=_db_threads)

@@ -1,0 +1,102 @@
+"""The one settings object for both processes, read from the environment and `.env`."""
+
+from functools import lru_cache
+from ipaddress import ip_address
+from typing import Annotated
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./taskchat.db"
+
+    # Identity. No JWT_SECRET means single-user local mode (user "local", loopback only).
+    jwt_secret: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_algorithm: str = "HS256"
+    mcp_service_token: str | None = None
+    session_cookie_name: str = "taskchat_session"
+    local_user_id: str = "local"
+
+    # MCP server process.
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = 8001
+    mcp_allowed_hosts: CommaList = []
+
+    # Chat server process.
+    chat_host: str = "127.0.0.1"
+    port: int = 8000
+    mcp_server_url: str = "http://127.0.0.1:8001/mcp"
+    mcp_pool_size: int = 4
+    mcp_timeout_seconds: float = 10.0
+    taskchat_model: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    cors_origins: CommaList = []
+    cors_origin_regex: str | None = None
+    rate_limit: str = "60/minute"
+    rate_limit_storage_url: str = "memory://"
+    max_message_chars: int = 4000
+    max_body_bytes: int = 64_000
+    chatkit_domain_key: str = "domain_pk_localhost"
+    chat_ui: str = "auto"
+
+    @field_validator("mcp_allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        # Documented format is comma-separated, not JSON (see STACK-NOTES).
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("mcp_pool_size")
+    @classmethod
+    def _positive_pool(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("MCP_POOL_SIZE must be at least 1")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_wildcard_cors(self) -> "Settings":
+        # Credentials are always allowed, and browsers reject "*" with credentials;
+        # starlette would instead echo any origin, which is worse. Refuse it outright.
+        if "*" in self.cors_origins:
+            raise ValueError(
+                "CORS_ORIGINS='*' is refused: credentials are allowed, so list the "
+                "origins explicitly (comma-separated) or use CORS_ORIGIN_REGEX"
+            )
+        return self
+
+    @property
+    def local_mode(self) -> bool:
+        """True when no JWT secret is configured: one user, loopback only."""
+        return not self.jwt_secret
+
+    @property
+    def model_name(self) -> str:
+        """The model to run: TASKCHAT_MODEL, else offline unless an OpenAI key is set."""
+        if self.taskchat_model:
+            return self.taskchat_model
+        return "gpt-4.1-mini" if self.openai_api_key else "offline"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

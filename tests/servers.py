@@ -1,0 +1,67 @@
+"""Start real server processes for end-to-end tests and wait until they answer."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    port: int
+
+    def stop(self) -> None:
+        """Terminate the process and wait for it to exit."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(module: str, env: dict[str, str], port: int, timeout: float = 30) -> Server:
+    """Run `python -m module` with `env` added, and poll /healthz until it answers."""
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", module], env=full_env, cwd=ROOT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{module} exited with {process.returncode} during start-up")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code < 500:
+                return Server(process, base_url, port)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{module} did not answer on {base_url} within {timeout} s")
+
+
+@contextmanager
+def running(module: str, env: dict[str, str], port: int) -> Iterator[Server]:
+    """Context manager around start_server that always stops the process."""
+    server = start_server(module, env, port)
+    try:
+        yield server
+    finally:
+        server.stop()
