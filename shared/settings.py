@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     mcp_pool_size: int = 4
     mcp_timeout_seconds: float = 10.0
     taskchat_model: str | None = None
+    # IANA zone the offline model reads "today" and "tomorrow" in; default: the machine's.
+    taskchat_timezone: str | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     cors_origins: CommaList = []
