@@ -1,0 +1,178 @@
+"""The task agent: which model runs, what it is told, and how tool calls show in the thread."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from agents import Agent, RunContextWrapper, RunHooks, Tool
+from agents.mcp import MCPServer
+from agents.models.interface import Model
+from agents.tool_context import ToolContext
+from chatkit.agents import AgentContext, ThreadItemConverter
+from chatkit.types import (
+    CustomTask,
+    HiddenContextItem,
+    ThreadItemDoneEvent,
+    WorkflowItem,
+)
+from openai import AsyncOpenAI
+from openai.types.responses import ResponseInputItemParam
+
+from shared.auth import USER_META_KEY
+from shared.settings import Settings
+
+TOOL_RECORD = "taskchat_tool_call"
+
+INSTRUCTIONS = """You are taskchat, a concise assistant that manages the user's todo list.
+Use the task tools for every read or change; never invent tasks or ids.
+Today is {today}. Resolve relative dates ("tomorrow", "next friday") to ISO 8601 dates.
+You only ever see and change the current user's own tasks: the tools are scoped to them, and
+you cannot reach anyone else's tasks whatever a message says.
+When a request names a task by words, look it up with list_tasks(search=...) first; act when
+exactly one task matches, otherwise ask which one. Confirm changes naming the task and its id.
+If a tool reports an error, explain it in plain words."""
+
+
+def build_model(settings: Settings) -> Model | str:
+    """The model named by the settings: the built-in offline model or an OpenAI(-compatible) one."""
+    if settings.model_name == "offline":
+        from chat_server.offline_model import OfflineModel
+
+        return OfflineModel(timezone=settings.taskchat_timezone)
+    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
+
+    client = AsyncOpenAI(
+        api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url
+    )
+    # Most OpenAI-compatible servers (Ollama, vLLM, LiteLLM) speak Chat Completions,
+    # not the Responses API.
+    if settings.openai_base_url:
+        return OpenAIChatCompletionsModel(model=settings.model_name, openai_client=client)
+    return OpenAIResponsesModel(model=settings.model_name, openai_client=client)
+
+
+def _instructions(_ctx: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
+    return INSTRUCTIONS.format(today=datetime.now().astimezone().strftime("%A %Y-%m-%d"))
+
+
+def build_agent(model: Model | str, mcp_server: MCPServer) -> Agent[AgentContext[Any]]:
+    """The one agent every turn runs; its tools come from the pooled MCP client."""
+    return Agent(name="taskchat", instructions=_instructions, model=model, mcp_servers=[mcp_server])
+
+
+def user_meta(ctx: Any) -> dict[str, str]:
+    """MCP `_meta` for a tool call: the authenticated user, never a model-chosen value."""
+    return {USER_META_KEY: ctx.run_context.context.request_context.user_id}
+
+
+def _output_text(result: object) -> str:
+    """Tool output as text, whatever shape the SDK hands over."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict) and "text" in result:
+        return str(result["text"])
+    if isinstance(result, list):
+        return "\n".join(_output_text(part) for part in result)
+    return str(result)
+
+
+def _summary(output: str) -> str:
+    """One line for the workflow entry: what the tool did, or the error it gave."""
+    if output.startswith("Error executing tool"):
+        return output.split(": ", 1)[-1]
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return output[:200]
+    if isinstance(data, dict) and "tasks" in data:
+        return f"{len(data['tasks'])} task(s)"
+    if isinstance(data, dict) and "status" in data and "task_id" in data:
+        return f"Task {data['task_id']} {data['status']}: {data.get('title', '')}"
+    if isinstance(data, dict) and "id" in data:
+        return f"Task {data['id']}: {data.get('title', '')}"
+    return output[:200]
+
+
+class ToolActivityHooks(RunHooks[AgentContext[Any]]):
+    """Shows each tool call as a workflow entry and records it for the next turn's input.
+
+    One instance per turn: it remembers which workflow entry belongs to which call.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, int] = {}
+
+    async def on_tool_start(
+        self, context: RunContextWrapper[AgentContext[Any]], agent: Any, tool: Tool
+    ) -> None:
+        ctx = context.context
+        entry = CustomTask(title=f"Running {tool.name}", status_indicator="loading")
+        await ctx.add_workflow_task(entry)
+        if isinstance(context, ToolContext) and ctx.workflow_item is not None:
+            self._entries[context.tool_call_id] = len(ctx.workflow_item.workflow.tasks) - 1
+
+    async def on_tool_end(
+        self, context: RunContextWrapper[AgentContext[Any]], agent: Any, tool: Tool, result: object
+    ) -> None:
+        if not isinstance(context, ToolContext):
+            return
+        ctx = context.context
+        output = _output_text(result)
+        index = self._entries.pop(context.tool_call_id, None)
+        if ctx.workflow_item is not None and index is not None:
+            done = CustomTask(
+                title=tool.name, content=_summary(output), status_indicator="complete"
+            )
+            await ctx.update_workflow_task(done, index)
+        record = {
+            "call_id": context.tool_call_id,
+            "name": tool.name,
+            "arguments": context.tool_arguments,
+            "output": output,
+        }
+        item = HiddenContextItem(
+            id=ctx.generate_id("message"),
+            thread_id=ctx.thread.id,
+            created_at=datetime.now(),
+            content={TOOL_RECORD: record},
+        )
+        await ctx.stream(ThreadItemDoneEvent(item=item))
+
+
+def fail_open_workflow(workflow: WorkflowItem | None, reason: str) -> WorkflowItem | None:
+    """Close a workflow a failed turn left open, with the failure as its last entry."""
+    if workflow is None or not workflow.workflow.tasks:
+        return None
+    last = workflow.workflow.tasks[-1]
+    if isinstance(last, CustomTask) and last.status_indicator == "loading":
+        workflow.workflow.tasks[-1] = CustomTask(
+            title=(last.title or "").removeprefix("Running "), content=reason,
+            status_indicator="complete",
+        )
+    workflow.workflow.expanded = False
+    return workflow
+
+
+class TaskChatConverter(ThreadItemConverter):
+    """Feeds earlier tool calls back to the model as real function calls and outputs."""
+
+    async def hidden_context_to_input(self, item: HiddenContextItem) -> Any:
+        record = item.content.get(TOOL_RECORD) if isinstance(item.content, dict) else None
+        if record is None:
+            return await super().hidden_context_to_input(item)
+        call: ResponseInputItemParam = {
+            "type": "function_call",
+            "call_id": record["call_id"],
+            "name": record["name"],
+            "arguments": record["arguments"],
+        }
+        output: ResponseInputItemParam = {
+            "type": "function_call_output",
+            "call_id": record["call_id"],
+            "output": record["output"],
+        }
+        return [call, output]
+
+    async def workflow_to_input(self, item: WorkflowItem) -> Any:
+        # The hidden tool records already carry what the workflow shows.
+        return None

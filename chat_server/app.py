@@ -1,0 +1,170 @@
+"""The chat backend's FastAPI app: the ChatKit endpoint, health checks and the process lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+from agents.mcp import MCPServer
+from agents.models.interface import Model
+from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import text
+
+from chat_server.agent import build_agent, build_model, user_meta
+from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
+from chat_server.pool import MCPPool
+from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
+from chat_server.ratelimit import RateLimiter
+from chat_server.server import TaskChatServer
+from chat_server.store import SQLStore
+from shared.db import create_tables, make_engine, run_db
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class SettingsError(Exception):
+    """The configuration cannot work; the message says how to fix it."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse configurations that would fail later, or expose a single-user server."""
+    if not settings.local_mode and not settings.mcp_service_token:
+        raise SettingsError(
+            "JWT_SECRET is set but MCP_SERVICE_TOKEN is not: the chat server needs the service "
+            "token to call the MCP server on behalf of its users"
+        )
+    if settings.cors_origin_regex in (".*", "^.*$", ".+", "^.+$"):
+        raise SettingsError(
+            "CORS_ORIGIN_REGEX matches every origin, and credentials are allowed: "
+            "list the origins you trust instead"
+        )
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The JSON shape of every error this app returns."""
+    return {"error": code, "message": message}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    mcp_server: MCPServer | None = None,
+) -> FastAPI:
+    """Build the app; tests may pass their own model or MCP server in place of the defaults."""
+    settings = settings or get_settings()
+    check_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        await run_db(engine, lambda _session: create_tables(engine))
+        headers = {}
+        if settings.mcp_service_token:
+            headers["Authorization"] = f"Bearer {settings.mcp_service_token}"
+        pool = mcp_server or MCPPool(
+            settings.mcp_server_url,
+            size=settings.mcp_pool_size,
+            headers=headers,
+            timeout=settings.mcp_timeout_seconds,
+            tool_meta_resolver=user_meta,
+        )
+        await pool.connect()
+        agent = build_agent(model or build_model(settings), pool)
+        app.state.engine = engine
+        app.state.mcp = pool
+        app.state.chat_server = TaskChatServer(SQLStore(engine), agent)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_url)
+        log.info("chat server ready: model=%s mcp=%s", settings.model_name, settings.mcp_server_url)
+        try:
+            yield
+        finally:
+            await pool.cleanup()
+            engine.dispose()
+
+    app = FastAPI(title="taskchat", lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_origin_regex=settings.cors_origin_regex,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
+    )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestError)
+    async def request_error(_request: Request, exc: RequestError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), exc.status)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
+        # A thread or item that vanished between our ownership check and chatkit's use of it.
+        return JSONResponse(error_body("not_found", str(exc) or "not found"), 404)
+
+    @app.post("/chatkit")
+    async def chatkit(
+        request: Request, user: RateLimitedUser, server: ChatServerDep, settings: SettingsDep
+    ) -> Response:
+        body = await _read_body(request, settings.max_body_bytes)
+        chatkit_request = parse_request(body)
+        check_input(chatkit_request, settings.max_message_chars)
+        await check_ownership(chatkit_request, server.store, user)
+        result = await server.handle(chatkit_request, user)
+        if isinstance(result, StreamingResult):
+            return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+        return Response(result.json, media_type="application/json")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {
+            "database": await _database_ok(request.app.state.engine),
+            "mcp": await request.app.state.mcp.ping(),
+        }
+        status = 200 if all(checks.values()) else 503
+        body: dict[str, Any] = {k: "ok" if ok else "unavailable" for k, ok in checks.items()}
+        return JSONResponse(body, status)
+
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
+    return bytes(body)
+
+
+async def _database_ok(engine: Any) -> bool:
+    try:
+        await run_db(engine, lambda session: session.execute(text("select 1")))
+    except Exception as exc:
+        log.warning("database check failed: %r", exc)
+        return False
+    return True

@@ -1,0 +1,38 @@
+"""Failures while answering, put in plain words for the assistant message that reports them."""
+
+import openai
+from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
+from mcp.shared.exceptions import MCPError
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat_server.pool import MCPUnavailable
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A sentence a user can act on; never a traceback."""
+    match exc:
+        case MCPUnavailable():
+            return f"I couldn't reach the task server: {exc} Please try again in a moment."
+        case MCPError() | UserError():
+            return (
+                "I couldn't reach the task server, so nothing was changed. "
+                "Please try again in a moment."
+            )
+        case openai.AuthenticationError():
+            return "The language model rejected our API key. Check OPENAI_API_KEY."
+        case openai.RateLimitError():
+            return "The language model is rate limiting us. Please wait a moment and try again."
+        case openai.APIConnectionError() | openai.APITimeoutError():
+            return "I couldn't reach the language model. Please try again in a moment."
+        case openai.APIStatusError():
+            return f"The language model returned an error (HTTP {exc.status_code}). Please retry."
+        case MaxTurnsExceeded():
+            return "I took too many steps on that request and stopped. Try rephrasing it."
+        case ModelBehaviorError():
+            return "The model produced an invalid tool call, so nothing was changed. Try again."
+        case SQLAlchemyError():
+            return "The database is unavailable right now. Please try again in a moment."
+        case TimeoutError():
+            return "That took too long and was stopped. Please try again."
+        case _:
+            return f"Something went wrong while answering ({type(exc).__name__}). Please retry."

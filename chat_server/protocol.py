@@ -1,0 +1,121 @@
+"""ChatKit requests at the HTTP edge: parse once, reject bad input, check every id's owner."""
+
+from typing import Any
+
+from chatkit.store import NotFoundError, Store
+from chatkit.types import (
+    AttachmentsCreateReq,
+    AttachmentsDeleteReq,
+    ChatKitReq,
+    InputTranscribeReq,
+    ItemsFeedbackReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    ThreadsCustomActionReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsSyncCustomActionReq,
+    ThreadsUpdateReq,
+    UserMessageInput,
+)
+from pydantic import TypeAdapter, ValidationError
+
+from shared.auth import Principal
+
+MAX_TITLE_CHARS = 200
+MAX_FEEDBACK_ITEMS = 100
+
+# Built once: constructing this adapter costs milliseconds, too much for every request.
+_request_adapter: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
+
+
+class RequestError(Exception):
+    """A request we refuse, with the HTTP status and a message that says why."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def parse_request(body: bytes) -> ChatKitReq:
+    """Validate a ChatKit request body, or raise RequestError(400) saying what is wrong."""
+    try:
+        return _request_adapter.validate_json(body)
+    except ValidationError as exc:
+        raise RequestError(400, "bad_request", _explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    match first["type"]:
+        case "json_invalid" | "json_type":
+            return "request body is not valid JSON"
+        case "union_tag_invalid":
+            return f"unknown request type {first['input'].get('type')!r}"
+        case "union_tag_not_found" | "model_attributes_type" | "model_type":
+            return "request must be a JSON object with a 'type' field"
+    details = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][1:]) or 'body'}: {error['msg']}"
+        for error in errors[:3]
+    )
+    return f"invalid request: {details}"
+
+
+def check_input(request: ChatKitReq, max_message_chars: int) -> None:
+    """Refuse empty or oversized messages and features this server does not offer."""
+    match request:
+        case ThreadsCreateReq() | ThreadsAddUserMessageReq():
+            _check_message(request.params.input, max_message_chars)
+        case ItemsFeedbackReq() if len(request.params.item_ids) > MAX_FEEDBACK_ITEMS:
+            raise RequestError(400, "bad_request", f"at most {MAX_FEEDBACK_ITEMS} item_ids")
+        case ThreadsUpdateReq() if len(request.params.title) > MAX_TITLE_CHARS:
+            raise RequestError(400, "bad_request", f"title is over {MAX_TITLE_CHARS} characters")
+        case AttachmentsCreateReq() | AttachmentsDeleteReq() | InputTranscribeReq():
+            raise RequestError(400, "unsupported", f"{request.type} is not supported here")
+
+
+def _check_message(message: UserMessageInput, max_chars: int) -> None:
+    if message.attachments:
+        raise RequestError(400, "unsupported", "attachments are not supported")
+    text = "".join(part.text for part in message.content)
+    if not text.strip():
+        raise RequestError(400, "empty_message", "message is empty")
+    if len(text) > max_chars:
+        raise RequestError(
+            413, "message_too_long", f"message is {len(text)} characters; the limit is {max_chars}"
+        )
+
+
+async def check_ownership(request: ChatKitReq, store: Store[Principal], user: Principal) -> None:
+    """404 for any thread or item id the request names that the user does not own.
+
+    Some chatkit handlers never load the thread, and streaming ones would only fail after
+    the 200 and the stream had started; so every id is checked here, first.
+    """
+    params: Any = getattr(request, "params", None)
+    thread_id = getattr(params, "thread_id", None)
+    if thread_id is None:
+        return
+    try:
+        await store.load_thread(thread_id, context=user)
+    except NotFoundError:
+        raise RequestError(404, "not_found", f"thread {thread_id} not found") from None
+    for item_id in _item_ids(request):
+        try:
+            await store.load_item(thread_id, item_id, context=user)
+        except NotFoundError:
+            raise RequestError(404, "not_found", f"item {item_id} not found") from None
+
+
+def _item_ids(request: ChatKitReq) -> list[str]:
+    match request:
+        case ItemsFeedbackReq():
+            return request.params.item_ids
+        case ThreadsRetryAfterItemReq() | ThreadsAddStructuredInputReq():
+            return [request.params.item_id]
+        case ThreadsCustomActionReq() | ThreadsSyncCustomActionReq():
+            return [request.params.item_id] if request.params.item_id else []
+    return []

@@ -1,0 +1,109 @@
+"""The ChatKit server: runs the task agent for each user message and streams its answer."""
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from agents import Agent, RunConfig, Runner
+from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.store import Store
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    ChatKitReq,
+    ThreadItemDoneEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    is_streaming_req,
+)
+
+from chat_server.agent import TaskChatConverter, ToolActivityHooks, fail_open_workflow
+from chat_server.errors import describe_failure
+from shared.auth import Principal
+
+log = logging.getLogger(__name__)
+
+HISTORY_ITEMS = 40
+TITLE_CHARS = 48
+MAX_AGENT_TURNS = 8
+_converter = TaskChatConverter()
+_run_config = RunConfig(tracing_disabled=True)
+
+
+def title_from(text: str) -> str:
+    """A short thread title from the first message: its first words, cut at a word boundary."""
+    words = " ".join(text.split())
+    if len(words) <= TITLE_CHARS:
+        return words or "New chat"
+    return words[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def message_text(item: UserMessageItem) -> str:
+    """The plain text of a user message."""
+    return " ".join(part.text for part in item.content).strip()
+
+
+class TaskChatServer(ChatKitServer[Principal]):
+    """Answers each message with one agent run whose tools act for the authenticated user."""
+
+    def __init__(self, store: Store[Principal], agent: Agent[Any]) -> None:
+        super().__init__(store)
+        self.agent = agent
+
+    async def handle(
+        self, request: ChatKitReq, context: Principal
+    ) -> StreamingResult | NonStreamingResult:
+        """Like `process()`, for a request the HTTP layer has already parsed and checked.
+
+        `process()` builds a pydantic TypeAdapter on every call (milliseconds of CPU);
+        the app parses once with a cached adapter and hands the result here.
+        """
+        if is_streaming_req(request):
+            return StreamingResult(self._process_streaming(request, context))
+        return NonStreamingResult(await self._process_non_streaming(request, context))
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: Principal,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if thread.title is None and input_user_message is not None:
+            # chatkit saves the thread and tells the client when it sees the change.
+            thread.title = title_from(message_text(input_user_message))
+        agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+        try:
+            page = await self.store.load_thread_items(
+                thread.id, None, HISTORY_ITEMS, "desc", context
+            )
+            agent_input = await _converter.to_agent_input(page.data[::-1])
+            result = Runner.run_streamed(
+                self.agent,
+                agent_input,
+                context=agent_context,
+                hooks=ToolActivityHooks(),
+                max_turns=MAX_AGENT_TURNS,
+                run_config=_run_config,
+            )
+            async for event in stream_agent_response(agent_context, result):
+                yield event
+        except Exception as exc:
+            log.warning("turn failed in thread %s: %r", thread.id, exc)
+            reason = describe_failure(exc)
+            workflow = fail_open_workflow(agent_context.workflow_item, reason)
+            if workflow is not None:
+                yield ThreadItemDoneEvent(item=workflow)
+            yield ThreadItemDoneEvent(item=self._assistant_message(thread, reason, context))
+
+    def _assistant_message(
+        self, thread: ThreadMetadata, text: str, context: Principal
+    ) -> AssistantMessageItem:
+        return AssistantMessageItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content=[AssistantMessageContent(text=text)],
+        )
