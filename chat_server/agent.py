@@ -13,6 +13,7 @@ from chatkit.types import (
     CustomTask,
     HiddenContextItem,
     ThreadItemDoneEvent,
+    WidgetItem,
     WorkflowItem,
 )
 from openai import AsyncOpenAI
@@ -101,6 +102,8 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
 
     def __init__(self) -> None:
         self._entries: dict[str, int] = {}
+        self.results: list[tuple[str, str]] = []
+        """(tool name, output text) of every call this turn, in order."""
 
     async def on_tool_start(
         self, context: RunContextWrapper[AgentContext[Any]], agent: Any, tool: Tool
@@ -118,6 +121,7 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
             return
         ctx = context.context
         output = _output_text(result)
+        self.results.append((tool.name, output))
         index = self._entries.pop(context.tool_call_id, None)
         if ctx.workflow_item is not None and index is not None:
             done = CustomTask(
@@ -174,5 +178,8 @@ class TaskChatConverter(ThreadItemConverter):
         return [call, output]
 
     async def workflow_to_input(self, item: WorkflowItem) -> Any:
-        # The hidden tool records already carry what the workflow shows.
+        # The hidden tool records already carry what workflows and widgets show.
+        return None
+
+    async def widget_to_input(self, item: WidgetItem) -> Any:
         return None

@@ -82,7 +82,7 @@ def create_app(
         agent = build_agent(model or build_model(settings), pool)
         app.state.engine = engine
         app.state.mcp = pool
-        app.state.chat_server = TaskChatServer(SQLStore(engine), agent)
+        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_url)
         log.info("chat server ready: model=%s mcp=%s", settings.model_name, settings.mcp_server_url)
         try:

@@ -55,7 +55,7 @@ def _explain(exc: ValidationError) -> str:
             return "request body is not valid JSON"
         case "union_tag_invalid":
             return f"unknown request type {first['input'].get('type')!r}"
-        case "union_tag_not_found" | "model_attributes_type" | "model_type":
+        case "union_tag_not_found" | "dict_type" | "model_type":
             return "request must be a JSON object with a 'type' field"
     details = "; ".join(
         f"{'.'.join(str(part) for part in error['loc'][1:]) or 'body'}: {error['msg']}"

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from agents import Agent, RunConfig, Runner
+from agents.mcp import MCPServer
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import Store
@@ -49,9 +50,10 @@ def message_text(item: UserMessageItem) -> str:
 class TaskChatServer(ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
-    def __init__(self, store: Store[Principal], agent: Agent[Any]) -> None:
+    def __init__(self, store: Store[Principal], agent: Agent[Any], mcp: MCPServer) -> None:
         super().__init__(store)
         self.agent = agent
+        self.mcp = mcp
 
     async def handle(
         self, request: ChatKitReq, context: Principal
