@@ -1,0 +1,439 @@
+"""The persistent ChatKit store: threads, items and attachments in SQL, scoped to one user.
+
+Contract beyond chatkit's `Store`:
+- A missing id and another user's id look the same: `NotFoundError`. Saves never overwrite
+  another user's row; a save whose id (or thread) belongs to someone else raises NotFoundError.
+- Pages are keyset-paginated by insertion order (`seq`); `after` is the id of the last row of
+  the previous page. An `after` id that is missing or foreign raises NotFoundError.
+- `created_at` goes in as naive local time (what chatkit's `datetime.now()` makes) or aware,
+  is stored as aware UTC, and comes back as naive local time, because chatkit subtracts
+  loaded values from `datetime.now()`.
+- `delete_thread_item` of an item that is already gone, in a thread the user owns, is a no-op:
+  chatkit removes streamed items it may never have saved.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+from chatkit.store import NotFoundError, Store
+from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
+from pydantic import TypeAdapter
+from sqlalchemy import Engine, Integer, String, Table, Text, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from chat_server.store_tables import ChatAttachment, ChatThread, ChatThreadItem
+from shared.auth import Principal
+from shared.db import run_db
+
+# Building a TypeAdapter for these unions costs milliseconds: once per process.
+_item_adapter: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
+_attachment_adapter: TypeAdapter[Attachment] = TypeAdapter(Attachment)
+
+_threads: Table = ChatThread.metadata.tables["chat_thread"]
+_items: Table = ChatThreadItem.metadata.tables["chat_thread_item"]
+_attachments: Table = ChatAttachment.metadata.tables["chat_attachment"]
+
+Order = Literal["asc", "desc"]
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware UTC datetime; a naive value is taken as the machine's local time."""
+    return value.astimezone(UTC)
+
+
+def to_local_naive(value: datetime) -> datetime:
+    """The naive local time chatkit itself uses (it does `datetime.now() - created_at`)."""
+    return value.astimezone().replace(tzinfo=None)
+
+
+class SQLStore(Store[Principal]):
+    """ChatKit threads, items and attachments in the taskchat database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sql = _statements(engine.dialect.name)
+
+    def generate_thread_id(self, context: Principal) -> str:
+        """A 128-bit random thread id: thread ids are global, so 32 bits would collide."""
+        return f"thr_{uuid4().hex}"
+
+    # -- ownership checks for the HTTP layer (never raise NotFoundError) ----------------
+
+    async def thread_exists(self, thread_id: str, context: Principal) -> bool:
+        """True when `thread_id` exists and belongs to the caller; False otherwise."""
+        params = {"user_id": context.user_id, "thread_id": thread_id}
+        return await self._read(lambda s: s.execute(self._sql.thread_exists, params).first())
+
+    async def item_exists(self, thread_id: str, item_id: str, context: Principal) -> bool:
+        """True when the item exists in a thread the caller owns; False otherwise."""
+        params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
+        return await self._read(lambda s: s.execute(self._sql.item_exists, params).first())
+
+    async def missing_items(
+        self, thread_id: str, item_ids: Sequence[str], context: Principal
+    ) -> list[str]:
+        """The ids among `item_ids` that are not items of the caller's thread, in one query."""
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            return []
+        query = select(_items.c.id).where(
+            _items.c.user_id == context.user_id,
+            _items.c.thread_id == thread_id,
+            _items.c.id.in_(wanted),
+        )
+        found = set(await run_db(self.engine, lambda s: s.scalars(query).all()))
+        return [item_id for item_id in wanted if item_id not in found]
+
+    async def attachment_exists(self, attachment_id: str, context: Principal) -> bool:
+        """True when the attachment exists and belongs to the caller; False otherwise."""
+        params = {"user_id": context.user_id, "id": attachment_id}
+        return await self._read(lambda s: s.execute(self._sql.attachment_exists, params).first())
+
+    # -- threads ------------------------------------------------------------------------
+
+    async def load_thread(self, thread_id: str, context: Principal) -> ThreadMetadata:
+        """The caller's thread metadata, or NotFoundError."""
+        params = {"user_id": context.user_id, "id": thread_id}
+        row = await run_db(self.engine, lambda s: s.execute(self._sql.load_thread, params).first())
+        if row is None:
+            raise NotFoundError(f"thread {thread_id} not found")
+        return _thread(row)
+
+    async def save_thread(self, thread: ThreadMetadata, context: Principal) -> None:
+        """Insert or update the thread; NotFoundError if its id belongs to another user."""
+        params = {
+            "id": thread.id,
+            "user_id": context.user_id,
+            "created_at": to_utc(thread.created_at),
+            # chatkit sometimes passes a full Thread; its items live in their own table.
+            "data": thread.model_dump_json(exclude={"items"}),
+        }
+        if not await self._write(self._sql.upsert_thread, params):
+            raise NotFoundError(f"thread {thread.id} not found")
+
+    async def load_threads(
+        self, limit: int, after: str | None, order: str, context: Principal
+    ) -> Page[ThreadMetadata]:
+        """A page of the caller's threads by creation: oldest first ("asc") or newest ("desc")."""
+        direction = _check_page(limit, order)
+        user_id = context.user_id
+        query = self._sql.list_threads[direction, after is not None]
+        params = {"user_id": user_id, "after": after, "limit": limit + 1}
+
+        def work(session: Session) -> Sequence[Any]:
+            rows = session.execute(query, params).all()
+            if not rows and after is not None:
+                cursor = {"user_id": user_id, "thread_id": after}
+                if session.execute(self._sql.thread_exists, cursor).first() is None:
+                    raise NotFoundError(f"thread {after} not found")
+            return rows
+
+        rows = await run_db(self.engine, work)
+        return _page([_thread(row) for row in rows], limit)
+
+    async def delete_thread(self, thread_id: str, context: Principal) -> None:
+        """Delete the caller's thread with its items and attachments, or NotFoundError."""
+        params = {"user_id": context.user_id, "thread_id": thread_id}
+
+        def work(session: Session) -> bool:
+            deleted = session.execute(self._sql.delete_thread, params).first() is not None
+            if deleted:
+                # The foreign keys cascade too; these cover an engine without SQLite's
+                # foreign_keys pragma.
+                session.execute(self._sql.delete_thread_items, params)
+                session.execute(self._sql.delete_thread_attachments, params)
+                session.commit()
+            return deleted
+
+        if not await run_db(self.engine, work):
+            raise NotFoundError(f"thread {thread_id} not found")
+
+    # -- items --------------------------------------------------------------------------
+
+    async def load_thread_items(
+        self, thread_id: str, after: str | None, limit: int, order: str, context: Principal
+    ) -> Page[ThreadItem]:
+        """A page of the caller's thread's items in insertion order; NotFoundError if not theirs."""
+        direction = _check_page(limit, order)
+        user_id = context.user_id
+        query = self._sql.list_items[direction, after is not None]
+        params = {"user_id": user_id, "thread_id": thread_id, "after": after, "limit": limit + 1}
+
+        def work(session: Session) -> Sequence[Any]:
+            rows = session.execute(query, params).all()
+            if not rows:
+                # Only an empty page pays for telling "no items" from "not yours".
+                owner = {"user_id": user_id, "thread_id": thread_id}
+                if session.execute(self._sql.thread_exists, owner).first() is None:
+                    raise NotFoundError(f"thread {thread_id} not found")
+                cursor = {**owner, "id": after}
+                if (
+                    after is not None
+                    and session.execute(self._sql.item_exists, cursor).first() is None
+                ):
+                    raise NotFoundError(f"item {after} not found in thread {thread_id}")
+            return rows
+
+        rows = await run_db(self.engine, work)
+        return _page([_item(row) for row in rows], limit)
+
+    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: Principal) -> None:
+        """Append an item to the caller's thread (an existing id is updated in place)."""
+        await self.save_item(thread_id, item, context)
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: Principal) -> None:
+        """Upsert an item by id, keeping its place; NotFoundError unless the thread is theirs."""
+        if item.thread_id != thread_id:
+            raise ValueError(f"item {item.id} belongs to thread {item.thread_id}, not {thread_id}")
+        params = {
+            "id": item.id,
+            "user_id": context.user_id,
+            "thread_id": thread_id,
+            "created_at": to_utc(item.created_at),
+            "data": item.model_dump_json(),
+        }
+        if not await self._write(self._sql.upsert_item, params):
+            raise NotFoundError(f"thread {thread_id} not found")
+
+    async def load_item(self, thread_id: str, item_id: str, context: Principal) -> ThreadItem:
+        """One item of the caller's thread, or NotFoundError."""
+        params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
+        row = await run_db(self.engine, lambda s: s.execute(self._sql.load_item, params).first())
+        if row is None:
+            raise NotFoundError(f"item {item_id} not found in thread {thread_id}")
+        return _item(row)
+
+    async def delete_thread_item(self, thread_id: str, item_id: str, context: Principal) -> None:
+        """Delete an item (already gone is fine); NotFoundError unless it is the caller's thread."""
+        params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
+
+        def work(session: Session) -> bool:
+            if session.execute(self._sql.delete_item, params).first() is not None:
+                session.commit()
+                return True
+            return session.execute(self._sql.thread_exists, params).first() is not None
+
+        if not await run_db(self.engine, work):
+            raise NotFoundError(f"thread {thread_id} not found")
+
+    # -- attachments --------------------------------------------------------------------
+
+    async def save_attachment(self, attachment: Attachment, context: Principal) -> None:
+        """Upsert attachment metadata; NotFoundError if its id or thread is someone else's."""
+        params = {
+            "id": attachment.id,
+            "user_id": context.user_id,
+            "thread_id": attachment.thread_id,
+            "created_at": datetime.now(UTC),
+            "data": attachment.model_dump_json(),
+        }
+        if attachment.thread_id is None:
+            statement = self._sql.upsert_attachment
+        else:
+            statement = self._sql.upsert_thread_attachment
+        if not await self._write(statement, params):
+            raise NotFoundError(f"attachment {attachment.id} not found")
+
+    async def load_attachment(self, attachment_id: str, context: Principal) -> Attachment:
+        """The caller's attachment metadata, or NotFoundError."""
+        params = {"user_id": context.user_id, "id": attachment_id}
+        data = await run_db(
+            self.engine, lambda s: s.execute(self._sql.load_attachment, params).scalar()
+        )
+        if data is None:
+            raise NotFoundError(f"attachment {attachment_id} not found")
+        return _attachment_adapter.validate_json(data)
+
+    async def delete_attachment(self, attachment_id: str, context: Principal) -> None:
+        """Delete the caller's attachment metadata, or NotFoundError."""
+        params = {"user_id": context.user_id, "id": attachment_id}
+        if not await self._write(self._sql.delete_attachment, params):
+            raise NotFoundError(f"attachment {attachment_id} not found")
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    async def _read(self, fn: Callable[[Session], Any]) -> bool:
+        return await run_db(self.engine, fn) is not None
+
+    async def _write(self, statement: Any, params: dict[str, Any]) -> bool:
+        """Run one write in its own transaction; True if it touched a row.
+
+        Every write statement has RETURNING: PostgreSQL's rowcount for an upsert is not
+        reliable once SQLAlchemy adds its own RETURNING, while a returned row always is.
+        """
+
+        def work(session: Session) -> bool:
+            try:
+                touched = session.execute(statement, params).first() is not None
+            except IntegrityError:
+                # The thread was deleted while this write ran: to the caller it is gone.
+                session.rollback()
+                return False
+            session.commit()
+            return touched
+
+        return await run_db(self.engine, work)
+
+
+def _check_page(limit: int, order: str) -> Order:
+    if order not in ("asc", "desc"):
+        raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    return order  # type: ignore[return-value]
+
+
+def _page(rows: list[Any], limit: int) -> Page[Any]:
+    # chatkit's contract: `after` is the last id shown, and only when there is more.
+    has_more = len(rows) > limit
+    data = rows[:limit]
+    return Page(data=data, has_more=has_more, after=data[-1].id if has_more else None)
+
+
+def _thread(row: Any) -> ThreadMetadata:
+    thread = ThreadMetadata.model_validate_json(row.data)
+    thread.created_at = to_local_naive(row.created_at)
+    return thread
+
+
+def _item(row: Any) -> ThreadItem:
+    item = _item_adapter.validate_json(row.data)
+    item.created_at = to_local_naive(row.created_at)
+    return item
+
+
+class _Statements:
+    """Every statement the store runs, built once per dialect so SQLAlchemy's cache always hits."""
+
+    def __init__(self, dialect: str) -> None:
+        match dialect:
+            case "sqlite":
+                insert: Any = sqlite.insert
+            case "postgresql":
+                insert = postgresql.insert
+            case _:
+                raise ValueError(f"SQLStore supports SQLite and PostgreSQL, not {dialect}")
+        user = bindparam("user_id", type_=String())
+        thread_id = bindparam("thread_id", type_=String())
+        row_id = bindparam("id", type_=String())
+        created_at = bindparam("created_at", type_=UTCDateTime())
+        data = bindparam("data", type_=Text())
+        limit = bindparam("limit", type_=Integer())
+        t, i, a = _threads.c, _items.c, _attachments.c
+
+        self.thread_exists = select(t.seq).where(t.user_id == user, t.id == thread_id)
+        self.item_exists = select(i.seq).where(
+            i.user_id == user, i.thread_id == thread_id, i.id == row_id
+        )
+        self.attachment_exists = select(a.id).where(a.user_id == user, a.id == row_id)
+
+        self.load_thread = select(t.data, t.created_at).where(t.user_id == user, t.id == row_id)
+        ins = insert(_threads).values(id=row_id, user_id=user, created_at=created_at, data=data)
+        self.upsert_thread = ins.on_conflict_do_update(
+            index_elements=[t.id],
+            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
+            where=t.user_id == ins.excluded.user_id,
+        ).returning(t.seq)
+        self.delete_thread = (
+            delete(_threads).where(t.user_id == user, t.id == thread_id).returning(t.seq)
+        )
+        self.delete_thread_items = delete(_items).where(i.user_id == user, i.thread_id == thread_id)
+        self.delete_thread_attachments = delete(_attachments).where(
+            a.user_id == user, a.thread_id == thread_id
+        )
+
+        after_thread = (
+            select(t.seq).where(t.user_id == user, t.id == bindparam("after")).scalar_subquery()
+        )
+        self.list_threads = {
+            (direction, cursor): _keyset(
+                select(t.data, t.created_at).where(t.user_id == user),
+                t.seq,
+                after_thread if cursor else None,
+                direction,
+                limit,
+            )
+            for direction in ("asc", "desc")
+            for cursor in (False, True)
+        }
+
+        # Insert-from-select: the row is written only if the caller owns the thread, and a
+        # conflicting id is updated only if it is the caller's, in one statement.
+        owned_thread = select(row_id, user, t.id, created_at, data).where(
+            t.user_id == user, t.id == thread_id
+        )
+        ins = insert(_items).from_select(
+            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
+        )
+        self.upsert_item = ins.on_conflict_do_update(
+            index_elements=[i.thread_id, i.id],
+            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
+            where=i.user_id == ins.excluded.user_id,
+        ).returning(i.seq)
+        self.load_item = select(i.data, i.created_at).where(
+            i.user_id == user, i.thread_id == thread_id, i.id == row_id
+        )
+        self.delete_item = (
+            delete(_items)
+            .where(i.user_id == user, i.thread_id == thread_id, i.id == row_id)
+            .returning(i.seq)
+        )
+        after_item = (
+            select(i.seq)
+            .where(i.user_id == user, i.thread_id == thread_id, i.id == bindparam("after"))
+            .scalar_subquery()
+        )
+        self.list_items = {
+            (direction, cursor): _keyset(
+                select(i.data, i.created_at).where(i.user_id == user, i.thread_id == thread_id),
+                i.seq,
+                after_item if cursor else None,
+                direction,
+                limit,
+            )
+            for direction in ("asc", "desc")
+            for cursor in (False, True)
+        }
+
+        ins = insert(_attachments).values(
+            id=row_id, user_id=user, thread_id=thread_id, created_at=created_at, data=data
+        )
+        attachment_set = {"thread_id": ins.excluded.thread_id, "data": ins.excluded.data}
+        self.upsert_attachment = ins.on_conflict_do_update(
+            index_elements=[a.id], set_=attachment_set, where=a.user_id == ins.excluded.user_id
+        ).returning(a.id)
+        owned_thread = select(row_id, user, t.id, created_at, data).where(
+            t.user_id == user, t.id == thread_id
+        )
+        ins = insert(_attachments).from_select(
+            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
+        )
+        self.upsert_thread_attachment = ins.on_conflict_do_update(
+            index_elements=[a.id],
+            set_={"thread_id": ins.excluded.thread_id, "data": ins.excluded.data},
+            where=a.user_id == ins.excluded.user_id,
+        ).returning(a.id)
+        self.load_attachment = select(a.data).where(a.user_id == user, a.id == row_id)
+        self.delete_attachment = (
+            delete(_attachments).where(a.user_id == user, a.id == row_id).returning(a.id)
+        )
+
+
+def _keyset(query: Any, seq: Any, after_seq: Any, direction: Order, limit: Any) -> Any:
+    if after_seq is not None:
+        query = query.where(seq > after_seq if direction == "asc" else seq < after_seq)
+    return query.order_by(seq.asc() if direction == "asc" else seq.desc()).limit(limit)
+
+
+_statement_cache: dict[str, _Statements] = {}
+
+
+def _statements(dialect: str) -> _Statements:
+    if dialect not in _statement_cache:
+        _statement_cache[dialect] = _Statements(dialect)
+    return _statement_cache[dialect]
