@@ -38,10 +38,12 @@ class Server:
                 self.process.wait()
 
 
-def start_server(module: str, env: dict[str, str], port: int, timeout: float = 30) -> Server:
-    """Run `python -m module` with `env` added, and poll /healthz until it answers."""
+def start_server(
+    module: str, env: dict[str, str], port: int, timeout: float = 30, args: tuple[str, ...] = ()
+) -> Server:
+    """Run `python -m module *args` with `env` added, and poll /healthz until it answers."""
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", module], env=full_env, cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", module, *args], env=full_env, cwd=ROOT)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,0 +1,69 @@
+"""Pure parts of the chat server: titles, failure messages, tool records fed back to the model."""
+
+from datetime import datetime
+
+import httpx
+import openai
+from agents.exceptions import MaxTurnsExceeded
+from chatkit.types import HiddenContextItem, Workflow, WorkflowItem
+from sqlalchemy.exc import OperationalError
+
+from chat_server.agent import TOOL_RECORD, TaskChatConverter, _summary
+from chat_server.errors import describe_failure
+from chat_server.server import title_from
+
+
+def test_title_is_the_first_words_of_a_short_message():
+    assert title_from("  add   buy milk tomorrow ") == "add buy milk tomorrow"
+
+
+def test_long_title_is_cut_at_a_word_boundary():
+    title = title_from("please add a task to call the plumber about the leaking kitchen sink today")
+    assert title == "please add a task to call the plumber about the…"
+
+
+def test_empty_message_gets_a_default_title():
+    assert title_from("   ") == "New chat"
+
+
+def test_failures_become_plain_sentences():
+    request = httpx.Request("POST", "http://127.0.0.1/v1")
+    assert describe_failure(OperationalError("select", {}, Exception("down"))) == (
+        "The database is unavailable right now. Please try again in a moment."
+    )
+    assert describe_failure(openai.APIConnectionError(request=request)) == (
+        "I couldn't reach the language model. Please try again in a moment."
+    )
+    assert describe_failure(MaxTurnsExceeded("too many")) == (
+        "I took too many steps on that request and stopped. Try rephrasing it."
+    )
+    assert describe_failure(KeyError("x")) == (
+        "Something went wrong while answering (KeyError). Please retry."
+    )
+
+
+def test_tool_summaries_name_what_happened():
+    assert _summary('{"tasks": [{"id": 1}, {"id": 2}], "next_cursor": null}') == "2 task(s)"
+    assert _summary('{"task_id": 3, "status": "completed", "title": "Milk"}') == (
+        "Task 3 completed: Milk"
+    )
+    assert _summary("Error executing tool get_task: Task 9 not found") == "Task 9 not found"
+
+
+async def test_tool_records_are_replayed_as_function_call_and_output():
+    record = {"call_id": "call_1", "name": "add_task", "arguments": '{"title": "Milk"}',
+              "output": '{"task_id": 1}'}
+    item = HiddenContextItem(id="m1", thread_id="t1", created_at=datetime.now(),
+                             content={TOOL_RECORD: record})
+    converted = await TaskChatConverter().to_agent_input([item])
+    assert converted == [
+        {"type": "function_call", "call_id": "call_1", "name": "add_task",
+         "arguments": '{"title": "Milk"}'},
+        {"type": "function_call_output", "call_id": "call_1", "output": '{"task_id": 1}'},
+    ]
+
+
+async def test_workflow_items_are_not_repeated_to_the_model():
+    item = WorkflowItem(id="w1", thread_id="t1", created_at=datetime.now(),
+                        workflow=Workflow(type="custom", tasks=[]))
+    assert await TaskChatConverter().to_agent_input([item]) == []
