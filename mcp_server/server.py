@@ -1,0 +1,103 @@
+"""Build the MCP task server and its HTTP app (streamable HTTP at /mcp, plus /healthz)."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+import shared.models  # noqa: F401  (registers the Task table for create_tables)
+from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
+from mcp_server.tools import build_tools
+from shared.db import create_tables, run_db
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MCP_PATH = "/mcp"
+HEALTH_TIMEOUT_SECONDS = 5
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+INSTRUCTIONS = (
+    "Task list tools. Every call acts for the authenticated user; ids belong to that user. "
+    "Dates: ISO 8601, either a plain date (2025-03-10) or a date-time with a zone "
+    "(2025-03-10T17:00:00Z). Page through list_tasks with next_cursor."
+)
+
+
+def build_server(settings: Settings, engine: Engine) -> MCPServer:
+    """The MCP server with every task tool; JWT auth when JWT_SECRET is set."""
+
+    @asynccontextmanager
+    async def create_tables_first(_server: MCPServer) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(create_tables, engine)
+        yield
+
+    auth: dict[str, object] = {}
+    if not settings.local_mode:
+        auth = {
+            "token_verifier": TaskchatTokenVerifier(settings),
+            # Only the bearer-token check is used: no OAuth routes and no resource metadata,
+            # so the (required) issuer URL is never published.
+            "auth": AuthSettings(issuer_url="http://localhost", resource_server_url=None),
+        }
+    server: MCPServer = MCPServer(
+        "taskchat",
+        title="taskchat tasks",
+        instructions=INSTRUCTIONS,
+        tools=build_tools(engine, CallerIdentity(settings)),
+        lifespan=create_tables_first,
+        log_level="WARNING",
+        **auth,  # type: ignore[arg-type]
+    )
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(_request: Request) -> JSONResponse:
+        """200 when the database answers, else 503."""
+        try:
+            with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
+                await run_db(engine, lambda session: session.execute(text("SELECT 1")))
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    return server
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection: loopback names, MCP_HOST and MCP_ALLOWED_HOSTS only."""
+    names = [*LOOPBACK_HOSTS, *settings.mcp_allowed_hosts]
+    if settings.mcp_host not in ("0.0.0.0", "::", ""):
+        names.append(f"[{settings.mcp_host}]" if ":" in settings.mcp_host else settings.mcp_host)
+    hosts, origins = [], []
+    for name in dict.fromkeys(names):
+        # An entry with a port ("tasks.example.com:8443") is taken as it is.
+        has_port = name.rsplit("]", 1)[-1].count(":") == 1
+        hosts += [name] if has_port else [name, f"{name}:*"]
+        for scheme in ("http", "https"):
+            origins += (
+                [f"{scheme}://{name}"]
+                if has_port
+                else [f"{scheme}://{name}", f"{scheme}://{name}:*"]
+            )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def build_app(settings: Settings, engine: Engine) -> Starlette:
+    """The ASGI app: stateless streamable HTTP with JSON responses at /mcp, and /healthz."""
+    return build_server(settings, engine).streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=True,
+        transport_security=transport_security(settings),
+    )

@@ -1,0 +1,190 @@
+"""The MCP tools: thin adapters from a validated input model to a shared/tasks.py function.
+
+Each call resolves the acting user (mcp_server/auth.py), runs the task function in a
+worker thread, and turns a domain error into a ToolError carrying its message.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+
+from mcp_server.auth import CallerIdentity
+from mcp_server.inputs import (
+    AddTaskInput,
+    CompleteTaskInput,
+    DeleteTaskInput,
+    GetTaskInput,
+    ListTasksInput,
+    ToolInput,
+    UpdateTaskInput,
+)
+from shared import tasks
+from shared.db import run_db
+
+Handler = Callable[[Any, Context], Awaitable[Any]]
+
+
+class TaskTools:
+    """The tool bodies, bound to one database engine and one way of identifying callers."""
+
+    def __init__(self, engine: Engine, identity: CallerIdentity) -> None:
+        self.engine = engine
+        self.identity = identity
+
+    async def add_task(self, args: AddTaskInput, ctx: Context) -> tasks.TaskChange:
+        """Add a task to the caller's list and return it."""
+        return await self._run(ctx, tasks.add_task, data=tasks.NewTask(**dict(args)))
+
+    async def list_tasks(self, args: ListTasksInput, ctx: Context) -> tasks.TaskPage:
+        """List the caller's tasks, filtered and sorted, one page at a time.
+
+        Pass next_cursor back as cursor (with the same sort and order) for the next page;
+        it is null on the last page.
+        """
+        return await self._run(ctx, tasks.list_tasks, query=tasks.TaskQuery(**dict(args)))
+
+    async def get_task(self, args: GetTaskInput, ctx: Context) -> tasks.TaskDict:
+        """Get one of the caller's tasks by id."""
+        return await self._run(ctx, tasks.get_task, task_id=args.task_id)
+
+    async def update_task(self, args: UpdateTaskInput, ctx: Context) -> tasks.TaskChange:
+        """Change fields of a task. Omitted fields stay as they are; null clears
+        description, due and tags (and sets recurrence to none)."""
+        changes = {field: getattr(args, field) for field in args.model_fields_set - {"task_id"}}
+        return await self._run(ctx, tasks.update_task, task_id=args.task_id, changes=changes)
+
+    async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:
+        """Mark a task done (or reopen it with completed=false).
+
+        Completing a recurring task creates its next occurrence, returned as next_task.
+        Completing a done task or reopening an open one changes nothing.
+        """
+        return await self._run(
+            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed
+        )
+
+    async def delete_task(self, args: DeleteTaskInput, ctx: Context) -> tasks.TaskChange:
+        """Delete a task for good; the result shows the task as it was."""
+        return await self._run(ctx, tasks.delete_task, task_id=args.task_id)
+
+    async def _run(self, ctx: Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        user_id = self.identity.user_id(ctx)
+        try:
+            return await run_db(self.engine, fn, user_id=user_id, **kwargs)
+        except tasks.TaskError as exc:
+            raise ToolError(str(exc)) from None
+
+
+class TaskTool(Tool):
+    """A tool whose body takes its whole input model and returns a JSON-ready dict.
+
+    The SDK's generic path splits the model into keyword arguments (losing which ones the
+    caller set, which update_task needs), and validates and dumps the result again
+    although shared/tasks.py built it in exactly the published shape.
+    """
+
+    input_model: type[ToolInput]
+
+    async def run(
+        self, arguments: dict[str, Any], context: Context, convert_result: bool = False
+    ) -> Any:
+        """Validate, call the body, and wrap its dict as structured content plus JSON text."""
+        try:
+            args = self.input_model.model_validate(_decode_json_lists(arguments))
+        except ValidationError as exc:
+            raise ToolError(f"Error executing tool {self.name}: {describe(exc)}") from exc
+        try:
+            result = await self.fn(args, context)
+        except MCPError:
+            raise
+        except ToolError as exc:
+            raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
+        except Exception as exc:
+            # A crash: its text stays in the server log, the client learns only the tool name.
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+        if not convert_result:
+            return result
+        text = TextContent(type="text", text=json.dumps(result, ensure_ascii=False))
+        return CallToolResult(content=[text], structured_content=result)
+
+
+def _decode_json_lists(arguments: dict[str, Any]) -> dict[str, Any]:
+    # Some clients (Claude Desktop) send list arguments as a JSON string: '["a", "b"]'.
+    tags = arguments.get("tags")
+    if isinstance(tags, str) and tags.startswith("["):
+        try:
+            return {**arguments, "tags": json.loads(tags)}
+        except ValueError:
+            pass
+    return arguments
+
+
+def describe(error: ValidationError) -> str:
+    """A ValidationError as one line per problem: "limit: Input should be ... (got 500)"."""
+    problems = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problem = f"{where}: {item['msg']}"
+        if item["type"] not in ("missing", "extra_forbidden"):
+            problem += f" (got {item['input']!r})"
+        problems.append(problem)
+    return "; ".join(problems)
+
+
+READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+
+def _writes(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+def build_tools(engine: Engine, identity: CallerIdentity) -> list[Tool]:
+    """Every task tool, ready for `MCPServer(tools=...)`."""
+    body = TaskTools(engine, identity)
+    specs: list[tuple[Handler, str, type[ToolInput], Any, ToolAnnotations]] = [
+        (body.add_task, "Add task", AddTaskInput, tasks.TaskChange,
+         _writes(destructive=False, idempotent=False)),
+        (body.list_tasks, "List tasks", ListTasksInput, tasks.TaskPage, READ),
+        (body.get_task, "Get task", GetTaskInput, tasks.TaskDict, READ),
+        (body.update_task, "Update task", UpdateTaskInput, tasks.TaskChange,
+         _writes(destructive=True, idempotent=True)),
+        (body.complete_task, "Complete or reopen task", CompleteTaskInput, tasks.TaskChange,
+         _writes(destructive=False, idempotent=True)),
+        (body.delete_task, "Delete task", DeleteTaskInput, tasks.TaskChange,
+         _writes(destructive=True, idempotent=True)),
+    ]  # fmt: skip
+    return [
+        TaskTool(
+            fn=fn,
+            name=fn.__name__,
+            title=title,
+            description=_doc(fn),
+            parameters=model.model_json_schema(),
+            fn_metadata=FuncMetadata(arg_model=model, output_model=output),
+            is_async=True,
+            annotations=annotations,
+            input_model=model,
+        )
+        for fn, title, model, output, annotations in specs
+    ]
+
+
+def _doc(fn: Handler) -> str:
+    lines = (fn.__doc__ or "").strip().splitlines()
+    return "\n".join(line.strip() for line in lines)

@@ -1,0 +1,67 @@
+"""The Task table, shared by both processes (rules and queries live in shared/tasks.py)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, SmallInteger, String, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+PRIORITIES = ("low", "medium", "high")
+"""Priority names by rank: the column stores the index, so the priority sort is an index scan."""
+
+RECURRENCES = ("none", "daily", "weekly", "monthly", "yearly")
+
+TITLE_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 2000
+TAG_MAX_CHARS = 32
+MAX_TAGS = 20
+
+
+class TagList(TypeDecorator[list[str]]):
+    """A list of tags stored as one delimited string: ",home,errands,".
+
+    Tags are restricted to [a-z0-9_-], so the comma can never occur inside one, and
+    "has tag X" becomes `tags LIKE '%,X,%'`: the same SQL on SQLite and PostgreSQL,
+    with no JSON operators that differ between them.
+    """
+
+    impl = String(MAX_TAGS * (TAG_MAX_CHARS + 1) + 1)
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str:
+        return f",{','.join(value)}," if value else ""
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[str]:
+        return value[1:-1].split(",") if value else []
+
+
+class Task(SQLModel, table=True):
+    """One task, owned by exactly one user; every query filters on `user_id`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed as the leading column of every composite index below.
+    user_id: str = Field(max_length=200)
+    title: str = Field(max_length=TITLE_MAX_CHARS)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_CHARS)
+    completed: bool = False
+    completed_at: datetime | None = None
+    # Rank into PRIORITIES: 0 low, 1 medium, 2 high.
+    priority: int = Field(default=1, sa_type=SmallInteger)
+    tags: list[str] = Field(default_factory=list, sa_type=TagList)
+    # Stored in UTC. A date-only due is midnight UTC of that date with `due_is_date` set.
+    due_at: datetime | None = None
+    due_is_date: bool = False
+    recurrence: str = Field(default="none", max_length=10)
+    created_at: datetime
+    updated_at: datetime
+
+
+# Keyset pagination reads "WHERE user_id = ? AND (key, id) > (?, ?) ORDER BY key, id":
+# one index per sort key, each ending in id so ties are ordered by the index too.
+_table: Any = Task.__table__
+Index("ix_task_user_created", _table.c.user_id, _table.c.created_at, _table.c.id)
+Index("ix_task_user_due", _table.c.user_id, _table.c.due_at, _table.c.id)
+Index("ix_task_user_priority", _table.c.user_id, _table.c.priority, _table.c.id)
+Index("ix_task_user_title", _table.c.user_id, func.lower(_table.c.title), _table.c.id)

@@ -1,0 +1,188 @@
+"""Task input rules and the pure computations on tasks: validation, recurrence, list cursors.
+
+Nothing here touches the database; shared/tasks.py applies these rules before every write.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from calendar import monthrange
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from shared.models import (
+    DESCRIPTION_MAX_CHARS,
+    MAX_TAGS,
+    PRIORITIES,
+    RECURRENCES,
+    TAG_MAX_CHARS,
+    TITLE_MAX_CHARS,
+)
+
+# --- errors -------------------------------------------------------------------------
+
+
+class TaskError(Exception):
+    """A task operation was refused; the message says exactly why."""
+
+
+class TaskNotFound(TaskError):
+    """No task with this id belongs to the caller (someone else's task is "not found" too)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"Task {task_id} not found")
+        self.task_id = task_id
+
+
+class InvalidTaskInput(TaskError):
+    """An argument broke a task rule (empty title, unparseable due date, bad cursor...)."""
+
+
+# --- field rules --------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"[a-z0-9_-]+")
+
+
+def clean_title(value: object) -> str:
+    """Trimmed title of 1..200 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidTaskInput("title must not be empty")
+    title = value.strip()
+    if len(title) > TITLE_MAX_CHARS:
+        raise InvalidTaskInput(
+            f"title must be at most {TITLE_MAX_CHARS} characters (got {len(title)})"
+        )
+    return title
+
+
+def clean_description(value: str | None) -> str | None:
+    """Trimmed description of at most 2000 characters; blank means none."""
+    if value is None or not value.strip():
+        return None
+    description = value.strip()
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        raise InvalidTaskInput(
+            f"description must be at most {DESCRIPTION_MAX_CHARS} characters "
+            f"(got {len(description)})"
+        )
+    return description
+
+
+def clean_tag(value: str) -> str:
+    """One tag: lowercase, without a leading '#', only [a-z0-9_-], at most 32 characters."""
+    tag = value.strip().lower().lstrip("#")
+    if not tag:
+        raise InvalidTaskInput(f"tag {value!r} is empty")
+    if len(tag) > TAG_MAX_CHARS:
+        raise InvalidTaskInput(f"tag {value!r} is longer than {TAG_MAX_CHARS} characters")
+    if not _TAG_RE.fullmatch(tag):
+        raise InvalidTaskInput(f"tag {value!r} may only contain letters a-z, digits, '_' and '-'")
+    return tag
+
+
+def clean_tags(values: list[str] | None) -> list[str]:
+    """Normalised tags, duplicates dropped (first spelling kept), at most 20."""
+    tags = list(dict.fromkeys(clean_tag(value) for value in values or ()))
+    if len(tags) > MAX_TAGS:
+        raise InvalidTaskInput(f"a task can have at most {MAX_TAGS} tags (got {len(tags)})")
+    return tags
+
+
+def priority_rank(value: str | None) -> int:
+    """The stored rank of a priority name."""
+    if value not in PRIORITIES:
+        raise InvalidTaskInput(f"priority must be one of low, medium, high (got {value!r})")
+    return PRIORITIES.index(value)
+
+
+def clean_recurrence(value: str | None) -> str:
+    """A recurrence name."""
+    if value not in RECURRENCES:
+        raise InvalidTaskInput(
+            f"recurrence must be one of {', '.join(RECURRENCES)} (got {value!r})"
+        )
+    return value
+
+
+def parse_due(value: str, field: str = "due") -> tuple[datetime, bool]:
+    """Parse an ISO 8601 date or zoned date-time into (UTC instant, is_date)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and len(text) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(text), time(), UTC), True
+        except ValueError:
+            pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidTaskInput(f"{field}: {value!r} is not an ISO 8601 date or date-time") from None
+    if moment.utcoffset() is None:
+        raise InvalidTaskInput(
+            f"{field}: {value!r} has no time zone; end it with Z or an offset like +02:00, "
+            "or give a plain date"
+        )
+    return moment.astimezone(UTC), False
+
+
+def next_due(due: datetime, recurrence: str) -> datetime:
+    """The due of the next occurrence: one interval later; months clamp to the month's end."""
+    match recurrence:
+        case "daily":
+            return due + timedelta(days=1)
+        case "weekly":
+            return due + timedelta(weeks=1)
+        case "monthly":
+            return _add_months(due, 1)
+        case "yearly":
+            return _add_months(due, 12)
+    raise ValueError(f"task does not recur: {recurrence!r}")
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    years, month_index = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + years, month_index + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+# --- cursors ------------------------------------------------------------------------
+
+# An integrity check, not a secret: a cursor only ever pages the caller's own tasks, so
+# the key just makes an edited or truncated cursor fail loudly instead of silently
+# starting from some other position.
+_CURSOR_KEY = b"taskchat-list-cursor-v1"
+_CHECK_BYTES = 8
+
+
+def encode_cursor(sort: str, order: str, key: Any, task_id: int) -> str:
+    """An opaque cursor positioned after the task with this sort key and id."""
+    if isinstance(key, datetime):
+        key = key.astimezone(UTC).isoformat()
+    payload = json.dumps([sort, order, key, task_id], separators=(",", ":")).encode()
+    check = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
+    return base64.urlsafe_b64encode(check + payload).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, int]:
+    """The (sort key, id) a cursor of this sort and order points after."""
+    invalid = InvalidTaskInput(
+        "cursor is invalid (changed or cut short?); start again without a cursor"
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (ValueError, TypeError):
+        raise invalid from None
+    check, payload = raw[:_CHECK_BYTES], raw[_CHECK_BYTES:]
+    expected = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
+    if not hmac.compare_digest(check, expected):
+        raise invalid
+    cursor_sort, cursor_order, key, task_id = json.loads(payload)
+    if (cursor_sort, cursor_order) != (sort, order):
+        raise InvalidTaskInput(
+            f"cursor belongs to sort={cursor_sort} order={cursor_order}, not sort={sort} "
+            f"order={order}; start again without a cursor"
+        )
+    if sort in ("created", "due") and key is not None:
+        key = datetime.fromisoformat(key)
+    return key, task_id
