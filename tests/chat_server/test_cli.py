@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from chatkit.errors import ErrorCode
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageContentPartAdded,
@@ -31,6 +32,7 @@ from chatkit.types import (
     ThreadItemUpdatedEvent,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadStreamEvent,
     ThreadUpdatedEvent,
     UserMessageItem,
     UserMessageTextContent,
@@ -105,9 +107,9 @@ DELTAS = ["Added ", "Buy milk", " (task 7)."]
 
 def reply_events(
     thread_id: str = "thr_1", *, new_thread: bool = True, deltas: list[str] = DELTAS
-) -> list[BaseModel]:
+) -> list[ThreadStreamEvent]:
     """What chatkit streams for a turn with one tool call, in the server's order."""
-    events: list[BaseModel] = []
+    events: list[ThreadStreamEvent] = []
     if new_thread:
         events.append(ThreadCreatedEvent(thread=thread(thread_id)))
     text = "".join(deltas)
@@ -171,7 +173,7 @@ class FakeChatKit:
                 assistant_item("Buy milk is due tomorrow.", "thr_2", "msg_a2"),
             ]
         }
-        self.turns: list[list[BaseModel]] = []  # one canned reply per message, in order
+        self.turns: list[list[ThreadStreamEvent]] = []  # one canned reply per message, in order
         self.override: Handler | None = None
 
     def transport(self) -> httpx.MockTransport:
@@ -328,16 +330,12 @@ def test_turn_view_shows_a_reply_that_arrives_whole_and_a_closed_failed_tool() -
         title="add_task", content="I couldn't reach the task server.", status_indicator="complete"
     )
     view = TurnView(thread_id="thr_1")
-    outputs = [
-        output
-        for event in [
-            ThreadItemAddedEvent(item=workflow_item(RUNNING)),
-            ThreadItemDoneEvent(item=workflow_item(failed)),
-            ThreadItemDoneEvent(item=assistant_item("Please try again.")),
-        ]
-        for output in view.feed(event)
+    events: list[ThreadStreamEvent] = [
+        ThreadItemAddedEvent(item=workflow_item(RUNNING)),
+        ThreadItemDoneEvent(item=workflow_item(failed)),
+        ThreadItemDoneEvent(item=assistant_item("Please try again.")),
     ]
-    assert outputs == [
+    assert [output for event in events for output in view.feed(event)] == [
         Output("tool", "add_task: I couldn't reach the task server."),
         Output("text", "Please try again."),
     ]
@@ -346,7 +344,7 @@ def test_turn_view_shows_a_reply_that_arrives_whole_and_a_closed_failed_tool() -
 def test_turn_view_numbers_each_tool_of_a_workflow_separately() -> None:
     listed = CustomTask(title="list_tasks", content="2 task(s)", status_indicator="complete")
     view = TurnView()
-    events = [
+    events: list[ThreadStreamEvent] = [
         ThreadItemAddedEvent(item=workflow_item(RUNNING)),
         ThreadItemUpdatedEvent(
             item_id="wf_1", update=WorkflowTaskUpdated(task_index=0, task=ADDED)
@@ -519,7 +517,7 @@ def test_message_exits_1_on_a_stream_error_event(
                 item_id="msg_a1",
                 update=AssistantMessageContentPartTextDelta(content_index=0, delta="Work"),
             ),
-            ErrorEvent(code="stream.error", allow_retry=True),
+            ErrorEvent(code=ErrorCode.STREAM_ERROR, allow_retry=True),
         ]
     ]
     assert run(fake, "--message", "hi") == 1
