@@ -1,0 +1,450 @@
+"""The chat backend's one process-wide MCP client: a pool of sessions to the task server.
+
+`MCPPool` is an Agents SDK `MCPServer`, so `Agent(mcp_servers=[pool])` uses it directly.
+It lends each request an idle connection, so N connections carry N calls at once; it
+rebuilds broken connections on their next use and resends a call only when the request
+certainly never reached the server (the TCP connection could not be made), because a
+tool like add_task must not run twice.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
+
+import httpx2
+from agents.mcp import MCPServer
+from agents.mcp.util import MCPToolMetaResolver
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    CONNECTION_CLOSED,
+    REQUEST_TIMEOUT,
+    CallToolResult,
+    GetPromptResult,
+    ListPromptsResult,
+    ListToolsResult,
+    RequestParamsMeta,
+    Tool,
+)
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long a caller waits for a dying connection's owner task to report why it died.
+OWNER_EXIT_WAIT = 1.0
+# How long cleanup waits for a connection to close politely before cancelling it.
+CLOSE_WAIT = 5.0
+
+
+class MCPPoolError(Exception):
+    """A request through the pool failed; the message says why in plain words."""
+
+
+class MCPUnavailable(MCPPoolError):
+    """The task server could not be reached, or the connection broke during a call."""
+
+
+class MCPTimeout(MCPUnavailable):
+    """The task server did not answer within the pool's timeout."""
+
+
+class _NotSent(Exception):
+    """The request certainly never reached the server, so sending it again is safe."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (possibly nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc`, its group members and everything they were raised from, depth first."""
+    seen: list[BaseException] = []
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+def _never_sent(failure: BaseException) -> bool:
+    """Whether a transport failure happened before any byte of the request left."""
+    never_sent = (httpx2.ConnectError, httpx2.ConnectTimeout)
+    return all(isinstance(leaf, never_sent) for leaf in _leaves(failure))
+
+
+def _server_answer(exc: BaseException) -> MCPError | None:
+    """The server's own error answer inside `exc`, if the server answered at all."""
+    for leaf in _leaves(exc):
+        if isinstance(leaf, MCPError) and leaf.code not in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
+            return leaf
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """A few plain words on why a connection failed."""
+    chain = _chain(exc)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if any(isinstance(e, httpx2.ConnectTimeout) for e in chain):
+        return "connection attempt timed out"
+    if any(isinstance(e, OSError) and "Name or service not known" in str(e) for e in chain):
+        return "host name not found"
+    leaf = _leaves(exc)[0]
+    return str(leaf) or type(leaf).__name__
+
+
+class _Connection:
+    """One MCP session to the task server, opened and closed by a task of its own.
+
+    The session's transport runs an anyio task group. Entered from a caller's task, a
+    transport failure would cancel that caller (a chat request) later on; a dedicated owner
+    task keeps the failure inside the connection, which records it in `failure`. The pool
+    lends a connection to one request at a time, so a failure belongs to that request.
+    """
+
+    def __init__(self, open_client: Callable[["_Connection"], Any]) -> None:
+        self._open_client = open_client
+        self._owner: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[Client] | None = None
+        self._stop = asyncio.Event()
+        self.failure: BaseException | None = None
+        self.last_status: int | None = None
+        self.absorbed: ListToolsResult | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the owner task is connecting or connected."""
+        return self._owner is not None and not self._owner.done()
+
+    async def client(self) -> Client:
+        """The connected client, (re)connecting first if the connection is down."""
+        ready = self._ready
+        if self.alive and ready is not None and ready.done() and ready.exception() is None:
+            return ready.result()
+        if not self.alive:
+            ready = self._start()
+        assert ready is not None
+        # Shielded: a caller cancelled mid-connect must not abort the shared connect.
+        return await asyncio.shield(ready)
+
+    def _start(self) -> "asyncio.Future[Client]":
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[Client] = loop.create_future()
+        self._ready, self._stop = ready, asyncio.Event()
+        self.failure, self.absorbed = None, None
+        self._owner = loop.create_task(self._own(ready, self._stop), name="mcp-pool-connection")
+        return ready
+
+    async def _own(self, ready: "asyncio.Future[Client]", stop: asyncio.Event) -> None:
+        try:
+            async with self._open_client(self) as client:
+                ready.set_result(client)
+                await stop.wait()
+        except Exception as exc:
+            self.failure = exc
+            if not ready.done():
+                ready.set_exception(exc)
+        finally:
+            if not ready.done():
+                ready.cancel()
+
+    async def failure_after_exit(self) -> BaseException | None:
+        """Wait briefly for a dying owner to finish, then say what killed it (None if unknown)."""
+        owner = self._owner
+        if owner is None:
+            return None
+        await asyncio.wait({owner}, timeout=OWNER_EXIT_WAIT)
+        return self.failure if owner.done() else None
+
+    async def close(self) -> None:
+        """Close the session and wait for the owner task to end."""
+        owner, self._owner = self._owner, None
+        if owner is None:
+            return
+        self._stop.set()
+        await asyncio.wait({owner}, timeout=CLOSE_WAIT)
+        if not owner.done():
+            owner.cancel()
+            await asyncio.gather(owner, return_exceptions=True)
+
+
+class MCPPool(MCPServer):
+    """A fixed number of MCP client sessions to one server, shared by every chat turn."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        size: int = 4,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+        retry_for: float = 2.0,
+        tool_meta_resolver: MCPToolMetaResolver | None = None,
+        name: str = "taskchat",
+    ) -> None:
+        if size < 1:
+            raise ValueError(f"pool size must be at least 1, got {size}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+        if retry_for < 0:
+            raise ValueError(f"retry_for must be zero or more seconds, got {retry_for}")
+        # failure_error_function=None: transport errors leave the run as exceptions, so the
+        # chat server can tell the user the task server is down instead of the model guessing.
+        super().__init__(failure_error_function=None, tool_meta_resolver=tool_meta_resolver)
+        self.url = url
+        self._name = name
+        self._headers = dict(headers or {})
+        self._timeout = timeout
+        self._retry_for = retry_for
+        # The MCP read timeout fires first and leaves the connection usable; the HTTP read
+        # timeout only backs it up. A connect attempt never outlasts the retry budget.
+        connect_timeout = min(timeout, max(retry_for, 1.0))
+        self._http_timeout = httpx2.Timeout(timeout + 5.0, connect=connect_timeout)
+        self._connections = [_Connection(self._open_client) for _ in range(size)]
+        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
+        for connection in self._connections:
+            self._idle.put_nowait(connection)
+        self._tools: ListToolsResult | None = None
+        self._tools_lock = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        """The server name the Agents SDK shows in logs and errors."""
+        return self._name
+
+    @property
+    def size(self) -> int:
+        """How many connections (and so concurrent calls) the pool has."""
+        return len(self._connections)
+
+    @property
+    def cached_tools(self) -> list[Tool] | None:
+        """The cached tool list, or None before the first successful listing."""
+        return None if self._tools is None else list(self._tools.tools)
+
+    async def __aenter__(self) -> "MCPPool":
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.cleanup()
+
+    async def connect(self) -> None:
+        """Open every connection and cache the tool list; a server that is down is only logged."""
+        self._closed = False
+        failures = await asyncio.gather(*(self._warm_one() for _ in self._connections))
+        if all(failure is not None for failure in failures):
+            logger.warning(
+                "MCP server at %s not connected yet (%s); will retry on first use",
+                self.url,
+                failures[0],
+            )
+            return
+        try:
+            await self.list_tools()
+        except MCPPoolError as exc:
+            logger.warning("Could not list the tools of %s yet: %s", self.url, exc)
+
+    async def _warm_one(self) -> str | None:
+        """Try once to open one idle connection; None on success, else why not.
+
+        No retries here, so a chat server whose task server is down still starts at once.
+        """
+        connection = await self._idle.get()
+        try:
+            await connection.client()
+            return None
+        except Exception as exc:
+            answer = _server_answer(exc)
+            return answer.error.message if answer is not None else _reason(exc)
+        finally:
+            self._idle.put_nowait(connection)
+
+    async def cleanup(self) -> None:
+        """Close every connection; safe to call any number of times."""
+        self._closed = True
+        await asyncio.gather(*(connection.close() for connection in self._connections))
+
+    async def list_tools(self, run_context: Any = None, agent: Any = None) -> list[Tool]:
+        """The server's tools, fetched once and then served from the cache."""
+        if self._tools is None:
+            async with self._tools_lock:
+                if self._tools is None:
+                    self._tools = await self._request(
+                        _list_all_tools, "the tool listing", idempotent=True
+                    )
+        # Copies: the SDK may rewrite schemas, and the cache must stay as the server sent it.
+        return [tool.model_copy(deep=True) for tool in self._tools.tools]
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        """Call a tool on an idle connection; a result with is_error comes back as-is."""
+
+        async def call(client: Client) -> CallToolResult:
+            # RequestParamsMeta is a TypedDict open to extra keys; a plain dict is its runtime form.
+            return await client.call_tool(tool_name, arguments, meta=cast(RequestParamsMeta, meta))
+
+        return await self._request(call, f"the call to {tool_name}", idempotent=False)
+
+    async def ping(self, within: float = 2.0) -> bool:
+        """Whether the server completes an MCP handshake within `within` seconds; never raises."""
+        # A throwaway session, so a failing probe can never break a connection a call is using.
+        try:
+            async with asyncio.timeout(within), self._open_client(None):
+                return True
+        except Exception as exc:
+            logger.info("MCP ping to %s failed: %s", self.url, _reason(exc))
+            return False
+
+    async def list_prompts(self) -> ListPromptsResult:
+        """The task server offers no prompts."""
+        return ListPromptsResult(prompts=[])
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None
+    ) -> GetPromptResult:
+        """The task server offers no prompts, so every name is unknown."""
+        raise MCPPoolError(f"The task server offers no prompts, so there is no prompt {name!r}.")
+
+    @asynccontextmanager
+    async def _open_client(self, connection: _Connection | None) -> AsyncIterator[Client]:
+        """A connected mcp Client on a fresh HTTP client of its own."""
+
+        async def remember_status(response: httpx2.Response) -> None:
+            if connection is not None:
+                connection.last_status = response.status_code
+
+        http = httpx2.AsyncClient(
+            headers=self._headers,
+            timeout=self._http_timeout,
+            event_hooks={"response": [remember_status]},
+        )
+        transport = streamable_http_client(self.url, http_client=http)
+        client = Client(transport, cache=None, read_timeout_seconds=self._timeout)
+        async with http, client:
+            yield client
+
+    async def _request(
+        self, send: Callable[[Client], Awaitable[T]], what: str, *, idempotent: bool
+    ) -> T:
+        """Run `send` on an idle connection, rebuilding it and retrying only when safe."""
+        if self._closed:
+            raise MCPPoolError("The MCP connection pool is closed; call connect() to reopen it.")
+        connection = await self._idle.get()
+        try:
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(_NotSent),
+                wait=wait_random_exponential(multiplier=0.05, max=0.5),
+                stop=stop_before_delay(self._retry_for),
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    return await self._send_once(connection, send, what, idempotent)
+        except _NotSent as exc:
+            raise MCPUnavailable(
+                f"The task server at {self.url} is not reachable ({_reason(exc.cause)})."
+            ) from exc.cause
+        finally:
+            self._idle.put_nowait(connection)
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _send_once(
+        self,
+        connection: _Connection,
+        send: Callable[[Client], Awaitable[T]],
+        what: str,
+        idempotent: bool,
+    ) -> T:
+        try:
+            client = await connection.client()
+        except Exception as exc:
+            # Opening is a handshake with no side effects, so only a server's own "no" is final.
+            answer = _server_answer(exc)
+            if answer is not None:
+                raise self._rejected(connection, what, answer) from exc
+            raise _NotSent(exc) from exc
+        self._share_tool_listing(connection, client)
+        try:
+            return await send(client)
+        except MCPError as exc:
+            raise await self._failed(connection, what, exc, idempotent) from exc
+
+    async def _failed(
+        self, connection: _Connection, what: str, exc: MCPError, idempotent: bool
+    ) -> Exception:
+        """Turn an MCP error from a request into the exception the caller should see."""
+        if exc.code == CONNECTION_CLOSED:
+            failure = await connection.failure_after_exit()
+            if failure is not None and (idempotent or _never_sent(failure)):
+                return _NotSent(failure)
+            reason = _reason(failure) if failure is not None else exc.error.message
+            return MCPUnavailable(
+                f"The connection to the task server at {self.url} broke during {what} "
+                f"({reason}); it may or may not have run."
+            )
+        if exc.code == REQUEST_TIMEOUT:
+            return MCPTimeout(
+                f"The task server at {self.url} did not answer {what} within {self._timeout:g} s."
+            )
+        return self._rejected(connection, what, exc)
+
+    def _rejected(self, connection: _Connection, what: str, answer: MCPError) -> MCPPoolError:
+        """A readable error for a request the server answered with a refusal."""
+        status = connection.last_status
+        http = f" (HTTP {status})" if status is not None and status >= 400 else ""
+        return MCPPoolError(
+            f"The task server at {self.url} rejected {what}{http}: {answer.error.message}"
+        )
+
+    def _share_tool_listing(self, connection: _Connection, client: Client) -> None:
+        """Hand the cached tool list to a session that has not seen it yet.
+
+        mcp 2.x validates each result against the tool's output schema and lists the tools
+        itself when it has none, once per session; feeding it the cached list keeps the
+        server at one tools/list for the whole pool. The hook is private, so without it the
+        sessions simply list for themselves.
+        """
+        listing = self._tools
+        if listing is None or connection.absorbed is listing:
+            return
+        absorb = getattr(client.session, "_absorb_tool_listing", None)
+        if absorb is not None:
+            absorb(listing.model_copy(deep=True), complete=True)
+        connection.absorbed = listing
+
+
+async def _list_all_tools(client: Client) -> ListToolsResult:
+    """Every page of the server's tool list, as one result."""
+    tools: list[Tool] = []
+    cursor: str | None = None
+    while True:
+        page = await client.list_tools(cursor=cursor)
+        tools.extend(page.tools)
+        cursor = page.next_cursor
+        if cursor is None:
+            return ListToolsResult(tools=tools)
