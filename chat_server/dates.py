@@ -1,0 +1,361 @@
+"""Dates in plain English for the offline model: find "next friday" or "Dec 3rd" in a
+sentence, turn it into a task due value, and say a due value back ("tomorrow at 5pm")."""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
+    "saturday": 5, "sat": 5, "sunday": 6, "sun": 6,
+}  # fmt: skip
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3,
+}  # fmt: skip
+DAY_PARTS = {"morning": time(9), "afternoon": time(15), "evening": time(18), "night": time(20)}
+TONIGHT = time(20)
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_WEEKDAY = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)"
+)
+_COUNT = r"(?:\d+|a couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_ORD = r"(?:st|nd|rd|th)?"
+# "due by", "before" and friends turn a day into a deadline for list queries.
+_PREFIX = r"(?:(?P<pre>due(?:\s+(?:on|by|before))?|by|on|before|until|till|for|starting|from)\s+)?"
+_DATE_RE = re.compile(
+    r"\b" + _PREFIX + r"(?:"
+    r"(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<dat>(?:the\s+)?day\s+after\s+tomorrow)"
+    r"|(?P<rel>today|tonight|tomorrow|tmrw|tmr)(?:\s+(?P<relpart>morning|afternoon|evening|night))?"
+    r"|in\s+(?P<n>" + _COUNT + r")\s+(?P<unit>days?|weeks?|months?|years?|hours?|minutes?|mins?)"
+    r"|(?P<per>next\s+week(?:end)?|this\s+week(?:end)?|the\s+weekend|weekend|this\s+month"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:week|month|year)|next\s+month|next\s+year)"
+    r"|(?P<mon>" + _MONTH + r")\.?\s+(?P<md>\d{1,2})" + _ORD + r"(?:,?\s+(?P<my>\d{4}))?"
+    r"|(?:the\s+)?(?P<dm>\d{1,2})" + _ORD + r"\s+(?:of\s+)?(?P<mon2>" + _MONTH + r")"
+    r"(?:,?\s+(?P<my2>\d{4}))?"
+    r"|the\s+(?P<dom>\d{1,2})(?:st|nd|rd|th)"
+    r"|(?:(?P<wmod>next|this\s+coming|this|coming)\s+)?(?P<wd>" + _WEEKDAY + r")"
+    r"(?:\s+(?P<wdpart>morning|afternoon|evening|night))?"
+    r")\b",
+    re.IGNORECASE,
+)
+_TIME_RE = re.compile(
+    r"\b(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)(?!\w)"
+    r"|\bat\s+(?P<h24>\d{1,2}):(?P<m24>\d{2})\b"
+    r"|\bat\s+(?P<hb>\d{1,2})(?:\s+o'?clock)?(?=\s*(?:$|[,;.!?]|\b(?:today|tomorrow|tonight|on|next|this)\b))"
+    r"|\b(?:at\s+)?(?P<noon>noon|midday)\b"
+    r"|\b(?:in\s+the|this)\s+(?P<part>morning|afternoon|evening)\b",
+    re.IGNORECASE,
+)
+_WEEK_RANGE_RE = re.compile(
+    r"\b(?P<which>this|next)\s+(?P<span>week|month)\b|\b(?:due\s+)?(?P<soon>soon|upcoming)\b",
+    re.IGNORECASE,
+)
+
+
+class DateError(ValueError):
+    """A date phrase that names no real day, such as "Feb 30"."""
+
+
+@dataclass(frozen=True)
+class When:
+    """A day, with a local time of day when one was given."""
+
+    day: date
+    at: time | None = None
+    deadline: bool = False  # said with "by"/"before": the day is an upper bound
+
+    def due(self, zone: tzinfo) -> str:
+        """The contract's due value: "YYYY-MM-DD", or a UTC "YYYY-MM-DDTHH:MM:SSZ"."""
+        if self.at is None:
+            return self.day.isoformat()
+        local = datetime.combine(self.day, self.at, tzinfo=zone)
+        return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_zone(name: str | None) -> tzinfo:
+    """The IANA zone `name`, else the machine's zone (DST-aware when it can be read)."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
+            ) from exc
+    localtime = Path("/etc/localtime")
+    if localtime.exists():
+        with localtime.open("rb") as fh:
+            return ZoneInfo.from_file(fh, key="localtime")
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def _year_for(month: int, day: int, year: str | None, today: date, phrase: str) -> date:
+    """The named day; without a year, the next one that is not in the past."""
+    try:
+        if year:
+            return date(int(year), month, day)
+        found = date(today.year, month, day)
+        return found if found >= today else date(today.year + 1, month, day)
+    except ValueError:
+        # Feb 29 without a year may exist next time round only in a leap year.
+        if not year and month == 2 and day == 29:
+            for later in range(today.year + 1, today.year + 9):
+                if calendar.isleap(later):
+                    return date(later, 2, 29)
+        raise DateError(f"“{phrase}” isn't a real date.") from None
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the end of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
+
+
+def _weekday(match: re.Match[str], today: date) -> date | None:
+    name = match["wd"].lower()
+    modifier = (match["wmod"] or "").lower()
+    # Abbreviations ("sun", "sat") are ordinary words too: only read them as days when
+    # something marks them as dates ("on sat", "next fri").
+    if len(name) <= 5 and not name.endswith("day") and not modifier and not match["pre"]:
+        return None
+    target = WEEKDAYS[name]
+    if modifier == "next":
+        # "next friday" is the Friday of next week (weeks start on Monday).
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return next_monday + timedelta(days=target)
+    ahead = (target - today.weekday()) % 7
+    if ahead == 0 and modifier != "this":
+        ahead = 7  # a bare "thursday" said on a Thursday means next week's
+    return today + timedelta(days=ahead)
+
+
+def _period(phrase: str, today: date) -> date:
+    words = " ".join(phrase.lower().split())
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    if words == "next week":
+        return today + timedelta(days=7 - today.weekday())
+    if words == "next weekend":
+        return today + timedelta(days=7 - today.weekday() + 5)
+    if words.endswith("weekend"):
+        return today if today.weekday() == 6 else saturday
+    if words.endswith("week"):
+        return end_of_week(today)
+    if words.endswith("month") and words.startswith("next"):
+        return add_months(today.replace(day=1), 1)
+    if words.endswith("month"):
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if words.startswith("next"):
+        return date(today.year + 1, 1, 1)
+    return date(today.year, 12, 31)
+
+
+def end_of_week(today: date) -> date:
+    """The Sunday that ends `today`'s week."""
+    return today + timedelta(days=6 - today.weekday())
+
+
+def _date_of(match: re.Match[str], now: datetime) -> When | None:
+    """The day (and maybe time) one _DATE_RE match names, or None to skip the match."""
+    today = now.date()
+    if match["iso"]:
+        try:
+            return When(date.fromisoformat(match["iso"]))
+        except ValueError:
+            raise DateError(f"“{match['iso']}” isn't a real date.") from None
+    if match["dat"]:
+        return When(today + timedelta(days=2))
+    if match["rel"]:
+        word = match["rel"].lower()
+        part = DAY_PARTS.get((match["relpart"] or "").lower())
+        if word == "tonight":
+            return When(today, TONIGHT)
+        return When(today if word == "today" else today + timedelta(days=1), part)
+    if match["unit"]:
+        count, unit = _count(match["n"]), match["unit"].lower()
+        if unit.startswith(("hour", "min")):
+            later = now + timedelta(**{"hours" if unit.startswith("h") else "minutes": count})
+            return When(later.date(), later.time().replace(second=0, microsecond=0))
+        if unit.startswith("day"):
+            return When(today + timedelta(days=count))
+        if unit.startswith("week"):
+            return When(today + timedelta(weeks=count))
+        return When(add_months(today, count * (12 if unit.startswith("year") else 1)))
+    if match["per"]:
+        return When(_period(match["per"], today))
+    if match["mon"] or match["mon2"]:
+        month = MONTHS[(match["mon"] or match["mon2"])[:3].lower()]
+        day = int(match["md"] or match["dm"])
+        return When(_year_for(month, day, match["my"] or match["my2"], today, match[0]))
+    if match["dom"]:
+        day, start = int(match["dom"]), today
+        for _ in range(12):  # the next month that has this day
+            if day <= calendar.monthrange(start.year, start.month)[1]:
+                candidate = start.replace(day=day)
+                if candidate >= today:
+                    return When(candidate)
+            start = add_months(start.replace(day=1), 1)
+        raise DateError(f"“{match[0]}” isn't a real date.")
+    found = _weekday(match, today)
+    if found is None:
+        return None
+    return When(found, DAY_PARTS.get((match["wdpart"] or "").lower()))
+
+
+def _time_of(match: re.Match[str]) -> time:
+    if match["noon"]:
+        return time(12)
+    if match["part"]:
+        return DAY_PARTS[match["part"].lower()]
+    if match["h24"]:
+        hour, minute = int(match["h24"]), int(match["m24"])
+    elif match["hb"]:
+        # A bare "at 5" is an afternoon meeting far more often than a 5 a.m. one.
+        hour, minute = int(match["hb"]), 0
+        if 1 <= hour <= 7:
+            hour += 12
+    else:
+        hour, minute = int(match["h"]), int(match["m"] or 0)
+        if not 1 <= hour <= 12:
+            raise DateError(f"“{match[0].strip()}” isn't a time of day.")
+        pm = match["ampm"].lower().startswith("p")
+        hour = hour % 12 + (12 if pm else 0)
+    if hour > 23 or minute > 59:
+        raise DateError(f"“{match[0].strip()}” isn't a time of day.")
+    return time(hour, minute)
+
+
+def _cut(text: str, span: tuple[int, int]) -> str:
+    return " ".join((text[: span[0]] + " " + text[span[1] :]).split())
+
+
+def find_when(text: str, now: datetime) -> tuple[When | None, str]:
+    """The first date/time phrase in `text` and the text without it; `now` is local."""
+    when: When | None = None
+    for match in _DATE_RE.finditer(text):
+        when = _date_of(match, now)
+        if when is not None:
+            prefix = (match["pre"] or "").lower()
+            deadline = prefix.endswith(("by", "before")) or prefix in {"until", "till"}
+            when = When(when.day, when.at, deadline)
+            text = _cut(text, match.span())
+            break
+    time_match = _TIME_RE.search(text)
+    if time_match is None:
+        return when, text
+    at = _time_of(time_match)
+    text = _cut(text, time_match.span())
+    if when is None:
+        # A time alone means its next occurrence.
+        day = now.date() if at > now.time() else now.date() + timedelta(days=1)
+        return When(day, at), text
+    if when.at == TONIGHT and at.hour < 12:
+        at = at.replace(hour=at.hour + 12)  # "tonight at 9"
+    return When(when.day, at, when.deadline), text
+
+
+def parse_when(text: str, now: datetime) -> When | None:
+    """`text` read as nothing but a date phrase ("to friday", "Dec 3 at 5pm"), else None."""
+    when, rest = find_when(text, now)
+    if when is None or rest.strip(" ,.").lower() not in {"", "to", "for", "until", "due", "on"}:
+        return None
+    return when
+
+
+def find_range(text: str, now: datetime) -> tuple[str | None, str | None, str]:
+    """A list query's due window (due_after, due_before) and the text without it."""
+    today = now.date()
+    match = _WEEK_RANGE_RE.search(text)
+    if match:
+        rest = _cut(text, match.span())
+        if match["soon"]:
+            return today.isoformat(), (today + timedelta(days=7)).isoformat(), rest
+        if match["span"].lower() == "week":
+            if match["which"].lower() == "this":
+                return None, end_of_week(today).isoformat(), rest
+            start = today + timedelta(days=7 - today.weekday())
+            return start.isoformat(), end_of_week(start).isoformat(), rest
+        if match["which"].lower() == "this":
+            return None, _period("end of month", today).isoformat(), rest
+        start = add_months(today.replace(day=1), 1)
+        return start.isoformat(), _period("end of month", start).isoformat(), rest
+    when, rest = find_when(text, now)
+    if when is None:
+        return None, None, text
+    day = when.day.isoformat()
+    return (None, day, rest) if when.deadline else (day, day, rest)
+
+
+def _clock(at: time) -> str:
+    if at == time(12):
+        return "noon"
+    suffix = "am" if at.hour < 12 else "pm"
+    hour = at.hour % 12 or 12
+    return f"{hour}{suffix}" if at.minute == 0 else f"{hour}:{at.minute:02d}{suffix}"
+
+
+def day_words(day: date, today: date) -> str:
+    """`day` said relative to `today`: "today", "tomorrow", "Friday", else "Dec 3"."""
+    ahead = (day - today).days
+    if ahead == 0:
+        return "today"
+    if ahead == 1:
+        return "tomorrow"
+    if ahead == -1:
+        return "yesterday"
+    if 2 <= ahead <= 6:
+        return day.strftime("%A")
+    label = f"{day.strftime('%b')} {day.day}"
+    if day.year != today.year and not 0 < ahead < 180:
+        label += f", {day.year}"
+    return label
+
+
+def parse_due(due: str, zone: tzinfo) -> tuple[date, time | None]:
+    """A contract due value read back as a local day and (for datetimes) local time."""
+    if len(due) == 10:
+        return date.fromisoformat(due), None
+    moment = datetime.fromisoformat(due.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone)
+    return local.date(), local.time()
+
+
+def describe_due(due: str, now: datetime) -> str:
+    """A due value in words relative to `now` (which carries the local zone)."""
+    try:
+        day, at = parse_due(due, now.tzinfo or UTC)
+    except ValueError:
+        return due  # not ours to judge; show it as the server sent it
+    words = day_words(day, now.date())
+    return words if at is None else f"{words} at {_clock(at)}"
+
+
+def is_overdue(due: str, now: datetime) -> bool:
+    """True when `due` has passed: a day before today, or a moment before now."""
+    try:
+        day, at = parse_due(due, now.tzinfo or UTC)
+    except ValueError:
+        return False
+    if at is None:
+        return day < now.date()
+    return datetime.combine(day, at, tzinfo=now.tzinfo) < now
