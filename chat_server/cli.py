@@ -65,12 +65,12 @@ class Terminal:
     def show(self, output: Output) -> None:
         """Write one output; text is flushed at once so the reply appears as it streams."""
         match output.kind:
-            case "text":
+            case "text" if output.text:
                 self.out.write(output.text)
-                self._line_open = bool(output.text) and not output.text.endswith("\n")
+                self._line_open = not output.text.endswith("\n")
                 self.out.flush()
             case "error" | "notice":
-                self.fail(output.text)
+                self.report(output.text)
             case "tool":
                 self.line(f"  · {output.text}", dim=True)
             case "user":
@@ -93,8 +93,8 @@ class Terminal:
             self.out.flush()
             self._line_open = False
 
-    def fail(self, message: str) -> None:
-        """One line on stderr: 'taskchat: <message>'."""
+    def report(self, message: str) -> None:
+        """One line on stderr, 'taskchat: <message>': errors, and notes kept off stdout."""
         self.end_line()
         self.err.write(f"taskchat: {message}\n")
         self.err.flush()
@@ -117,10 +117,10 @@ def run_message(client: ChatClient, term: Terminal, text: str, thread_id: str | 
     if view.error is not None:
         return 1
     if not view.answered:
-        term.fail("the chat server ended the reply without an answer")
+        term.report("the chat server ended the reply without an answer")
         return 1
     if thread_id is None and view.thread_id:
-        term.fail(f"new thread {view.thread_id} (continue it with --thread {view.thread_id})")
+        term.report(f"new thread {view.thread_id} (continue it with --thread {view.thread_id})")
     return 0
 
 
@@ -172,9 +172,9 @@ def run_interactive(client: ChatClient, term: Terminal, thread_id: str | None) -
             finally:
                 thread_id = view.thread_id  # keep a thread created before a failure
         except ChatError as exc:
-            term.fail(str(exc))
+            term.report(str(exc))
         except KeyboardInterrupt:
-            term.fail("reply interrupted")
+            term.report("reply interrupted")
 
 
 def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | None) -> str | None:
@@ -191,11 +191,11 @@ def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | 
             show_history(client, term, arg)
             return arg
         case "/open":
-            term.fail("usage: /open THREAD_ID (see /threads)")
+            term.report("usage: /open THREAD_ID (see /threads)")
         case "/help":
             term.line(HELP)
         case _:
-            term.fail(f"unknown command {name}; type /help")
+            term.report(f"unknown command {name}; type /help")
     return thread_id
 
 
@@ -209,10 +209,10 @@ def run_token(term: Terminal, user: str, ttl: int) -> int:
     try:
         settings = get_settings()
     except (ValidationError, SettingsError) as exc:
-        term.fail(f"invalid settings: {str(exc).splitlines()[0]}")
+        term.report(f"invalid settings: {str(exc).splitlines()[0]}")
         return 1
     if not settings.jwt_secret:
-        term.fail(
+        term.report(
             "JWT_SECRET is not set (environment or .env): without it the server runs in local "
             "mode and needs no token"
         )
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
                 return run_message(client, term, args.message, args.thread)
             return run_interactive(client, term, args.thread)
     except ChatError as exc:
-        term.fail(str(exc))
+        term.report(str(exc))
         return 1
     except KeyboardInterrupt:
         term.end_line()
