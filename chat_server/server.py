@@ -7,6 +7,7 @@ from typing import Any
 
 from agents import Agent, RunConfig, Runner
 from agents.mcp import MCPServer
+from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import Store
@@ -18,9 +19,12 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    WidgetItem,
     is_streaming_req,
 )
 
+from chat_server import widgets
+from chat_server.actions import handle_action
 from chat_server.agent import TaskChatConverter, ToolActivityHooks, fail_open_workflow
 from chat_server.errors import describe_failure
 from shared.auth import Principal
@@ -82,16 +86,25 @@ class TaskChatServer(ChatKitServer[Principal]):
                 thread.id, None, HISTORY_ITEMS, "desc", context
             )
             agent_input = await _converter.to_agent_input(page.data[::-1])
+            hooks = ToolActivityHooks()
             result = Runner.run_streamed(
                 self.agent,
                 agent_input,
                 context=agent_context,
-                hooks=ToolActivityHooks(),
+                hooks=hooks,
                 max_turns=MAX_AGENT_TURNS,
                 run_config=_run_config,
             )
             async for event in stream_agent_response(agent_context, result):
                 yield event
+            widget = widgets.widget_for_turn(hooks.results)
+            if widget is not None:
+                yield ThreadItemDoneEvent(item=WidgetItem(
+                    id=self.store.generate_item_id("message", thread, context),
+                    thread_id=thread.id,
+                    created_at=datetime.now(),
+                    widget=widget,
+                ))
         except Exception as exc:
             log.warning("turn failed in thread %s: %r", thread.id, exc)
             reason = describe_failure(exc)
@@ -99,6 +112,16 @@ class TaskChatServer(ChatKitServer[Principal]):
             if workflow is not None:
                 yield ThreadItemDoneEvent(item=workflow)
             yield ThreadItemDoneEvent(item=self._assistant_message(thread, reason, context))
+
+    def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: Principal,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A task widget's button: the change goes through the same pooled MCP client."""
+        return handle_action(self.mcp, self.store, thread, action, sender, context)
 
     def _assistant_message(
         self, thread: ThreadMetadata, text: str, context: Principal

@@ -31,6 +31,37 @@ _CHANGE_STATUS = {
 _CHANGE_TOOLS = {"add_task", "update_task", "complete_task", "delete_task"}
 
 
+def normalize(task: object) -> Task | None:
+    """A task with every field the builders read, or None if it lacks an int id and a title.
+
+    Tool output comes from another process; a widget must never break the reply it sums up.
+    """
+    if not isinstance(task, dict):
+        return None
+    task_id, title = task.get("id"), task.get("title")
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or not isinstance(title, str):
+        return None
+    priority = task.get("priority")
+    tags = task.get("tags")
+    return task | {
+        "completed": task.get("completed") is True,
+        "priority": priority if priority in _PRIORITY_COLOR else "medium",
+        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
+        "due": task.get("due") if isinstance(task.get("due"), str) else None,
+        "description": task.get("description") if isinstance(task.get("description"), str)
+        else None,
+        "recurrence": task.get("recurrence") if isinstance(task.get("recurrence"), str)
+        else "none",
+    }
+
+
+def _checked(task: object) -> Task:
+    checked = normalize(task)
+    if checked is None:
+        raise ValueError(f"not a task (needs an int id and a title): {task!r:.200}")
+    return checked
+
+
 def item_key(task_id: int) -> str:
     """The widget key of a task's row or card: how an action finds what to redraw."""
     return f"task-{task_id}"
@@ -99,6 +130,7 @@ def _title(task: Task, *, deleted: bool = False) -> Node:
 
 def task_row(task: Task, *, deleted: bool = False) -> Node:
     """One task as a ListViewItem: title and details on the left, buttons on the right."""
+    task = _checked(task)
     return {
         "type": "ListViewItem",
         "key": item_key(task["id"]),
@@ -116,6 +148,7 @@ def task_row(task: Task, *, deleted: bool = False) -> Node:
 
 def task_list(tasks: list[Task], *, heading: str = "Tasks") -> DynamicWidgetRoot:
     """A ListView of tasks (at most MAX_LIST_ITEMS), or a 'No tasks' row when there are none."""
+    tasks = [t for t in map(normalize, tasks) if t is not None]
     if not tasks:
         return DynamicWidgetRoot.model_validate({
             "type": "ListView",
@@ -136,6 +169,7 @@ def task_list(tasks: list[Task], *, heading: str = "Tasks") -> DynamicWidgetRoot
 
 def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -> DynamicWidgetRoot:
     """One task as a Card, with a status header such as 'Task added'."""
+    task = _checked(task)
     children: list[Node] = [
         {"type": "Title", "value": task["title"], "size": "sm"}
         | ({"color": "secondary"} if task["completed"] or deleted else {}),
@@ -159,7 +193,7 @@ def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -
 
 def change_status(change: dict[str, Any]) -> str:
     """The card header for a TaskChange: 'Task completed', and so on."""
-    return _CHANGE_STATUS.get(change["status"], "Task updated")
+    return _CHANGE_STATUS.get(change.get("status"), "Task updated")
 
 
 def _parse(output: str) -> Any:
@@ -186,14 +220,13 @@ def widget_for_turn(results: list[tuple[str, str]]) -> WidgetRoot | None:
         if not isinstance(data, dict):
             continue
         if name == "list_tasks" and isinstance(data.get("tasks"), list):
-            listed, touched = data["tasks"], {}
-        elif name == "get_task" and "id" in data:
-            touched[data["id"]] = (data, None, False)
-        elif name in _CHANGE_TOOLS and isinstance(data.get("task"), dict):
-            task = data["task"]
-            touched[task["id"]] = (task, change_status(data), data["status"] == "deleted")
-            if isinstance(data.get("next_task"), dict):
-                nxt = data["next_task"]
+            listed = [t for t in map(normalize, data["tasks"]) if t is not None]
+            touched = {}
+        elif name == "get_task" and (task := normalize(data)) is not None:
+            touched[task["id"]] = (task, None, False)
+        elif name in _CHANGE_TOOLS and (task := normalize(data.get("task"))) is not None:
+            touched[task["id"]] = (task, change_status(data), data.get("status") == "deleted")
+            if (nxt := normalize(data.get("next_task"))) is not None:
                 touched[nxt["id"]] = (nxt, "Next occurrence", False)
     if touched:
         if len(touched) == 1:

@@ -237,3 +237,11 @@ def test_add_row_puts_the_next_occurrence_after_its_task() -> None:
     after = dump(widgets.add_row(before, task(9), after_id=1))
 
     assert [row["key"] for row in after["children"]] == ["task-1", "task-9", "task-2"]
+
+
+def test_tasks_missing_optional_fields_get_defaults_and_broken_ones_are_skipped() -> None:
+    output = listing({"id": 1, "title": "buy milk"}, {"title": "no id"}, {"id": True, "title": "x"})
+
+    widget = dump(widgets.widget_for_turn([("list_tasks", output)]))
+
+    assert widget["children"] == [widgets.task_row(task(1, due=None))]
