@@ -10,6 +10,7 @@ from agents.models.interface import Model
 from agents.tool_context import ToolContext
 from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.types import (
+    AssistantMessageItem,
     CustomTask,
     HiddenContextItem,
     ThreadItemDoneEvent,
@@ -176,6 +177,12 @@ class TaskChatConverter(ThreadItemConverter):
             "output": record["output"],
         }
         return [call, output]
+
+    async def assistant_message_to_input(self, item: AssistantMessageItem) -> Any:
+        # chatkit's default sends output_text parts, which the Chat Completions converter
+        # (OPENAI_BASE_URL servers) rejects; plain text content works with both APIs.
+        text = "".join(part.text for part in item.content)
+        return {"type": "message", "role": "assistant", "content": text}
 
     async def workflow_to_input(self, item: WorkflowItem) -> Any:
         # The hidden tool records already carry what workflows and widgets show.

@@ -76,8 +76,10 @@ def create_app(
             size=settings.mcp_pool_size,
             headers=headers,
             timeout=settings.mcp_timeout_seconds,
-            tool_meta_resolver=user_meta,
         )
+        # Whatever serves the tools, every call carries the authenticated user, never a
+        # value the model chose.
+        pool.tool_meta_resolver = user_meta
         await pool.connect()
         agent = build_agent(model or build_model(settings), pool)
         app.state.engine = engine

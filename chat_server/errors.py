@@ -10,10 +10,22 @@ from chat_server.pool import MCPUnavailable
 
 def describe_failure(exc: BaseException) -> str:
     """A sentence a user can act on; never a traceback."""
+    # The Agents SDK wraps tool failures (AgentsException from MCPUnavailable, ...):
+    # explain the innermost cause we know.
+    causes = [exc]
+    while causes[-1].__cause__ is not None and len(causes) < 10:
+        causes.append(causes[-1].__cause__)
+    for cause in reversed(causes):
+        if (message := _describe(cause)) is not None:
+            return message
+    return f"Something went wrong while answering ({type(exc).__name__}). Please retry."
+
+
+def _describe(exc: BaseException) -> str | None:
     match exc:
         case MCPUnavailable():
             return f"I couldn't reach the task server: {exc} Please try again in a moment."
-        case MCPError() | UserError():
+        case MCPError():
             return (
                 "I couldn't reach the task server, so nothing was changed. "
                 "Please try again in a moment."
@@ -34,5 +46,9 @@ def describe_failure(exc: BaseException) -> str:
             return "The database is unavailable right now. Please try again in a moment."
         case TimeoutError():
             return "That took too long and was stopped. Please try again."
-        case _:
-            return f"Something went wrong while answering ({type(exc).__name__}). Please retry."
+        case UserError() if "MCP server" in str(exc):
+            return (
+                "I couldn't reach the task server, so nothing was changed. "
+                "Please try again in a moment."
+            )
+    return None

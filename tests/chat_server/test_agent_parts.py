@@ -67,3 +67,16 @@ async def test_workflow_items_are_not_repeated_to_the_model():
     item = WorkflowItem(id="w1", thread_id="t1", created_at=datetime.now(),
                         workflow=Workflow(type="custom", tasks=[]))
     assert await TaskChatConverter().to_agent_input([item]) == []
+
+
+async def test_earlier_assistant_messages_are_plain_text_both_model_apis_accept():
+    from agents.models.chatcmpl_converter import Converter
+    from chatkit.types import AssistantMessageContent, AssistantMessageItem
+
+    item = AssistantMessageItem(id="m1", thread_id="t1", created_at=datetime.now(),
+                                content=[AssistantMessageContent(text="Added task 1.")])
+    converted = await TaskChatConverter().to_agent_input([item])
+    assert converted == [{"type": "message", "role": "assistant", "content": "Added task 1."}]
+    assert Converter.items_to_messages(converted) == [
+        {"role": "assistant", "content": "Added task 1."}
+    ]

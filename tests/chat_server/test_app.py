@@ -73,7 +73,8 @@ def assistant_texts(events: list[dict]) -> list[str]:
 
 
 async def items_of(client: httpx.AsyncClient, thread_id: str, **kwargs: Any) -> list[dict]:
-    response = await post(client, {"type": "items.list", "params": {"thread_id": thread_id}},
+    response = await post(client, {"type": "items.list",
+                                   "params": {"thread_id": thread_id, "order": "asc"}},
                           **kwargs)
     assert response.status_code == 200, response.text
     return response.json()["data"]
@@ -131,7 +132,7 @@ async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
     steps = [
         [function_call("get_task", {"task_id": 99}, call_id="call_1")],
         ModelStep.respond(lambda call: [assistant_message(
-            "Sorry: " + call.input[-1]["output"].split(": ", 1)[1], item_id="msg_d1")]),
+            "Sorry: " + call.input[-1]["output"][0]["text"].split(": ", 1)[1], item_id="msg_d1")]),
     ]
     async with harness(tmp_path, steps) as h:
         events = await create_thread(h.client, "show task 99")
