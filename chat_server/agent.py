@@ -151,7 +151,8 @@ def fail_open_workflow(workflow: WorkflowItem | None, reason: str) -> WorkflowIt
     last = workflow.workflow.tasks[-1]
     if isinstance(last, CustomTask) and last.status_indicator == "loading":
         workflow.workflow.tasks[-1] = CustomTask(
-            title=(last.title or "").removeprefix("Running "), content=reason,
+            title=(last.title or "").removeprefix("Running "),
+            content=reason,
             status_indicator="complete",
         )
     workflow.workflow.expanded = False

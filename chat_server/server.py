@@ -99,12 +99,14 @@ class TaskChatServer(ChatKitServer[Principal]):
                 yield event
             widget = widgets.widget_for_turn(hooks.results)
             if widget is not None:
-                yield ThreadItemDoneEvent(item=WidgetItem(
-                    id=self.store.generate_item_id("message", thread, context),
-                    thread_id=thread.id,
-                    created_at=datetime.now(),
-                    widget=widget,
-                ))
+                yield ThreadItemDoneEvent(
+                    item=WidgetItem(
+                        id=self.store.generate_item_id("message", thread, context),
+                        thread_id=thread.id,
+                        created_at=datetime.now(),
+                        widget=widget,
+                    )
+                )
         except Exception as exc:
             log.warning("turn failed in thread %s: %r", thread.id, exc)
             reason = describe_failure(exc)

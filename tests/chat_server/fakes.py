@@ -49,16 +49,28 @@ class FakeTaskServer(MCPServer):
         if tool_name == "add_task":
             task = {"id": len(tasks) + 1, "title": args["title"], "completed": False}
             tasks.append(task)
-            return _ok({"task_id": task["id"], "status": "created", "title": task["title"],
-                        "task": task, "next_task": None})
+            return _ok(
+                {
+                    "task_id": task["id"],
+                    "status": "created",
+                    "title": task["title"],
+                    "task": task,
+                    "next_task": None,
+                }
+            )
         if tool_name == "list_tasks":
             return _ok({"tasks": tasks, "next_cursor": None})
         if tool_name == "get_task":
             found = [t for t in tasks if t["id"] == args.get("task_id")]
             if not found:
                 return CallToolResult(
-                    content=[TextContent(type="text", text=f"Error executing tool get_task: "
-                                                           f"Task {args.get('task_id')} not found")],
+                    content=[
+                        TextContent(
+                            type="text",
+                            text=f"Error executing tool get_task: "
+                            f"Task {args.get('task_id')} not found",
+                        )
+                    ],
                     is_error=True,
                 )
             return _ok(found[0])
@@ -67,10 +79,13 @@ class FakeTaskServer(MCPServer):
     async def list_prompts(self) -> ListPromptsResult:
         return ListPromptsResult(prompts=[])
 
-    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None) -> GetPromptResult:
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None
+    ) -> GetPromptResult:
         raise KeyError(name)
 
 
 def _ok(data: dict[str, Any]) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
-                          structured_content=data)
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(data))], structured_content=data
+    )

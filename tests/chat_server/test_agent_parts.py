@@ -51,21 +51,34 @@ def test_tool_summaries_name_what_happened():
 
 
 async def test_tool_records_are_replayed_as_function_call_and_output():
-    record = {"call_id": "call_1", "name": "add_task", "arguments": '{"title": "Milk"}',
-              "output": '{"task_id": 1}'}
-    item = HiddenContextItem(id="m1", thread_id="t1", created_at=datetime.now(),
-                             content={TOOL_RECORD: record})
+    record = {
+        "call_id": "call_1",
+        "name": "add_task",
+        "arguments": '{"title": "Milk"}',
+        "output": '{"task_id": 1}',
+    }
+    item = HiddenContextItem(
+        id="m1", thread_id="t1", created_at=datetime.now(), content={TOOL_RECORD: record}
+    )
     converted = await TaskChatConverter().to_agent_input([item])
     assert converted == [
-        {"type": "function_call", "call_id": "call_1", "name": "add_task",
-         "arguments": '{"title": "Milk"}'},
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "add_task",
+            "arguments": '{"title": "Milk"}',
+        },
         {"type": "function_call_output", "call_id": "call_1", "output": '{"task_id": 1}'},
     ]
 
 
 async def test_workflow_items_are_not_repeated_to_the_model():
-    item = WorkflowItem(id="w1", thread_id="t1", created_at=datetime.now(),
-                        workflow=Workflow(type="custom", tasks=[]))
+    item = WorkflowItem(
+        id="w1",
+        thread_id="t1",
+        created_at=datetime.now(),
+        workflow=Workflow(type="custom", tasks=[]),
+    )
     assert await TaskChatConverter().to_agent_input([item]) == []
 
 
@@ -73,8 +86,12 @@ async def test_earlier_assistant_messages_are_plain_text_both_model_apis_accept(
     from agents.models.chatcmpl_converter import Converter
     from chatkit.types import AssistantMessageContent, AssistantMessageItem
 
-    item = AssistantMessageItem(id="m1", thread_id="t1", created_at=datetime.now(),
-                                content=[AssistantMessageContent(text="Added task 1.")])
+    item = AssistantMessageItem(
+        id="m1",
+        thread_id="t1",
+        created_at=datetime.now(),
+        content=[AssistantMessageContent(text="Added task 1.")],
+    )
     converted = await TaskChatConverter().to_agent_input([item])
     assert converted == [{"type": "message", "role": "assistant", "content": "Added task 1."}]
     assert Converter.items_to_messages(converted) == [

@@ -29,8 +29,9 @@ class Harness:
 
 @asynccontextmanager
 async def harness(tmp_path: Any, steps: list[Any] = (), **overrides: Any) -> AsyncIterator[Harness]:
-    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'chat.db'}",
-                        **overrides)
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite:///{tmp_path / 'chat.db'}", **overrides
+    )
     mcp = FakeTaskServer()
     model = ScriptedModel(list(steps))
     app = create_app(settings, model=model, mcp_server=mcp)
@@ -41,12 +42,17 @@ async def harness(tmp_path: Any, steps: list[Any] = (), **overrides: Any) -> Asy
 
 
 def user_input(text: str) -> dict[str, Any]:
-    return {"content": [{"type": "input_text", "text": text}], "attachments": [],
-            "inference_options": {}}
+    return {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
 
 
 def sse_events(response: httpx.Response) -> list[dict[str, Any]]:
-    return [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
+    return [
+        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
 
 
 async def post(client: httpx.AsyncClient, request: dict[str, Any], **kwargs: Any) -> httpx.Response:
@@ -54,8 +60,9 @@ async def post(client: httpx.AsyncClient, request: dict[str, Any], **kwargs: Any
 
 
 async def create_thread(client: httpx.AsyncClient, text: str, **kwargs: Any) -> list[dict]:
-    response = await post(client, {"type": "threads.create", "params": {"input": user_input(text)}},
-                          **kwargs)
+    response = await post(
+        client, {"type": "threads.create", "params": {"input": user_input(text)}}, **kwargs
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["cache-control"] == "no-cache"
@@ -68,14 +75,18 @@ def done_items(events: list[dict]) -> list[dict]:
 
 
 def assistant_texts(events: list[dict]) -> list[str]:
-    return [part["text"] for item in done_items(events) if item["type"] == "assistant_message"
-            for part in item["content"]]
+    return [
+        part["text"]
+        for item in done_items(events)
+        if item["type"] == "assistant_message"
+        for part in item["content"]
+    ]
 
 
 async def items_of(client: httpx.AsyncClient, thread_id: str, **kwargs: Any) -> list[dict]:
-    response = await post(client, {"type": "items.list",
-                                   "params": {"thread_id": thread_id, "order": "asc"}},
-                          **kwargs)
+    response = await post(
+        client, {"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}}, **kwargs
+    )
     assert response.status_code == 200, response.text
     return response.json()["data"]
 
@@ -86,7 +97,9 @@ async def test_a_reply_streams_and_is_saved_with_a_title(tmp_path):
         events = await create_thread(h.client, "hi there")
         thread_id = events[0]["thread"]["id"]
         assert assistant_texts(events) == ["Hello! I manage your tasks."]
-        assert [e for e in events if e["type"] == "thread.updated"][0]["thread"]["title"] == "hi there"
+        assert [e for e in events if e["type"] == "thread.updated"][0]["thread"][
+            "title"
+        ] == "hi there"
         saved = await items_of(h.client, thread_id)
         assert [i["type"] for i in saved] == ["user_message", "assistant_message"]
         assert saved[1]["content"][0]["text"] == "Hello! I manage your tasks."
@@ -101,10 +114,14 @@ async def test_tool_calls_act_for_the_authenticated_user_and_show_as_workflow(tm
         events = await create_thread(h.client, "add buy milk")
         assert h.mcp.calls == [("add_task", {"title": "Buy milk"}, {"taskchat/user_id": "local"})]
         workflow = [i for i in done_items(events) if i["type"] == "workflow"][0]
-        assert workflow["workflow"]["tasks"] == [{
-            "type": "custom", "status_indicator": "complete", "title": "add_task",
-            "content": "Task 1 created: Buy milk",
-        }]
+        assert workflow["workflow"]["tasks"] == [
+            {
+                "type": "custom",
+                "status_indicator": "complete",
+                "title": "add_task",
+                "content": "Task 1 created: Buy milk",
+            }
+        ]
         assert assistant_texts(events) == ["Added task 1: Buy milk."]
 
 
@@ -117,9 +134,13 @@ async def test_the_next_turn_sees_earlier_tool_calls_as_function_calls(tmp_path)
     async with harness(tmp_path, steps) as h:
         events = await create_thread(h.client, "add buy milk")
         thread_id = events[0]["thread"]["id"]
-        response = await post(h.client, {"type": "threads.add_user_message",
-                                         "params": {"thread_id": thread_id,
-                                                    "input": user_input("thanks")}})
+        response = await post(
+            h.client,
+            {
+                "type": "threads.add_user_message",
+                "params": {"thread_id": thread_id, "input": user_input("thanks")},
+            },
+        )
         assert assistant_texts(sse_events(response)) == ["Done."]
         second_turn_input = h.model.calls[2].input
         kinds = [item.get("type", "message") for item in second_turn_input]
@@ -131,8 +152,14 @@ async def test_the_next_turn_sees_earlier_tool_calls_as_function_calls(tmp_path)
 async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
     steps = [
         [function_call("get_task", {"task_id": 99}, call_id="call_1")],
-        ModelStep.respond(lambda call: [assistant_message(
-            "Sorry: " + call.input[-1]["output"][0]["text"].split(": ", 1)[1], item_id="msg_d1")]),
+        ModelStep.respond(
+            lambda call: [
+                assistant_message(
+                    "Sorry: " + call.input[-1]["output"][0]["text"].split(": ", 1)[1],
+                    item_id="msg_d1",
+                )
+            ]
+        ),
     ]
     async with harness(tmp_path, steps) as h:
         events = await create_thread(h.client, "show task 99")
@@ -142,11 +169,15 @@ async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
 async def test_task_server_down_becomes_a_saved_assistant_message(tmp_path):
     steps = [[function_call("list_tasks", {}, call_id="call_1")]]
     async with harness(tmp_path, steps) as h:
-        h.mcp.fail_with = MCPUnavailable("The task server at http://127.0.0.1:1/mcp is not reachable.")
+        h.mcp.fail_with = MCPUnavailable(
+            "The task server at http://127.0.0.1:1/mcp is not reachable."
+        )
         events = await create_thread(h.client, "show my tasks")
         thread_id = events[0]["thread"]["id"]
-        expected = ("I couldn't reach the task server: The task server at http://127.0.0.1:1/mcp "
-                    "is not reachable. Please try again in a moment.")
+        expected = (
+            "I couldn't reach the task server: The task server at http://127.0.0.1:1/mcp "
+            "is not reachable. Please try again in a moment."
+        )
         assert assistant_texts(events) == [expected]
         assert not [e for e in events if e["type"] == "error"]
         saved = await items_of(h.client, thread_id)
@@ -168,12 +199,23 @@ async def test_a_model_error_becomes_an_assistant_message(tmp_path):
     [
         (b"{oops", 400, "request body is not valid JSON"),
         (b'{"type": "threads.nope", "params": {}}', 400, "unknown request type 'threads.nope'"),
-        (json.dumps({"type": "threads.create", "params": {"input": user_input(" ")}}).encode(),
-         400, "message is empty"),
-        (json.dumps({"type": "threads.create", "params": {"input": user_input("x" * 4001)}})
-         .encode(), 413, "message is 4001 characters; the limit is 4000"),
-        (json.dumps({"type": "items.list", "params": {"thread_id": "thr_missing"}}).encode(),
-         404, "thread thr_missing not found"),
+        (
+            json.dumps({"type": "threads.create", "params": {"input": user_input(" ")}}).encode(),
+            400,
+            "message is empty",
+        ),
+        (
+            json.dumps(
+                {"type": "threads.create", "params": {"input": user_input("x" * 4001)}}
+            ).encode(),
+            413,
+            "message is 4001 characters; the limit is 4000",
+        ),
+        (
+            json.dumps({"type": "items.list", "params": {"thread_id": "thr_missing"}}).encode(),
+            404,
+            "thread thr_missing not found",
+        ),
         (b"x" * 70_000, 413, "request body is over 64000 bytes"),
     ],
 )
@@ -196,7 +238,8 @@ async def test_jwt_mode_requires_a_valid_token(tmp_path):
         missing = await post(h.client, listing)
         assert missing.status_code == 401
         assert missing.json()["message"] == (
-            "authentication required: send a bearer token or session cookie")
+            "authentication required: send a bearer token or session cookie"
+        )
         bad = await post(h.client, listing, headers={"Authorization": "Bearer nope"})
         assert bad.status_code == 401
         assert bad.json()["message"].startswith("invalid token")
@@ -204,8 +247,9 @@ async def test_jwt_mode_requires_a_valid_token(tmp_path):
         response = await post(h.client, listing, headers={"Authorization": f"Bearer {expired}"})
         assert response.json()["message"] == "token expired"
         token = mint_jwt("alice", h.settings)
-        assert (await post(h.client, listing, headers={"Authorization": f"Bearer {token}"})
-                ).status_code == 200
+        assert (
+            await post(h.client, listing, headers={"Authorization": f"Bearer {token}"})
+        ).status_code == 200
         h.client.cookies.set("taskchat_session", token)
         assert (await post(h.client, listing)).status_code == 200
 
@@ -223,27 +267,43 @@ async def test_users_cannot_reach_each_others_threads_or_items(tmp_path):
             {"type": "items.list", "params": {"thread_id": thread_id}},
             {"type": "threads.update", "params": {"thread_id": thread_id, "title": "mine"}},
             {"type": "threads.delete", "params": {"thread_id": thread_id}},
-            {"type": "threads.add_user_message",
-             "params": {"thread_id": thread_id, "input": user_input("hi")}},
-            {"type": "threads.retry_after_item",
-             "params": {"thread_id": thread_id, "item_id": item_id}},
-            {"type": "items.feedback",
-             "params": {"thread_id": thread_id, "item_ids": [item_id], "kind": "positive"}},
-            {"type": "threads.custom_action",
-             "params": {"thread_id": thread_id, "item_id": item_id,
-                        "action": {"type": "x", "payload": {}}}},
+            {
+                "type": "threads.add_user_message",
+                "params": {"thread_id": thread_id, "input": user_input("hi")},
+            },
+            {
+                "type": "threads.retry_after_item",
+                "params": {"thread_id": thread_id, "item_id": item_id},
+            },
+            {
+                "type": "items.feedback",
+                "params": {"thread_id": thread_id, "item_ids": [item_id], "kind": "positive"},
+            },
+            {
+                "type": "threads.custom_action",
+                "params": {
+                    "thread_id": thread_id,
+                    "item_id": item_id,
+                    "action": {"type": "x", "payload": {}},
+                },
+            },
         ]
         for request in attempts:
             response = await post(h.client, request, headers=bob)
             assert response.status_code == 404, request["type"]
-            assert response.json() == {"error": "not_found",
-                                       "message": f"thread {thread_id} not found"}
+            assert response.json() == {
+                "error": "not_found",
+                "message": f"thread {thread_id} not found",
+            }
         bob_threads = await post(h.client, {"type": "threads.list", "params": {}}, headers=bob)
         assert bob_threads.json()["data"] == []
         alice_items = await items_of(h.client, thread_id, headers=alice)
         assert len(alice_items) == 2
-        thread = await post(h.client, {"type": "threads.get_by_id",
-                                       "params": {"thread_id": thread_id}}, headers=alice)
+        thread = await post(
+            h.client,
+            {"type": "threads.get_by_id", "params": {"thread_id": thread_id}},
+            headers=alice,
+        )
         assert thread.json()["title"] == "hello"
 
 
@@ -251,9 +311,17 @@ async def test_a_foreign_item_id_in_an_owned_thread_is_a_404(tmp_path):
     async with harness(tmp_path, [[assistant_message("Hi.", item_id="msg_f1")]]) as h:
         events = await create_thread(h.client, "hello")
         thread_id = events[0]["thread"]["id"]
-        response = await post(h.client, {"type": "items.feedback", "params": {
-            "thread_id": thread_id, "item_ids": ["msg_unknown"], "kind": "negative"}})
-        assert (response.status_code, response.json()["message"]) == (404, "item msg_unknown not found")
+        response = await post(
+            h.client,
+            {
+                "type": "items.feedback",
+                "params": {"thread_id": thread_id, "item_ids": ["msg_unknown"], "kind": "negative"},
+            },
+        )
+        assert (response.status_code, response.json()["message"]) == (
+            404,
+            "item msg_unknown not found",
+        )
 
 
 async def test_the_rate_limit_answers_429_with_retry_after(tmp_path):
@@ -267,12 +335,22 @@ async def test_the_rate_limit_answers_429_with_retry_after(tmp_path):
 
 
 async def test_cors_preflight_allows_only_configured_origins(tmp_path):
-    async with harness(tmp_path, cors_origins="https://app.example.com",
-                       cors_origin_regex=r"https://.*\.preview\.example\.com") as h:
+    async with harness(
+        tmp_path,
+        cors_origins="https://app.example.com",
+        cors_origin_regex=r"https://.*\.preview\.example\.com",
+    ) as h:
+
         async def preflight(origin: str) -> httpx.Response:
-            return await h.client.options("/chatkit", headers={
-                "Origin": origin, "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization,content-type"})
+            return await h.client.options(
+                "/chatkit",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
+
         allowed = await preflight("https://app.example.com")
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
@@ -299,6 +377,8 @@ async def test_readyz_reports_the_mcp_server(tmp_path):
         assert (await h.client.get("/readyz")).json() == {"database": "ok", "mcp": "ok"}
         h.mcp.up = False
         response = await h.client.get("/readyz")
-        assert (response.status_code, response.json()) == (503, {"database": "ok",
-                                                                  "mcp": "unavailable"})
+        assert (response.status_code, response.json()) == (
+            503,
+            {"database": "ok", "mcp": "unavailable"},
+        )
         assert (await h.client.get("/healthz")).status_code == 200

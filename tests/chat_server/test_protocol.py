@@ -12,11 +12,18 @@ def body(request: dict) -> bytes:
 
 
 def create(text: str, attachments: list[str] | None = None) -> bytes:
-    return body({
-        "type": "threads.create",
-        "params": {"input": {"content": [{"type": "input_text", "text": text}],
-                             "attachments": attachments or [], "inference_options": {}}},
-    })
+    return body(
+        {
+            "type": "threads.create",
+            "params": {
+                "input": {
+                    "content": [{"type": "input_text", "text": text}],
+                    "attachments": attachments or [],
+                    "inference_options": {},
+                }
+            },
+        }
+    )
 
 
 def refusal(raw: bytes, max_chars: int = 4000) -> RequestError:
