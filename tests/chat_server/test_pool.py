@@ -21,7 +21,7 @@ TOY = "tests.chat_server.toy_mcp"
 # Generous bounds for CI machines; the pool's own retry budget is 2 s.
 FAIL_FAST_DEADLINE = 5.0
 POLL_DEADLINE = 10.0
-TOOL_NAMES = ["echo", "sleep", "fail", "whoami"]
+TOOL_NAMES = ["echo", "sleep", "fail", "whoami", "header"]
 
 
 @dataclass
@@ -136,18 +136,42 @@ async def test_tool_list_is_fetched_once_for_the_whole_pool(shared_toy: Toy) -> 
     assert [[tool.name for tool in listing] for listing in listings] == [TOOL_NAMES] * 3
 
 
-async def test_list_tools_fetches_on_first_use_without_connect(shared_toy: Toy) -> None:
+async def test_first_listings_racing_without_connect_fetch_once(shared_toy: Toy) -> None:
+    before = (await shared_toy.stats())["list_tools"]
     pool = MCPPool(shared_toy.url, size=2)
     try:
         assert pool.cached_tools is None
-        assert [tool.name for tool in await pool.list_tools()] == TOOL_NAMES
+        listings = await asyncio.gather(*(pool.list_tools() for _ in range(5)))
     finally:
         await pool.cleanup()
+    assert (await shared_toy.stats())["list_tools"] - before == 1
+    assert [[tool.name for tool in listing] for listing in listings] == [TOOL_NAMES] * 5
 
 
 async def test_meta_reaches_the_server(pool: MCPPool) -> None:
     result = await pool.call_tool("whoami", {}, meta={"taskchat/user_id": "alice"})
     assert json.loads(text_of(result)) == {"taskchat/user_id": "alice"}
+
+
+async def test_configured_headers_reach_the_server(shared_toy: Toy) -> None:
+    headers = {"Authorization": "Bearer service-token"}
+    async with MCPPool(shared_toy.url, size=1, headers=headers) as pool:
+        result = await pool.call_tool("header", {"name": "authorization"})
+    assert text_of(result) == "Bearer service-token"
+
+
+async def test_cancelled_call_gives_its_connection_back_in_working_order(shared_toy: Toy) -> None:
+    async with MCPPool(shared_toy.url, size=1) as pool:
+        call = asyncio.create_task(pool.call_tool("sleep", {"seconds": 30}))
+
+        async def call_is_running() -> bool:
+            return (await shared_toy.stats())["sleeping"] >= 1
+
+        await wait_until(call_is_running, "the sleep call to reach the server")
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert text_of(await pool.call_tool("echo", {"text": "next"})) == "next"
 
 
 async def test_tool_error_comes_back_as_an_error_result(pool: MCPPool) -> None:

@@ -1,4 +1,4 @@
-"""A tiny MCP server for the pool tests: echo, sleep, fail and report the `_meta` it got.
+"""A tiny MCP server for the pool tests: echo, sleep, fail, and show the `_meta` and headers.
 
 Run as `python -m tests.chat_server.toy_mcp` with TOY_MCP_PORT set; GET /healthz answers
 once it listens and GET /stats reports how many tools/list requests it served and how
@@ -33,7 +33,7 @@ class CountingServer(MCPServer):
 
 
 def build_server() -> CountingServer:
-    """The toy server with its four tools and two plain HTTP routes."""
+    """The toy server with its five tools and two plain HTTP routes."""
     server = CountingServer("toy")
 
     @server.tool()
@@ -62,6 +62,11 @@ def build_server() -> CountingServer:
         meta = ctx.request_context.meta or {}
         sent = {k: v for k, v in meta.items() if not k.startswith(RESERVED_META_PREFIX)}
         return json.dumps(sent, sort_keys=True)
+
+    @server.tool()
+    async def header(name: str, ctx: Context) -> str:
+        """Return the value of the HTTP request header `name` ("" when absent)."""
+        return (ctx.headers or {}).get(name, "")
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(request: Request) -> JSONResponse:
