@@ -14,31 +14,23 @@ Contract beyond chatkit's `Store`:
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import uuid4
 
 from chatkit.store import NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, Integer, String, Table, Text, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from sqlmodel.sql.sqltypes import UTCDateTime
 
-from chat_server.store_tables import ChatAttachment, ChatThread, ChatThreadItem
+from chat_server.store_tables import Order, items_table, statements_for
 from shared.auth import Principal
 from shared.db import run_db
 
 # Building a TypeAdapter for these unions costs milliseconds: once per process.
 _item_adapter: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 _attachment_adapter: TypeAdapter[Attachment] = TypeAdapter(Attachment)
-
-_threads: Table = ChatThread.metadata.tables["chat_thread"]
-_items: Table = ChatThreadItem.metadata.tables["chat_thread_item"]
-_attachments: Table = ChatAttachment.metadata.tables["chat_attachment"]
-
-Order = Literal["asc", "desc"]
 
 
 def to_utc(value: datetime) -> datetime:
@@ -56,7 +48,7 @@ class SQLStore(Store[Principal]):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sql = _statements(engine.dialect.name)
+        self._sql = statements_for(engine.dialect.name)
 
     def generate_thread_id(self, context: Principal) -> str:
         """A 128-bit random thread id: thread ids are global, so 32 bits would collide."""
@@ -81,10 +73,11 @@ class SQLStore(Store[Principal]):
         wanted = list(dict.fromkeys(item_ids))
         if not wanted:
             return []
-        query = select(_items.c.id).where(
-            _items.c.user_id == context.user_id,
-            _items.c.thread_id == thread_id,
-            _items.c.id.in_(wanted),
+        columns = items_table.c
+        query = select(columns.id).where(
+            columns.user_id == context.user_id,
+            columns.thread_id == thread_id,
+            columns.id.in_(wanted),
         )
         found = set(await run_db(self.engine, lambda s: s.scalars(query).all()))
         return [item_id for item_id in wanted if item_id not in found]
@@ -305,135 +298,3 @@ def _item(row: Any) -> ThreadItem:
     item = _item_adapter.validate_json(row.data)
     item.created_at = to_local_naive(row.created_at)
     return item
-
-
-class _Statements:
-    """Every statement the store runs, built once per dialect so SQLAlchemy's cache always hits."""
-
-    def __init__(self, dialect: str) -> None:
-        match dialect:
-            case "sqlite":
-                insert: Any = sqlite.insert
-            case "postgresql":
-                insert = postgresql.insert
-            case _:
-                raise ValueError(f"SQLStore supports SQLite and PostgreSQL, not {dialect}")
-        user = bindparam("user_id", type_=String())
-        thread_id = bindparam("thread_id", type_=String())
-        row_id = bindparam("id", type_=String())
-        created_at = bindparam("created_at", type_=UTCDateTime())
-        data = bindparam("data", type_=Text())
-        limit = bindparam("limit", type_=Integer())
-        t, i, a = _threads.c, _items.c, _attachments.c
-
-        self.thread_exists = select(t.seq).where(t.user_id == user, t.id == thread_id)
-        self.item_exists = select(i.seq).where(
-            i.user_id == user, i.thread_id == thread_id, i.id == row_id
-        )
-        self.attachment_exists = select(a.id).where(a.user_id == user, a.id == row_id)
-
-        self.load_thread = select(t.data, t.created_at).where(t.user_id == user, t.id == row_id)
-        ins = insert(_threads).values(id=row_id, user_id=user, created_at=created_at, data=data)
-        self.upsert_thread = ins.on_conflict_do_update(
-            index_elements=[t.id],
-            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
-            where=t.user_id == ins.excluded.user_id,
-        ).returning(t.seq)
-        self.delete_thread = (
-            delete(_threads).where(t.user_id == user, t.id == thread_id).returning(t.seq)
-        )
-        self.delete_thread_items = delete(_items).where(i.user_id == user, i.thread_id == thread_id)
-        self.delete_thread_attachments = delete(_attachments).where(
-            a.user_id == user, a.thread_id == thread_id
-        )
-
-        after_thread = (
-            select(t.seq).where(t.user_id == user, t.id == bindparam("after")).scalar_subquery()
-        )
-        self.list_threads = {
-            (direction, cursor): _keyset(
-                select(t.data, t.created_at).where(t.user_id == user),
-                t.seq,
-                after_thread if cursor else None,
-                direction,
-                limit,
-            )
-            for direction in ("asc", "desc")
-            for cursor in (False, True)
-        }
-
-        # Insert-from-select: the row is written only if the caller owns the thread, and a
-        # conflicting id is updated only if it is the caller's, in one statement.
-        owned_thread = select(row_id, user, t.id, created_at, data).where(
-            t.user_id == user, t.id == thread_id
-        )
-        ins = insert(_items).from_select(
-            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
-        )
-        self.upsert_item = ins.on_conflict_do_update(
-            index_elements=[i.thread_id, i.id],
-            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
-            where=i.user_id == ins.excluded.user_id,
-        ).returning(i.seq)
-        self.load_item = select(i.data, i.created_at).where(
-            i.user_id == user, i.thread_id == thread_id, i.id == row_id
-        )
-        self.delete_item = (
-            delete(_items)
-            .where(i.user_id == user, i.thread_id == thread_id, i.id == row_id)
-            .returning(i.seq)
-        )
-        after_item = (
-            select(i.seq)
-            .where(i.user_id == user, i.thread_id == thread_id, i.id == bindparam("after"))
-            .scalar_subquery()
-        )
-        self.list_items = {
-            (direction, cursor): _keyset(
-                select(i.data, i.created_at).where(i.user_id == user, i.thread_id == thread_id),
-                i.seq,
-                after_item if cursor else None,
-                direction,
-                limit,
-            )
-            for direction in ("asc", "desc")
-            for cursor in (False, True)
-        }
-
-        ins = insert(_attachments).values(
-            id=row_id, user_id=user, thread_id=thread_id, created_at=created_at, data=data
-        )
-        attachment_set = {"thread_id": ins.excluded.thread_id, "data": ins.excluded.data}
-        self.upsert_attachment = ins.on_conflict_do_update(
-            index_elements=[a.id], set_=attachment_set, where=a.user_id == ins.excluded.user_id
-        ).returning(a.id)
-        owned_thread = select(row_id, user, t.id, created_at, data).where(
-            t.user_id == user, t.id == thread_id
-        )
-        ins = insert(_attachments).from_select(
-            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
-        )
-        self.upsert_thread_attachment = ins.on_conflict_do_update(
-            index_elements=[a.id],
-            set_={"thread_id": ins.excluded.thread_id, "data": ins.excluded.data},
-            where=a.user_id == ins.excluded.user_id,
-        ).returning(a.id)
-        self.load_attachment = select(a.data).where(a.user_id == user, a.id == row_id)
-        self.delete_attachment = (
-            delete(_attachments).where(a.user_id == user, a.id == row_id).returning(a.id)
-        )
-
-
-def _keyset(query: Any, seq: Any, after_seq: Any, direction: Order, limit: Any) -> Any:
-    if after_seq is not None:
-        query = query.where(seq > after_seq if direction == "asc" else seq < after_seq)
-    return query.order_by(seq.asc() if direction == "asc" else seq.desc()).limit(limit)
-
-
-_statement_cache: dict[str, _Statements] = {}
-
-
-def _statements(dialect: str) -> _Statements:
-    if dialect not in _statement_cache:
-        _statement_cache[dialect] = _Statements(dialect)
-    return _statement_cache[dialect]

@@ -1,4 +1,4 @@
-"""Tables behind the ChatKit store: threads, their items and attachments, each row owned by a user.
+"""Tables behind the ChatKit store (threads, items, attachments) and the statements over them.
 
 Each row keeps the chatkit model as JSON text (`data`) plus the few columns queries need.
 `seq` is an autoincrementing key that orders rows by insertion: created_at can tie, and
@@ -6,9 +6,25 @@ chatkit's naive local timestamps repeat an hour each autumn, so they cannot orde
 """
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from shared.auth import MAX_USER_ID_CHARS
 
@@ -68,3 +84,142 @@ class ChatAttachment(SQLModel, table=True):
     # When the upload was recorded: lets a cleanup job find attachments no message ever used.
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     data: str = Field(sa_type=Text)
+
+
+threads_table: Table = ChatThread.metadata.tables["chat_thread"]
+items_table: Table = ChatThreadItem.metadata.tables["chat_thread_item"]
+attachments_table: Table = ChatAttachment.metadata.tables["chat_attachment"]
+
+Order = Literal["asc", "desc"]
+
+
+class Statements:
+    """Every statement the store runs, built once per dialect so SQLAlchemy's cache always hits."""
+
+    def __init__(self, dialect: str) -> None:
+        match dialect:
+            case "sqlite":
+                insert: Any = sqlite.insert
+            case "postgresql":
+                insert = postgresql.insert
+            case _:
+                raise ValueError(f"SQLStore supports SQLite and PostgreSQL, not {dialect}")
+        user = bindparam("user_id", type_=String())
+        thread_id = bindparam("thread_id", type_=String())
+        row_id = bindparam("id", type_=String())
+        created_at = bindparam("created_at", type_=UTCDateTime())
+        data = bindparam("data", type_=Text())
+        limit = bindparam("limit", type_=Integer())
+        t, i, a = threads_table.c, items_table.c, attachments_table.c
+
+        self.thread_exists = select(t.seq).where(t.user_id == user, t.id == thread_id)
+        self.item_exists = select(i.seq).where(
+            i.user_id == user, i.thread_id == thread_id, i.id == row_id
+        )
+        self.attachment_exists = select(a.id).where(a.user_id == user, a.id == row_id)
+
+        self.load_thread = select(t.data, t.created_at).where(t.user_id == user, t.id == row_id)
+        ins = insert(threads_table).values(
+            id=row_id, user_id=user, created_at=created_at, data=data
+        )
+        self.upsert_thread = ins.on_conflict_do_update(
+            index_elements=[t.id],
+            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
+            where=t.user_id == ins.excluded.user_id,
+        ).returning(t.seq)
+        self.delete_thread = (
+            delete(threads_table).where(t.user_id == user, t.id == thread_id).returning(t.seq)
+        )
+        self.delete_thread_items = delete(items_table).where(
+            i.user_id == user, i.thread_id == thread_id
+        )
+        self.delete_thread_attachments = delete(attachments_table).where(
+            a.user_id == user, a.thread_id == thread_id
+        )
+
+        after_thread = (
+            select(t.seq).where(t.user_id == user, t.id == bindparam("after")).scalar_subquery()
+        )
+        self.list_threads = {
+            (direction, cursor): _keyset(
+                select(t.data, t.created_at).where(t.user_id == user),
+                t.seq,
+                after_thread if cursor else None,
+                direction,
+                limit,
+            )
+            for direction in ("asc", "desc")
+            for cursor in (False, True)
+        }
+
+        # Insert-from-select: the row is written only if the caller owns the thread, and a
+        # conflicting id is updated only if it is the caller's, in one statement.
+        owned_thread = select(row_id, user, t.id, created_at, data).where(
+            t.user_id == user, t.id == thread_id
+        )
+        ins = insert(items_table).from_select(
+            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
+        )
+        self.upsert_item = ins.on_conflict_do_update(
+            index_elements=[i.thread_id, i.id],
+            set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
+            where=i.user_id == ins.excluded.user_id,
+        ).returning(i.seq)
+        self.load_item = select(i.data, i.created_at).where(
+            i.user_id == user, i.thread_id == thread_id, i.id == row_id
+        )
+        self.delete_item = (
+            delete(items_table)
+            .where(i.user_id == user, i.thread_id == thread_id, i.id == row_id)
+            .returning(i.seq)
+        )
+        after_item = (
+            select(i.seq)
+            .where(i.user_id == user, i.thread_id == thread_id, i.id == bindparam("after"))
+            .scalar_subquery()
+        )
+        self.list_items = {
+            (direction, cursor): _keyset(
+                select(i.data, i.created_at).where(i.user_id == user, i.thread_id == thread_id),
+                i.seq,
+                after_item if cursor else None,
+                direction,
+                limit,
+            )
+            for direction in ("asc", "desc")
+            for cursor in (False, True)
+        }
+
+        ins = insert(attachments_table).values(
+            id=row_id, user_id=user, thread_id=thread_id, created_at=created_at, data=data
+        )
+        attachment_set = {"thread_id": ins.excluded.thread_id, "data": ins.excluded.data}
+        self.upsert_attachment = ins.on_conflict_do_update(
+            index_elements=[a.id], set_=attachment_set, where=a.user_id == ins.excluded.user_id
+        ).returning(a.id)
+        ins = insert(attachments_table).from_select(
+            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
+        )
+        self.upsert_thread_attachment = ins.on_conflict_do_update(
+            index_elements=[a.id],
+            set_={"thread_id": ins.excluded.thread_id, "data": ins.excluded.data},
+            where=a.user_id == ins.excluded.user_id,
+        ).returning(a.id)
+        self.load_attachment = select(a.data).where(a.user_id == user, a.id == row_id)
+        self.delete_attachment = (
+            delete(attachments_table).where(a.user_id == user, a.id == row_id).returning(a.id)
+        )
+
+
+def _keyset(query: Any, seq: Any, after_seq: Any, direction: Order, limit: Any) -> Any:
+    # Keyset, not OFFSET: cost stays flat however deep the page. (SQLAlchemy's SQLite
+    # dialect still appends "OFFSET 0" to every LIMIT; it skips nothing.)
+    if after_seq is not None:
+        query = query.where(seq > after_seq if direction == "asc" else seq < after_seq)
+    return query.order_by(seq.asc() if direction == "asc" else seq.desc()).limit(limit)
+
+
+@cache
+def statements_for(dialect: str) -> Statements:
+    """The statements for one SQLAlchemy dialect name, built on first use."""
+    return Statements(dialect)

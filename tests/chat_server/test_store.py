@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine, create_engine, func, inspect, select
 
 from chat_server.store import SQLStore
-from chat_server.store_tables import ChatAttachment, ChatThread, ChatThreadItem
+from chat_server.store_tables import ChatAttachment, ChatThread, ChatThreadItem, threads_table
 from shared.auth import Principal
 from shared.db import create_tables, make_engine
 
@@ -74,6 +74,13 @@ def count(engine: Engine, table: Any, **where: Any) -> int:
     query = select(func.count()).select_from(table)
     for column, value in where.items():
         query = query.where(getattr(table, column) == value)
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def stored_created_at(engine: Engine, thread_id: str) -> datetime:
+    """The thread's created_at column as the database holds it."""
+    query = select(threads_table.c.created_at).where(threads_table.c.id == thread_id)
     with engine.connect() as conn:
         return conn.execute(query).scalar_one()
 
@@ -684,9 +691,7 @@ async def test_naive_times_are_local_stored_as_utc_and_come_back_naive_local(
     await store.save_thread(thread, ALICE)
     await store.add_thread_item("thr_tz", item("thr_tz", "m0", created_at=thread.created_at), ALICE)
 
-    with engine.connect() as conn:
-        stored = conn.execute(select(ChatThread.created_at).where(ChatThread.id == "thr_tz"))
-        stored_at = stored.scalar_one()
+    stored_at = stored_created_at(engine, "thr_tz")
     loaded_thread = await store.load_thread("thr_tz", ALICE)
     loaded_item = await store.load_item("thr_tz", "m0", ALICE)
 
@@ -705,9 +710,7 @@ async def test_aware_times_are_stored_as_utc_and_come_back_as_naive_local(
     created = datetime(2025, 1, 15, 10, 0, tzinfo=berlin)
     await store.save_thread(ThreadMetadata(id="thr_aware", created_at=created), ALICE)
 
-    with engine.connect() as conn:
-        stored = conn.execute(select(ChatThread.created_at).where(ChatThread.id == "thr_aware"))
-        stored_at = stored.scalar_one()
+    stored_at = stored_created_at(engine, "thr_aware")
     loaded = await store.load_thread("thr_aware", ALICE)
 
     assert stored_at == datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
@@ -725,7 +728,7 @@ def test_generated_thread_ids_are_long_and_distinct(engine: Engine) -> None:
 def test_the_tables_have_the_indexes_pagination_needs(engine: Engine) -> None:
     schema = inspect(engine)
 
-    def indexed(table: str) -> set[tuple[str, ...]]:
+    def indexed(table: str) -> set[tuple[str | None, ...]]:
         found = {tuple(index["column_names"]) for index in schema.get_indexes(table)}
         unique = schema.get_unique_constraints(table)
         return found | {tuple(constraint["column_names"]) for constraint in unique}
