@@ -633,7 +633,7 @@ def _splits(rest: str) -> list[tuple[str, str, bool]]:
 
 
 def _date_move(rest: str, now: datetime) -> Intent | None:
-    """ "move T to D", "postpone T until D": the value must be a date."""
+    """Read `move T to D` or `postpone T until D`: the value must be a date."""
     first_bad: tuple[TaskRef, str] | None = None
     for head, value, _ in _splits(rest):
         target = parse_ref(head)
@@ -650,7 +650,7 @@ def _date_move(rest: str, now: datetime) -> Intent | None:
 
 
 def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
-    """ "make T high priority", "change T to friday", "set T to 'New title'"."""
+    """Read `make T high priority`, `change T to friday`, `set T to 'New title'`."""
     title_split: tuple[TaskRef, str] | None = None
     for head, value, delimited in _splits(rest):
         target = parse_ref(head)
@@ -892,7 +892,7 @@ def parse(text: str, now: datetime) -> Intent:
 
 
 def _bare_task(text: str, said: str, now: datetime) -> AddTask | None:
-    """ "buy milk tomorrow": no verb, but a due date, priority or tag says it is a task."""
+    """A verbless `buy milk tomorrow`: a due date, priority or tag says it is a task."""
     if said.rstrip().endswith("?") or _QUESTION_START.match(text):
         return None
     try:
