@@ -9,6 +9,8 @@ tool like add_task must not run twice.
 
 import asyncio
 import logging
+import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -109,7 +111,7 @@ def _reason(exc: BaseException) -> str:
         return "connection refused"
     if any(isinstance(e, httpx2.ConnectTimeout) for e in chain):
         return "connection attempt timed out"
-    if any(isinstance(e, OSError) and "Name or service not known" in str(e) for e in chain):
+    if any(isinstance(e, socket.gaierror) for e in chain):
         return "host name not found"
     leaf = _leaves(exc)[0]
     return str(leaf) or type(leaf).__name__
@@ -229,6 +231,7 @@ class MCPPool(MCPServer):
         self._tools: ListToolsResult | None = None
         self._tools_lock = asyncio.Lock()
         self._closed = False
+        self._fail_fast_until = 0.0
 
     @property
     def name(self) -> str:
@@ -352,26 +355,34 @@ class MCPPool(MCPServer):
         self, send: Callable[[Client], Awaitable[T]], what: str, *, idempotent: bool
     ) -> T:
         """Run `send` on an idle connection, rebuilding it and retrying only when safe."""
-        if self._closed:
-            raise MCPPoolError("The MCP connection pool is closed; call connect() to reopen it.")
+        self._check_open()
         connection = await self._idle.get()
         try:
+            self._check_open()  # cleanup() may have run while this caller queued
+            # Right after a request spent the whole budget on a dead server, queued callers
+            # try once each instead of waiting out the budget one after another.
+            budget = 0.0 if time.monotonic() < self._fail_fast_until else self._retry_for
             retrying = AsyncRetrying(
                 retry=retry_if_exception_type(_NotSent),
                 wait=wait_random_exponential(multiplier=0.05, max=0.5),
-                stop=stop_before_delay(self._retry_for),
+                stop=stop_before_delay(budget),
                 reraise=True,
             )
             async for attempt in retrying:
                 with attempt:
                     return await self._send_once(connection, send, what, idempotent)
         except _NotSent as exc:
+            self._fail_fast_until = time.monotonic() + self._retry_for
             raise MCPUnavailable(
                 f"The task server at {self.url} is not reachable ({_reason(exc.cause)})."
             ) from exc.cause
         finally:
             self._idle.put_nowait(connection)
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MCPPoolError("The MCP connection pool is closed; call connect() to reopen it.")
 
     async def _send_once(
         self,
@@ -411,6 +422,10 @@ class MCPPool(MCPServer):
             return MCPTimeout(
                 f"The task server at {self.url} did not answer {what} within {self._timeout:g} s."
             )
+        if connection.last_status is not None and connection.last_status >= 400:
+            # An HTTP-level refusal can mean the server forgot our session (a stateful server
+            # that restarted answers 404), so the next request starts with a fresh handshake.
+            await connection.close()
         return self._rejected(connection, what, exc)
 
     def _rejected(self, connection: _Connection, what: str, answer: MCPError) -> MCPPoolError:

@@ -201,6 +201,17 @@ async def test_killed_server_fails_fast_then_restarted_server_is_used_again(own_
         assert [text_of(r) for r in results] == ["after"] * 4
 
 
+async def test_callers_queued_behind_an_outage_fail_fast_too(own_toy: Toy) -> None:
+    async with MCPPool(own_toy.url, size=1) as pool:  # nothing listens on the port yet
+        started = time.monotonic()
+        calls = [pool.call_tool("echo", {"text": str(n)}) for n in range(5)]
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        elapsed = time.monotonic() - started
+    assert [type(outcome) for outcome in outcomes] == [MCPUnavailable] * 5
+    # One connection: spending the 2 s budget once per caller would take 10 s.
+    assert elapsed < FAIL_FAST_DEADLINE
+
+
 async def test_pool_connected_while_server_is_down_works_once_it_starts(own_toy: Toy) -> None:
     pool = MCPPool(own_toy.url, size=2)
     started = time.monotonic()
