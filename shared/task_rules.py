@@ -123,7 +123,8 @@ def parse_due(value: str, field: str = "due") -> tuple[datetime, bool]:
             f"{field}: {value!r} has no time zone; end it with Z or an offset like +02:00, "
             "or give a plain date"
         )
-    return moment.astimezone(UTC), False
+    # Stored in whole seconds, like every task timestamp.
+    return moment.astimezone(UTC).replace(microsecond=0), False
 
 
 def next_due(due: datetime, recurrence: str) -> datetime:
@@ -157,8 +158,6 @@ _CHECK_BYTES = 8
 
 def encode_cursor(sort: str, order: str, key: Any, task_id: int) -> str:
     """An opaque cursor positioned after the task with this sort key and id."""
-    if isinstance(key, datetime):
-        key = key.astimezone(UTC).isoformat()
     payload = json.dumps([sort, order, key, task_id], separators=(",", ":")).encode()
     check = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
     return base64.urlsafe_b64encode(check + payload).rstrip(b"=").decode()
@@ -177,12 +176,17 @@ def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, int]:
     expected = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
     if not hmac.compare_digest(check, expected):
         raise invalid
-    cursor_sort, cursor_order, key, task_id = json.loads(payload)
+    try:
+        cursor_sort, cursor_order, key, task_id = json.loads(payload)
+        if sort in ("created", "due") and key is not None:
+            key = datetime.fromisoformat(key)
+    except (ValueError, TypeError):
+        raise invalid from None
     if (cursor_sort, cursor_order) != (sort, order):
         raise InvalidTaskInput(
             f"cursor belongs to sort={cursor_sort} order={cursor_order}, not sort={sort} "
             f"order={order}; start again without a cursor"
         )
-    if sort in ("created", "due") and key is not None:
-        key = datetime.fromisoformat(key)
+    if not isinstance(task_id, int):
+        raise invalid
     return key, task_id

@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 from typing_extensions import TypedDict
 
-from shared.models import PRIORITIES, Task
+from shared.models import PRIORITIES, Task, utc_text
 from shared.task_rules import (
     InvalidTaskInput,
     TaskError,
@@ -147,55 +147,33 @@ _COLUMNS = (
     _t.c.title,
     _t.c.description,
     _t.c.completed,
-    _t.c.completed_at,
+    utc_text(_t.c.completed_at).label("completed_at"),
     _t.c.priority,
     _t.c.tags,
-    _t.c.due_at,
+    utc_text(_t.c.due_at).label("due"),
     _t.c.due_is_date,
     _t.c.recurrence,
-    _t.c.created_at,
-    _t.c.updated_at,
+    utc_text(_t.c.created_at).label("created_at"),
+    utc_text(_t.c.updated_at).label("updated_at"),
 )
 
 
-def _iso(moment: datetime) -> str:
-    # Values come back from UTCDateTime already in UTC: "2025-03-10T09:30:00Z".
-    return moment.isoformat(timespec="seconds")[:19] + "Z"
-
-
-def _task_dict(row: Row[Any] | tuple[Any, ...]) -> TaskDict:
-    (
-        task_id,
-        title,
-        description,
-        completed,
-        completed_at,
-        priority,
-        tags,
-        due_at,
-        due_is_date,
-        recurrence,
-        created_at,
-        updated_at,
-    ) = row[:12]
-    if due_at is None:
-        due = None
-    elif due_is_date:
-        due = due_at.date().isoformat()
-    else:
-        due = _iso(due_at)
+def _task_dict(row: Row[Any]) -> TaskDict:
+    (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
+     recurrence, created_at, updated_at) = row[:12]  # fmt: skip
     return {
         "id": task_id,
         "title": title,
         "description": description,
         "completed": completed,
-        "completed_at": None if completed_at is None else _iso(completed_at),
+        "completed_at": completed_at,
         "priority": PRIORITIES[priority],
         "tags": tags,
-        "due": due,
+        # A date-only due is stored as midnight UTC of its date: show just the date.
+        "due": due[:10] if due_is_date and due else due,
         "recurrence": recurrence,
-        "created_at": _iso(created_at),
-        "updated_at": _iso(updated_at),
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 
@@ -210,7 +188,9 @@ def _change(status: ChangeStatus, task: TaskDict, next_task: TaskDict | None = N
 
 
 def _now(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now.astimezone(UTC)
+    # Whole seconds: the precision tools show, so a stored time and its text agree exactly.
+    moment = datetime.now(UTC) if now is None else now.astimezone(UTC)
+    return moment.replace(microsecond=0)
 
 
 def _owned(user_id: str, task_id: int) -> ColumnElement[bool]:
@@ -328,7 +308,7 @@ def set_completed(
             completed_at=moment if completed else None,
             updated_at=moment,
         )
-        .returning(*_COLUMNS, _t.c.user_id)
+        .returning(*_COLUMNS, _t.c.user_id, _t.c.due_at.label("due_at"))
     ).first()
     status: ChangeStatus = "completed" if completed else "reopened"
     if row is None:
@@ -420,21 +400,30 @@ def list_tasks(
     if sort == "due":
         ordering[0] = ordering[0].nulls_last()
     ordering.append(_t.c.id.desc() if descending else _t.c.id.asc())
-    # The sort key is selected as well: for "title" the cursor must hold the database's
-    # own lower(title), which can differ from Python's str.lower on non-ASCII text.
-    statement = (
-        select(*_COLUMNS, key.label("sort_key"))
-        .where(*conditions)
-        .order_by(*ordering)
-        .limit(query.limit + 1)
-    )
+    # For "title" the cursor must hold the database's own lower(title), which can differ
+    # from Python's str.lower on non-ASCII text; the other keys are in the task itself.
+    columns = (*_COLUMNS, key.label("sort_key")) if sort == "title" else _COLUMNS
+    statement = select(*columns).where(*conditions).order_by(*ordering).limit(query.limit + 1)
     rows = session.connection().execute(statement).all()
+    page = [_task_dict(row) for row in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(sort, order, last.sort_key, last.id)
-    return {"tasks": [_task_dict(row) for row in rows], "next_cursor": next_cursor}
+        next_cursor = encode_cursor(
+            sort, order, _sort_key(sort, rows[-2], page[-1]), page[-1]["id"]
+        )
+    return {"tasks": page, "next_cursor": next_cursor}
+
+
+def _sort_key(sort: str, row: Row[Any], task: TaskDict) -> Any:
+    match sort:
+        case "created":
+            return task["created_at"]
+        case "due":
+            # The stored instant: midnight UTC for a date-only due.
+            return row.due
+        case "priority":
+            return PRIORITIES.index(task["priority"])
+    return row.sort_key
 
 
 _SORT_KEYS: dict[str, Any] = {
