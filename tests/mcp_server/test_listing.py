@@ -1,0 +1,287 @@
+"""list_tasks: filters, sorts, keyset pagination (on SQLite and PostgreSQL), bad queries."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from shared import tasks
+from shared.db import create_tables, make_engine
+from shared.tasks import InvalidTaskInput, TaskQuery
+from tests.mcp_server.conftest import NOW, add
+
+
+def titles(session: Session, user_id: str = "ann", **query: object) -> list[str]:
+    page = tasks.list_tasks(session, user_id=user_id, query=TaskQuery(**query), now=NOW)  # type: ignore[arg-type]
+    return [task["title"] for task in page["tasks"]]
+
+
+def all_pages(session: Session, **query: object) -> list[str]:
+    """Follow next_cursor to the end; every page but the last is full."""
+    seen: list[str] = []
+    cursor = None
+    limit = query["limit"]
+    while True:
+        page = tasks.list_tasks(
+            session, user_id="ann", query=TaskQuery(**query, cursor=cursor), now=NOW  # type: ignore[arg-type]
+        )
+        seen += [task["title"] for task in page["tasks"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+        assert len(page["tasks"]) == limit
+
+
+def test_lists_only_the_callers_tasks_oldest_first(session: Session):
+    add(session, title="a1", now=NOW)
+    add(session, user_id="bob", title="b1")
+    add(session, title="a2", now=NOW + timedelta(seconds=1))
+    assert titles(session) == ["a1", "a2"]
+    assert titles(session, user_id="bob") == ["b1"]
+    assert titles(session, user_id="carl") == []
+
+
+def test_empty_list_has_no_cursor(session: Session):
+    assert tasks.list_tasks(session, user_id="ann") == {"tasks": [], "next_cursor": None}
+
+
+def test_status_filter(session: Session):
+    add(session, title="open")
+    done = add(session, title="done")
+    tasks.set_completed(session, user_id="ann", task_id=done["id"])
+    assert titles(session, status="pending") == ["open"]
+    assert titles(session, status="completed") == ["done"]
+    assert titles(session, status="all") == ["open", "done"]
+
+
+def test_search_is_a_case_insensitive_substring_of_title_or_description(session: Session):
+    add(session, title="Buy MILK")
+    add(session, title="call mum", description="about the milkman")
+    add(session, title="water plants")
+    add(session, title="100% done_ish")
+    assert titles(session, search="milk") == ["Buy MILK", "call mum"]
+    assert titles(session, search="  Milk ") == ["Buy MILK", "call mum"]
+    # LIKE wildcards in the search text are matched literally.
+    assert titles(session, search="%") == ["100% done_ish"]
+    assert titles(session, search="e_i") == ["100% done_ish"]
+    assert titles(session, search="") == ["Buy MILK", "call mum", "water plants", "100% done_ish"]
+
+
+def test_tag_filter_matches_whole_normalised_tags_only(session: Session):
+    add(session, title="a", tags=["home", "x_y"])
+    add(session, title="b", tags=["homework"])
+    add(session, title="c", tags=["xzy"])
+    add(session, title="d")
+    assert titles(session, tag="home") == ["a"]
+    assert titles(session, tag="#HOME") == ["a"]
+    assert titles(session, tag="x_y") == ["a"]
+    assert titles(session, tag="work") == []
+
+
+def test_bad_tag_filter_is_refused(session: Session):
+    with pytest.raises(InvalidTaskInput, match="^tag 'no way' may only contain"):
+        titles(session, tag="no way")
+
+
+def test_priority_filter(session: Session):
+    add(session, title="l", priority="low")
+    add(session, title="h", priority="high")
+    assert titles(session, priority="high") == ["h"]
+    with pytest.raises(InvalidTaskInput, match=r"^priority must be one of low, medium, high"):
+        titles(session, priority="urgent")
+
+
+def test_due_bounds_are_inclusive_and_a_date_covers_its_whole_day(session: Session):
+    add(session, title="9th", due="2025-03-09")
+    add(session, title="10th", due="2025-03-10")
+    add(session, title="10th 23:59", due="2025-03-10T23:59:59Z")
+    add(session, title="11th 00:00", due="2025-03-11T00:00:00Z")
+    add(session, title="no due")
+    assert titles(session, due_before="2025-03-10") == ["9th", "10th", "10th 23:59"]
+    assert titles(session, due_after="2025-03-10") == ["10th", "10th 23:59", "11th 00:00"]
+    assert titles(session, due_after="2025-03-10", due_before="2025-03-10") == [
+        "10th",
+        "10th 23:59",
+    ]
+    assert titles(session, due_before="2025-03-10T23:59:59Z") == ["9th", "10th", "10th 23:59"]
+    assert titles(session, due_after="2025-03-11T01:00:00+01:00") == ["11th 00:00"]
+
+
+def test_bad_due_bound_is_refused_by_name(session: Session):
+    with pytest.raises(InvalidTaskInput) as caught:
+        titles(session, due_after="tomorrow")
+    assert str(caught.value) == "due_after: 'tomorrow' is not an ISO 8601 date or date-time"
+
+
+def test_overdue_rules(session: Session):
+    # NOW is 2025-03-10 12:00 UTC.
+    add(session, title="yesterday", due="2025-03-09")
+    add(session, title="today", due="2025-03-10")
+    add(session, title="an hour ago", due="2025-03-10T11:00:00Z")
+    add(session, title="in an hour", due="2025-03-10T13:00:00Z")
+    add(session, title="no due")
+    done = add(session, title="done late", due="2025-03-01")
+    tasks.set_completed(session, user_id="ann", task_id=done["id"])
+    assert titles(session, overdue=True) == ["yesterday", "an hour ago"]
+    assert titles(session, overdue=False) == ["today", "in an hour", "no due", "done late"]
+
+
+def test_date_only_task_is_overdue_from_the_day_after(session: Session):
+    add(session, title="due 10th", due="2025-03-10")
+    late_on_the_day = NOW.replace(hour=23, minute=59, second=59)
+    next_day = NOW.replace(hour=0) + timedelta(days=1)
+    for now, expected in ((late_on_the_day, []), (next_day, ["due 10th"])):
+        page = tasks.list_tasks(session, user_id="ann", query=TaskQuery(overdue=True), now=now)
+        assert [t["title"] for t in page["tasks"]] == expected
+
+
+def test_filters_combine(session: Session):
+    add(session, title="milk", tags=["shop"], priority="high", due="2025-03-01")
+    add(session, title="milk again", tags=["shop"], priority="low", due="2025-03-01")
+    add(session, title="bread", tags=["shop"], priority="high", due="2025-03-01")
+    assert titles(session, search="milk", tag="shop", priority="high", overdue=True) == ["milk"]
+
+
+@pytest.fixture
+def sample(session: Session) -> Session:
+    """Nine tasks mixing priorities, titles, dated, timed and missing dues, all in one second."""
+    rows = [
+        ("Echo", "high", "2025-03-12"),
+        ("alpha", "low", None),
+        ("Delta", "medium", "2025-03-10T08:00:00Z"),
+        ("bravo", "high", "2025-03-10"),
+        ("charlie", "low", "2025-03-11T00:00:00Z"),
+        ("foxtrot", "medium", None),
+        ("Golf", "high", "2025-03-10"),
+        ("hotel", "low", None),
+        ("india", "medium", "2025-03-09T23:00:00+02:00"),
+    ]
+    for title, priority, due in rows:
+        add(session, title=title, priority=priority, due=due)
+    return session
+
+
+SORTED = {
+    ("created", "asc"): ["Echo", "alpha", "Delta", "bravo", "charlie", "foxtrot", "Golf", "hotel",
+                         "india"],
+    ("due", "asc"): ["india", "bravo", "Golf", "Delta", "charlie", "Echo", "alpha", "foxtrot",
+                     "hotel"],
+    ("due", "desc"): ["Echo", "charlie", "Delta", "Golf", "bravo", "india", "hotel", "foxtrot",
+                      "alpha"],
+    ("priority", "asc"): ["alpha", "charlie", "hotel", "Delta", "foxtrot", "india", "Echo",
+                          "bravo", "Golf"],
+    ("priority", "desc"): ["Golf", "bravo", "Echo", "india", "foxtrot", "Delta", "hotel",
+                           "charlie", "alpha"],
+    ("title", "asc"): ["alpha", "bravo", "charlie", "Delta", "Echo", "foxtrot", "Golf", "hotel",
+                       "india"],
+}  # fmt: skip
+SORTED[("created", "desc")] = SORTED[("created", "asc")][::-1]
+SORTED[("title", "desc")] = SORTED[("title", "asc")][::-1]
+
+
+@pytest.mark.parametrize(("sort", "order"), sorted(SORTED))
+def test_sort_orders(sample: Session, sort: str, order: str):
+    assert titles(sample, sort=sort, order=order) == SORTED[(sort, order)]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+@pytest.mark.parametrize(("sort", "order"), sorted(SORTED))
+def test_pages_cover_the_sorted_list_exactly_once(sample: Session, sort, order, limit):
+    assert all_pages(sample, sort=sort, order=order, limit=limit) == SORTED[(sort, order)]
+
+
+@pytest.fixture
+def any_session(database_url: str) -> Iterator[Session]:
+    """A session on SQLite and on PostgreSQL."""
+    engine = make_engine(database_url)
+    create_tables(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_pagination_agrees_on_sqlite_and_postgresql(any_session: Session):
+    session = any_session
+    for i, (title, priority, due) in enumerate(
+        [
+            ("Echo", "high", "2025-03-12"),
+            ("alpha", "low", None),
+            ("Delta", "medium", "2025-03-10T08:00:00Z"),
+            ("bravo", "high", "2025-03-10"),
+            ("charlie", "low", "2025-03-11T00:00:00Z"),
+            ("foxtrot", "medium", None),
+            ("Golf", "high", "2025-03-10"),
+            ("hotel", "low", None),
+            ("india", "medium", "2025-03-09T23:00:00+02:00"),
+        ]
+    ):
+        # Every other task in the same second: ties on created_at break by id.
+        add(session, title=title, priority=priority, due=due, now=NOW + timedelta(seconds=i // 2))
+    for (sort, order), expected in SORTED.items():
+        for limit in (1, 2, 4):
+            assert all_pages(session, sort=sort, order=order, limit=limit) == expected, (
+                sort,
+                order,
+                limit,
+            )
+
+
+def test_pages_stay_consistent_when_tasks_are_added_between_pages(session: Session):
+    for i in range(4):
+        add(session, title=f"t{i}")
+    first = tasks.list_tasks(session, user_id="ann", query=TaskQuery(limit=2))
+    add(session, title="t4")
+    second = tasks.list_tasks(
+        session, user_id="ann", query=TaskQuery(limit=2, cursor=first["next_cursor"])
+    )
+    assert [t["title"] for t in first["tasks"] + second["tasks"]] == ["t0", "t1", "t2", "t3"]
+
+
+def test_limit_caps_the_page(session: Session):
+    for i in range(3):
+        add(session, title=f"t{i}")
+    page = tasks.list_tasks(session, user_id="ann", query=TaskQuery(limit=2))
+    assert [t["title"] for t in page["tasks"]] == ["t0", "t1"]
+    assert page["next_cursor"] is not None
+    assert tasks.list_tasks(session, user_id="ann", query=TaskQuery(limit=3))["next_cursor"] is None
+
+
+def test_a_cursor_never_reveals_another_users_tasks(session: Session):
+    for i in range(3):
+        add(session, title=f"ann{i}")
+        add(session, user_id="bob", title=f"bob{i}")
+    cursor = tasks.list_tasks(session, user_id="ann", query=TaskQuery(limit=1))["next_cursor"]
+    page = tasks.list_tasks(session, user_id="bob", query=TaskQuery(limit=5, cursor=cursor))
+    # The position applies, the owner does not travel with it: only bob's tasks come back.
+    assert [t["title"] for t in page["tasks"]] == ["bob0", "bob1", "bob2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"limit": 0}, "limit must be between 1 and 200 (got 0)"),
+        ({"limit": 201}, "limit must be between 1 and 200 (got 201)"),
+        ({"sort": "size"}, "sort must be one of created, due, priority, title (got 'size')"),
+        ({"order": "up"}, "order must be one of asc, desc (got 'up')"),
+        ({"status": "done"}, "status must be one of all, pending, completed (got 'done')"),
+        ({"cursor": "bogus"}, "cursor is invalid (changed or cut short?); start again without a "
+         "cursor"),
+    ],
+)  # fmt: skip
+def test_bad_query_is_refused(session: Session, query, message):
+    with pytest.raises(InvalidTaskInput) as caught:
+        titles(session, **query)
+    assert str(caught.value) == message
+
+
+def test_cursor_from_another_sort_is_refused(session: Session):
+    for i in range(3):
+        add(session, title=f"t{i}")
+    cursor = tasks.list_tasks(session, user_id="ann", query=TaskQuery(limit=1))["next_cursor"]
+    with pytest.raises(InvalidTaskInput) as caught:
+        titles(session, sort="title", cursor=cursor)
+    assert str(caught.value) == (
+        "cursor belongs to sort=created order=asc, not sort=title order=asc; "
+        "start again without a cursor"
+    )
