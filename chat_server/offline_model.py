@@ -10,11 +10,11 @@ chat_server/grammar.py and chat_server/replies.py.
 import json
 import math
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
-from uuid import uuid4
+from typing import Any, TypeVar
 
 from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
@@ -40,9 +40,12 @@ from openai.types.responses import (
     ResponseTextDoneEvent,
 )
 from openai.types.responses.response_prompt_param import ResponsePromptParam
+from pydantic import BaseModel
 
 from chat_server.dates import local_zone
 from chat_server.offline_steps import Call, Say, Step, next_step, read_conversation
+
+_M = TypeVar("_M", bound=BaseModel)
 
 MODEL_NAME = "taskchat-offline"
 MAX_DELTAS = 24  # a long list streams in at most this many pieces
@@ -54,8 +57,8 @@ NO_TOOLS = (
 
 
 def _new_id(prefix: str) -> str:
-    # chatkit reuses message ids as thread item ids, so every one must be unique.
-    return f"{prefix}_{uuid4().hex}"
+    # chatkit reuses message ids as thread item ids, so every one must be unique: 96 random bits.
+    return f"{prefix}_{secrets.token_hex(12)}"
 
 
 def text_pieces(text: str) -> list[str]:
@@ -67,112 +70,96 @@ def text_pieces(text: str) -> list[str]:
     return ["".join(words[i : i + size]) for i in range(0, len(words), size)]
 
 
+# Every output item and event is a copy of a template validated once at import, with this
+# call's values swapped in (model_copy): validating a dozen pydantic events per call would
+# cost more than the decision itself, and the swapped-in values are ours and typed.
+_TEXT = ResponseOutputText(type="output_text", text="", annotations=[])
+_MESSAGE = ResponseOutputMessage(
+    id="msg", type="message", role="assistant", status="completed", content=[_TEXT]
+)
+_CALL = ResponseFunctionToolCall(
+    id="fc", call_id="call", type="function_call", name="tool", arguments="{}", status="completed"
+)
+# usage=None: openai 3.x rejects a zeroed usage object (see STACK-NOTES).
+_RESPONSE = Response(
+    id="resp",
+    created_at=0,
+    model=MODEL_NAME,
+    object="response",
+    output=[],
+    tool_choice="auto",
+    tools=[],
+    parallel_tool_calls=False,
+    status="completed",
+    usage=None,
+)
+_AT: dict[str, Any] = {"item_id": "msg", "output_index": 0, "sequence_number": 0}
+_CREATED = ResponseCreatedEvent(type="response.created", response=_RESPONSE, sequence_number=0)
+_ITEM_ADDED = ResponseOutputItemAddedEvent(
+    type="response.output_item.added", item=_MESSAGE, output_index=0, sequence_number=0
+)
+_PART_ADDED = ResponseContentPartAddedEvent(
+    type="response.content_part.added", part=_TEXT, content_index=0, **_AT
+)
+_TEXT_DELTA = ResponseTextDeltaEvent(
+    type="response.output_text.delta", delta="", logprobs=[], content_index=0, **_AT
+)
+_TEXT_DONE = ResponseTextDoneEvent(
+    type="response.output_text.done", text="", logprobs=[], content_index=0, **_AT
+)
+_PART_DONE = ResponseContentPartDoneEvent(
+    type="response.content_part.done", part=_TEXT, content_index=0, **_AT
+)
+_ARGS_DELTA = ResponseFunctionCallArgumentsDeltaEvent(
+    type="response.function_call_arguments.delta", delta="", **_AT
+)
+# Older openai types require `name` here; newer ones keep it as an extra field.
+_ARGS_DONE = ResponseFunctionCallArgumentsDoneEvent.model_validate(
+    {"type": "response.function_call_arguments.done", "arguments": "", "name": "tool", **_AT}
+)
+_ITEM_DONE = ResponseOutputItemDoneEvent(
+    type="response.output_item.done", item=_MESSAGE, output_index=0, sequence_number=0
+)
+_COMPLETED = ResponseCompletedEvent(
+    type="response.completed", response=_RESPONSE, sequence_number=0
+)
+
+
+def _like(template: _M, **values: Any) -> _M:
+    return template.model_copy(update=values)
+
+
 def _output_item(step: Step) -> ResponseOutputMessage | ResponseFunctionToolCall:
     if isinstance(step, Call):
-        return ResponseFunctionToolCall(
-            id=_new_id("fc"),
-            call_id=_new_id("call"),
-            type="function_call",
-            name=step.name,
-            arguments=json.dumps(step.args, ensure_ascii=False),
-            status="completed",
+        arguments = json.dumps(step.args, ensure_ascii=False)
+        return _like(
+            _CALL, id=_new_id("fc"), call_id=_new_id("call"), name=step.name, arguments=arguments
         )
-    return ResponseOutputMessage(
-        id=_new_id("msg"),
-        type="message",
-        role="assistant",
-        status="completed",
-        content=[ResponseOutputText(type="output_text", text=step.text, annotations=[])],
-    )
+    return _like(_MESSAGE, id=_new_id("msg"), content=[_like(_TEXT, text=step.text)])
 
 
 def _response(item: Any | None) -> Response:
-    # usage=None: openai 3.x rejects a zeroed usage object (see STACK-NOTES).
-    return Response(
-        id=_new_id("resp"),
-        created_at=time.time(),
-        model=MODEL_NAME,
-        object="response",
-        output=[item] if item is not None else [],
-        tool_choice="auto",
-        tools=[],
-        parallel_tool_calls=False,
-        status="completed" if item is not None else "in_progress",
-        usage=None,
+    output, status = ([item], "completed") if item is not None else ([], "in_progress")
+    return _like(
+        _RESPONSE, id=_new_id("resp"), created_at=time.time(), output=output, status=status
     )
 
 
 def _message_events(item: ResponseOutputMessage) -> Iterator[Any]:
-    text = item.content[0].text  # type: ignore[union-attr]
-    yield ResponseOutputItemAddedEvent(
-        type="response.output_item.added",
-        item=item.model_copy(update={"content": [], "status": "in_progress"}),
-        output_index=0,
-        sequence_number=0,
-    )
-    empty = ResponseOutputText(type="output_text", text="", annotations=[])
-    yield ResponseContentPartAddedEvent(
-        type="response.content_part.added",
-        item_id=item.id,
-        output_index=0,
-        content_index=0,
-        part=empty,
-        sequence_number=0,
-    )
-    for piece in text_pieces(text):
-        yield ResponseTextDeltaEvent(
-            type="response.output_text.delta",
-            item_id=item.id,
-            output_index=0,
-            content_index=0,
-            delta=piece,
-            logprobs=[],
-            sequence_number=0,
-        )
-    yield ResponseTextDoneEvent(
-        type="response.output_text.done",
-        item_id=item.id,
-        output_index=0,
-        content_index=0,
-        text=text,
-        logprobs=[],
-        sequence_number=0,
-    )
-    yield ResponseContentPartDoneEvent(
-        type="response.content_part.done",
-        item_id=item.id,
-        output_index=0,
-        content_index=0,
-        part=item.content[0],
-        sequence_number=0,
-    )
+    part = item.content[0]
+    assert isinstance(part, ResponseOutputText)
+    yield _like(_ITEM_ADDED, item=_like(item, content=[], status="in_progress"))
+    yield _like(_PART_ADDED, item_id=item.id)
+    for piece in text_pieces(part.text):
+        yield _like(_TEXT_DELTA, item_id=item.id, delta=piece)
+    yield _like(_TEXT_DONE, item_id=item.id, text=part.text)
+    yield _like(_PART_DONE, item_id=item.id, part=part)
 
 
 def _call_events(item: ResponseFunctionToolCall) -> Iterator[Any]:
-    assert item.id is not None
-    yield ResponseOutputItemAddedEvent(
-        type="response.output_item.added",
-        item=item.model_copy(update={"arguments": "", "status": "in_progress"}),
-        output_index=0,
-        sequence_number=0,
-    )
-    yield ResponseFunctionCallArgumentsDeltaEvent(
-        type="response.function_call_arguments.delta",
-        item_id=item.id,
-        output_index=0,
-        delta=item.arguments,
-        sequence_number=0,
-    )
-    yield ResponseFunctionCallArgumentsDoneEvent.model_validate(
-        {
-            "type": "response.function_call_arguments.done",
-            "item_id": item.id,
-            "output_index": 0,
-            "arguments": item.arguments,
-            "name": item.name,
-            "sequence_number": 0,
-        }
-    )
+    yield _like(_ITEM_ADDED, item=_like(item, arguments="", status="in_progress"))
+    yield _like(_ARGS_DELTA, item_id=item.id, delta=item.arguments)
+    yield _like(_ARGS_DONE, item_id=item.id, arguments=item.arguments, name=item.name)
 
 
 def stream_events(item: ResponseOutputMessage | ResponseFunctionToolCall) -> list[Any]:
@@ -181,14 +168,10 @@ def stream_events(item: ResponseOutputMessage | ResponseFunctionToolCall) -> lis
         _call_events(item) if isinstance(item, ResponseFunctionToolCall) else _message_events(item)
     )
     events: list[Any] = [
-        ResponseCreatedEvent(type="response.created", response=_response(None), sequence_number=0),
+        _like(_CREATED, response=_response(None)),
         *middle,
-        ResponseOutputItemDoneEvent(
-            type="response.output_item.done", item=item, output_index=0, sequence_number=0
-        ),
-        ResponseCompletedEvent(
-            type="response.completed", response=_response(item), sequence_number=0
-        ),
+        _like(_ITEM_DONE, item=item),
+        _like(_COMPLETED, response=_response(item)),
     ]
     for number, event in enumerate(events):
         event.sequence_number = number

@@ -10,6 +10,16 @@ import pytest
 from agents import Agent, FunctionTool, RunConfig, Runner, function_tool
 from agents.tool import Tool
 from agents.tool_context import ToolContext
+from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.types import (
+    AssistantMessageContentPartTextDelta,
+    AssistantMessageItem,
+    Page,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadMetadata,
+)
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 
 from chat_server.offline_model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
@@ -448,3 +458,39 @@ def test_timezone_decides_what_today_is():
 def test_unknown_timezone_is_refused_with_a_clear_error():
     with pytest.raises(ValueError, match="Unknown timezone 'Mars/Base'"):
         OfflineModel(timezone="Mars/Base")
+
+
+class EmptyThreadStore:
+    """The one store call chatkit makes while streaming a reply: a new thread has no items."""
+
+    async def load_thread_items(self, *args: Any) -> Page[Any]:
+        return Page(data=[], has_more=False)
+
+
+async def test_chatkit_shows_and_saves_the_streamed_reply_as_one_assistant_message(tasks):
+    tasks.seed("Buy milk")
+    thread = ThreadMetadata(id="thr_1", created_at=datetime(2026, 11, 26))
+    store = EmptyThreadStore()
+    context: AgentContext[None] = AgentContext(
+        thread=thread,
+        store=store,  # type: ignore[arg-type]
+        request_context=None,
+    )
+    result = Runner.run_streamed(
+        _agent(tasks), "mark task 1 as complete", context=context, run_config=RUN
+    )
+    events = [event async for event in stream_agent_response(context, result)]
+    added = [e.item for e in events if isinstance(e, ThreadItemAddedEvent)]
+    done = [e.item for e in events if isinstance(e, ThreadItemDoneEvent)]
+    deltas = [
+        e.update.delta
+        for e in events
+        if isinstance(e, ThreadItemUpdatedEvent)
+        and isinstance(e.update, AssistantMessageContentPartTextDelta)
+    ]
+    assert [type(item) for item in added] == [AssistantMessageItem]
+    assert [type(item) for item in done] == [AssistantMessageItem]
+    assert done[0].id == added[0].id
+    assert done[0].content[0].text == "Marked task 1 as done: Buy milk."  # type: ignore[union-attr]
+    assert "".join(deltas) == "Marked task 1 as done: Buy milk."
+    assert len(deltas) == 7
