@@ -5,7 +5,7 @@ from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import SQLAlchemyError
 
-from chat_server.pool import MCPUnavailable
+from chat_server.pool import MCPPoolError, MCPUnavailable
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -25,6 +25,8 @@ def _describe(exc: BaseException) -> str | None:
     match exc:
         case MCPUnavailable():
             return f"I couldn't reach the task server: {exc} Please try again in a moment."
+        case MCPPoolError():
+            return f"The task server refused the request: {exc} Nothing was changed."
         case MCPError():
             return (
                 "I couldn't reach the task server, so nothing was changed. "
