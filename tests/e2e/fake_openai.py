@@ -22,8 +22,13 @@ requests: list[dict[str, Any]] = []
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-    body = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": "scripted", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "scripted",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(body)}\n\n"
 
 
@@ -32,12 +37,29 @@ def _stream(step: dict[str, Any]) -> Iterator[str]:
     if "tool_calls" in step:
         for index, call in enumerate(step["tool_calls"]):
             arguments = json.dumps(call["arguments"])
-            yield _chunk({"tool_calls": [{"index": index, "id": f"call_{time.time_ns()}",
-                                          "type": "function",
-                                          "function": {"name": call["name"], "arguments": ""}}]})
+            yield _chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": f"call_{time.time_ns()}",
+                            "type": "function",
+                            "function": {"name": call["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
             for start in range(0, len(arguments), 8):
-                yield _chunk({"tool_calls": [{"index": index, "function": {
-                    "arguments": arguments[start:start + 8]}}]})
+                yield _chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "function": {"arguments": arguments[start : start + 8]},
+                            }
+                        ]
+                    }
+                )
         yield _chunk({}, "tool_calls")
     else:
         for word in step["text"].split(" "):
@@ -53,8 +75,9 @@ async def completions(request: Request) -> Response:
         return JSONResponse({"error": {"message": "script is empty"}}, 500)
     step = script.pop(0)
     if "status" in step:
-        return JSONResponse({"error": {"message": step.get("text", "scripted failure")}},
-                            step["status"])
+        return JSONResponse(
+            {"error": {"message": step.get("text", "scripted failure")}}, step["status"]
+        )
     return StreamingResponse(_stream(step), media_type="text/event-stream")
 
 
@@ -71,12 +94,14 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-app = Starlette(routes=[
-    Route("/v1/chat/completions", completions, methods=["POST"]),
-    Route("/_script", enqueue, methods=["POST"]),
-    Route("/_requests", recorded),
-    Route("/healthz", healthz),
-])
+app = Starlette(
+    routes=[
+        Route("/v1/chat/completions", completions, methods=["POST"]),
+        Route("/_script", enqueue, methods=["POST"]),
+        Route("/_requests", recorded),
+        Route("/healthz", healthz),
+    ]
+)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
