@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     AttachmentsCreateReq,
     AttachmentsDeleteReq,
@@ -20,6 +19,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter, ValidationError
 
+from chat_server.store import SQLStore
 from shared.auth import Principal
 
 MAX_TITLE_CHARS = 200
@@ -89,7 +89,7 @@ def _check_message(message: UserMessageInput, max_chars: int) -> None:
         )
 
 
-async def check_ownership(request: ChatKitReq, store: Store[Principal], user: Principal) -> None:
+async def check_ownership(request: ChatKitReq, store: SQLStore, user: Principal) -> None:
     """404 for any thread or item id the request names that the user does not own.
 
     Some chatkit handlers never load the thread, and streaming ones would only fail after
@@ -99,15 +99,10 @@ async def check_ownership(request: ChatKitReq, store: Store[Principal], user: Pr
     thread_id = getattr(params, "thread_id", None)
     if thread_id is None:
         return
-    try:
-        await store.load_thread(thread_id, context=user)
-    except NotFoundError:
-        raise RequestError(404, "not_found", f"thread {thread_id} not found") from None
-    for item_id in _item_ids(request):
-        try:
-            await store.load_item(thread_id, item_id, context=user)
-        except NotFoundError:
-            raise RequestError(404, "not_found", f"item {item_id} not found") from None
+    if not await store.thread_exists(thread_id, user):
+        raise RequestError(404, "not_found", f"thread {thread_id} not found")
+    if missing := await store.missing_items(thread_id, _item_ids(request), user):
+        raise RequestError(404, "not_found", f"item {missing[0]} not found")
 
 
 def _item_ids(request: ChatKitReq) -> list[str]:

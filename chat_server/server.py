@@ -10,7 +10,6 @@ from agents.mcp import MCPServer
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import Store
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
@@ -27,6 +26,7 @@ from chat_server import widgets
 from chat_server.actions import handle_action
 from chat_server.agent import TaskChatConverter, ToolActivityHooks, fail_open_workflow
 from chat_server.errors import describe_failure
+from chat_server.store import SQLStore
 from shared.auth import Principal
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def message_text(item: UserMessageItem) -> str:
 class TaskChatServer(ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
-    def __init__(self, store: Store[Principal], agent: Agent[Any], mcp: MCPServer) -> None:
+    def __init__(self, store: SQLStore, agent: Agent[Any], mcp: MCPServer) -> None:
         super().__init__(store)
         self.agent = agent
         self.mcp = mcp
