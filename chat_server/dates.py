@@ -221,6 +221,7 @@ def _date_of(match: re.Match[str], now: datetime) -> When | None:
 
 
 def _time_of(match: re.Match[str]) -> time:
+    said = re.sub(r"^at\s+", "", match[0].strip(), flags=re.IGNORECASE)
     if match["noon"]:
         return time(12)
     if match["part"]:
@@ -235,11 +236,11 @@ def _time_of(match: re.Match[str]) -> time:
     else:
         hour, minute = int(match["h"]), int(match["m"] or 0)
         if not 1 <= hour <= 12:
-            raise DateError(f"“{match[0].strip()}” isn't a time of day.")
+            raise DateError(f"“{said}” isn't a time of day.")
         pm = match["ampm"].lower().startswith("p")
         hour = hour % 12 + (12 if pm else 0)
     if hour > 23 or minute > 59:
-        raise DateError(f"“{match[0].strip()}” isn't a time of day.")
+        raise DateError(f"“{said}” isn't a time of day.")
     return time(hour, minute)
 
 

@@ -1,0 +1,579 @@
+"""The offline model's grammar, dates and replies: pure functions, exact values.
+
+The tables give a phrasing and the first tool call the model makes for it (name and exact
+arguments), or None when it must answer with help and call nothing. "Now" is fixed:
+Thursday 2026-11-26 10:00, in UTC unless a test says otherwise.
+"""
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chat_server import replies
+from chat_server.dates import DateError, When, add_months, day_words, describe_due, find_when
+from chat_server.grammar import Clarify, Help, parse
+from chat_server.offline_steps import Call, Conversation, Say, next_step
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday
+
+
+def first_call(text: str, now: datetime = NOW) -> Call | None:
+    """The first step for `text` with no history: a tool call, or None for a reply."""
+    step = next_step(Conversation(user_text=text), now)
+    return step if isinstance(step, Call) else None
+
+
+def call(name: str, **args: object) -> Call:
+    return Call(name, dict(args))
+
+
+ADDING = [
+    ("add a task to buy groceries", call("add_task", title="Buy groceries")),
+    ("I need to remember to pay bills", call("add_task", title="Pay bills")),
+    (
+        "add call mom tomorrow high priority #family",
+        call("add_task", title="Call mom", tags=["family"], priority="high", due="2026-11-27"),
+    ),
+    ("add buy milk today", call("add_task", title="Buy milk", due="2026-11-26")),
+    ("add call mom tonight", call("add_task", title="Call mom", due="2026-11-26T20:00:00Z")),
+    ("add call mom tonight at 9", call("add_task", title="Call mom", due="2026-11-26T21:00:00Z")),
+    ("add submit report next friday", call("add_task", title="Submit report", due="2026-12-04")),
+    ("add submit report friday", call("add_task", title="Submit report", due="2026-11-27")),
+    ("add submit report this friday", call("add_task", title="Submit report", due="2026-11-27")),
+    ("add review thursday", call("add_task", title="Review", due="2026-12-03")),
+    ("add pay rent in 3 days", call("add_task", title="Pay rent", due="2026-11-29")),
+    ("add renew passport in 2 weeks", call("add_task", title="Renew passport", due="2026-12-10")),
+    ("add renew visa in a month", call("add_task", title="Renew visa", due="2026-12-26")),
+    ("add dentist on Dec 3", call("add_task", title="Dentist", due="2026-12-03")),
+    ("add dentist December 3rd", call("add_task", title="Dentist", due="2026-12-03")),
+    ("add dentist 3rd of December", call("add_task", title="Dentist", due="2026-12-03")),
+    ("add dentist 2026-12-03", call("add_task", title="Dentist", due="2026-12-03")),
+    ("add taxes on March 15", call("add_task", title="Taxes", due="2027-03-15")),
+    ("add taxes by Jan 5, 2028", call("add_task", title="Taxes", due="2028-01-05")),
+    ("add finish essay by monday", call("add_task", title="Finish essay", due="2026-11-30")),
+    ("add book flights this weekend", call("add_task", title="Book flights", due="2026-11-28")),
+    ("add plan trip next week", call("add_task", title="Plan trip", due="2026-11-30")),
+    ("add close books end of month", call("add_task", title="Close books", due="2026-11-30")),
+    ("add pay rent on the 1st", call("add_task", title="Pay rent", due="2026-12-01")),
+    ("add call mom at 5pm", call("add_task", title="Call mom", due="2026-11-26T17:00:00Z")),
+    ("add call mom at 9am", call("add_task", title="Call mom", due="2026-11-27T09:00:00Z")),
+    (
+        "add call mom tomorrow at 9:30am",
+        call("add_task", title="Call mom", due="2026-11-27T09:30:00Z"),
+    ),
+    (
+        "add lunch with Ann tomorrow at noon",
+        call("add_task", title="Lunch with Ann", due="2026-11-27T12:00:00Z"),
+    ),
+    ("add water plants every day", call("add_task", title="Water plants", recurrence="daily")),
+    ("add standup daily", call("add_task", title="Standup", recurrence="daily")),
+    ("add review expenses weekly", call("add_task", title="Review expenses", recurrence="weekly")),
+    (
+        "add pay rent every month #home",
+        call("add_task", title="Pay rent", tags=["home"], recurrence="monthly"),
+    ),
+    ("add renew domain yearly", call("add_task", title="Renew domain", recurrence="yearly")),
+    (
+        "add gym every monday",
+        call("add_task", title="Gym", recurrence="weekly", due="2026-11-30"),
+    ),
+    ("add buy milk, low priority", call("add_task", title="Buy milk", priority="low")),
+    ("add clean desk normal priority", call("add_task", title="Clean desk", priority="medium")),
+    ("add clean desk medium priority", call("add_task", title="Clean desk", priority="medium")),
+    ("add urgent: fix the server", call("add_task", title="Fix the server", priority="high")),
+    ("add fix the server, important", call("add_task", title="Fix the server", priority="high")),
+    (
+        'add "Call mom tomorrow" friday',
+        call("add_task", title="Call mom tomorrow", due="2026-11-27"),
+    ),
+    (
+        "add buy milk notes: 2 litres, organic",
+        call("add_task", title="Buy milk", description="2 litres, organic"),
+    ),
+    ("remind me to call the bank", call("add_task", title="Call the bank")),
+    ("don't let me forget to feed the cat", call("add_task", title="Feed the cat")),
+    ("todo: fix the sink", call("add_task", title="Fix the sink")),
+    ("new task: fix the sink", call("add_task", title="Fix the sink")),
+    ("create a task called write report", call("add_task", title="Write report")),
+    ("make a task to call Bob", call("add_task", title="Call Bob")),
+    ("add buy groceries to my list", call("add_task", title="Buy groceries")),
+    ("I need to finish the report", call("add_task", title="Finish the report")),
+    ("I have to call mom tomorrow", call("add_task", title="Call mom", due="2026-11-27")),
+    (
+        "we need to fix the fence by saturday",
+        call("add_task", title="Fix the fence", due="2026-11-28"),
+    ),
+    ("hi, add buy milk please", call("add_task", title="Buy milk")),
+    (
+        "Could you add “Renew passport” for next month?",
+        call("add_task", title="Renew passport", due="2026-12-01"),
+    ),
+    ("buy milk tomorrow", call("add_task", title="Buy milk", due="2026-11-27")),
+    ("add iPhone repair", call("add_task", title="iPhone repair")),
+]
+
+LISTING = [
+    ("show me all my tasks", call("list_tasks")),
+    ("my tasks", call("list_tasks")),
+    ("what's on my plate?", call("list_tasks")),
+    ("what's pending?", call("list_tasks", status="pending")),
+    ("what's left", call("list_tasks", status="pending")),
+    ("what have I completed?", call("list_tasks", status="completed")),
+    ("list completed tasks", call("list_tasks", status="completed")),
+    (
+        "what's due this week?",
+        call("list_tasks", status="pending", due_before="2026-11-29", sort="due"),
+    ),
+    (
+        "what's due today?",
+        call(
+            "list_tasks",
+            status="pending",
+            due_after="2026-11-26",
+            due_before="2026-11-26",
+            sort="due",
+        ),
+    ),
+    (
+        "what's due tomorrow?",
+        call(
+            "list_tasks",
+            status="pending",
+            due_after="2026-11-27",
+            due_before="2026-11-27",
+            sort="due",
+        ),
+    ),
+    (
+        "what's due next week",
+        call(
+            "list_tasks",
+            status="pending",
+            due_after="2026-11-30",
+            due_before="2026-12-06",
+            sort="due",
+        ),
+    ),
+    (
+        "tasks due by friday",
+        call("list_tasks", status="pending", due_before="2026-11-27", sort="due"),
+    ),
+    ("what's due?", call("list_tasks", status="pending", sort="due")),
+    ("anything overdue?", call("list_tasks", status="pending", overdue=True, sort="due")),
+    ("show overdue", call("list_tasks", status="pending", overdue=True, sort="due")),
+    ("show my #work tasks", call("list_tasks", tag="work")),
+    ("show me tasks tagged home", call("list_tasks", tag="home")),
+    ("show high priority tasks", call("list_tasks", priority="high")),
+    ("list my urgent tasks", call("list_tasks", priority="high")),
+    ("show low priority", call("list_tasks", priority="low")),
+    ("search for milk", call("list_tasks", search="milk")),
+    ("find tasks about the dentist", call("list_tasks", search="dentist")),
+    ("show me the milk task", call("list_tasks", search="milk")),
+    ("show tasks sorted by priority", call("list_tasks", sort="priority", order="desc")),
+    (
+        "show pending #home tasks due this week",
+        call("list_tasks", tag="home", status="pending", due_before="2026-11-29", sort="due"),
+    ),
+    ("I want to see my tasks", call("list_tasks")),
+]
+
+ACTING = [
+    ("mark task 3 as complete", call("complete_task", task_id=3)),
+    ("complete task 3", call("complete_task", task_id=3)),
+    ("task 3 done", call("complete_task", task_id=3)),
+    ("done with #5", call("complete_task", task_id=5)),
+    ("check off task 8", call("complete_task", task_id=8)),
+    (
+        "I'm done with the groceries one",
+        call("list_tasks", search="groceries", status="pending"),
+    ),
+    ("mark the milk one done", call("list_tasks", search="milk", status="pending")),
+    ("groceries done", call("list_tasks", search="groceries", status="pending")),
+    ("reopen task 3", call("complete_task", task_id=3, completed=False)),
+    ("mark task 3 as not done", call("complete_task", task_id=3, completed=False)),
+    ("reopen the milk task", call("list_tasks", search="milk", status="completed")),
+    ("delete task 4", call("delete_task", task_id=4)),
+    ("remove task #4", call("delete_task", task_id=4)),
+    ("can you please delete task 7?", call("delete_task", task_id=7)),
+    ("delete the meeting task", call("list_tasks", search="meeting")),
+    ("get rid of the dentist appointment", call("list_tasks", search="dentist appointment")),
+    (
+        "change task 1 to 'Call mom tonight'",
+        call("update_task", task_id=1, title="Call mom tonight"),
+    ),
+    ("rename task 1 to Call mom tonight", call("update_task", task_id=1, title="Call mom tonight")),
+    (
+        "change the title of task 2 to Buy oat milk",
+        call("update_task", task_id=2, title="Buy oat milk"),
+    ),
+    ("move task 2 to friday", call("update_task", task_id=2, due="2026-11-27")),
+    ("postpone task 2 until dec 10", call("update_task", task_id=2, due="2026-12-10")),
+    ("task 2 is due friday", call("update_task", task_id=2, due="2026-11-27")),
+    ("change task 5 to tomorrow", call("update_task", task_id=5, due="2026-11-27")),
+    (
+        "move the dentist appointment to next monday",
+        call("list_tasks", search="dentist appointment"),
+    ),
+    ("make task 4 high priority", call("update_task", task_id=4, priority="high")),
+    ("set the priority of task 3 to low", call("update_task", task_id=3, priority="low")),
+    ("prioritize task 6", call("update_task", task_id=6, priority="high")),
+    (
+        "update task 5 to high priority and due friday",
+        call("update_task", task_id=5, priority="high", due="2026-11-27"),
+    ),
+    ("make task 3 weekly", call("update_task", task_id=3, recurrence="weekly")),
+    ("stop repeating task 3", call("update_task", task_id=3, recurrence="none")),
+    ("remove the due date from task 2", call("update_task", task_id=2, due=None)),
+    ("clear the tags on task 2", call("update_task", task_id=2, tags=[])),
+    (
+        "add a note to task 3: bring receipts",
+        call("update_task", task_id=3, description="bring receipts"),
+    ),
+    # Tags are a whole list in update_task: the current ones are read first.
+    ("tag task 2 #work", call("get_task", task_id=2)),
+    ("add #urgent to task 3", call("get_task", task_id=3)),
+    ("remove #work from task 2", call("get_task", task_id=2)),
+    ("show task 3", call("get_task", task_id=3)),
+    ("what's task 12", call("get_task", task_id=12)),
+    ("I'd like to delete task 3", call("delete_task", task_id=3)),
+]
+
+HELP_ONLY = [
+    "hello",
+    "hi there!",
+    "help",
+    "what can you do?",
+    "thanks!",
+    "ok",
+    "asdfgh qwerty",
+    "call mom",
+    "make dinner reservations",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ADDING + LISTING + ACTING)
+def test_phrasing_gives_exactly_this_first_tool_call(text: str, expected: Call) -> None:
+    assert first_call(text) == expected
+
+
+@pytest.mark.parametrize("text", HELP_ONLY)
+def test_phrasing_gets_help_and_no_tool_call(text: str) -> None:
+    step = next_step(Conversation(user_text=text), NOW)
+    assert isinstance(step, Say)
+    assert "add call mom tomorrow high priority #family" in step.text
+
+
+# ---------------------------------------------------------------- zones
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 21:00 Thursday in Los Angeles is already Friday 05:00 in UTC.
+        ("add pay rent today", call("add_task", title="Pay rent", due="2026-11-26")),
+        ("add pay rent tomorrow", call("add_task", title="Pay rent", due="2026-11-27")),
+        ("add pay rent friday", call("add_task", title="Pay rent", due="2026-11-27")),
+        (
+            "add call mom tomorrow at 9am",
+            call("add_task", title="Call mom", due="2026-11-27T17:00:00Z"),
+        ),
+        ("add call mom at 10pm", call("add_task", title="Call mom", due="2026-11-27T06:00:00Z")),
+        # 8pm has passed in Los Angeles, so a bare time means tomorrow's.
+        ("add call mom at 8pm", call("add_task", title="Call mom", due="2026-11-28T04:00:00Z")),
+        (
+            "what's due today?",
+            call(
+                "list_tasks",
+                status="pending",
+                due_after="2026-11-26",
+                due_before="2026-11-26",
+                sort="due",
+            ),
+        ),
+    ],
+)
+def test_dates_are_read_in_the_users_zone(text: str, expected: Call) -> None:
+    evening = datetime(2026, 11, 26, 21, 0, tzinfo=LOS_ANGELES)
+    assert first_call(text, evening) == expected
+
+
+def test_today_in_tokyo_can_be_tomorrow_in_utc() -> None:
+    late = datetime(2026, 11, 26, 23, 30, tzinfo=UTC).astimezone(TOKYO)
+    assert first_call("add pay rent today", late) == call(
+        "add_task", title="Pay rent", due="2026-11-27"
+    )
+    assert first_call("add call at 9am", late) == call(
+        "add_task", title="Call", due="2026-11-27T00:00:00Z"
+    )
+
+
+# ---------------------------------------------------------------- clarifications
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("add", "What should the task be called? For example: “add buy milk tomorrow”."),
+        ("add tomorrow", "What should the task be called? For example: “add buy milk tomorrow”."),
+        (
+            "add meeting feb 30",
+            "“feb 30” isn't a real date. Try “tomorrow”, “friday”, “next monday”, “in 3 days”, "
+            "“Dec 3” or “2026-12-03”.",
+        ),
+        (
+            "move task 2 to someday",
+            "I couldn't read “someday” as a date. Try “tomorrow”, “friday”, “next monday”, "
+            "“in 3 days”, “Dec 3” or “2026-12-03”.",
+        ),
+        (
+            "delete all tasks",
+            "I can only work on one task at a time. Tell me which one, by number (“task 3”) "
+            "or by words from its title (“the milk one”).",
+        ),
+        (
+            "set the priority of task 3 to extreme",
+            "“extreme” isn't a priority: say high, medium or low.",
+        ),
+    ],
+)
+def test_unclear_requests_are_answered_without_a_tool_call(text: str, reply: str) -> None:
+    assert next_step(Conversation(user_text=text), NOW) == Say(reply)
+
+
+def test_greeting_thanks_and_gibberish_are_told_apart() -> None:
+    assert parse("hello!", NOW) == Help("greeting")
+    assert parse("thank you so much!", NOW) == Help("thanks")
+    assert parse("help", NOW) == Help("help")
+    assert parse("zzzz", NOW) == Help("unknown")
+    assert isinstance(parse("add", NOW), Clarify)
+
+
+# ---------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("today", "phrase", "expected"),
+    [
+        (date(2026, 11, 30), "next friday", date(2026, 12, 11)),  # Monday: next week's
+        (date(2026, 11, 30), "friday", date(2026, 12, 4)),
+        (date(2026, 11, 29), "next monday", date(2026, 11, 30)),  # Sunday: tomorrow
+        (date(2026, 11, 27), "friday", date(2026, 12, 4)),  # said on a Friday: next week's
+        (date(2026, 11, 27), "this friday", date(2026, 11, 27)),
+        (date(2027, 1, 31), "in 1 month", date(2027, 2, 28)),
+        (date(2027, 3, 1), "Feb 29", date(2028, 2, 29)),
+        (date(2026, 12, 20), "Dec 3", date(2027, 12, 3)),
+        (date(2026, 11, 26), "on sat", date(2026, 11, 28)),
+        (date(2026, 11, 26), "the 31st", date(2026, 12, 31)),
+        (date(2027, 1, 31), "the 30th", date(2027, 3, 30)),
+        (date(2026, 11, 26), "day after tomorrow", date(2026, 11, 28)),
+        (date(2026, 11, 26), "end of the year", date(2026, 12, 31)),
+    ],
+)
+def test_date_phrases(today: date, phrase: str, expected: date) -> None:
+    now = datetime.combine(today, time(10), tzinfo=UTC)
+    when, rest = find_when(phrase, now)
+    assert when is not None and when.day == expected
+    assert rest == ""
+
+
+def test_short_weekday_names_need_a_marker_to_be_dates() -> None:
+    assert find_when("buy sun cream", NOW) == (None, "buy sun cream")
+    assert find_when("due by sat", NOW)[0] == When(date(2026, 11, 28), deadline=True)
+
+
+def test_impossible_dates_and_times_are_refused() -> None:
+    with pytest.raises(DateError, match="“2026-13-01” isn't a real date."):
+        find_when("2026-13-01", NOW)
+    with pytest.raises(DateError, match="“13pm” isn't a time of day."):
+        find_when("at 13pm", NOW)
+
+
+def test_months_are_added_with_the_day_clamped() -> None:
+    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert add_months(date(2026, 11, 15), 14) == date(2028, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("day", "words"),
+    [
+        (date(2026, 11, 26), "today"),
+        (date(2026, 11, 27), "tomorrow"),
+        (date(2026, 11, 25), "yesterday"),
+        (date(2026, 11, 28), "Saturday"),
+        (date(2026, 12, 2), "Wednesday"),
+        (date(2026, 12, 3), "Dec 3"),
+        (date(2026, 11, 20), "Nov 20"),
+        (date(2027, 1, 5), "Jan 5"),
+        (date(2027, 12, 24), "Dec 24, 2027"),
+        (date(2025, 12, 24), "Dec 24, 2025"),
+    ],
+)
+def test_days_are_said_relative_to_today(day: date, words: str) -> None:
+    assert day_words(day, date(2026, 11, 26)) == words
+
+
+def test_due_times_are_said_in_the_users_zone() -> None:
+    evening = datetime(2026, 11, 26, 21, 0, tzinfo=LOS_ANGELES)
+    assert describe_due("2026-11-27T17:00:00Z", evening) == "tomorrow at 9am"
+    assert describe_due("2026-11-27T04:30:00Z", evening) == "today at 8:30pm"
+    assert describe_due("2026-11-27T20:00:00Z", evening) == "tomorrow at noon"
+    assert describe_due("2026-12-01", evening) == "Tuesday"
+
+
+# ---------------------------------------------------------------- replies
+
+
+def task(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": 3,
+        "title": "Buy milk",
+        "description": None,
+        "completed": False,
+        "priority": "medium",
+        "tags": [],
+        "due": None,
+        "recurrence": "none",
+    }
+    return base | fields
+
+
+def change(status: str, **fields: object) -> dict[str, object]:
+    item = task(**fields)
+    return {
+        "task_id": item["id"],
+        "status": status,
+        "title": item["title"],
+        "task": item,
+        "next_task": None,
+    }
+
+
+def test_added_names_the_task_number_and_its_details() -> None:
+    made = change(
+        "created", id=7, title="Call mom", due="2026-11-27", priority="high", tags=["family"]
+    )
+    assert replies.added(made, NOW) == (
+        "Added task 7: Call mom — due tomorrow, high priority, #family."
+    )
+    assert replies.added(change("created", id=8), NOW) == "Added task 8: Buy milk."
+
+
+def test_list_is_numbered_by_id_with_due_dates_and_priorities() -> None:
+    page = {
+        "tasks": [
+            task(id=3, due="2026-11-27", priority="high"),
+            task(id=5, title="Pay rent", due="2026-11-20", tags=["home"]),
+            task(id=9, title="Stand-up", due="2026-11-26T15:30:00Z", recurrence="daily"),
+            task(id=11, title="Read", completed=True, priority="low"),
+        ],
+        "next_cursor": None,
+    }
+    assert replies.task_list(page, {}, NOW) == (
+        "You have 4 tasks:\n"
+        "- #3 Buy milk (due tomorrow, high)\n"
+        "- #5 Pay rent (due Nov 20, overdue, #home)\n"
+        "- #9 Stand-up (due today at 3:30pm, daily)\n"
+        "- #11 Read (done, low)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "empty"),
+    [
+        ({}, "Your task list is empty. Add one with “add buy milk tomorrow”."),
+        ({"status": "pending"}, "You have no pending tasks."),
+        ({"status": "completed"}, "You have no completed tasks."),
+        ({"status": "pending", "overdue": True}, "You have no overdue tasks."),
+        ({"priority": "high"}, "You have no high-priority tasks."),
+        ({"tag": "work"}, "You have no tasks tagged #work."),
+        ({"search": "milk"}, "You have no tasks matching “milk”."),
+        (
+            {"status": "pending", "due_before": "2026-11-29"},
+            "You have no pending tasks due this week.",
+        ),
+        ({"due_after": "2026-11-26", "due_before": "2026-11-26"}, "You have no tasks due today."),
+        (
+            {"due_after": "2026-11-30", "due_before": "2026-12-06"},
+            "You have no tasks due next week.",
+        ),
+        ({"due_before": "2026-12-10"}, "You have no tasks due by Dec 10."),
+    ],
+)
+def test_empty_lists_say_what_was_asked_for(args: dict[str, object], empty: str) -> None:
+    assert replies.task_list({"tasks": [], "next_cursor": None}, args, NOW) == empty
+
+
+def test_list_heading_describes_the_filters_and_a_cut_off_list_says_so() -> None:
+    page = {"tasks": [task()], "next_cursor": "abc"}
+    args = {"status": "pending", "tag": "home", "due_before": "2026-11-29"}
+    assert replies.task_list(page, args, NOW) == (
+        "You have 1+ pending task tagged #home due this week:\n"
+        "- #3 Buy milk\n"
+        "…and more. Narrow it down (a #tag, “pending”, a due date) to see the rest."
+    )
+
+
+def test_several_matches_are_listed_with_ids_and_a_question() -> None:
+    found = [task(id=4, title="Team meeting", due="2026-11-27"), task(id=9, title="Meeting notes")]
+    assert replies.candidates(found, "delete", "meeting", NOW) == (
+        "2 tasks match “meeting”:\n"
+        "- #4 Team meeting (due tomorrow)\n"
+        "- #9 Meeting notes\n"
+        "Which one should I delete? Reply with its number, like “4”."
+    )
+
+
+@pytest.mark.parametrize(
+    ("output", "reply"),
+    [
+        ("Error executing tool complete_task: Task 99 not found", "I couldn't find task 99."),
+        (
+            "Error executing tool add_task: title must be at most 200 characters (got 250)",
+            "That didn't work: title must be at most 200 characters (got 250).",
+        ),
+        (
+            "Error executing tool list_tasks",
+            "Something went wrong on the task server. Please try again.",
+        ),
+        (
+            "An error occurred while running the tool. Please try again. Error: boom",
+            "I couldn't reach your task list just now. Please try again in a moment.",
+        ),
+    ],
+)
+def test_tool_errors_come_back_in_plain_words(output: str, reply: str) -> None:
+    assert replies.tool_error(output) == reply
+
+
+def test_update_replies_say_what_changed() -> None:
+    moved = change("updated", id=2, due="2026-11-27")
+    assert replies.updated(moved, {"task_id": 2, "due": "2026-11-27"}, NOW) == (
+        "Task 2 (Buy milk) is now due tomorrow."
+    )
+    cleared = change("updated", id=2)
+    assert replies.updated(cleared, {"task_id": 2, "due": None}, NOW) == (
+        "Removed the due date from task 2: Buy milk."
+    )
+    renamed = change("updated", id=1, title="Call mom tonight")
+    assert replies.updated(renamed, {"task_id": 1, "title": "Call mom tonight"}, NOW) == (
+        "Renamed task 1 to “Call mom tonight”."
+    )
+    both = change("updated", id=5, priority="high", due="2026-11-27")
+    assert replies.updated(both, {"task_id": 5, "priority": "high", "due": "x"}, NOW) == (
+        "Updated task 5: Buy milk — due tomorrow, high priority."
+    )
+
+
+def test_completion_reply_names_the_next_occurrence_of_a_recurring_task() -> None:
+    done = change("completed", id=3, title="Water plants", recurrence="weekly")
+    done["next_task"] = task(id=12, title="Water plants", due="2026-12-03")
+    assert replies.completed(done, NOW) == (
+        "Marked task 3 as done: Water plants. It repeats, so I added the next one as task 12, "
+        "due Dec 3."
+    )
+    assert replies.completed(change("reopened"), NOW) == "Reopened task 3: Buy milk."
