@@ -1,7 +1,10 @@
 """Fixtures for the task rules, the MCP tools and the MCP server process."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -9,6 +12,8 @@ from sqlmodel import Session
 
 from shared import tasks
 from shared.db import create_tables, make_engine
+
+T = TypeVar("T")
 
 # A fixed clock for rules that depend on "now".
 NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=UTC)
@@ -36,3 +41,29 @@ def add(
     """Add a task (title defaults to "task") and return it."""
     data = tasks.NewTask(**{"title": "task", **fields})  # type: ignore[arg-type]
     return tasks.add_task(session, user_id=user_id, data=data, now=now)["task"]
+
+
+@asynccontextmanager
+async def in_own_task(manager: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    """Enter and exit `manager` in one background task.
+
+    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and
+    anyio cancel scopes (inside every MCP client) must be left in the task that entered them.
+    """
+    entered: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with manager as value:
+            entered.set_result(value)
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.wait([entered, holder], return_when=asyncio.FIRST_COMPLETED)
+    if not entered.done():
+        await holder  # raises why entering failed
+    try:
+        yield entered.result()
+    finally:
+        release.set()
+        await holder

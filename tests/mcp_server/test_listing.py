@@ -24,7 +24,10 @@ def all_pages(session: Session, **query: object) -> list[str]:
     limit = query["limit"]
     while True:
         page = tasks.list_tasks(
-            session, user_id="ann", query=TaskQuery(**query, cursor=cursor), now=NOW  # type: ignore[arg-type]
+            session,
+            user_id="ann",
+            query=TaskQuery(**query, cursor=cursor),
+            now=NOW,  # type: ignore[arg-type]
         )
         seen += [task["title"] for task in page["tasks"]]
         cursor = page["next_cursor"]

@@ -33,7 +33,9 @@ def test_title_of_200_characters_after_trimming_is_accepted():
 
 
 def test_title_over_200_characters_is_refused_with_its_length():
-    with pytest.raises(InvalidTaskInput, match=r"^title must be at most 200 characters \(got 201\)$"):
+    with pytest.raises(
+        InvalidTaskInput, match=r"^title must be at most 200 characters \(got 201\)$"
+    ):
         clean_title("x" * 201)
 
 

@@ -1,0 +1,278 @@
+"""The MCP tools in-process through the official client: shapes, filters, annotations, errors."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+from sqlalchemy.engine import Engine
+
+from mcp_server.server import build_server
+from shared.settings import Settings
+from tests.mcp_server.conftest import in_own_task
+
+TASK_KEYS = [
+    "id", "title", "description", "completed", "completed_at", "priority", "tags", "due",
+    "recurrence", "created_at", "updated_at",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def client(engine: Engine) -> AsyncIterator[Client]:
+    """An in-process client of a local-mode server (every call acts as user "local")."""
+    server = build_server(Settings(_env_file=None, jwt_secret=None), engine)
+    async with in_own_task(Client(server)) as client:
+        yield client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> Any:
+    """Call a tool that must succeed; check the text block repeats the structured content."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
+    assert json.loads(result.content[0].text) == result.structured_content
+    return result.structured_content
+
+
+async def fail(client: Client, tool: str, **arguments: Any) -> str:
+    """Call a tool that must fail; return its error text."""
+    result: CallToolResult = await client.call_tool(tool, arguments)
+    assert result.is_error
+    assert result.structured_content is None
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_lists_six_tools_with_annotations(client: Client):
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    hints = {
+        name: (
+            tool.annotations.read_only_hint,
+            tool.annotations.destructive_hint,
+            tool.annotations.idempotent_hint,
+            tool.annotations.open_world_hint,
+        )
+        for name, tool in listed.items()
+        if tool.annotations
+    }
+    assert hints == {
+        "add_task": (False, False, False, False),
+        "list_tasks": (True, False, True, False),
+        "get_task": (True, False, True, False),
+        "update_task": (False, True, True, False),
+        "complete_task": (False, False, True, False),
+        "delete_task": (False, True, True, False),
+    }
+    assert {name: tool.title for name, tool in listed.items()} == {
+        "add_task": "Add task",
+        "list_tasks": "List tasks",
+        "get_task": "Get task",
+        "update_task": "Update task",
+        "complete_task": "Complete or reopen task",
+        "delete_task": "Delete task",
+    }
+
+
+async def test_input_schemas_match_the_contract(client: Client):
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    properties = {name: list(tool.input_schema["properties"]) for name, tool in listed.items()}
+    assert properties == {
+        "add_task": ["title", "description", "due", "priority", "tags", "recurrence"],
+        "list_tasks": ["status", "search", "tag", "priority", "due_before", "due_after",
+                       "overdue", "sort", "order", "limit", "cursor"],
+        "get_task": ["task_id"],
+        "update_task": ["task_id", "title", "description", "due", "priority", "tags",
+                        "recurrence"],
+        "complete_task": ["task_id", "completed"],
+        "delete_task": ["task_id"],
+    }  # fmt: skip
+    required = {name: tool.input_schema.get("required", []) for name, tool in listed.items()}
+    assert required == {
+        "add_task": ["title"],
+        "list_tasks": [],
+        "get_task": ["task_id"],
+        "update_task": ["task_id"],
+        "complete_task": ["task_id"],
+        "delete_task": ["task_id"],
+    }
+    for tool in listed.values():
+        assert tool.input_schema["additionalProperties"] is False
+        assert all(p.get("description") for p in tool.input_schema["properties"].values())
+        assert tool.output_schema is not None
+    limit = listed["list_tasks"].input_schema["properties"]["limit"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 200, 50)
+    assert listed["add_task"].input_schema["properties"]["priority"]["enum"] == [
+        "low",
+        "medium",
+        "high",
+    ]
+
+
+async def test_add_task_returns_a_task_change(client: Client):
+    change = await call(
+        client, "add_task", title="Buy milk", due="2025-03-10", priority="high", tags=["#Shop"]
+    )
+    assert list(change) == ["task_id", "status", "title", "task", "next_task"]
+    assert (change["task_id"], change["status"], change["title"], change["next_task"]) == (
+        1,
+        "created",
+        "Buy milk",
+        None,
+    )
+    task = change["task"]
+    assert list(task) == TASK_KEYS
+    assert {k: task[k] for k in TASK_KEYS if not k.endswith("_at")} == {
+        "id": 1,
+        "title": "Buy milk",
+        "description": None,
+        "completed": False,
+        "priority": "high",
+        "tags": ["shop"],
+        "due": "2025-03-10",
+        "recurrence": "none",
+    }
+    assert task["completed_at"] is None
+    assert task["created_at"] == task["updated_at"]
+    assert task["created_at"].endswith("Z") and len(task["created_at"]) == 20
+
+
+async def test_get_task_returns_the_task(client: Client):
+    added = (await call(client, "add_task", title="read"))["task"]
+    assert await call(client, "get_task", task_id=added["id"]) == added
+
+
+async def test_update_task_leaves_omitted_fields_and_clears_nulls(client: Client):
+    added = (
+        await call(client, "add_task", title="t", description="d", due="2025-03-10", tags=["a"])
+    )["task"]
+    change = await call(client, "update_task", task_id=added["id"], priority="low")
+    assert change["status"] == "updated"
+    assert {**change["task"], "updated_at": None} == {
+        **added,
+        "priority": "low",
+        "updated_at": None,
+    }
+    cleared = await call(
+        client, "update_task", task_id=added["id"], description=None, due=None, tags=None
+    )
+    assert (cleared["task"]["description"], cleared["task"]["due"], cleared["task"]["tags"]) == (
+        None,
+        None,
+        [],
+    )
+    assert cleared["task"]["title"] == "t"
+
+
+async def test_complete_task_of_a_recurring_task_returns_the_next_one(client: Client):
+    added = (await call(client, "add_task", title="rent", due="2025-01-31", recurrence="monthly"))[
+        "task"
+    ]
+    change = await call(client, "complete_task", task_id=added["id"])
+    assert (change["status"], change["task"]["completed"]) == ("completed", True)
+    assert change["task"]["completed_at"] is not None
+    assert (change["next_task"]["due"], change["next_task"]["completed"]) == ("2025-02-28", False)
+    reopened = await call(client, "complete_task", task_id=added["id"], completed=False)
+    assert (reopened["status"], reopened["task"]["completed_at"], reopened["next_task"]) == (
+        "reopened",
+        None,
+        None,
+    )
+
+
+async def test_delete_task_then_it_is_gone(client: Client):
+    added = (await call(client, "add_task", title="bin"))["task"]
+    change = await call(client, "delete_task", task_id=added["id"])
+    assert (change["status"], change["task"]) == ("deleted", added)
+    assert await fail(client, "get_task", task_id=added["id"]) == (
+        f"Error executing tool get_task: Task {added['id']} not found"
+    )
+
+
+async def test_list_tasks_filters(client: Client):
+    await call(client, "add_task", title="milk", tags=["shop"], priority="high", due="2025-01-01")
+    await call(client, "add_task", title="bread", description="MILK bread", due="2099-01-01")
+    done = await call(client, "add_task", title="old", priority="low", due="2025-01-02")
+    await call(client, "complete_task", task_id=done["task_id"])
+
+    async def titles(**query: Any) -> list[str]:
+        return [t["title"] for t in (await call(client, "list_tasks", **query))["tasks"]]
+
+    assert await titles() == ["milk", "bread", "old"]
+    assert await titles(status="pending") == ["milk", "bread"]
+    assert await titles(status="completed") == ["old"]
+    assert await titles(search="milk") == ["milk", "bread"]
+    assert await titles(tag="SHOP") == ["milk"]
+    assert await titles(priority="low") == ["old"]
+    assert await titles(due_before="2025-01-01") == ["milk"]
+    assert await titles(due_after="2025-01-02") == ["bread", "old"]
+    assert await titles(overdue=True) == ["milk"]
+    assert await titles(overdue=False) == ["bread", "old"]
+    assert await titles(sort="title") == ["bread", "milk", "old"]
+    assert await titles(sort="due", order="desc") == ["bread", "old", "milk"]
+    assert await titles(sort="priority", order="desc") == ["milk", "bread", "old"]
+    assert await titles(sort="created", order="desc") == ["old", "bread", "milk"]
+
+
+async def test_list_tasks_pages_with_next_cursor(client: Client):
+    for i in range(5):
+        await call(client, "add_task", title=f"t{i}")
+    seen, cursor, pages = [], None, 0
+    while True:
+        arguments: dict[str, Any] = {"limit": 2, "sort": "title", "order": "desc"}
+        if cursor:
+            arguments["cursor"] = cursor
+        page = await call(client, "list_tasks", **arguments)
+        assert list(page) == ["tasks", "next_cursor"]
+        seen += [t["title"] for t in page["tasks"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (["t4", "t3", "t2", "t1", "t0"], 3)
+
+
+async def test_tags_sent_as_a_json_string_are_accepted(client: Client):
+    change = await call(client, "add_task", title="t", tags='["A", "#b"]')
+    assert change["task"]["tags"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("complete_task", {"task_id": 999}, "Task 999 not found"),
+        ("update_task", {"task_id": 999, "title": "x"}, "Task 999 not found"),
+        ("delete_task", {"task_id": 999}, "Task 999 not found"),
+        ("add_task", {"title": "  "}, "title must not be empty"),
+        ("add_task", {"title": "x", "due": "next blursday"},
+         "due: 'next blursday' is not an ISO 8601 date or date-time"),
+        ("add_task", {"title": "x", "tags": ["no spaces"]},
+         "tag 'no spaces' may only contain letters a-z, digits, '_' and '-'"),
+        ("add_task", {"title": "x", "user_id": "bob"}, "user_id: Extra inputs are not permitted"),
+        ("add_task", {}, "title: Field required"),
+        ("add_task", {"title": "x", "priority": "urgent"},
+         "priority: Input should be 'low', 'medium' or 'high' (got 'urgent')"),
+        ("update_task", {"task_id": 1}, "nothing to update: give at least one of title, "
+         "description, due, priority, tags, recurrence"),
+        ("update_task", {"task_id": 1, "priority": None},
+         "priority cannot be cleared; use low, medium or high"),
+        ("get_task", {"task_id": "one"},
+         "task_id: Input should be a valid integer, unable to parse string as an integer "
+         "(got 'one')"),
+        ("list_tasks", {"limit": 500},
+         "limit: Input should be less than or equal to 200 (got 500)"),
+        ("list_tasks", {"cursor": "abc"},
+         "cursor is invalid (changed or cut short?); start again without a cursor"),
+        ("list_tasks", {"due_before": "friday"},
+         "due_before: 'friday' is not an ISO 8601 date or date-time"),
+        ("list_tasks", {"tag": "a b"}, "tag 'a b' may only contain letters a-z, digits, '_' "
+         "and '-'"),
+    ],
+)  # fmt: skip
+async def test_expected_failures_are_tool_errors_that_say_what_was_wrong(
+    client: Client, tool, arguments, message
+):
+    await call(client, "add_task", title="existing")
+    before = await call(client, "list_tasks")
+    assert await fail(client, tool, **arguments) == f"Error executing tool {tool}: {message}"
+    assert await call(client, "list_tasks") == before
