@@ -6,13 +6,16 @@ import sys
 import uvicorn
 
 from chat_server.app import SettingsError, create_app
-from shared.settings import get_settings, is_loopback
+from shared.settings import is_loopback, settings_or_exit
 
 
 def main() -> None:
     """Start the chat backend; refuse a non-loopback host in single-user local mode."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    # One line per MCP request would drown everything else (and costs time per call).
+    for noisy in ("httpx", "httpx2", "mcp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = settings_or_exit()
     if settings.local_mode and not is_loopback(settings.chat_host):
         sys.exit(
             f"Refusing to serve on {settings.chat_host}: local mode (no JWT_SECRET) lets anyone "

@@ -2,9 +2,9 @@
 
 from functools import lru_cache
 from ipaddress import ip_address
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     max_body_bytes: int = 64_000
     chatkit_domain_key: str = "domain_pk_localhost"
-    chat_ui: str = "auto"
+    chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
     @field_validator("mcp_allowed_hosts", "cors_origins", mode="before")
     @classmethod
@@ -102,3 +102,16 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or exit with one readable line per problem (for the processes' main())."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            name = ".".join(map(str, error["loc"])).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"  {name}: {message}" if name else f"  {message}")
+        raise SystemExit("Configuration error:\n" + "\n".join(problems)) from None
