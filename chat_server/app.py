@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import text
 
+from chat_server import web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.pool import MCPPool
@@ -131,6 +132,8 @@ def create_app(
         if isinstance(result, StreamingResult):
             return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
         return Response(result.json, media_type="application/json")
+
+    app.include_router(web.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

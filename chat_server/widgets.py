@@ -193,7 +193,7 @@ def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -
 
 def change_status(change: dict[str, Any]) -> str:
     """The card header for a TaskChange: 'Task completed', and so on."""
-    return _CHANGE_STATUS.get(change.get("status"), "Task updated")
+    return _CHANGE_STATUS.get(str(change.get("status")), "Task updated")
 
 
 def _parse(output: str) -> Any:

@@ -146,6 +146,11 @@ def dump(widget: Any) -> Any:
     return widget.model_dump(mode="json", exclude_none=True)
 
 
+def dump_widget(item: Any) -> Any:
+    assert isinstance(item, WidgetItem)
+    return dump(item.widget)
+
+
 def messages(events: list[Any]) -> list[str]:
     return [part.text for e in events if isinstance(e, ThreadItemDoneEvent)
             and isinstance(e.item, AssistantMessageItem) for part in e.item.content]
@@ -165,7 +170,7 @@ async def test_complete_calls_complete_task_for_the_authenticated_user_and_redra
     replaced = [e for e in events if isinstance(e, ThreadItemReplacedEvent)]
     assert len(replaced) == 1
     assert replaced[0].item.id == "msg_widget"
-    assert dump(replaced[0].item.widget)["children"] == [
+    assert dump_widget(replaced[0].item)["children"] == [
         widgets.task_row(make_task(1, "buy milk", completed=True)),
         widgets.task_row(make_task(2, "walk")),
     ]
@@ -184,7 +189,7 @@ async def test_reopen_calls_complete_task_with_completed_false(
     assert mcp.calls == [("complete_task", {"task_id": 1, "completed": False},
                           {"taskchat/user_id": "alice"})]
     (replaced,) = [e for e in events if isinstance(e, ThreadItemReplacedEvent)]
-    assert dump(replaced.item.widget) == dump(
+    assert dump_widget(replaced.item) == dump(
         widgets.task_card(make_task(1, "buy milk"), status="Task reopened"))
 
 
@@ -198,7 +203,7 @@ async def test_delete_calls_delete_task_and_marks_the_row_deleted(
     assert mcp.calls == [("delete_task", {"task_id": 1}, {"taskchat/user_id": "alice"})]
     assert mcp.tasks == {}
     (replaced,) = [e for e in events if isinstance(e, ThreadItemReplacedEvent)]
-    assert dump(replaced.item.widget)["children"] == [widgets.task_row(milk, deleted=True)]
+    assert dump_widget(replaced.item)["children"] == [widgets.task_row(milk, deleted=True)]
 
 
 async def test_action_is_recorded_for_the_next_turns_model(mcp: TaskMCP, store: SQLStore) -> None:
@@ -288,7 +293,7 @@ async def test_custom_action_request_updates_the_stored_widget_in_place(
 
     assert [e["type"] for e in events] == ["stream_options", "thread.item.replaced"]
     stored = await store.load_item(THREAD.id, "msg_widget", context=ALICE)
-    assert dump(stored.widget)["children"] == [
+    assert dump_widget(stored)["children"] == [
         widgets.task_row(make_task(1, "buy milk", completed=True))
     ]
 

@@ -1,0 +1,118 @@
+// The page's link to the backend: the user's token, authenticated fetch, and the ChatKit
+// protocol (JSON requests and server-sent event streams) spoken to /chatkit.
+
+const TOKEN_KEY = "taskchat:token";
+
+/** Move a `#token=...` from the URL into sessionStorage, so it never sits in history. */
+export function adoptTokenFromUrl() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+  }
+}
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** fetch() with the user's token as a Bearer header; without one, the session cookie goes. */
+export function authFetch(url, init = {}) {
+  const headers = new Headers(init.headers || {});
+  const token = getToken();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  return fetch(url, { ...init, headers, credentials: "same-origin" });
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function failure(response) {
+  let code = "http_error";
+  let message = `The server answered ${response.status} ${response.statusText}.`;
+  try {
+    const body = await response.json();
+    if (body && body.message) {
+      message = body.message;
+      code = body.error || code;
+    }
+  } catch {
+    // Not JSON: keep the status line.
+  }
+  if (response.status === 429) {
+    const wait = response.headers.get("Retry-After");
+    message = `Too many requests; try again${wait ? ` in ${wait} s` : " shortly"}.`;
+  }
+  return new ApiError(response.status, code, message);
+}
+
+/** GET a JSON endpoint of ours, e.g. /api/tasks. */
+export async function getJson(url) {
+  const response = await authFetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+export class ChatKitClient {
+  constructor(url) {
+    this.url = url;
+  }
+
+  async #post(body) {
+    const response = await authFetch(this.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw await failure(response);
+    return response;
+  }
+
+  /** A non-streaming request (threads.list, items.list, threads.update, threads.delete). */
+  async request(type, params) {
+    const response = await this.#post({ type, params });
+    return response.json();
+  }
+
+  /** A streaming request; calls onEvent(event) for each server-sent event, in order. */
+  async stream(type, params, onEvent) {
+    const response = await this.#post({ type, params });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const chunk = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = chunk
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (data) onEvent(JSON.parse(data));
+      }
+    }
+  }
+}
+
+/** The ChatKit input for a plain text message. */
+export function textInput(text) {
+  return { content: [{ type: "input_text", text }], attachments: [], inference_options: {} };
+}

@@ -1,0 +1,162 @@
+// Renders ChatKit widget JSON (the same JSON the official component renders) as plain DOM.
+// Covers the components taskchat sends and the common layout ones; an unknown component
+// shows its children, or nothing, rather than failing the whole message.
+
+import { el } from "./dom.js";
+
+const SPACING_PX = 4; // ChatKit spacing units are multiples of 4px.
+
+function space(value) {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "number" ? `${value * SPACING_PX}px` : String(value);
+}
+
+function padding(value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object") return space(value);
+  const y = value.y ?? 0;
+  const x = value.x ?? 0;
+  const sides = [value.top ?? y, value.right ?? x, value.bottom ?? y, value.left ?? x];
+  return sides.map((side) => space(side)).join(" ");
+}
+
+const ALIGN = { start: "flex-start", end: "flex-end", center: "center", baseline: "baseline",
+  stretch: "stretch" };
+const JUSTIFY = { start: "flex-start", end: "flex-end", center: "center", between: "space-between",
+  around: "space-around", evenly: "space-evenly", stretch: "stretch" };
+
+function boxStyle(node) {
+  return {
+    gap: space(node.gap),
+    alignItems: ALIGN[node.align],
+    justifyContent: JUSTIFY[node.justify],
+    flexWrap: node.wrap,
+    flex: node.flex === undefined ? undefined : String(node.flex),
+    padding: padding(node.padding),
+    margin: padding(node.margin),
+    width: space(node.width),
+    height: space(node.height),
+    minWidth: space(node.minWidth),
+    maxWidth: space(node.maxWidth),
+  };
+}
+
+function clean(style) {
+  return Object.fromEntries(Object.entries(style).filter(([, v]) => v !== undefined));
+}
+
+function tone(prefix, color) {
+  return typeof color === "string" && /^[a-z-]+$/.test(color) ? `${prefix}-${color}` : "";
+}
+
+/** The first text of a row or card: used to name its buttons for screen readers. */
+function titleOf(node) {
+  if (!node || typeof node !== "object") return "";
+  if (node.type === "Title" || node.type === "Text") return node.value || "";
+  for (const child of node.children || []) {
+    const found = titleOf(child);
+    if (found) return found;
+  }
+  return "";
+}
+
+function status(node) {
+  if (!node.status || !node.status.text) return null;
+  return el("div", { class: "w-status" }, node.status.text);
+}
+
+/**
+ * Render a widget root. `onAction(action)` is called when a button with an action is
+ * pressed; it returns a promise, and the widget's buttons are disabled until it settles.
+ */
+export function renderWidget(root, onAction) {
+  const container = el("div", { class: "widget", dataset: { widget: root.type } });
+  const context = { onAction, container, subject: "" };
+  container.append(render(root, context));
+  return container;
+}
+
+function render(node, ctx) {
+  if (!node || typeof node !== "object") return null;
+  const kids = (inner = ctx) => (node.children || []).map((child) => render(child, inner));
+  switch (node.type) {
+    case "Card": {
+      const inner = { ...ctx, subject: titleOf(node) };
+      return el("section", { class: `w-card w-card-${node.size || "md"}`, "aria-label": inner.subject
+        ? `Task: ${inner.subject}` : undefined },
+        status(node),
+        el("div", { class: "w-card-body", style: clean({ padding: padding(node.padding) }) },
+          kids(inner)));
+    }
+    case "ListView":
+      return el("div", { class: "w-list" },
+        status(node),
+        el("ul", { class: "w-list-items" }, kids()));
+    case "ListViewItem": {
+      const inner = { ...ctx, subject: titleOf(node) };
+      return el("li", { class: "w-item", dataset: node.key ? { key: node.key } : undefined,
+        style: clean(boxStyle(node)) }, kids(inner));
+    }
+    case "Row":
+    case "Col":
+    case "Box": {
+      const direction = node.type === "Col" || node.direction === "col" ? "col" : "row";
+      return el("div", { class: `w-box w-${direction}`, style: clean(boxStyle(node)) }, kids());
+    }
+    case "Form":
+      return el("div", { class: "w-box w-col", style: clean(boxStyle(node)) }, kids());
+    case "Title":
+      return el("h3", { class: `w-title w-title-${node.size || "md"} ${tone("c", node.color)}` },
+        node.value);
+    case "Text":
+    case "Markdown": {
+      const classes = ["w-text", `w-text-${node.size || "md"}`, tone("c", node.color),
+        node.weight ? `w-${node.weight}` : "", node.italic ? "w-italic" : ""];
+      const text = node.lineThrough ? el("s", {}, node.value) : node.value;
+      return el("p", { class: classes.join(" ") }, text);
+    }
+    case "Caption":
+      return el("span", { class: `w-caption ${tone("c", node.color)}` }, node.value);
+    case "Label":
+      return el("span", { class: "w-label" }, node.value);
+    case "Badge":
+      return el("span", {
+        class: `w-badge ${tone("b", node.color || "secondary")} w-v-${node.variant || "soft"}`,
+      }, node.label);
+    case "Button":
+      return button(node, ctx);
+    case "Divider":
+      return el("hr", { class: "w-divider" });
+    case "Spacer":
+      return el("div", { class: "w-spacer", "aria-hidden": "true" });
+    case "Icon":
+    case "Image":
+      return null; // Decorative here; no remote images are fetched.
+    default:
+      return node.children ? el("div", { class: "w-box w-col" }, kids()) : null;
+  }
+}
+
+function button(node, ctx) {
+  const label = node.label || "Action";
+  const classes = `w-btn ${tone("btn", node.color || "secondary")} w-v-${node.variant || "solid"}`;
+  const action = node.onClickAction;
+  return el("button", {
+    type: "button",
+    class: classes,
+    disabled: node.disabled || !action,
+    "aria-label": ctx.subject ? `${label}: ${ctx.subject}` : undefined,
+    onclick: async (event) => {
+      if (!action || !ctx.onAction) return;
+      const buttons = ctx.container.querySelectorAll("button");
+      buttons.forEach((b) => { b.disabled = true; });
+      event.currentTarget.setAttribute("aria-busy", "true");
+      try {
+        await ctx.onAction(action);
+      } finally {
+        // The widget is usually redrawn by then; re-enable in case it was not.
+        buttons.forEach((b) => { b.disabled = false; b.removeAttribute("aria-busy"); });
+      }
+    },
+  }, label);
+}

@@ -1,0 +1,107 @@
+"""The browser side: the app page, its static files, and the small JSON API the page reads.
+
+`GET /` serves one page that shows either OpenAI's ChatKit web component (loaded from its
+CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`.
+"""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
+
+from chat_server.actions import TaskToolError, call_task_tool
+from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
+from chat_server.errors import describe_failure
+from chat_server.protocol import RequestError
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+CHATKIT_SCRIPT = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
+UI_MODES = ("auto", "builtin", "chatkit")
+PANEL_LIMIT = 200
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
+                ".svg": "image/svg+xml", ".html": "text/html"}
+# The built-in UI needs nothing from elsewhere; say so to the browser.
+_BUILTIN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+router = APIRouter()
+
+
+def _static_files() -> dict[str, Path]:
+    # A fixed list read once: no request path ever reaches the file system.
+    return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in _MEDIA_TYPES}
+
+
+_FILES = _static_files()
+
+
+def page_config(ui: str, domain_key: str, local_mode: bool) -> dict[str, Any]:
+    """What the page's script needs to know, embedded in the page as JSON."""
+    return {
+        "ui": ui,
+        "apiUrl": "/chatkit",
+        "domainKey": domain_key,
+        "chatkitScript": None if ui == "builtin" else CHATKIT_SCRIPT,
+        "auth": "local" if local_mode else "jwt",
+    }
+
+
+def render_page(config: dict[str, Any]) -> str:
+    """The app page with `config` embedded; '<' is escaped so no value can end the script."""
+    template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    return template.replace("__TASKCHAT_CONFIG__", json.dumps(config).replace("<", "\\u003c"))
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse:
+    """The chat page: `?ui=builtin|chatkit|auto` overrides CHAT_UI for this load."""
+    mode = ui if ui is not None else settings.chat_ui
+    if mode not in UI_MODES:
+        raise HTTPException(400, f"ui must be one of {', '.join(UI_MODES)}; got {mode!r}")
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer"}
+    if mode == "builtin":
+        headers["Content-Security-Policy"] = _BUILTIN_CSP
+    config = page_config(mode, settings.chatkit_domain_key, settings.local_mode)
+    return HTMLResponse(render_page(config), headers=headers)
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def static_file(name: str) -> FileResponse:
+    """One of the page's own files (scripts, styles); nothing else."""
+    path = _FILES.get(name)
+    if path is None or name == "index.html":
+        raise HTTPException(404, f"no static file {name!r}")
+    return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix],
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/api/me")
+async def whoami(user: CurrentUser, settings: SettingsDep) -> dict[str, str]:
+    """Who the page is signed in as, so it can say so."""
+    return {"user_id": user.user_id, "auth": "local" if settings.local_mode else "jwt"}
+
+
+@router.get("/api/tasks")
+async def tasks_panel(
+    user: RateLimitedUser,
+    server: ChatServerDep,
+    status: Literal["all", "pending", "completed"] = "all",
+) -> dict[str, Any]:
+    """The user's tasks for the panel beside the chat, read through the same MCP client."""
+    arguments = {"status": status, "sort": "due", "order": "asc", "limit": PANEL_LIMIT}
+    try:
+        data, _ = await call_task_tool(server.mcp, "list_tasks", arguments, user.user_id)
+    except TaskToolError as exc:
+        raise RequestError(502, "task_server_error", f"the task server refused: {exc}") from None
+    except Exception as exc:
+        log.warning("tasks panel: list_tasks failed: %r", exc)
+        raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None
+    return {"tasks": data.get("tasks", []), "next_cursor": data.get("next_cursor")}

@@ -1,0 +1,179 @@
+"""The browser routes in-process: the app page and its UI choice, static files, /api/tasks."""
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from agents.testing import ScriptedModel
+from mcp.types import CallToolResult, TextContent
+
+from chat_server.app import create_app
+from chat_server.pool import MCPUnavailable
+from shared.auth import Principal, mint_jwt
+from shared.settings import Settings
+from tests.chat_server.test_actions import TaskMCP, make_task
+
+SECRET = "web-test-secret-that-is-long-enough-for-hs256"
+
+
+@asynccontextmanager
+async def client_for(tmp_path: Path, mcp: TaskMCP | None = None, **overrides: Any
+                     ) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'web.db'}",
+                        **overrides)
+    app = create_app(settings, model=ScriptedModel([]), mcp_server=mcp or TaskMCP())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+def page_config(html: str) -> dict[str, Any]:
+    match = re.search(r'<script id="taskchat-config" type="application/json">(.*?)</script>', html)
+    assert match, "the page embeds its config"
+    return json.loads(match.group(1))
+
+
+class ListingMCP(TaskMCP):
+    """Answers list_tasks with the caller's tasks; fails as told."""
+
+    def __init__(self, error: str | None = None, down: bool = False) -> None:
+        super().__init__()
+        self.error = error
+        self.is_down = down
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        self.calls.append((tool_name, dict(arguments or {}), meta))
+        if self.is_down:
+            raise MCPUnavailable("The task server at http://127.0.0.1:1/mcp is not reachable.")
+        if self.error:
+            return CallToolResult(content=[TextContent(type="text", text=self.error)],
+                                  is_error=True)
+        user = (meta or {}).get("taskchat/user_id")
+        mine = [t for i, t in self.tasks.items() if self.owners[i] == user]
+        data = {"tasks": mine, "next_cursor": None}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_page_uses_the_configured_ui_and_embeds_the_chatkit_settings(tmp_path: Path
+                                                                             ) -> None:
+    async with client_for(tmp_path, chatkit_domain_key="domain_pk_test") as client:
+        response = await client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert page_config(response.text) == {
+        "ui": "auto", "apiUrl": "/chatkit", "domainKey": "domain_pk_test",
+        "chatkitScript": "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
+        "auth": "local",
+    }
+    assert "content-security-policy" not in response.headers
+
+
+async def test_ui_query_asks_for_the_built_in_ui_which_loads_nothing_from_elsewhere(
+    tmp_path: Path
+) -> None:
+    async with client_for(tmp_path, chat_ui="chatkit") as client:
+        response = await client.get("/?ui=builtin")
+
+    config = page_config(response.text)
+    assert (config["ui"], config["chatkitScript"]) == ("builtin", None)
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "https://" not in response.text
+
+
+async def test_chat_ui_setting_chooses_the_built_in_ui(tmp_path: Path) -> None:
+    async with client_for(tmp_path, chat_ui="builtin") as client:
+        response = await client.get("/")
+
+    assert page_config(response.text)["ui"] == "builtin"
+
+
+async def test_unknown_ui_is_refused_with_the_choices(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        response = await client.get("/?ui=fancy")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request", "message": "ui must be one of auto, builtin, chatkit; got 'fancy'"}
+
+
+async def test_page_config_cannot_close_its_script_tag(tmp_path: Path) -> None:
+    async with client_for(tmp_path, chatkit_domain_key="</script><script>alert(1)") as client:
+        response = await client.get("/")
+
+    assert "</script><script>alert(1)" not in response.text
+    assert page_config(response.text)["domainKey"] == "</script><script>alert(1)"
+
+
+async def test_static_files_are_served_and_nothing_else(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        script = await client.get("/static/main.js")
+        style = await client.get("/static/app.css")
+        missing = await client.get("/static/secret.py")
+        template = await client.get("/static/index.html")
+        escape = await client.get("/static/..%2Fweb.py")
+
+    assert (script.status_code, script.headers["content-type"]) == (
+        200, "text/javascript; charset=utf-8")
+    assert style.headers["content-type"] == "text/css; charset=utf-8"
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "not_found", "message": "no static file 'secret.py'"}
+    assert template.status_code == 404
+    assert escape.status_code == 404
+
+
+async def test_tasks_panel_lists_the_callers_tasks_through_the_mcp_client(tmp_path: Path
+                                                                         ) -> None:
+    mcp = ListingMCP()
+    mcp.own(Principal("local"), make_task(1, "buy milk"))
+    mcp.own(Principal("someone"), make_task(2, "not mine"))
+    async with client_for(tmp_path, mcp) as client:
+        response = await client.get("/api/tasks")
+
+    assert response.status_code == 200
+    assert response.json() == {"tasks": [make_task(1, "buy milk")], "next_cursor": None}
+    assert mcp.calls == [("list_tasks", {"status": "all", "sort": "due", "order": "asc",
+                                         "limit": 200}, {"taskchat/user_id": "local"})]
+
+
+async def test_tasks_panel_uses_the_user_from_the_token(tmp_path: Path) -> None:
+    mcp = ListingMCP()
+    settings = Settings(_env_file=None, jwt_secret=SECRET)
+    async with client_for(tmp_path, mcp, jwt_secret=SECRET, mcp_service_token="svc") as client:
+        anonymous = await client.get("/api/tasks")
+        response = await client.get(
+            "/api/tasks?status=pending",
+            headers={"Authorization": f"Bearer {mint_jwt('alice', settings)}"})
+        me = await client.get("/api/me", cookies={"taskchat_session": mint_jwt("bob", settings)})
+
+    assert anonymous.status_code == 401
+    assert response.status_code == 200
+    assert mcp.calls == [("list_tasks", {"status": "pending", "sort": "due", "order": "asc",
+                                         "limit": 200}, {"taskchat/user_id": "alice"})]
+    assert me.json() == {"user_id": "bob", "auth": "jwt"}
+
+
+async def test_tasks_panel_reports_a_refusal_and_an_outage_in_plain_words(tmp_path: Path
+                                                                         ) -> None:
+    refusing = ListingMCP(error="Error executing tool list_tasks: limit must be at most 200")
+    async with client_for(tmp_path, refusing) as client:
+        refused = await client.get("/api/tasks")
+    async with client_for(tmp_path, ListingMCP(down=True)) as client:
+        down = await client.get("/api/tasks")
+        bad_status = await client.get("/api/tasks?status=someday")
+
+    assert refused.status_code == 502
+    assert refused.json() == {"error": "task_server_error",
+                              "message": "the task server refused: limit must be at most 200"}
+    assert down.status_code == 503
+    assert down.json()["message"] == (
+        "I couldn't reach the task server: The task server at http://127.0.0.1:1/mcp is not "
+        "reachable. Please try again in a moment.")
+    assert bad_status.status_code == 422
