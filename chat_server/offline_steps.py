@@ -183,15 +183,19 @@ def _resolve_pick(intent: Intent, conversation: Conversation, now: datetime) -> 
         return intent
     asked = parse(conversation.last_user_text, now) if conversation.last_user_text else None
     last = conversation.last_turn[-1] if conversation.last_turn else None
+    offered = last.result.get("tasks") if last and isinstance(last.result, dict) else None
     # Only a turn that ended without acting asked "which one?": no call, or a lookup of several.
-    unresolved = last is None or (
-        last.name == "list_tasks"
-        and isinstance(last.result, dict)
-        and len(last.result.get("tasks") or []) > 1
-    )
-    if unresolved and isinstance(asked, ActOnTask) and not isinstance(asked.target, ById):
-        return ActOnTask(asked.action, intent.target, asked.args, asked.add_tags, asked.remove_tags)
-    return ActOnTask("show", intent.target)
+    unresolved = last is None or (last.name == "list_tasks" and len(offered or []) > 1)
+    if not (unresolved and isinstance(asked, ActOnTask) and not isinstance(asked.target, ById)):
+        return ActOnTask("show", intent.target)
+    target = intent.target
+    if isinstance(target, ById) and offered and target.task_id not in {t["id"] for t in offered}:
+        # "2" after a list of #3 and #4 means the second one, never task 2: that one was
+        # not offered, and acting on it could delete the wrong task.
+        if not 1 <= target.task_id <= min(len(offered), replies.MAX_SHOWN):
+            return Clarify(replies.not_offered(target.task_id, offered, now))
+        target = ByPosition(target.task_id - 1)
+    return ActOnTask(asked.action, target, asked.args, asked.add_tags, asked.remove_tags)
 
 
 def _finish(replay: _Replay, name: str, args: dict[str, Any], say: Callable[[Any], str]) -> Step:

@@ -33,6 +33,7 @@ ACTION_VERBS = {
     "delete": "delete",
     "update": "change",
 }
+MAX_SHOWN = 10  # candidates listed when several tasks match
 _NOT_FOUND = re.compile(r"\bTask (\d+) not found\b", re.IGNORECASE)
 _TOOL_ERROR = re.compile(r"^Error executing tool [\w.-]+(?::\s*(?P<why>.+))?$", re.DOTALL)
 _RUN_ERROR = "An error occurred while running the tool"
@@ -43,10 +44,10 @@ def help_text(kind: str) -> str:
     return _HELP.get(kind, _HELP["help"]) + EXAMPLES
 
 
-def _details(task: Task, now: datetime, *, long: bool) -> list[str]:
-    """Due date, priority, recurrence and tags, as short phrases."""
+def _details(task: Task, now: datetime, *, long: bool, done: bool = True) -> list[str]:
+    """Done (unless `done` is False), due date, priority, recurrence and tags, as phrases."""
     parts = []
-    if task.get("completed"):
+    if done and task.get("completed"):
         parts.append("done")
     if due := task.get("due"):
         late = not task.get("completed") and is_overdue(due, now)
@@ -66,9 +67,9 @@ def summary(task: Task, now: datetime) -> str:
     return task["title"] + (" — " + ", ".join(parts) if parts else "")
 
 
-def task_line(task: Task, now: datetime) -> str:
+def task_line(task: Task, now: datetime, *, done: bool = True) -> str:
     """One list line: `- #3 Buy milk (due tomorrow, high)`."""
-    parts = _details(task, now, long=False)
+    parts = _details(task, now, long=False, done=done)
     return f"- #{task['id']} {task['title']}" + (f" ({', '.join(parts)})" if parts else "")
 
 
@@ -187,7 +188,9 @@ def task_list(page: Task, args: dict[str, Any], now: datetime) -> str:
     more = page.get("next_cursor") is not None
     count = f"{len(tasks)}+" if more else str(len(tasks))
     lines = [f"You have {count} {heading}:"]
-    lines.extend(task_line(task, now) for task in tasks)
+    # In a list of completed tasks, "done" on every line says nothing.
+    done = args.get("status") != "completed"
+    lines.extend(task_line(task, now, done=done) for task in tasks)
     if more:
         lines.append("…and more. Narrow it down (a #tag, “pending”, a due date) to see the rest.")
     return "\n".join(lines)
@@ -196,9 +199,9 @@ def task_list(page: Task, args: dict[str, Any], now: datetime) -> str:
 def candidates(tasks: list[Task], action: str, words: str, now: datetime) -> str:
     """Several tasks match: list them and ask which one."""
     lines = [f"{_count(len(tasks), 'task').capitalize()} match “{words}”:"]
-    lines.extend(task_line(task, now) for task in tasks[:10])
-    if len(tasks) > 10:
-        lines.append(f"…and {len(tasks) - 10} more.")
+    lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
+    if len(tasks) > MAX_SHOWN:
+        lines.append(f"…and {len(tasks) - MAX_SHOWN} more.")
     first = tasks[0]["id"]
     lines.append(
         f"Which one should I {ACTION_VERBS[action]}? Reply with its number, like “{first}”."
@@ -217,13 +220,21 @@ def which_task(action: str, tasks: list[Task] | None, now: datetime) -> str:
     verb = ACTION_VERBS[action]
     if tasks:
         lines = [f"Which task should I {verb}?"]
-        lines.extend(task_line(task, now) for task in tasks[:10])
+        lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
         lines.append("Reply with its number.")
         return "\n".join(lines)
     return (
         f"Which task should I {verb}? Tell me its number (“task 3”) or words from its "
         "title (“the milk one”)."
     )
+
+
+def not_offered(number: int, offered: list[Task], now: datetime) -> str:
+    """The user answered "which one?" with a number that was not among the choices."""
+    lines = [f"Task {number} isn't one of these:"]
+    lines.extend(task_line(task, now) for task in offered[:MAX_SHOWN])
+    lines.append("Which one did you mean? Reply with its number.")
+    return "\n".join(lines)
 
 
 def no_position(index: int, count: int) -> str:

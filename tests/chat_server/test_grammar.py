@@ -14,6 +14,16 @@ from chat_server import replies
 from chat_server.dates import DateError, When, add_months, day_words, describe_due, find_when
 from chat_server.grammar import Clarify, Help, parse
 from chat_server.offline_steps import Call, Conversation, Say, next_step
+from mcp_server.inputs import (
+    AddTaskInput,
+    CompleteTaskInput,
+    DeleteTaskInput,
+    GetTaskInput,
+    ListTasksInput,
+    ToolInput,
+    UpdateTaskInput,
+)
+from shared.task_rules import clean_tags, clean_title, parse_due
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday
 
@@ -577,3 +587,28 @@ def test_completion_reply_names_the_next_occurrence_of_a_recurring_task() -> Non
         "due Dec 3."
     )
     assert replies.completed(change("reopened"), NOW) == "Reopened task 3: Buy milk."
+
+
+# ---------------------------------------------------------------- the contract
+
+INPUTS: dict[str, type[ToolInput]] = {
+    "add_task": AddTaskInput,
+    "list_tasks": ListTasksInput,
+    "get_task": GetTaskInput,
+    "update_task": UpdateTaskInput,
+    "complete_task": CompleteTaskInput,
+    "delete_task": DeleteTaskInput,
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), ADDING + LISTING + ACTING)
+def test_every_call_is_valid_input_for_the_real_mcp_tools(text: str, expected: Call) -> None:
+    made = first_call(text)
+    assert made is not None
+    INPUTS[made.name].model_validate(made.args)  # types, choices, no unknown arguments
+    for field in ("due", "due_before", "due_after"):
+        if made.args.get(field) is not None:
+            parse_due(str(made.args[field]), field)  # the server's own date rule
+    if made.args.get("title") is not None:
+        clean_title(made.args["title"])
+    clean_tags(made.args.get("tags"))  # type: ignore[arg-type]

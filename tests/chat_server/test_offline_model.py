@@ -245,6 +245,41 @@ async def test_answering_which_one_with_an_ordinal_picks_from_the_candidates(tas
     assert reply == "Marked task 1 as done: Team meeting."
 
 
+async def test_a_number_that_was_not_offered_picks_by_place_in_the_list(tasks):
+    tasks.seed("Buy groceries")
+    tasks.seed("Old meeting")
+    tasks.seed("Team meeting")
+    tasks.complete_task(1)
+    _, history = await chat(tasks, "delete the meeting task")
+    # Offered #2 and #3: "1" is not task 1 (Buy groceries) but the first one offered.
+    reply, _ = await chat(tasks, "1", history)
+    assert tasks.calls[-1] == ("delete_task", {"task_id": 2})
+    assert reply == "Deleted task 2: Old meeting."
+    assert 1 in tasks.tasks
+
+
+async def test_a_number_neither_offered_nor_a_place_in_the_list_is_asked_again(tasks):
+    tasks.seed("Team meeting")
+    tasks.seed("Meeting notes")
+    _, history = await chat(tasks, "delete the meeting task")
+    calls_before = len(tasks.calls)
+    reply, _ = await chat(tasks, "7", history)
+    assert len(tasks.calls) == calls_before
+    assert reply == (
+        "Task 7 isn't one of these:\n- #1 Team meeting\n- #2 Meeting notes\n"
+        "Which one did you mean? Reply with its number."
+    )
+    assert len(tasks.tasks) == 2
+
+
+async def test_a_bare_number_with_nothing_asked_shows_that_task(tasks):
+    tasks.seed("Buy milk")
+    _, history = await chat(tasks, "add call mom")
+    reply, _ = await chat(tasks, "1", history)
+    assert tasks.calls[-1] == ("get_task", {"task_id": 1})
+    assert reply == "Task 1: Buy milk."
+
+
 async def test_delete_by_words_says_so_when_nothing_matches(tasks):
     tasks.seed("Buy milk")
     reply, _ = await chat(tasks, "delete the dentist task")
