@@ -64,7 +64,7 @@ export class TasksPanel {
           task.completed ? el("s", {}, task.title) : task.title),
         el("p", { class: "panel-meta" },
           el("span", {}, dueLabel(task.due)),
-          el("span", { class: `pill p-${task.priority}` }, task.priority),
+          el("span", { class: `pill prio p-${task.priority}` }, task.priority),
           (task.tags || []).map((tag) => el("span", { class: "pill tag" }, `#${tag}`)))))));
   }
 }
