@@ -48,7 +48,7 @@ Action = Literal["show", "complete", "reopen", "delete", "update"]
 class Help:
     """No task request: greet, thank or explain what the model understands."""
 
-    kind: Literal["help", "greeting", "thanks", "ack", "unknown"] = "help"
+    kind: Literal["help", "greeting", "thanks", "ack", "bye", "unknown"] = "help"
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,10 @@ _HELP = re.compile(
     r"|who\s+are\s+you|what\s+are\s+you|what\s+can\s+you\s+help\s+(?:me\s+)?with)$",
     _I,
 )
+_SMALL_TALK = re.compile(
+    r"^(?:what'?s\s+up|sup|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|how'?s\s+it\s+going)$", _I
+)
+_BYE = re.compile(r"^(?:bye|goodbye|good\s*night|see\s+you(?:\s+later)?|cya|later)$", _I)
 _THANKS_WORD = re.compile(r"\b(?:thanks|thank\s+you|thx)\b", _I)
 _THANKS = re.compile(r"^(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b", _I)
 _ACK = re.compile(
@@ -505,7 +509,7 @@ _DUE_SUFFIX = _re(r"^" + _T + r"\s+(?:is\s+|should\s+be\s+)?(?:now\s+)?due\s+(?P
 _GENERIC_UPDATE = _re(r"^(?P<verb>make|mark|set|change|update|edit|turn|switch)\s+(?P<rest>.+)$")
 _REOPEN = [
     _re(
-        r"^(?:reopen|re-open|uncomplete|un-complete|unmark|undo|restore|unfinish|reactivate)\s+"
+        r"^(?:reopen|re-open|uncomplete|un-complete|unmark|restore|unfinish|reactivate)\s+"
         + _T
         + "$"
     ),
@@ -537,6 +541,17 @@ _COMPLETE = [
 ]
 _COMPLETE_SUFFIX = _re(r"^" + _T + r"\s+(?:is\s+|are\s+|was\s+)?(?:now\s+|all\s+)?(?:done"
                        r"|complete|completed|finished)$")  # fmt: skip
+_PRIORITY_SUFFIX = _re(r"^" + _T + r"\s+(?:is|should\s+be)\s+(?:now\s+)?(?:a\s+)?(?P<p>" + _P
+                       + r")(?:\s+priority)?$")  # fmt: skip
+_BARE_VERB = _re(
+    r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
+)
+_BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
+_UNDO = _re(r"^undo\b")
+NO_UNDO = (
+    "I can't undo changes, but I can put them right: “reopen task 3”, “move task 3 to "
+    "friday”, “delete task 3” or “add ...” again."
+)
 _DELETE = _re(
     r"^(?:delete|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
     r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
@@ -548,6 +563,7 @@ _SHOW = [
         + _T
         + "$"
     ),
+    _re(r"^what(?:'s|\s+is)\s+" + _T + r"\s+about$"),
     _re(r"^what(?:'s|\s+is)\s+(?:in\s+|on\s+)?" + _T + "$"),
     _re(r"^tell\s+me\s+(?:more\s+)?about\s+" + _T + "$"),
 ]
@@ -843,18 +859,26 @@ def _command(text: str, now: datetime) -> Intent | None:
     except _AllTasks:
         several = True
     try:
-        done = _COMPLETE_SUFFIX.match(text)
-        target = parse_ref(done["t"]) if done else None
+        told = _suffix_intent(text)
     except _AllTasks:
-        several, target = True, None
+        several, told = True, None
     # "task 3 done" names its task for sure; "groceries done" only if it is no list query.
-    if target is not None and not isinstance(target, ByWords):
-        return ActOnTask("complete", target)
+    if told is not None and not isinstance(told.target, ByWords):
+        return told
     if found := _list_intent(text, now):
         return found
-    if target is not None:
-        return ActOnTask("complete", target)
+    if told is not None:
+        return told
     return Clarify(ONE_AT_A_TIME) if several else None
+
+
+def _suffix_intent(text: str) -> ActOnTask | None:
+    """A sentence that starts with the task: "task 3 done", "the report is high priority"."""
+    if (match := _COMPLETE_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+        return ActOnTask("complete", target)
+    if (match := _PRIORITY_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+        return ActOnTask("update", target, {"priority": PRIORITY_WORDS[match["p"].lower()]})
+    return None
 
 
 def parse(text: str, now: datetime) -> Intent:
@@ -869,8 +893,22 @@ def parse(text: str, now: datetime) -> Intent:
         return Help("thanks")
     if _ACK.match(text):
         return Help("ack")
-    if _GREETING.fullmatch(text):
+    if _GREETING.fullmatch(text) or _SMALL_TALK.match(text):
         return Help("greeting")
+    if _BYE.match(text):
+        return Help("bye")
+    if _UNDO.match(text):
+        return Clarify(NO_UNDO)
+    if match := _BARE_VERB.match(text):
+        # "delete" alone means the task just added or shown; with none, it asks which.
+        verb = match["verb"].split()[0].lower()
+        if verb == "show":
+            return (
+                ListTasks({})
+                if match[0].lower().endswith(("show", "me"))
+                else ActOnTask("show", ByContext())
+            )
+        return ActOnTask(_BARE_ACTIONS.get(verb, "complete"), ByContext())
     try:
         if found := _command(text, now):
             return found

@@ -41,6 +41,8 @@ _RUN_ERROR = "An error occurred while running the tool"
 
 def help_text(kind: str) -> str:
     """What the model understands, introduced for a greeting, thanks, "help" or gibberish."""
+    if kind == "bye":
+        return "Bye! Your tasks will be here when you come back."
     return _HELP.get(kind, _HELP["help"]) + EXAMPLES
 
 

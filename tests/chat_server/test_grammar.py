@@ -247,6 +247,10 @@ ACTING = [
     ("show task 3", call("get_task", task_id=3)),
     ("what's task 12", call("get_task", task_id=12)),
     ("I'd like to delete task 3", call("delete_task", task_id=3)),
+    ("task 3 is high priority", call("update_task", task_id=3, priority="high")),
+    ("the report is urgent", call("list_tasks", search="report")),
+    ("what's task 3 about", call("get_task", task_id=3)),
+    ("show", call("list_tasks")),
 ]
 
 HELP_ONLY = [
@@ -259,6 +263,7 @@ HELP_ONLY = [
     "asdfgh qwerty",
     "call mom",
     "make dinner reservations",
+    "what's up",
     "",
 ]
 
@@ -345,6 +350,17 @@ def test_today_in_tokyo_can_be_tomorrow_in_utc() -> None:
             "I can only work on one task at a time. Tell me which one, by number (“task 3”) "
             "or by words from its title (“the milk one”).",
         ),
+        (
+            "undo that",
+            "I can't undo changes, but I can put them right: “reopen task 3”, “move task 3 to "
+            "friday”, “delete task 3” or “add ...” again.",
+        ),
+        (
+            "delete",
+            "Which task should I delete? Tell me its number (“task 3”) or words from its title "
+            "(“the milk one”).",
+        ),
+        ("bye", "Bye! Your tasks will be here when you come back."),
         (
             "set the priority of task 3 to extreme",
             "“extreme” isn't a priority: say high, medium or low.",
