@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from chat_server import replies
-from chat_server.grammar import (
+from chat_server.grammar import parse
+from chat_server.intents import (
     ActOnTask,
     AddTask,
     ById,
@@ -25,7 +26,6 @@ from chat_server.grammar import (
     Intent,
     ListTasks,
     Pick,
-    parse,
 )
 
 Task = dict[str, Any]

@@ -12,7 +12,8 @@ import pytest
 
 from chat_server import replies
 from chat_server.dates import DateError, When, add_months, day_words, describe_due, find_when
-from chat_server.grammar import Clarify, Help, parse
+from chat_server.grammar import parse
+from chat_server.intents import Clarify, Help
 from chat_server.offline_steps import Call, Conversation, Say, next_step
 from mcp_server.inputs import (
     AddTaskInput,

@@ -1,0 +1,236 @@
+"""Phrases about one task: which task a phrase names ("task 3", "it", "the milk one"),
+the fields a sentence sets (due date, priority, tags, recurrence, notes), and the task an
+"add ..." request describes. Pure functions; `now` is aware, in the user's zone."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from chat_server.dates import DateError, find_when
+from chat_server.intents import AddTask, ByContext, ById, ByPosition, ByWords, Clarify, TaskRef
+
+NO_TITLE = "What should the task be called? For example: “add buy milk tomorrow”."
+DATE_HINT = "Try “tomorrow”, “friday”, “next monday”, “in 3 days”, “Dec 3” or “2026-12-03”."
+
+_I = re.IGNORECASE
+
+# ---------------------------------------------------------------- task references
+
+_ID_REF = re.compile(r"^(?:the\s+)?(?:task|todo|item|number|no\.?)?\s*#?\s*(\d{1,9})$", _I)
+_CONTEXT_REF = re.compile(
+    r"^(?:it|that|this|(?:that|this|the)(?:\s+(?:same|new|latest|one))?\s+(?:one|task|todo|item)"
+    r"|(?:the\s+)?one\s+(?:you|i)\s+just\s+(?:added|made|created|mentioned|showed))$",
+    _I,
+)
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6, "eighth": 7, "8th": 7,
+    "ninth": 8, "9th": 8, "tenth": 9, "10th": 9, "last": -1,
+}  # fmt: skip
+POSITION_REF = re.compile(
+    r"^(?:the\s+)?(" + "|".join(ORDINALS) + r")(?:\s+(?:one|task|todo|item))?$", _I
+)
+_WORDS_HEAD = re.compile(
+    r"^(?:(?:the|my|a|an|that|this|our)\s+)*(?:(?:task|todo|to-do|item|one|reminder)s?\s+"
+    r"(?:called|named|titled|about|for|to|that\s+says|saying|with|where\s+i)\s+)?",
+    _I,
+)
+_WORDS_TAIL = re.compile(r"(?:\s+(?:one|task|todo|to-do|item|thing|reminder|entry))+$", _I)
+_NOT_A_TASK = frozenset(
+    {"i", "i'm", "im", "i am", "we", "we're", "we are", "you", "me", "all", "it all", "one", "the"}
+    | {"task", "nothing"}
+)
+# Phrases that start like questions or commands, or name several tasks, are never one task.
+_NOT_A_REF = re.compile(
+    r"^(?:what|what's|whats|which|who|how|why|when|where|anything|something|nothing|any|is\s+there"
+    r"|are\s+there|do|does|did|can|could|make|mark|set|change|update|move|add|create|delete|remove"
+    r"|show|list|find|search|tell|give|get|please)\b|\b(?:tasks|todos|to-dos|items)\b",
+    _I,
+)
+_ALL_REF = re.compile(r"^(?:all|every|everything|both|them|those|these)\b", _I)
+
+
+class SeveralTasks(Exception):
+    """Raised when a request names several tasks at once ("delete all tasks")."""
+
+
+def strip_quotes(text: str) -> str:
+    """`text` without one pair of surrounding quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1].strip()
+    return text
+
+
+def core_words(text: str) -> str:
+    """The words that name a task, without "the", "my" or "... one": "the milk one" -> "milk"."""
+    return _WORDS_TAIL.sub("", _WORDS_HEAD.sub("", text, count=1)).strip(" \"'")
+
+
+def parse_ref(text: str) -> TaskRef | None:
+    """The task a phrase names, or None when it names none."""
+    text = text.strip(" ,.")
+    if match := _ID_REF.match(text):
+        return ById(int(match[1]))
+    if _CONTEXT_REF.match(text):
+        return ByContext()
+    if match := POSITION_REF.match(text):
+        return ByPosition(ORDINALS[match[1].lower()])
+    if _ALL_REF.match(text):
+        raise SeveralTasks
+    if _NOT_A_REF.search(text):
+        return None
+    words = core_words(text)
+    if not words or words.lower() in _NOT_A_TASK:
+        return None
+    return ByWords(words)
+
+
+# ---------------------------------------------------------------- task fields
+
+PRIORITY_WORDS = {
+    "high": "high", "top": "high", "urgent": "high", "important": "high", "critical": "high",
+    "asap": "high", "low": "low", "medium": "medium", "normal": "medium",
+}  # fmt: skip
+PRIORITY_WORD = r"(?:high|low|medium|normal|top|urgent|important|critical)"
+_DESCRIPTION = re.compile(r"\s*[,;-]?\s*\b(?:notes?|description|details)\s*[:=]\s*(?P<d>.+)$", _I)
+TAG = re.compile(r"(?<![\w&#])#(?P<tag>[A-Za-z][\w-]*)")
+_PRIORITY = re.compile(
+    r"(?:[,;]\s*)?\b(?:(?:with|at|as|in)\s+)?(?:an?\s+)?(?P<p>"
+    + PRIORITY_WORD
+    + r")[\s-]+(?:priority|prio|pri)\b"
+    r"|(?:[,;]\s*)?\bpriority\s*(?:[:=]|is|of)?\s*(?P<p2>" + PRIORITY_WORD + r")\b"
+    r"|(?:^|\s)!(?P<p3>high|low|medium)\b",
+    _I,
+)
+_PRIORITY_EDGE = re.compile(
+    r"^(?P<a>urgent|important|asap|critical)\b[\s:!,-]*"
+    r"|[\s,;!-]*\b(?P<b>urgent(?:ly)?|important|asap|critical)!*$",
+    _I,
+)
+_BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
+_EVERY = {"day": "daily", "morning": "daily", "night": "daily", "evening": "daily",
+          "week": "weekly", "month": "monthly", "year": "yearly"}  # fmt: skip
+_ADVERB = {"daily": "daily", "nightly": "daily", "weekly": "weekly", "monthly": "monthly",
+           "yearly": "yearly", "annually": "yearly"}  # fmt: skip
+_RECURRENCE = re.compile(
+    r"\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?:single\s+)?"
+    r"(?P<u>day|week|month|year|morning|night|evening)\b"
+    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?P<adv>daily|weekly|monthly|yearly|annually"
+    r"|nightly)\b"
+    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?P<wd>monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday)s?\b"
+    r"|\b(?P<none>(?:does\s*n[o']?t|do\s+not|don'?t|not|no\s+longer|never|stop|should\s*n'?t)"
+    r"\s+(?:repeat|recur)(?:ing)?|no\s+(?:repeat|recurrence)|one[-\s]?off|just\s+once"
+    r"|non[-\s]?recurring)\b",
+    _I,
+)
+NO_DUE = re.compile(
+    r"\b(?:no|without(?:\s+a)?)\s+(?:due\s+date|deadline|date)\b|\bundated\b|\bnot\s+due\b", _I
+)
+_FIELD_FILLER = re.compile(
+    r"^(?:(?:and|to|be|a|an|as|due|it|should|is|priority|now|instead|the|date|set|make|with)"
+    r"\b|[\s,;:-])*$",
+    _I,
+)
+
+
+def cut(text: str, match: re.Match[str]) -> str:
+    return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+
+
+def extract_fields(
+    text: str, now: datetime, *, bare_priority: bool = False
+) -> tuple[dict[str, Any], str]:
+    """Task fields said in `text` (due, priority, tags, recurrence, description) and the rest."""
+    fields: dict[str, Any] = {}
+    if match := _DESCRIPTION.search(text):
+        fields["description"] = match["d"].strip()
+        text = cut(text, match)
+    tags = [m["tag"].lower() for m in TAG.finditer(text)]
+    if tags:
+        fields["tags"] = list(dict.fromkeys(tags))
+        text = " ".join(TAG.sub(" ", text).split())
+    if match := _PRIORITY.search(text):
+        fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"] or match["p3"]).lower()]
+        text = cut(text, match)
+    if match := _RECURRENCE.search(text):
+        if match["none"]:
+            fields["recurrence"] = "none"
+        elif match["wd"]:
+            # "every monday": weekly, first due on the coming Monday.
+            fields["recurrence"] = "weekly"
+            said = f" this {match['wd']} "
+            text = " ".join((text[: match.start()] + said + text[match.end() :]).split())
+        else:
+            fields["recurrence"] = (
+                _EVERY.get((match["u"] or "").lower()) or _ADVERB[match["adv"].lower()]
+            )
+        if not match["wd"]:
+            text = cut(text, match)
+    if match := NO_DUE.search(text):
+        fields["due"] = None
+        text = cut(text, match)
+    else:
+        when, text = find_when(text, now)
+        if when is not None:
+            fields["due"] = when.due(now.tzinfo)  # type: ignore[arg-type]
+    if "priority" not in fields and (match := _PRIORITY_EDGE.search(text)):
+        fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
+        text = cut(text, match)
+    if bare_priority and "priority" not in fields:
+        rest = re.sub(r"^(?:(?:a|an|be|as|to)\s+)+", "", text.strip(" ,"), flags=_I)
+        if match := _BARE_PRIORITY.match(rest):
+            fields["priority"] = PRIORITY_WORDS[match["p"].lower()]
+            text = ""
+    return fields, text
+
+
+def fields_only(text: str, now: datetime) -> dict[str, Any] | None:
+    """`text` read as nothing but task fields ("high priority and due friday"), else None."""
+    fields, rest = extract_fields(text, now, bare_priority=True)
+    if not fields or not _FIELD_FILLER.match(rest):
+        return None
+    return fields
+
+
+# ---------------------------------------------------------------- adding
+
+QUOTED = re.compile(r"""(?:^|(?<=\s))(?P<q>["'])(?P<text>[^"]+?)(?P=q)(?=$|[\s,.!?;:])""")
+_LIST_PLACE = re.compile(
+    r"\s*\b(?:to|on|onto|in)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to\s+do\s+|task\s+)?list\b", _I
+)
+_TITLE_TAIL = re.compile(
+    r"(?:[\s,;:.-]+|\b(?:and|due|by|on|at|for|with|to|starting|from|priority|every|is|it's"
+    r"|its|please|also)$)+$",
+    _I,
+)
+_TITLE_HEAD = re.compile(r"^(?:[\s,;:.-]+|\b(?:to|that|and|task|todo)\b\s*(?=\S))+", _I)
+
+
+def _clean_title(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _TITLE_HEAD.sub("", _TITLE_TAIL.sub("", text)).strip()
+    # Capitalise "call mom" but leave "iPhone repair" alone.
+    if text and text[0].islower() and text.split()[0].islower():
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def add_intent(body: str, now: datetime) -> AddTask | Clarify:
+    """An add_task call from the part of a request that describes the task."""
+    title = None
+    if match := QUOTED.search(body):
+        title = match["text"].strip()
+        body = cut(body, match)
+    body = _LIST_PLACE.sub("", body)
+    try:
+        fields, rest = extract_fields(body, now)
+    except DateError as exc:
+        return Clarify(f"{exc} {DATE_HINT}")
+    title = title or _clean_title(rest)
+    if not title:
+        return Clarify(NO_TITLE)
+    return AddTask({"title": title, **fields})
