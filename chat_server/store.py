@@ -5,32 +5,38 @@ Contract beyond chatkit's `Store`:
   another user's row; a save whose id (or thread) belongs to someone else raises NotFoundError.
 - Pages are keyset-paginated by insertion order (`seq`); `after` is the id of the last row of
   the previous page. An `after` id that is missing or foreign raises NotFoundError.
-- `created_at` goes in as naive local time (what chatkit's `datetime.now()` makes) or aware,
-  is stored as aware UTC, and comes back as naive local time, because chatkit subtracts
-  loaded values from `datetime.now()`.
+- `created_at` may come naive (local time: what chatkit's `datetime.now()` makes) or aware.
+  The `created_at` column holds it as aware UTC for SQL; the JSON keeps it as naive local
+  time, and that is what loads return, because chatkit does `datetime.now() - created_at`.
 - `delete_thread_item` of an item that is already gone, in a thread the user owns, is a no-op:
   chatkit removes streamed items it may never have saved.
 """
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
+import anyio
 from chatkit.store import NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from chat_server.store_tables import Order, items_table, statements_for
 from shared.auth import Principal
-from shared.db import run_db
+
+T = TypeVar("T")
 
 # Building a TypeAdapter for these unions costs milliseconds: once per process.
 _item_adapter: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 _attachment_adapter: TypeAdapter[Attachment] = TypeAdapter(Attachment)
+
+# The store runs only Core statements, several per chat turn, so it skips the ORM Session
+# that shared.db.run_db builds (about 40 us a call) and hops to a worker thread itself,
+# with its own cap like run_db's.
+_db_threads = anyio.CapacityLimiter(16)
 
 
 def to_utc(value: datetime) -> datetime:
@@ -39,7 +45,9 @@ def to_utc(value: datetime) -> datetime:
 
 
 def to_local_naive(value: datetime) -> datetime:
-    """The naive local time chatkit itself uses (it does `datetime.now() - created_at`)."""
+    """Naive local time, as chatkit's own `datetime.now()` values are; naive stays as is."""
+    if value.tzinfo is None:
+        return value
     return value.astimezone().replace(tzinfo=None)
 
 
@@ -59,12 +67,17 @@ class SQLStore(Store[Principal]):
     async def thread_exists(self, thread_id: str, context: Principal) -> bool:
         """True when `thread_id` exists and belongs to the caller; False otherwise."""
         params = {"user_id": context.user_id, "thread_id": thread_id}
-        return await self._read(lambda s: s.execute(self._sql.thread_exists, params).first())
+        return await self._exists(self._sql.thread_exists, params)
 
     async def item_exists(self, thread_id: str, item_id: str, context: Principal) -> bool:
         """True when the item exists in a thread the caller owns; False otherwise."""
         params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
-        return await self._read(lambda s: s.execute(self._sql.item_exists, params).first())
+        return await self._exists(self._sql.item_exists, params)
+
+    async def attachment_exists(self, attachment_id: str, context: Principal) -> bool:
+        """True when the attachment exists and belongs to the caller; False otherwise."""
+        params = {"user_id": context.user_id, "id": attachment_id}
+        return await self._exists(self._sql.attachment_exists, params)
 
     async def missing_items(
         self, thread_id: str, item_ids: Sequence[str], context: Principal
@@ -79,23 +92,18 @@ class SQLStore(Store[Principal]):
             columns.thread_id == thread_id,
             columns.id.in_(wanted),
         )
-        found = set(await run_db(self.engine, lambda s: s.scalars(query).all()))
+        found = set(await self._read(lambda conn: conn.scalars(query).all()))
         return [item_id for item_id in wanted if item_id not in found]
-
-    async def attachment_exists(self, attachment_id: str, context: Principal) -> bool:
-        """True when the attachment exists and belongs to the caller; False otherwise."""
-        params = {"user_id": context.user_id, "id": attachment_id}
-        return await self._read(lambda s: s.execute(self._sql.attachment_exists, params).first())
 
     # -- threads ------------------------------------------------------------------------
 
     async def load_thread(self, thread_id: str, context: Principal) -> ThreadMetadata:
         """The caller's thread metadata, or NotFoundError."""
         params = {"user_id": context.user_id, "id": thread_id}
-        row = await run_db(self.engine, lambda s: s.execute(self._sql.load_thread, params).first())
-        if row is None:
+        data = await self._read(lambda conn: conn.scalar(self._sql.load_thread, params))
+        if data is None:
             raise NotFoundError(f"thread {thread_id} not found")
-        return _thread(row)
+        return ThreadMetadata.model_validate_json(data)
 
     async def save_thread(self, thread: ThreadMetadata, context: Principal) -> None:
         """Insert or update the thread; NotFoundError if its id belongs to another user."""
@@ -104,9 +112,9 @@ class SQLStore(Store[Principal]):
             "user_id": context.user_id,
             "created_at": to_utc(thread.created_at),
             # chatkit sometimes passes a full Thread; its items live in their own table.
-            "data": thread.model_dump_json(exclude={"items"}),
+            "data": _local_time(thread).model_dump_json(exclude={"items"}),
         }
-        if not await self._write(self._sql.upsert_thread, params):
+        if not await self._upsert(self._sql.upsert_thread, params):
             raise NotFoundError(f"thread {thread.id} not found")
 
     async def load_threads(
@@ -118,32 +126,31 @@ class SQLStore(Store[Principal]):
         query = self._sql.list_threads[direction, after is not None]
         params = {"user_id": user_id, "after": after, "limit": limit + 1}
 
-        def work(session: Session) -> Sequence[Any]:
-            rows = session.execute(query, params).all()
+        def work(conn: Connection) -> Sequence[str]:
+            rows = conn.scalars(query, params).all()
             if not rows and after is not None:
                 cursor = {"user_id": user_id, "thread_id": after}
-                if session.execute(self._sql.thread_exists, cursor).first() is None:
+                if conn.scalar(self._sql.thread_exists, cursor) is None:
                     raise NotFoundError(f"thread {after} not found")
             return rows
 
-        rows = await run_db(self.engine, work)
-        return _page([_thread(row) for row in rows], limit)
+        rows = await self._read(work)
+        return _page([ThreadMetadata.model_validate_json(data) for data in rows], limit)
 
     async def delete_thread(self, thread_id: str, context: Principal) -> None:
         """Delete the caller's thread with its items and attachments, or NotFoundError."""
         params = {"user_id": context.user_id, "thread_id": thread_id}
 
-        def work(session: Session) -> bool:
-            deleted = session.execute(self._sql.delete_thread, params).first() is not None
-            if deleted:
-                # The foreign keys cascade too; these cover an engine without SQLite's
-                # foreign_keys pragma.
-                session.execute(self._sql.delete_thread_items, params)
-                session.execute(self._sql.delete_thread_attachments, params)
-                session.commit()
-            return deleted
+        def work(conn: Connection) -> bool:
+            if conn.scalar(self._sql.delete_thread, params) is None:
+                return False
+            # The foreign keys cascade too; these cover an engine without SQLite's
+            # foreign_keys pragma.
+            conn.execute(self._sql.delete_thread_items, params)
+            conn.execute(self._sql.delete_thread_attachments, params)
+            return True
 
-        if not await run_db(self.engine, work):
+        if not await self._write(work):
             raise NotFoundError(f"thread {thread_id} not found")
 
     # -- items --------------------------------------------------------------------------
@@ -157,23 +164,20 @@ class SQLStore(Store[Principal]):
         query = self._sql.list_items[direction, after is not None]
         params = {"user_id": user_id, "thread_id": thread_id, "after": after, "limit": limit + 1}
 
-        def work(session: Session) -> Sequence[Any]:
-            rows = session.execute(query, params).all()
+        def work(conn: Connection) -> Sequence[str]:
+            rows = conn.scalars(query, params).all()
             if not rows:
                 # Only an empty page pays for telling "no items" from "not yours".
                 owner = {"user_id": user_id, "thread_id": thread_id}
-                if session.execute(self._sql.thread_exists, owner).first() is None:
+                if conn.scalar(self._sql.thread_exists, owner) is None:
                     raise NotFoundError(f"thread {thread_id} not found")
                 cursor = {**owner, "id": after}
-                if (
-                    after is not None
-                    and session.execute(self._sql.item_exists, cursor).first() is None
-                ):
+                if after is not None and conn.scalar(self._sql.item_exists, cursor) is None:
                     raise NotFoundError(f"item {after} not found in thread {thread_id}")
             return rows
 
-        rows = await run_db(self.engine, work)
-        return _page([_item(row) for row in rows], limit)
+        rows = await self._read(work)
+        return _page([_item_adapter.validate_json(data) for data in rows], limit)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: Principal) -> None:
         """Append an item to the caller's thread (an existing id is updated in place)."""
@@ -188,30 +192,29 @@ class SQLStore(Store[Principal]):
             "user_id": context.user_id,
             "thread_id": thread_id,
             "created_at": to_utc(item.created_at),
-            "data": item.model_dump_json(),
+            "data": _local_time(item).model_dump_json(),
         }
-        if not await self._write(self._sql.upsert_item, params):
+        if not await self._upsert(self._sql.upsert_item, params):
             raise NotFoundError(f"thread {thread_id} not found")
 
     async def load_item(self, thread_id: str, item_id: str, context: Principal) -> ThreadItem:
         """One item of the caller's thread, or NotFoundError."""
         params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
-        row = await run_db(self.engine, lambda s: s.execute(self._sql.load_item, params).first())
-        if row is None:
+        data = await self._read(lambda conn: conn.scalar(self._sql.load_item, params))
+        if data is None:
             raise NotFoundError(f"item {item_id} not found in thread {thread_id}")
-        return _item(row)
+        return _item_adapter.validate_json(data)
 
     async def delete_thread_item(self, thread_id: str, item_id: str, context: Principal) -> None:
         """Delete an item (already gone is fine); NotFoundError unless it is the caller's thread."""
         params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
 
-        def work(session: Session) -> bool:
-            if session.execute(self._sql.delete_item, params).first() is not None:
-                session.commit()
+        def work(conn: Connection) -> bool:
+            if conn.scalar(self._sql.delete_item, params) is not None:
                 return True
-            return session.execute(self._sql.thread_exists, params).first() is not None
+            return conn.scalar(self._sql.thread_exists, params) is not None
 
-        if not await run_db(self.engine, work):
+        if not await self._write(work):
             raise NotFoundError(f"thread {thread_id} not found")
 
     # -- attachments --------------------------------------------------------------------
@@ -229,15 +232,13 @@ class SQLStore(Store[Principal]):
             statement = self._sql.upsert_attachment
         else:
             statement = self._sql.upsert_thread_attachment
-        if not await self._write(statement, params):
+        if not await self._upsert(statement, params):
             raise NotFoundError(f"attachment {attachment.id} not found")
 
     async def load_attachment(self, attachment_id: str, context: Principal) -> Attachment:
         """The caller's attachment metadata, or NotFoundError."""
         params = {"user_id": context.user_id, "id": attachment_id}
-        data = await run_db(
-            self.engine, lambda s: s.execute(self._sql.load_attachment, params).scalar()
-        )
+        data = await self._read(lambda conn: conn.scalar(self._sql.load_attachment, params))
         if data is None:
             raise NotFoundError(f"attachment {attachment_id} not found")
         return _attachment_adapter.validate_json(data)
@@ -245,32 +246,46 @@ class SQLStore(Store[Principal]):
     async def delete_attachment(self, attachment_id: str, context: Principal) -> None:
         """Delete the caller's attachment metadata, or NotFoundError."""
         params = {"user_id": context.user_id, "id": attachment_id}
-        if not await self._write(self._sql.delete_attachment, params):
+        if not await self._upsert(self._sql.delete_attachment, params):
             raise NotFoundError(f"attachment {attachment_id} not found")
 
-    # -- plumbing -----------------------------------------------------------------------
+    # -- plumbing: one worker-thread hop and one transaction per call ---------------------
 
-    async def _read(self, fn: Callable[[Session], Any]) -> bool:
-        return await run_db(self.engine, fn) is not None
+    async def _read(self, fn: Callable[[Connection], T]) -> T:
+        def work() -> T:
+            with self.engine.connect() as conn:
+                return fn(conn)
 
-    async def _write(self, statement: Any, params: dict[str, Any]) -> bool:
-        """Run one write in its own transaction; True if it touched a row.
+        return await anyio.to_thread.run_sync(work, limiter=_db_threads)
 
-        Every write statement has RETURNING: PostgreSQL's rowcount for an upsert is not
-        reliable once SQLAlchemy adds its own RETURNING, while a returned row always is.
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
+        def work() -> T:
+            with self.engine.begin() as conn:
+                return fn(conn)
+
+        return await anyio.to_thread.run_sync(work, limiter=_db_threads)
+
+    async def _exists(self, statement: Any, params: dict[str, Any]) -> bool:
+        return await self._read(lambda conn: conn.scalar(statement, params)) is not None
+
+    async def _upsert(self, statement: Any, params: dict[str, Any]) -> bool:
+        """Run one RETURNING write; True if it touched a row.
+
+        A returned row is the test, not rowcount: PostgreSQL's rowcount for an upsert is
+        unreliable once SQLAlchemy adds RETURNING of its own.
         """
+        try:
+            return await self._write(lambda conn: conn.scalar(statement, params) is not None)
+        except IntegrityError:
+            # The thread was deleted while this write ran: to the caller it is gone.
+            return False
 
-        def work(session: Session) -> bool:
-            try:
-                touched = session.execute(statement, params).first() is not None
-            except IntegrityError:
-                # The thread was deleted while this write ran: to the caller it is gone.
-                session.rollback()
-                return False
-            session.commit()
-            return touched
 
-        return await run_db(self.engine, work)
+def _local_time(model: Any) -> Any:
+    """The model with created_at as naive local time, for its JSON (a copy only if aware)."""
+    if model.created_at.tzinfo is None:
+        return model
+    return model.model_copy(update={"created_at": to_local_naive(model.created_at)})
 
 
 def _check_page(limit: int, order: str) -> Order:
@@ -286,15 +301,3 @@ def _page(rows: list[Any], limit: int) -> Page[Any]:
     has_more = len(rows) > limit
     data = rows[:limit]
     return Page(data=data, has_more=has_more, after=data[-1].id if has_more else None)
-
-
-def _thread(row: Any) -> ThreadMetadata:
-    thread = ThreadMetadata.model_validate_json(row.data)
-    thread.created_at = to_local_naive(row.created_at)
-    return thread
-
-
-def _item(row: Any) -> ThreadItem:
-    item = _item_adapter.validate_json(row.data)
-    item.created_at = to_local_naive(row.created_at)
-    return item

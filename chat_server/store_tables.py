@@ -1,6 +1,7 @@
 """Tables behind the ChatKit store (threads, items, attachments) and the statements over them.
 
-Each row keeps the chatkit model as JSON text (`data`) plus the few columns queries need.
+Each row keeps the chatkit model as JSON text (`data`), which is all a load reads, plus the
+few columns queries need.
 `seq` is an autoincrementing key that orders rows by insertion: created_at can tie, and
 chatkit's naive local timestamps repeat an hour each autumn, so they cannot order a page.
 """
@@ -118,7 +119,7 @@ class Statements:
         )
         self.attachment_exists = select(a.id).where(a.user_id == user, a.id == row_id)
 
-        self.load_thread = select(t.data, t.created_at).where(t.user_id == user, t.id == row_id)
+        self.load_thread = select(t.data).where(t.user_id == user, t.id == row_id)
         ins = insert(threads_table).values(
             id=row_id, user_id=user, created_at=created_at, data=data
         )
@@ -142,7 +143,7 @@ class Statements:
         )
         self.list_threads = {
             (direction, cursor): _keyset(
-                select(t.data, t.created_at).where(t.user_id == user),
+                select(t.data).where(t.user_id == user),
                 t.seq,
                 after_thread if cursor else None,
                 direction,
@@ -165,7 +166,7 @@ class Statements:
             set_={"created_at": ins.excluded.created_at, "data": ins.excluded.data},
             where=i.user_id == ins.excluded.user_id,
         ).returning(i.seq)
-        self.load_item = select(i.data, i.created_at).where(
+        self.load_item = select(i.data).where(
             i.user_id == user, i.thread_id == thread_id, i.id == row_id
         )
         self.delete_item = (
@@ -180,7 +181,7 @@ class Statements:
         )
         self.list_items = {
             (direction, cursor): _keyset(
-                select(i.data, i.created_at).where(i.user_id == user, i.thread_id == thread_id),
+                select(i.data).where(i.user_id == user, i.thread_id == thread_id),
                 i.seq,
                 after_item if cursor else None,
                 direction,
