@@ -16,11 +16,11 @@ from chat_server.actions import TaskToolError, call_task_tool
 from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
 from chat_server.errors import describe_failure
 from chat_server.protocol import RequestError
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-CHATKIT_SCRIPT = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
 UI_MODES = ("auto", "builtin", "chatkit")
 PANEL_LIMIT = 200
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
@@ -42,14 +42,14 @@ def _static_files() -> dict[str, Path]:
 _FILES = _static_files()
 
 
-def page_config(ui: str, domain_key: str, local_mode: bool) -> dict[str, Any]:
+def page_config(ui: str, settings: Settings) -> dict[str, Any]:
     """What the page's script needs to know, embedded in the page as JSON."""
     return {
         "ui": ui,
         "apiUrl": "/chatkit",
-        "domainKey": domain_key,
-        "chatkitScript": None if ui == "builtin" else CHATKIT_SCRIPT,
-        "auth": "local" if local_mode else "jwt",
+        "domainKey": settings.chatkit_domain_key,
+        "chatkitScript": None if ui == "builtin" else settings.chatkit_script_url,
+        "auth": "local" if settings.local_mode else "jwt",
     }
 
 
@@ -69,7 +69,7 @@ async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse
                "Referrer-Policy": "no-referrer"}
     if mode == "builtin":
         headers["Content-Security-Policy"] = _BUILTIN_CSP
-    config = page_config(mode, settings.chatkit_domain_key, settings.local_mode)
+    config = page_config(mode, settings)
     return HTMLResponse(render_page(config), headers=headers)
 
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     max_body_bytes: int = 64_000
     chatkit_domain_key: str = "domain_pk_localhost"
+    # Where the page loads OpenAI's ChatKit web component from (a mirror works too).
+    chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
     @field_validator("mcp_allowed_hosts", "cors_origins", mode="before")

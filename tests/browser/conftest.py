@@ -19,7 +19,7 @@ from tests.browser.harness import (
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Both servers in single-user local mode (no JWT_SECRET)."""
     stack = start_stack(tmp_path_factory.mktemp("local"), JWT_SECRET="", MCP_SERVICE_TOKEN="")
@@ -27,7 +27,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jwt_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Both servers with JWT identity: users bring tokens, the chat server a service token."""
     stack = start_stack(tmp_path_factory.mktemp("jwt"), JWT_SECRET=JWT_SECRET,

@@ -68,6 +68,10 @@ def start_stack(tmp: Path, **extra: str) -> Stack:
         "MCP_PORT": str(mcp_port),
         "PORT": str(chat_port),
         "MCP_SERVER_URL": f"http://127.0.0.1:{mcp_port}/mcp",
+        # Never OpenAI's CDN in tests: a local address nothing listens on, which a test may
+        # answer itself with a stand-in component.
+        "CHATKIT_SCRIPT_URL": f"http://127.0.0.1:{free_port()}/chatkit.js",
+        "CHATKIT_DOMAIN_KEY": "domain_pk_browser_test",
         **extra,
     }
     mcp = start_server("mcp_server", env, mcp_port)

@@ -36,6 +36,7 @@ def test_page_says_it_shows_the_built_in_ui(local_stack: Stack, browsing: Browsi
 
 def test_add_complete_and_reload(local_stack: Stack, browsing: Browsing) -> None:
     page = open_app(browsing.page(), f"{local_stack.url}/?ui=builtin")
+    page.get_by_role("button", name="New chat").click()
     with page.expect_response(lambda r: r.url.endswith("/chatkit")
                               and r.request.method == "POST") as turn:
         send(page, "add buy milk tomorrow")
