@@ -5,7 +5,7 @@ SQLite file, seeds 50 tasks, then measures with a tiny keep-alive HTTP/1.1 clien
 load generator spends as little of the two cores as possible):
   - sequential latency (median / p90) of list_tasks (50 tasks) and add_task;
   - throughput with 32 concurrent callers.
-Run: .venv/bin/python bench/quick_mcp.py [--seconds 5] [--protocol 2025-06-18]
+Run: .venv/bin/python -m bench.quick_mcp [--seconds 5] [--protocol 2025-06-18]
 """
 
 import argparse
@@ -18,7 +18,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# Run as a script, bench/ would come first on sys.path and its modules shadow the stdlib.
+sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(
+    os.path.abspath(__file__))]
 
 from tests.servers import free_port, running  # noqa: E402
 
@@ -142,11 +144,22 @@ def summary(samples: list[float]) -> str:
             f"p90 {samples[int(len(samples) * 0.9)] * 1000:.2f} ms")
 
 
-async def measure(name: str, port: int, request: bytes, args: argparse.Namespace) -> float:
-    samples = await latency(port, request, args.calls)
-    rate = await throughput(port, request, args.workers, args.seconds)
-    print(f"  {name:<28} {summary(samples)}, {rate:,.0f} calls/s with {args.workers} callers")
-    return statistics.median(samples)
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux): immune to other processes' load."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(name: str, server, request: bytes, args: argparse.Namespace) -> float:  # type: ignore[no-untyped-def]
+    """Print wall latency, server CPU per call and throughput; return the CPU per call."""
+    before = cpu_seconds(server.process.pid)
+    samples = await latency(server.port, request, args.calls)
+    cpu = (cpu_seconds(server.process.pid) - before) / args.calls
+    rate = await throughput(server.port, request, args.workers, args.seconds)
+    print(f"  {name:<28} {summary(samples)}, server CPU {cpu * 1000:.2f} ms/call, "
+          f"{rate:,.0f} calls/s with {args.workers} callers")
+    return cpu
 
 
 async def run(args: argparse.Namespace, database_url: str) -> None:
@@ -161,8 +174,9 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
             tags=["home", "errands"], priority="high"))
     env = {"DATABASE_URL": database_url, "JWT_SECRET": ""}
     mcp_port, base_port = free_port(), free_port()
-    with running("mcp_server", {**env, "MCP_PORT": str(mcp_port)}, mcp_port), \
-            running("bench.quick_mcp", {**env, "BENCH_BASELINE_PORT": str(base_port)}, base_port):
+    with running("mcp_server", {**env, "MCP_PORT": str(mcp_port)}, mcp_port) as mcp_server, \
+            running("bench.quick_mcp", {**env, "BENCH_BASELINE_PORT": str(base_port)},
+                    base_port) as base_server:
         list_args = {"limit": 50}
         add_args = {"title": "bench", "tags": ["x"], "due": "2025-03-10"}
         print(f"SQLite, 50 tasks; protocol header: {args.protocol or '(none)'}")
@@ -173,15 +187,15 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
              mcp_call(mcp_port, "add_task", add_args, args.protocol)),
         ]
         for name, plain, mcp in rows:
-            base = await measure(f"plain JSON {name}", base_port, plain, args)
-            tool = await measure(f"MCP tool   {name}", mcp_port, mcp, args)
-            print(f"  -> MCP / plain latency: {tool / base:.2f}x")
+            base = await measure(f"plain JSON {name}", base_server, plain, args)
+            tool = await measure(f"MCP tool   {name}", mcp_server, mcp, args)
+            print(f"  -> MCP / plain server CPU per call: {tool / base:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--protocol", default="2026-07-28",
                         help="MCP-Protocol-Version to send: 2026-07-28 (what mcp.Client and "

@@ -7,6 +7,8 @@ of each call, and is refused without one.
 """
 
 import hmac
+from collections.abc import Mapping
+from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
@@ -55,7 +57,7 @@ class CallerIdentity:
         if token.client_id != SERVICE_CLIENT:
             # A user token acts for its own subject; `_meta` can never change that.
             return str(token.subject)
-        meta = ctx.request_context.meta or {}
+        meta: Mapping[str, Any] = ctx.request_context.meta or {}
         if USER_META_KEY not in meta:
             raise ToolError(
                 f"the service token acts for a user: name them in _meta[{USER_META_KEY!r}]"

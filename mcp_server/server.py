@@ -8,6 +8,7 @@ import anyio
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -46,7 +47,9 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
             "token_verifier": TaskchatTokenVerifier(settings),
             # Only the bearer-token check is used: no OAuth routes and no resource metadata,
             # so the (required) issuer URL is never published.
-            "auth": AuthSettings(issuer_url="http://localhost", resource_server_url=None),
+            "auth": AuthSettings(
+                issuer_url=AnyHttpUrl("http://localhost"), resource_server_url=None
+            ),
         }
     server: MCPServer = MCPServer(
         "taskchat",

@@ -96,7 +96,7 @@ class TaskTool(Tool):
     input_model: type[ToolInput]
 
     async def run(
-        self, arguments: dict[str, Any], context: Context, convert_result: bool = False
+        self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
     ) -> Any:
         """Validate, call the body, and wrap its dict as structured content plus JSON text."""
         try:
@@ -180,6 +180,7 @@ def build_tools(engine: Engine, identity: CallerIdentity) -> list[Tool]:
             parameters=model.model_json_schema(),
             fn_metadata=FuncMetadata(arg_model=model, output_model=output),
             is_async=True,
+            context_kwarg=None,
             annotations=annotations,
             input_model=model,
         )

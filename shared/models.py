@@ -1,7 +1,7 @@
 """The Task table, shared by both processes (rules and queries live in shared/tasks.py)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Index, SmallInteger, String, func
 from sqlalchemy.engine import Dialect
@@ -11,7 +11,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-PRIORITIES = ("low", "medium", "high")
+Priority = Literal["low", "medium", "high"]
+PRIORITIES: tuple[Priority, Priority, Priority] = ("low", "medium", "high")
 """Priority names by rank: the column stores the index, so the priority sort is an index scan."""
 
 RECURRENCES = ("none", "daily", "weekly", "monthly", "yearly")
@@ -88,7 +89,7 @@ class Task(SQLModel, table=True):
 
 # Keyset pagination reads "WHERE user_id = ? AND (key, id) > (?, ?) ORDER BY key, id":
 # one index per sort key, each ending in id so ties are ordered by the index too.
-_table: Any = Task.__table__
+_table: Any = Task.__table__  # type: ignore[attr-defined]
 Index("ix_task_user_created", _table.c.user_id, _table.c.created_at, _table.c.id)
 Index("ix_task_user_due", _table.c.user_id, _table.c.due_at, _table.c.id)
 Index("ix_task_user_priority", _table.c.user_id, _table.c.priority, _table.c.id)

@@ -9,7 +9,7 @@ before anything commits.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     String,
@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 from typing_extensions import TypedDict
 
-from shared.models import PRIORITIES, Task, utc_text
+from shared.models import PRIORITIES, Priority, Task, utc_text
 from shared.task_rules import (
     InvalidTaskInput,
     TaskError,
@@ -64,7 +64,7 @@ __all__ = [
     "update_task",
 ]
 
-PriorityName = Literal["low", "medium", "high"]
+PriorityName = Priority
 RecurrenceName = Literal["none", "daily", "weekly", "monthly", "yearly"]
 ChangeStatus = Literal["created", "updated", "completed", "reopened", "deleted"]
 SORTS = ("created", "due", "priority", "title")
@@ -141,7 +141,7 @@ class TaskQuery:
 
 # --- rows to dicts ------------------------------------------------------------------
 
-_t: Any = Task.__table__
+_t: Any = Task.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     _t.c.id,
     _t.c.title,
@@ -160,7 +160,7 @@ _COLUMNS = (
 
 def _task_dict(row: Row[Any]) -> TaskDict:
     (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
-     recurrence, created_at, updated_at) = row[:12]  # fmt: skip
+     recurrence, created_at, updated_at) = cast(tuple[Any, ...], row)[:12]  # fmt: skip
     return {
         "id": task_id,
         "title": title,
