@@ -2,6 +2,8 @@
 sentence, turn it into a task due value, and say a due value back ("tomorrow at 5pm")."""
 
 import calendar
+import contextlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -96,6 +98,12 @@ def local_zone(name: str | None) -> tzinfo:
             raise ValueError(
                 f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
             ) from exc
+    # The machine's zone is what `TZ` says when set (as for time.localtime), else /etc/localtime;
+    # a ZoneInfo keeps DST rules, unlike the fixed offset datetime.astimezone() reports.
+    system = os.environ.get("TZ", "").lstrip(":")
+    if system:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(system)
     localtime = Path("/etc/localtime")
     if localtime.exists():
         with localtime.open("rb") as fh:

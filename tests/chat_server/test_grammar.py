@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chat_server import replies
-from chat_server.dates import DateError, When, add_months, day_words, describe_due, find_when
+from chat_server.dates import (
+    DateError,
+    When,
+    add_months,
+    day_words,
+    describe_due,
+    find_when,
+    local_zone,
+)
 from chat_server.grammar import parse
 from chat_server.intents import Clarify, Help
 from chat_server.offline_steps import Call, Conversation, Say, next_step
@@ -629,3 +637,9 @@ def test_every_call_is_valid_input_for_the_real_mcp_tools(text: str, expected: C
     if made.args.get("title") is not None:
         clean_title(made.args["title"])
     clean_tags(made.args.get("tags"))  # type: ignore[arg-type]
+
+
+def test_the_machine_zone_follows_tz_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    assert local_zone(None) == ZoneInfo("Asia/Tokyo")
+    assert local_zone("Europe/Paris") == ZoneInfo("Europe/Paris")
