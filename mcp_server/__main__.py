@@ -6,12 +6,12 @@ import uvicorn
 
 from mcp_server.server import build_app
 from shared.db import make_engine
-from shared.settings import get_settings, is_loopback
+from shared.settings import is_loopback, settings_or_exit
 
 
 def main() -> None:
     """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001)."""
-    settings = get_settings()
+    settings = settings_or_exit()
     if settings.local_mode and not is_loopback(settings.mcp_host):
         sys.exit(
             f"taskchat-mcp: refusing to start on MCP_HOST={settings.mcp_host}: without "
