@@ -15,6 +15,10 @@ def describe_failure(exc: BaseException) -> str:
     causes = [exc]
     while causes[-1].__cause__ is not None and len(causes) < 10:
         causes.append(causes[-1].__cause__)
+    # The pool's own errors know what happened to the call ("it may or may not have run");
+    # the transport error inside one would claim that nothing was changed.
+    if pool_error := next((c for c in causes if isinstance(c, MCPPoolError)), None):
+        return _describe(pool_error) or str(pool_error)
     for cause in reversed(causes):
         if (message := _describe(cause)) is not None:
             return message
