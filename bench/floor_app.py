@@ -1,0 +1,65 @@
+"""The floor for tool calls: the MCP tools' database work behind two plain JSON routes.
+
+Each route does what the tool does, minus MCP: validate the body with the tool's own input
+model, run the shared/tasks.py function in a worker thread for the local user, and encode
+the result with pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn,
+configured like the MCP server.
+"""
+
+from typing import Any
+
+import pydantic_core
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import shared.models  # noqa: F401  (registers the Task table)
+from mcp_server.inputs import AddTaskInput, ListTasksInput
+from shared import tasks
+from shared.db import create_tables, make_engine, run_db
+from shared.settings import get_settings
+
+
+def build_floor_app(engine: Engine, user_id: str = "local") -> Starlette:
+    """POST /list and /add (bodies: list_tasks / add_task arguments), and GET /healthz."""
+
+    def answer(result: Any) -> Response:
+        return Response(pydantic_core.to_json(result), media_type="application/json")
+
+    async def list_route(request: Request) -> Response:
+        args = ListTasksInput.model_validate_json(await request.body())
+        query = tasks.TaskQuery(**dict(args))
+        return answer(await run_db(engine, tasks.list_tasks, user_id=user_id, query=query))
+
+    async def add_route(request: Request) -> Response:
+        args = AddTaskInput.model_validate_json(await request.body())
+        data = tasks.NewTask(**dict(args))
+        return answer(await run_db(engine, tasks.add_task, user_id=user_id, data=data))
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/list", list_route, methods=["POST"]),
+            Route("/add", add_route, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )
+
+
+def main() -> None:
+    """Serve the floor app on 127.0.0.1:PORT against DATABASE_URL."""
+    import uvicorn
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    app = build_floor_app(engine)
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""Scale: listing cost with 1,000 and with 100,000 rows for one user, on SQLite and PostgreSQL.
+
+For each database and size, a fresh database gets its rows by bulk insert (executemany, not
+the tools): N tasks, N threads, and one thread with N items, all for one user. Then, in
+interleaved rounds, one caller measures the same calls the servers make:
+  list_tasks   shared/tasks.list_tasks through run_db (as the MCP tool runs it), 50 per page,
+               sorted by creation and by title; the first page and a page 90% deep (cursor)
+  threads.list SQLStore.load_threads, 20 per page, newest first; first page and 90% deep
+  items.list   SQLStore.load_thread_items, 50 per page, oldest first; first page and 90% deep
+Keyset pagination should keep the big/small ratio near 1.
+
+Run: .venv/bin/python -m bench.scale [--quick] [--sizes 1000,100000] [--databases sqlite,postgres]
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+
+import chat_server.store_tables  # noqa: F401  (registers the chat tables)
+from bench.common import (
+    Samples,
+    base_parser,
+    check,
+    database,
+    describe_machine,
+    finish,
+    fmt,
+    ms,
+    postgres_available,
+    rounds,
+    table,
+    write_json,
+)
+from chat_server.store import SQLStore
+from chat_server.store_tables import items_table, threads_table
+from shared import tasks
+from shared.auth import Principal
+from shared.db import create_tables, make_engine, run_db
+from shared.models import Task, utc_text
+from shared.task_rules import encode_cursor
+
+USER = Principal("scale-user")
+ITEMS_THREAD = "thr_items"
+BATCH = 5_000
+DEPTH = 0.9
+START = datetime(2024, 1, 1, tzinfo=UTC)
+Call = Callable[[], Awaitable[Any]]
+
+
+def _batches(count: int, make: Callable[[int], dict[str, Any]]) -> Any:
+    for start in range(0, count, BATCH):
+        yield [make(i) for i in range(start, min(start + BATCH, count))]
+
+
+def fill(engine: Engine, count: int) -> None:
+    """Bulk-insert `count` tasks, threads and items (in one thread) for USER."""
+    create_tables(engine)
+    task_table: Any = Task.__table__
+    thread_json = ThreadMetadata(id="x", created_at=START.replace(tzinfo=None), title="A thread")
+    thread_data = thread_json.model_dump_json()
+    item = AssistantMessageItem(
+        id="x",
+        thread_id=ITEMS_THREAD,
+        created_at=START.replace(tzinfo=None),
+        content=[AssistantMessageContent(text="Added task 7: Buy milk — due tomorrow.")],
+    )
+    item_data = item.model_dump_json()
+
+    def task_row(i: int) -> dict[str, Any]:
+        moment = START + timedelta(seconds=i)
+        return {
+            "user_id": USER.user_id,
+            "title": f"Task {i:07d} {'abcdefgh'[i % 8]}",
+            "description": "some words about it",
+            "completed": i % 3 == 0,
+            "priority": i % 3,
+            "tags": ["home", "errands"][: i % 3],
+            "due_at": moment + timedelta(days=3),
+            "due_is_date": True,
+            "recurrence": "none",
+            "created_at": moment,
+            "updated_at": moment,
+        }
+
+    def thread_row(i: int) -> dict[str, Any]:
+        moment = START + timedelta(seconds=i)
+        return {
+            "id": f"thr_{i:08d}",
+            "user_id": USER.user_id,
+            "created_at": moment,
+            "data": thread_data.replace('"id":"x"', f'"id":"thr_{i:08d}"'),
+        }
+
+    def item_row(i: int) -> dict[str, Any]:
+        moment = START + timedelta(seconds=i)
+        return {
+            "id": f"msg_{i:08d}",
+            "user_id": USER.user_id,
+            "thread_id": ITEMS_THREAD,
+            "created_at": moment,
+            "data": item_data.replace('"id":"x"', f'"id":"msg_{i:08d}"'),
+        }
+
+    with engine.begin() as conn:
+        for rows in _batches(count, task_row):
+            conn.execute(insert(task_table), rows)
+        for rows in _batches(count, thread_row):
+            conn.execute(insert(threads_table), rows)
+        conn.execute(
+            insert(threads_table),
+            [
+                {
+                    "id": ITEMS_THREAD,
+                    "user_id": USER.user_id,
+                    "created_at": START,
+                    "data": thread_data.replace('"id":"x"', f'"id":"{ITEMS_THREAD}"'),
+                }
+            ],
+        )
+        for rows in _batches(count, item_row):
+            conn.execute(insert(items_table), rows)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def deep_task_cursor(engine: Engine, sort: str, count: int) -> str:
+    """The cursor list_tasks would return for the page that starts DEPTH into the list."""
+    t: Any = Task.__table__
+    key = {"created": t.c.created_at, "title": func.lower(t.c.title)}[sort]
+    shown = {"created": utc_text(t.c.created_at), "title": func.lower(t.c.title)}[sort]
+    query = (
+        select(shown, t.c.id)
+        .where(t.c.user_id == USER.user_id)
+        .order_by(key, t.c.id)
+        .offset(int(count * DEPTH))
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        value, task_id = conn.execute(query).one()
+    return encode_cursor(sort, "asc", value, task_id)
+
+
+def calls(engine: Engine, count: int) -> dict[str, Call]:
+    """The measured calls against one filled database."""
+    store = SQLStore(engine)
+    deep = int(count * DEPTH)
+    # threads.list is newest first, so 90% deep is an old thread; items are oldest first.
+    deep_thread = f"thr_{count - 1 - deep:08d}"
+    deep_item = f"msg_{deep:08d}"
+
+    def list_tasks(sort: str, cursor: str | None) -> Call:
+        query = tasks.TaskQuery(sort=sort, limit=50, cursor=cursor)
+
+        async def call() -> Any:
+            page = await run_db(engine, tasks.list_tasks, user_id=USER.user_id, query=query)
+            assert len(page["tasks"]) == 50, len(page["tasks"])
+
+        return call
+
+    def threads(after: str | None) -> Call:
+        async def call() -> Any:
+            page = await store.load_threads(20, after, "desc", USER)
+            assert len(page.data) == 20
+
+        return call
+
+    def items(after: str | None) -> Call:
+        async def call() -> Any:
+            page = await store.load_thread_items(ITEMS_THREAD, after, 50, "asc", USER)
+            assert len(page.data) == 50
+
+        return call
+
+    return {
+        "list_tasks by created, first page": list_tasks("created", None),
+        "list_tasks by created, 90% deep": list_tasks(
+            "created", deep_task_cursor(engine, "created", count)
+        ),
+        "list_tasks by title, first page": list_tasks("title", None),
+        "list_tasks by title, 90% deep": list_tasks(
+            "title", deep_task_cursor(engine, "title", count)
+        ),
+        "threads.list, first page": threads(None),
+        "threads.list, 90% deep": threads(deep_thread),
+        "items.list, first page": items(None),
+        "items.list, 90% deep": items(deep_item),
+    }
+
+
+async def measure(args: Any, engines: dict[tuple[str, int], Engine]) -> dict[tuple, Samples]:
+    cells = [
+        (kind, size, name)
+        for (kind, size), engine in engines.items()
+        for name in calls(engine, size)
+    ]
+    prepared = {(kind, size): calls(engine, size) for (kind, size), engine in engines.items()}
+    results = {cell: Samples() for cell in cells}
+    for kind, size, name in cells:  # warm caches and connection pools
+        for _ in range(args.warmup):
+            await prepared[kind, size][name]()
+    for _, order in rounds(args.rounds, cells):
+        for kind, size, name in order:
+            call = prepared[kind, size][name]
+            latencies = []
+            start = time.perf_counter()
+            for _ in range(args.calls):
+                begin = time.perf_counter()
+                await call()
+                latencies.append(time.perf_counter() - begin)
+            results[kind, size, name].add_round(latencies, time.perf_counter() - start)
+    return results
+
+
+def report(args: Any, results: dict[tuple, Samples]) -> dict[str, Any]:
+    small, big = min(args.sizes), max(args.sizes)
+    headers = [
+        "database",
+        "call",
+        *(f"{s:,} rows p50 ms" for s in (small, big)),
+        *(f"{s:,} rows p95 ms" for s in (small, big)),
+        f"{big:,} ÷ {small:,} (p50)",
+    ]
+    rows, out = [], {}
+    for kind in args.databases:
+        names = [name for k, size, name in results if k == kind and size == small]
+        for name in names:
+            a, b = results[kind, small, name], results[kind, big, name]
+            ratio = b.p50 / a.p50
+            rows.append(
+                [
+                    kind,
+                    name,
+                    fmt(ms(a.p50)),
+                    fmt(ms(b.p50)),
+                    fmt(ms(a.p95)),
+                    fmt(ms(b.p95)),
+                    fmt(ratio),
+                ]
+            )
+            out[f"{kind}/{name}"] = {"small": a.summary(), "big": b.summary(), "ratio": ratio}
+    print(
+        table(
+            f"Listing cost by rows per user ({args.rounds} rounds of {args.calls} calls)",
+            headers,
+            rows,
+        )
+    )
+    return {"sizes": [small, big], "cells": out}
+
+
+async def run(args: Any) -> None:
+    print(describe_machine("before"))
+    with ExitStack() as stack:
+        engines = {}
+        for kind in args.databases:
+            for size in args.sizes:
+                url = stack.enter_context(database(kind))
+                engine = make_engine(url)
+                stack.callback(engine.dispose)
+                started = time.perf_counter()
+                await asyncio.to_thread(fill, engine, size)
+                took = time.perf_counter() - started
+                print(f"filled {kind} with {size:,} tasks, threads and items in {took:.1f} s")
+                engines[kind, size] = engine
+        results = await measure(args, engines)
+    print(describe_machine("after"))
+    out = report(args, results)
+    problems: list[str] = []
+    for name, cell in out["cells"].items():
+        check(cell["ratio"] > 0, f"{name}: no ratio", problems)
+    write_json(args.json, {"benchmark": "scale", **out})
+    finish(problems)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse options and run the benchmark."""
+    parser = base_parser(__doc__)
+    parser.add_argument("--sizes", help="two row counts, comma-separated (default 1000,100000)")
+    parser.add_argument("--databases", help="sqlite,postgres (default: both if reachable)")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (1 if args.quick else 5)
+    sizes = args.sizes or ("1000,10000" if args.quick else "1000,100000")
+    args.sizes = sorted(int(s) for s in sizes.split(","))
+    if len(args.sizes) != 2 or args.sizes[0] < 1000:
+        parser.error("--sizes takes two row counts of at least 1000, like 1000,100000")
+    default = "sqlite,postgres" if postgres_available() else "sqlite"
+    args.databases = (args.databases or default).split(",")
+    args.calls = 20 if args.quick else 100
+    args.warmup = 3 if args.quick else 20
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
