@@ -192,12 +192,15 @@ export class BuiltinChat {
     this.busy = true;
     this.sendButton.disabled = true;
     this.progress.textContent = "Working…";
+    // Screen readers announce the finished reply once, not every streamed fragment.
+    this.log.setAttribute("aria-busy", "true");
     try {
       await this.client.stream(type, params, (event) => this.#onEvent(event));
     } catch (error) {
       this.onError(error);
     } finally {
       this.busy = false;
+      this.log.removeAttribute("aria-busy");
       this.sendButton.disabled = false;
       this.progress.textContent = "";
       this.onChange();
@@ -291,8 +294,15 @@ export class BuiltinChat {
     }
     node.dataset.itemId = item.id;
     node.dataset.itemType = item.type;
+    // A keyboard user who pressed a widget button keeps focus in the redrawn widget.
+    const focused = old && old.contains(document.activeElement)
+      ? [...old.querySelectorAll("button")].indexOf(document.activeElement) : -1;
     if (old) old.replaceWith(node);
     else this.log.append(node);
+    if (focused >= 0) {
+      const buttons = node.querySelectorAll("button");
+      (buttons[Math.min(focused, buttons.length - 1)] || this.input).focus();
+    }
     this.nodes.set(item.id, node);
     this.#scroll(nearBottom);
   }

@@ -71,7 +71,7 @@ function status(node) {
  */
 export function renderWidget(root, onAction) {
   const container = el("div", { class: "widget", dataset: { widget: root.type } });
-  const context = { onAction, container, subject: "" };
+  const context = { onAction, container, subject: "", pending: { busy: false } };
   container.append(render(root, context));
   return container;
 }
@@ -146,16 +146,18 @@ function button(node, ctx) {
     class: classes,
     disabled: node.disabled || !action,
     "aria-label": ctx.subject ? `${label}: ${ctx.subject}` : undefined,
-    onclick: async (event) => {
-      if (!action || !ctx.onAction) return;
+    onclick: async () => {
+      if (!action || !ctx.onAction || ctx.pending.busy) return;
+      // aria-disabled, not disabled: a disabled button drops keyboard focus mid-action.
       const buttons = ctx.container.querySelectorAll("button");
-      buttons.forEach((b) => { b.disabled = true; });
-      event.currentTarget.setAttribute("aria-busy", "true");
+      ctx.pending.busy = true;
+      buttons.forEach((b) => b.setAttribute("aria-disabled", "true"));
       try {
         await ctx.onAction(action);
       } finally {
         // The widget is usually redrawn by then; re-enable in case it was not.
-        buttons.forEach((b) => { b.disabled = false; b.removeAttribute("aria-busy"); });
+        ctx.pending.busy = false;
+        buttons.forEach((b) => b.removeAttribute("aria-disabled"));
       }
     },
   }, label);

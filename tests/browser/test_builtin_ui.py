@@ -134,3 +134,42 @@ def test_phone_width_keeps_the_chat_usable_and_opens_tasks_from_the_top_bar(
     expect(toggle).to_have_attribute("aria-expanded", "true")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_widget_buttons_work_from_the_keyboard_and_keep_focus(local_stack: Stack,
+                                                              browsing: Browsing) -> None:
+    page = open_app(browsing.page(), f"{local_stack.url}/?ui=builtin")
+    page.get_by_role("button", name="New chat").click()
+    send(page, "add sort the post")
+    card = page.locator("[data-item-type=widget]").last
+    complete = card.get_by_role("button", name="Complete: Sort the post")
+
+    complete.focus()
+    page.keyboard.press("Enter")
+
+    reopen = card.get_by_role("button", name="Reopen: Sort the post")
+    expect(reopen).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("button", name="Complete: Sort the post")).to_be_focused()
+    expect(panel_task(page, "Sort the post")).to_have_attribute("data-completed", "false")
+
+
+def test_a_button_on_a_task_that_is_gone_says_so_and_changes_nothing(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = open_app(browsing.page(), f"{local_stack.url}/?ui=builtin")
+    page.get_by_role("button", name="New chat").click()
+    send(page, "add feed the cat")
+    stale = page.locator("[data-item-type=widget]").first
+    expect(stale).to_contain_text("Task added")
+    send(page, "delete the feed the cat task")
+    expect(page.locator("[data-item-type=widget]").last).to_contain_text("Task deleted")
+    expect(panel_task(page, "Feed the cat")).to_have_count(0)
+
+    stale.get_by_role("button", name="Complete: Feed the cat").click()
+
+    refusal = page.locator("[data-item-type=assistant_message]").last
+    expect(refusal).to_contain_text(re.compile(
+        r"^I couldn't complete task \d+: Task \d+ not found\. Nothing was changed\.$"))
+    expect(stale).to_contain_text("Task added")
+    expect(panel_task(page, "Feed the cat")).to_have_count(0)
