@@ -16,7 +16,7 @@ function withTimeout(promise, ms, what) {
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
-    const script = el("script", { src, async: true, crossorigin: "anonymous" });
+    const script = el("script", { src, async: true });
     script.addEventListener("load", resolve);
     script.addEventListener("error", () => reject(new Error(`could not load ${src}`)));
     document.head.append(script);
