@@ -5,6 +5,7 @@ worker thread, and turns a domain error into a ToolError carrying its message.
 """
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +30,11 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from shared import tasks
-from shared.db import run_db
+from shared.db import UNAVAILABLE_ERRORS, run_db
+
+log = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = "the task database is unavailable right now; try again in a moment"
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
 
@@ -83,6 +88,9 @@ class TaskTools:
             return await run_db(self.engine, fn, user_id=user_id, **kwargs)
         except tasks.TaskError as exc:
             raise ToolError(str(exc)) from None
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("database unavailable in %s: %s", fn.__name__, exc)
+            raise ToolError(DATABASE_UNAVAILABLE) from exc
 
 
 class TaskTool(Tool):

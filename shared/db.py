@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -15,6 +16,14 @@ T = TypeVar("T")
 # Database work is short and blocking; a dedicated limiter keeps a burst of tool
 # calls from starving the default thread pool that other libraries share.
 _db_threads = anyio.CapacityLimiter(16)
+
+# The database could not be reached, dropped the connection, or stayed locked: not a wrong
+# query, so each edge tells its user to try again in a moment instead of failing blindly.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 
 def make_engine(url: str) -> Engine:
