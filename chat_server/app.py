@@ -19,6 +19,7 @@ from sqlalchemy import text
 from chat_server import web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
+from chat_server.errors import DatabaseUnavailable
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
 from chat_server.ratelimit import RateLimiter
@@ -115,6 +116,10 @@ def create_app(
     async def request_error(_request: Request, exc: RequestError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), exc.status)
 
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return JSONResponse(error_body("database_unavailable", exc.message), 503)
+
     @app.exception_handler(NotFoundError)
     async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
         # A thread or item that vanished between our ownership check and chatkit's use of it.
@@ -130,7 +135,7 @@ def create_app(
         await check_ownership(chatkit_request, server.store, user)
         result = await server.handle(chatkit_request, user)
         if isinstance(result, StreamingResult):
-            return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+            return await _started_stream(result)
         return Response(result.json, media_type="application/json")
 
     app.include_router(web.router)
@@ -150,6 +155,27 @@ def create_app(
         return JSONResponse(body, status)
 
     return app
+
+
+async def _started_stream(result: StreamingResult) -> StreamingResponse:
+    """The stream as a response, once its first event is made.
+
+    chatkit saves the thread or the user message before the first event; if that fails,
+    the error handlers can still answer with a status and a message, which they cannot
+    once a 200 has been sent.
+    """
+    events = aiter(result)
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        first = b""
+
+    async def replay() -> AsyncIterator[bytes]:
+        yield first
+        async for event in events:
+            yield event
+
+    return StreamingResponse(replay(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -2,10 +2,24 @@
 
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
+from chatkit.errors import CustomStreamError
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat_server.pool import MCPPoolError, MCPUnavailable
+
+DATABASE_UNAVAILABLE = "The database is unavailable right now. Please try again in a moment."
+
+
+class DatabaseUnavailable(CustomStreamError):
+    """The chat database could not be reached or stayed locked.
+
+    A CustomStreamError, so a stream that hits it ends with chatkit's error event carrying
+    this message; outside a stream the app answers 503 with it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(DATABASE_UNAVAILABLE, allow_retry=True)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -48,8 +62,8 @@ def _describe(exc: BaseException) -> str | None:
             return "I took too many steps on that request and stopped. Try rephrasing it."
         case ModelBehaviorError():
             return "The model produced an invalid tool call, so nothing was changed. Try again."
-        case SQLAlchemyError():
-            return "The database is unavailable right now. Please try again in a moment."
+        case SQLAlchemyError() | DatabaseUnavailable():
+            return DATABASE_UNAVAILABLE
         case TimeoutError():
             return "That took too long and was stopped. Please try again."
         case UserError() if "MCP server" in str(exc):

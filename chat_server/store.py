@@ -24,8 +24,10 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from chat_server.errors import DatabaseUnavailable
 from chat_server.store_tables import Order, items_table, statements_for
 from shared.auth import Principal
+from shared.db import UNAVAILABLE_ERRORS
 
 T = TypeVar("T")
 
@@ -256,14 +258,14 @@ class SQLStore(Store[Principal]):
             with self.engine.connect() as conn:
                 return fn(conn)
 
-        return await anyio.to_thread.run_sync(work, limiter=_db_threads)
+        return await _in_thread(work)
 
     async def _write(self, fn: Callable[[Connection], T]) -> T:
         def work() -> T:
             with self.engine.begin() as conn:
                 return fn(conn)
 
-        return await anyio.to_thread.run_sync(work, limiter=_db_threads)
+        return await _in_thread(work)
 
     async def _exists(self, statement: Any, params: dict[str, Any]) -> bool:
         return await self._read(lambda conn: conn.scalar(statement, params)) is not None
@@ -279,6 +281,14 @@ class SQLStore(Store[Principal]):
         except IntegrityError:
             # The thread was deleted while this write ran: to the caller it is gone.
             return False
+
+
+async def _in_thread(work: Callable[[], T]) -> T:
+    try:
+        return await anyio.to_thread.run_sync(work, limiter=_db_threads)
+    except UNAVAILABLE_ERRORS as exc:
+        # One exception the app answers with 503 and chatkit's stream shows as a message.
+        raise DatabaseUnavailable() from exc
 
 
 def _local_time(model: Any) -> Any:
