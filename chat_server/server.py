@@ -1,7 +1,9 @@
 """The ChatKit server: runs the task agent for each user message and streams its answer."""
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ChatKitReq,
+    StreamingReq,
     ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -51,6 +54,31 @@ def message_text(item: UserMessageItem) -> str:
     return " ".join(part.text for part in item.content).strip()
 
 
+class ThreadTurns:
+    """One lock per thread that has a turn running or waiting; none kept for idle threads."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, thread_id: str) -> AsyncIterator[None]:
+        """Wait until no other turn runs in `thread_id`, and run this one."""
+        lock, holders = self._locks.get(thread_id, (asyncio.Lock(), 0))
+        self._locks[thread_id] = (lock, holders + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, holders = self._locks[thread_id]
+            if holders == 1:
+                del self._locks[thread_id]
+            else:
+                self._locks[thread_id] = (lock, holders - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class TaskChatServer(ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
@@ -58,6 +86,7 @@ class TaskChatServer(ChatKitServer[Principal]):
         super().__init__(store)
         self.agent = agent
         self.mcp = mcp
+        self._turns = ThreadTurns()
 
     async def handle(
         self, request: ChatKitReq, context: Principal
@@ -68,8 +97,24 @@ class TaskChatServer(ChatKitServer[Principal]):
         the app parses once with a cached adapter and hands the result here.
         """
         if is_streaming_req(request):
-            return StreamingResult(self._process_streaming(request, context))
+            return StreamingResult(self._one_turn_per_thread(request, context))
         return NonStreamingResult(await self._process_non_streaming(request, context))
+
+    async def _one_turn_per_thread(
+        self, request: StreamingReq, context: Principal
+    ) -> AsyncGenerator[bytes, None]:
+        # Two requests streaming into one thread at once would each answer "the latest
+        # user message", which is the other's as often as its own: one adds a task twice,
+        # the other never. A thread takes one turn at a time; the next waits for it.
+        thread_id = getattr(request.params, "thread_id", None)
+        stream = self._process_streaming(request, context)
+        if thread_id is None:
+            async for chunk in stream:
+                yield chunk
+            return
+        async with self._turns.hold(thread_id):
+            async for chunk in stream:
+                yield chunk
 
     async def respond(
         self,
