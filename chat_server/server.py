@@ -82,6 +82,8 @@ class ThreadTurns:
 class TaskChatServer(ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
+    store: SQLStore
+
     def __init__(self, store: SQLStore, agent: Agent[Any], mcp: MCPServer) -> None:
         super().__init__(store)
         self.agent = agent
