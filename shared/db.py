@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -16,6 +16,8 @@ T = TypeVar("T")
 # Database work is short and blocking; a dedicated limiter keeps a burst of tool
 # calls from starving the default thread pool that other libraries share.
 _db_threads = anyio.CapacityLimiter(16)
+
+SQLITE_BUSY_SECONDS = 30.0
 
 # The database could not be reached, dropped the connection, or stayed locked: not a wrong
 # query, so each edge tells its user to try again in a moment instead of failing blindly.
@@ -30,9 +32,14 @@ def make_engine(url: str) -> Engine:
     """Create an engine for `url`; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        # How long a writer waits for another's write lock before "database is locked";
+        # SQLAlchemy's `?timeout=SECONDS` in the URL sets it instead.
+        if "timeout" not in make_url(url).query:
+            connect_args["timeout"] = SQLITE_BUSY_SECONDS
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args=connect_args,
             poolclass=StaticPool if in_memory else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -43,7 +50,6 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
