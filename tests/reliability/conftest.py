@@ -1,0 +1,78 @@
+"""Fixtures of the reliability suite: one PostgreSQL-backed stack (JWT mode) shared by its tests.
+
+Starting both servers costs seconds, so the suite starts them once; tests keep apart by using
+fresh user ids, and every test leaves the stack running with the database reachable (the
+`stack` fixture restarts a process a test killed, and lets both roles back in).
+"""
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_URL, _postgres_or_fail
+from tests.reliability.harness import HTTP_TIMEOUT, JWT_ENV, SplitStack
+from tests.reliability.pg import PgSandbox, create_sandbox
+
+# Load tests send hundreds of requests a minute per user; the limit itself is tested elsewhere.
+STACK_ENV = {
+    **JWT_ENV,
+    "TASKCHAT_MODEL": "offline",
+    "TASKCHAT_TIMEZONE": "UTC",
+    "RATE_LIMIT": "100000/minute",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reliability: fault, load, isolation and abuse tests against real servers"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/reliability/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.reliability)
+
+
+@pytest.fixture(scope="session")
+def pg_sandbox() -> Iterator[PgSandbox]:
+    """Our schema on the real PostgreSQL, with one login role per server."""
+    _postgres_or_fail()
+    sandbox = create_sandbox(POSTGRES_URL)
+    try:
+        yield sandbox
+    finally:
+        sandbox.come_back()
+        sandbox.drop()
+
+
+@pytest.fixture(scope="session")
+def pg_stack(pg_sandbox: PgSandbox) -> Iterator[SplitStack]:
+    """Both servers on PostgreSQL in JWT mode, each as its own database role."""
+    stack = SplitStack(
+        pg_sandbox.url("mcp"), dict(STACK_ENV), chat_database_url=pg_sandbox.url("chat")
+    )
+    try:
+        stack.start_mcp()
+        stack.start_chat()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def stack(pg_stack: SplitStack, pg_sandbox: PgSandbox) -> Iterator[SplitStack]:
+    """The shared stack, whole and connected, however the previous test left it."""
+    pg_sandbox.come_back()
+    pg_stack.ensure_running()
+    yield pg_stack
+    pg_sandbox.come_back()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """An async HTTP client with bounded timeouts and room for hundreds of connections."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=limits) as client:
+        yield client

@@ -1,0 +1,53 @@
+"""The MCP task server dies (SIGKILL) in the middle of a turn, then comes back."""
+
+import asyncio
+
+import pytest
+
+from tests.reliability.harness import (
+    AsyncChat,
+    assert_answered,
+    fresh_user,
+    ok_turn,
+    readable_failure,
+    token,
+)
+from tests.reliability.waits import until
+
+pytestmark = pytest.mark.timeout(150)
+
+
+async def test_a_task_server_killed_mid_turn_is_reported_and_the_thread_works_after_restart(
+    stack, pg_sandbox, http
+):
+    alice = fresh_user("alice")
+    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    thread = ok_turn(await chat.create("add water the plants")).thread_id
+
+    # The lock holds add_task inside the MCP server until the process is dead.
+    with pg_sandbox.locked("task"):
+        turn = asyncio.create_task(chat.say(thread, "add feed the cat"))
+        await until(lambda: pg_sandbox.waiting_for_locks("mcp"), within=20)
+        stack.kill_mcp()
+    told = readable_failure(await asyncio.wait_for(turn, 30))
+    assert "task server" in told, told
+    assert "may or may not have run" in told, told
+
+    # The killed server's transaction never committed: no half-written task.
+    await until(lambda: pg_sandbox.sessions("mcp") == 0, within=20)
+    assert [title for _, title, _ in pg_sandbox.tasks(alice)] == ["Water the plants"]
+
+    # While it is down, every turn says so, and nothing is restarted but the task server.
+    down = readable_failure(await chat.say(thread, "show my tasks"))
+    assert "couldn't reach the task server" in down, down
+
+    stack.start_mcp()
+    again = ok_turn(await chat.say(thread, "add feed the cat"))
+    assert again.tools == ["add_task"]
+    assert [t for _, t, _ in pg_sandbox.tasks(alice)] == ["Water the plants", "Feed the cat"]
+    listing = ok_turn(await chat.say(thread, "show my tasks"))
+    assert "Water the plants" in listing.reply and "Feed the cat" in listing.reply
+
+    items = await chat.items(thread)
+    assert_answered(items)
+    assert len([i for i in items if i["type"] == "user_message"]) == 5
