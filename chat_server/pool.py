@@ -11,6 +11,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -192,6 +193,44 @@ class _Connection:
             await asyncio.gather(owner, return_exceptions=True)
 
 
+class _Lender:
+    """Lends connections to callers in the order they asked.
+
+    asyncio.Queue is not fair: a caller that returns a connection and asks again at once
+    takes it back before the waiter it woke can run, so under load some callers wait for
+    a second while others barge in. Here a returned connection goes straight to the
+    longest waiter.
+    """
+
+    def __init__(self, connections: list[_Connection]) -> None:
+        self._idle = deque(connections)
+        self._waiters: deque[asyncio.Future[_Connection]] = deque()
+
+    async def borrow(self) -> _Connection:
+        """An idle connection, waiting behind earlier callers if there is none."""
+        if self._idle and not self._waiters:
+            return self._idle.popleft()
+        waiter: asyncio.Future[_Connection] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give_back(waiter.result())  # handed over just as the caller was cancelled
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def give_back(self, connection: _Connection) -> None:
+        """Return a connection: to the longest waiter, else to the idle set."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+
 class MCPPool(MCPServer):
     """A fixed number of MCP client sessions to one server, shared by every chat turn."""
 
@@ -225,9 +264,7 @@ class MCPPool(MCPServer):
         connect_timeout = min(timeout, max(retry_for, 1.0))
         self._http_timeout = httpx2.Timeout(timeout + 5.0, connect=connect_timeout)
         self._connections = [_Connection(self._open_client) for _ in range(size)]
-        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
-        for connection in self._connections:
-            self._idle.put_nowait(connection)
+        self._idle = _Lender(self._connections)
         self._tools: ListToolsResult | None = None
         self._tools_lock = asyncio.Lock()
         self._closed = False
@@ -276,7 +313,7 @@ class MCPPool(MCPServer):
 
         No retries here, so a chat server whose task server is down still starts at once.
         """
-        connection = await self._idle.get()
+        connection = await self._idle.borrow()
         try:
             await connection.client()
             return None
@@ -284,7 +321,7 @@ class MCPPool(MCPServer):
             answer = _server_answer(exc)
             return answer.error.message if answer is not None else _reason(exc)
         finally:
-            self._idle.put_nowait(connection)
+            self._idle.give_back(connection)
 
     async def cleanup(self) -> None:
         """Close every connection; safe to call any number of times."""
@@ -356,7 +393,7 @@ class MCPPool(MCPServer):
     ) -> T:
         """Run `send` on an idle connection, rebuilding it and retrying only when safe."""
         self._check_open()
-        connection = await self._idle.get()
+        connection = await self._idle.borrow()
         try:
             self._check_open()  # cleanup() may have run while this caller queued
             # Right after a request spent the whole budget on a dead server, queued callers
@@ -377,7 +414,7 @@ class MCPPool(MCPServer):
                 f"The task server at {self.url} is not reachable ({_reason(exc.cause)})."
             ) from exc.cause
         finally:
-            self._idle.put_nowait(connection)
+            self._idle.give_back(connection)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _check_open(self) -> None:

@@ -124,6 +124,26 @@ async def test_many_concurrent_callers_each_get_their_own_answer(pool: MCPPool) 
     assert answers == [[f"{n}-{i}" for i in range(10)] for n in range(32)]
 
 
+async def test_a_caller_asking_again_at_once_queues_behind_callers_already_waiting(
+    shared_toy: Toy,
+) -> None:
+    finished: list[str] = []
+    async with MCPPool(shared_toy.url, size=1) as pool:
+
+        async def busy() -> None:
+            for i in range(3):
+                await pool.call_tool("echo", {"text": "busy"})
+                finished.append(f"busy {i}")
+
+        async def patient() -> None:
+            # Starts while busy's first call holds the only connection.
+            await pool.call_tool("echo", {"text": "patient"})
+            finished.append("patient")
+
+        await asyncio.gather(busy(), patient())
+    assert finished == ["busy 0", "patient", "busy 1", "busy 2"]
+
+
 async def test_tool_list_is_fetched_once_for_the_whole_pool(shared_toy: Toy) -> None:
     before = (await shared_toy.stats())["list_tools"]
     async with MCPPool(shared_toy.url, size=4) as pool:
