@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +11,13 @@ from agents import Agent, RunConfig, Runner
 from agents.mcp import MCPServer
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ChatKitReq,
+    ErrorEvent,
     StreamingReq,
     ThreadItemDoneEvent,
     ThreadMetadata,
@@ -109,14 +111,24 @@ class TaskChatServer(ChatKitServer[Principal]):
         # user message", which is the other's as often as its own: one adds a task twice,
         # the other never. A thread takes one turn at a time; the next waits for it.
         thread_id = getattr(request.params, "thread_id", None)
-        stream = self._process_streaming(request, context)
-        if thread_id is None:
-            async for chunk in stream:
-                yield chunk
-            return
-        async with self._turns.hold(thread_id):
-            async for chunk in stream:
-                yield chunk
+        turn = self._turns.hold(thread_id) if thread_id is not None else nullcontext()
+        started = False
+        async with turn:
+            try:
+                async for chunk in self._process_streaming(request, context):
+                    started = True
+                    yield chunk
+            except Exception as exc:
+                if not started:
+                    raise  # the app can still answer with a status and a message
+                # chatkit re-raises failures outside the agent run (saving the user message
+                # of a new thread, say), which would cut the stream off without a word.
+                yield self._error_event(exc)
+
+    def _error_event(self, exc: Exception) -> bytes:
+        message = exc.message if isinstance(exc, CustomStreamError) else describe_failure(exc)
+        event = ErrorEvent(code="custom", message=message, allow_retry=True)
+        return b"data: " + self._serialize(event) + b"\n\n"
 
     async def respond(
         self,
