@@ -15,11 +15,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from sqlalchemy import create_engine, text
 
 from shared.auth import mint_jwt
 from shared.settings import Settings
-from tests.conftest import POSTGRES_URL, _postgres_or_fail
+from tests.conftest import postgres_schema
 from tests.servers import ROOT, Server, free_port, running
 
 pytestmark = pytest.mark.e2e
@@ -39,16 +38,8 @@ def database(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'tasks.db'}"
         return
-    _postgres_or_fail()
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema("e2e") as url:
+        yield url
 
 
 def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
