@@ -1,11 +1,13 @@
 """The task agent: which model runs, what it is told, and how tool calls show in the thread."""
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from agents import Agent, RunContextWrapper, RunHooks, Tool
 from agents.mcp import MCPServer
+from agents.models.fake_id import FAKE_RESPONSES_ID
 from agents.models.interface import Model
 from agents.tool_context import ToolContext
 from chatkit.agents import AgentContext, ThreadItemConverter
@@ -13,7 +15,10 @@ from chatkit.types import (
     AssistantMessageItem,
     CustomTask,
     HiddenContextItem,
+    ThreadItemAddedEvent,
     ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadStreamEvent,
     WidgetItem,
     WorkflowItem,
 )
@@ -142,6 +147,31 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
             content={TOOL_RECORD: record},
         )
         await ctx.stream(ThreadItemDoneEvent(item=item))
+
+
+class UniqueMessageIds:
+    """Gives each assistant message of a turn an id of its own.
+
+    Chat Completions models (every OPENAI_BASE_URL server) name every message
+    "__fake_id__", and chatkit makes that the thread item's id: each reply would overwrite
+    the previous one in the store, and the next turn's model would read the wrong history.
+    """
+
+    def __init__(self, new_id: Callable[[], str]) -> None:
+        self._new_id = new_id
+        self._current: str | None = None
+
+    def __call__(self, event: ThreadStreamEvent) -> ThreadStreamEvent:
+        """The event, with a fake message id replaced by this message's real one."""
+        if isinstance(event, ThreadItemAddedEvent | ThreadItemDoneEvent):
+            item = event.item
+            if isinstance(item, AssistantMessageItem) and item.id == FAKE_RESPONSES_ID:
+                if isinstance(event, ThreadItemAddedEvent) or self._current is None:
+                    self._current = self._new_id()
+                item.id = self._current
+        elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id == FAKE_RESPONSES_ID:
+            event.item_id = self._current or event.item_id
+        return event
 
 
 def fail_open_workflow(workflow: WorkflowItem | None, reason: str) -> WorkflowItem | None:

@@ -29,7 +29,12 @@ from chatkit.types import (
 
 from chat_server import widgets
 from chat_server.actions import handle_action
-from chat_server.agent import TaskChatConverter, ToolActivityHooks, fail_open_workflow
+from chat_server.agent import (
+    TaskChatConverter,
+    ToolActivityHooks,
+    UniqueMessageIds,
+    fail_open_workflow,
+)
 from chat_server.errors import describe_failure
 from chat_server.store import SQLStore
 from shared.auth import Principal
@@ -154,8 +159,11 @@ class TaskChatServer(ChatKitServer[Principal]):
                 max_turns=MAX_AGENT_TURNS,
                 run_config=_run_config,
             )
+            message_ids = UniqueMessageIds(
+                lambda: self.store.generate_item_id("message", thread, context)
+            )
             async for event in stream_agent_response(agent_context, result):
-                yield event
+                yield message_ids(event)
             widget = widgets.widget_for_turn(hooks.results)
             if widget is not None:
                 yield ThreadItemDoneEvent(
