@@ -162,8 +162,14 @@ class TaskChatServer(ChatKitServer[Principal]):
             message_ids = UniqueMessageIds(
                 lambda: self.store.generate_item_id("message", thread, context)
             )
-            async for event in stream_agent_response(agent_context, result):
-                yield message_ids(event)
+            try:
+                async for event in stream_agent_response(agent_context, result):
+                    yield message_ids(event)
+            finally:
+                # A client that left cancels this generator, but not the run's own tasks:
+                # without this the model would go on talking, and calling tools, for nobody.
+                if not result.is_complete:
+                    result.cancel()
             widget = widgets.widget_for_turn(hooks.results)
             if widget is not None:
                 yield ThreadItemDoneEvent(
