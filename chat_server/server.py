@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
+import anyio
 from agents import Agent, RunConfig, Runner
 from agents.mcp import MCPServer
 from chatkit.actions import Action
@@ -19,6 +20,7 @@ from chatkit.types import (
     ChatKitReq,
     ErrorEvent,
     StreamingReq,
+    ThreadItem,
     ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 HISTORY_ITEMS = 40
 TITLE_CHARS = 48
 MAX_AGENT_TURNS = 8
+CANCEL_SAVE_SECONDS = 10
 _converter = TaskChatConverter()
 _run_config = RunConfig(tracing_disabled=True)
 
@@ -187,6 +190,17 @@ class TaskChatServer(ChatKitServer[Principal]):
             if workflow is not None:
                 yield ThreadItemDoneEvent(item=workflow)
             yield ThreadItemDoneEvent(item=self._assistant_message(thread, reason, context))
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Principal
+    ) -> None:
+        """Save the partial reply and chatkit's "the user cancelled" note, despite the cancel.
+
+        Starlette cancels the response's anyio scope when the client leaves, and that
+        cancellation hits every later await in it: unshielded, both saves fail at once.
+        """
+        with anyio.move_on_after(CANCEL_SAVE_SECONDS, shield=True):
+            await super().handle_stream_cancelled(thread, pending_items, context)
 
     def action(
         self,
