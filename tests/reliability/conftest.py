@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import POSTGRES_URL, _postgres_or_fail
 from tests.reliability.harness import HTTP_TIMEOUT, JWT_ENV, SplitStack
 from tests.reliability.pg import PgSandbox, create_sandbox
+from tests.servers import Server, free_port, start_server
 
 # Load tests send hundreds of requests a minute per user; the limit itself is tested elsewhere.
 STACK_ENV = {
@@ -76,3 +77,28 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=limits) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def slow_stack(pg_stack, pg_sandbox) -> Iterator[tuple[Server, Server]]:
+    """A second chat server on the same database and task server, whose model talks slowly."""
+    model_port = free_port()
+    model = start_server("tests.reliability.slow_openai", {}, model_port, args=(str(model_port),))
+    chat_port = free_port()
+    env = {
+        **pg_stack.env,
+        "DATABASE_URL": pg_sandbox.url("chat"),
+        "PORT": str(chat_port),
+        "MCP_SERVER_URL": pg_stack.mcp_url,
+        "TASKCHAT_MODEL": "slow",
+        "OPENAI_BASE_URL": f"{model.base_url}/v1",
+        "OPENAI_API_KEY": "sk-test",
+    }
+    try:
+        chat = start_server("chat_server", env, chat_port)
+        try:
+            yield chat, model
+        finally:
+            chat.stop()
+    finally:
+        model.stop()
