@@ -6,6 +6,7 @@ input (shared/task_rules.py) before touching the database, and a failure raises
 before anything commits.
 """
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -21,7 +22,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    tuple_,
     type_coerce,
     update,
 )
@@ -393,18 +393,18 @@ def list_tasks(
         raise InvalidTaskInput(f"limit must be between 1 and {MAX_LIMIT} (got {query.limit!r})")
     key = _SORT_KEYS[sort]
     conditions = [_t.c.user_id == user_id, *_filters(query, _now(now))]
-    if query.cursor is not None:
-        conditions.append(_after(key, order, *decode_cursor(query.cursor, sort, order)))
-    descending = order == "desc"
-    ordering = [key.desc() if descending else key.asc()]
-    if sort == "due":
-        ordering[0] = ordering[0].nulls_last()
-    ordering.append(_t.c.id.desc() if descending else _t.c.id.asc())
+    cursor = None if query.cursor is None else decode_cursor(query.cursor, sort, order)
     # For "title" the cursor must hold the database's own lower(title), which can differ
     # from Python's str.lower on non-ASCII text; the other keys are in the task itself.
     columns = (*_COLUMNS, key.label("sort_key")) if sort == "title" else _COLUMNS
-    statement = select(*columns).where(*conditions).order_by(*ordering).limit(query.limit + 1)
-    rows = session.connection().execute(statement).all()
+    conn = session.connection()
+    rows: list[Row[Any]] = []
+    for where, ordering in _scans(key, order, cursor):
+        wanted = query.limit + 1 - len(rows)
+        statement = select(*columns).where(*conditions, *where).order_by(*ordering)
+        rows += conn.execute(statement.limit(wanted)).all()
+        if len(rows) > query.limit:
+            break
     page = [_task_dict(row) for row in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
@@ -485,18 +485,36 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _after(key: Any, order: str, last_key: Any, last_id: int) -> ColumnElement[bool]:
-    """Rows strictly after (last_key, last_id) in the page order."""
-    typed_key = literal(last_key, key.type)
-    if order == "asc":
-        after = tuple_(key, _t.c.id) > tuple_(typed_key, literal(last_id))
-        null_rows_after = _t.c.id > last_id
+Scan = tuple[list[ColumnElement[bool]], list[Any]]
+
+
+def _scans(key: Any, order: str, cursor: tuple[Any, int] | None) -> list[Scan]:
+    """The index scans that, run in turn, list the rows after `cursor` in page order.
+
+    Each is a plain seek on the (user_id, key, id) index: the rest of the cursor's run of
+    equal keys, then the keys after it, then (for due) the tasks without a due date. One
+    `(key, id) > (k, i)` condition with `NULLS LAST` was not enough: SQLite seeks on the
+    row value's first column only (and not at all on lower(title)), so a page deep in a
+    run of equal keys (one priority, one due date) read the whole run, and PostgreSQL
+    sorted every task for `due` descending, since its index keeps NULLs at the other end.
+    """
+    descending = order == "desc"
+    beyond = operator.lt if descending else operator.gt
+    by_id = [_t.c.id.desc() if descending else _t.c.id.asc()]
+    by_key = [key.desc() if descending else key.asc(), *by_id]
+    nullable = key is _t.c.due_at
+    scans: list[Scan]
+    if cursor is None:
+        scans = [([key.is_not(None)] if nullable else [], by_key)]
+    elif cursor[0] is None:
+        # Only due has NULL keys, and they come after every dated task.
+        return [([key.is_(None), beyond(_t.c.id, cursor[1])], by_id)]
     else:
-        after = tuple_(key, _t.c.id) < tuple_(typed_key, literal(last_id))
-        null_rows_after = _t.c.id < last_id
-    if key is not _t.c.due_at:
-        return after
-    # Tasks without a due date follow all dated ones in both directions.
-    if last_key is None:
-        return and_(key.is_(None), null_rows_after)
-    return or_(after, key.is_(None))
+        last_key = literal(cursor[0], key.type)
+        scans = [
+            ([key == last_key, beyond(_t.c.id, cursor[1])], by_id),
+            ([beyond(key, last_key)], by_key),
+        ]
+    if nullable:
+        scans.append(([key.is_(None)], by_id))
+    return scans
