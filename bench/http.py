@@ -11,6 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+# Servers close keep-alive connections idle this long (uvicorn: 5 s); reconnect before then,
+# as browsers do, instead of racing the server's close.
+IDLE_REOPEN_SECONDS = 4.0
+
 
 class HTTPError(Exception):
     """A non-2xx answer, or a connection that broke mid-answer."""
@@ -49,10 +53,12 @@ class Connection:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def open(self) -> "Connection":
         """Connect to 127.0.0.1:port."""
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.last_used = time.monotonic()
         return self
 
     async def close(self) -> None:
@@ -64,6 +70,9 @@ class Connection:
 
     async def send(self, request: bytes) -> Answer:
         """Send `request` and read the whole answer (Content-Length or chunked)."""
+        stale = time.monotonic() - self.last_used > IDLE_REOPEN_SECONDS
+        if stale or self.reader is None or self.reader.at_eof():
+            await self.close()
         if self.writer is None:
             await self.open()
         assert self.reader is not None and self.writer is not None
@@ -85,6 +94,7 @@ class Connection:
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             await self.close()
             raise HTTPError(f"connection broke: {exc!r}") from exc
+        self.last_used = time.monotonic()
         if b"connection: close" in headers:
             await self.close()
         if not 200 <= status < 300:

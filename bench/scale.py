@@ -4,7 +4,8 @@ For each database and size, a fresh database gets its rows by bulk insert (execu
 the tools): N tasks, N threads, and one thread with N items, all for one user. Then, in
 interleaved rounds, one caller measures the same calls the servers make:
   list_tasks   shared/tasks.list_tasks through run_db (as the MCP tool runs it), 50 per page,
-               sorted by creation and by title; the first page and a page 90% deep (cursor)
+               by creation, due date (latest first; tasks share due dates in runs of 100,
+               and every fifth has none), priority and title; first page and 90% deep
   threads.list SQLStore.load_threads, 20 per page, newest first; first page and 90% deep
   items.list   SQLStore.load_thread_items, 50 per page, oldest first; first page and 90% deep
 Keyset pagination should keep the big/small ratio near 1.
@@ -127,25 +128,41 @@ def fill(engine: Engine, count: int) -> None:
         for rows in _batches(count, item_row):
             conn.execute(insert(items_table), rows)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
+        # Fresh statistics, as autovacuum would gather soon after a bulk load.
+        with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
 
 
-def deep_task_cursor(engine: Engine, sort: str, count: int) -> str:
+SORTS = {  # sort -> the order its pages are asked in
+    "created": "asc",
+    "due": "desc",
+    "priority": "asc",
+    "title": "asc",
+}
+
+
+def deep_task_cursor(engine: Engine, sort: str, order: str, count: int) -> str:
     """The cursor list_tasks would return for the page that starts DEPTH into the list."""
     t: Any = Task.__table__
-    key = {"created": t.c.created_at, "title": func.lower(t.c.title)}[sort]
-    shown = {"created": utc_text(t.c.created_at), "title": func.lower(t.c.title)}[sort]
+    key = {
+        "created": t.c.created_at,
+        "due": t.c.due_at,
+        "priority": t.c.priority,
+        "title": func.lower(t.c.title),
+    }[sort]
+    # The cursor holds what list_tasks shows: timestamps as its UTC text.
+    shown = {"created": utc_text(t.c.created_at), "due": utc_text(t.c.due_at)}.get(sort, key)
+    ordering = [key.desc().nulls_last(), t.c.id.desc()] if order == "desc" else [key, t.c.id]
     query = (
         select(shown, t.c.id)
         .where(t.c.user_id == USER.user_id)
-        .order_by(key, t.c.id)
+        .order_by(*ordering)
         .offset(int(count * DEPTH))
         .limit(1)
     )
     with engine.connect() as conn:
         value, task_id = conn.execute(query).one()
-    return encode_cursor(sort, "asc", value, task_id)
+    return encode_cursor(sort, order, value, task_id)
 
 
 def calls(engine: Engine, count: int) -> dict[str, Call]:
@@ -157,7 +174,7 @@ def calls(engine: Engine, count: int) -> dict[str, Call]:
     deep_item = f"msg_{deep:08d}"
 
     def list_tasks(sort: str, cursor: str | None) -> Call:
-        query = tasks.TaskQuery(sort=sort, limit=50, cursor=cursor)
+        query = tasks.TaskQuery(sort=sort, order=SORTS[sort], limit=50, cursor=cursor)
 
         async def call() -> Any:
             page = await run_db(engine, tasks.list_tasks, user_id=USER.user_id, query=query)
@@ -179,15 +196,15 @@ def calls(engine: Engine, count: int) -> dict[str, Call]:
 
         return call
 
+    measured: dict[str, Call] = {}
+    for sort, order in SORTS.items():
+        name = f"list_tasks by {sort} {order}"
+        measured[f"{name}, first page"] = list_tasks(sort, None)
+        measured[f"{name}, 90% deep"] = list_tasks(
+            sort, deep_task_cursor(engine, sort, order, count)
+        )
     return {
-        "list_tasks by created, first page": list_tasks("created", None),
-        "list_tasks by created, 90% deep": list_tasks(
-            "created", deep_task_cursor(engine, "created", count)
-        ),
-        "list_tasks by title, first page": list_tasks("title", None),
-        "list_tasks by title, 90% deep": list_tasks(
-            "title", deep_task_cursor(engine, "title", count)
-        ),
+        **measured,
         "threads.list, first page": threads(None),
         "threads.list, 90% deep": threads(deep_thread),
         "items.list, first page": items(None),

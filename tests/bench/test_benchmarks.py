@@ -67,16 +67,10 @@ def test_scale_quick_mode_lists_every_page_on_each_database(tmp_path: Path) -> N
     databases = ["sqlite", "postgres"] if with_postgres else ["sqlite"]
     results = run_quick("scale", tmp_path, "--databases", ",".join(databases))
     assert results["sizes"] == [1000, 10000]
-    calls = [
-        "list_tasks by created, first page",
-        "list_tasks by created, 90% deep",
-        "list_tasks by title, first page",
-        "list_tasks by title, 90% deep",
-        "threads.list, first page",
-        "threads.list, 90% deep",
-        "items.list, first page",
-        "items.list, 90% deep",
-    ]
+    sorts = ["created asc", "due desc", "priority asc", "title asc"]
+    pages = ["first page", "90% deep"]
+    calls = [f"list_tasks by {sort}, {page}" for sort in sorts for page in pages]
+    calls += [f"{call}, {page}" for call in ("threads.list", "items.list") for page in pages]
     assert sorted(results["cells"]) == sorted(f"{db}/{call}" for db in databases for call in calls)
     assert all(cell["ratio"] > 0 for cell in results["cells"].values())
 
