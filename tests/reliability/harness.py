@@ -1,14 +1,16 @@
 """The reliability suite's tools: a stack with one database role per server, async ChatKit
 and MCP clients, and the checks every fault test makes on what a user was told."""
 
+import asyncio
 import json
 import os
 import signal
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import httpx2
@@ -20,6 +22,8 @@ from shared.auth import USER_META_KEY, mint_jwt
 from shared.settings import Settings
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, Turn, user_input
 from tests.servers import start_server
+
+T = TypeVar("T")
 
 JWT_ENV = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
 # Every request of the suite is bounded; a turn on a loaded 2-core machine takes well under this.
@@ -201,3 +205,25 @@ async def call(
 def tool_text(result: CallToolResult) -> str:
     """The single text block of a tool result."""
     return "".join(getattr(block, "text", "") for block in result.content)
+
+
+class BackgroundLoop:
+    """An event loop in a thread of its own, for async clients inside synchronous code
+    (hypothesis state machines); every run is bounded by a timeout."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> "BackgroundLoop":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+    def run(self, coro: Coroutine[Any, Any, T], seconds: float = 60) -> T:
+        """Run `coro` on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(seconds)
