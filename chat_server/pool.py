@@ -263,6 +263,7 @@ class MCPPool(MCPServer):
         # timeout only backs it up. A connect attempt never outlasts the retry budget.
         connect_timeout = min(timeout, max(retry_for, 1.0))
         self._http_timeout = httpx2.Timeout(timeout + 5.0, connect=connect_timeout)
+        self._ssl = httpx2.create_ssl_context()
         self._connections = [_Connection(self._open_client) for _ in range(size)]
         self._idle = _Lender(self._connections)
         self._tools: ListToolsResult | None = None
@@ -381,6 +382,7 @@ class MCPPool(MCPServer):
                 connection.last_status = response.status_code
 
         http = httpx2.AsyncClient(
+            verify=self._ssl,
             headers=self._headers,
             timeout=self._http_timeout,
             event_hooks={"response": [remember_status]},
