@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.common import (
     Samples,
+    base_env,
     base_parser,
     check,
     database,
@@ -32,7 +33,6 @@ from bench.common import (
     ms,
     percentile,
     process,
-    repo_env,
     rounds,
     table,
     write_json,
@@ -66,7 +66,7 @@ def turn_text(workload: str) -> str:
 def chat_env(database_url: str) -> dict[str, str]:
     """Settings shared by every process: JWT mode, the offline model, no rate limiting."""
     return {
-        **repo_env(),
+        **base_env(),
         "DATABASE_URL": database_url,
         "JWT_SECRET": SECRET,
         "MCP_SERVICE_TOKEN": SERVICE_TOKEN,
@@ -111,7 +111,18 @@ async def tool_time(connection: Connection) -> tuple[float, float]:
     return data["calls"], data["seconds"]
 
 
-async def drive(users: list[User], workload: str, seconds: float, samples: Samples) -> float:
+class TurnSamples(Samples):
+    """Samples of turns, keeping the first reason a turn failed."""
+
+    first_failure: str | None = None
+
+    def note_failure(self, reason: str) -> None:
+        """Remember the first failure's reason, for the report."""
+        if self.first_failure is None:
+            self.first_failure = reason
+
+
+async def drive(users: list[User], workload: str, seconds: float, samples: TurnSamples) -> float:
     """Every user sends turns back to back for `seconds`; returns the summed turn time."""
     deadline = time.perf_counter() + seconds
     marker = MARKERS[workload]
@@ -144,17 +155,6 @@ async def drive(users: list[User], workload: str, seconds: float, samples: Sampl
     await asyncio.gather(*(user_loop(user) for user in users))
     samples.add_round(finals, time.perf_counter() - start, failures)
     return total
-
-
-class TurnSamples(Samples):
-    """Samples of turns, keeping the first reason a turn failed."""
-
-    first_failure: str | None = None
-
-    def note_failure(self, reason: str) -> None:
-        """Remember the first failure's reason, for the report."""
-        if self.first_failure is None:
-            self.first_failure = reason
 
 
 async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int], TurnSamples]:

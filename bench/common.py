@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -279,9 +279,6 @@ def finish(problems: list[str]) -> None:
         sys.exit(1)
 
 
-def repo_env() -> dict[str, str]:
-    """Settings every server process of a benchmark gets (quiet, no .env surprises)."""
+def base_env() -> dict[str, str]:
+    """Settings every server process of a benchmark gets: a fixed zone for "tomorrow"."""
     return {"TASKCHAT_TIMEZONE": "UTC"}
-
-
-Fn = Callable[..., Any]

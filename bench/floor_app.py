@@ -2,8 +2,8 @@
 
 Each route does what the tool does, minus MCP: validate the body with the tool's own input
 model, run the shared/tasks.py function in a worker thread for the local user, and encode
-the result with pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn,
-configured like the MCP server.
+the result with pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn
+and no access log, as the MCP server runs.
 """
 
 from typing import Any

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Engine
 
 import chat_server.store_tables  # noqa: F401  (registers the chat tables)
@@ -48,6 +48,7 @@ from shared.models import Task, utc_text
 from shared.task_rules import encode_cursor
 
 USER = Principal("scale-user")
+TASKS: Table = Task.metadata.tables["task"]
 ITEMS_THREAD = "thr_items"
 BATCH = 5_000
 DEPTH = 0.9
@@ -63,7 +64,7 @@ def _batches(count: int, make: Callable[[int], dict[str, Any]]) -> Any:
 def fill(engine: Engine, count: int) -> None:
     """Bulk-insert `count` tasks, threads and items (in one thread) for USER."""
     create_tables(engine)
-    task_table: Any = Task.__table__
+    task_table = TASKS
     thread_json = ThreadMetadata(id="x", created_at=START.replace(tzinfo=None), title="A thread")
     thread_data = thread_json.model_dump_json()
     item = AssistantMessageItem(
@@ -143,7 +144,7 @@ SORTS = {  # sort -> the order its pages are asked in
 
 def deep_task_cursor(engine: Engine, sort: str, order: str, count: int) -> str:
     """The cursor list_tasks would return for the page that starts DEPTH into the list."""
-    t: Any = Task.__table__
+    t = TASKS
     key = {
         "created": t.c.created_at,
         "due": t.c.due_at,

@@ -24,6 +24,7 @@ from mcp import Client
 from bench.common import (
     CPUMeter,
     Samples,
+    base_env,
     base_parser,
     check,
     database,
@@ -32,7 +33,6 @@ from bench.common import (
     fmt,
     ms,
     process,
-    repo_env,
     rounds,
     table,
     write_json,
@@ -328,7 +328,7 @@ async def run(args: Any) -> None:
     print(describe_machine("before"))
     with database(args.database) as url:
         await seed(url)
-        env = {**repo_env(), "DATABASE_URL": url, "JWT_SECRET": ""}
+        env = {**base_env(), "DATABASE_URL": url, "JWT_SECRET": ""}
         with (
             process("mcp_server", env, "MCP_PORT") as mcp,
             process("bench.floor_app", env, "PORT") as floor,
