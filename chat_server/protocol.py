@@ -8,10 +8,12 @@ from chatkit.types import (
     ChatKitReq,
     InputTranscribeReq,
     ItemsFeedbackReq,
+    ItemsListReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
     ThreadsCustomActionReq,
+    ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
     ThreadsUpdateReq,
@@ -24,6 +26,7 @@ from shared.auth import Principal
 
 MAX_TITLE_CHARS = 200
 MAX_FEEDBACK_ITEMS = 100
+MAX_PAGE_SIZE = 1000
 
 # Built once: constructing this adapter costs milliseconds, too much for every request.
 _request_adapter: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
@@ -75,6 +78,10 @@ def check_input(request: ChatKitReq, max_message_chars: int) -> None:
             raise RequestError(400, "bad_request", f"title is over {MAX_TITLE_CHARS} characters")
         case AttachmentsCreateReq() | AttachmentsDeleteReq() | InputTranscribeReq():
             raise RequestError(400, "unsupported", f"{request.type} is not supported here")
+        case ThreadsListReq() | ItemsListReq() if request.params.limit is not None and not (
+            1 <= request.params.limit <= MAX_PAGE_SIZE
+        ):
+            raise RequestError(400, "bad_request", f"limit must be between 1 and {MAX_PAGE_SIZE}")
 
 
 def _check_message(message: UserMessageInput, max_chars: int) -> None:
