@@ -45,11 +45,22 @@ class InvalidTaskInput(TaskError):
 _TAG_RE = re.compile(r"[a-z0-9_-]+")
 
 
+def no_nul(field: str, value: str) -> str:
+    """`value` unchanged, unless it holds a NUL character.
+
+    PostgreSQL text cannot store NUL (SQLite can), and no title or search needs one: it is
+    refused on every database alike, with a message instead of a database error.
+    """
+    if "\x00" in value:
+        raise InvalidTaskInput(f"{field} must not contain NUL (\\x00) characters")
+    return value
+
+
 def clean_title(value: object) -> str:
     """Trimmed title of 1..200 characters."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidTaskInput("title must not be empty")
-    title = value.strip()
+    title = no_nul("title", value.strip())
     if len(title) > TITLE_MAX_CHARS:
         raise InvalidTaskInput(
             f"title must be at most {TITLE_MAX_CHARS} characters (got {len(title)})"
@@ -61,7 +72,7 @@ def clean_description(value: str | None) -> str | None:
     """Trimmed description of at most 2000 characters; blank means none."""
     if value is None or not value.strip():
         return None
-    description = value.strip()
+    description = no_nul("description", value.strip())
     if len(description) > DESCRIPTION_MAX_CHARS:
         raise InvalidTaskInput(
             f"description must be at most {DESCRIPTION_MAX_CHARS} characters "

@@ -43,6 +43,7 @@ from shared.task_rules import (
     decode_cursor,
     encode_cursor,
     next_due,
+    no_nul,
     parse_due,
     priority_rank,
 )
@@ -71,6 +72,8 @@ SORTS = ("created", "due", "priority", "title")
 ORDERS = ("asc", "desc")
 STATUSES = ("all", "pending", "completed")
 MAX_LIMIT = 200
+# The id column is a 32-bit INTEGER on PostgreSQL.
+MAX_TASK_ID = 2**31 - 1
 UPDATABLE_FIELDS = ("title", "description", "due", "priority", "tags", "recurrence")
 
 
@@ -194,6 +197,9 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _owned(user_id: str, task_id: int) -> ColumnElement[bool]:
+    if not 1 <= task_id <= MAX_TASK_ID:
+        # No such row can exist, and PostgreSQL would refuse the comparison outright.
+        raise TaskNotFound(task_id)
     return and_(_t.c.id == task_id, _t.c.user_id == user_id)
 
 
@@ -446,7 +452,7 @@ def _filters(query: TaskQuery, now: datetime) -> list[ColumnElement[bool]]:
     if status != "all":
         conditions.append(_t.c.completed == (status == "completed"))
     if query.search is not None and query.search.strip():
-        term = query.search.strip()
+        term = no_nul("search", query.search.strip())
         conditions.append(
             or_(
                 _t.c.title.icontains(term, autoescape=True),
