@@ -69,6 +69,11 @@ def _explain(exc: ValidationError) -> str:
 
 def check_input(request: ChatKitReq, max_message_chars: int) -> None:
     """Refuse empty or oversized messages and features this server does not offer."""
+    params = getattr(request, "params", None)
+    ids = [getattr(params, "thread_id", None), getattr(params, "after", None), *_item_ids(request)]
+    if any(isinstance(value, str) and "\x00" in value for value in ids):
+        # No id has one, and PostgreSQL cannot even compare text that holds one.
+        raise RequestError(400, "bad_request", "ids must not contain NUL (\\x00) characters")
     match request:
         case ThreadsCreateReq() | ThreadsAddUserMessageReq():
             _check_message(request.params.input, max_message_chars)
