@@ -111,6 +111,15 @@ class PgSandbox:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
+    def fingerprint(self, user_id: str) -> tuple[str, ...]:
+        """A digest of every row the user owns in each table: equal means untouched."""
+        digests = ", ".join(
+            f"(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
+            f'FROM "{self.schema}".{table} r WHERE user_id = :user)'
+            for table in ("task", "chat_thread", "chat_thread_item", "chat_attachment")
+        )
+        return tuple(self.sql(f"SELECT {digests}", user=user_id)[0])
+
     def drop(self) -> None:
         """Remove the schema and both roles."""
         self.terminate()
