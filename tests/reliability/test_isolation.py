@@ -159,7 +159,7 @@ def build_machine(stack: Any, pg_sandbox: Any, loop: BackgroundLoop) -> type:
         )
         def act_over_mcp(self, user: int, task_id: int, action: str, via: str) -> None:
             tool, extra = ACTIONS[action]
-            args = {"task_id": task_id, **extra}
+            args: dict[str, Any] = {"task_id": task_id, **extra}
             if action == "rename":
                 args["title"] = self.title("renamed", "task")
             result = self.mcp(user, via, tool, args)

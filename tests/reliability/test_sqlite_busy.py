@@ -5,10 +5,12 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import running_stack
+from tests.e2e.stack import Stack, running_stack
 from tests.reliability.harness import (
     AsyncChat,
     assert_answered,
@@ -18,19 +20,36 @@ from tests.reliability.harness import (
     readable_failure,
     tool_text,
 )
+from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(150)
 
 BUSY_SECONDS = 3
 
 
+@dataclass
+class SqliteStack:
+    stack: Stack
+    path: Path
+
+    @property
+    def chat(self) -> Server:
+        assert self.stack.chat is not None
+        return self.stack.chat
+
+    @property
+    def mcp(self) -> Server:
+        assert self.stack.mcp is not None
+        return self.stack.mcp
+
+
 @pytest.fixture(scope="module")
-def sqlite_stack(tmp_path_factory):
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteStack]:
+    """Both servers on one SQLite file (local mode)."""
     path = tmp_path_factory.mktemp("busy") / "taskchat.db"
     # Writers give up on a held lock after BUSY_SECONDS instead of the default 30.
     with running_stack(f"sqlite:///{path}?timeout={BUSY_SECONDS}") as stack:
-        stack.path = path
-        yield stack
+        yield SqliteStack(stack, path)
 
 
 @contextmanager
