@@ -1,6 +1,7 @@
 """Who is calling: JWT verification and minting, shared by both processes."""
 
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import jwt
@@ -46,6 +47,9 @@ def check_user_id(user_id: object) -> str:
     """Validate a user id taken from a token or from service `_meta`."""
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID_CHARS:
         raise AuthError("user id must be a non-empty string of at most 200 characters")
+    if any(unicodedata.category(char) == "Cc" for char in user_id):
+        # An id is a name, never a line break or a NUL (which PostgreSQL cannot even store).
+        raise AuthError("user id must not contain control characters")
     return user_id
 
 
