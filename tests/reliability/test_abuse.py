@@ -435,6 +435,48 @@ RAW_MCP_BODIES = [
 ]
 
 
+def _as_service(meta: str) -> bytes:
+    return (
+        '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_tasks", '
+        f'"arguments": {{}}, "_meta": {meta}}}}}'
+    ).encode()
+
+
+# The service token acts for the user its _meta names; a bad name is refused, never used.
+SERVICE_BODIES = [
+    _as_service("{}"),
+    _as_service('{"taskchat/user_id": ""}'),
+    _as_service('{"taskchat/user_id": "   "}'),
+    _as_service('{"taskchat/user_id": 42}'),
+    _as_service('{"taskchat/user_id": null}'),
+    _as_service('{"taskchat/user_id": ["a", "b"]}'),
+    _as_service('{"taskchat/user_id": "' + "u" * 201 + '"}'),
+    _as_service('{"taskchat/user_id": "nul \\u0000 user"}'),
+    _as_service('{"taskchat/user_id": "\\ud800"}'),
+    _as_service('"taskchat/user_id"'),
+]
+
+
+@pytest.mark.parametrize("body", SERVICE_BODIES, ids=lambda body: repr(body[-50:]))
+def test_the_service_token_with_a_bad_user_in_meta_is_refused(stack, pg_sandbox, scene, body):
+    before = [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)]
+    headers = {
+        "Authorization": f"Bearer {SERVICE_TOKEN}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    response = httpx.post(stack.mcp_url, content=body, headers=headers, timeout=60)
+    assert response.status_code < 500, (response.status_code, response.text[:300])
+    answer = response.json()
+    if "error" in answer:
+        assert answer["error"]["message"], answer
+    else:
+        assert answer["result"]["isError"] is True, answer
+        text = answer["result"]["content"][0]["text"]
+        assert re.match(r"Error executing tool list_tasks: .*_meta", text), text
+    assert [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)] == before
+
+
 @pytest.mark.parametrize("body", RAW_MCP_BODIES, ids=lambda body: repr(body[-60:]))
 def test_raw_mcp_bodies_get_json_rpc_errors(stack, pg_sandbox, scene, body):
     before = [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)]

@@ -42,6 +42,10 @@ async def test_a_task_server_killed_mid_turn_is_reported_and_the_thread_works_af
     assert "couldn't reach the task server" in down, down
 
     stack.start_mcp()
+    # Every pooled connection (4) was left pointing at the dead process; all of them heal.
+    others = [AsyncChat(stack.chat.base_url, token(fresh_user("bob")), http) for _ in range(8)]
+    turns = await asyncio.gather(*(other.create("show my tasks") for other in others))
+    assert [ok_turn(turn).tools for turn in turns] == [["list_tasks"]] * 8
     again = ok_turn(await chat.say(thread, "add feed the cat"))
     assert again.tools == ["add_task"]
     assert [t for _, t, _ in pg_sandbox.tasks(alice)] == ["Water the plants", "Feed the cat"]
