@@ -3,6 +3,7 @@
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
 from chatkit.errors import CustomStreamError
+from chatkit.store import NotFoundError
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +21,23 @@ class DatabaseUnavailable(CustomStreamError):
 
     def __init__(self) -> None:
         super().__init__(DATABASE_UNAVAILABLE, allow_retry=True)
+
+
+class ThreadGone(NotFoundError, CustomStreamError):
+    """A write names a thread that is not (or no longer) the caller's: deleted mid-turn.
+
+    A NotFoundError, so requests answer 404 as for any missing thread; a CustomStreamError,
+    so a turn whose thread was deleted from another tab ends with this message instead of
+    chatkit's bare stream error.
+    """
+
+    def __init__(self, thread_id: str) -> None:
+        NotFoundError.__init__(self, f"thread {thread_id} not found")
+        CustomStreamError.__init__(
+            self,
+            "This conversation no longer exists (it was deleted), so the reply was not saved.",
+            allow_retry=False,
+        )
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from chat_server.errors import DatabaseUnavailable
+from chat_server.errors import DatabaseUnavailable, ThreadGone
 from chat_server.store_tables import Order, items_table, statements_for
 from shared.auth import Principal
 from shared.db import UNAVAILABLE_ERRORS
@@ -117,7 +117,7 @@ class SQLStore(Store[Principal]):
             "data": _local_time(thread).model_dump_json(exclude={"items"}),
         }
         if not await self._upsert(self._sql.upsert_thread, params):
-            raise NotFoundError(f"thread {thread.id} not found")
+            raise ThreadGone(thread.id)
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: Principal
@@ -197,7 +197,7 @@ class SQLStore(Store[Principal]):
             "data": _local_time(item).model_dump_json(),
         }
         if not await self._upsert(self._sql.upsert_item, params):
-            raise NotFoundError(f"thread {thread_id} not found")
+            raise ThreadGone(thread_id)
 
     async def load_item(self, thread_id: str, item_id: str, context: Principal) -> ThreadItem:
         """One item of the caller's thread, or NotFoundError."""
