@@ -1,5 +1,6 @@
 """A client that leaves while its turn is still streaming."""
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +14,7 @@ from tests.reliability.harness import (
     conversation,
     fresh_user,
     ok_turn,
+    readable_failure,
     token,
 )
 from tests.reliability.waits import until
@@ -132,3 +134,22 @@ async def test_leaving_mid_reply_stops_the_model_keeps_what_was_said_and_the_thr
     after = ok_turn(await chat.say(thread, "thanks"))
     assert after.reply == "Done: thanks"
     assert conversation(await chat.items(thread))[4:] == ["user: thanks", "assistant: Done: thanks"]
+
+
+async def test_a_thread_deleted_mid_turn_ends_the_turn_with_a_message(stack, pg_sandbox, http):
+    alice = fresh_user("alice")
+    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    thread = ok_turn(await chat.create("add water the plants")).thread_id
+    with pg_sandbox.locked("task"):
+        turn = asyncio.create_task(chat.say(thread, "add feed the cat"))
+        await until(lambda: pg_sandbox.waiting_for_locks("mcp"), within=20)
+        # From another tab: the thread goes while its turn waits for the task server.
+        deleted = await chat.post({"type": "threads.delete", "params": {"thread_id": thread}})
+        assert deleted.status_code == 200, deleted.text
+    told = readable_failure(await asyncio.wait_for(turn, 30))
+    assert (
+        told == "This conversation no longer exists (it was deleted), so the reply was not saved."
+    )
+    gone = await chat.post({"type": "items.list", "params": {"thread_id": thread}})
+    assert gone.status_code == 404
+    assert ok_turn(await chat.create("show my tasks")).tools == ["list_tasks"]
