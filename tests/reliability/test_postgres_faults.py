@@ -75,13 +75,13 @@ async def test_a_database_outage_is_explained_and_both_servers_recover_on_their_
         assert "database" in tool_text(result).lower(), tool_text(result)
     ready = await http.get(f"{stack.chat.base_url}/readyz")
     assert ready.status_code == 503 and ready.json()["database"] == "unavailable"
+    health = await http.get(f"{stack.mcp.base_url}/healthz")
+    assert health.status_code == 503 and health.json()["database"] == "unreachable"
 
     pg_sandbox.come_back()
     # Neither process is restarted: their connection pools reconnect on the next request.
-    await until(
-        lambda: httpx.get(f"{stack.chat.base_url}/readyz", timeout=5).status_code == 200,
-        within=30,
-    )
+    for url in (f"{stack.chat.base_url}/readyz", f"{stack.mcp.base_url}/healthz"):
+        await until(lambda url=url: httpx.get(url, timeout=5).status_code == 200, within=30)
     assert titles(pg_sandbox, alice) == ["Water the plants"]
     assert await chat.items(thread) == before
     again = ok_turn(await chat.say(thread, "add buy bread"))
