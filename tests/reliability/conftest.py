@@ -1,8 +1,9 @@
 """Fixtures of the reliability suite: one PostgreSQL-backed stack (JWT mode) shared by its tests.
 
-Starting both servers costs seconds, so the suite starts them once; tests keep apart by using
-fresh user ids, and every test leaves the stack running with the database reachable (the
-`stack` fixture restarts a process a test killed, and lets both roles back in).
+Starting both servers costs seconds, so the suite starts them once and stops them when it
+ends (package scope); tests keep apart by using fresh user ids, and every test leaves the
+stack running with the database reachable (the `stack` fixture restarts a process a test
+killed, and lets both roles back in).
 """
 
 from collections.abc import AsyncIterator, Iterator
@@ -36,7 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.reliability)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pg_sandbox() -> Iterator[PgSandbox]:
     """Our schema on the real PostgreSQL, with one login role per server."""
     _postgres_or_fail()
@@ -48,7 +49,7 @@ def pg_sandbox() -> Iterator[PgSandbox]:
         sandbox.drop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pg_stack(pg_sandbox: PgSandbox) -> Iterator[SplitStack]:
     """Both servers on PostgreSQL in JWT mode, each as its own database role."""
     stack = SplitStack(
@@ -79,7 +80,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def slow_stack(pg_stack, pg_sandbox) -> Iterator[tuple[Server, Server]]:
     """A second chat server on the same database and task server, whose model talks slowly."""
     model_port = free_port()
