@@ -192,6 +192,9 @@ def fail_open_workflow(workflow: WorkflowItem | None, reason: str) -> WorkflowIt
 class TaskChatConverter(ThreadItemConverter):
     """Feeds earlier tool calls back to the model as real function calls and outputs."""
 
+    LEFT_OUT = frozenset({"widget", "workflow"})
+    """Item types that never reach the model (see widget_to_input and workflow_to_input)."""
+
     async def hidden_context_to_input(self, item: HiddenContextItem) -> Any:
         record = item.content.get(TOOL_RECORD) if isinstance(item.content, dict) else None
         if record is None:

@@ -149,10 +149,10 @@ class TaskChatServer(ChatKitServer[Principal]):
             thread.title = title_from(message_text(input_user_message))
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         try:
-            page = await self.store.load_thread_items(
-                thread.id, None, HISTORY_ITEMS, "desc", context
+            history = await self.store.load_history(
+                thread.id, HISTORY_ITEMS, context, skip=_converter.LEFT_OUT
             )
-            agent_input = await _converter.to_agent_input(page.data[::-1])
+            agent_input = await _converter.to_agent_input(history)
             hooks = ToolActivityHooks()
             result = Runner.run_streamed(
                 self.agent,

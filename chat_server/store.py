@@ -12,7 +12,7 @@ Contract beyond chatkit's `Store`:
   chatkit removes streamed items it may never have saved.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -181,6 +181,24 @@ class SQLStore(Store[Principal]):
         rows = await self._read(work)
         return _page([_item_adapter.validate_json(data) for data in rows], limit)
 
+    async def load_history(
+        self, thread_id: str, limit: int, context: Principal, *, skip: Collection[str] = ()
+    ) -> list[ThreadItem]:
+        """The caller's last `limit` items of a thread, oldest first, minus the `skip` types.
+
+        For the agent's input, which leaves widgets and workflows out: skipped items still
+        count towards `limit` but are never parsed, and a list widget of 50 tasks takes
+        milliseconds to validate. A missing or foreign thread has no items.
+        """
+        query = self._sql.list_items["desc", False]
+        params = {"user_id": context.user_id, "thread_id": thread_id, "after": None}
+        rows = await self._read(lambda conn: conn.scalars(query, {**params, "limit": limit}).all())
+        return [
+            _item_adapter.validate_json(data)
+            for data in reversed(rows)
+            if _item_type(data) not in skip
+        ]
+
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: Principal) -> None:
         """Append an item to the caller's thread (an existing id is updated in place)."""
         await self.save_item(thread_id, item, context)
@@ -289,6 +307,16 @@ async def _in_thread(work: Callable[[], T]) -> T:
     except UNAVAILABLE_ERRORS as exc:
         # One exception the app answers with 503 and chatkit's stream shows as a message.
         raise DatabaseUnavailable() from exc
+
+
+def _item_type(data: str) -> str:
+    """The `type` of a stored item without parsing it.
+
+    Items are stored as model_dump_json(): id, thread_id and created_at come first and hold
+    no quotes, so the first "type" key is the item's own.
+    """
+    start = data.find('"type":"') + len('"type":"')
+    return data[start : data.find('"', start)]
 
 
 def _local_time(model: Any) -> Any:

@@ -237,6 +237,28 @@ async def test_every_thread_item_variant_round_trips_unchanged(store: SQLStore) 
         assert await store.load_item(thread.id, original.id, ALICE) == original
 
 
+async def test_history_is_the_last_items_oldest_first_without_the_skipped_types(
+    store: SQLStore,
+) -> None:
+    thread = await new_thread(store)
+    variants = every_item_variant(thread.id)
+    for variant in variants:
+        await store.add_thread_item(thread.id, variant, ALICE)
+    everything = await store.load_history(thread.id, len(variants), ALICE)
+    assert everything == variants
+    kept = await store.load_history(thread.id, 8, ALICE, skip={"widget", "workflow"})
+    assert [item.type for item in kept] == [
+        "generated_image",
+        "structured_input",
+        "task",
+        "hidden_context_item",
+        "sdk_hidden_context",
+        "end_of_turn",
+    ]
+    assert kept == [v for v in variants[-8:] if v.type not in ("widget", "workflow")]
+    assert await store.load_history(thread.id, 8, BOB) == []
+
+
 async def test_thread_metadata_round_trips_title_status_and_metadata(store: SQLStore) -> None:
     thread = ThreadMetadata(
         id="thr_meta",
