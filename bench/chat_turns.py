@@ -7,6 +7,8 @@ simulated user keeps one keep-alive connection and one thread, and sends turns b
 Workloads:
   hello   "hello" -> the help text, no tool call: taskchat beside the stock server
   add     "add <title> tomorrow" -> add_task through the pool, reply, task widget
+  list    "show my tasks" -> list_tasks (a full page of 50 once the add turns ran), reply,
+          list widget; one user
 Reported per workload, server and number of users: time to the first event and to the
 final item (p50/p95), turns per second, failed turns, and the share of the turn's time
 spent outside the MCP tool call.
@@ -52,7 +54,7 @@ from shared.settings import Settings
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256"
 SERVICE_TOKEN = "bench-service-token"
-MARKERS = {"hello": b"Hi! I keep your task list", "add": b" created: "}
+MARKERS = {"hello": b"Hi! I keep your task list", "add": b" created: ", "list": b" task(s)"}
 _serial = itertools.count(1)
 
 
@@ -60,6 +62,8 @@ def turn_text(workload: str) -> str:
     """The user's message for one turn of `workload`."""
     if workload == "hello":
         return "hello"
+    if workload == "list":
+        return "show my tasks"
     return f"add benchmark task {next(_serial)} tomorrow"
 
 
@@ -168,6 +172,7 @@ async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int]
     timer = await Connection(ports["taskchat"]).open()
     cells = [("hello", server, n) for n in args.hello_levels for server in ("taskchat", "stock")]
     cells += [("add", "taskchat", n) for n in args.levels]
+    cells.append(("list", "taskchat", 1))
     results = {cell: TurnSamples() for cell in cells}
     for workload, server, n in cells:  # warm up every path
         await drive(users[server][:n], workload, args.warmup, TurnSamples())

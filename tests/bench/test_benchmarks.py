@@ -53,7 +53,13 @@ def test_chat_turns_quick_mode_runs_turns_on_both_servers_with_none_failing(
 ) -> None:
     results = run_quick("chat_turns", tmp_path)
     cells = results["cells"]
-    expected = ["add/taskchat/1", "add/taskchat/4", "hello/stock/1", "hello/taskchat/1"]
+    expected = [
+        "add/taskchat/1",
+        "add/taskchat/4",
+        "hello/stock/1",
+        "hello/taskchat/1",
+        "list/taskchat/1",
+    ]
     assert sorted(cells) == expected
     assert all(cell["n"] > 0 and cell["failures"] == 0 for cell in cells.values())
     assert 0 < cells["add/taskchat/1"]["outside_tool_share"] < 1
