@@ -151,7 +151,8 @@ async def test_tasks_panel_uses_the_user_from_the_token(tmp_path: Path) -> None:
         response = await client.get(
             "/api/tasks?status=pending",
             headers={"Authorization": f"Bearer {mint_jwt('alice', settings)}"})
-        me = await client.get("/api/me", cookies={"taskchat_session": mint_jwt("bob", settings)})
+        client.cookies.set("taskchat_session", mint_jwt("bob", settings))
+        me = await client.get("/api/me")
 
     assert anonymous.status_code == 401
     assert response.status_code == 200
