@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
 from chat_server.agent import build_agent
-from chat_server.offline_model import OfflineModel
+from chat_server.offline import OfflineModel
 from chat_server.pool import MCPPool
 from shared.auth import USER_META_KEY
 from shared.settings import get_settings

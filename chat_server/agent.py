@@ -43,7 +43,7 @@ If a tool reports an error, explain it in plain words."""
 def build_model(settings: Settings) -> Model | str:
     """The model named by the settings: the built-in offline model or an OpenAI(-compatible) one."""
     if settings.model_name == "offline":
-        from chat_server.offline_model import OfflineModel
+        from chat_server.offline import OfflineModel
 
         return OfflineModel(timezone=settings.taskchat_timezone)
     from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel

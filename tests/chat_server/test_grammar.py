@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat_server import replies
-from chat_server.dates import (
+from chat_server.offline import replies
+from chat_server.offline.dates import (
     DateError,
     When,
     add_months,
@@ -20,9 +20,9 @@ from chat_server.dates import (
     find_when,
     local_zone,
 )
-from chat_server.grammar import parse
-from chat_server.intents import Clarify, Help
-from chat_server.offline_steps import Call, Conversation, Say, next_step
+from chat_server.offline.grammar import parse
+from chat_server.offline.intents import Clarify, Help
+from chat_server.offline.steps import Call, Conversation, Say, next_step
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,

@@ -22,7 +22,7 @@ from chatkit.types import (
 )
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 
-from chat_server.offline_model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
+from chat_server.offline.model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
 TODAY = NOW.date()

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chat_server import replies
-from chat_server.grammar import parse
-from chat_server.intents import (
+from chat_server.offline import replies
+from chat_server.offline.grammar import parse
+from chat_server.offline.intents import (
     ActOnTask,
     AddTask,
     ById,

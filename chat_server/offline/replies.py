@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chat_server.dates import describe_due, end_of_week, is_overdue, parse_due
+from chat_server.offline.dates import describe_due, end_of_week, is_overdue, parse_due
 
 Task = dict[str, Any]
 

@@ -3,7 +3,7 @@
 It takes the same path as an LLM: the Runner calls it with the conversation items, it
 answers with a function call for an MCP tool (the Runner runs it and calls again with the
 output) or with the final assistant message. Each call is stateless and costs
-microseconds; the decisions live in chat_server/offline_steps.py and the English in
+microseconds; the decisions live in chat_server/offline/steps.py and the English in
 chat_server/grammar.py and chat_server/replies.py.
 """
 
@@ -42,8 +42,8 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from pydantic import BaseModel
 
-from chat_server.dates import local_zone
-from chat_server.offline_steps import Call, Say, Step, next_step, read_conversation
+from chat_server.offline.dates import local_zone
+from chat_server.offline.steps import Call, Say, Step, next_step, read_conversation
 
 _M = TypeVar("_M", bound=BaseModel)
 

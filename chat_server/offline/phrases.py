@@ -6,8 +6,16 @@ import re
 from datetime import datetime
 from typing import Any
 
-from chat_server.dates import DateError, find_when
-from chat_server.intents import AddTask, ByContext, ById, ByPosition, ByWords, Clarify, TaskRef
+from chat_server.offline.dates import DateError, find_when
+from chat_server.offline.intents import (
+    AddTask,
+    ByContext,
+    ById,
+    ByPosition,
+    ByWords,
+    Clarify,
+    TaskRef,
+)
 
 NO_TITLE = "What should the task be called? For example: “add buy milk tomorrow”."
 DATE_HINT = "Try “tomorrow”, “friday”, “next monday”, “in 3 days”, “Dec 3” or “2026-12-03”."

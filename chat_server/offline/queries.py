@@ -5,9 +5,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from chat_server.dates import DateError, find_range
-from chat_server.intents import ListTasks
-from chat_server.task_phrases import (
+from chat_server.offline.dates import DateError, find_range
+from chat_server.offline.intents import ListTasks
+from chat_server.offline.phrases import (
     PRIORITY_WORD,
     PRIORITY_WORDS,
     TAG,

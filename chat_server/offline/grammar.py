@@ -3,15 +3,16 @@
 Pure functions only. `parse(text, now)` reads the sentence; `now` is an aware datetime in the
 user's zone, so "tomorrow" and "friday" are the user's days and times come out in UTC.
 This module tidies the sentence and decides which kind of request it is; the kinds live in
-task_commands.py (one task), list_queries.py (lists) and task_phrases.py (adding, and the
+commands.py (one task), queries.py (lists) and phrases.py (adding, and the
 words that name a task or set its fields), the results in intents.py.
 """
 
 import re
 from datetime import datetime
 
-from chat_server.dates import DateError
-from chat_server.intents import (
+from chat_server.offline.commands import act_intent, explicit_update, suffix_intent
+from chat_server.offline.dates import DateError
+from chat_server.offline.intents import (
     Action,
     ActOnTask,
     AddTask,
@@ -25,9 +26,7 @@ from chat_server.intents import (
     ListTasks,
     Pick,
 )
-from chat_server.list_queries import QUESTION_START, list_intent
-from chat_server.task_commands import act_intent, explicit_update, suffix_intent
-from chat_server.task_phrases import (
+from chat_server.offline.phrases import (
     DATE_HINT,
     ORDINALS,
     POSITION_REF,
@@ -35,6 +34,7 @@ from chat_server.task_phrases import (
     add_intent,
     extract_fields,
 )
+from chat_server.offline.queries import QUESTION_START, list_intent
 
 ONE_AT_A_TIME = (
     "I can only work on one task at a time. Tell me which one, by number "

@@ -1,14 +1,14 @@
 """Requests about one task: show, complete, reopen, delete or change it.
 
 The task may be named by number, by words from its title, or by the conversation ("it");
-resolving words and "it" to a task id is the model's job (chat_server/offline_steps.py).
+resolving words and "it" to a task id is the model's job (chat_server/offline/steps.py).
 """
 
 import re
 from datetime import datetime
 
-from chat_server.dates import parse_when
-from chat_server.intents import (
+from chat_server.offline.dates import parse_when
+from chat_server.offline.intents import (
     ActOnTask,
     ByContext,
     ById,
@@ -18,7 +18,7 @@ from chat_server.intents import (
     Intent,
     TaskRef,
 )
-from chat_server.task_phrases import (
+from chat_server.offline.phrases import (
     DATE_HINT,
     NO_DUE,
     NO_TITLE,
