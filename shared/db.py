@@ -37,11 +37,13 @@ def make_engine(url: str) -> Engine:
         # SQLAlchemy's `?timeout=SECONDS` in the URL sets it instead.
         if "timeout" not in make_url(url).query:
             connect_args["timeout"] = SQLITE_BUSY_SECONDS
-        engine = create_engine(
-            url,
-            connect_args=connect_args,
-            poolclass=StaticPool if in_memory else None,
-        )
+        # Reuse the connection returned last: each SQLite connection keeps its own page
+        # cache, which goes stale whenever another connection writes, so cycling through
+        # every pooled connection (the default after a burst opened many) re-reads pages.
+        pooling: dict[str, Any] = {"pool_use_lifo": True}
+        if in_memory:
+            pooling = {"poolclass": StaticPool}
+        engine = create_engine(url, connect_args=connect_args, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
