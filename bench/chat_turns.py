@@ -165,9 +165,14 @@ async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int]
     settings = Settings(jwt_secret=SECRET)
     most = max(args.levels)
     tokens = [mint_jwt(f"bench-user-{i}", settings, ttl_seconds=86400) for i in range(most)]
+    hello_users = max(args.hello_levels)
+    # Each workload has threads of its own, so a "hello" thread holds only "hello" turns on
+    # both servers; the list user lists the tasks of the first add user.
     users = {
-        "taskchat": await make_users(ports["taskchat"], most, tokens),
-        "stock": await make_users(ports["stock"], max(args.hello_levels), None),
+        ("hello", "taskchat"): await make_users(ports["taskchat"], hello_users, tokens),
+        ("hello", "stock"): await make_users(ports["stock"], hello_users, None),
+        ("add", "taskchat"): await make_users(ports["taskchat"], most, tokens),
+        ("list", "taskchat"): await make_users(ports["taskchat"], 1, tokens),
     }
     timer = await Connection(ports["taskchat"]).open()
     cells = [("hello", server, n) for n in args.hello_levels for server in ("taskchat", "stock")]
@@ -175,12 +180,13 @@ async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int]
     cells.append(("list", "taskchat", 1))
     results = {cell: TurnSamples() for cell in cells}
     for workload, server, n in cells:  # warm up every path
-        await drive(users[server][:n], workload, args.warmup, TurnSamples())
+        await drive(users[workload, server][:n], workload, args.warmup, TurnSamples())
     for _, order in rounds(args.rounds, cells):
         for workload, server, n in order:
             samples = results[workload, server, n]
             before = await tool_time(timer) if server == "taskchat" else (0.0, 0.0)
-            turn_seconds = await drive(users[server][:n], workload, args.seconds, samples)
+            group = users[workload, server][:n]
+            turn_seconds = await drive(group, workload, args.seconds, samples)
             if server == "taskchat" and turn_seconds > 0:
                 after = await tool_time(timer)
                 calls, tool_seconds = after[0] - before[0], after[1] - before[1]
