@@ -19,6 +19,7 @@ from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
     ErrorEvent,
+    FeedbackKind,
     StreamingReq,
     ThreadItem,
     ThreadItemDoneEvent,
@@ -201,6 +202,14 @@ class TaskChatServer(ChatKitServer[Principal]):
         """
         with anyio.move_on_after(CANCEL_SAVE_SECONDS, shield=True):
             await super().handle_stream_cancelled(thread, pending_items, context)
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: Principal
+    ) -> None:
+        """Record a thumbs up/down in the log (ids were checked as the caller's at the edge)."""
+        log.info(
+            "feedback %s from %s on %s in %s", feedback, context.user_id, item_ids, thread_id
+        )
 
     def action(
         self,

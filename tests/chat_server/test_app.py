@@ -382,3 +382,20 @@ async def test_readyz_reports_the_mcp_server(tmp_path):
             {"database": "ok", "mcp": "unavailable"},
         )
         assert (await h.client.get("/healthz")).status_code == 200
+
+
+async def test_feedback_on_own_items_is_accepted_and_logged(tmp_path, caplog):
+    async with harness(tmp_path, [[assistant_message("Hi.", item_id="msg_g1")]]) as h:
+        events = await create_thread(h.client, "hello")
+        thread_id = events[0]["thread"]["id"]
+        reply_id = [i for i in done_items(events) if i["type"] == "assistant_message"][0]["id"]
+        with caplog.at_level("INFO", logger="chat_server.server"):
+            response = await post(
+                h.client,
+                {
+                    "type": "items.feedback",
+                    "params": {"thread_id": thread_id, "item_ids": [reply_id], "kind": "positive"},
+                },
+            )
+        assert (response.status_code, response.json()) == (200, {})
+        assert f"feedback positive from local on ['{reply_id}'] in {thread_id}" in caplog.text
