@@ -49,7 +49,7 @@ class FakeTaskServer(MCPServer):
         if tool_name == "add_task":
             task = {"id": len(tasks) + 1, "title": args["title"], "completed": False}
             tasks.append(task)
-            return _ok(
+            return tool_result(
                 {
                     "task_id": task["id"],
                     "status": "created",
@@ -59,7 +59,7 @@ class FakeTaskServer(MCPServer):
                 }
             )
         if tool_name == "list_tasks":
-            return _ok({"tasks": tasks, "next_cursor": None})
+            return tool_result({"tasks": tasks, "next_cursor": None})
         if tool_name == "get_task":
             found = [t for t in tasks if t["id"] == args.get("task_id")]
             if not found:
@@ -73,7 +73,7 @@ class FakeTaskServer(MCPServer):
                     ],
                     is_error=True,
                 )
-            return _ok(found[0])
+            return tool_result(found[0])
         raise AssertionError(f"unexpected tool {tool_name}")
 
     async def list_prompts(self) -> ListPromptsResult:
@@ -85,7 +85,8 @@ class FakeTaskServer(MCPServer):
         raise KeyError(name)
 
 
-def _ok(data: dict[str, Any]) -> CallToolResult:
+def tool_result(data: dict[str, Any]) -> CallToolResult:
+    """A successful tool result as the MCP server sends it: JSON text plus structured content."""
     return CallToolResult(
         content=[TextContent(type="text", text=json.dumps(data))], structured_content=data
     )

@@ -30,6 +30,7 @@ from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from shared.auth import Principal
 from shared.db import create_tables, make_engine
+from tests.chat_server.fakes import tool_result
 
 ALICE, BOB = Principal("alice"), Principal("bob")
 THREAD = ThreadMetadata(id="thr_1", created_at=datetime(2025, 6, 1, 9, 0))
@@ -89,7 +90,7 @@ class TaskMCP(MCPServer):
         user = (meta or {}).get("taskchat/user_id")
         if tool_name == "add_task":
             task = self.own(Principal(user or "?"), make_task(len(self.tasks) + 1, args["title"]))
-            return _ok({"task_id": task["id"], "status": "created", "title": task["title"],
+            return tool_result({"task_id": task["id"], "status": "created", "title": task["title"],
                         "task": dict(task), "next_task": None})
         task_id = args["task_id"]
         if self.owners.get(task_id) != user:
@@ -104,13 +105,9 @@ class TaskMCP(MCPServer):
             status = "deleted"
         else:
             raise AssertionError(f"unexpected tool {tool_name}")
-        return _ok({"task_id": task_id, "status": status, "title": task["title"],
+        return tool_result({"task_id": task_id, "status": status, "title": task["title"],
                     "task": dict(task), "next_task": None})
 
-
-def _ok(result: dict[str, Any]) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=json.dumps(result))],
-                          structured_content=result)
 
 
 @pytest.fixture
