@@ -146,21 +146,24 @@ def test_filters_combine(session: Session):
     assert titles(session, search="milk", tag="shop", priority="high", overdue=True) == ["milk"]
 
 
+# Nine tasks mixing priorities, titles, dated, timed and missing dues.
+SAMPLE_ROWS = [
+    ("Echo", "high", "2025-03-12"),
+    ("alpha", "low", None),
+    ("Delta", "medium", "2025-03-10T08:00:00Z"),
+    ("bravo", "high", "2025-03-10"),
+    ("charlie", "low", "2025-03-11T00:00:00Z"),
+    ("foxtrot", "medium", None),
+    ("Golf", "high", "2025-03-10"),
+    ("hotel", "low", None),
+    ("india", "medium", "2025-03-09T23:00:00+02:00"),
+]
+
+
 @pytest.fixture
 def sample(session: Session) -> Session:
     """Nine tasks mixing priorities, titles, dated, timed and missing dues, all in one second."""
-    rows = [
-        ("Echo", "high", "2025-03-12"),
-        ("alpha", "low", None),
-        ("Delta", "medium", "2025-03-10T08:00:00Z"),
-        ("bravo", "high", "2025-03-10"),
-        ("charlie", "low", "2025-03-11T00:00:00Z"),
-        ("foxtrot", "medium", None),
-        ("Golf", "high", "2025-03-10"),
-        ("hotel", "low", None),
-        ("india", "medium", "2025-03-09T23:00:00+02:00"),
-    ]
-    for title, priority, due in rows:
+    for title, priority, due in SAMPLE_ROWS:
         add(session, title=title, priority=priority, due=due)
     return session
 
@@ -206,19 +209,7 @@ def any_session(database_url: str) -> Iterator[Session]:
 
 def test_pagination_agrees_on_sqlite_and_postgresql(any_session: Session):
     session = any_session
-    for i, (title, priority, due) in enumerate(
-        [
-            ("Echo", "high", "2025-03-12"),
-            ("alpha", "low", None),
-            ("Delta", "medium", "2025-03-10T08:00:00Z"),
-            ("bravo", "high", "2025-03-10"),
-            ("charlie", "low", "2025-03-11T00:00:00Z"),
-            ("foxtrot", "medium", None),
-            ("Golf", "high", "2025-03-10"),
-            ("hotel", "low", None),
-            ("india", "medium", "2025-03-09T23:00:00+02:00"),
-        ]
-    ):
+    for i, (title, priority, due) in enumerate(SAMPLE_ROWS):
         # Every other task in the same second: ties on created_at break by id.
         add(session, title=title, priority=priority, due=due, now=NOW + timedelta(seconds=i // 2))
     for (sort, order), expected in SORTED.items():
