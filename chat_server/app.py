@@ -19,6 +19,7 @@ from sqlalchemy import text
 from chat_server import web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
+from chat_server.edge import EdgeGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
@@ -95,8 +96,24 @@ def create_app(
             await pool.cleanup()
             engine.dispose()
 
-    app = FastAPI(title="taskchat", lifespan=lifespan)
+    docs = settings.chat_api_docs
+    app = FastAPI(
+        title="taskchat",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
+    # Added before CORS so that it runs inside it: its refusals then carry CORS headers for
+    # allowed origins, whose scripts can read why.
+    app.add_middleware(
+        EdgeGuard,
+        allowed_hosts=allowed_host_names(settings.chat_host, settings.chat_allowed_hosts),
+        cors_origins=settings.cors_origins,
+        cors_origin_regex=settings.cors_origin_regex,
+        session_cookie="" if settings.local_mode else settings.session_cookie_name,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

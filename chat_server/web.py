@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
@@ -25,13 +26,34 @@ UI_MODES = ("auto", "builtin", "chatkit")
 PANEL_LIMIT = 200
 _MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
                 ".svg": "image/svg+xml", ".html": "text/html"}
-# The built-in UI needs nothing from elsewhere; say so to the browser.
-_BUILTIN_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 router = APIRouter()
+
+
+def content_security_policy(ui: str, script_url: str) -> str:
+    """The page's policy: this server only, plus the ChatKit script's origin when it may load.
+
+    The built-in UI needs nothing from elsewhere. The official component loads from its
+    script's origin, frames and calls it, and styles itself inline; nothing else is allowed.
+    """
+    other = ""
+    if ui != "builtin":
+        parts = urlsplit(script_url)
+        other = f" {parts.scheme}://{parts.netloc}"
+    directives = {
+        "default-src": "'self'",
+        "script-src": f"'self'{other}",
+        "style-src": "'self'" + (" 'unsafe-inline'" if other else ""),
+        "img-src": f"'self' data:{other}",
+        "font-src": f"'self'{other}",
+        "connect-src": f"'self'{other}",
+        "frame-src": other.strip() or "'none'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
 def _static_files() -> dict[str, Path]:
@@ -65,10 +87,10 @@ async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse
     mode = ui if ui is not None else settings.chat_ui
     if mode not in UI_MODES:
         raise HTTPException(400, f"ui must be one of {', '.join(UI_MODES)}; got {mode!r}")
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-               "Referrer-Policy": "no-referrer"}
-    if mode == "builtin":
-        headers["Content-Security-Policy"] = _BUILTIN_CSP
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": content_security_policy(mode, settings.chatkit_script_url),
+    }
     config = page_config(mode, settings)
     return HTMLResponse(render_page(config), headers=headers)
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # Chat server process.
     chat_host: str = "127.0.0.1"
     port: int = 8000
+    # Host names (besides loopback and CHAT_HOST) the chat server answers to, e.g. behind a proxy.
+    chat_allowed_hosts: CommaList = []
+    # FastAPI's /docs and /openapi.json: off unless asked for.
+    chat_api_docs: bool = False
     mcp_server_url: str = "http://127.0.0.1:8001/mcp"
     mcp_pool_size: int = 4
     mcp_timeout_seconds: float = 10.0
@@ -61,7 +65,7 @@ class Settings(BaseSettings):
     chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
-    @field_validator("mcp_allowed_hosts", "cors_origins", mode="before")
+    @field_validator("mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # Documented format is comma-separated, not JSON (see STACK-NOTES).

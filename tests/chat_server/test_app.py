@@ -37,7 +37,7 @@ async def harness(tmp_path: Any, steps: list[Any] = (), **overrides: Any) -> Asy
     app = create_app(settings, model=model, mcp_server=mcp)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield Harness(client, mcp, model, settings)
 
 
@@ -221,7 +221,9 @@ async def test_a_model_error_becomes_an_assistant_message(tmp_path):
 )
 async def test_bad_requests_get_a_json_error_and_change_nothing(tmp_path, body, status, message):
     async with harness(tmp_path) as h:
-        response = await h.client.post("/chatkit", content=body)
+        response = await h.client.post(
+            "/chatkit", content=body, headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == status
         assert response.json()["message"] == message
         threads = await post(h.client, {"type": "threads.list", "params": {}})
@@ -251,7 +253,9 @@ async def test_jwt_mode_requires_a_valid_token(tmp_path):
             await post(h.client, listing, headers={"Authorization": f"Bearer {token}"})
         ).status_code == 200
         h.client.cookies.set("taskchat_session", token)
-        assert (await post(h.client, listing)).status_code == 200
+        # As the page sends it: browsers add Origin to every POST.
+        own_page = {"Origin": "http://127.0.0.1"}
+        assert (await post(h.client, listing, headers=own_page)).status_code == 200
 
 
 async def test_users_cannot_reach_each_others_threads_or_items(tmp_path):

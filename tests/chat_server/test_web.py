@@ -28,7 +28,7 @@ async def client_for(tmp_path: Path, mcp: TaskMCP | None = None, **overrides: An
     app = create_app(settings, model=ScriptedModel([]), mcp_server=mcp or TaskMCP())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client
 
 
@@ -73,7 +73,9 @@ async def test_page_uses_the_configured_ui_and_embeds_the_chatkit_settings(tmp_p
         "chatkitScript": "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
         "auth": "local",
     }
-    assert "content-security-policy" not in response.headers
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self' https://cdn.platform.openai.com;" in policy
+    assert "frame-ancestors 'none'" in policy
 
 
 async def test_ui_query_asks_for_the_built_in_ui_which_loads_nothing_from_elsewhere(

@@ -14,6 +14,8 @@ from tests.e2e.stack import SECRET, SERVICE_TOKEN, running_stack, user_input
 
 pytestmark = pytest.mark.e2e
 
+JSON = {"Content-Type": "application/json"}
+
 
 def tasks_of(database_url: str, user_id: str) -> list[dict[str, Any]]:
     engine = make_engine(database_url)
@@ -125,7 +127,11 @@ def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url):
         chat = stack.client()
         http = chat.http
         cases = [
-            (http.post("/chatkit", content=b"{nope"), 400, "request body is not valid JSON"),
+            (
+                http.post("/chatkit", content=b"{nope", headers=JSON),
+                400,
+                "request body is not valid JSON",
+            ),
             (
                 chat.post({"type": "threads.fly", "params": {}}),
                 400,

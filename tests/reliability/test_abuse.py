@@ -261,7 +261,10 @@ def chatkit_bases(scene: Scene) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def attacker_http(stack, scene) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {token(scene.attacker)}"}
+    headers = {
+        "Authorization": f"Bearer {token(scene.attacker)}",
+        "Content-Type": "application/json",
+    }
     with httpx.Client(base_url=stack.chat.base_url, headers=headers, timeout=60) as client:
         yield client
 
