@@ -9,9 +9,7 @@ tool like add_task must not run twice.
 
 import asyncio
 import logging
-import socket
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -39,196 +37,21 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from chat_server.pool.connection import Connection
+from chat_server.pool.failures import (
+    MCPPoolError,
+    MCPTimeout,
+    MCPUnavailable,
+    NotSent,
+    never_sent,
+    reason,
+    server_answer,
+)
+from chat_server.pool.lending import Lender
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# How long a caller waits for a dying connection's owner task to report why it died.
-OWNER_EXIT_WAIT = 1.0
-# How long cleanup waits for a connection to close politely before cancelling it.
-CLOSE_WAIT = 5.0
-
-
-class MCPPoolError(Exception):
-    """A request through the pool failed; the message says why in plain words."""
-
-
-class MCPUnavailable(MCPPoolError):
-    """The task server could not be reached, or the connection broke during a call."""
-
-
-class MCPTimeout(MCPUnavailable):
-    """The task server did not answer within the pool's timeout."""
-
-
-class _NotSent(Exception):
-    """The request certainly never reached the server, so sending it again is safe."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    """The exceptions inside (possibly nested) exception groups."""
-    if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
-    return [exc]
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """`exc`, its group members and everything they were raised from, depth first."""
-    seen: list[BaseException] = []
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if any(current is s for s in seen):
-            continue
-        seen.append(current)
-        if isinstance(current, BaseExceptionGroup):
-            stack.extend(current.exceptions)
-        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return seen
-
-
-def _never_sent(failure: BaseException) -> bool:
-    """Whether a transport failure happened before any byte of the request left."""
-    never_sent = (httpx2.ConnectError, httpx2.ConnectTimeout)
-    return all(isinstance(leaf, never_sent) for leaf in _leaves(failure))
-
-
-def _server_answer(exc: BaseException) -> MCPError | None:
-    """The server's own error answer inside `exc`, if the server answered at all."""
-    for leaf in _leaves(exc):
-        if isinstance(leaf, MCPError) and leaf.code not in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
-            return leaf
-    return None
-
-
-def _reason(exc: BaseException) -> str:
-    """A few plain words on why a connection failed."""
-    chain = _chain(exc)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "connection refused"
-    if any(isinstance(e, httpx2.ConnectTimeout) for e in chain):
-        return "connection attempt timed out"
-    if any(isinstance(e, socket.gaierror) for e in chain):
-        return "host name not found"
-    leaf = _leaves(exc)[0]
-    return str(leaf) or type(leaf).__name__
-
-
-class _Connection:
-    """One MCP session to the task server, opened and closed by a task of its own.
-
-    The session's transport runs an anyio task group. Entered from a caller's task, a
-    transport failure would cancel that caller (a chat request) later on; a dedicated owner
-    task keeps the failure inside the connection, which records it in `failure`. The pool
-    lends a connection to one request at a time, so a failure belongs to that request.
-    """
-
-    def __init__(self, open_client: Callable[["_Connection"], Any]) -> None:
-        self._open_client = open_client
-        self._owner: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[Client] | None = None
-        self._stop = asyncio.Event()
-        self.failure: BaseException | None = None
-        self.last_status: int | None = None
-        self.absorbed: ListToolsResult | None = None
-
-    @property
-    def alive(self) -> bool:
-        """Whether the owner task is connecting or connected."""
-        return self._owner is not None and not self._owner.done()
-
-    async def client(self) -> Client:
-        """The connected client, (re)connecting first if the connection is down."""
-        ready = self._ready
-        if self.alive and ready is not None and ready.done() and ready.exception() is None:
-            return ready.result()
-        if not self.alive:
-            ready = self._start()
-        assert ready is not None
-        # Shielded: a caller cancelled mid-connect must not abort the shared connect.
-        return await asyncio.shield(ready)
-
-    def _start(self) -> "asyncio.Future[Client]":
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[Client] = loop.create_future()
-        self._ready, self._stop = ready, asyncio.Event()
-        self.failure, self.absorbed = None, None
-        self._owner = loop.create_task(self._own(ready, self._stop), name="mcp-pool-connection")
-        return ready
-
-    async def _own(self, ready: "asyncio.Future[Client]", stop: asyncio.Event) -> None:
-        try:
-            async with self._open_client(self) as client:
-                ready.set_result(client)
-                await stop.wait()
-        except Exception as exc:
-            self.failure = exc
-            if not ready.done():
-                ready.set_exception(exc)
-        finally:
-            if not ready.done():
-                ready.cancel()
-
-    async def failure_after_exit(self) -> BaseException | None:
-        """Wait briefly for a dying owner to finish, then say what killed it (None if unknown)."""
-        owner = self._owner
-        if owner is None:
-            return None
-        await asyncio.wait({owner}, timeout=OWNER_EXIT_WAIT)
-        return self.failure if owner.done() else None
-
-    async def close(self) -> None:
-        """Close the session and wait for the owner task to end."""
-        owner, self._owner = self._owner, None
-        if owner is None:
-            return
-        self._stop.set()
-        await asyncio.wait({owner}, timeout=CLOSE_WAIT)
-        if not owner.done():
-            owner.cancel()
-            await asyncio.gather(owner, return_exceptions=True)
-
-
-class _Lender:
-    """Lends connections to callers in the order they asked.
-
-    asyncio.Queue is not fair: a caller that returns a connection and asks again at once
-    takes it back before the waiter it woke can run, so under load some callers wait for
-    a second while others barge in. Here a returned connection goes straight to the
-    longest waiter.
-    """
-
-    def __init__(self, connections: list[_Connection]) -> None:
-        self._idle = deque(connections)
-        self._waiters: deque[asyncio.Future[_Connection]] = deque()
-
-    async def borrow(self) -> _Connection:
-        """An idle connection, waiting behind earlier callers if there is none."""
-        if self._idle and not self._waiters:
-            return self._idle.popleft()
-        waiter: asyncio.Future[_Connection] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.give_back(waiter.result())  # handed over just as the caller was cancelled
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            raise
-
-    def give_back(self, connection: _Connection) -> None:
-        """Return a connection: to the longest waiter, else to the idle set."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
-        self._idle.append(connection)
 
 
 class MCPPool(MCPServer):
@@ -264,8 +87,8 @@ class MCPPool(MCPServer):
         connect_timeout = min(timeout, max(retry_for, 1.0))
         self._http_timeout = httpx2.Timeout(timeout + 5.0, connect=connect_timeout)
         self._ssl = httpx2.create_ssl_context()
-        self._connections = [_Connection(self._open_client) for _ in range(size)]
-        self._idle = _Lender(self._connections)
+        self._connections = [Connection(self._open_client) for _ in range(size)]
+        self._idle = Lender(self._connections)
         self._tools: ListToolsResult | None = None
         self._tools_lock = asyncio.Lock()
         self._closed = False
@@ -319,8 +142,8 @@ class MCPPool(MCPServer):
             await connection.client()
             return None
         except Exception as exc:
-            answer = _server_answer(exc)
-            return answer.error.message if answer is not None else _reason(exc)
+            answer = server_answer(exc)
+            return answer.error.message if answer is not None else reason(exc)
         finally:
             self._idle.give_back(connection)
 
@@ -360,7 +183,7 @@ class MCPPool(MCPServer):
             async with asyncio.timeout(within), self._open_client(None):
                 return True
         except Exception as exc:
-            logger.info("MCP ping to %s failed: %s", self.url, _reason(exc))
+            logger.info("MCP ping to %s failed: %s", self.url, reason(exc))
             return False
 
     async def list_prompts(self) -> ListPromptsResult:
@@ -374,7 +197,7 @@ class MCPPool(MCPServer):
         raise MCPPoolError(f"The task server offers no prompts, so there is no prompt {name!r}.")
 
     @asynccontextmanager
-    async def _open_client(self, connection: _Connection | None) -> AsyncIterator[Client]:
+    async def _open_client(self, connection: Connection | None) -> AsyncIterator[Client]:
         """A connected mcp Client on a fresh HTTP client of its own."""
 
         async def remember_status(response: httpx2.Response) -> None:
@@ -404,7 +227,7 @@ class MCPPool(MCPServer):
             # try once each instead of waiting out the budget one after another.
             budget = 0.0 if time.monotonic() < self._fail_fast_until else self._retry_for
             retrying = AsyncRetrying(
-                retry=retry_if_exception_type(_NotSent),
+                retry=retry_if_exception_type(NotSent),
                 wait=wait_random_exponential(multiplier=0.05, max=0.5),
                 stop=stop_before_delay(budget),
                 reraise=True,
@@ -412,10 +235,10 @@ class MCPPool(MCPServer):
             async for attempt in retrying:
                 with attempt:
                     return await self._send_once(connection, send, what, idempotent)
-        except _NotSent as exc:
+        except NotSent as exc:
             self._fail_fast_until = time.monotonic() + self._retry_for
             raise MCPUnavailable(
-                f"The task server at {self.url} is not reachable ({_reason(exc.cause)})."
+                f"The task server at {self.url} is not reachable ({reason(exc.cause)})."
             ) from exc.cause
         finally:
             self._idle.give_back(connection)
@@ -427,7 +250,7 @@ class MCPPool(MCPServer):
 
     async def _send_once(
         self,
-        connection: _Connection,
+        connection: Connection,
         send: Callable[[Client], Awaitable[T]],
         what: str,
         idempotent: bool,
@@ -436,10 +259,10 @@ class MCPPool(MCPServer):
             client = await connection.client()
         except Exception as exc:
             # Opening is a handshake with no side effects, so only a server's own "no" is final.
-            answer = _server_answer(exc)
+            answer = server_answer(exc)
             if answer is not None:
                 raise self._rejected(connection, what, answer) from exc
-            raise _NotSent(exc) from exc
+            raise NotSent(exc) from exc
         self._share_tool_listing(connection, client)
         try:
             return await send(client)
@@ -447,17 +270,17 @@ class MCPPool(MCPServer):
             raise await self._failed(connection, what, exc, idempotent) from exc
 
     async def _failed(
-        self, connection: _Connection, what: str, exc: MCPError, idempotent: bool
+        self, connection: Connection, what: str, exc: MCPError, idempotent: bool
     ) -> Exception:
         """Turn an MCP error from a request into the exception the caller should see."""
         if exc.code == CONNECTION_CLOSED:
             failure = await connection.failure_after_exit()
-            if failure is not None and (idempotent or _never_sent(failure)):
-                return _NotSent(failure)
-            reason = _reason(failure) if failure is not None else exc.error.message
+            if failure is not None and (idempotent or never_sent(failure)):
+                return NotSent(failure)
+            why = reason(failure) if failure is not None else exc.error.message
             return MCPUnavailable(
                 f"The connection to the task server at {self.url} broke during {what} "
-                f"({reason}); it may or may not have run."
+                f"({why}); it may or may not have run."
             )
         if exc.code == REQUEST_TIMEOUT:
             return MCPTimeout(
@@ -469,7 +292,7 @@ class MCPPool(MCPServer):
             await connection.close()
         return self._rejected(connection, what, exc)
 
-    def _rejected(self, connection: _Connection, what: str, answer: MCPError) -> MCPPoolError:
+    def _rejected(self, connection: Connection, what: str, answer: MCPError) -> MCPPoolError:
         """A readable error for a request the server answered with a refusal."""
         status = connection.last_status
         http = f" (HTTP {status})" if status is not None and status >= 400 else ""
@@ -477,7 +300,7 @@ class MCPPool(MCPServer):
             f"The task server at {self.url} rejected {what}{http}: {answer.error.message}"
         )
 
-    def _share_tool_listing(self, connection: _Connection, client: Client) -> None:
+    def _share_tool_listing(self, connection: Connection, client: Client) -> None:
         """Hand the cached tool list to a session that has not seen it yet.
 
         mcp 2.x validates each result against the tool's output schema and lists the tools
