@@ -29,7 +29,7 @@ from fastapi.responses import Response, StreamingResponse
 from chat_server.agent import build_agent
 from chat_server.offline import OfflineModel
 from chat_server.pool import MCPPool
-from shared.auth import USER_META_KEY
+from shared.contract import USER_META_KEY
 from shared.settings import get_settings
 
 Context = dict[str, Any]

@@ -5,19 +5,15 @@ the MCP server as `_meta`, exactly as the agent's own tool calls do. The MCP ser
 refuses a task that is not the user's, and the refusal becomes a readable message.
 """
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
-from uuid import uuid4
+from typing import Any, cast
 
 from agents.mcp import MCPServer
 from chatkit.actions import Action
 from chatkit.store import Store
 from chatkit.types import (
-    AssistantMessageContent,
-    AssistantMessageItem,
     HiddenContextItem,
     ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
@@ -25,61 +21,25 @@ from chatkit.types import (
     ThreadStreamEvent,
     WidgetItem,
 )
-from mcp.types import CallToolResult, TextContent
 
 from chat_server import widgets
-from chat_server.agent import TOOL_RECORD
-from chat_server.errors import describe_failure
-from shared.auth import USER_META_KEY, Principal
+from chat_server.errors import assistant_message, describe_failure
+from chat_server.task_tools import TOOL_RECORD, ToolRecord, call_task_tool
+from shared.auth import Principal
+from shared.contract import COMPLETE_TASK, DELETE_TASK, TaskChange, ToolFailure
 
 log = logging.getLogger(__name__)
 
-TOOL_ERROR_PREFIX = "Error executing tool "
-
 # action type -> (tool, fixed arguments, verb for messages)
 _ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
-    widgets.COMPLETE: ("complete_task", {"completed": True}, "complete"),
-    widgets.REOPEN: ("complete_task", {"completed": False}, "reopen"),
-    widgets.DELETE: ("delete_task", {}, "delete"),
+    widgets.COMPLETE: (COMPLETE_TASK, {"completed": True}, "complete"),
+    widgets.REOPEN: (COMPLETE_TASK, {"completed": False}, "reopen"),
+    widgets.DELETE: (DELETE_TASK, {}, "delete"),
 }
-
-
-class TaskToolError(Exception):
-    """The MCP server refused a task tool call; the message says why (e.g. 'Task 9 not found')."""
 
 
 class BadAction(Exception):
     """An action this server does not understand; the message says what is wrong."""
-
-
-def _result_text(result: CallToolResult) -> str:
-    return "\n".join(part.text for part in result.content if isinstance(part, TextContent))
-
-
-def tool_error_reason(text: str) -> str:
-    """'Error executing tool complete_task: Task 9 not found' -> 'Task 9 not found'."""
-    if text.startswith(TOOL_ERROR_PREFIX):
-        return text.split(": ", 1)[-1]
-    return text or "the task server refused the request"
-
-
-async def call_task_tool(
-    mcp: MCPServer, name: str, arguments: dict[str, Any], user_id: str
-) -> tuple[dict[str, Any], str]:
-    """Call a task tool as `user_id`: its JSON result and raw text, or raise TaskToolError."""
-    result = await mcp.call_tool(name, arguments, meta={USER_META_KEY: user_id})
-    text = _result_text(result)
-    if result.is_error:
-        raise TaskToolError(tool_error_reason(text))
-    data = result.structured_content
-    if not isinstance(data, dict):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise TaskToolError(f"{name} returned something that is not JSON") from None
-    if not isinstance(data, dict):
-        raise TaskToolError(f"{name} returned {type(data).__name__}, not an object")
-    return data, text or json.dumps(data)
 
 
 def parse_action(action: Action[str, Any]) -> tuple[str, dict[str, Any], str, int]:
@@ -97,26 +57,13 @@ def parse_action(action: Action[str, Any]) -> tuple[str, dict[str, Any], str, in
 
 def _message(store: Store[Principal], thread: ThreadMetadata, text: str, context: Principal
              ) -> ThreadItemDoneEvent:
-    item = AssistantMessageItem(
-        id=store.generate_item_id("message", thread, context),
-        thread_id=thread.id,
-        created_at=datetime.now(),
-        content=[AssistantMessageContent(text=text)],
-    )
-    return ThreadItemDoneEvent(item=item)
+    return ThreadItemDoneEvent(item=assistant_message(store, thread, text, context))
 
 
 def _record(
-    store: Store[Principal], thread: ThreadMetadata, context: Principal,
-    tool: str, arguments: dict[str, Any], output: str,
+    store: Store[Principal], thread: ThreadMetadata, context: Principal, record: ToolRecord
 ) -> ThreadItemDoneEvent:
     """The call as a hidden tool record, so the next turn's model knows the task changed."""
-    record = {
-        "call_id": f"call_action_{uuid4().hex[:16]}",
-        "name": tool,
-        "arguments": json.dumps(arguments),
-        "output": output,
-    }
     item = HiddenContextItem(
         id=store.generate_item_id("message", thread, context),
         thread_id=thread.id,
@@ -126,18 +73,15 @@ def _record(
     return ThreadItemDoneEvent(item=item)
 
 
-def updated_widget(sender: WidgetItem, change: dict[str, Any]) -> WidgetItem:
+def updated_widget(sender: WidgetItem, change: TaskChange) -> WidgetItem:
     """The sender widget item redrawn after a TaskChange, keeping its id and place."""
-    task = widgets.normalize(change.get("task"))
-    if task is None:
-        return sender
-    deleted = change.get("status") == "deleted"
+    task = change["task"]
+    deleted = change["status"] == "deleted"
     widget = widgets.redraw(
         sender.widget, task, status=widgets.change_status(change), deleted=deleted
     )
-    next_task = widgets.normalize(change.get("next_task"))
-    if next_task is not None:
-        widget = widgets.add_row(widget, next_task, after_id=task["id"])
+    if change["next_task"] is not None:
+        widget = widgets.add_row(widget, change["next_task"], after_id=task["id"])
     return sender.model_copy(update={"widget": widget})
 
 
@@ -156,18 +100,19 @@ async def handle_action(
         yield _message(store, thread, str(exc), context)
         return
     try:
-        change, output = await call_task_tool(mcp, tool, arguments, context.user_id)
-    except TaskToolError as exc:
-        text = f"I couldn't {verb} task {task_id}: {exc}. Nothing was changed."
+        result, record = await call_task_tool(mcp, tool, arguments, context.user_id)
+    except ToolFailure as exc:
+        text = f"I couldn't {verb} task {task_id}: {exc.reason}. Nothing was changed."
         yield _message(store, thread, text, context)
         return
     except Exception as exc:
         log.warning("action %s on task %s failed: %r", action.type, task_id, exc)
         yield _message(store, thread, describe_failure(exc), context)
         return
-    yield _record(store, thread, context, tool, arguments, output)
-    if sender is not None and isinstance(change.get("task"), dict):
+    change = cast(TaskChange, result)
+    yield _record(store, thread, context, record)
+    if sender is not None:
         yield ThreadItemReplacedEvent(item=updated_widget(sender, change))
     else:
-        title = change.get("title", "")
-        yield _message(store, thread, f"Task {task_id} {change.get('status')}: {title}", context)
+        text = f"Task {task_id} {change['status']}: {change['title']}"
+        yield _message(store, thread, text, context)

@@ -1,6 +1,5 @@
 """The task agent: which model runs, what it is told, and how tool calls show in the thread."""
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,12 +22,17 @@ from chatkit.types import (
     WorkflowItem,
 )
 from openai import AsyncOpenAI
-from openai.types.responses import ResponseInputItemParam
 
-from shared.auth import USER_META_KEY
+from chat_server.task_tools import (
+    TOOL_RECORD,
+    meta_for,
+    output_text,
+    record_as_input,
+    record_in,
+    summary,
+    tool_record,
+)
 from shared.settings import Settings
-
-TOOL_RECORD = "taskchat_tool_call"
 
 INSTRUCTIONS = """You are taskchat, a concise assistant that manages the user's todo list.
 Use the task tools for every read or change; never invent tasks or ids.
@@ -68,36 +72,8 @@ def build_agent(model: Model | str, mcp_server: MCPServer) -> Agent[AgentContext
 
 
 def user_meta(ctx: Any) -> dict[str, str]:
-    """MCP `_meta` for a tool call: the authenticated user, never a model-chosen value."""
-    return {USER_META_KEY: ctx.run_context.context.request_context.user_id}
-
-
-def _output_text(result: object) -> str:
-    """Tool output as text, whatever shape the SDK hands over."""
-    if isinstance(result, str):
-        return result
-    if isinstance(result, dict) and "text" in result:
-        return str(result["text"])
-    if isinstance(result, list):
-        return "\n".join(_output_text(part) for part in result)
-    return str(result)
-
-
-def _summary(output: str) -> str:
-    """One line for the workflow entry: what the tool did, or the error it gave."""
-    if output.startswith("Error executing tool"):
-        return output.split(": ", 1)[-1]
-    try:
-        data = json.loads(output)
-    except ValueError:
-        return output[:200]
-    if isinstance(data, dict) and "tasks" in data:
-        return f"{len(data['tasks'])} task(s)"
-    if isinstance(data, dict) and "status" in data and "task_id" in data:
-        return f"Task {data['task_id']} {data['status']}: {data.get('title', '')}"
-    if isinstance(data, dict) and "id" in data:
-        return f"Task {data['id']}: {data.get('title', '')}"
-    return output[:200]
+    """MCP `_meta` for an agent's tool call: the authenticated user, never a model's choice."""
+    return meta_for(ctx.run_context.context.request_context.user_id)
 
 
 class ToolActivityHooks(RunHooks[AgentContext[Any]]):
@@ -126,20 +102,15 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
         if not isinstance(context, ToolContext):
             return
         ctx = context.context
-        output = _output_text(result)
+        output = output_text(result)
         self.results.append((tool.name, output))
         index = self._entries.pop(context.tool_call_id, None)
         if ctx.workflow_item is not None and index is not None:
             done = CustomTask(
-                title=tool.name, content=_summary(output), status_indicator="complete"
+                title=tool.name, content=summary(tool.name, output), status_indicator="complete"
             )
             await ctx.update_workflow_task(done, index)
-        record = {
-            "call_id": context.tool_call_id,
-            "name": tool.name,
-            "arguments": context.tool_arguments,
-            "output": output,
-        }
+        record = tool_record(tool.name, context.tool_arguments, output, context.tool_call_id)
         item = HiddenContextItem(
             id=ctx.generate_id("message"),
             thread_id=ctx.thread.id,
@@ -196,21 +167,10 @@ class TaskChatConverter(ThreadItemConverter):
     """Item types that never reach the model (see widget_to_input and workflow_to_input)."""
 
     async def hidden_context_to_input(self, item: HiddenContextItem) -> Any:
-        record = item.content.get(TOOL_RECORD) if isinstance(item.content, dict) else None
+        record = record_in(item.content)
         if record is None:
             return await super().hidden_context_to_input(item)
-        call: ResponseInputItemParam = {
-            "type": "function_call",
-            "call_id": record["call_id"],
-            "name": record["name"],
-            "arguments": record["arguments"],
-        }
-        output: ResponseInputItemParam = {
-            "type": "function_call_output",
-            "call_id": record["call_id"],
-            "output": record["output"],
-        }
-        return [call, output]
+        return record_as_input(record)
 
     async def assistant_message_to_input(self, item: AssistantMessageItem) -> Any:
         # chatkit's default sends output_text parts, which the Chat Completions converter

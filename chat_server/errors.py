@@ -1,13 +1,17 @@
 """Failures while answering, put in plain words for the assistant message that reports them."""
 
+from datetime import datetime
+
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
 from chatkit.errors import CustomStreamError
-from chatkit.store import NotFoundError
+from chatkit.store import NotFoundError, Store
+from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat_server.pool import MCPPoolError, MCPUnavailable
+from shared.auth import Principal
 
 DATABASE_UNAVAILABLE = "The database is unavailable right now. Please try again in a moment."
 
@@ -38,6 +42,18 @@ class ThreadGone(NotFoundError, CustomStreamError):
             "This conversation no longer exists (it was deleted), so the reply was not saved.",
             allow_retry=False,
         )
+
+
+def assistant_message(
+    store: Store[Principal], thread: ThreadMetadata, text: str, context: Principal
+) -> AssistantMessageItem:
+    """A reply the server writes itself, such as a failure put in plain words."""
+    return AssistantMessageItem(
+        id=store.generate_item_id("message", thread, context),
+        thread_id=thread.id,
+        created_at=datetime.now(),
+        content=[AssistantMessageContent(text=text)],
+    )
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -15,8 +15,6 @@ from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
-    AssistantMessageContent,
-    AssistantMessageItem,
     ChatKitReq,
     ErrorEvent,
     FeedbackKind,
@@ -38,7 +36,7 @@ from chat_server.agent import (
     UniqueMessageIds,
     fail_open_workflow,
 )
-from chat_server.errors import describe_failure
+from chat_server.errors import assistant_message, describe_failure
 from chat_server.store import SQLStore
 from shared.auth import Principal
 
@@ -190,7 +188,7 @@ class TaskChatServer(ChatKitServer[Principal]):
             workflow = fail_open_workflow(agent_context.workflow_item, reason)
             if workflow is not None:
                 yield ThreadItemDoneEvent(item=workflow)
-            yield ThreadItemDoneEvent(item=self._assistant_message(thread, reason, context))
+            yield ThreadItemDoneEvent(item=assistant_message(self.store, thread, reason, context))
 
     async def handle_stream_cancelled(
         self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Principal
@@ -220,13 +218,3 @@ class TaskChatServer(ChatKitServer[Principal]):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """A task widget's button: the change goes through the same pooled MCP client."""
         return handle_action(self.mcp, self.store, thread, action, sender, context)
-
-    def _assistant_message(
-        self, thread: ThreadMetadata, text: str, context: Principal
-    ) -> AssistantMessageItem:
-        return AssistantMessageItem(
-            id=self.store.generate_item_id("message", thread, context),
-            thread_id=thread.id,
-            created_at=datetime.now(),
-            content=[AssistantMessageContent(text=text)],
-        )

@@ -7,16 +7,17 @@ CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`.
 import json
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
-from chat_server.actions import TaskToolError, call_task_tool
 from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
 from chat_server.errors import describe_failure
 from chat_server.protocol import RequestError
+from chat_server.task_tools import call_task_tool
+from shared.contract import LIST_TASKS, Status, TaskPage, ToolFailure
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,15 +116,16 @@ async def whoami(user: CurrentUser, settings: SettingsDep) -> dict[str, str]:
 async def tasks_panel(
     user: RateLimitedUser,
     server: ChatServerDep,
-    status: Literal["all", "pending", "completed"] = "all",
-) -> dict[str, Any]:
+    status: Status = "all",
+) -> TaskPage:
     """The user's tasks for the panel beside the chat, read through the same MCP client."""
     arguments = {"status": status, "sort": "due", "order": "asc", "limit": PANEL_LIMIT}
     try:
-        data, _ = await call_task_tool(server.mcp, "list_tasks", arguments, user.user_id)
-    except TaskToolError as exc:
-        raise RequestError(502, "task_server_error", f"the task server refused: {exc}") from None
+        page, _ = await call_task_tool(server.mcp, LIST_TASKS, arguments, user.user_id)
+    except ToolFailure as exc:
+        message = f"the task server refused: {exc.reason}"
+        raise RequestError(502, "task_server_error", message) from None
     except Exception as exc:
         log.warning("tasks panel: list_tasks failed: %r", exc)
         raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None
-    return {"tasks": data.get("tasks", []), "next_cursor": data.get("next_cursor")}
+    return cast(TaskPage, page)

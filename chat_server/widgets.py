@@ -5,20 +5,21 @@ same path `WidgetTemplate.build` takes; chatkit's named widget classes are depre
 official ChatKit component and our built-in UI both render this JSON.
 """
 
-import json
 from typing import Any
 
 from chatkit.actions import ActionConfig
 from chatkit.widgets import DynamicWidgetRoot, WidgetRoot
 
-Task = dict[str, Any]
+from chat_server.task_tools import read_run
+from shared.contract import CHANGE_TOOLS, GET_TASK, LIST_TASKS, TaskChange
+from shared.contract import TaskDict as Task
+
 Node = dict[str, Any]
 
 MAX_LIST_ITEMS = 25
 """A chat reply lists at most this many tasks; the tasks panel shows them all."""
 
 COMPLETE, REOPEN, DELETE = "task.complete", "task.reopen", "task.delete"
-ACTION_TYPES = (COMPLETE, REOPEN, DELETE)
 
 _PRIORITY_COLOR = {"high": "danger", "medium": "warning", "low": "secondary"}
 _CHANGE_STATUS = {
@@ -28,38 +29,6 @@ _CHANGE_STATUS = {
     "reopened": "Task reopened",
     "deleted": "Task deleted",
 }
-_CHANGE_TOOLS = {"add_task", "update_task", "complete_task", "delete_task"}
-
-
-def normalize(task: object) -> Task | None:
-    """A task with every field the builders read, or None if it lacks an int id and a title.
-
-    Tool output comes from another process; a widget must never break the reply it sums up.
-    """
-    if not isinstance(task, dict):
-        return None
-    task_id, title = task.get("id"), task.get("title")
-    if not isinstance(task_id, int) or isinstance(task_id, bool) or not isinstance(title, str):
-        return None
-    priority = task.get("priority")
-    tags = task.get("tags")
-    return task | {
-        "completed": task.get("completed") is True,
-        "priority": priority if priority in _PRIORITY_COLOR else "medium",
-        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
-        "due": task.get("due") if isinstance(task.get("due"), str) else None,
-        "description": task.get("description") if isinstance(task.get("description"), str)
-        else None,
-        "recurrence": task.get("recurrence") if isinstance(task.get("recurrence"), str)
-        else "none",
-    }
-
-
-def _checked(task: object) -> Task:
-    checked = normalize(task)
-    if checked is None:
-        raise ValueError(f"not a task (needs an int id and a title): {task!r:.200}")
-    return checked
 
 
 def item_key(task_id: int) -> str:
@@ -104,7 +73,7 @@ def _buttons(task: Task, *, deleted: bool = False) -> Node:
 
 def _details(task: Task, *, deleted: bool = False) -> Node:
     """Due date, state, priority and tags, in one wrapping row."""
-    children: list[Node] = [{"type": "Caption", "value": due_label(task.get("due"))}]
+    children: list[Node] = [{"type": "Caption", "value": due_label(task["due"])}]
     if deleted:
         children.append({"type": "Badge", "label": "Deleted", "color": "danger"})
     elif task["completed"]:
@@ -116,7 +85,7 @@ def _details(task: Task, *, deleted: bool = False) -> Node:
     )
     children += [
         {"type": "Badge", "label": f"#{tag}", "color": "info", "variant": "outline"}
-        for tag in task.get("tags") or []
+        for tag in task["tags"]
     ]
     return {"type": "Row", "gap": 2, "wrap": "wrap", "children": children}
 
@@ -130,7 +99,6 @@ def _title(task: Task, *, deleted: bool = False) -> Node:
 
 def task_row(task: Task, *, deleted: bool = False) -> Node:
     """One task as a ListViewItem: title and details on the left, buttons on the right."""
-    task = _checked(task)
     return {
         "type": "ListViewItem",
         "key": item_key(task["id"]),
@@ -148,7 +116,6 @@ def task_row(task: Task, *, deleted: bool = False) -> Node:
 
 def task_list(tasks: list[Task], *, heading: str = "Tasks") -> DynamicWidgetRoot:
     """A ListView of tasks (at most MAX_LIST_ITEMS), or a 'No tasks' row when there are none."""
-    tasks = [t for t in map(normalize, tasks) if t is not None]
     if not tasks:
         return DynamicWidgetRoot.model_validate({
             "type": "ListView",
@@ -169,15 +136,14 @@ def task_list(tasks: list[Task], *, heading: str = "Tasks") -> DynamicWidgetRoot
 
 def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -> DynamicWidgetRoot:
     """One task as a Card, with a status header such as 'Task added'."""
-    task = _checked(task)
     children: list[Node] = [
         {"type": "Title", "value": task["title"], "size": "sm"}
         | ({"color": "secondary"} if task["completed"] or deleted else {}),
     ]
-    if task.get("description"):
+    if task["description"]:
         children.append({"type": "Text", "value": task["description"], "size": "sm"})
     children.append(_details(task, deleted=deleted))
-    if task.get("recurrence", "none") != "none":
+    if task["recurrence"] != "none":
         children.append({"type": "Caption", "value": f"Repeats {task['recurrence']}"})
     buttons = _buttons(task, deleted=deleted)
     if buttons["children"]:
@@ -191,19 +157,9 @@ def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -
     })
 
 
-def change_status(change: dict[str, Any]) -> str:
+def change_status(change: TaskChange) -> str:
     """The card header for a TaskChange: 'Task completed', and so on."""
-    return _CHANGE_STATUS.get(str(change.get("status")), "Task updated")
-
-
-def _parse(output: str) -> Any:
-    """A tool's JSON output, or None for an error or anything that is not JSON."""
-    if output.startswith("Error executing tool"):
-        return None
-    try:
-        return json.loads(output)
-    except ValueError:
-        return None
+    return _CHANGE_STATUS[change["status"]]
 
 
 def widget_for_turn(results: list[tuple[str, str]]) -> WidgetRoot | None:
@@ -216,17 +172,17 @@ def widget_for_turn(results: list[tuple[str, str]]) -> WidgetRoot | None:
     listed: list[Task] | None = None
     touched: dict[int, tuple[Task, str | None, bool]] = {}
     for name, output in results:
-        data = _parse(output)
-        if not isinstance(data, dict):
+        data: Any = read_run(name, output)
+        if data is None:
             continue
-        if name == "list_tasks" and isinstance(data.get("tasks"), list):
-            listed = [t for t in map(normalize, data["tasks"]) if t is not None]
-            touched = {}
-        elif name == "get_task" and (task := normalize(data)) is not None:
-            touched[task["id"]] = (task, None, False)
-        elif name in _CHANGE_TOOLS and (task := normalize(data.get("task"))) is not None:
-            touched[task["id"]] = (task, change_status(data), data.get("status") == "deleted")
-            if (nxt := normalize(data.get("next_task"))) is not None:
+        if name == LIST_TASKS:
+            listed, touched = data["tasks"], {}
+        elif name == GET_TASK:
+            touched[data["id"]] = (data, None, False)
+        elif name in CHANGE_TOOLS:
+            task = data["task"]
+            touched[task["id"]] = (task, change_status(data), data["status"] == "deleted")
+            if (nxt := data["next_task"]) is not None:
                 touched[nxt["id"]] = (nxt, "Next occurrence", False)
     if touched:
         if len(touched) == 1:

@@ -15,7 +15,8 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from shared.auth import USER_META_KEY, AuthError, check_user_id, verify_jwt
+from shared.auth import AuthError, check_user_id, verify_jwt
+from shared.contract import USER_META_KEY
 from shared.settings import Settings
 
 SERVICE_CLIENT = "taskchat-service"

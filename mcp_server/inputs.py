@@ -4,13 +4,10 @@ Types and choices are checked here; every other rule (lengths, tag alphabet, dat
 is checked once, in shared/task_rules.py, so the MCP tools and any other caller agree.
 """
 
-from typing import Literal
-
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from pydantic import ConfigDict, Field
 
-Priority = Literal["low", "medium", "high"]
-Recurrence = Literal["none", "daily", "weekly", "monthly", "yearly"]
+from shared.contract import MAX_PAGE_SIZE, Order, Priority, Recurrence, Sort, Status
 
 TASK_ID = "The task's id, as returned by add_task or list_tasks."
 TITLE = "What to do: 1-200 characters (surrounding spaces are trimmed)."
@@ -46,7 +43,7 @@ class AddTaskInput(ToolInput):
 
 
 class ListTasksInput(ToolInput):
-    status: Literal["all", "pending", "completed"] = Field(
+    status: Status = Field(
         "all", description="Which tasks: all, pending (not completed) or completed."
     )
     search: str | None = Field(
@@ -69,14 +66,14 @@ class ListTasksInput(ToolInput):
         description="true: only open tasks past their due (a date-only task is overdue from "
         "the day after its date); false: only tasks that are not overdue.",
     )
-    sort: Literal["created", "due", "priority", "title"] = Field(
+    sort: Sort = Field(
         "created",
         description="Sort key: created (creation time), due (tasks without a due date come "
         "last in both orders), priority (asc: low first, desc: high first), title "
         "(case-insensitive). Ties are broken by id in the same order.",
     )
-    order: Literal["asc", "desc"] = Field("asc", description="asc or desc.")
-    limit: int = Field(50, ge=1, le=200, description="Page size, 1-200.")
+    order: Order = Field("asc", description="asc or desc.")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1-{MAX_PAGE_SIZE}.")
     cursor: str | None = Field(
         None,
         description="next_cursor from the previous page, with the same sort and order; "

@@ -30,6 +30,7 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from shared import tasks
+from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
 
 log = logging.getLogger(__name__)
@@ -110,16 +111,16 @@ class TaskTool(Tool):
         try:
             args = self.input_model.model_validate(_decode_json_lists(arguments))
         except ValidationError as exc:
-            raise ToolError(f"Error executing tool {self.name}: {describe(exc)}") from exc
+            raise ToolError(tool_error_text(self.name, describe(exc))) from exc
         try:
             result = await self.fn(args, context)
         except MCPError:
             raise
         except ToolError as exc:
-            raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
+            raise ToolError(tool_error_text(self.name, str(exc))) from exc
         except Exception as exc:
             # A crash: its text stays in the server log, the client learns only the tool name.
-            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+            raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
         if not convert_result:
             return result
         # pydantic-core's encoder is ~3x faster than json.dumps on a page of 50 tasks.

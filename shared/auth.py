@@ -8,7 +8,6 @@ import jwt
 
 from shared.settings import Settings
 
-USER_META_KEY = "taskchat/user_id"
 MAX_USER_ID_CHARS = 200
 
 

@@ -1,7 +1,7 @@
 """The Task table, shared by both processes (rules and queries live in shared/tasks.py)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Index, SmallInteger, String, func
 from sqlalchemy.engine import Dialect
@@ -10,12 +10,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
-
-Priority = Literal["low", "medium", "high"]
-PRIORITIES: tuple[Priority, Priority, Priority] = ("low", "medium", "high")
-"""Priority names by rank: the column stores the index, so the priority sort is an index scan."""
-
-RECURRENCES = ("none", "daily", "weekly", "monthly", "yearly")
 
 TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
@@ -76,7 +70,8 @@ class Task(SQLModel, table=True):
     completed: bool = False
     # Timestamps are aware datetimes stored in UTC, in whole seconds.
     completed_at: datetime | None = None
-    # Rank into PRIORITIES: 0 low, 1 medium, 2 high.
+    # Rank into shared.contract.PRIORITIES (0 low, 1 medium, 2 high), so the priority sort
+    # is an index scan.
     priority: int = Field(default=1, sa_type=SmallInteger)
     tags: list[str] = Field(default_factory=list, sa_type=TagList)
     # Stored in UTC. A date-only due is midnight UTC of that date with `due_is_date` set.

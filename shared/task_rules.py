@@ -12,14 +12,8 @@ from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shared.models import (
-    DESCRIPTION_MAX_CHARS,
-    MAX_TAGS,
-    PRIORITIES,
-    RECURRENCES,
-    TAG_MAX_CHARS,
-    TITLE_MAX_CHARS,
-)
+from shared.contract import PRIORITIES, RECURRENCES, not_found_text
+from shared.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
 
 # --- errors -------------------------------------------------------------------------
 
@@ -32,7 +26,7 @@ class TaskNotFound(TaskError):
     """No task with this id belongs to the caller (someone else's task is "not found" too)."""
 
     def __init__(self, task_id: int) -> None:
-        super().__init__(f"Task {task_id} not found")
+        super().__init__(not_found_text(task_id))
         self.task_id = task_id
 
 
@@ -103,14 +97,15 @@ def clean_tags(values: list[str] | None) -> list[str]:
 
 def priority_rank(value: str | None) -> int:
     """The stored rank of a priority name."""
-    if value not in PRIORITIES:
-        raise InvalidTaskInput(f"priority must be one of low, medium, high (got {value!r})")
-    return PRIORITIES.index(value)
+    for rank, name in enumerate(PRIORITIES):
+        if value == name:
+            return rank
+    raise InvalidTaskInput(f"priority must be one of low, medium, high (got {value!r})")
 
 
 def clean_recurrence(value: str | None) -> str:
     """A recurrence name."""
-    if value not in RECURRENCES:
+    if value is None or value not in RECURRENCES:
         raise InvalidTaskInput(
             f"recurrence must be one of {', '.join(RECURRENCES)} (got {value!r})"
         )

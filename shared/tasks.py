@@ -10,7 +10,7 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     String,
@@ -28,9 +28,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
-from typing_extensions import TypedDict
 
-from shared.models import PRIORITIES, Priority, Task, utc_text
+from shared.contract import (
+    MAX_PAGE_SIZE,
+    ORDERS,
+    PRIORITIES,
+    SORTS,
+    STATUSES,
+    ChangeStatus,
+    TaskChange,
+    TaskDict,
+    TaskPage,
+)
+from shared.models import Task, utc_text
 from shared.task_rules import (
     InvalidTaskInput,
     TaskError,
@@ -65,52 +75,9 @@ __all__ = [
     "update_task",
 ]
 
-PriorityName = Priority
-RecurrenceName = Literal["none", "daily", "weekly", "monthly", "yearly"]
-ChangeStatus = Literal["created", "updated", "completed", "reopened", "deleted"]
-SORTS = ("created", "due", "priority", "title")
-ORDERS = ("asc", "desc")
-STATUSES = ("all", "pending", "completed")
-MAX_LIMIT = 200
 # The id column is a 32-bit INTEGER on PostgreSQL.
 MAX_TASK_ID = 2**31 - 1
 UPDATABLE_FIELDS = ("title", "description", "due", "priority", "tags", "recurrence")
-
-
-# --- shapes -------------------------------------------------------------------------
-
-
-class TaskDict(TypedDict):
-    """A task as tools return it."""
-
-    id: int
-    title: str
-    description: str | None
-    completed: bool
-    completed_at: str | None
-    priority: PriorityName
-    tags: list[str]
-    due: str | None
-    recurrence: RecurrenceName
-    created_at: str
-    updated_at: str
-
-
-class TaskChange(TypedDict):
-    """What a write did: the task after it and, for a completed recurring task, the next one."""
-
-    task_id: int
-    status: ChangeStatus
-    title: str
-    task: TaskDict
-    next_task: TaskDict | None
-
-
-class TaskPage(TypedDict):
-    """One page of tasks and the cursor for the next page (null on the last page)."""
-
-    tasks: list[TaskDict]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -394,9 +361,9 @@ def list_tasks(
     if (
         isinstance(query.limit, bool)
         or not isinstance(query.limit, int)
-        or not (1 <= query.limit <= MAX_LIMIT)
+        or not (1 <= query.limit <= MAX_PAGE_SIZE)
     ):
-        raise InvalidTaskInput(f"limit must be between 1 and {MAX_LIMIT} (got {query.limit!r})")
+        raise InvalidTaskInput(f"limit must be between 1 and {MAX_PAGE_SIZE} (got {query.limit!r})")
     key = _SORT_KEYS[sort]
     conditions = [_t.c.user_id == user_id, *_filters(query, _now(now))]
     cursor = None if query.cursor is None else decode_cursor(query.cursor, sort, order)

@@ -4,11 +4,11 @@ Pure functions. `now` is an aware datetime in the user's zone; due dates are sai
 to it ("today", "tomorrow", "Friday", else "Dec 3").
 """
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from chat_server.offline.dates import describe_due, end_of_week, is_overdue, parse_due
+from shared.contract import ToolFailure
 
 Task = dict[str, Any]
 
@@ -34,9 +34,6 @@ ACTION_VERBS = {
     "update": "change",
 }
 MAX_SHOWN = 10  # candidates listed when several tasks match
-_NOT_FOUND = re.compile(r"\bTask (\d+) not found\b", re.IGNORECASE)
-_TOOL_ERROR = re.compile(r"^Error executing tool [\w.-]+(?::\s*(?P<why>.+))?$", re.DOTALL)
-_RUN_ERROR = "An error occurred while running the tool"
 
 
 def help_text(kind: str) -> str:
@@ -246,16 +243,13 @@ def no_position(index: int, count: int) -> str:
     return f"The last list had only {_count(count, 'task')}; which one did you mean?"
 
 
-def tool_error(text: str) -> str:
+def tool_error(failure: ToolFailure) -> str:
     """A failed tool call in plain words, such as `I couldn't find task 99.`"""
-    text = text.strip()
-    if match := _NOT_FOUND.search(text):
-        return f"I couldn't find task {match[1]}."
-    if text.startswith(_RUN_ERROR):
+    if (task_id := failure.missing_task) is not None:
+        return f"I couldn't find task {task_id}."
+    if not failure.reached:
         return "I couldn't reach your task list just now. Please try again in a moment."
-    if match := _TOOL_ERROR.match(text):
-        why = (match["why"] or "").strip().rstrip(".")
-        if not why:
-            return "Something went wrong on the task server. Please try again."
-        return f"That didn't work: {why}."
-    return f"That didn't work: {text[:300]}"
+    why = failure.reason.strip().rstrip(".")
+    if not why:
+        return "Something went wrong on the task server. Please try again."
+    return f"That didn't work: {why[:300]}."

@@ -27,6 +27,8 @@ from chat_server.offline.intents import (
     ListTasks,
     Pick,
 )
+from chat_server.task_tools import read_run
+from shared.contract import ToolFailure, read_output
 
 Task = dict[str, Any]
 
@@ -39,7 +41,6 @@ NOT_THE_USER = (
     "A structured input request was displayed",
     "The following graphical UI widget",
 )
-_FAILED = ("Error executing tool", "An error occurred while running the tool")
 _MENTIONED = re.compile(r"\b(?:task|Task)\s+#?(\d+)\b|(?<![\w&])#(\d+)\b")
 _LOOKUP_STATUS = {"complete": "pending", "reopen": "completed"}
 
@@ -72,13 +73,17 @@ class ToolRun:
 
     @property
     def result(self) -> Any:
-        """The output as JSON, or None when it failed or is not JSON."""
-        if self.output.startswith(_FAILED):
-            return None
+        """The typed result, or None when the call failed or answered out of contract."""
+        return read_run(self.name, self.output)
+
+    @property
+    def failure(self) -> ToolFailure:
+        """Why the call did not give a result."""
         try:
-            return json.loads(self.output)
-        except ValueError:
-            return None
+            read_output(self.name, self.output)
+        except ToolFailure as failure:
+            return failure
+        raise ValueError(f"{self.name} did not fail")
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,7 @@ def _finish(replay: _Replay, name: str, args: dict[str, Any], say: Callable[[Any
         return Call(name, args)
     result = run.result
     if result is None:
-        return Say(replies.tool_error(run.output))
+        return Say(replies.tool_error(run.failure))
     try:
         return Say(say(result))
     except (KeyError, TypeError, AttributeError):
@@ -225,7 +230,7 @@ def _act(intent: ActOnTask, conversation: Conversation, replay: _Replay, now: da
         if run is None:
             return Call("list_tasks", lookup)
         if not isinstance(run.result, dict):
-            return Say(replies.tool_error(run.output))
+            return Say(replies.tool_error(run.failure))
         found = list(run.result.get("tasks") or [])
         exact = [t for t in found if t.get("title", "").lower() == target.words.lower()]
         found = exact if len(exact) == 1 else found
@@ -262,7 +267,7 @@ def _act(intent: ActOnTask, conversation: Conversation, replay: _Replay, now: da
             if run is None:
                 return Call("get_task", {"task_id": task_id})
             if not isinstance(run.result, dict):
-                return Say(replies.tool_error(run.output))
+                return Say(replies.tool_error(run.failure))
             known = run.result
         current = [t for t in known.get("tags") or [] if t not in intent.remove_tags]
         args["tags"] = current + [t for t in intent.add_tags if t not in current]

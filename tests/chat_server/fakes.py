@@ -47,7 +47,7 @@ class FakeTaskServer(MCPServer):
         tasks = self.tasks.setdefault(user, [])
         args = arguments or {}
         if tool_name == "add_task":
-            task = {"id": len(tasks) + 1, "title": args["title"], "completed": False}
+            task = new_task(len(tasks) + 1, args["title"])
             tasks.append(task)
             return tool_result(
                 {
@@ -83,6 +83,16 @@ class FakeTaskServer(MCPServer):
         self, name: str, arguments: dict[str, Any] | None = None
     ) -> GetPromptResult:
         raise KeyError(name)
+
+
+def new_task(task_id: int, title: str) -> dict[str, Any]:
+    """A task in the contract's shape, with every optional field at its default."""
+    return {
+        "id": task_id, "title": title, "description": None, "completed": False,
+        "completed_at": None, "priority": "medium", "tags": [], "due": None,
+        "recurrence": "none", "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
 
 
 def tool_result(data: dict[str, Any]) -> CallToolResult:

@@ -1,5 +1,6 @@
 """Pure parts of the chat server: titles, failure messages, tool records fed back to the model."""
 
+import json
 from datetime import datetime
 
 import httpx
@@ -8,9 +9,16 @@ from agents.exceptions import MaxTurnsExceeded
 from chatkit.types import HiddenContextItem, Workflow, WorkflowItem
 from sqlalchemy.exc import OperationalError
 
-from chat_server.agent import TOOL_RECORD, TaskChatConverter, _summary
+from chat_server.agent import TaskChatConverter
 from chat_server.errors import describe_failure
 from chat_server.server import title_from
+from chat_server.task_tools import TOOL_RECORD, summary
+
+MILK = {
+    "id": 3, "title": "Milk", "description": None, "completed": True, "completed_at": None,
+    "priority": "medium", "tags": [], "due": None, "recurrence": "none",
+    "created_at": "2025-06-01T08:00:00Z", "updated_at": "2025-06-01T08:00:00Z",
+}
 
 
 def test_title_is_the_first_words_of_a_short_message():
@@ -43,11 +51,18 @@ def test_failures_become_plain_sentences():
 
 
 def test_tool_summaries_name_what_happened():
-    assert _summary('{"tasks": [{"id": 1}, {"id": 2}], "next_cursor": null}') == "2 task(s)"
-    assert _summary('{"task_id": 3, "status": "completed", "title": "Milk"}') == (
-        "Task 3 completed: Milk"
+    milk = json.dumps(MILK)
+    assert summary("list_tasks", f'{{"tasks": [{milk}, {milk}], "next_cursor": null}}') == (
+        "2 task(s)"
     )
-    assert _summary("Error executing tool get_task: Task 9 not found") == "Task 9 not found"
+    change = f'{{"task_id": 3, "status": "completed", "title": "Milk", "task": {milk}, ' \
+        '"next_task": null}'
+    assert summary("complete_task", change) == "Task 3 completed: Milk"
+    assert summary("get_task", milk) == "Task 3: Milk"
+    assert summary("get_task", "Error executing tool get_task: Task 9 not found") == (
+        "Task 9 not found"
+    )
+    assert summary("get_task", '{"id": 3}') == "get_task returned an unexpected result (title)"
 
 
 async def test_tool_records_are_replayed_as_function_call_and_output():

@@ -32,6 +32,7 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from shared.contract import failure_of
 from shared.task_rules import clean_tags, clean_title, parse_due
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday
@@ -582,7 +583,9 @@ def test_several_matches_are_listed_with_ids_and_a_question() -> None:
     ],
 )
 def test_tool_errors_come_back_in_plain_words(output: str, reply: str) -> None:
-    assert replies.tool_error(output) == reply
+    failure = failure_of("a_tool", output)
+    assert failure is not None
+    assert replies.tool_error(failure) == reply
 
 
 def test_update_replies_say_what_changed() -> None:

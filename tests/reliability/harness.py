@@ -18,7 +18,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 
-from shared.auth import USER_META_KEY, mint_jwt
+from shared.auth import mint_jwt
+from shared.contract import USER_META_KEY
 from shared.settings import Settings
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, Turn, user_input
 from tests.servers import start_server

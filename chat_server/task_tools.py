@@ -1,0 +1,119 @@
+"""The task tools as the chat server uses them: calls through the pool, saved records, summaries.
+
+Every call acts for the authenticated user, named in `_meta`, never for a value a model
+chose. Results are read through the contract (shared/contract.py). Each call is saved in
+the thread as a hidden tool record, which the next turn's model input replays as a real
+function call and its output.
+"""
+
+import json
+from typing import Any, cast
+from uuid import uuid4
+
+from agents.mcp import MCPServer
+from mcp.types import CallToolResult, TextContent
+from openai.types.responses import ResponseInputItemParam
+from typing_extensions import TypedDict
+
+from shared.contract import (
+    USER_META_KEY,
+    ToolFailure,
+    ToolResult,
+    read_output,
+    read_result,
+)
+
+TOOL_RECORD = "taskchat_tool_call"
+"""The key of a hidden context item's content that holds a ToolRecord."""
+
+
+class ToolRecord(TypedDict):
+    """One tool call as saved in the thread: what the model asked for and what it was shown."""
+
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+
+
+def meta_for(user_id: str) -> dict[str, str]:
+    """MCP `_meta` for a tool call made for `user_id`."""
+    return {USER_META_KEY: user_id}
+
+
+async def call_task_tool(
+    mcp: MCPServer, name: str, arguments: dict[str, Any], user_id: str
+) -> tuple[ToolResult, ToolRecord]:
+    """Call a task tool as `user_id`: its typed result and the record to save.
+
+    Raises ToolFailure when the server refused the call (the reason in its words).
+    """
+    result = await mcp.call_tool(name, arguments, meta=meta_for(user_id))
+    data = read_result(name, result)
+    output = _text(result) or json.dumps(data)
+    return data, tool_record(name, json.dumps(arguments), output)
+
+
+def tool_record(name: str, arguments: str, output: str, call_id: str | None = None) -> ToolRecord:
+    """The record of one call; calls the model did not make get an id of their own."""
+    return ToolRecord(
+        call_id=call_id or f"call_action_{uuid4().hex[:16]}",
+        name=name,
+        arguments=arguments,
+        output=output,
+    )
+
+
+def record_in(content: object) -> ToolRecord | None:
+    """The tool record a hidden context item holds, if it holds one."""
+    record = content.get(TOOL_RECORD) if isinstance(content, dict) else None
+    return cast(ToolRecord, record) if isinstance(record, dict) else None
+
+
+def record_as_input(record: ToolRecord) -> list[ResponseInputItemParam]:
+    """The record as model input: the function call, then its output."""
+    return [
+        {
+            "type": "function_call",
+            "call_id": record["call_id"],
+            "name": record["name"],
+            "arguments": record["arguments"],
+        },
+        {"type": "function_call_output", "call_id": record["call_id"], "output": record["output"]},
+    ]
+
+
+def read_run(name: str, output: str) -> ToolResult | None:
+    """A finished call's typed result, or None when it failed or is not in the contract's shape."""
+    try:
+        return read_output(name, output)
+    except ToolFailure:
+        return None
+
+
+def summary(name: str, output: str) -> str:
+    """One line for the workflow entry: what the tool did, or why it failed."""
+    try:
+        data: Any = read_output(name, output)
+    except ToolFailure as failure:
+        return failure.reason[:200]
+    if "tasks" in data:
+        return f"{len(data['tasks'])} task(s)"
+    if "task_id" in data:
+        return f"Task {data['task_id']} {data['status']}: {data['title']}"
+    return f"Task {data['id']}: {data['title']}"
+
+
+def output_text(result: object) -> str:
+    """A tool's output as text, whatever shape the Agents SDK hands it over in."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict) and "text" in result:
+        return str(result["text"])
+    if isinstance(result, list):
+        return "\n".join(output_text(part) for part in result)
+    return str(result)
+
+
+def _text(result: CallToolResult) -> str:
+    return "\n".join(part.text for part in result.content if isinstance(part, TextContent))
