@@ -23,10 +23,10 @@ from chat_server.edge import EdgeGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
-from chat_server.ratelimit import RateLimiter
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from shared.db import create_tables, make_engine, run_db
+from shared.ratelimit import RateLimiter
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,9 @@ def create_app(
         app.state.engine = engine
         app.state.mcp = pool
         app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
-        app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_url)
+        app.state.rate_limiter = RateLimiter(
+            settings.rate_limit, settings.rate_limit_storage_url, scope="chat"
+        )
         log.info("chat server ready: model=%s mcp=%s", settings.model_name, settings.mcp_server_url)
         try:
             yield

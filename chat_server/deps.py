@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from chat_server.ratelimit import RateLimiter
 from chat_server.server import TaskChatServer
 from shared.auth import AuthError, Principal, verify_jwt
+from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
 

@@ -19,6 +19,7 @@ import shared.models  # noqa: F401  (registers the Task table for create_tables)
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.tools import build_tools
 from shared.db import create_tables, run_db
+from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
         "taskchat",
         title="taskchat tasks",
         instructions=INSTRUCTIONS,
-        tools=build_tools(engine, CallerIdentity(settings)),
+        tools=build_tools(
+            engine,
+            CallerIdentity(settings),
+            RateLimiter(settings.mcp_rate_limit, settings.rate_limit_storage_url, scope="mcp"),
+        ),
         lifespan=create_tables_first,
         log_level="WARNING",
         **auth,  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """The MCP tools: thin adapters from a validated input model to a shared/tasks.py function.
 
-Each call resolves the acting user (mcp_server/auth.py), runs the task function in a
-worker thread, and turns a domain error into a ToolError carrying its message.
+Each call resolves the acting user (mcp_server/auth.py), counts the call against that
+user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
+into a ToolError carrying its message.
 """
 
 import json
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pydantic_core
+from limits.errors import StorageError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
@@ -32,20 +34,24 @@ from mcp_server.inputs import (
 from shared import tasks
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "the task database is unavailable right now; try again in a moment"
+LIMITER_UNAVAILABLE = "the rate limit storage is unavailable right now; try again in a moment"
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
 
 
 class TaskTools:
-    """The tool bodies, bound to one database engine and one way of identifying callers."""
+    """The tool bodies, bound to one database engine, one way of identifying callers and
+    one per-user rate limit."""
 
-    def __init__(self, engine: Engine, identity: CallerIdentity) -> None:
+    def __init__(self, engine: Engine, identity: CallerIdentity, limiter: RateLimiter) -> None:
         self.engine = engine
         self.identity = identity
+        self.limiter = limiter
 
     async def add_task(self, args: AddTaskInput, ctx: Context) -> tasks.TaskChange:
         """Add a task to the caller's list and return it."""
@@ -85,6 +91,7 @@ class TaskTools:
 
     async def _run(self, ctx: Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
         user_id = self.identity.user_id(ctx)
+        await self._count_call(user_id)
         try:
             return await run_db(self.engine, fn, user_id=user_id, **kwargs)
         except tasks.TaskError as exc:
@@ -92,6 +99,21 @@ class TaskTools:
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise ToolError(DATABASE_UNAVAILABLE) from exc
+
+    async def _count_call(self, user_id: str) -> None:
+        # Counted for the acting user, so the chat backend's one service token gives each of
+        # its users a budget of their own; a refused call changes nothing.
+        try:
+            retry_after = await self.limiter.retry_after(user_id)
+        except StorageError as exc:
+            log.warning("rate limit storage unavailable: %s", exc.storage_error)
+            raise ToolError(LIMITER_UNAVAILABLE) from exc
+        if retry_after is not None:
+            rate = self.limiter.item
+            raise ToolError(
+                f"rate limit exceeded ({rate.amount} tool calls per {rate.multiples} "
+                f"{rate.GRANULARITY.name}); retry in {retry_after} s"
+            )
 
 
 class TaskTool(Tool):
@@ -165,9 +187,9 @@ def _writes(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
     )
 
 
-def build_tools(engine: Engine, identity: CallerIdentity) -> list[Tool]:
+def build_tools(engine: Engine, identity: CallerIdentity, limiter: RateLimiter) -> list[Tool]:
     """Every task tool, ready for `MCPServer(tools=...)`."""
-    body = TaskTools(engine, identity)
+    body = TaskTools(engine, identity, limiter)
     specs: list[tuple[Handler, str, type[ToolInput], Any, ToolAnnotations]] = [
         (body.add_task, "Add task", AddTaskInput, tasks.TaskChange,
          _writes(destructive=False, idempotent=False)),

@@ -9,6 +9,10 @@ import jwt
 from shared.settings import Settings
 
 MAX_USER_ID_CHARS = 200
+# An id is a name: never a line break or a NUL (which PostgreSQL cannot even store), an
+# invisible character (U+200B, U+FEFF) that makes two ids look alike, or a bidi override
+# (U+202E) that shows it reversed in logs; lone surrogates (Cs) cannot even be encoded.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
 class AuthError(Exception):
@@ -33,10 +37,15 @@ def verify_jwt(token: str, settings: Settings) -> Principal:
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
+            # verify_aud stays on without JWT_AUDIENCE too: PyJWT then refuses any token that
+            # names an audience, so a token minted for another service with the same secret
+            # does not work here.
+            options={"require": ["sub", "exp"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise AuthError("invalid token: its audience (aud) is not this server") from exc
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
     return Principal(user_id=check_user_id(claims["sub"]))
@@ -46,9 +55,11 @@ def check_user_id(user_id: object) -> str:
     """Validate a user id taken from a token or from service `_meta`."""
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID_CHARS:
         raise AuthError("user id must be a non-empty string of at most 200 characters")
-    if any(unicodedata.category(char) == "Cc" for char in user_id):
-        # An id is a name, never a line break or a NUL (which PostgreSQL cannot even store).
-        raise AuthError("user id must not contain control characters")
+    for char in user_id:
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            raise AuthError(
+                f"user id must not contain control or format characters (found U+{ord(char):04X})"
+            )
     return user_id
 
 

@@ -4,6 +4,7 @@ from functools import lru_cache
 from ipaddress import ip_address
 from typing import Annotated, Literal
 
+import limits
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     mcp_host: str = "127.0.0.1"
     mcp_port: int = 8001
     mcp_allowed_hosts: CommaList = []
+    # Tool calls per acting user, counted in RATE_LIMIT_STORAGE_URL like RATE_LIMIT.
+    mcp_rate_limit: str = "600/minute"
 
     # Chat server process.
     chat_host: str = "127.0.0.1"
@@ -78,6 +81,18 @@ class Settings(BaseSettings):
     def _positive_pool(cls, value: int) -> int:
         if value < 1:
             raise ValueError("MCP_POOL_SIZE must be at least 1")
+        return value
+
+    @field_validator("rate_limit", "mcp_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        # Checked here so a typo stops start-up with one readable line, not a traceback.
+        try:
+            rate = limits.parse(value)
+        except ValueError:
+            rate = None
+        if rate is None or rate.amount < 1:
+            raise ValueError(f"{value!r} is not a rate such as 60/minute or 1000/hour")
         return value
 
     @model_validator(mode="after")

@@ -1,10 +1,12 @@
-"""Fixtures every test layer shares: databases (SQLite and the real PostgreSQL)."""
+"""Fixtures every test layer shares: databases (SQLite and the real PostgreSQL), Redis."""
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +14,7 @@ from sqlalchemy import create_engine, text
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def _postgres_or_fail() -> None:
@@ -60,3 +63,23 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """An empty database, once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis (TEST_REDIS_URL): skipped locally when it is down, a failure in CI.
+
+    Tests keep apart by their fresh user ids, which every rate-limit key contains.
+    """
+    parts = urlsplit(REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            answer = sock.recv(64)
+        if not answer.startswith((b"+PONG", b"-NOAUTH")):
+            raise ConnectionError(f"unexpected answer to PING: {answer!r}")
+    except OSError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable in CI: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    return REDIS_URL

@@ -16,12 +16,14 @@ from tests.reliability.harness import HTTP_TIMEOUT, JWT_ENV, SplitStack
 from tests.reliability.pg import PgSandbox, create_sandbox
 from tests.servers import Server, free_port, start_server
 
-# Load tests send hundreds of requests a minute per user; the limit itself is tested elsewhere.
+# Load tests send hundreds of requests a minute per user; the limits themselves are tested
+# elsewhere.
 STACK_ENV = {
     **JWT_ENV,
     "TASKCHAT_MODEL": "offline",
     "TASKCHAT_TIMEZONE": "UTC",
     "RATE_LIMIT": "100000/minute",
+    "MCP_RATE_LIMIT": "100000/minute",
 }
 
 

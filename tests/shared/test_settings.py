@@ -56,3 +56,18 @@ def test_settings_or_exit_names_the_bad_variable(monkeypatch):
 )
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up(monkeypatch):
+    assert Settings(_env_file=None).mcp_rate_limit == "600/minute"
+    monkeypatch.setenv("MCP_RATE_LIMIT", "lots")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            settings_or_exit()
+    finally:
+        get_settings.cache_clear()
+    assert str(exit_info.value) == (
+        "Configuration error:\n  MCP_RATE_LIMIT: 'lots' is not a rate such as 60/minute or "
+        "1000/hour"
+    )
