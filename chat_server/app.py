@@ -15,6 +15,7 @@ from fastapi.exceptions import HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import text
+from starlette.requests import ClientDisconnect
 
 from chat_server import web
 from chat_server.agent import build_agent, build_model, user_meta
@@ -202,10 +203,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
+    except ClientDisconnect:
+        # Not our error, and not worth a traceback: nobody is left to read this answer.
+        log.debug("client hung up after %d bytes of its request body", len(body))
+        message = "the client hung up before the body ended"
+        raise RequestError(400, "client_disconnected", message) from None
     return bytes(body)
 
 

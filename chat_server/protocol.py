@@ -6,9 +6,12 @@ from chatkit.types import (
     AttachmentsCreateReq,
     AttachmentsDeleteReq,
     ChatKitReq,
+    ClientToolCallItem,
     InputTranscribeReq,
     ItemsFeedbackReq,
     ItemsListReq,
+    StructuredInputItem,
+    ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
@@ -18,6 +21,7 @@ from chatkit.types import (
     ThreadsSyncCustomActionReq,
     ThreadsUpdateReq,
     UserMessageInput,
+    UserMessageTagContent,
 )
 from pydantic import TypeAdapter, ValidationError
 
@@ -81,7 +85,12 @@ def check_input(request: ChatKitReq, max_message_chars: int) -> None:
             raise RequestError(400, "bad_request", f"at most {MAX_FEEDBACK_ITEMS} item_ids")
         case ThreadsUpdateReq() if len(request.params.title) > MAX_TITLE_CHARS:
             raise RequestError(400, "bad_request", f"title is over {MAX_TITLE_CHARS} characters")
-        case AttachmentsCreateReq() | AttachmentsDeleteReq() | InputTranscribeReq():
+        case (
+            AttachmentsCreateReq()
+            | AttachmentsDeleteReq()
+            | InputTranscribeReq()
+            | ThreadsSyncCustomActionReq()  # no widget here has a sync action
+        ):
             raise RequestError(400, "unsupported", f"{request.type} is not supported here")
         case ThreadsListReq() | ItemsListReq() if request.params.limit is not None and not (
             1 <= request.params.limit <= MAX_PAGE_SIZE
@@ -92,20 +101,29 @@ def check_input(request: ChatKitReq, max_message_chars: int) -> None:
 def _check_message(message: UserMessageInput, max_chars: int) -> None:
     if message.attachments:
         raise RequestError(400, "unsupported", "attachments are not supported")
+    if any(isinstance(part, UserMessageTagContent) for part in message.content):
+        # Saved, a tag would fail every later turn of the thread: chatkit cannot show it
+        # to the model without entity support, which this server does not have.
+        raise RequestError(400, "unsupported", "input_tag content (@-mentions) is not supported")
     text = "".join(part.text for part in message.content)
     if not text.strip():
         raise RequestError(400, "empty_message", "message is empty")
-    if len(text) > max_chars:
+    # The model sees the quoted text too, so it counts towards the limit.
+    quoted = message.quoted_text or ""
+    if len(text) + len(quoted) > max_chars:
+        what = "message with its quoted text" if quoted else "message"
         raise RequestError(
-            413, "message_too_long", f"message is {len(text)} characters; the limit is {max_chars}"
+            413,
+            "message_too_long",
+            f"{what} is {len(text) + len(quoted)} characters; the limit is {max_chars}",
         )
 
 
 async def check_ownership(request: ChatKitReq, store: SQLStore, user: Principal) -> None:
-    """404 for any thread or item id the request names that the user does not own.
+    """404 for any thread or item id the user does not own; 400 for an item of the wrong kind.
 
     Some chatkit handlers never load the thread, and streaming ones would only fail after
-    the 200 and the stream had started; so every id is checked here, first.
+    the 200 and the stream had started (or as a 500); so every id is checked here, first.
     """
     params: Any = getattr(request, "params", None)
     thread_id = getattr(params, "thread_id", None)
@@ -113,8 +131,48 @@ async def check_ownership(request: ChatKitReq, store: SQLStore, user: Principal)
         return
     if not await store.thread_exists(thread_id, user):
         raise RequestError(404, "not_found", f"thread {thread_id} not found")
-    if missing := await store.missing_items(thread_id, _item_ids(request), user):
-        raise RequestError(404, "not_found", f"item {missing[0]} not found")
+    match request:
+        case ItemsFeedbackReq():
+            if missing := await store.missing_items(thread_id, request.params.item_ids, user):
+                raise RequestError(404, "not_found", f"item {missing[0]} not found")
+        case ThreadsRetryAfterItemReq() | ThreadsAddStructuredInputReq() | ThreadsCustomActionReq():
+            if request.params.item_id is not None:
+                await _check_item_kind(request, thread_id, request.params.item_id, store, user)
+        case ThreadsAddClientToolOutputReq():
+            latest = await store.load_thread_items(thread_id, None, 1, "desc", user)
+            # chatkit only completes a pending client tool call that is the thread's last item.
+            if not any(
+                isinstance(item, ClientToolCallItem) and item.status == "pending"
+                for item in latest.data
+            ):
+                raise RequestError(
+                    400, "bad_request", f"no client tool call is pending in thread {thread_id}"
+                )
+
+
+# The kind of item each request must name: chatkit fails on any other after the 200.
+_ITEM_KINDS = {
+    "threads.retry_after_item": ("user_message", "a user message"),
+    "threads.add_structured_input": ("structured_input", "a pending structured input"),
+    "threads.custom_action": ("widget", "a widget"),
+}
+
+
+async def _check_item_kind(
+    request: ChatKitReq, thread_id: str, item_id: str, store: SQLStore, user: Principal
+) -> None:
+    kind = await store.item_type(thread_id, item_id, user)
+    if kind is None:
+        raise RequestError(404, "not_found", f"item {item_id} not found")
+    wanted, described = _ITEM_KINDS[request.type]
+    if kind != wanted:
+        raise RequestError(
+            400, "wrong_item", f"{request.type} needs {described}; item {item_id} is of type {kind}"
+        )
+    if kind == "structured_input":
+        item = await store.load_item(thread_id, item_id, user)
+        if not isinstance(item, StructuredInputItem) or item.status != "pending":
+            raise RequestError(400, "wrong_item", f"item {item_id} was already answered")
 
 
 def _item_ids(request: ChatKitReq) -> list[str]:

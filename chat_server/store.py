@@ -76,6 +76,15 @@ class SQLStore(Store[Principal]):
         params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
         return await self._exists(self._sql.item_exists, params)
 
+    async def item_type(self, thread_id: str, item_id: str, context: Principal) -> str | None:
+        """The `type` of one item of the caller's thread, or None when it is not theirs.
+
+        Read without parsing: a task list widget takes milliseconds to validate.
+        """
+        params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
+        data = await self._read(lambda conn: conn.scalar(self._sql.load_item, params))
+        return None if data is None else _item_type(data)
+
     async def attachment_exists(self, attachment_id: str, context: Principal) -> bool:
         """True when the attachment exists and belongs to the caller; False otherwise."""
         params = {"user_id": context.user_id, "id": attachment_id}

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -39,11 +40,25 @@ class Server:
 
 
 def start_server(
-    module: str, env: dict[str, str], port: int, timeout: float = 30, args: tuple[str, ...] = ()
+    module: str,
+    env: dict[str, str],
+    port: int,
+    timeout: float = 30,
+    args: tuple[str, ...] = (),
+    log: IO[bytes] | None = None,
 ) -> Server:
-    """Run `python -m module *args` with `env` added, and poll /healthz until it answers."""
+    """Run `python -m module *args` with `env` added, and poll /healthz until it answers.
+
+    With `log`, the process writes its stdout and stderr there instead of the test's.
+    """
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", module, *args], env=full_env, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        env=full_env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
+    )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -7,6 +7,8 @@ killed, and lets both roles back in).
 """
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -105,3 +107,35 @@ def slow_stack(pg_stack, pg_sandbox) -> Iterator[tuple[Server, Server]]:
             chat.stop()
     finally:
         model.stop()
+
+
+@dataclass
+class LoggedServer:
+    """A server process whose stdout and stderr go to a file."""
+
+    server: Server
+    log_path: Path
+
+    def stop_and_read_log(self) -> str:
+        """Stop the server, which first finishes what it was handling, and return its log."""
+        self.server.stop()
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+def logged_chat(stack: SplitStack, pg_sandbox: PgSandbox, tmp_path: Path) -> Iterator[LoggedServer]:
+    """A chat server of its own on the shared database and task server, logging to a file."""
+    port = free_port()
+    env = {
+        **stack.env,
+        "DATABASE_URL": pg_sandbox.url("chat"),
+        "PORT": str(port),
+        "MCP_SERVER_URL": stack.mcp_url,
+    }
+    log_path = tmp_path / "chat_server.log"
+    with log_path.open("wb") as log:
+        server = start_server("chat_server", env, port, log=log)
+    try:
+        yield LoggedServer(server, log_path)
+    finally:
+        server.stop()
