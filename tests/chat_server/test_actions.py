@@ -25,9 +25,10 @@ from sqlalchemy import Engine
 
 from chat_server import widgets
 from chat_server.actions import handle_action
-from chat_server.agent import TOOL_RECORD, build_agent, user_meta
+from chat_server.agent import build_agent, user_meta
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
+from chat_server.task_tools import TOOL_RECORD
 from shared.auth import Principal
 from shared.db import create_tables, make_engine
 from tests.chat_server.fakes import tool_result

@@ -229,7 +229,11 @@ async def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path, cap
         "path": "/chatkit",
         "raw_path": b"/chatkit",
         "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-length", b"1000")],
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"1000"),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }

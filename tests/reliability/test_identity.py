@@ -4,7 +4,8 @@ or direction-changing characters are refused, by the chat server and the MCP ser
 import httpx
 import pytest
 
-from shared.auth import USER_META_KEY, mint_jwt
+from shared.auth import mint_jwt
+from shared.contract import USER_META_KEY
 from shared.settings import Settings
 from tests.e2e.stack import SECRET, SERVICE_TOKEN
 from tests.reliability.harness import SplitStack, call, fresh_user, mcp_client, tool_text
