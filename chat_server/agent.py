@@ -6,7 +6,6 @@ from typing import Any
 
 from agents import Agent, RunContextWrapper, RunHooks, Tool
 from agents.mcp import MCPServer
-from agents.models.fake_id import FAKE_RESPONSES_ID
 from agents.models.interface import Model
 from agents.tool_context import ToolContext
 from chatkit.agents import AgentContext, ThreadItemConverter
@@ -23,6 +22,7 @@ from chatkit.types import (
 )
 from openai import AsyncOpenAI
 
+from chat_server.sdk_compat import FAKE_RESPONSES_ID
 from chat_server.task_tools import (
     TOOL_RECORD,
     meta_for,

@@ -37,6 +37,7 @@ from chat_server.agent import (
     fail_open_workflow,
 )
 from chat_server.errors import assistant_message, describe_failure
+from chat_server.sdk_compat import process_non_streaming, process_streaming, sse_event
 from chat_server.store import SQLStore
 from shared.auth import Principal
 
@@ -102,14 +103,10 @@ class TaskChatServer(ChatKitServer[Principal]):
     async def handle(
         self, request: ChatKitReq, context: Principal
     ) -> StreamingResult | NonStreamingResult:
-        """Like `process()`, for a request the HTTP layer has already parsed and checked.
-
-        `process()` builds a pydantic TypeAdapter on every call (milliseconds of CPU);
-        the app parses once with a cached adapter and hands the result here.
-        """
+        """Like `process()`, for a request the HTTP layer has already parsed and checked."""
         if is_streaming_req(request):
             return StreamingResult(self._one_turn_per_thread(request, context))
-        return NonStreamingResult(await self._process_non_streaming(request, context))
+        return NonStreamingResult(await process_non_streaming(self, request, context))
 
     async def _one_turn_per_thread(
         self, request: StreamingReq, context: Principal
@@ -122,7 +119,7 @@ class TaskChatServer(ChatKitServer[Principal]):
         started = False
         async with turn:
             try:
-                async for chunk in self._process_streaming(request, context):
+                async for chunk in process_streaming(self, request, context):
                     started = True
                     yield chunk
             except Exception as exc:
@@ -135,7 +132,7 @@ class TaskChatServer(ChatKitServer[Principal]):
     def _error_event(self, exc: Exception) -> bytes:
         message = exc.message if isinstance(exc, CustomStreamError) else describe_failure(exc)
         event = ErrorEvent(code="custom", message=message, allow_retry=True)
-        return b"data: " + self._serialize(event) + b"\n\n"
+        return sse_event(self, event)
 
     async def respond(
         self,

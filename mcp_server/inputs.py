@@ -4,9 +4,9 @@ Types and choices are checked here; every other rule (lengths, tag alphabet, dat
 is checked once, in shared/task_rules.py, so the MCP tools and any other caller agree.
 """
 
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from pydantic import ConfigDict, Field
 
+from mcp_server.sdk_compat import ArgModelBase
 from shared.contract import MAX_PAGE_SIZE, Order, Priority, Recurrence, Sort, Status
 
 TASK_ID = "The task's id, as returned by add_task or list_tasks."

@@ -14,8 +14,6 @@ import pydantic_core
 from limits.errors import StorageError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
@@ -31,6 +29,7 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared import tasks
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db

@@ -48,6 +48,7 @@ from chat_server.pool.failures import (
     server_answer,
 )
 from chat_server.pool.lending import Lender
+from chat_server.sdk_compat import absorb_tool_listing
 
 logger = logging.getLogger(__name__)
 
@@ -317,12 +318,10 @@ class MCPPool(MCPServer):
         listing = self._tools
         if listing is None or connection.absorbed is listing:
             return
-        absorb = getattr(client.session, "_absorb_tool_listing", None)
-        if absorb is not None:
-            unchecked = listing.model_copy(deep=True)
-            for tool in unchecked.tools:
-                tool.output_schema = None
-            absorb(unchecked, complete=True)
+        unchecked = listing.model_copy(deep=True)
+        for tool in unchecked.tools:
+            tool.output_schema = None
+        absorb_tool_listing(client, unchecked)
         connection.absorbed = listing
 
 
