@@ -13,21 +13,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, text
-
-from tests.servers import Server, free_port, start_server
+from testbed.databases import postgres_problem, postgres_schema
+from testbed.servers import Server, free_port, start_server
 
 T = TypeVar("T")
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -183,14 +178,7 @@ def write_json(path: str | None, results: dict[str, Any]) -> None:
 
 def postgres_available() -> bool:
     """Whether the PostgreSQL server the tests use answers."""
-    try:
-        engine = create_engine(POSTGRES_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+    return postgres_problem() is None
 
 
 @contextmanager
@@ -202,17 +190,8 @@ def database(kind: str) -> Iterator[str]:
         return
     if kind != "postgres":
         raise ValueError(f"database must be sqlite or postgres, not {kind!r}")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema("bench") as url:
+        yield url
 
 
 # --- processes ----------------------------------------------------------------------

@@ -2,47 +2,33 @@
 
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, text
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from testbed.databases import postgres_problem
+from testbed.databases import postgres_schema as testbed_schema
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def _postgres_or_fail() -> None:
     """Skip locally when PostgreSQL is down, but fail loudly in CI."""
-    try:
-        with create_engine(POSTGRES_URL).connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:
+    if (problem := postgres_problem()) is not None:
         if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable in CI: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
+            pytest.fail(f"{problem} (in CI)")
+        pytest.skip(problem)
 
 
 @contextmanager
 def postgres_schema(prefix: str = "t") -> Iterator[str]:
     """A URL to an empty PostgreSQL schema of its own, dropped afterwards."""
     _postgres_or_fail()
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with testbed_schema(prefix) as url:
+        yield url
 
 
 @pytest.fixture

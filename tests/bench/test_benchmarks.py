@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench.common import postgres_available
-from tests.servers import ROOT
+from testbed.servers import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-from tests.servers import Server, free_port, start_server
+from testbed.servers import Server, free_port, start_server
 
 JWT_SECRET = "browser-test-secret-long-enough-for-hs256"
 SERVICE_TOKEN = "browser-test-service-token"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from testbed.servers import ROOT
 from tests.browser.harness import CHROMIUM_ARGS, chromium_path, start_stack
-from tests.servers import ROOT
 
 MESSAGES = [
     "add buy milk tomorrow high priority #groceries",

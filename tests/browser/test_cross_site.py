@@ -15,9 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from testbed.servers import free_port
 from tests.browser.harness import Browsing, Stack, start_stack
 from tests.e2e.stack import ChatKit, user_input
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

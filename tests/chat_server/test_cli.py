@@ -55,7 +55,7 @@ from chat_server.client import (
 from chat_server.protocol import check_input, parse_request
 from shared.auth import verify_jwt
 from shared.settings import Settings, get_settings
-from tests.servers import ROOT, free_port
+from testbed.servers import ROOT, free_port
 
 T0 = datetime(2026, 5, 1, 9, 30)
 

@@ -15,7 +15,7 @@ from agents.mcp import MCPToolMetaContext
 from agents.testing import ScriptedModel, assistant_message, function_call
 
 from chat_server.pool import MCPPool, MCPPoolError, MCPTimeout, MCPUnavailable
-from tests.servers import Server, free_port, start_server
+from testbed.servers import Server, free_port, start_server
 
 TOY = "tests.chat_server.toy_mcp"
 # Generous bounds for CI machines; the pool's own retry budget is 2 s.

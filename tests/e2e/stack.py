@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import Server, free_port, start_server
+from testbed.servers import Server, free_port, start_server
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 SERVICE_TOKEN = "e2e-service-token"

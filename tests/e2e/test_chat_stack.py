@@ -172,7 +172,7 @@ def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url):
 
 
 def test_an_openai_compatible_server_drives_the_agent(sqlite_url):
-    from tests.servers import free_port, start_server
+    from testbed.servers import free_port, start_server
 
     port = free_port()
     fake = start_server("tests.e2e.fake_openai", {}, port, args=(str(port),))

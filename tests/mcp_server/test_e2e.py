@@ -18,8 +18,8 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from shared.auth import mint_jwt
 from shared.settings import Settings
+from testbed.servers import ROOT, Server, free_port, running
 from tests.conftest import postgres_schema
-from tests.servers import ROOT, Server, free_port, running
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testbed.servers import Server, free_port, start_server
 from tests.conftest import POSTGRES_URL, _postgres_or_fail
 from tests.reliability.harness import HTTP_TIMEOUT, JWT_ENV, SplitStack
 from tests.reliability.pg import PgSandbox, create_sandbox
-from tests.servers import Server, free_port, start_server
 
 # Load tests send hundreds of requests a minute per user; the limits themselves are tested
 # elsewhere.

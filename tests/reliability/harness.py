@@ -21,8 +21,8 @@ from mcp_types import CallToolResult
 from shared.auth import mint_jwt
 from shared.contract import USER_META_KEY
 from shared.settings import Settings
+from testbed.servers import start_server
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, Turn, user_input
-from tests.servers import start_server
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ class SplitStack(Stack):
 
 
 def _free() -> int:
-    from tests.servers import free_port
+    from testbed.servers import free_port
 
     return free_port()
 

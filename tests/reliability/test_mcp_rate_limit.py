@@ -9,8 +9,8 @@ import pytest
 
 from shared import tasks
 from shared.db import make_engine, run_db
+from testbed.servers import Server, free_port, running
 from tests.reliability.harness import JWT_ENV, call, fresh_user, mcp_client, token, tool_text
-from tests.servers import Server, free_port, running
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from testbed.servers import Server
 from tests.e2e.stack import Stack, running_stack
 from tests.reliability.harness import (
     AsyncChat,
@@ -20,7 +21,6 @@ from tests.reliability.harness import (
     readable_failure,
     tool_text,
 )
-from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(150)
 
