@@ -11,10 +11,11 @@ from agents.models.interface import Model
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from chat_server import web
@@ -127,8 +128,8 @@ def create_app(
         expose_headers=["Retry-After"],
     )
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
@@ -159,6 +160,8 @@ def create_app(
         return Response(result.json, media_type="application/json")
 
     app.include_router(web.router)
+    # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
 from chat_server.errors import describe_failure
@@ -23,10 +23,9 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+PAGE = Path(__file__).parent / "page.html"
 UI_MODES = ("auto", "builtin", "chatkit")
 PANEL_LIMIT = 200
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
-                ".svg": "image/svg+xml", ".html": "text/html"}
 
 router = APIRouter()
 
@@ -57,14 +56,6 @@ def content_security_policy(ui: str, script_url: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def _static_files() -> dict[str, Path]:
-    # A fixed list read once: no request path ever reaches the file system.
-    return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in _MEDIA_TYPES}
-
-
-_FILES = _static_files()
-
-
 def page_config(ui: str, settings: Settings) -> dict[str, Any]:
     """What the page's script needs to know, embedded in the page as JSON."""
     return {
@@ -78,7 +69,7 @@ def page_config(ui: str, settings: Settings) -> dict[str, Any]:
 
 def render_page(config: dict[str, Any]) -> str:
     """The app page with `config` embedded; '<' is escaped so no value can end the script."""
-    template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    template = PAGE.read_text(encoding="utf-8")
     return template.replace("__TASKCHAT_CONFIG__", json.dumps(config).replace("<", "\\u003c"))
 
 
@@ -94,16 +85,6 @@ async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse
     }
     config = page_config(mode, settings)
     return HTMLResponse(render_page(config), headers=headers)
-
-
-@router.get("/static/{name}", include_in_schema=False)
-async def static_file(name: str) -> FileResponse:
-    """One of the page's own files (scripts, styles); nothing else."""
-    path = _FILES.get(name)
-    if path is None or name == "index.html":
-        raise HTTPException(404, f"no static file {name!r}")
-    return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix],
-                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/api/me")

@@ -126,7 +126,7 @@ async def test_static_files_are_served_and_nothing_else(tmp_path: Path) -> None:
         200, "text/javascript; charset=utf-8")
     assert style.headers["content-type"] == "text/css; charset=utf-8"
     assert missing.status_code == 404
-    assert missing.json() == {"error": "not_found", "message": "no static file 'secret.py'"}
+    assert missing.json() == {"error": "not_found", "message": "Not Found"}
     assert template.status_code == 404
     assert escape.status_code == 404
 
