@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     @field_validator("mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
-        # Documented format is comma-separated, not JSON (see STACK-NOTES).
+        # Documented format is comma-separated; pydantic-settings would read JSON.
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

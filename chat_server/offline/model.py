@@ -4,7 +4,7 @@ It takes the same path as an LLM: the Runner calls it with the conversation item
 answers with a function call for an MCP tool (the Runner runs it and calls again with the
 output) or with the final assistant message. Each call is stateless and costs
 microseconds; the decisions live in chat_server/offline/steps.py and the English in
-chat_server/grammar.py and chat_server/replies.py.
+chat_server/offline/grammar.py and chat_server/offline/replies.py.
 """
 
 import json
@@ -80,7 +80,7 @@ _MESSAGE = ResponseOutputMessage(
 _CALL = ResponseFunctionToolCall(
     id="fc", call_id="call", type="function_call", name="tool", arguments="{}", status="completed"
 )
-# usage=None: openai 3.x rejects a zeroed usage object (see STACK-NOTES).
+# usage=None: openai 3.x refuses a zeroed usage object (its InputTokensDetails fails).
 _RESPONSE = Response(
     id="resp",
     created_at=0,

@@ -1,7 +1,7 @@
 """The offline model's decisions: read the conversation items, choose the next step.
 
 Stateless: every model call re-reads the whole input. The latest real user message says
-what to do (chat_server/grammar.py); the tool calls and outputs after it are this turn's
+what to do (chat_server/offline/grammar.py); the tool calls and outputs after it are this turn's
 progress, replayed against the plan to find the next call or the final reply. The turn
 before it supplies the task that "it" and "that one" mean.
 """
