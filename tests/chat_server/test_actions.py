@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from agents.mcp import MCPServer
 from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.actions import Action
 from chatkit.server import StreamingResult
@@ -19,8 +18,6 @@ from chatkit.types import (
     ThreadMetadata,
     WidgetItem,
 )
-from mcp import Tool as MCPTool
-from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, TextContent
 from sqlalchemy import Engine
 
 from chat_server import widgets
@@ -31,84 +28,10 @@ from chat_server.store import SQLStore
 from chat_server.task_tools import TOOL_RECORD
 from shared.auth import Principal
 from shared.db import create_tables, make_engine
-from tests.chat_server.fakes import tool_result
+from tests.chat_server.fakes import TaskMCP, make_task
 
 ALICE, BOB = Principal("alice"), Principal("bob")
 THREAD = ThreadMetadata(id="thr_1", created_at=datetime(2025, 6, 1, 9, 0))
-
-
-def make_task(task_id: int, title: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": task_id, "title": title, "description": None, "completed": False,
-        "completed_at": None, "priority": "medium", "tags": [], "due": None,
-        "recurrence": "none", "created_at": "2025-06-01T08:00:00Z",
-        "updated_at": "2025-06-01T08:00:00Z",
-    } | fields
-
-
-class TaskMCP(MCPServer):
-    """Task tools over a dict of tasks, each owned by one user, answering as the real server."""
-
-    def __init__(self) -> None:
-        super().__init__(failure_error_function=None)
-        self.calls: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
-        self.owners: dict[int, str] = {}
-        self.tasks: dict[int, dict[str, Any]] = {}
-        self.down: Exception | None = None
-
-    def own(self, user: Principal, task: dict[str, Any]) -> dict[str, Any]:
-        self.owners[task["id"]] = user.user_id
-        self.tasks[task["id"]] = task
-        return task
-
-    @property
-    def name(self) -> str:
-        return "tasks"
-
-    async def connect(self) -> None:
-        pass
-
-    async def cleanup(self) -> None:
-        pass
-
-    async def list_tools(self, run_context: Any = None, agent: Any = None) -> list[MCPTool]:
-        schema = {"type": "object", "properties": {}, "additionalProperties": True}
-        return [MCPTool(name="add_task", input_schema=schema)]
-
-    async def list_prompts(self) -> ListPromptsResult:
-        return ListPromptsResult(prompts=[])
-
-    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None
-                         ) -> GetPromptResult:
-        raise KeyError(name)
-
-    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
-                        meta: dict[str, Any] | None = None) -> CallToolResult:
-        self.calls.append((tool_name, dict(arguments or {}), meta))
-        if self.down is not None:
-            raise self.down
-        args = arguments or {}
-        user = (meta or {}).get("taskchat/user_id")
-        if tool_name == "add_task":
-            task = self.own(Principal(user or "?"), make_task(len(self.tasks) + 1, args["title"]))
-            return tool_result({"task_id": task["id"], "status": "created", "title": task["title"],
-                        "task": dict(task), "next_task": None})
-        task_id = args["task_id"]
-        if self.owners.get(task_id) != user:
-            text = f"Error executing tool {tool_name}: Task {task_id} not found"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-        task = self.tasks[task_id]
-        if tool_name == "complete_task":
-            task["completed"] = args.get("completed", True)
-            status = "completed" if task["completed"] else "reopened"
-        elif tool_name == "delete_task":
-            del self.tasks[task_id], self.owners[task_id]
-            status = "deleted"
-        else:
-            raise AssertionError(f"unexpected tool {tool_name}")
-        return tool_result({"task_id": task_id, "status": status, "title": task["title"],
-                    "task": dict(task), "next_task": None})
-
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from chat_server.store import SQLStore
 from shared.auth import Principal
 from shared.db import make_engine
 from shared.settings import Settings
-from tests.chat_server.fakes import FakeTaskServer
-from tests.chat_server.test_app import (
+from tests.chat_server.app_client import (
     assistant_texts,
     create_thread,
     harness,
@@ -28,6 +27,7 @@ from tests.chat_server.test_app import (
     sse_events,
     user_input,
 )
+from tests.chat_server.fakes import FakeTaskServer
 
 LOCAL = Principal("local")
 Ids = dict[str, str]

@@ -15,7 +15,7 @@ from chat_server.app import create_app
 from chat_server.pool import MCPUnavailable
 from shared.auth import Principal, mint_jwt
 from shared.settings import Settings
-from tests.chat_server.test_actions import TaskMCP, make_task
+from tests.chat_server.fakes import TaskMCP, make_task
 
 SECRET = "web-test-secret-that-is-long-enough-for-hs256"
 
