@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import shared.models  # noqa: F401  (registers the Task table)
+import mcp_server.models  # noqa: F401  (registers the Task table)
+from mcp_server import tasks
 from mcp_server.inputs import AddTaskInput, ListTasksInput
-from shared import tasks
 from shared.db import create_tables, make_engine, run_db
 from shared.settings import get_settings
 

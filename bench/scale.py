@@ -41,11 +41,11 @@ from bench.common import (
 )
 from chat_server.store import SQLStore
 from chat_server.store_tables import items_table, threads_table
-from shared import tasks
+from mcp_server import tasks
+from mcp_server.models import Task, utc_text
+from mcp_server.task_rules import encode_cursor
 from shared.auth import Principal
 from shared.db import create_tables, make_engine, run_db
-from shared.models import Task, utc_text
-from shared.task_rules import encode_cursor
 
 USER = Principal("scale-user")
 TASKS: Table = Task.metadata.tables["task"]

@@ -38,7 +38,7 @@ from bench.common import (
     write_json,
 )
 from chat_server.pool import MCPPool
-from shared import tasks
+from mcp_server import tasks
 from shared.db import create_tables, make_engine, run_db
 
 OPS: dict[str, dict[str, Any]] = {

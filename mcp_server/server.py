@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-import shared.models  # noqa: F401  (registers the Task table for create_tables)
+import mcp_server.models  # noqa: F401  (registers the Task table for create_tables)
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.tools import build_tools
 from shared.db import create_tables, run_db

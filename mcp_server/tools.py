@@ -19,6 +19,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
+from mcp_server import tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.inputs import (
     AddTaskInput,
@@ -30,7 +31,6 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from mcp_server.sdk_compat import FuncMetadata, Tool
-from shared import tasks
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
 from shared.ratelimit import RateLimiter

@@ -32,8 +32,8 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from mcp_server.task_rules import clean_tags, clean_title, parse_due
 from shared.contract import failure_of
-from shared.task_rules import clean_tags, clean_title, parse_due
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday
 

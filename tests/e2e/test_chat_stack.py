@@ -6,10 +6,10 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from mcp_server.tasks import TaskQuery, list_tasks
 from shared.auth import mint_jwt
 from shared.db import make_engine
 from shared.settings import Settings
-from shared.tasks import TaskQuery, list_tasks
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, running_stack, user_input
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from shared import tasks
+from mcp_server import tasks
 from shared.db import create_tables, make_engine
 
 T = TypeVar("T")

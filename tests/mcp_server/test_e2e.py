@@ -273,7 +273,7 @@ async def test_local_mode_needs_no_token_and_acts_as_local(tmp_path):
     with running("mcp_server", env, port) as local:
         async with connect(local, None) as client:
             await ok(client, "add_task", meta={"taskchat/user_id": "bob"}, title="mine")
-    from shared import tasks
+    from mcp_server import tasks
     from shared.db import make_engine, run_db
 
     engine = make_engine(f"sqlite:///{tmp_path / 'local.db'}")

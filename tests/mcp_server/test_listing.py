@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from shared import tasks
+from mcp_server import tasks
+from mcp_server.tasks import InvalidTaskInput, TaskQuery
 from shared.db import create_tables, make_engine
-from shared.tasks import InvalidTaskInput, TaskQuery
 from tests.mcp_server.conftest import NOW, add
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.task_rules import (
+from mcp_server.task_rules import (
     InvalidTaskInput,
     clean_description,
     clean_recurrence,

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from shared import tasks
-from shared.tasks import InvalidTaskInput, NewTask, TaskNotFound
+from mcp_server import tasks
+from mcp_server.tasks import InvalidTaskInput, NewTask, TaskNotFound
 from tests.mcp_server.conftest import NOW, add
 
 

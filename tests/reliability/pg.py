@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 import chat_server.store_tables  # noqa: F401  (registers the chat tables)
-import shared.models  # noqa: F401  (registers the task table)
+import mcp_server.models  # noqa: F401  (registers the task table)
 from shared.db import create_tables
 
 SERVERS = ("mcp", "chat")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import tasks
+from mcp_server import tasks
 from shared.db import make_engine, run_db
 from testbed.servers import Server, free_port, running
 from tests.reliability.harness import JWT_ENV, call, fresh_user, mcp_client, token, tool_text

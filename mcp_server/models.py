@@ -1,15 +1,20 @@
-"""The Task table, shared by both processes (rules and queries live in shared/tasks.py)."""
+"""The Task table, and how its rows become the contract's TaskDict.
+
+Queries live in tasks.py (writes, get) and listing.py.
+"""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Index, SmallInteger, String, func
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from shared.contract import PRIORITIES, TaskDict
 
 TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
@@ -89,3 +94,45 @@ Index("ix_task_user_created", _table.c.user_id, _table.c.created_at, _table.c.id
 Index("ix_task_user_due", _table.c.user_id, _table.c.due_at, _table.c.id)
 Index("ix_task_user_priority", _table.c.user_id, _table.c.priority, _table.c.id)
 Index("ix_task_user_title", _table.c.user_id, func.lower(_table.c.title), _table.c.id)
+
+
+# --- rows to dicts ------------------------------------------------------------------
+
+TASK_TABLE: Any = Task.__table__  # type: ignore[attr-defined]
+_t = TASK_TABLE
+
+TASK_COLUMNS = (
+    # What a TaskDict is read from, timestamps already formatted by the database.
+    _t.c.id,
+    _t.c.title,
+    _t.c.description,
+    _t.c.completed,
+    utc_text(_t.c.completed_at).label("completed_at"),
+    _t.c.priority,
+    _t.c.tags,
+    utc_text(_t.c.due_at).label("due"),
+    _t.c.due_is_date,
+    _t.c.recurrence,
+    utc_text(_t.c.created_at).label("created_at"),
+    utc_text(_t.c.updated_at).label("updated_at"),
+)
+
+
+def task_dict(row: Row[Any]) -> TaskDict:
+    """A row selected with TASK_COLUMNS as the contract's TaskDict."""
+    (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
+     recurrence, created_at, updated_at) = cast(tuple[Any, ...], row)[:12]  # fmt: skip
+    return {
+        "id": task_id,
+        "title": title,
+        "description": description,
+        "completed": completed,
+        "completed_at": completed_at,
+        "priority": PRIORITIES[priority],
+        "tags": tags,
+        # A date-only due is stored as midnight UTC of its date: show just the date.
+        "due": due[:10] if due_is_date and due else due,
+        "recurrence": recurrence,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }

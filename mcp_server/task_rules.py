@@ -12,8 +12,8 @@ from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from mcp_server.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
 from shared.contract import PRIORITIES, RECURRENCES, not_found_text
-from shared.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
 
 # --- errors -------------------------------------------------------------------------
 
@@ -196,3 +196,10 @@ def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, int]:
     if not isinstance(task_id, int):
         raise invalid
     return key, task_id
+
+
+def utc_now(now: datetime | None = None) -> datetime:
+    """`now` (default: the current time) in UTC whole seconds."""
+    # Whole seconds: the precision tools show, so a stored time and its text agree exactly.
+    moment = datetime.now(UTC) if now is None else now.astimezone(UTC)
+    return moment.replace(microsecond=0)

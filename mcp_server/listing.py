@@ -1,0 +1,194 @@
+"""Listing a user's tasks: filters, sorts and keyset pages over the (user_id, key, id) indexes."""
+
+import operator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, func, literal, not_, or_, select, type_coerce
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from mcp_server.models import TASK_COLUMNS, TASK_TABLE, task_dict
+from mcp_server.task_rules import (
+    InvalidTaskInput,
+    clean_tag,
+    decode_cursor,
+    encode_cursor,
+    no_nul,
+    parse_due,
+    priority_rank,
+    utc_now,
+)
+from shared.contract import MAX_PAGE_SIZE, ORDERS, PRIORITIES, SORTS, STATUSES, TaskDict, TaskPage
+
+_t = TASK_TABLE
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskQuery:
+    """Filters, sort and page of list_tasks. Bounds are inclusive; see list_tasks."""
+
+    status: str = "all"
+    search: str | None = None
+    tag: str | None = None
+    priority: str | None = None
+    due_before: str | None = None
+    due_after: str | None = None
+    overdue: bool | None = None
+    sort: str = "created"
+    order: str = "asc"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def list_tasks(
+    session: Session, *, user_id: str, query: TaskQuery = TaskQuery(), now: datetime | None = None
+) -> TaskPage:
+    """One page of `user_id`'s tasks, keyset-paginated.
+
+    Sorts (ties always break by id in the same direction):
+    - created: creation time.
+    - due: due time; a date-only due counts as midnight UTC of its date; tasks without
+      a due date come last in both directions.
+    - priority: low < medium < high, so `desc` lists high first.
+    - title: case-insensitive.
+    Filters: `due_before`/`due_after` are inclusive, and a plain date covers its whole day
+    (UTC). `overdue`: open tasks whose due time has passed; a date-only task is overdue
+    from the day after its date. Completed tasks are never overdue.
+    """
+    sort, order = _choice("sort", query.sort, SORTS), _choice("order", query.order, ORDERS)
+    if (
+        isinstance(query.limit, bool)
+        or not isinstance(query.limit, int)
+        or not (1 <= query.limit <= MAX_PAGE_SIZE)
+    ):
+        raise InvalidTaskInput(f"limit must be between 1 and {MAX_PAGE_SIZE} (got {query.limit!r})")
+    key = _SORT_KEYS[sort]
+    conditions = [_t.c.user_id == user_id, *_filters(query, utc_now(now))]
+    cursor = None if query.cursor is None else decode_cursor(query.cursor, sort, order)
+    # For "title" the cursor must hold the database's own lower(title), which can differ
+    # from Python's str.lower on non-ASCII text; the other keys are in the task itself.
+    columns = (*TASK_COLUMNS, key.label("sort_key")) if sort == "title" else TASK_COLUMNS
+    conn = session.connection()
+    rows: list[Row[Any]] = []
+    for where, ordering in _scans(key, order, cursor):
+        wanted = query.limit + 1 - len(rows)
+        statement = select(*columns).where(*conditions, *where).order_by(*ordering)
+        rows += conn.execute(statement.limit(wanted)).all()
+        if len(rows) > query.limit:
+            break
+    page = [task_dict(row) for row in rows[: query.limit]]
+    next_cursor = None
+    if len(rows) > query.limit:
+        next_cursor = encode_cursor(
+            sort, order, _sort_key(sort, rows[-2], page[-1]), page[-1]["id"]
+        )
+    return {"tasks": page, "next_cursor": next_cursor}
+
+
+def _sort_key(sort: str, row: Row[Any], task: TaskDict) -> Any:
+    match sort:
+        case "created":
+            return task["created_at"]
+        case "due":
+            # The stored instant: midnight UTC for a date-only due.
+            return row.due
+        case "priority":
+            return PRIORITIES.index(task["priority"])
+    return row.sort_key
+
+
+_SORT_KEYS: dict[str, Any] = {
+    "created": _t.c.created_at,
+    "due": _t.c.due_at,
+    "priority": _t.c.priority,
+    "title": func.lower(_t.c.title),
+}
+
+
+def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidTaskInput(f"{field} must be one of {', '.join(allowed)} (got {value!r})")
+    return str(value)
+
+
+def _filters(query: TaskQuery, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    status = _choice("status", query.status, STATUSES)
+    if status != "all":
+        conditions.append(_t.c.completed == (status == "completed"))
+    if query.search is not None and query.search.strip():
+        term = no_nul("search", query.search.strip())
+        conditions.append(
+            or_(
+                _t.c.title.icontains(term, autoescape=True),
+                _t.c.description.icontains(term, autoescape=True),
+            )
+        )
+    if query.tag is not None:
+        # Stored as ",a,b,": a whole-tag match can never hit part of another tag.
+        tags = type_coerce(_t.c.tags, String)
+        conditions.append(tags.contains(f",{clean_tag(query.tag)},", autoescape=True))
+    if query.priority is not None:
+        conditions.append(_t.c.priority == priority_rank(query.priority))
+    if query.due_before is not None:
+        bound, is_date = parse_due(query.due_before, "due_before")
+        # A plain date includes its whole day.
+        end = _t.c.due_at < bound + timedelta(days=1) if is_date else _t.c.due_at <= bound
+        conditions.append(end)
+    if query.due_after is not None:
+        bound, _ = parse_due(query.due_after, "due_after")
+        conditions.append(_t.c.due_at >= bound)
+    if query.overdue is not None:
+        overdue = _overdue(now)
+        conditions.append(overdue if query.overdue else not_(overdue))
+    return conditions
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    start_of_today = datetime.combine(now.date(), time(), UTC)
+    return and_(
+        _t.c.completed == False,  # noqa: E712 (SQL comparison, not Python truthiness)
+        _t.c.due_at.is_not(None),
+        or_(
+            and_(_t.c.due_is_date == True, _t.c.due_at < start_of_today),  # noqa: E712
+            and_(_t.c.due_is_date == False, _t.c.due_at < now),  # noqa: E712
+        ),
+    )
+
+
+Scan = tuple[list[ColumnElement[bool]], list[Any]]
+
+
+def _scans(key: Any, order: str, cursor: tuple[Any, int] | None) -> list[Scan]:
+    """The index scans that, run in turn, list the rows after `cursor` in page order.
+
+    Each is a plain seek on the (user_id, key, id) index: the rest of the cursor's run of
+    equal keys, then the keys after it, then (for due) the tasks without a due date. One
+    `(key, id) > (k, i)` condition with `NULLS LAST` was not enough: SQLite seeks on the
+    row value's first column only (and not at all on lower(title)), so a page deep in a
+    run of equal keys (one priority, one due date) read the whole run, and PostgreSQL
+    sorted every task for `due` descending, since its index keeps NULLs at the other end.
+    """
+    descending = order == "desc"
+    beyond = operator.lt if descending else operator.gt
+    by_id = [_t.c.id.desc() if descending else _t.c.id.asc()]
+    by_key = [key.desc() if descending else key.asc(), *by_id]
+    nullable = key is _t.c.due_at
+    scans: list[Scan]
+    if cursor is None:
+        scans = [([key.is_not(None)] if nullable else [], by_key)]
+    elif cursor[0] is None:
+        # Only due has NULL keys, and they come after every dated task.
+        return [([key.is_(None), beyond(_t.c.id, cursor[1])], by_id)]
+    else:
+        last_key = literal(cursor[0], key.type)
+        scans = [
+            ([key == last_key, beyond(_t.c.id, cursor[1])], by_id),
+            ([beyond(key, last_key)], by_key),
+        ]
+    if nullable:
+        scans.append(([key.is_(None)], by_id))
+    return scans
