@@ -1,4 +1,4 @@
-"""The persistent ChatKit store: threads, items and attachments in SQL, scoped to one user.
+"""The persistent ChatKit store: threads and items in SQL, scoped to one user.
 
 Contract beyond chatkit's `Store`:
 - A missing id and another user's id look the same: `NotFoundError`. Saves never overwrite
@@ -33,7 +33,6 @@ T = TypeVar("T")
 
 # Building a TypeAdapter for these unions costs milliseconds: once per process.
 _item_adapter: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
-_attachment_adapter: TypeAdapter[Attachment] = TypeAdapter(Attachment)
 
 # The store runs only Core statements, several per chat turn, so it skips the ORM Session
 # that shared.db.run_db builds (about 40 us a call) and hops to a worker thread itself,
@@ -54,7 +53,7 @@ def to_local_naive(value: datetime) -> datetime:
 
 
 class SQLStore(Store[Principal]):
-    """ChatKit threads, items and attachments in the taskchat database (SQLite or PostgreSQL)."""
+    """ChatKit threads and items in the taskchat database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -84,11 +83,6 @@ class SQLStore(Store[Principal]):
         params = {"user_id": context.user_id, "thread_id": thread_id, "id": item_id}
         data = await self._read(lambda conn: conn.scalar(self._sql.load_item, params))
         return None if data is None else _item_type(data)
-
-    async def attachment_exists(self, attachment_id: str, context: Principal) -> bool:
-        """True when the attachment exists and belongs to the caller; False otherwise."""
-        params = {"user_id": context.user_id, "id": attachment_id}
-        return await self._exists(self._sql.attachment_exists, params)
 
     async def missing_items(
         self, thread_id: str, item_ids: Sequence[str], context: Principal
@@ -149,7 +143,7 @@ class SQLStore(Store[Principal]):
         return _page([ThreadMetadata.model_validate_json(data) for data in rows], limit)
 
     async def delete_thread(self, thread_id: str, context: Principal) -> None:
-        """Delete the caller's thread with its items and attachments, or NotFoundError."""
+        """Delete the caller's thread with its items, or NotFoundError."""
         params = {"user_id": context.user_id, "thread_id": thread_id}
 
         def work(conn: Connection) -> bool:
@@ -158,7 +152,6 @@ class SQLStore(Store[Principal]):
             # The foreign keys cascade too; these cover an engine without SQLite's
             # foreign_keys pragma.
             conn.execute(self._sql.delete_thread_items, params)
-            conn.execute(self._sql.delete_thread_attachments, params)
             return True
 
         if not await self._write(work):
@@ -247,36 +240,21 @@ class SQLStore(Store[Principal]):
             raise NotFoundError(f"thread {thread_id} not found")
 
     # -- attachments --------------------------------------------------------------------
+    # The HTTP edge refuses attachments, so none is ever stored; chatkit's Store still
+    # declares these methods.
 
     async def save_attachment(self, attachment: Attachment, context: Principal) -> None:
-        """Upsert attachment metadata; NotFoundError if its id or thread is someone else's."""
-        params = {
-            "id": attachment.id,
-            "user_id": context.user_id,
-            "thread_id": attachment.thread_id,
-            "created_at": datetime.now(UTC),
-            "data": attachment.model_dump_json(),
-        }
-        if attachment.thread_id is None:
-            statement = self._sql.upsert_attachment
-        else:
-            statement = self._sql.upsert_thread_attachment
-        if not await self._upsert(statement, params):
-            raise NotFoundError(f"attachment {attachment.id} not found")
+        """Attachments are not supported."""
+        raise NotImplementedError("attachments are not supported")
 
     async def load_attachment(self, attachment_id: str, context: Principal) -> Attachment:
-        """The caller's attachment metadata, or NotFoundError."""
-        params = {"user_id": context.user_id, "id": attachment_id}
-        data = await self._read(lambda conn: conn.scalar(self._sql.load_attachment, params))
-        if data is None:
-            raise NotFoundError(f"attachment {attachment_id} not found")
-        return _attachment_adapter.validate_json(data)
+        """No attachment exists."""
+        raise NotFoundError(f"attachment {attachment_id} not found")
 
     async def delete_attachment(self, attachment_id: str, context: Principal) -> None:
-        """Delete the caller's attachment metadata, or NotFoundError."""
-        params = {"user_id": context.user_id, "id": attachment_id}
-        if not await self._upsert(self._sql.delete_attachment, params):
-            raise NotFoundError(f"attachment {attachment_id} not found")
+        """No attachment exists."""
+        raise NotFoundError(f"attachment {attachment_id} not found")
+
 
     # -- plumbing: one worker-thread hop and one transaction per call ---------------------
 

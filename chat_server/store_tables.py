@@ -1,4 +1,4 @@
-"""Tables behind the ChatKit store (threads, items, attachments) and the statements over them.
+"""Tables behind the ChatKit store (threads and items) and the statements over them.
 
 Each row keeps the chatkit model as JSON text (`data`), which is all a load reads, plus the
 few columns queries need.
@@ -6,7 +6,7 @@ few columns queries need.
 chatkit's naive local timestamps repeat an hour each autumn, so they cannot order a page.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -71,25 +71,8 @@ class ChatThreadItem(SQLModel, table=True):
     data: str = Field(sa_type=Text)
 
 
-class ChatAttachment(SQLModel, table=True):
-    """One attachment's metadata as Attachment JSON; thread_id is set once a message uses it."""
-
-    __tablename__ = "chat_attachment"
-    __table_args__ = (Index("ix_chat_attachment_user_thread", "user_id", "thread_id"),)
-
-    id: str = Field(primary_key=True)
-    user_id: str = Field(max_length=MAX_USER_ID_CHARS)
-    thread_id: str | None = Field(
-        default=None, foreign_key="chat_thread.id", ondelete="CASCADE", index=True
-    )
-    # When the upload was recorded: lets a cleanup job find attachments no message ever used.
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    data: str = Field(sa_type=Text)
-
-
 threads_table: Table = ChatThread.metadata.tables["chat_thread"]
 items_table: Table = ChatThreadItem.metadata.tables["chat_thread_item"]
-attachments_table: Table = ChatAttachment.metadata.tables["chat_attachment"]
 
 Order = Literal["asc", "desc"]
 
@@ -111,13 +94,12 @@ class Statements:
         created_at = bindparam("created_at", type_=UTCDateTime())
         data = bindparam("data", type_=Text())
         limit = bindparam("limit", type_=Integer())
-        t, i, a = threads_table.c, items_table.c, attachments_table.c
+        t, i = threads_table.c, items_table.c
 
         self.thread_exists = select(t.seq).where(t.user_id == user, t.id == thread_id)
         self.item_exists = select(i.seq).where(
             i.user_id == user, i.thread_id == thread_id, i.id == row_id
         )
-        self.attachment_exists = select(a.id).where(a.user_id == user, a.id == row_id)
 
         self.load_thread = select(t.data).where(t.user_id == user, t.id == row_id)
         ins = insert(threads_table).values(
@@ -133,9 +115,6 @@ class Statements:
         )
         self.delete_thread_items = delete(items_table).where(
             i.user_id == user, i.thread_id == thread_id
-        )
-        self.delete_thread_attachments = delete(attachments_table).where(
-            a.user_id == user, a.thread_id == thread_id
         )
 
         after_thread = (
@@ -190,26 +169,6 @@ class Statements:
             for direction in ("asc", "desc")
             for cursor in (False, True)
         }
-
-        ins = insert(attachments_table).values(
-            id=row_id, user_id=user, thread_id=thread_id, created_at=created_at, data=data
-        )
-        attachment_set = {"thread_id": ins.excluded.thread_id, "data": ins.excluded.data}
-        self.upsert_attachment = ins.on_conflict_do_update(
-            index_elements=[a.id], set_=attachment_set, where=a.user_id == ins.excluded.user_id
-        ).returning(a.id)
-        ins = insert(attachments_table).from_select(
-            ["id", "user_id", "thread_id", "created_at", "data"], owned_thread
-        )
-        self.upsert_thread_attachment = ins.on_conflict_do_update(
-            index_elements=[a.id],
-            set_={"thread_id": ins.excluded.thread_id, "data": ins.excluded.data},
-            where=a.user_id == ins.excluded.user_id,
-        ).returning(a.id)
-        self.load_attachment = select(a.data).where(a.user_id == user, a.id == row_id)
-        self.delete_attachment = (
-            delete(attachments_table).where(a.user_id == user, a.id == row_id).returning(a.id)
-        )
 
 
 def _keyset(query: Any, seq: Any, after_seq: Any, direction: Order, limit: Any) -> Any:

@@ -14,10 +14,8 @@ from chatkit.store import NotFoundError
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
-    Attachment,
     CustomTask,
     FileAttachment,
-    ImageAttachment,
     LockedStatus,
     Page,
     Thread,
@@ -33,7 +31,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine, create_engine, func, inspect, select
 
 from chat_server.store import SQLStore
-from chat_server.store_tables import ChatAttachment, ChatThread, ChatThreadItem, threads_table
+from chat_server.store_tables import ChatThread, ChatThreadItem, threads_table
 from shared.auth import Principal
 from shared.db import create_tables, make_engine
 
@@ -287,41 +285,13 @@ async def test_saving_a_full_thread_stores_only_its_metadata(store: SQLStore) ->
     assert (await store.load_thread_items("thr_full", None, 10, "asc", ALICE)).data == []
 
 
-@pytest.mark.parametrize(
-    "variant",
-    [
-        FileAttachment(
-            id="atc_file",
-            name="a.txt",
-            mime_type="text/plain",
-            metadata={"path": "/u/a.txt"},
-            upload_descriptor={"url": "https://example.test/u", "method": "POST"},  # type: ignore[arg-type]
-        ),
-        ImageAttachment(
-            id="atc_image",
-            name="a.png",
-            mime_type="image/png",
-            preview_url="https://example.test/a.png",  # type: ignore[arg-type]
-        ),
-    ],
-    ids=["file", "image"],
-)
-async def test_attachments_round_trip_unchanged(store: SQLStore, variant: Attachment) -> None:
-    await store.save_attachment(variant, ALICE)
-
-    assert await store.load_attachment(variant.id, ALICE) == variant
-
-
-async def test_attachment_gains_its_thread_when_saved_again(
-    store: SQLStore, engine: Engine
-) -> None:
-    thread = await new_thread(store)
-    await store.save_attachment(attachment("atc_1"), ALICE)
-
-    await store.save_attachment(attachment("atc_1", thread.id), ALICE)
-
-    assert (await store.load_attachment("atc_1", ALICE)).thread_id == thread.id
-    assert count(engine, ChatAttachment, id="atc_1", thread_id=thread.id) == 1
+async def test_attachments_are_never_stored(store: SQLStore) -> None:
+    with pytest.raises(NotImplementedError, match="attachments are not supported"):
+        await store.save_attachment(attachment("atc_1"), ALICE)
+    with pytest.raises(NotFoundError, match="attachment atc_1 not found"):
+        await store.load_attachment("atc_1", ALICE)
+    with pytest.raises(NotFoundError, match="attachment atc_1 not found"):
+        await store.delete_attachment("atc_1", ALICE)
 
 
 # -- upserts ------------------------------------------------------------------------------
@@ -579,35 +549,8 @@ async def test_another_user_cannot_delete_a_thread(store: SQLStore) -> None:
     assert ids(await store.load_thread_items(thread.id, None, 10, "asc", ALICE)) == ["m0"]
 
 
-async def test_another_user_cannot_load_save_over_or_delete_an_attachment(
-    store: SQLStore,
-) -> None:
-    thread = await new_thread(store)
-    mine = attachment("atc_a", thread.id)
-    await store.save_attachment(mine, ALICE)
-
-    with pytest.raises(NotFoundError, match="attachment atc_a not found"):
-        await store.load_attachment("atc_a", BOB)
-    with pytest.raises(NotFoundError, match="attachment atc_a not found"):
-        await store.save_attachment(attachment("atc_a"), BOB)
-    with pytest.raises(NotFoundError, match="attachment atc_a not found"):
-        await store.delete_attachment("atc_a", BOB)
-
-    assert await store.load_attachment("atc_a", ALICE) == mine
-
-
-async def test_an_attachment_cannot_be_tied_to_another_users_thread(store: SQLStore) -> None:
-    alices = await new_thread(store)
-
-    with pytest.raises(NotFoundError, match="attachment atc_b not found"):
-        await store.save_attachment(attachment("atc_b", alices.id), BOB)
-
-    assert not await store.attachment_exists("atc_b", BOB)
-
-
 async def test_ownership_checks_answer_only_for_the_owner(store: SQLStore) -> None:
     thread = await thread_with_items(store, 2)
-    await store.save_attachment(attachment("atc_1"), ALICE)
 
     assert await store.thread_exists(thread.id, ALICE)
     assert not await store.thread_exists(thread.id, BOB)
@@ -615,8 +558,6 @@ async def test_ownership_checks_answer_only_for_the_owner(store: SQLStore) -> No
     assert await store.item_exists(thread.id, "m1", ALICE)
     assert not await store.item_exists(thread.id, "m1", BOB)
     assert not await store.item_exists(thread.id, "m9", ALICE)
-    assert await store.attachment_exists("atc_1", ALICE)
-    assert not await store.attachment_exists("atc_1", BOB)
     assert await store.missing_items(thread.id, ["m0", "m9", "m1", "m9"], ALICE) == ["m9"]
     assert await store.missing_items(thread.id, ["m0"], BOB) == ["m0"]
     assert await store.missing_items(thread.id, [], ALICE) == []
@@ -625,24 +566,15 @@ async def test_ownership_checks_answer_only_for_the_owner(store: SQLStore) -> No
 # -- deletes ------------------------------------------------------------------------------
 
 
-async def test_deleting_a_thread_deletes_its_items_and_attachments(
-    store: SQLStore, engine: Engine
-) -> None:
+async def test_deleting_a_thread_deletes_its_items(store: SQLStore, engine: Engine) -> None:
     doomed = await thread_with_items(store, 3)
     kept = await thread_with_items(store, 2)
-    await store.save_attachment(attachment("atc_doomed", doomed.id), ALICE)
-    await store.save_attachment(attachment("atc_kept", kept.id), ALICE)
-    await store.save_attachment(attachment("atc_loose"), ALICE)
 
     await store.delete_thread(doomed.id, ALICE)
 
     assert not await store.thread_exists(doomed.id, ALICE)
     assert count(engine, ChatThreadItem, thread_id=doomed.id) == 0
-    with pytest.raises(NotFoundError):
-        await store.load_attachment("atc_doomed", ALICE)
     assert ids(await store.load_thread_items(kept.id, None, 10, "asc", ALICE)) == ["m0", "m1"]
-    assert await store.attachment_exists("atc_kept", ALICE)
-    assert await store.attachment_exists("atc_loose", ALICE)
     assert ids(await store.load_threads(10, None, "asc", ALICE)) == [kept.id]
 
 
@@ -691,7 +623,6 @@ async def test_a_new_engine_and_store_see_everything(database_url: str) -> None:
     originals = every_item_variant(thread.id)
     for original in originals:
         await first.add_thread_item(thread.id, original, ALICE)
-    await first.save_attachment(attachment("atc_1", thread.id), ALICE)
     first_engine.dispose()
 
     second_engine = make_engine(database_url)
@@ -700,7 +631,6 @@ async def test_a_new_engine_and_store_see_everything(database_url: str) -> None:
     try:
         assert await second.load_thread(thread.id, ALICE) == thread
         assert (await second.load_thread_items(thread.id, None, 50, "asc", ALICE)).data == originals
-        assert await second.load_attachment("atc_1", ALICE) == attachment("atc_1", thread.id)
         assert ids(await second.load_threads(10, None, "desc", ALICE)) == [thread.id]
     finally:
         second_engine.dispose()
@@ -759,7 +689,6 @@ def test_the_tables_have_the_indexes_pagination_needs(engine: Engine) -> None:
     assert ("id",) in indexed("chat_thread")
     assert ("user_id", "thread_id", "seq") in indexed("chat_thread_item")
     assert ("thread_id", "id") in indexed("chat_thread_item")
-    assert ("user_id", "thread_id") in indexed("chat_attachment")
 
 
 def test_deleting_a_thread_cleans_up_even_without_sqlite_foreign_keys(sqlite_url: str) -> None:
@@ -770,13 +699,11 @@ def test_deleting_a_thread_cleans_up_even_without_sqlite_foreign_keys(sqlite_url
 
     async def scenario() -> None:
         thread = await thread_with_items(store, 2)
-        await store.save_attachment(attachment("atc_1", thread.id), ALICE)
         await store.delete_thread(thread.id, ALICE)
 
     try:
         asyncio.run(scenario())
         assert count(engine, ChatThreadItem) == 0
-        assert count(engine, ChatAttachment) == 0
     finally:
         engine.dispose()
 

@@ -116,7 +116,7 @@ class PgSandbox:
         digests = ", ".join(
             f"(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
             f'FROM "{self.schema}".{table} r WHERE user_id = :user)'
-            for table in ("task", "chat_thread", "chat_thread_item", "chat_attachment")
+            for table in ("task", "chat_thread", "chat_thread_item")
         )
         return tuple(self.sql(f"SELECT {digests}", user=user_id)[0])
 
