@@ -43,6 +43,13 @@ def postgres_schema(prefix: str = "t") -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_server_url() -> str:
+    """The URL of the PostgreSQL server itself (skips, or fails in CI, when it is down)."""
+    _postgres_or_fail()
+    return POSTGRES_URL
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL to an empty PostgreSQL schema of its own, dropped afterwards."""
     with postgres_schema() as url:
