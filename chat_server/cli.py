@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
-    """Run the client; returns the exit status (0 ok, 1 failure, 2 usage, 130 interrupted)."""
+    """Run the client; returns the exit status (0 ok, 1 failure, 2 usage or settings, 130 ^C)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
