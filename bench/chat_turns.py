@@ -53,7 +53,7 @@ from shared.auth import mint_jwt
 from shared.settings import Settings
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256"
-SERVICE_TOKEN = "bench-service-token"
+SERVICE_TOKEN = "bench-service-token-of-32-characters-or-more"
 MARKERS = {"hello": b"Hi! I keep your task list", "add": b" created: ", "list": b" task(s)"}
 _serial = itertools.count(1)
 

@@ -30,27 +30,20 @@ from chat_server.store import SQLStore
 from shared.db import create_tables, make_engine, run_db
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings, get_settings
+from shared.startup import StartupError
 
 log = logging.getLogger(__name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-class SettingsError(Exception):
-    """The configuration cannot work; the message says how to fix it."""
-
-
 def check_settings(settings: Settings) -> None:
-    """Refuse configurations that would fail later, or expose a single-user server."""
+    """Refuse configurations that would fail later (raises StartupError)."""
     if not settings.local_mode and not settings.mcp_service_token:
-        raise SettingsError(
-            "JWT_SECRET is set but MCP_SERVICE_TOKEN is not: the chat server needs the service "
-            "token to call the MCP server on behalf of its users"
-        )
-    if settings.cors_origin_regex in (".*", "^.*$", ".+", "^.+$"):
-        raise SettingsError(
-            "CORS_ORIGIN_REGEX matches every origin, and credentials are allowed: "
-            "list the origins you trust instead"
+        raise StartupError(
+            "MCP_SERVICE_TOKEN",
+            "is needed when JWT_SECRET is set: the chat server calls the MCP server with it on "
+            "behalf of its users; set the same value on both processes",
         )
 
 

@@ -201,16 +201,19 @@ def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | 
 
 def run_token(term: Terminal, user: str, ttl: int) -> int:
     """`token USER`: print a JWT for USER signed with this machine's JWT_SECRET."""
-    from pydantic_settings import SettingsError
-
     from shared.auth import mint_jwt
     from shared.settings import get_settings
+    from shared.startup import EXIT_REFUSED, startup_errors
 
     try:
         settings = get_settings()
-    except (ValidationError, SettingsError) as exc:
-        term.report(f"invalid settings: {str(exc).splitlines()[0]}")
-        return 1
+    except ValidationError as exc:
+        problems = startup_errors(exc)
+        if not problems:
+            raise
+        for problem in problems:  # the servers' refusal lines, under the client's name
+            term.report(str(problem))
+        return EXIT_REFUSED
     if not settings.jwt_secret:
         term.report(
             "JWT_SECRET is not set (environment or .env): without it the server runs in local "
@@ -276,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
-    """Run the client; returns the exit status (0 ok, 1 failure, 2 usage, 130 interrupted)."""
+    """Run the client; returns the exit status (0 ok, 1 failure, 2 usage or settings, 130 ^C)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,24 +1,19 @@
 """`python -m mcp_server` / `taskchat-mcp`: serve the MCP task server over streamable HTTP."""
 
-import sys
-
 import uvicorn
 
 from mcp_server.server import build_app
 from shared.db import make_engine
-from shared.settings import is_loopback, settings_or_exit
+from shared.settings import get_settings
+from shared.startup import check_bind, check_database, refusing
 
 
 def main() -> None:
-    """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001)."""
-    settings = settings_or_exit()
-    if settings.local_mode and not is_loopback(settings.mcp_host):
-        sys.exit(
-            f"taskchat-mcp: refusing to start on MCP_HOST={settings.mcp_host}: without "
-            "JWT_SECRET every caller acts as the local user with no authentication, so "
-            "local mode only listens on a loopback address (127.0.0.1, ::1, localhost). "
-            "Set JWT_SECRET to serve other hosts."
-        )
+    """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001), or refuse in one line."""
+    with refusing("mcp"):
+        settings = get_settings()
+        check_bind(settings, "MCP_HOST", settings.mcp_host)
+        check_database(settings.database_url)
     app = build_app(settings, make_engine(settings.database_url))
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.

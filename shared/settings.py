@@ -1,14 +1,31 @@
 """The one settings object for both processes, read from the environment and `.env`."""
 
+import re
 from functools import lru_cache
 from ipaddress import ip_address
 from typing import Annotated, Literal
 
 import limits
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+
+MIN_SECRET_BYTES = 32
+MIN_SERVICE_TOKEN_CHARS = 32
+MAKE_ONE = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# What a browser sends as Origin: lowercase scheme://host[:port], nothing after it.
+ORIGIN = re.compile(
+    r"[a-z][a-z0-9+.-]*://([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?"
+)
+# Origins no deployment of ours means to trust; a CORS_ORIGIN_REGEX matching any is too loose.
+UNRELATED_ORIGINS = (
+    "https://evil.invalid",
+    "http://attacker.test",
+    "null",
+    "https://example.com.evil.invalid",
+    "http://localhost.evil.invalid:8000",
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -76,11 +93,90 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("jwt_secret", "mcp_service_token", "cors_origin_regex", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `JWT_SECRET=` in .env means "not set" (local mode), not "an empty secret".
+        return None if value == "" else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_jwt_secret(cls, value: str | None) -> str | None:
+        # HS256 with a short or guessable key can be brute-forced offline from one token.
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError(f"is only whitespace: leave it empty for local mode, or {MAKE_ONE}")
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            size = len(value.encode())
+            raise ValueError(
+                f"is too short ({size} of at least {MIN_SECRET_BYTES} bytes); {MAKE_ONE}"
+            )
+        return value
+
+    @field_validator("mcp_service_token")
+    @classmethod
+    def _strong_service_token(cls, value: str | None) -> str | None:
+        # The service token may act for any user on the MCP server: it must not be guessable.
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError(f"is only whitespace; {MAKE_ONE}")
+        if len(value) < MIN_SERVICE_TOKEN_CHARS:
+            raise ValueError(
+                f"is too short ({len(value)} of at least {MIN_SERVICE_TOKEN_CHARS} characters); "
+                + MAKE_ONE
+            )
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # Credentials are always allowed, and starlette compares these strings exactly, so
+        # a pattern would either never match or (for "*") let every site act as the user.
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"{origin!r} is refused: wildcards do not work here and credentials are "
+                    "allowed; list each origin (comma-separated), or set CORS_ORIGIN_REGEX "
+                    r"(e.g. https://[a-z0-9-]+\.example\.com)"
+                )
+            if origin == "null":
+                raise ValueError(
+                    "'null' is refused: it is the origin of sandboxed frames and local files, "
+                    "which any site can create; list the origins you trust"
+                )
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port] in lowercase, "
+                    "with no path or trailing slash (e.g. https://app.example.com)"
+                )
+        return origins
+
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _narrow_origin_regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"does not compile: {exc}") from None
+        # The same test starlette's CORSMiddleware applies to each request's Origin.
+        for probe in UNRELATED_ORIGINS:
+            if pattern.fullmatch(probe):
+                raise ValueError(
+                    f"matches {probe!r}, an unrelated origin (credentials are allowed, so that "
+                    r"site could act as the signed-in user): anchor it to your own domains, "
+                    r"e.g. https://[a-z0-9-]+\.example\.com"
+                )
+        return value
+
     @field_validator("mcp_pool_size")
     @classmethod
     def _positive_pool(cls, value: int) -> int:
         if value < 1:
-            raise ValueError("MCP_POOL_SIZE must be at least 1")
+            raise ValueError("must be at least 1")
         return value
 
     @field_validator("rate_limit", "mcp_rate_limit")
@@ -94,17 +190,6 @@ class Settings(BaseSettings):
         if rate is None or rate.amount < 1:
             raise ValueError(f"{value!r} is not a rate such as 60/minute or 1000/hour")
         return value
-
-    @model_validator(mode="after")
-    def _refuse_wildcard_cors(self) -> "Settings":
-        # Credentials are always allowed, and browsers reject "*" with credentials;
-        # starlette would instead echo any origin, which is worse. Refuse it outright.
-        if "*" in self.cors_origins:
-            raise ValueError(
-                "CORS_ORIGINS='*' is refused: credentials are allowed, so list the "
-                "origins explicitly (comma-separated) or use CORS_ORIGIN_REGEX"
-            )
-        return self
 
     @property
     def local_mode(self) -> bool:
@@ -123,16 +208,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
-
-
-def settings_or_exit() -> Settings:
-    """The settings, or exit with one readable line per problem (for the processes' main())."""
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            name = ".".join(map(str, error["loc"])).upper()
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"  {name}: {message}" if name else f"  {message}")
-        raise SystemExit("Configuration error:\n" + "\n".join(problems)) from None

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from testbed.databases import postgres_problem
+from testbed.databases import POSTGRES_URL, postgres_problem
 from testbed.databases import postgres_schema as testbed_schema
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -29,6 +29,13 @@ def postgres_schema(prefix: str = "t") -> Iterator[str]:
     _postgres_or_fail()
     with testbed_schema(prefix) as url:
         yield url
+
+
+@pytest.fixture
+def postgres_server_url() -> str:
+    """The URL of the PostgreSQL server itself (skips, or fails in CI, when it is down)."""
+    _postgres_or_fail()
+    return POSTGRES_URL
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from testbed.servers import Server, free_port, start_server
 
 JWT_SECRET = "browser-test-secret-long-enough-for-hs256"
-SERVICE_TOKEN = "browser-test-service-token"
+SERVICE_TOKEN = "browser-test-service-token-of-32-chars-or-more"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",

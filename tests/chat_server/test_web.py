@@ -18,6 +18,7 @@ from shared.settings import Settings
 from tests.chat_server.fakes import TaskMCP, make_task
 
 SECRET = "web-test-secret-that-is-long-enough-for-hs256"
+SERVICE_TOKEN = "web-test-service-token-of-32-characters"
 
 
 @asynccontextmanager
@@ -148,7 +149,8 @@ async def test_tasks_panel_lists_the_callers_tasks_through_the_mcp_client(tmp_pa
 async def test_tasks_panel_uses_the_user_from_the_token(tmp_path: Path) -> None:
     mcp = ListingMCP()
     settings = Settings(_env_file=None, jwt_secret=SECRET)
-    async with client_for(tmp_path, mcp, jwt_secret=SECRET, mcp_service_token="svc") as client:
+    jwt_mode = {"jwt_secret": SECRET, "mcp_service_token": SERVICE_TOKEN}
+    async with client_for(tmp_path, mcp, **jwt_mode) as client:
         anonymous = await client.get("/api/tasks")
         response = await client.get(
             "/api/tasks?status=pending",

@@ -11,7 +11,7 @@ import httpx
 from testbed.servers import Server, free_port, start_server
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
-SERVICE_TOKEN = "e2e-service-token"
+SERVICE_TOKEN = "e2e-service-token-of-32-characters-or-more"
 
 
 @dataclass

@@ -2,9 +2,6 @@
 on SQLite and on PostgreSQL. One server per database for the whole module."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,13 +15,13 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from shared.auth import mint_jwt
 from shared.settings import Settings
-from testbed.servers import ROOT, Server, free_port, running
+from testbed.servers import Server, free_port, running
 from tests.conftest import postgres_schema
 
 pytestmark = pytest.mark.e2e
 
 SECRET = "e2e-secret-" + "x" * 32
-SERVICE_TOKEN = "e2e-service-token"
+SERVICE_TOKEN = "e2e-service-token-of-32-characters-or-more"
 SETTINGS = Settings(_env_file=None, jwt_secret=SECRET)
 
 
@@ -280,16 +277,3 @@ async def test_local_mode_needs_no_token_and_acts_as_local(tmp_path):
     page = await run_db(engine, tasks.list_tasks, user_id="local")
     assert [t["title"] for t in page["tasks"]] == ["mine"]
     engine.dispose()
-
-
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20"])
-def test_local_mode_refuses_to_start_on_a_non_loopback_host(tmp_path, host: str):
-    env = {**os.environ, **server_env(f"sqlite:///{tmp_path / 'x.db'}", free_port()),
-           "MCP_HOST": host, "JWT_SECRET": ""}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "mcp_server"], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=30,
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert f"refusing to start on MCP_HOST={host}" in result.stderr
-    assert "Set JWT_SECRET" in result.stderr

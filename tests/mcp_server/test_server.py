@@ -17,7 +17,8 @@ from shared.db import make_engine
 from shared.settings import Settings
 
 SECRET = "s" * 32
-JWT = Settings(_env_file=None, jwt_secret=SECRET, mcp_service_token="service-token-123")
+SERVICE_TOKEN = "service-token-of-32-characters-123"
+JWT = Settings(_env_file=None, jwt_secret=SECRET, mcp_service_token=SERVICE_TOKEN)
 LOCAL = Settings(_env_file=None, jwt_secret=None)
 
 
@@ -96,10 +97,10 @@ async def test_jwt_mode_refuses_a_request_without_a_token(engine: Engine):
 async def test_verifier_accepts_user_jwts_and_the_service_token_only():
     verifier = TaskchatTokenVerifier(JWT)
     user = await verifier.verify_token(mint_jwt("ann", JWT))
-    service = await verifier.verify_token("service-token-123")
+    service = await verifier.verify_token(SERVICE_TOKEN)
     assert (user.client_id, user.subject) == ("taskchat-user", "ann")  # type: ignore[union-attr]
     assert (service.client_id, service.subject) == ("taskchat-service", None)  # type: ignore[union-attr]
-    assert await verifier.verify_token("service-token-12") is None
+    assert await verifier.verify_token(SERVICE_TOKEN[:-1]) is None
     assert await verifier.verify_token(mint_jwt("ann", JWT, ttl_seconds=-5)) is None
     other = Settings(_env_file=None, jwt_secret="o" * 32)
     assert await verifier.verify_token(mint_jwt("ann", other)) is None
@@ -127,7 +128,7 @@ async def test_user_jwt_acts_for_its_subject_and_ignores_meta():
 
 
 async def test_service_token_acts_for_the_user_in_meta():
-    assert await acting_user(JWT, "service-token-123", {"taskchat/user_id": "bob"}) == "bob"
+    assert await acting_user(JWT, SERVICE_TOKEN, {"taskchat/user_id": "bob"}) == "bob"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,7 @@ async def test_service_token_acts_for_the_user_in_meta():
 )  # fmt: skip
 async def test_service_token_without_a_valid_meta_user_is_refused(meta, message):
     with pytest.raises(ToolError) as caught:
-        await acting_user(JWT, "service-token-123", meta)
+        await acting_user(JWT, SERVICE_TOKEN, meta)
     assert str(caught.value) == message
 
 

@@ -1,15 +1,23 @@
 """Settings: documented formats, unsafe values refused, readable start-up errors."""
 
 import pytest
+from pydantic import ValidationError
 
-from shared.settings import Settings, get_settings, is_loopback, settings_or_exit
+from shared.settings import Settings, is_loopback
+from shared.startup import startup_errors
 
 
 def test_lists_are_comma_separated_not_json(monkeypatch):
-    monkeypatch.setenv("CORS_ORIGINS", "http://localhost:3000, https://app.example.com")
+    monkeypatch.setenv(
+        "CORS_ORIGINS", "http://localhost:3000, https://app.example.com,http://[::1]:8080"
+    )
     monkeypatch.setenv("MCP_ALLOWED_HOSTS", "tasks.example.com:443")
     settings = Settings(_env_file=None)
-    assert settings.cors_origins == ["http://localhost:3000", "https://app.example.com"]
+    assert settings.cors_origins == [
+        "http://localhost:3000",
+        "https://app.example.com",
+        "http://[::1]:8080",
+    ]
     assert settings.mcp_allowed_hosts == ["tasks.example.com:443"]
 
 
@@ -31,15 +39,105 @@ def test_an_openai_key_selects_an_openai_model_unless_one_is_named():
     assert named.model_name == "offline"
 
 
-def test_settings_or_exit_names_the_bad_variable(monkeypatch):
-    monkeypatch.setenv("CORS_ORIGINS", "*")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            settings_or_exit()
-    finally:
-        get_settings.cache_clear()
-    assert str(exit_info.value).startswith("Configuration error:\n  CORS_ORIGINS='*' is refused")
+def problems(**values: str) -> dict[str, str]:
+    """The refusal of each variable Settings(**values) rejects, as the processes print them."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, **values)
+    return {p.variable: p.message for p in startup_errors(refused.value)}
+
+
+def test_an_empty_secret_or_token_means_unset_and_local_mode(tmp_path, monkeypatch):
+    monkeypatch.delenv("JWT_SECRET", raising=False)  # the .env file decides
+    monkeypatch.setenv("MCP_SERVICE_TOKEN", "")
+    monkeypatch.setenv("CORS_ORIGIN_REGEX", "")
+    (tmp_path / ".env").write_text("JWT_SECRET=\n")
+    settings = Settings(_env_file=tmp_path / ".env")
+    assert (settings.jwt_secret, settings.mcp_service_token, settings.local_mode) == (
+        None,
+        None,
+        True,
+    )
+    assert settings.cors_origin_regex is None
+
+
+def test_a_jwt_secret_needs_32_bytes_counted_in_utf8():
+    assert Settings(_env_file=None, jwt_secret="k" * 32).jwt_secret == "k" * 32
+    assert Settings(_env_file=None, jwt_secret="é" * 16).jwt_secret == "é" * 16  # 32 bytes
+    assert problems(jwt_secret="k" * 31) == {
+        "JWT_SECRET": "is too short (31 of at least 32 bytes); make one with: "
+        'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    }
+    assert "15 of at least 32 bytes" in problems(jwt_secret="é" * 7 + "x")["JWT_SECRET"]
+
+
+def test_a_jwt_secret_of_only_whitespace_is_refused_whatever_its_length():
+    assert problems(jwt_secret=" \t" * 20)["JWT_SECRET"].startswith(
+        "is only whitespace: leave it empty for local mode, or make one with"
+    )
+
+
+def test_a_service_token_needs_32_characters():
+    assert Settings(_env_file=None, mcp_service_token="t" * 32).mcp_service_token == "t" * 32
+    assert problems(mcp_service_token="svc-token")["MCP_SERVICE_TOKEN"].startswith(
+        "is too short (9 of at least 32 characters); make one with"
+    )
+    assert problems(mcp_service_token=" " * 40)["MCP_SERVICE_TOKEN"].startswith(
+        "is only whitespace"
+    )
+
+
+def test_every_bad_variable_is_reported_at_once_without_its_value():
+    found = problems(jwt_secret="hunter2", mcp_service_token="hunter3", mcp_port="x")
+    assert sorted(found) == ["JWT_SECRET", "MCP_PORT", "MCP_SERVICE_TOKEN"]
+    assert not any("hunter" in message for message in found.values())
+
+
+@pytest.mark.parametrize(
+    ("origin", "complaint"),
+    [
+        ("*", "'*' is refused: wildcards do not work here and credentials are allowed"),
+        ("https://*.example.com", "'https://*.example.com' is refused: wildcards do not work"),
+        ("null", "'null' is refused: it is the origin of sandboxed frames and local files"),
+        ("app.example.com", "'app.example.com' is not an origin: write scheme://host[:port]"),
+        ("https://app.example.com/", "'https://app.example.com/' is not an origin"),
+        ("https://app.example.com/chat", "'https://app.example.com/chat' is not an origin"),
+        ("https://App.Example.com", "'https://App.Example.com' is not an origin"),
+        ("https://user@app.example.com", "'https://user@app.example.com' is not an origin"),
+    ],
+)
+def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, complaint):
+    message = problems(cors_origins=f"https://ok.example.com,{origin}")["CORS_ORIGINS"]
+    assert message.startswith(complaint)
+
+
+@pytest.mark.parametrize(
+    ("regex", "probe"),
+    [
+        (".*", "https://evil.invalid"),
+        ("^.+$", "https://evil.invalid"),
+        (r"https?://.*", "https://evil.invalid"),
+        (r"http://.*", "http://attacker.test"),
+        (r"null|https://app\.example\.com", "null"),
+        (r"https://.*example\.com.*", "https://example.com.evil.invalid"),
+        (r"https://[^/]*", "https://evil.invalid"),
+        (r"http://localhost.*", "http://localhost.evil.invalid:8000"),
+    ],
+)
+def test_an_origin_regex_matching_an_unrelated_origin_is_refused(regex, probe):
+    message = problems(cors_origin_regex=regex)["CORS_ORIGIN_REGEX"]
+    assert message.startswith(f"matches {probe!r}, an unrelated origin")
+
+
+def test_an_origin_regex_must_compile_and_may_match_your_own_domains():
+    for regex in (
+        r"https://[a-z0-9-]+\.preview\.example\.com",
+        r"https://(app|admin)\.example\.com",
+        r"http://localhost:\d+",
+    ):
+        assert Settings(_env_file=None, cors_origin_regex=regex).cors_origin_regex == regex
+    assert problems(cors_origin_regex="https://(app")["CORS_ORIGIN_REGEX"] == (
+        "does not compile: missing ), unterminated subpattern at position 8"
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,16 +156,10 @@ def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up(monkeypatch):
+def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up():
     assert Settings(_env_file=None).mcp_rate_limit == "600/minute"
-    monkeypatch.setenv("MCP_RATE_LIMIT", "lots")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            settings_or_exit()
-    finally:
-        get_settings.cache_clear()
-    assert str(exit_info.value) == (
-        "Configuration error:\n  MCP_RATE_LIMIT: 'lots' is not a rate such as 60/minute or "
-        "1000/hour"
-    )
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, mcp_rate_limit="lots")
+    assert [str(problem) for problem in startup_errors(caught.value)] == [
+        "MCP_RATE_LIMIT: 'lots' is not a rate such as 60/minute or 1000/hour"
+    ]
