@@ -43,16 +43,16 @@ from chatkit.types import (
 )
 from pydantic import BaseModel
 
-from chat_server.cli import Terminal, format_when, main, thread_lines
-from chat_server.client import (
+from chat_server.protocol import check_input, parse_request
+from chat_server.terminal.cli import Terminal, format_when, main, thread_lines
+from chat_server.terminal.client import (
+    ChatClient,
     ChatError,
     Output,
     TurnView,
     http_error_message,
     parse_event,
-    sse_data,
 )
-from chat_server.protocol import check_input, parse_request
 from shared.auth import verify_jwt
 from shared.settings import Settings, get_settings
 from testbed.servers import ROOT, free_port
@@ -234,25 +234,21 @@ def run(fake: FakeChatKit, *argv: str) -> int:
 # --- Protocol functions --------------------------------------------------------------------
 
 
-def test_sse_data_yields_each_event_and_skips_comments_and_an_unfinished_last_event() -> None:
-    lines = [
-        ": keep-alive",
-        'data: {"a": 1}',
-        "",
-        "event: x",
-        "data:line1",
-        "data: line2",
-        "",
-        "data: cut",
-    ]
-    assert list(sse_data(lines)) == ['{"a": 1}', "line1\nline2"]
-
-
-def test_sse_data_reads_crlf_streams_split_across_chunks() -> None:
-    chunks = [b"data: one\r", b"\n\r\ndata: t", b"wo\r\n\r\n"]
+def test_a_reply_stream_skips_comments_and_an_unfinished_last_event() -> None:
+    delta = ThreadItemUpdatedEvent(
+        item_id="msg_a1", update=AssistantMessageContentPartTextDelta(content_index=0, delta="Hi")
+    )
+    framed = sse(delta)
+    # CRLF line ends, split across chunks mid-line, a keep-alive comment, and an event the
+    # stream cut off before its blank line.
+    chunks = [b": keep-alive\r\n\r\n", framed[:20], framed[20:].replace(b"\n", b"\r\n"),
+              b"data: {\"cut"]
     transport = httpx.MockTransport(lambda _r: stream_response(iter(chunks)))
-    with httpx.Client(transport=transport) as client, client.stream("GET", "http://x/") as response:
-        assert list(sse_data(response.iter_lines())) == ["one", "two"]
+
+    with ChatClient("http://127.0.0.1:8000", transport=transport) as client:
+        events = list(client.send("hi", None))
+
+    assert events == [delta]
 
 
 def test_parse_event_reads_chatkit_serialized_events() -> None:
@@ -284,7 +280,7 @@ def test_parse_event_refuses_a_malformed_known_event_in_one_line() -> None:
 
 
 def test_requests_are_ones_the_chat_server_accepts() -> None:
-    from chat_server.client import message_request, request_body
+    from chat_server.terminal.client import message_request, request_body
 
     create = parse_request(request_body(message_request("add milk", None)))
     assert isinstance(create, ThreadsCreateReq)
@@ -459,6 +455,14 @@ def test_message_sends_the_bearer_token(
 ) -> None:
     assert run(fake, "--token", "abc.def.ghi", "--message", "hi") == 0
     assert fake.headers[0]["authorization"] == "Bearer abc.def.ghi"
+
+
+def test_every_request_names_the_machines_time_zone(
+    fake: FakeChatKit, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: "Asia/Tokyo")
+    assert run(fake, "--message", "add buy milk tomorrow") == 0
+    assert fake.headers[0]["x-timezone"] == "Asia/Tokyo"
 
 
 def test_token_comes_from_the_environment(
@@ -757,7 +761,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 def test_module_run_reports_a_closed_port_in_one_line_without_traceback() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     done = subprocess.run(
-        [sys.executable, "-m", "chat_server.cli", "--url", url, "--list"],
+        [sys.executable, "-m", "chat_server.terminal.cli", "--url", url, "--list"],
         cwd=ROOT,
         capture_output=True,
         text=True,

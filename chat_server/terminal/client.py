@@ -1,18 +1,19 @@
 """A small ChatKit HTTP client for the terminal: requests, SSE parsing, what replies mean.
 
 Pure functions and `TurnView` hold the protocol; `ChatClient` adds HTTP and turns every
-failure into a one-line `ChatError`. The terminal side is `chat_server.cli`.
+failure into a one-line `ChatError`. The terminal side is `chat_server.terminal.cli`.
 """
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
 
 import httpx
+import tzlocal
 from chatkit.types import (
     AssistantMessageContentPartAdded,
     AssistantMessageContentPartTextDelta,
@@ -46,6 +47,7 @@ from chatkit.types import (
     WorkflowTaskAdded,
     WorkflowTaskUpdated,
 )
+from httpx_sse import connect_sse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.settings import is_loopback
@@ -95,19 +97,12 @@ def request_body(request: BaseModel) -> bytes:
     return request.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
-def sse_data(lines: Iterable[str]) -> Iterator[str]:
-    """The data of each event in a text/event-stream, given its lines without line endings."""
-    data: list[str] = []
-    for line in lines:
-        if not line:
-            if data:
-                yield "\n".join(data)
-            data = []
-        elif not line.startswith(":"):  # ":" starts a comment (keep-alives)
-            name, _, value = line.partition(":")
-            if name == "data":
-                data.append(value.removeprefix(" "))
-    # The SSE spec drops an event that the stream cut off before its blank line.
+def local_zone() -> str:
+    """This machine's IANA time zone name, such as Europe/Paris (UTC if it has none)."""
+    try:
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # an unreadable or odd /etc/localtime: tzlocal raises several kinds
+        return "UTC"
 
 
 def parse_event(data: str) -> ThreadStreamEvent | None:
@@ -290,7 +285,8 @@ class ChatClient:
         self.url = url.rstrip("/")
         self.endpoint = chatkit_endpoint(url)
         self.has_token = bool(token)
-        headers = {"Content-Type": "application/json"}
+        # The server reads "tomorrow" and "tonight" in the user's zone, which is this machine's.
+        headers = {"Content-Type": "application/json", "X-Timezone": local_zone()}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(headers=headers, timeout=TIMEOUT, transport=transport)
@@ -316,7 +312,11 @@ class ChatClient:
     def send(self, text: str, thread_id: str | None) -> Iterator[ThreadStreamEvent]:
         """Send a message and yield the reply's events as they arrive."""
         body = request_body(message_request(text, thread_id))
-        with self._errors(), self._http.stream("POST", self.endpoint, content=body) as response:
+        with (
+            self._errors(),
+            connect_sse(self._http, "POST", self.endpoint, content=body) as source,
+        ):
+            response = source.response
             self._check(response)
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
@@ -324,8 +324,8 @@ class ChatClient:
                     f"{self.endpoint} answered {content_type or 'no content type'}, not an event "
                     "stream (is that a taskchat chat server?)"
                 )
-            for data in sse_data(response.iter_lines()):
-                event = parse_event(data)
+            for sse in source.iter_sse():
+                event = parse_event(sse.data)
                 if event is not None:
                     yield event
 

@@ -1,7 +1,7 @@
 """taskchat's terminal client: chat with the chat server, list threads, mint dev tokens.
 
-Run `taskchat` (or `python -m chat_server.cli`); `--help` lists the options. The protocol
-lives in `chat_server.client`; this module is terminal I/O and the command line.
+Run `taskchat` (or `python -m chat_server.terminal.cli`); `--help` lists the options. The protocol
+lives in `chat_server.terminal.client`; this module is terminal I/O and the command line.
 """
 
 import argparse
@@ -14,7 +14,7 @@ import httpx
 from chatkit.types import Thread
 from pydantic import ValidationError
 
-from chat_server.client import (
+from chat_server.terminal.client import (
     THREADS_SHOWN,
     ChatClient,
     ChatError,
