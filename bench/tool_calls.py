@@ -104,7 +104,8 @@ class PlainHTTP(Way):
 
     async def open(self) -> None:
         limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
-        self.http = httpx2.AsyncClient(base_url=self.base_url, limits=limits)
+        # httpx's 5 s default counts a call queued on a busy 2-core machine as failed.
+        self.http = httpx2.AsyncClient(base_url=self.base_url, limits=limits, timeout=30)
 
     async def close(self) -> None:
         await self.http.aclose()
