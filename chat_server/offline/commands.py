@@ -208,7 +208,7 @@ _PRIORITY_SUFFIX = _re(
     + r")(?:\s+priority)?$"
 )
 _DELETE = _re(
-    r"^(?:delete|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
+    r"^(?:delete|del|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
     r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
 )
 _SHOW = [

@@ -51,6 +51,8 @@ SEED: list[tuple[str, dict[str, Any], bool]] = [
     ("Call mom", {}, False),  # 16
     ("Call mom's doctor", {}, False),  # 17
     ("Book flights", {}, True),  # 18
+    ("Pay the gas bill", {}, False),  # 19
+    ("Pay the phone bill", {}, False),  # 20
 ]
 NEXT_ID = len(SEED) + 1
 
@@ -134,7 +136,10 @@ PHRASINGS: list[Phrasing] = [
             ("craete a task to book the venue", W(add("Book the venue"))),
             ("new todo: order printer ink", W(add("Order printer ink"))),
             ("remind me to check the mail tomorrow", W(add("Check the mail", due="2026-11-27"))),
-            ("could you add schedule the vet visit to my todo list", W(add("Schedule the vet visit"))),
+            (
+                "could you add schedule the vet visit to my todo list",
+                W(add("Schedule the vet visit")),
+            ),
             ("i gotta remember to call the landlord", W(add("Call the landlord"))),
             ("add to my list: buy batteries", W(add("Buy batteries"))),
             ("jot down fix the bike", W(add("Fix the bike"))),
@@ -154,7 +159,10 @@ PHRASINGS: list[Phrasing] = [
             ("add file report p1", W(add("File report", priority="high"))),
             ("add clean the fridge p2", W(add("Clean the fridge", priority="medium"))),
             ("add sort the photos p4", W(add("Sort the photos", priority="low"))),
-            ("add a low priority task to sort the photos", W(add("Sort the photos", priority="low"))),
+            (
+                "add a low priority task to sort the photos",
+                W(add("Sort the photos", priority="low")),
+            ),
             ("add pay the fine, it's urgent", W(add("Pay the fine", priority="high"))),
             ("add high priority: call the insurer", W(add("Call the insurer", priority="high"))),
             ("make task 10 p1", W(upd(10, priority="high"))),
@@ -191,7 +199,9 @@ PHRASINGS: list[Phrasing] = [
             ("I've renewed my passport", W(done(14))),
             ("bought groceries", W(done(9))),
             ("finished the slides", W(done(6))),
-            ("I called mom", ASK),
+            # "Call mom" is the exact match; "Call mom's doctor" is another errand.
+            ("I called mom", W(done(16))),
+            ("I paid the bill", ASK),
             ("task 12 is done", W(done(12))),
             ("picked up the dry cleaning", W(done(12))),
             ("the meeting is done", ASK),
@@ -282,7 +292,7 @@ PHRASINGS: list[Phrasing] = [
             ("undo", W(upd(8, tags=[])), "tag task 8 errands"),
             (
                 "undo",
-                W(delete(NEXT_ID), delete(NEXT_ID + 1), delete(NEXT_ID + 2)),
+                W(delete(NEXT_ID + 2), delete(NEXT_ID + 1), delete(NEXT_ID)),
                 "add milk, eggs and bread",
             ),
             ("undo that", W(reopen(1)), "I bought the milk"),

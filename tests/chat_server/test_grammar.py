@@ -362,8 +362,7 @@ def test_today_in_tokyo_can_be_tomorrow_in_utc() -> None:
         ),
         (
             "undo that",
-            "I can't undo changes, but I can put them right: “reopen task 3”, “move task 3 to "
-            "friday”, “delete task 3” or “add ...” again.",
+            "There's nothing to undo: I haven't changed any of your tasks in this chat yet.",
         ),
         (
             "delete",

@@ -21,5 +21,13 @@ def test_the_phrasing_set_has_at_least_100_phrasings_in_every_family_of_the_issu
     families = {p.family for p in PHRASINGS}
     assert len(PHRASINGS) >= 100
     assert families == {
-        "add", "priority", "tags", "complete", "delete", "several", "shifts", "undo", "typos"
+        "add",
+        "priority",
+        "tags",
+        "complete",
+        "delete",
+        "several",
+        "shifts",
+        "undo",
+        "typos",
     }
