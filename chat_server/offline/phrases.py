@@ -199,7 +199,7 @@ def extract_fields(
         if not match["wd"]:
             text = cut(text, match)
     if match := NO_DUE.search(text):
-        fields["due"] = None
+        fields["due"] = ""  # update_task's "clear"; an add leaves it out
         text = cut(text, match)
     else:
         when, text = find_when(text, now)
@@ -281,6 +281,8 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
         fields, rest = extract_fields(body, now)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
+    if fields.get("due") == "":
+        del fields["due"]  # "add X, no due date": a new task has none anyway
     if title is None and len(items := _items(rest)) > 1:
         return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
     title = title or _clean_title(rest)
