@@ -645,3 +645,22 @@ def test_the_machine_zone_follows_tz_when_set(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     assert local_zone(None) == ZoneInfo("Asia/Tokyo")
     assert local_zone("Europe/Paris") == ZoneInfo("Europe/Paris")
+
+
+def test_slash_dates_are_month_first_unless_the_model_is_set_day_first() -> None:
+    from types import SimpleNamespace
+
+    from chat_server.offline import OfflineModel
+
+    tools: list = [SimpleNamespace(name="update_task")]
+    month_first = OfflineModel(clock=lambda: NOW, timezone="UTC")
+    day_first = OfflineModel(clock=lambda: NOW, timezone="UTC", day_first=True)
+    assert month_first.decide("move task 4 to 12/3", tools) == call(
+        "update_task", task_id=4, due="2026-12-03"
+    )
+    assert day_first.decide("move task 4 to 12/3", tools) == call(
+        "update_task", task_id=4, due="2027-03-12"
+    )
+    assert day_first.decide("move task 4 to 3/12/2027", tools) == call(
+        "update_task", task_id=4, due="2027-12-03"
+    )
