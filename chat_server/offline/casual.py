@@ -45,6 +45,8 @@ _NO_LONGER = re.compile(
     _I,
 )
 _NEEDS_ANYMORE = re.compile(r"\b(?:no\s+longer|any\s*more|any\s+longer)\b", _I)
+# "I cleaned up", "I sorted it out": no words left that could name a task.
+_PARTICLES = frozenset({"up", "out", "off", "in", "on", "down", "over", "away", "back", "it"})
 _FORGET = re.compile(
     r"^(?:forget(?:\s+about)?|never\s*mind(?:\s+about)?|nvm|skip|scratch)\s+" + _T + "$", _I
 )
@@ -79,6 +81,8 @@ def casual_intent(text: str) -> Intent | None:
         target = parse_ref(match["t"])
         if isinstance(target, ByWords):
             words = core_words(match["t"])
+            if not set(words.lower().split()) - _PARTICLES:
+                return None
             return ActOnTask("complete", ByWords(words, past_forms(match["verb"])))
         if target is not None:
             return ActOnTask("complete", target)

@@ -95,11 +95,11 @@ _BANG_MARK = re.compile(r"\s*!(?:high|medium|low)\b", _I)
 def normalize(text: str) -> tuple[str, bool]:
     """The request without greetings, politeness and end punctuation; and whether it greeted."""
     text = " ".join(text.translate(_TRANSLATE).split())
-    text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]], text)
     lead = _LEAD.match(text)
     greeted = bool(lead and _GREETING.search(lead[0]))
     if lead:
         text = text[lead.end() :]
+    text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]], text)
     return _TRAIL.sub("", text), greeted
 
 

@@ -275,6 +275,9 @@ HELP_ONLY = [
     "make dinner reservations",
     "what's up",
     "",
+    "I cleaned up",  # a past tense with no words that could name a task
+    "ok !",
+    "forget it",
 ]
 
 

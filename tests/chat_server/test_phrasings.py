@@ -31,3 +31,23 @@ def test_the_phrasing_set_has_at_least_100_phrasings_in_every_family_of_the_issu
         "undo",
         "typos",
     }
+
+
+def test_answering_which_one_after_a_typo_picks_from_the_close_titles_offered():
+    from tests.chat_server.phrasings import Chat
+
+    chat = Chat()
+    _, asked = chat.turn("complete meting")
+    assert "#10 Team meeting" in asked and "#11 Meeting notes" in asked
+    calls, reply = chat.turn("the second one")
+    assert [(c.name, c.args) for c in calls] == [("complete_task", {"task_id": 11})]
+    assert reply == "Marked task 11 as done: Meeting notes."
+
+
+def test_undo_says_what_it_restored():
+    from tests.chat_server.phrasings import Chat
+
+    chat = Chat()
+    chat.turn("delete task 7")
+    _, reply = chat.turn("undo")
+    assert reply == "Undone. Restored “Dentist appointment” as task 21."
