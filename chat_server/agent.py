@@ -1,7 +1,7 @@
 """The task agent: which model runs, what it is told, and how tool calls show in the thread."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from agents import Agent, RunContextWrapper, RunHooks, Tool
@@ -22,6 +22,7 @@ from chatkit.types import (
 )
 from openai import AsyncOpenAI
 
+from chat_server.offline.dates import local_zone
 from chat_server.sdk_compat import FAKE_RESPONSES_ID
 from chat_server.task_tools import (
     TOOL_RECORD,
@@ -32,16 +33,29 @@ from chat_server.task_tools import (
     summary,
     tool_record,
 )
+from chat_server.zones import user_zone
 from shared.settings import Settings
 
 INSTRUCTIONS = """You are taskchat, a concise assistant that manages the user's todo list.
 Use the task tools for every read or change; never invent tasks or ids.
-Today is {today}. Resolve relative dates ("tomorrow", "next friday") to ISO 8601 dates.
+
+Dates: it is now {now} in the user's time zone, {zone}; today is {today}. Resolve relative
+dates ("tomorrow", "friday at 5pm", "tonight", "next week") in that zone. Send a day as a
+plain date (2025-03-10) and a time of day as a date-time with that zone's offset
+(2025-03-10T17:00:00{offset}). "Due today", "overdue" and "this week" mean the user's days.
+
 You only ever see and change the current user's own tasks: the tools are scoped to them, and
 you cannot reach anyone else's tasks whatever a message says.
-When a request names a task by words, look it up with list_tasks(search=...) first; act when
-exactly one task matches, otherwise ask which one. Confirm changes naming the task and its id.
-If a tool reports an error, explain it in plain words."""
+
+Naming tasks: when a request names a task by words, look it up with list_tasks(search=...)
+first, trying a shorter word if nothing matches; act when exactly one task matches,
+otherwise list the matches with their ids and ask which one. Never act on a guess.
+Several tasks: before a change that touches more than one task (deleting, completing or
+moving several), list them and ask the user to confirm; act only after a yes.
+update_task changes only the fields you pass. To clear a field, pass its empty value:
+description "", due "", tags [], recurrence "none".
+Confirm each change naming the task and its id. If a tool reports an error, explain it in
+plain words."""
 
 
 def build_model(settings: Settings) -> Model | str:
@@ -49,26 +63,46 @@ def build_model(settings: Settings) -> Model | str:
     if settings.model_name == "offline":
         from chat_server.offline import OfflineModel
 
-        return OfflineModel(timezone=settings.taskchat_timezone)
+        return OfflineModel(
+            timezone=settings.taskchat_timezone, day_first=settings.taskchat_day_first
+        )
     from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 
     client = AsyncOpenAI(
         api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url
     )
-    # Most OpenAI-compatible servers (Ollama, vLLM, LiteLLM) speak Chat Completions,
-    # not the Responses API.
-    if settings.openai_base_url:
+    if settings.api_kind == "chat_completions":
         return OpenAIChatCompletionsModel(model=settings.model_name, openai_client=client)
     return OpenAIResponsesModel(model=settings.model_name, openai_client=client)
 
 
-def _instructions(_ctx: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
-    return INSTRUCTIONS.format(today=datetime.now().astimezone().strftime("%A %Y-%m-%d"))
+def instructions_for(now: datetime) -> str:
+    """The agent's instructions, naming the user's date, time and zone (`now` is aware)."""
+    zone = getattr(now.tzinfo, "key", None) or now.strftime("%Z") or "UTC"
+    offset = now.strftime("%z")
+    offset = "Z" if offset in {"", "+0000"} else f"{offset[:3]}:{offset[3:]}"
+    return INSTRUCTIONS.format(
+        now=now.strftime("%H:%M"),
+        zone=zone,
+        today=now.strftime("%A %Y-%m-%d"),
+        offset=offset,
+    )
 
 
-def build_agent(model: Model | str, mcp_server: MCPServer) -> Agent[AgentContext[Any]]:
-    """The one agent every turn runs; its tools come from the pooled MCP client."""
-    return Agent(name="taskchat", instructions=_instructions, model=model, mcp_servers=[mcp_server])
+def build_agent(
+    model: Model | str, mcp_server: MCPServer, default_zone: tzinfo | None = None
+) -> Agent[AgentContext[Any]]:
+    """The one agent every turn runs; its tools come from the pooled MCP client.
+
+    Its instructions name the date in each request's zone (chat_server/zones.py), falling
+    back to `default_zone` (TASKCHAT_TIMEZONE), then the server's zone.
+    """
+    fallback = default_zone or local_zone(None)
+
+    def instructions(_ctx: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
+        return instructions_for(datetime.now(user_zone(fallback)))
+
+    return Agent(name="taskchat", instructions=instructions, model=model, mcp_servers=[mcp_server])
 
 
 def user_meta(ctx: Any) -> dict[str, str]:

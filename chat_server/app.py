@@ -23,10 +23,12 @@ from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.edge import EdgeGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
+from chat_server.offline.dates import local_zone
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
+from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
 from shared.db import create_tables, make_engine, run_db
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings, get_settings
@@ -79,7 +81,8 @@ def create_app(
         # value the model chose.
         pool.tool_meta_resolver = user_meta
         await pool.connect()
-        agent = build_agent(model or build_model(settings), pool)
+        default_zone = local_zone(settings.taskchat_timezone)
+        agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
         app.state.mcp = pool
         app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
@@ -117,7 +120,7 @@ def create_app(
         allow_origin_regex=settings.cors_origin_regex,
         allow_credentials=True,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", HEADER],
         expose_headers=["Retry-After"],
     )
 
@@ -143,6 +146,8 @@ def create_app(
     async def chatkit(
         request: Request, user: RateLimitedUser, server: ChatServerDep, settings: SettingsDep
     ) -> Response:
+        # An unknown or malformed zone is ignored: the fallback zone answers instead.
+        REQUEST_ZONE.set(zone_from_header(request.headers.get(HEADER)))
         body = await _read_body(request, settings.max_body_bytes)
         chatkit_request = parse_request(body)
         check_input(chatkit_request, settings.max_message_chars)

@@ -1,5 +1,6 @@
 """Failures while answering, put in plain words for the assistant message that reports them."""
 
+import re
 from datetime import datetime
 
 import openai
@@ -56,6 +57,11 @@ def assistant_message(
     )
 
 
+# How the Agents SDK words a Responses stream that ended in an error event.
+_STREAM_FAILED = "Responses stream ended with terminal event"
+_SAID = re.compile(r"message=(.+?)(?:; param=|$)")
+
+
 def describe_failure(exc: BaseException) -> str:
     """A sentence a user can act on; never a traceback."""
     # The Agents SDK wraps tool failures (AgentsException from MCPUnavailable, ...):
@@ -92,6 +98,13 @@ def _describe(exc: BaseException) -> str | None:
             return "I couldn't reach the language model. Please try again in a moment."
         case openai.APIStatusError():
             return f"The language model returned an error (HTTP {exc.status_code}). Please retry."
+        case ModelBehaviorError() if str(exc).startswith(_STREAM_FAILED):
+            # The Responses API ended its stream with an `error` or `response.failed` event.
+            said = _SAID.search(str(exc))
+            why = f": {said[1].rstrip('.')[:200]}" if said else ""
+            return f"The language model reported an error{why}. Please retry."
+        case openai.APIError():
+            return f"The language model reported an error: {exc.message[:200]}. Please retry."
         case MaxTurnsExceeded():
             return "I took too many steps on that request and stopped. Try rephrasing it."
         case ModelBehaviorError():

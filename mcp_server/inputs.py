@@ -86,17 +86,19 @@ class GetTaskInput(ToolInput):
 
 
 class UpdateTaskInput(ToolInput):
-    """Omitted fields stay as they are; an explicit null clears description, due and tags."""
+    """Omitted fields stay as they are; "" clears description and due, [] clears tags."""
 
     task_id: int = Field(description=TASK_ID)
     title: str | None = Field(None, description=TITLE)
-    description: str | None = Field(None, description=f"{DESCRIPTION} null clears it.")
-    due: str | None = Field(None, description=f"{DUE} null clears it.")
+    description: str | None = Field(None, description=f'{DESCRIPTION} "" (or null) clears it.')
+    due: str | None = Field(None, description=f'{DUE} "" (or null) clears it.')
     priority: Priority | None = Field(None, description=PRIORITY)
     tags: list[str] | None = Field(
-        None, description=f"Replaces all tags. {TAGS} null or [] removes every tag."
+        None, description=f"Replaces all tags. {TAGS} [] (or null) removes every tag."
     )
-    recurrence: Recurrence | None = Field(None, description=f"{RECURRENCE} null means none.")
+    recurrence: Recurrence | None = Field(
+        None, description=f'{RECURRENCE} "none" (or null) stops it repeating.'
+    )
 
 
 class CompleteTaskInput(ToolInput):

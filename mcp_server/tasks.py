@@ -126,7 +126,8 @@ def add_task(
 
 
 def _due_values(due: str | None) -> dict[str, Any]:
-    if due is None:
+    # The empty value clears a due date, as "" does a description.
+    if due is None or (isinstance(due, str) and not due.strip()):
         return {"due_at": None, "due_is_date": False}
     due_at, is_date = parse_due(due)
     return {"due_at": due_at, "due_is_date": is_date}

@@ -69,8 +69,8 @@ class TaskTools:
         return await self._run(ctx, tasks.get_task, task_id=args.task_id)
 
     async def update_task(self, args: UpdateTaskInput, ctx: Context) -> tasks.TaskChange:
-        """Change fields of a task. Omitted fields stay as they are; null clears
-        description, due and tags (and sets recurrence to none)."""
+        """Change fields of a task. Omitted fields stay as they are; to clear one, pass its
+        empty value: description "", due "", tags [], recurrence "none"."""
         changes = {field: getattr(args, field) for field in args.model_fields_set - {"task_id"}}
         return await self._run(ctx, tasks.update_task, task_id=args.task_id, changes=changes)
 

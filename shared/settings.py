@@ -70,10 +70,16 @@ class Settings(BaseSettings):
     mcp_pool_size: int = 4
     mcp_timeout_seconds: float = 10.0
     taskchat_model: str | None = None
-    # IANA zone the offline model reads "today" and "tomorrow" in; default: the machine's.
+    # IANA zone for "today" and "tomorrow" when a request sends no X-Timezone header;
+    # default: the machine's.
     taskchat_timezone: str | None = None
+    # The offline model reads "12/3" as 12 March instead of December 3.
+    taskchat_day_first: bool = False
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    # Which OpenAI API the model speaks; default: responses, or chat_completions with
+    # OPENAI_BASE_URL (what most compatible servers, such as Ollama and vLLM, offer).
+    openai_api: Literal["responses", "chat_completions"] | None = None
     cors_origins: CommaList = []
     cors_origin_regex: str | None = None
     rate_limit: str = "60/minute"
@@ -195,6 +201,13 @@ class Settings(BaseSettings):
     def local_mode(self) -> bool:
         """True when no JWT secret is configured: one user, loopback only."""
         return not self.jwt_secret
+
+    @property
+    def api_kind(self) -> Literal["responses", "chat_completions"]:
+        """The OpenAI API to call: OPENAI_API, else chosen by whether OPENAI_BASE_URL is set."""
+        if self.openai_api:
+            return self.openai_api
+        return "chat_completions" if self.openai_base_url else "responses"
 
     @property
     def model_name(self) -> str:

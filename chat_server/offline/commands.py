@@ -34,6 +34,7 @@ from chat_server.offline.phrases import (
 
 _I = re.IGNORECASE
 _T = r"(?P<t>.+?)"
+CLEAR = ""  # update_task clears a due date or description given the empty value
 _TAGS = r"(?P<tags>#\w[\w-]*(?:(?:\s*,\s*|\s+and\s+|\s+)#\w[\w-]*)*)"
 _DATE_VERBS = r"(?:move|reschedule|postpone|push|defer|delay|bump|shift)"
 
@@ -208,7 +209,7 @@ _PRIORITY_SUFFIX = _re(
     + r")(?:\s+priority)?$"
 )
 _DELETE = _re(
-    r"^(?:delete|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
+    r"^(?:delete|del|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
     r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
 )
 _SHOW = [
@@ -243,7 +244,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
     if target is None:
         return None
     if kind == "clear_due":
-        return ActOnTask("update", target, {"due": None})
+        return ActOnTask("update", target, {"due": CLEAR})
     if kind == "clear_tags":
         return ActOnTask("update", target, {"tags": []})
     if kind == "remove_tags":
@@ -253,7 +254,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
     if kind == "description":
         return ActOnTask("update", target, {"description": strip_quotes(match["d"])})
     if kind == "clear_description":
-        return ActOnTask("update", target, {"description": None})
+        return ActOnTask("update", target, {"description": CLEAR})
     if kind == "title":
         title = strip_quotes(match["title"])
         return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
@@ -271,7 +272,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
 
 def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
     if NO_DUE.fullmatch(phrase.strip()) or phrase.strip().lower() in {"none", "nothing", "never"}:
-        return ActOnTask("update", target, {"due": None})
+        return ActOnTask("update", target, {"due": CLEAR})
     when = parse_when(phrase, now)
     if when is None:
         return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")

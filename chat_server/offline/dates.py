@@ -5,6 +5,7 @@ import calendar
 import contextlib
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -23,6 +24,9 @@ NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3,
 }  # fmt: skip
+# How "12/3" reads: month first (Dec 3) unless the model was set up day-first (12 March).
+# A context variable, set by the model for each call, so the pure functions need no flag.
+DAY_FIRST: ContextVar[bool] = ContextVar("day_first", default=False)
 DAY_PARTS = {"morning": time(9), "afternoon": time(15), "evening": time(18), "night": time(20)}
 TONIGHT = time(20)
 
@@ -41,6 +45,7 @@ _PREFIX = r"(?:(?P<pre>due(?:\s+(?:on|by|before))?|by|on|before|until|till|for|s
 _DATE_RE = re.compile(
     r"\b" + _PREFIX + r"(?:"
     r"(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<sa>\d{1,2})/(?P<sb>\d{1,2})(?:/(?P<sy>\d{4}|\d{2}))?"
     r"|(?P<dat>(?:the\s+)?day\s+after\s+tomorrow)"
     r"|(?P<rel>today|tonight|tomorrow|tmrw|tmr)(?:\s+(?P<relpart>morning|afternoon|evening|night))?"
     r"|in\s+(?P<n>" + _COUNT + r")\s+(?P<unit>days?|weeks?|months?|years?|hours?|minutes?|mins?)"
@@ -189,6 +194,15 @@ def _date_of(match: re.Match[str], now: datetime) -> When | None:
             return When(date.fromisoformat(match["iso"]))
         except ValueError:
             raise DateError(f"“{match['iso']}” isn't a real date.") from None
+    if match["sa"]:
+        first, second = int(match["sa"]), int(match["sb"])
+        month, day = (second, first) if DAY_FIRST.get() else (first, second)
+        year = match["sy"] and str(
+            2000 + int(match["sy"]) if len(match["sy"]) == 2 else match["sy"]
+        )
+        if not 1 <= month <= 12:
+            raise DateError(f"“{match[0]}” isn't a real date.")
+        return When(_year_for(month, day, year, today, match[0]))
     if match["dat"]:
         return When(today + timedelta(days=2))
     if match["rel"]:
@@ -368,3 +382,19 @@ def is_overdue(due: str, now: datetime) -> bool:
     if at is None:
         return day < now.date()
     return datetime.combine(day, at, tzinfo=now.tzinfo) < now
+
+
+def shifted(due: str | None, count: int, unit: str, now: datetime) -> str:
+    """`due` moved later by `count` days, weeks or months (from today when it has none)."""
+    zone = now.tzinfo or UTC
+    day, at = parse_due(due, zone) if due else (now.date(), None)
+    if unit == "month":
+        day = add_months(day, count)
+    else:
+        day += timedelta(days=count * (7 if unit == "week" else 1))
+    return When(day, at).due(zone)
+
+
+def count_of(word: str) -> int:
+    """A count said as digits or words: "3", "a", "two", "a couple of"."""
+    return _count(word)

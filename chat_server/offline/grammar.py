@@ -10,11 +10,14 @@ words that name a task or set its fields), the results in intents.py.
 import re
 from datetime import datetime
 
+from chat_server.offline.casual import casual_intent
 from chat_server.offline.commands import act_intent, explicit_update, suffix_intent
 from chat_server.offline.dates import DateError
+from chat_server.offline.fuzzy import COMMAND_WORDS, one_slip_from
 from chat_server.offline.intents import (
     Action,
     ActOnTask,
+    AddSeveral,
     AddTask,
     ByContext,
     ById,
@@ -25,16 +28,20 @@ from chat_server.offline.intents import (
     Intent,
     ListTasks,
     Pick,
+    Undo,
 )
 from chat_server.offline.phrases import (
     DATE_HINT,
     ORDINALS,
     POSITION_REF,
+    PRIORITY_WORD,
+    PRIORITY_WORDS,
     SeveralTasks,
     add_intent,
     extract_fields,
 )
 from chat_server.offline.queries import QUESTION_START, list_intent
+from chat_server.offline.shifts import shift_intent
 
 ONE_AT_A_TIME = (
     "I can only work on one task at a time. Tell me which one, by number "
@@ -79,6 +86,12 @@ _ACK = re.compile(
 )
 
 
+# Apple Reminders' priority marks, as words of their own: "!!!" high, "!!" medium, "!" low.
+_BANGS = re.compile(r"(?:^|(?<=\s))(!{1,3})(?=\s|$)")
+_BANG_LEVELS = {"!!!": "!high", "!!": "!medium", "!": "!low"}
+_BANG_MARK = re.compile(r"\s*!(?:high|medium|low)\b", _I)
+
+
 def normalize(text: str) -> tuple[str, bool]:
     """The request without greetings, politeness and end punctuation; and whether it greeted."""
     text = " ".join(text.translate(_TRANSLATE).split())
@@ -86,6 +99,7 @@ def normalize(text: str) -> tuple[str, bool]:
     greeted = bool(lead and _GREETING.search(lead[0]))
     if lead:
         text = text[lead.end() :]
+    text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]], text)
     return _TRAIL.sub("", text), greeted
 
 
@@ -94,7 +108,8 @@ def normalize(text: str) -> tuple[str, bool]:
 _ADD = re.compile(
     r"^(?:(?:add|put)\s+(?:to|on|onto)\s+(?:my|the)\s+(?:\w+\s+)?list\s*[:,-]?"
     r"|(?:add|create|jot\s+down|note\s+down|write\s+down)(?:\s+(?:a|an|the|another|one\s+more"
-    r"|new))*\s+(?:task|todo|to-do|item|reminder|entry)s?\b"
+    r"|new|(?P<prio>" + PRIORITY_WORD + r")(?:[\s-]+priority)?))*\s+(?:task|todo|to-do|item"
+    r"|reminder|entry)s?\b"
     r"|(?:make|set\s+up|put\s+in|schedule)(?:\s+(?:a|an|another|one\s+more|new))+\s+(?:task|todo"
     r"|to-do|item|reminder|entry)\b"
     r"|(?:add|jot\s+down|note\s+down|write\s+down)\b"
@@ -105,6 +120,14 @@ _ADD = re.compile(
     r"|(?:don'?t|do\s+not)\s+(?:let\s+me\s+)?forget(?:\s+to\b)?"
     r"|note\s+to\s+self)"
     r"\s*(?:(?:to|called|named|titled|saying|that\s+says)\b|[:-])?\s*(?P<body>.*)$",
+    _I,
+)
+# "put X on my list": `put` is an add only with the list named.
+_PUT = re.compile(r"^put\s+(?P<body>.+?\s+(?:on|to|onto|in)\s+(?:my|the)\s+(?:\w+\s+)?list)$", _I)
+_POLITE_END = re.compile(r"[\s,]+(?:please|pls|plz)[\s.!]*$", _I)
+_YES = re.compile(
+    r"^(?:yes|yep|yeah|yup|sure|ok(?:ay)?|y|go\s+ahead|do\s+it|please\s+do|confirm(?:ed)?"
+    r"|yes\s+please|that'?s\s+right|correct)$",
     _I,
 )
 _SOFT_ADD = re.compile(
@@ -125,11 +148,8 @@ _BARE_VERB = _re(
     r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
 )
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
-_UNDO = _re(r"^undo\b")
-NO_UNDO = (
-    "I can't undo changes, but I can put them right: “reopen task 3”, “move task 3 to "
-    "friday”, “delete task 3” or “add ...” again."
-)
+_UNDO = _re(r"^(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
+             r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
 
 
 def _command(text: str, now: datetime) -> Intent | None:
@@ -144,13 +164,21 @@ def _command(text: str, now: datetime) -> Intent | None:
             return found
     except SeveralTasks:
         several = True
-    if match := _ADD.match(text):
-        return add_intent(match["body"], now)
+    if found := shift_intent(text, now):
+        return found
+    if match := _ADD.match(text) or _PUT.match(text):
+        found = add_intent(match["body"], now)
+        if isinstance(found, AddTask) and "prio" in match.re.groupindex and match["prio"]:
+            priority = PRIORITY_WORDS[match["prio"].lower()]
+            found = AddTask({**found.args, "priority": priority})
+        return found
     try:
         if found := act_intent(text, now):
             return found
     except SeveralTasks:
         several = True
+    if found := casual_intent(text):
+        return found
     try:
         told = suffix_intent(text)
     except SeveralTasks:
@@ -165,24 +193,40 @@ def _command(text: str, now: datetime) -> Intent | None:
     return Clarify(ONE_AT_A_TIME) if several else None
 
 
+def is_yes(text: str) -> bool:
+    """True when the message only says yes ("yes", "sure, go ahead")."""
+    return bool(_YES.match(normalize(text)[0]))
+
+
 def parse(text: str, now: datetime) -> Intent:
     """What one user message asks for; `now` is aware, in the user's zone."""
+    found = _parse(text, now)
+    if isinstance(found, Help) and found.kind == "unknown":
+        # "delte task 3", "addd call grandma": one slip in the command word.
+        first, _, rest = normalize(text)[0].partition(" ")
+        if rest and (fixed := one_slip_from(first, COMMAND_WORDS)):
+            return _parse(f"{fixed} {rest}", now)
+    return found
+
+
+def _parse(text: str, now: datetime) -> Intent:
     said = text
     text, greeted = normalize(text)
-    if not text:
+    plain = _BANG_MARK.sub("", text).strip()  # small talk with a "!" of its own
+    if not plain:
         return Help("greeting" if greeted else "thanks" if _THANKS_WORD.search(said) else "ack")
-    if _HELP.match(text):
+    if _HELP.match(plain):
         return Help("help")
-    if _THANKS.match(text):
+    if _THANKS.match(plain):
         return Help("thanks")
-    if _ACK.match(text):
+    if _ACK.match(plain):
         return Help("ack")
-    if _GREETING.fullmatch(text) or _SMALL_TALK.match(text):
+    if _GREETING.fullmatch(plain) or _SMALL_TALK.match(plain):
         return Help("greeting")
-    if _BYE.match(text):
+    if _BYE.match(plain):
         return Help("bye")
     if _UNDO.match(text):
-        return Clarify(NO_UNDO)
+        return Undo()
     if match := _BARE_VERB.match(text):
         # "delete" alone means the task just added or shown; with none, it asks which.
         verb = match["verb"].split()[0].lower()
@@ -205,7 +249,7 @@ def parse(text: str, now: datetime) -> Intent:
             vague = isinstance(found, ActOnTask) and isinstance(found.target, ByWords)
             if isinstance(found, ActOnTask | ListTasks) and (wants or not vague):
                 return found
-            return found if isinstance(found, AddTask) else add_intent(body, now)
+            return found if isinstance(found, AddTask | AddSeveral) else add_intent(body, now)
     except SeveralTasks:
         return Clarify(ONE_AT_A_TIME)
     except DateError as exc:
@@ -213,15 +257,16 @@ def parse(text: str, now: datetime) -> Intent:
     return _bare_task(text, said, now) or Help("greeting" if greeted else "unknown")
 
 
-def _bare_task(text: str, said: str, now: datetime) -> AddTask | None:
-    """A verbless `buy milk tomorrow`: a due date, priority or tag says it is a task."""
+def _bare_task(text: str, said: str, now: datetime) -> AddTask | AddSeveral | None:
+    """A verbless `buy milk tomorrow`: a due date, priority, tag or a "please" says it is a task."""
     if said.rstrip().endswith("?") or QUESTION_START.match(text):
         return None
     try:
         fields, _ = extract_fields(text, now)
     except DateError:
         return None
-    if not fields.keys() & {"due", "priority", "tags", "recurrence"}:
+    polite = bool(_POLITE_END.search(said)) and len(text.split()) > 1
+    if not polite and not fields.keys() & {"due", "priority", "tags", "recurrence"}:
         return None
     found = add_intent(text, now)
-    return found if isinstance(found, AddTask) else None
+    return found if isinstance(found, AddTask | AddSeveral) else None

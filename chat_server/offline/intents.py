@@ -13,9 +13,21 @@ class ById:
 
 @dataclass(frozen=True)
 class ByWords:
-    """A task named by words from its title: "the groceries one"."""
+    """A task named by words from its title: "the groceries one".
+
+    `verbs` are the title's likely first words when the task was named by what was done
+    ("I bought the milk": words "milk", verbs ("buy",)); matches that start so come first.
+    """
 
     words: str
+    verbs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ByIds:
+    """Several tasks named by number: "2 and 5", "tasks 3, 4 and 7"."""
+
+    task_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class ByPosition:
     index: int
 
 
-TaskRef = ById | ByWords | ByContext | ByPosition
+TaskRef = ById | ByIds | ByWords | ByContext | ByPosition
 Action = Literal["show", "complete", "reopen", "delete", "update"]
 
 
@@ -57,9 +69,10 @@ class AddTask:
 
 @dataclass(frozen=True)
 class ListTasks:
-    """Call list_tasks with `args`."""
+    """Call list_tasks with `args`; with `tag_or_words`, that tag, else those words in titles."""
 
     args: dict[str, Any]
+    tag_or_words: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class ActOnTask:
     args: dict[str, Any] = field(default_factory=dict)
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
+    shift: tuple[int, str] | None = None
+    """Move the due date by (count, "day" | "week" | "month") from where it is now."""
 
 
 @dataclass(frozen=True)
@@ -80,4 +95,24 @@ class Pick:
     target: TaskRef
 
 
-Intent = Help | Clarify | AddTask | ListTasks | ActOnTask | Pick
+@dataclass(frozen=True)
+class AddSeveral:
+    """Several add_task calls, one per item of a list ("add milk, eggs and bread")."""
+
+    adds: tuple[AddTask, ...]
+
+
+@dataclass(frozen=True)
+class MoveMatching:
+    """Set `args` on every task `query` lists; asks first when that is more than one task."""
+
+    query: dict[str, Any]
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Undo:
+    """Revert the last change this chat made."""
+
+
+Intent = Help | Clarify | AddTask | AddSeveral | ListTasks | ActOnTask | MoveMatching | Pick | Undo

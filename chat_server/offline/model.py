@@ -42,8 +42,9 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from pydantic import BaseModel
 
-from chat_server.offline.dates import local_zone
+from chat_server.offline.dates import DAY_FIRST, local_zone
 from chat_server.offline.steps import Call, Say, Step, next_step, read_conversation
+from chat_server.zones import user_zone
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -186,20 +187,29 @@ class OfflineModel(Model):
         *,
         clock: Callable[[], datetime] | None = None,
         timezone: str | None = None,
+        day_first: bool = False,
     ) -> None:
         self._zone = local_zone(timezone)
         self._clock = clock or (lambda: datetime.now(self._zone))
+        self._day_first = day_first
 
     def now(self) -> datetime:
-        """The current time in the model's zone (a naive clock value is taken as local)."""
+        """The current time in the user's zone: this request's, else the model's own.
+
+        A naive clock value is taken as local to the model's own zone.
+        """
         moment = self._clock()
         if moment.tzinfo is None:
-            return moment.replace(tzinfo=self._zone)
-        return moment.astimezone(self._zone)
+            moment = moment.replace(tzinfo=self._zone)
+        return moment.astimezone(user_zone(self._zone))
 
     def decide(self, input: str | list[TResponseInputItem], tools: Sequence[Tool]) -> Step:
         """The next step for these input items: a tool call, or the final reply."""
-        step = next_step(read_conversation(input), self.now())
+        token = DAY_FIRST.set(self._day_first)
+        try:
+            step = next_step(read_conversation(input), self.now())
+        finally:
+            DAY_FIRST.reset(token)
         if isinstance(step, Call) and step.name not in {getattr(t, "name", None) for t in tools}:
             return Say(NO_TOOLS)
         return step

@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from chat_server.offline.dates import DateError, find_when
+from chat_server.offline.fuzzy import NOUNS, one_slip_from
 from chat_server.offline.intents import (
+    AddSeveral,
     AddTask,
     ByContext,
     ById,
+    ByIds,
     ByPosition,
     ByWords,
     Clarify,
@@ -24,6 +27,11 @@ _I = re.IGNORECASE
 
 # ---------------------------------------------------------------- task references
 
+_IDS_REF = re.compile(
+    r"^(?:the\s+)?(?:(?:tasks?|todos?|items?|numbers?)\s*)?#?\d{1,9}"
+    r"(?:\s*(?:,|\band\b|&|\+)\s*(?:and\s+)?#?\d{1,9})+$",
+    _I,
+)
 _ID_REF = re.compile(r"^(?:the\s+)?(?:task|todo|item|number|no\.?)?\s*#?\s*(\d{1,9})$", _I)
 _CONTEXT_REF = re.compile(
     r"^(?:it|that|this|(?:that|this|the)(?:\s+(?:same|new|latest|one))?\s+(?:one|task|todo|item)"
@@ -80,6 +88,9 @@ def parse_ref(text: str) -> TaskRef | None:
     text = text.strip(" ,.")
     if match := _ID_REF.match(text):
         return ById(int(match[1]))
+    if _IDS_REF.match(text):
+        ids = tuple(dict.fromkeys(int(n) for n in re.findall(r"\d+", text)))
+        return ByIds(ids) if len(ids) > 1 else ById(ids[0])
     if _CONTEXT_REF.match(text):
         return ByContext()
     if match := POSITION_REF.match(text):
@@ -114,6 +125,13 @@ _PRIORITY = re.compile(
 _PRIORITY_EDGE = re.compile(
     r"^(?P<a>urgent|important|asap|critical)\b[\s:!,-]*"
     r"|[\s,;!-]*\b(?P<b>urgent(?:ly)?|important|asap|critical)!*$",
+    _I,
+)
+# Todoist's p1 (high) .. p4 (low); "!!!", "!!", "!" arrive as !high, !medium, !low (grammar.py).
+_TODOIST = re.compile(r"(?:^|(?<=\s))p(?P<n>[1-4])\b", _I)
+_TODOIST_LEVELS = {"1": "high", "2": "medium", "3": "low", "4": "low"}
+_WORD_TAG = re.compile(
+    r"[\s,]*\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)\s+#?(?P<tag>[a-z][\w-]*)\b",
     _I,
 )
 _BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
@@ -156,11 +174,15 @@ def extract_fields(
         fields["description"] = match["d"].strip()
         text = cut(text, match)
     tags = [m["tag"].lower() for m in TAG.finditer(text)]
+    tags += [m["tag"].lower() for m in _WORD_TAG.finditer(text)]
     if tags:
         fields["tags"] = list(dict.fromkeys(tags))
-        text = " ".join(TAG.sub(" ", text).split())
+        text = " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
     if match := _PRIORITY.search(text):
         fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"] or match["p3"]).lower()]
+        text = cut(text, match)
+    elif match := _TODOIST.search(text):
+        fields["priority"] = _TODOIST_LEVELS[match["n"]]
         text = cut(text, match)
     if match := _RECURRENCE.search(text):
         if match["none"]:
@@ -177,7 +199,7 @@ def extract_fields(
         if not match["wd"]:
             text = cut(text, match)
     if match := NO_DUE.search(text):
-        fields["due"] = None
+        fields["due"] = ""  # update_task's "clear"; an add leaves it out
         text = cut(text, match)
     else:
         when, text = find_when(text, now)
@@ -227,17 +249,42 @@ def _clean_title(text: str) -> str:
     return text
 
 
-def add_intent(body: str, now: datetime) -> AddTask | Clarify:
-    """An add_task call from the part of a request that describes the task."""
+_NOUN_SLIP = re.compile(r"^(?P<w>[a-z]{3,9})\s*:\s*", _I)
+_LIST_ITEMS = re.compile(r"\s*,\s*(?:and\s+)?")
+_LAST_AND = re.compile(r"\s+(?:and|&)\s+", _I)
+MAX_ITEM_WORDS = 6
+
+
+def _items(rest: str) -> list[str]:
+    """ "milk, eggs and bread" -> its items; a phrase without a comma list is one item."""
+    pieces = _LIST_ITEMS.split(rest.strip(" ,"))
+    if len(pieces) < 2:
+        return [rest]
+    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
+    titles = [_clean_title(piece) for piece in pieces]
+    # "buy milk, low priority" left "buy milk, ": not a list when any item is empty or long.
+    if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
+        return [rest]
+    return titles
+
+
+def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
+    """An add_task call (or one per listed item) from the words that describe the task."""
     title = None
     if match := QUOTED.search(body):
         title = match["text"].strip()
         body = cut(body, match)
+    if (match := _NOUN_SLIP.match(body)) and one_slip_from(match["w"], NOUNS):
+        body = body[match.end() :]  # "add taks: email sarah"
     body = _LIST_PLACE.sub("", body)
     try:
         fields, rest = extract_fields(body, now)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
+    if fields.get("due") == "":
+        del fields["due"]  # "add X, no due date": a new task has none anyway
+    if title is None and len(items := _items(rest)) > 1:
+        return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
     title = title or _clean_title(rest)
     if not title:
         return Clarify(NO_TITLE)

@@ -68,7 +68,13 @@ _STOP = frozenset(
     | {"tasks", "task", "todo", "todos", "to-do", "items", "item", "things", "stuff", "one"}
     | {"ones", "with", "in", "on", "for", "please", "have", "do", "got", "there"}
 )
+# "show my work tasks": the word before a plural task noun may be a tag said without '#'.
+_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]*)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
 _FILTER_WORDS = (_PENDING, _COMPLETED, _OVERDUE, _DUE_WORD, _re(r"tagged|tag|priority"))
+_DATES = _re(
+    r"today|tomorrow|tonight|weekend|week|month|year|late|recent|new|old|other|more|these|those"
+    r"|some|few|many|repeating|recurring|important|priority|every|next|last|due"
+)
 _SORT_NAMES = {"date": "due", "deadline": "due", "name": "title", "creation": "created"}
 
 
@@ -96,6 +102,15 @@ def list_intent(text: str, now: datetime) -> ListTasks | None:
     if match := _LIST_PRIORITY.search(text):
         args["priority"] = PRIORITY_WORDS[match["p"].lower()]
         text, found = cut(text, match), True
+    tag_word = ""
+    if "tag" not in args and "search" not in args and (match := _TAG_NOUN.search(text)):
+        word = match["w"].lower()
+        if word not in _STOP and not any(f.fullmatch(word) for f in (*_FILTER_WORDS, _DATES)):
+            args["tag"], tag_word = word, word
+            text, found = (
+                " ".join((text[: match.start("w")] + text[match.end("w") :]).split()),
+                True,
+            )
     if match := _SORT.search(text):
         sort = (match["s"] or "created").lower().split()[0]
         args["sort"] = _SORT_NAMES.get(sort, sort)
@@ -133,4 +148,4 @@ def list_intent(text: str, now: datetime) -> ListTasks | None:
         left = [w for w in left if not any(f.fullmatch(w) for f in _FILTER_WORDS)]
         if left:
             args["search"] = " ".join(left)
-    return ListTasks(args)
+    return ListTasks(args, tag_word)

@@ -253,3 +253,43 @@ def tool_error(failure: ToolFailure) -> str:
     if not why:
         return "Something went wrong on the task server. Please try again."
     return f"That didn't work: {why[:300]}."
+
+
+def confirm_move(tasks: list[Task], args: dict[str, Any], now: datetime) -> str:
+    """Several tasks would move: list them and ask before touching any."""
+    when = describe_due(args["due"], now) if args.get("due") else "no due date"
+    lines = [f"That would move {_count(len(tasks), 'task')} to {when}:"]
+    lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
+    if len(tasks) > MAX_SHOWN:
+        lines.append(f"…and {len(tasks) - MAX_SHOWN} more.")
+    lines.append("Should I go ahead? Say “yes” to move them all.")
+    return "\n".join(lines)
+
+
+def tag_or_words(word: str, page: Task, args: dict[str, Any], now: datetime) -> str:
+    """A list asked for by a bare word: say whether it was read as a tag or as title words."""
+    if "tag" in args:
+        return task_list(page, args, now)
+    heading = f"No tasks are tagged #{word}, so I looked for “{word}” in their titles instead."
+    return f"{heading}\n{task_list(page, args, now)}"
+
+
+def cannot_undo(task_id: int) -> str:
+    """The state before the last change is not in this chat, so it cannot be put back."""
+    return (
+        f"I can't undo that: I don't know what task {task_id} looked like before the change. "
+        f"Tell me what to set instead, like “move task {task_id} to friday”."
+    )
+
+
+def undone(tool: str, change: Task, *, now: datetime) -> str:
+    """What one undo call put back."""
+    task, number = change["task"], change["task_id"]
+    if tool == "delete_task":
+        return f"Removed task {number} ({task['title']}) again."
+    if tool == "add_task":
+        return f"Restored “{task['title']}” as task {number}."
+    if tool == "complete_task":
+        state = "done" if task.get("completed") else "open"
+        return f"Task {number} ({task['title']}) is {state} again."
+    return f"Task {number} is back as it was: {summary(task, now)}."

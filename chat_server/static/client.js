@@ -25,10 +25,21 @@ export function setToken(token) {
 }
 
 /** fetch() with the user's token as a Bearer header; without one, the session cookie goes. */
+/** The browser's IANA time zone ("Europe/Paris"): "tomorrow" is then the user's tomorrow. */
+function browserZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
 export function authFetch(url, init = {}) {
   const headers = new Headers(init.headers || {});
   const token = getToken();
   if (token) headers.set("Authorization", `Bearer ${token}`);
+  const zone = browserZone();
+  if (zone) headers.set("X-Timezone", zone);
   return fetch(url, { ...init, headers, credentials: "same-origin" });
 }
 

@@ -46,9 +46,9 @@ class Stack:
             if server is not None:
                 server.stop()
 
-    def client(self, token: str | None = None) -> "ChatKit":
+    def client(self, token: str | None = None, timezone: str | None = None) -> "ChatKit":
         assert self.chat is not None
-        return ChatKit(self.chat.base_url, token)
+        return ChatKit(self.chat.base_url, token, timezone)
 
 
 @contextmanager
@@ -108,8 +108,12 @@ class Turn:
 class ChatKit:
     """Speaks ChatKit JSON to a running chat server, as the ChatKit UI does."""
 
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str | None = None, timezone: str | None = None
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if timezone:
+            headers["X-Timezone"] = timezone  # as the pages send the browser's zone
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
 
     def post(self, request: dict[str, Any]) -> httpx.Response:

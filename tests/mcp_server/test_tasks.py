@@ -117,6 +117,24 @@ def test_update_with_null_clears_description_due_tags_and_recurrence(session: Se
     }
 
 
+def test_update_with_empty_values_clears_description_due_tags_and_recurrence(session: Session):
+    task = add(session, description="notes", due="2025-04-01", tags=["a"], recurrence="daily")
+    change = tasks.update_task(
+        session,
+        user_id="ann",
+        task_id=task["id"],
+        changes={"description": "", "due": "", "tags": [], "recurrence": "none"},
+        now=NOW,
+    )
+    assert change["task"] == {
+        **task,
+        "description": None,
+        "due": None,
+        "tags": [],
+        "recurrence": "none",
+    }
+
+
 def test_update_sets_every_field(session: Session):
     task = add(session)
     changes = {

@@ -163,3 +163,31 @@ def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up()
     assert [str(problem) for problem in startup_errors(caught.value)] == [
         "MCP_RATE_LIMIT: 'lots' is not a rate such as 60/minute or 1000/hour"
     ]
+
+
+@pytest.mark.parametrize(
+    ("env", "api"),
+    [
+        ({}, "responses"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, "chat_completions"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API": "responses"}, "responses"),
+        ({"OPENAI_API": "chat_completions"}, "chat_completions"),
+    ],
+)
+def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(monkeypatch, env, api):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None, openai_api_key="sk-test")
+    assert settings.api_kind == api
+    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
+
+    from chat_server.agent import build_model
+
+    kind = OpenAIResponsesModel if api == "responses" else OpenAIChatCompletionsModel
+    assert isinstance(build_model(settings), kind)
+
+
+def test_an_unknown_openai_api_stops_start_up():
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, openai_api="completions")
+    assert [problem.variable for problem in startup_errors(caught.value)] == ["OPENAI_API"]

@@ -1,0 +1,32 @@
+"""The user's time zone for one request: the client's X-Timezone header when it names a
+real IANA zone, else TASKCHAT_TIMEZONE, else the server's own zone.
+
+The zone travels in a context variable set at the HTTP edge: the agent run (and the model
+it calls) runs inside that request's context, and the Agents SDK passes a model nothing
+of the request itself.
+"""
+
+from contextvars import ContextVar
+from datetime import tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+HEADER = "X-Timezone"
+MAX_ZONE_CHARS = 64  # the longest IANA names are about 30 characters
+REQUEST_ZONE: ContextVar[tzinfo | None] = ContextVar("request_zone", default=None)
+
+
+def zone_from_header(value: str | None) -> tzinfo | None:
+    """The IANA zone a header names, or None for none, an unknown name or a malformed one."""
+    name = (value or "").strip()
+    if not name or len(name) > MAX_ZONE_CHARS:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: not a zone key at all ("../etc", "a\0b"); OSError: a directory name.
+        return None
+
+
+def user_zone(fallback: tzinfo) -> tzinfo:
+    """This request's zone, or `fallback` (TASKCHAT_TIMEZONE or the server's zone)."""
+    return REQUEST_ZONE.get() or fallback

@@ -1,0 +1,465 @@
+"""Everyday phrasings for the offline model, grouped by family, with what each should do.
+
+Written for issue 13 (not copied from the grammar tables): each runs as a whole turn
+(lookups included) against the real task functions on an in-memory SQLite list seeded
+with SEED, at a fixed "now" (Thursday 2026-11-26 10:00 UTC). An outcome is the write
+calls made (add/update/complete/delete) and, for list requests, the last list_tasks call.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlmodel import Session
+
+from chat_server.offline import OfflineModel
+from chat_server.offline.steps import Call
+from mcp_server import tasks
+from mcp_server.inputs import (
+    AddTaskInput,
+    CompleteTaskInput,
+    DeleteTaskInput,
+    GetTaskInput,
+    ListTasksInput,
+    UpdateTaskInput,
+)
+from shared.contract import CHANGE_TOOLS, TOOL_NAMES, tool_error_text
+from shared.db import create_tables, make_engine
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
+USER = "u"
+
+# (title, fields, completed); ids follow the order, from 1.
+SEED: list[tuple[str, dict[str, Any], bool]] = [
+    ("Buy milk", {}, False),  # 1
+    ("Call the plumber", {}, False),  # 2
+    ("Walk the dog", {}, False),  # 3
+    ("Pay the rent", {"due": "2026-11-26"}, False),  # 4
+    ("Email Sarah", {"tags": ["work"]}, False),  # 5
+    ("Prepare slides", {"tags": ["work"], "due": "2026-11-27"}, False),  # 6
+    ("Dentist appointment", {"due": "2026-11-27"}, False),  # 7
+    ("Car wash", {}, False),  # 8
+    ("Buy groceries", {}, False),  # 9
+    ("Team meeting", {}, False),  # 10
+    ("Meeting notes", {}, False),  # 11
+    ("Pick up dry cleaning", {"tags": ["errands"]}, False),  # 12
+    ("Water the plants", {"due": "2026-11-26"}, False),  # 13
+    ("Renew passport", {"due": "2026-11-20"}, False),  # 14
+    ("Buy bread", {}, False),  # 15
+    ("Call mom", {}, False),  # 16
+    ("Call mom's doctor", {}, False),  # 17
+    ("Book flights", {}, True),  # 18
+    ("Pay the gas bill", {}, False),  # 19
+    ("Pay the phone bill", {}, False),  # 20
+]
+NEXT_ID = len(SEED) + 1
+
+_INPUTS = {
+    "add_task": AddTaskInput,
+    "list_tasks": ListTasksInput,
+    "get_task": GetTaskInput,
+    "update_task": UpdateTaskInput,
+    "complete_task": CompleteTaskInput,
+    "delete_task": DeleteTaskInput,
+}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a phrasing should do: these writes, this last list query, or ask a question."""
+
+    writes: tuple[Call, ...] = ()
+    lists: dict[str, Any] | None = None
+    asks: bool = False
+
+
+def W(*calls: Call) -> Expect:  # noqa: N802 - reads as a table column
+    return Expect(writes=calls)
+
+
+def L(**args: Any) -> Expect:  # noqa: N802
+    return Expect(lists=args)
+
+
+ASK = Expect(asks=True)
+NOTHING = Expect()
+
+
+def add(title: str, **fields: Any) -> Call:
+    return Call("add_task", {"title": title, **fields})
+
+
+def upd(task_id: int, **fields: Any) -> Call:
+    return Call("update_task", {"task_id": task_id, **fields})
+
+
+def done(task_id: int) -> Call:
+    return Call("complete_task", {"task_id": task_id})
+
+
+def reopen(task_id: int) -> Call:
+    return Call("complete_task", {"task_id": task_id, "completed": False})
+
+
+def delete(task_id: int) -> Call:
+    return Call("delete_task", {"task_id": task_id})
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    family: str
+    text: str
+    expect: Expect
+    before: tuple[str, ...] = ()
+
+
+def _p(family: str, rows: list[tuple[Any, ...]]) -> list[Phrasing]:
+    return [Phrasing(family, row[0], row[1], tuple(row[2:])) for row in rows]
+
+
+PHRASINGS: list[Phrasing] = [
+    *_p(
+        "add",
+        [
+            ("can you put pick up the kids on my list", W(add("Pick up the kids"))),
+            ("please put call the bank on the list", W(add("Call the bank"))),
+            (
+                "don't let me forget to renew the car insurance",
+                W(add("Renew the car insurance")),
+            ),
+            ("water the garden tomorrow, please", W(add("Water the garden", due="2026-11-27"))),
+            ("add taks: email sarah", W(add("Email sarah"))),
+            ("ad buy stamps", W(add("Buy stamps"))),
+            ("addd call grandma", W(add("Call grandma"))),
+            ("craete a task to book the venue", W(add("Book the venue"))),
+            ("new todo: order printer ink", W(add("Order printer ink"))),
+            ("remind me to check the mail tomorrow", W(add("Check the mail", due="2026-11-27"))),
+            (
+                "could you add schedule the vet visit to my todo list",
+                W(add("Schedule the vet visit")),
+            ),
+            ("i gotta remember to call the landlord", W(add("Call the landlord"))),
+            ("add to my list: buy batteries", W(add("Buy batteries"))),
+            ("jot down fix the bike", W(add("Fix the bike"))),
+            ("task: send the invoice, please", W(add("Send the invoice"))),
+            ("fix the fence, please", W(add("Fix the fence"))),
+        ],
+    ),
+    *_p(
+        "priority",
+        [
+            ("add an important task: file taxes", W(add("File taxes", priority="high"))),
+            ("urgent: fix the roof", W(add("Fix the roof", priority="high"))),
+            ("add call the bank !!!", W(add("Call the bank", priority="high"))),
+            ("add buy stamps !!", W(add("Buy stamps", priority="medium"))),
+            ("add tidy the garage !", W(add("Tidy the garage", priority="low"))),
+            ("!!! renew the parking permit", W(add("Renew the parking permit", priority="high"))),
+            ("add file report p1", W(add("File report", priority="high"))),
+            ("add clean the fridge p2", W(add("Clean the fridge", priority="medium"))),
+            ("add sort the photos p4", W(add("Sort the photos", priority="low"))),
+            (
+                "add a low priority task to sort the photos",
+                W(add("Sort the photos", priority="low")),
+            ),
+            ("add pay the fine, it's urgent", W(add("Pay the fine", priority="high"))),
+            ("add high priority: call the insurer", W(add("Call the insurer", priority="high"))),
+            ("make task 10 p1", W(upd(10, priority="high"))),
+            ("mark task 8 as urgent", W(upd(8, priority="high"))),
+        ],
+    ),
+    *_p(
+        "tags",
+        [
+            ("show my work tasks", L(tag="work")),
+            ("what are my errands tasks", L(tag="errands")),
+            ("list work tasks", L(tag="work")),
+            ("show my garden tasks", L(search="garden")),
+            ("tag task 8 errands", W(upd(8, tags=["errands"]))),
+            ("label task 3 home", W(upd(3, tags=["home"]))),
+            ("tag it work", W(upd(NEXT_ID, tags=["work"])), "add call the accountant"),
+            ("label it errands", W(upd(NEXT_ID, tags=["errands"])), "add buy stamps"),
+            ("add buy a lamp tagged home", W(add("Buy a lamp", tags=["home"]))),
+            ("add call the accountant with tag work", W(add("Call the accountant", tags=["work"]))),
+            ("tag the car wash with errands", W(upd(8, tags=["errands"]))),
+            ("remove the work tag from task 5", W(upd(5, tags=[]))),
+            ("show tasks tagged work", L(tag="work")),
+        ],
+    ),
+    *_p(
+        "complete",
+        [
+            ("I bought the milk", W(done(1))),
+            ("called the plumber", W(done(2))),
+            ("walked the dog already", W(done(3))),
+            ("paid the rent", W(done(4))),
+            ("I emailed sarah", W(done(5))),
+            ("just watered the plants", W(done(13))),
+            ("I've renewed my passport", W(done(14))),
+            ("bought groceries", W(done(9))),
+            ("finished the slides", W(done(6))),
+            # "Call mom" is the exact match; "Call mom's doctor" is another errand.
+            ("I called mom", W(done(16))),
+            ("I paid the bill", ASK),
+            ("task 12 is done", W(done(12))),
+            ("picked up the dry cleaning", W(done(12))),
+            ("the meeting is done", ASK),
+        ],
+    ),
+    *_p(
+        "delete",
+        [
+            ("I don't need to buy milk anymore", W(delete(1))),
+            ("forget about the car wash", W(delete(8))),
+            ("nevermind the dentist appointment", W(delete(7))),
+            ("del 3", W(delete(3))),
+            ("drop task 3", W(delete(3))),
+            ("never mind the car wash", W(delete(8))),
+            ("i no longer need to call the plumber", W(delete(2))),
+            ("scrap the team meeting", W(delete(10))),
+            ("get rid of task 11", W(delete(11))),
+            ("forget the meeting", ASK),
+            ("delete everything", NOTHING),
+            ("cancel the dentist", W(delete(7))),
+            ("don't need the car wash anymore", W(delete(8))),
+            ("remove 12", W(delete(12))),
+        ],
+    ),
+    *_p(
+        "several",
+        [
+            ("add milk, eggs and bread", W(add("Milk"), add("Eggs"), add("Bread"))),
+            (
+                "add call mom, email dad, book dentist",
+                W(add("Call mom"), add("Email dad"), add("Book dentist")),
+            ),
+            ("complete 2 and 5", W(done(2), done(5))),
+            ("mark 3, 4 and 13 as done", W(done(3), done(4), done(13))),
+            ("delete tasks 8 and 12", W(delete(8), delete(12))),
+            ("add buy salt and pepper", W(add("Buy salt and pepper"))),
+            (
+                "add apples, pears and plums tomorrow",
+                W(
+                    add("Apples", due="2026-11-27"),
+                    add("Pears", due="2026-11-27"),
+                    add("Plums", due="2026-11-27"),
+                ),
+            ),
+            ("add research flights and hotels", W(add("Research flights and hotels"))),
+            ("finish tasks 10 and 11", W(done(10), done(11))),
+            (
+                "remind me to buy stamps, call the bank and pay the gas bill",
+                W(add("Buy stamps"), add("Call the bank"), add("Pay the gas bill")),
+            ),
+            ("add buy milk, low priority", W(add("Buy milk", priority="low"))),
+            ("tasks 3 and 4 are done", W(done(3), done(4))),
+            ("add bread and butter pudding", W(add("Bread and butter pudding"))),
+        ],
+    ),
+    *_p(
+        "shifts",
+        [
+            ("push task 7 back 2 days", W(upd(7, due="2026-11-29"))),
+            ("push it back 2 days", W(upd(7, due="2026-11-29")), "show task 7"),
+            ("postpone the dentist to next week", W(upd(7, due="2026-11-30"))),
+            ("move everything due today to tomorrow", ASK),
+            (
+                "yes",
+                W(upd(4, due="2026-11-27"), upd(13, due="2026-11-27")),
+                "move everything due today to tomorrow",
+            ),
+            ("move task 4 to 12/3", W(upd(4, due="2026-12-03"))),
+            ("postpone the car wash by a week", W(upd(8, due="2026-12-03"))),
+            ("delay task 6 by one day", W(upd(6, due="2026-11-28"))),
+            (
+                "push the dentist appointment to friday at 5pm",
+                W(upd(7, due="2026-11-27T17:00:00Z")),
+            ),
+            ("reschedule task 2 for tomorrow", W(upd(2, due="2026-11-27"))),
+            ("move task 13 to 1/15", W(upd(13, due="2027-01-15"))),
+            ("bump the team meeting to monday", W(upd(10, due="2026-11-30"))),
+            ("push back task 4 by 3 days", W(upd(4, due="2026-11-29"))),
+        ],
+    ),
+    *_p(
+        "undo",
+        [
+            ("undo", W(add("Car wash")), "delete task 8"),
+            ("undo that", W(reopen(3)), "complete task 3"),
+            ("undo", W(delete(NEXT_ID)), "add buy stamps"),
+            ("undo", W(upd(7, due="2026-11-27")), "postpone the dentist to next week"),
+            ("undo", W(upd(8, tags=[])), "tag task 8 errands"),
+            (
+                "undo",
+                W(delete(NEXT_ID + 2), delete(NEXT_ID + 1), delete(NEXT_ID)),
+                "add milk, eggs and bread",
+            ),
+            ("undo that", W(reopen(1)), "I bought the milk"),
+            ("undo", W(upd(8, title="Car wash")), "rename the car wash to Wash the car"),
+            ("undo", NOTHING),
+            ("undo", W(add("Car wash")), "forget about the car wash"),
+            ("undo", W(add("Dentist appointment", due="2026-11-27")), "delete task 7"),
+            ("please undo that", W(done(18)), "reopen task 18"),
+        ],
+    ),
+    *_p(
+        "typos",
+        [
+            ("complete the grocerys task", W(done(9))),
+            ("delete the dentsit appointment", W(delete(7))),
+            ("mark the plumbr one done", W(done(2))),
+            ("move the dentist apointment to monday", W(upd(7, due="2026-11-30"))),
+            ("finish the slieds", W(done(6))),
+            ("I'm done with the car wsh", W(done(8))),
+            ("delete the pasport task", W(delete(14))),
+            ("complete meting", ASK),
+            ("make the dry claening high priority", W(upd(12, priority="high"))),
+            ("the dog walk is done", W(done(3))),
+            ("remove the carwash", W(delete(8))),
+            ("tick off emial sarah", W(done(5))),
+            ("reopen the book flihgts task", W(reopen(18))),
+        ],
+    ),
+]
+
+FAMILIES = list(dict.fromkeys(p.family for p in PHRASINGS))
+
+
+# ---------------------------------------------------------------- running a turn
+
+
+class TaskList:
+    """The real task functions on an in-memory SQLite list, answering as the tools do."""
+
+    def __init__(self) -> None:
+        self.engine = make_engine("sqlite://")
+        create_tables(self.engine)
+        for title, fields, completed in SEED:
+            change = self.call("add_task", {"title": title, **fields})
+            if completed:
+                self.call("complete_task", {"task_id": json.loads(change)["task_id"]})
+
+    def call(self, name: str, args: dict[str, Any]) -> str:
+        """The tool's output text, or its error text, as a model is shown it."""
+        try:
+            parsed = _INPUTS[name].model_validate(args)
+            given = {k: getattr(parsed, k) for k in parsed.model_fields_set}
+            with Session(self.engine, expire_on_commit=False) as session:
+                result = _run(session, name, given)
+        except (tasks.TaskError, ValueError) as exc:
+            return tool_error_text(name, str(exc))
+        return json.dumps(result)
+
+
+def _run(session: Session, name: str, args: dict[str, Any]) -> Any:
+    match name:
+        case "add_task":
+            return tasks.add_task(session, user_id=USER, data=tasks.NewTask(**args), now=NOW)
+        case "list_tasks":
+            query = tasks.TaskQuery(**args)
+            return tasks.list_tasks(session, user_id=USER, query=query, now=NOW)
+        case "get_task":
+            return tasks.get_task(session, user_id=USER, **args)
+        case "update_task":
+            task_id = args.pop("task_id")
+            return tasks.update_task(session, user_id=USER, task_id=task_id, changes=args, now=NOW)
+        case "complete_task":
+            return tasks.set_completed(session, user_id=USER, now=NOW, **args)
+        case _:
+            return tasks.delete_task(session, user_id=USER, **args)
+
+
+_TOOLS: list[Any] = [SimpleNamespace(name=name) for name in TOOL_NAMES]
+
+
+@dataclass
+class Chat:
+    """One chat with the offline model: the items so far and every call made."""
+
+    task_list: TaskList = field(default_factory=TaskList)
+    items: list[Any] = field(default_factory=list)
+    model: OfflineModel = field(default_factory=lambda: OfflineModel(clock=lambda: NOW))
+
+    def turn(self, text: str) -> tuple[list[Call], str]:
+        """The calls one user message leads to, and the reply."""
+        self.items.append({"role": "user", "content": text})
+        calls: list[Call] = []
+        for number in range(12):
+            step = self.model.decide(self.items, _TOOLS)
+            if not isinstance(step, Call):
+                self.items.append({"role": "assistant", "content": step.text})
+                return calls, step.text
+            calls.append(step)
+            call_id = f"call_{len(self.items)}_{number}"
+            output = self.task_list.call(step.name, dict(step.args))
+            self.items += [
+                {"type": "function_call", "call_id": call_id, "name": step.name,
+                 "arguments": json.dumps(step.args)},
+                {"type": "function_call_output", "call_id": call_id, "output": output},
+            ]  # fmt: skip
+        return calls, "(no reply after 12 calls)"
+
+
+@dataclass(frozen=True)
+class Result:
+    phrasing: Phrasing
+    calls: list[Call]
+    reply: str
+    passed: bool
+    dangerous: bool
+
+
+def evaluate(phrasing: Phrasing) -> Result:
+    """Run the phrasing (after its earlier messages) and judge what it did."""
+    chat = Chat()
+    for earlier in phrasing.before:
+        chat.turn(earlier)
+    calls, reply = chat.turn(phrasing.text)
+    writes = [c for c in calls if c.name in CHANGE_TOOLS]
+    lists = [c.args for c in calls if c.name == "list_tasks"]
+    expect = phrasing.expect
+    if expect.writes:
+        passed = writes == list(expect.writes)
+    elif expect.lists is not None:
+        passed = not writes and bool(lists) and lists[-1] == expect.lists
+    elif expect.asks:
+        passed = not writes and "?" in reply
+    else:
+        passed = not writes
+    # Dangerous: a change to an existing task that was not asked for.
+    risky = [c for c in writes if c.name != "add_task" and c not in expect.writes]
+    return Result(phrasing, calls, reply, passed, dangerous=bool(risky))
+
+
+def score() -> tuple[dict[str, tuple[int, int]], list[Result]]:
+    """(passed, total) per family, and every result."""
+    results = [evaluate(p) for p in PHRASINGS]
+    by_family = {
+        family: (
+            sum(r.passed for r in results if r.phrasing.family == family),
+            sum(r.phrasing.family == family for r in results),
+        )
+        for family in FAMILIES
+    }
+    return by_family, results
+
+
+def report(by_family: dict[str, tuple[int, int]]) -> str:
+    """The score as a small table."""
+    lines = [f"{family:<10} {ok:>3}/{total:<3}" for family, (ok, total) in by_family.items()]
+    ok = sum(v[0] for v in by_family.values())
+    total = sum(v[1] for v in by_family.values())
+    lines.append(f"{'overall':<10} {ok:>3}/{total:<3} {100 * ok / total:.1f}%")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    by_family, results = score()
+    for result in results:
+        if not result.passed or result.dangerous:
+            mark = "DANGER" if result.dangerous else "miss"
+            print(f"{mark}: [{result.phrasing.family}] {result.phrasing.text!r}")
+            print(f"    calls: {[(c.name, c.args) for c in result.calls]}")
+            print(f"    reply: {result.reply[:160]!r}")
+    print(report(by_family))
