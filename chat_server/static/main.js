@@ -16,13 +16,14 @@ const LIVE_GRACE_MS = 5000;
 function showNotice(...content) {
   const notice = $("notice");
   replaceChildren(notice, ...content);
+  notice.dataset.transient = "false";
   notice.hidden = false;
 }
 
-/** The banner clears itself once a request works again (sign-in forms stay). */
+/** A failure's banner clears itself once a request works again; other notices stay. */
 function clearNotice() {
   const notice = $("notice");
-  if (notice.hidden || notice.querySelector("form")) return;
+  if (notice.hidden || notice.dataset.transient !== "true") return;
   notice.hidden = true;
   replaceChildren(notice);
 }
@@ -55,6 +56,7 @@ function reportError(error, retry) {
   showNotice(el("span", { class: "notice-text" }, message),
     retry ? el("button", { type: "button", class: "small", onclick: () => { clearNotice(); retry(); } },
       "Retry") : null);
+  $("notice").dataset.transient = "true";
 }
 
 function setUiLabel(ui, text, reason) {
