@@ -18,7 +18,7 @@ MESSAGES = [
     "add buy milk tomorrow high priority #groceries",
     "add call the plumber on friday #home",
     "add renew passport next month low priority",
-    "add pay the **electricity** bill yesterday",
+    "add water the plants today",
     "show my tasks",
 ]
 SHOTS = [  # file name, browser context options
