@@ -28,6 +28,7 @@ from chat_server.task_tools import (
     TOOL_RECORD,
     meta_for,
     output_text,
+    read_run,
     record_as_input,
     record_in,
     summary,
@@ -140,8 +141,12 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
         self.results.append((tool.name, output))
         index = self._entries.pop(context.tool_call_id, None)
         if ctx.workflow_item is not None and index is not None:
+            # "none", not "complete", marks a failed call, so a UI can show it as one.
+            failed = read_run(tool.name, output) is None
             done = CustomTask(
-                title=tool.name, content=summary(tool.name, output), status_indicator="complete"
+                title=tool.name,
+                content=summary(tool.name, output),
+                status_indicator="none" if failed else "complete",
             )
             await ctx.update_workflow_task(done, index)
         record = tool_record(tool.name, context.tool_arguments, output, context.tool_call_id)
@@ -188,7 +193,7 @@ def fail_open_workflow(workflow: WorkflowItem | None, reason: str) -> WorkflowIt
         workflow.workflow.tasks[-1] = CustomTask(
             title=(last.title or "").removeprefix("Running "),
             content=reason,
-            status_indicator="complete",
+            status_indicator="none",
         )
     workflow.workflow.expanded = False
     return workflow

@@ -18,11 +18,12 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from chat_server import web
+from chat_server import events, web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.edge import EdgeGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
+from chat_server.events import EventHub
 from chat_server.offline.dates import local_zone
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
@@ -86,6 +87,8 @@ def create_app(
         app.state.engine = engine
         app.state.mcp = pool
         app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
+        app.state.event_hub = EventHub(engine, settings.database_url)
+        await app.state.event_hub.start()
         app.state.rate_limiter = RateLimiter(
             settings.rate_limit, settings.rate_limit_storage_url, scope="chat"
         )
@@ -93,6 +96,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.event_hub.stop()
             await pool.cleanup()
             engine.dispose()
 
@@ -119,7 +123,7 @@ def create_app(
         allow_origins=settings.cors_origins,
         allow_origin_regex=settings.cors_origin_regex,
         allow_credentials=True,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", HEADER],
         expose_headers=["Retry-After"],
     )
@@ -158,6 +162,7 @@ def create_app(
         return Response(result.json, media_type="application/json")
 
     app.include_router(web.router)
+    app.include_router(events.router)
     # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 

@@ -91,17 +91,29 @@ def read_run(name: str, output: str) -> ToolResult | None:
         return None
 
 
+_DONE = {
+    "created": "Added", "updated": "Updated", "completed": "Completed",
+    "reopened": "Reopened", "deleted": "Deleted",
+}
+_FAILED = {
+    "add_task": "add the task", "list_tasks": "list tasks", "get_task": "find the task",
+    "update_task": "change the task", "complete_task": "complete the task",
+    "delete_task": "delete the task",
+}
+
+
 def summary(name: str, output: str) -> str:
-    """One line for the workflow entry: what the tool did, or why it failed."""
+    """One line in plain words for the workflow entry: what the tool did, or why it failed."""
     try:
         data: Any = read_output(name, output)
     except ToolFailure as failure:
-        return failure.reason[:200]
+        return f"Couldn't {_FAILED.get(name, name)}: {failure.reason[:200]}"
     if "tasks" in data:
-        return f"{len(data['tasks'])} task(s)"
+        count = len(data["tasks"])
+        return f"Found {count} task{'' if count == 1 else 's'}" if count else "Found no tasks"
     if "task_id" in data:
-        return f"Task {data['task_id']} {data['status']}: {data['title']}"
-    return f"Task {data['id']}: {data['title']}"
+        return f"{_DONE[data['status']]} “{data['title']}”"
+    return f"Looked up “{data['title']}”"
 
 
 def output_text(result: object) -> str:

@@ -1,4 +1,4 @@
-"""The browser side: the app page, its static files, and the small JSON API the page reads.
+"""The browser side: the app page, its static files, and the small JSON API the page uses.
 
 `GET /` serves one page that shows either OpenAI's ChatKit web component (loaded from its
 CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`.
@@ -12,12 +12,25 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
 from chat_server.errors import describe_failure
 from chat_server.protocol import RequestError
 from chat_server.task_tools import call_task_tool
-from shared.contract import LIST_TASKS, Status, TaskPage, ToolFailure
+from shared.auth import Principal
+from shared.contract import (
+    ADD_TASK,
+    COMPLETE_TASK,
+    DELETE_TASK,
+    LIST_TASKS,
+    Priority,
+    Recurrence,
+    Status,
+    TaskChange,
+    TaskPage,
+    ToolFailure,
+)
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,3 +123,65 @@ async def tasks_panel(
         log.warning("tasks panel: list_tasks failed: %r", exc)
         raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None
     return cast(TaskPage, page)
+
+
+class NewTaskBody(BaseModel):
+    """The panel's quick add: a title and, optionally, when it is due."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=1000)
+    due: str | None = Field(default=None, description="ISO 8601 date or date-time with zone")
+    # The rest lets "Undo" bring a deleted task back as it was.
+    description: str | None = Field(default=None, max_length=5000)
+    priority: Priority | None = None
+    tags: list[str] | None = None
+    recurrence: Recurrence | None = None
+
+
+class CompletionBody(BaseModel):
+    """A checkbox: done (true) or open again (false)."""
+
+    model_config = ConfigDict(extra="forbid")
+    completed: bool
+
+
+async def _change(
+    server: ChatServerDep, tool: str, arguments: dict[str, Any], user: Principal
+) -> TaskChange:
+    """Run a task tool for the page's user; its refusals become 4xx answers in its words."""
+    try:
+        result, _ = await call_task_tool(server.mcp, tool, arguments, user.user_id)
+    except ToolFailure as exc:
+        if exc.missing_task is not None:
+            raise RequestError(404, "not_found", exc.reason) from None
+        if not exc.reached or "unavailable" in exc.reason:
+            raise RequestError(503, "task_server_unavailable", exc.reason) from None
+        if exc.reason.startswith("rate limit exceeded"):
+            raise RequestError(429, "rate_limited", exc.reason) from None
+        raise RequestError(400, "invalid_task", exc.reason) from None
+    except Exception as exc:
+        log.warning("tasks panel: %s failed: %r", tool, exc)
+        raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None
+    return cast(TaskChange, result)
+
+
+@router.post("/api/tasks")
+async def add_task(body: NewTaskBody, user: RateLimitedUser, server: ChatServerDep) -> TaskChange:
+    """Add a task from the panel's quick-add field."""
+    arguments = body.model_dump(exclude_none=True)
+    return await _change(server, ADD_TASK, arguments, user)
+
+
+@router.post("/api/tasks/{task_id}/complete")
+async def complete_task(
+    task_id: int, body: CompletionBody, user: RateLimitedUser, server: ChatServerDep
+) -> TaskChange:
+    """Complete a task (or reopen it with completed=false) from its checkbox."""
+    arguments = {"task_id": task_id, "completed": body.completed}
+    return await _change(server, COMPLETE_TASK, arguments, user)
+
+
+@router.delete("/api/tasks/{task_id}")
+async def delete_task(task_id: int, user: RateLimitedUser, server: ChatServerDep) -> TaskChange:
+    """Delete a task from the panel."""
+    return await _change(server, DELETE_TASK, {"task_id": task_id}, user)

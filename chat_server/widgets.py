@@ -21,7 +21,7 @@ MAX_LIST_ITEMS = 25
 
 COMPLETE, REOPEN, DELETE = "task.complete", "task.reopen", "task.delete"
 
-_PRIORITY_COLOR = {"high": "danger", "medium": "warning", "low": "secondary"}
+_PRIORITY_COLOR = {"high": "danger", "low": "secondary"}
 _CHANGE_STATUS = {
     "created": "Task added",
     "updated": "Task updated",
@@ -79,10 +79,11 @@ def _details(task: Task, *, deleted: bool = False) -> Node:
     elif task["completed"]:
         children.append({"type": "Badge", "label": "Done", "color": "success"})
     priority = task["priority"]
-    children.append(
-        {"type": "Badge", "label": priority.capitalize(), "color": _PRIORITY_COLOR[priority],
-         "variant": "soft"}
-    )
+    if priority != "medium":  # the default says nothing, so it shows nothing
+        children.append(
+            {"type": "Badge", "label": priority.capitalize(), "color": _PRIORITY_COLOR[priority],
+             "variant": "soft"}
+        )
     children += [
         {"type": "Badge", "label": f"#{tag}", "color": "info", "variant": "outline"}
         for tag in task["tags"]

@@ -2,7 +2,8 @@
 
 Each call resolves the acting user (mcp_server/auth.py), counts the call against that
 user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
-into a ToolError carrying its message.
+into a ToolError carrying its message. After a write it publishes the change
+(shared/events.py) for the chat servers' live pages.
 """
 
 import json
@@ -31,8 +32,10 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from mcp_server.sdk_compat import FuncMetadata, Tool
+from shared import events
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
+from shared.events import events_of
 from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,9 @@ class TaskTools:
 
     async def add_task(self, args: AddTaskInput, ctx: Context) -> tasks.TaskChange:
         """Add a task to the caller's list and return it."""
-        return await self._run(ctx, tasks.add_task, data=tasks.NewTask(**dict(args)))
+        return await self._run(
+            ctx, tasks.add_task, data=tasks.NewTask(**dict(args)), publishes=True
+        )
 
     async def list_tasks(self, args: ListTasksInput, ctx: Context) -> tasks.TaskPage:
         """List the caller's tasks, filtered and sorted, one page at a time.
@@ -72,7 +77,9 @@ class TaskTools:
         """Change fields of a task. Omitted fields stay as they are; to clear one, pass its
         empty value: description "", due "", tags [], recurrence "none"."""
         changes = {field: getattr(args, field) for field in args.model_fields_set - {"task_id"}}
-        return await self._run(ctx, tasks.update_task, task_id=args.task_id, changes=changes)
+        return await self._run(
+            ctx, tasks.update_task, task_id=args.task_id, changes=changes, publishes=True
+        )
 
     async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:
         """Mark a task done (or reopen it with completed=false).
@@ -81,23 +88,38 @@ class TaskTools:
         Completing a done task or reopening an open one changes nothing.
         """
         return await self._run(
-            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed
+            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed,
+            publishes=True,
         )
 
     async def delete_task(self, args: DeleteTaskInput, ctx: Context) -> tasks.TaskChange:
         """Delete a task for good; the result shows the task as it was."""
-        return await self._run(ctx, tasks.delete_task, task_id=args.task_id)
+        return await self._run(ctx, tasks.delete_task, task_id=args.task_id, publishes=True)
 
-    async def _run(self, ctx: Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    async def _run(
+        self, ctx: Context, fn: Callable[..., Any], *, publishes: bool = False, **kwargs: Any
+    ) -> Any:
         user_id = self.identity.user_id(ctx)
         await self._count_call(user_id)
         try:
-            return await run_db(self.engine, fn, user_id=user_id, **kwargs)
+            result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
         except tasks.TaskError as exc:
             raise ToolError(str(exc)) from None
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise ToolError(DATABASE_UNAVAILABLE) from exc
+        if publishes:
+            await self._publish(user_id, result)
+        return result
+
+    async def _publish(self, user_id: str, change: tasks.TaskChange) -> None:
+        # Published here, where every client's change passes (chat turns, widget buttons,
+        # other agents), so each open page hears of it. The write has committed: a failure
+        # to publish costs a live update, never the change itself.
+        try:
+            await run_db(self.engine, events.publish, user_id=user_id, events=events_of(change))
+        except Exception as exc:
+            log.warning("could not publish the change to task %s: %r", change["task_id"], exc)
 
     async def _count_call(self, user_id: str) -> None:
         # Counted for the acting user, so the chat backend's one service token gives each of

@@ -4,7 +4,8 @@
 
 import { ChatKitClient, textInput } from "./client.js";
 import { el, replaceChildren } from "./dom.js";
-import { renderWidget } from "./widgets.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderWidget, syncWidget } from "./widgets.js";
 
 const THREAD_KEY = "taskchat:thread";
 const HISTORY_LIMIT = 100;
@@ -17,14 +18,18 @@ export class BuiltinChat {
    * @param {HTMLElement} opts.nav  where the thread list goes
    * @param {HTMLElement} opts.main  where the conversation goes
    * @param {() => void} opts.onChange  called after each turn and each widget action
-   * @param {(error: Error) => void} opts.onError  called when a request fails
+   * @param {(error: Error, retry?: () => void) => void} opts.onError  a request failed
+   * @param {() => void} opts.onNavigate  a chat was chosen (a phone's sheet closes)
    */
-  constructor({ apiUrl, nav, main, onChange, onError }) {
+  constructor({ apiUrl, nav, main, onChange, onError, onNavigate = () => {} }) {
     this.client = new ChatKitClient(apiUrl);
     this.nav = nav;
     this.main = main;
     this.onChange = onChange;
     this.onError = onError;
+    this.onNavigate = onNavigate;
+    this.tasks = null; // id -> task, from the tasks panel, to keep widgets current
+    this.tasksComplete = false;
     this.threads = [];
     this.threadId = null;
     this.items = new Map(); // item id -> item JSON, in display order
@@ -38,14 +43,21 @@ export class BuiltinChat {
     replaceChildren(this.nav,
       el("div", { class: "panel-head" },
         el("h2", {}, "Chats"),
-        el("button", { type: "button", class: "small primary", id: "new-chat",
-          onclick: () => this.newChat() }, "New chat")),
+        el("div", { class: "panel-actions" },
+          el("button", { type: "button", class: "small primary", id: "new-chat",
+            onclick: () => this.newChat() }, "New chat"),
+          el("button", { type: "button", class: "small sheet-close",
+            onclick: () => this.onNavigate() }, "Close"))),
       this.threadList);
     this.nav.hidden = false;
 
     this.log = el("div", { id: "messages", class: "messages", role: "log",
       "aria-live": "polite", "aria-label": "Conversation" });
     this.progress = el("p", { class: "progress", role: "status", "aria-live": "polite" });
+    this.typing = el("div", { class: "typing", hidden: true },
+      el("span", { class: "visually-hidden" }, "taskchat is typing"),
+      el("span", { class: "dot", "aria-hidden": "true" }), el("span", { class: "dot", "aria-hidden": "true" }),
+      el("span", { class: "dot", "aria-hidden": "true" }));
     this.input = el("textarea", { id: "composer-input", rows: 2, required: true,
       placeholder: "Ask me to add, list, change or complete tasks…",
       onkeydown: (event) => {
@@ -61,7 +73,9 @@ export class BuiltinChat {
     } },
       el("label", { for: "composer-input", class: "visually-hidden" }, "Message"),
       this.input, this.sendButton);
-    replaceChildren(this.main, this.log, this.progress, this.form);
+    // The composer comes first in the DOM (CSS shows it at the bottom), so the tab path
+    // reaches it before the buttons of every old widget in the conversation.
+    replaceChildren(this.main, this.form, this.log, this.progress);
   }
 
   /** Load the thread list and open the last thread this tab used, or the newest. */
@@ -145,6 +159,7 @@ export class BuiltinChat {
     replaceChildren(this.log, this.#welcome());
     this.#renderThreads();
     this.input.focus();
+    this.onNavigate();
   }
 
   #welcome() {
@@ -164,10 +179,16 @@ export class BuiltinChat {
       this.nodes.clear();
       replaceChildren(this.log);
       for (const item of (page.data || []).reverse()) this.#upsert(item);
+      for (const item of [...this.items.values()]) {
+        if (item.type === "widget") this.#refreshReplyBefore(item.id);
+      }
+      this.#syncWidgets();
       this.#renderThreads();
       this.#scroll(true);
+      this.input.focus();
+      this.onNavigate();
     } catch (error) {
-      this.onError(error);
+      this.onError(error, () => this.openThread(threadId));
     }
   }
 
@@ -179,7 +200,34 @@ export class BuiltinChat {
       ? ["threads.add_user_message", { thread_id: this.threadId, input: textInput(text) }]
       : ["threads.create", { input: textInput(text) }];
     if (!this.threadId) replaceChildren(this.log);
-    await this.#run(type, params);
+    // Shown at once; the server's copy replaces it when it arrives.
+    this.pendingUser?.remove();
+    this.pendingUser = el("article", { class: "msg msg-user pending", "aria-label": "You" },
+      el("p", {}, text));
+    this.log.append(this.pendingUser);
+    this.#scroll(true);
+    const ok = await this.#run(type, params, () => this.send(text));
+    if (!ok && this.pendingUser) {
+      this.pendingUser.remove();
+      this.pendingUser = null;
+      this.input.value ||= text; // nothing was sent: give the words back
+    }
+  }
+
+  /** Keep the task widgets shown in step with the tasks as they are now. */
+  syncTasks(tasks, complete) {
+    this.tasks = new Map(tasks.map((task) => [task.id, task]));
+    this.tasksComplete = complete;
+    this.#syncWidgets();
+  }
+
+  #syncWidgets() {
+    if (!this.tasks) return;
+    for (const item of this.items.values()) {
+      if (item.type !== "widget") continue;
+      const widget = syncWidget(item.widget, this.tasks, this.tasksComplete);
+      if (widget) this.#upsert({ ...item, widget });
+    }
   }
 
   async #action(itemId, action) {
@@ -188,18 +236,23 @@ export class BuiltinChat {
       { thread_id: this.threadId, item_id: itemId, action: { type: action.type, payload: action.payload } });
   }
 
-  async #run(type, params) {
+  async #run(type, params, retry) {
     this.busy = true;
     this.sendButton.disabled = true;
-    this.progress.textContent = "Working…";
+    this.retry = retry;
+    this.log.append(this.typing);
+    this.typing.hidden = false;
     // Screen readers announce the finished reply once, not every streamed fragment.
     this.log.setAttribute("aria-busy", "true");
     try {
       await this.client.stream(type, params, (event) => this.#onEvent(event));
+      return true;
     } catch (error) {
-      this.onError(error);
+      this.onError(error, retry);
+      return false;
     } finally {
       this.busy = false;
+      this.typing.hidden = true;
       this.log.removeAttribute("aria-busy");
       this.sendButton.disabled = false;
       this.progress.textContent = "";
@@ -224,7 +277,17 @@ export class BuiltinChat {
       case "thread.item.added":
       case "thread.item.done":
       case "thread.item.replaced":
+        if (event.item.type === "user_message" && this.pendingUser) {
+          this.pendingUser.remove();
+          this.pendingUser = null;
+        }
+        if (event.item.type === "assistant_message" || event.item.type === "widget") {
+          this.typing.hidden = true;
+        }
         this.#upsert(event.item);
+        // Not synced with the tasks here: the panel's copy may predate this very turn. The
+        // turn's end refreshes the panel, which syncs every widget.
+        if (event.item.type === "widget") this.#refreshReplyBefore(event.item.id);
         break;
       case "thread.item.updated":
         this.#update(event.item_id, event.update);
@@ -238,7 +301,8 @@ export class BuiltinChat {
         this.progress.textContent = event.text;
         break;
       case "error":
-        this.#notice("error", event.message || "Something went wrong while answering. Please retry.");
+        this.#notice("error", event.message || "Something went wrong while answering.",
+          event.allow_retry === false ? null : this.retry);
         break;
       case "notice":
         this.#notice(event.level, event.message);
@@ -248,8 +312,13 @@ export class BuiltinChat {
     }
   }
 
-  #notice(level, text) {
-    this.log.append(el("p", { class: `inline-notice ${level}`, role: "alert" }, text));
+  #notice(level, text, retry = null) {
+    const notice = el("div", { class: `inline-notice ${level}`, role: "alert" }, el("span", {}, text),
+      retry ? el("button", { type: "button", class: "small", onclick: () => {
+        notice.remove();
+        retry();
+      } }, "Retry") : null);
+    this.log.append(notice);
     this.#scroll(true);
   }
 
@@ -312,9 +381,11 @@ export class BuiltinChat {
       case "user_message":
         return el("article", { class: "msg msg-user", "aria-label": "You" },
           el("p", {}, (item.content || []).map((part) => part.text).join("")));
-      case "assistant_message":
-        return el("article", { class: "msg msg-assistant", "aria-label": "taskchat" },
-          (item.content || []).map((part) => el("p", {}, part.text)));
+      case "assistant_message": {
+        const text = (item.content || []).map((part) => part.text).join("\n\n");
+        return el("article", { class: "msg msg-assistant markdown", "aria-label": "taskchat" },
+          renderMarkdown(this.#listShownBelow(item.id) ? leadOf(text) : text));
+      }
       case "workflow":
         return this.#workflow(item.workflow);
       case "widget":
@@ -327,18 +398,39 @@ export class BuiltinChat {
     }
   }
 
+  /** True when a list widget follows this reply in its turn: the reply need not repeat it. */
+  #listShownBelow(itemId) {
+    let after = false;
+    for (const item of this.items.values()) {
+      if (item.id === itemId) after = true;
+      else if (after && item.type === "user_message") return false;
+      else if (after && item.type === "widget") return item.widget?.type === "ListView";
+    }
+    return false;
+  }
+
   #workflow(workflow) {
+    // One plain line per call ("Added “Buy milk”"); a failed call gets a red mark.
     const tasks = workflow.tasks || [];
-    const running = tasks.some((task) => task.status_indicator === "loading");
-    const summary = running ? "Working with your tasks…"
-      : `Tool activity (${tasks.length} ${tasks.length === 1 ? "call" : "calls"})`;
-    return el("details", { class: "workflow", open: true },
-      el("summary", {}, summary),
-      el("ul", {}, tasks.map((task) => el("li", { class: `wf-task wf-${task.status_indicator || "none"}` },
+    return el("ul", { class: "workflow" }, tasks.map((task) => {
+      const state = task.status_indicator === "loading" ? "loading"
+        : task.status_indicator === "none" ? "failed" : "done";
+      const words = state === "loading" ? "Working on your tasks…" : task.content || task.title;
+      return el("li", { class: `wf-task wf-${state}`, title: task.title || undefined },
         el("span", { class: "wf-mark", "aria-hidden": "true" },
-          task.status_indicator === "loading" ? "…" : "✓"),
-        el("span", { class: "wf-title" }, task.title || task.type),
-        task.content ? el("span", { class: "wf-content" }, ` — ${task.content}`) : null))));
+          { loading: "…", failed: "✕", done: "✓" }[state]),
+        state === "failed" ? el("span", { class: "visually-hidden" }, "Failed: ") : null,
+        el("span", { class: "wf-content" }, words));
+    }));
+  }
+
+  #refreshReplyBefore(widgetId) {
+    let previous = null;
+    for (const item of this.items.values()) {
+      if (item.id === widgetId) break;
+      previous = item;
+    }
+    if (previous?.type === "assistant_message") this.#upsert(previous);
   }
 
   #nearBottom() {
@@ -349,4 +441,11 @@ export class BuiltinChat {
   #scroll(force) {
     if (force) this.log.scrollTop = this.log.scrollHeight;
   }
+}
+
+/** The reply's lead-in ("You have 3 tasks:") without the list a widget shows below it. */
+function leadOf(text) {
+  const lines = text.split("\n");
+  const listStart = lines.findIndex((line) => /^\s*([-*•]|\d+[.)]|#\d+)\s/.test(line));
+  return listStart > 0 ? lines.slice(0, listStart).join("\n") : text;
 }

@@ -77,6 +77,50 @@ export async function getJson(url) {
   return response.json();
 }
 
+/** POST (or DELETE) JSON to an endpoint of ours and read its JSON answer. */
+export async function sendJson(url, body = {}, method = "POST") {
+  const response = await authFetch(url, {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+/** The error in plain words for the page: no addresses, no exception names. */
+export function plainMessage(error) {
+  if (error instanceof TypeError) return "Can't reach taskchat right now. Is it still running?";
+  if (error && error.status === 503) {
+    return "The task server isn't answering right now, so nothing was changed.";
+  }
+  const text = (error && error.message) || String(error);
+  return text.replace(/\s*\(?\bhttps?:\/\/[^\s)]+\)?/g, "").replace(/\s*\(\w+(Error|Exception)\)/g, "");
+}
+
+/** Call onEvent(name, data) for each server-sent event of a fetch response, in order. */
+export async function readServerSentEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const lines = buffer.slice(0, end).split("\n");
+      buffer = buffer.slice(end + 2);
+      const name = lines.find((line) => line.startsWith("event:"))?.slice(6).trim() || "message";
+      const data = lines
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (data) onEvent(name, JSON.parse(data)); // comment lines (heartbeats) carry no data
+    }
+  }
+}
+
 export class ChatKitClient {
   constructor(url) {
     this.url = url;
@@ -101,25 +145,7 @@ export class ChatKitClient {
   /** A streaming request; calls onEvent(event) for each server-sent event, in order. */
   async stream(type, params, onEvent) {
     const response = await this.#post({ type, params });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const chunk = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = chunk
-          .split("\n")
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).replace(/^ /, ""))
-          .join("\n");
-        if (data) onEvent(JSON.parse(data));
-      }
-    }
+    await readServerSentEvents(response, (_name, data) => onEvent(data));
   }
 }
 

@@ -38,7 +38,8 @@ export async function mountOfficial({ config, main, onChange, onError }) {
       domainKey: config.domainKey,
       fetch: (url, init) => authFetch(url, init),
     },
-    theme: { colorScheme: "light" },
+    // The page follows the system's light or dark setting; so does the component.
+    theme: { colorScheme: matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light" },
     history: { enabled: true, showDelete: true, showRename: true },
     startScreen: {
       greeting: "What needs doing?",

@@ -2,6 +2,7 @@
 // Covers the components taskchat sends and the common layout ones; an unknown component
 // shows its children, or nothing, rather than failing the whole message.
 
+import { dueText } from "./dates.js";
 import { el } from "./dom.js";
 
 const SPACING_PX = 4; // ChatKit spacing units are multiples of 4px.
@@ -60,6 +61,15 @@ function titleOf(node) {
   return "";
 }
 
+const DUE_CAPTION = /^Due (\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}) UTC)?$/;
+
+/** "Due 2025-06-02 14:30 UTC" (the server's words) as "Due Tomorrow 4:30 PM" in local time. */
+function friendlyDue(value) {
+  const match = DUE_CAPTION.exec(value || "");
+  if (!match) return value;
+  return `Due ${dueText(match[2] ? `${match[1]}T${match[2]}:00Z` : match[1])}`;
+}
+
 function status(node) {
   if (!node.status || !node.status.text) return null;
   return el("div", { class: "w-status" }, node.status.text);
@@ -82,8 +92,10 @@ function render(node, ctx) {
   switch (node.type) {
     case "Card": {
       const inner = { ...ctx, subject: titleOf(node) };
-      return el("section", { class: `w-card w-card-${node.size || "md"}`, "aria-label": inner.subject
-        ? `Task: ${inner.subject}` : undefined },
+      // A group, not a region: a landmark per card would crowd the landmark list.
+      return el("div", { class: `w-card w-card-${node.size || "md"}`, role: "group",
+        "aria-label": inner.subject ? `Task: ${inner.subject}` : undefined,
+        dataset: node.key ? { key: node.key } : undefined },
         status(node),
         el("div", { class: "w-card-body", style: clean({ padding: padding(node.padding) }) },
           kids(inner)));
@@ -116,7 +128,7 @@ function render(node, ctx) {
       return el("p", { class: classes.join(" ") }, text);
     }
     case "Caption":
-      return el("span", { class: `w-caption ${tone("c", node.color)}` }, node.value);
+      return el("span", { class: `w-caption ${tone("c", node.color)}` }, friendlyDue(node.value));
     case "Label":
       return el("span", { class: "w-label" }, node.value);
     case "Badge":
@@ -161,4 +173,64 @@ function button(node, ctx) {
       }
     },
   }, label);
+}
+
+const TASK_KEY = /^task-(\d+)$/;
+
+function walk(node, visit) {
+  if (!node || typeof node !== "object") return;
+  visit(node);
+  for (const child of node.children || []) walk(child, visit);
+}
+
+/**
+ * Bring a widget tree in line with the tasks as they are now (changed elsewhere): a done
+ * task shows Done and Reopen, an open one Complete, a deleted one Deleted with its buttons
+ * disabled. `deletedKnown` says a task missing from `tasks` is really gone (the list was
+ * complete). Returns the new tree, or null when nothing changed.
+ */
+export function syncWidget(tree, tasks, deletedKnown) {
+  const copy = structuredClone(tree);
+  let changed = false;
+  walk(copy, (node) => {
+    const match = TASK_KEY.exec(node.key || "");
+    if (!match) return;
+    const task = tasks.get(Number(match[1]));
+    if (!task && !deletedKnown) return;
+    if (syncTask(node, task)) changed = true;
+  });
+  return changed ? copy : null;
+}
+
+function syncTask(node, task) {
+  const before = JSON.stringify(node);
+  const gone = !task;
+  const done = gone || task.completed;
+  let titled = false;
+  walk(node, (part) => {
+    if (!titled && (part.type === "Title" || (part.type === "Text" && part.weight === "semibold"))) {
+      titled = true;
+      if (part.type === "Text") part.lineThrough = done || undefined;
+      part.color = done ? "secondary" : undefined;
+    }
+    if (part.type === "Row" && (part.children || []).some((c) => c.type === "Badge" || c.type === "Caption")) {
+      part.children = part.children.filter((c) => !(c.type === "Badge" && ["Done", "Deleted"].includes(c.label)));
+      const badge = gone ? { type: "Badge", label: "Deleted", color: "danger" }
+        : task.completed ? { type: "Badge", label: "Done", color: "success" } : null;
+      if (badge) part.children.splice(1, 0, badge);
+    }
+    if (part.type === "Button") {
+      const kind = part.onClickAction?.type;
+      part.disabled = gone || undefined;
+      if (gone) return;
+      if (kind === "task.complete" && task.completed) {
+        Object.assign(part, { label: "Reopen", color: "secondary", variant: "outline" });
+        part.onClickAction = { ...part.onClickAction, type: "task.reopen" };
+      } else if (kind === "task.reopen" && !task.completed) {
+        Object.assign(part, { label: "Complete", color: "success", variant: "solid" });
+        part.onClickAction = { ...part.onClickAction, type: "task.complete" };
+      }
+    }
+  });
+  return JSON.stringify(node) !== before;
 }

@@ -28,7 +28,7 @@ def test_a_second_users_page_shows_none_of_the_first_users_threads_or_tasks(
     expect(alice.locator("#user-label")).to_have_text("Signed in as alice")
     assert "token=" not in alice.url
     send(alice, "add buy milk tomorrow")
-    expect(alice.locator("#task-list li", has_text="Buy milk")).to_have_count(1)
+    expect(alice.locator("#task-list li.panel-task", has_text="Buy milk")).to_have_count(1)
     expect(alice.locator("[data-item-type=widget]")).to_contain_text("Task added")
 
     # Bob signs in with the session cookie instead, in a browser context of his own.
@@ -38,17 +38,18 @@ def test_a_second_users_page_shows_none_of_the_first_users_threads_or_tasks(
     bob = open_app(bob_page, f"{jwt_stack.url}/?ui=builtin")
     expect(bob.locator("#user-label")).to_have_text("Signed in as bob")
     expect(bob.locator("#threads")).to_contain_text("No chats yet.")
-    expect(bob.locator("#tasks-summary")).to_have_text("No tasks yet. Ask the chat to add one.")
-    expect(bob.locator("#task-list li")).to_have_count(0)
+    expect(bob.locator("#tasks-summary")).to_have_text(
+        "No tasks yet. Add one here or ask the chat.")
+    expect(bob.locator("#task-list li.panel-task")).to_have_count(0)
 
     # Bob's own turn works over the cookie, and Alice still sees only her task.
     send(bob, "add call the plumber")
-    expect(bob.locator("#task-list li")).to_have_count(1)
-    expect(bob.locator("#task-list li")).to_contain_text("Call the plumber")
+    expect(bob.locator("#task-list li.panel-task")).to_have_count(1)
+    expect(bob.locator("#task-list li.panel-task")).to_contain_text("Call the plumber")
     alice.reload()
     alice.wait_for_selector("body[data-ready=true]")
-    expect(alice.locator("#task-list li")).to_have_count(1)
-    expect(alice.locator("#task-list li")).to_contain_text("Buy milk")
+    expect(alice.locator("#task-list li.panel-task")).to_have_count(1)
+    expect(alice.locator("#task-list li.panel-task")).to_contain_text("Buy milk")
     expect(alice.locator("#threads li")).to_have_count(1)
 
 

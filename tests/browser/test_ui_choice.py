@@ -5,6 +5,8 @@ nothing answers there, or the test answers with a stand-in element that records 
 options the page gives it and makes one request through the page's fetch.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -42,8 +44,11 @@ def test_auto_falls_back_to_the_built_in_ui_when_the_component_cannot_load(
 ) -> None:
     page = open_app(browsing.page(), f"{local_stack.url}/?ui=auto")
 
-    expect(page.locator("#ui-label")).to_have_text(
-        "Built-in chat UI (the official ChatKit component could not be loaded)")
+    # A user-facing label; the technical reason is in its tooltip.
+    label = page.locator("#ui-label")
+    expect(label).to_have_text("Built-in chat")
+    expect(label).to_have_attribute("title", re.compile(
+        r"^The official ChatKit component could not be loaded: .+"))
     expect(page.locator("body")).to_have_attribute("data-ui", "builtin")
     expect(page.get_by_label("Message")).to_be_visible()
 
@@ -54,10 +59,10 @@ def test_chatkit_mode_says_the_component_could_not_load_and_offers_the_built_in_
     page = browsing.page()
     page.goto(f"{local_stack.url}/?ui=chatkit")
 
-    expect(page.locator("#ui-label")).to_have_text("Official ChatKit UI unavailable")
+    expect(page.locator("#ui-label")).to_have_text("ChatKit unavailable")
     notice = page.locator("#notice")
     expect(notice).to_contain_text("could not be loaded")
-    notice.get_by_role("link", name="Use the built-in chat UI instead").click()
+    notice.get_by_role("link", name="Use the built-in chat instead").click()
     page.wait_for_selector("body[data-ready=true]")
     expect(page.locator("#ui-label")).to_have_text("Built-in chat UI")
 
@@ -78,6 +83,20 @@ def test_official_component_gets_our_endpoint_domain_key_and_the_users_token(
     assert options == {"url": f"{jwt_stack.url}/chatkit", "key": "domain_pk_browser_test",
                        "history": {"enabled": True, "showDelete": True, "showRename": True}}
     # A 200 with a page of threads: the page's fetch sent Dora's token (else 401).
-    page.wait_for_function("window.chatkitProbe !== undefined")
+    page.wait_for_function("() => window.chatkitProbe !== undefined")
     assert page.evaluate("chatkitProbe") == {"data": [], "has_more": False}
-    expect(page.locator("#tasks-summary")).to_have_text("No tasks yet. Ask the chat to add one.")
+    expect(page.locator("#tasks-summary")).to_have_text(
+        "No tasks yet. Add one here or ask the chat.")
+    assert page.evaluate("chatkitOptions.theme.colorScheme") == "light"
+
+
+def test_official_component_gets_the_dark_theme_when_the_system_is_dark(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = browsing.page(color_scheme="dark")
+    serve_stand_in(page, local_stack)
+
+    open_app(page, f"{local_stack.url}/?ui=auto")
+
+    expect(page.locator("#ui-label")).to_have_text("Official ChatKit UI")
+    assert page.evaluate("chatkitOptions.theme.colorScheme") == "dark"

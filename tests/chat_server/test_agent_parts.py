@@ -53,16 +53,19 @@ def test_failures_become_plain_sentences():
 def test_tool_summaries_name_what_happened():
     milk = json.dumps(MILK)
     assert summary("list_tasks", f'{{"tasks": [{milk}, {milk}], "next_cursor": null}}') == (
-        "2 task(s)"
+        "Found 2 tasks"
     )
+    assert summary("list_tasks", f'{{"tasks": [{milk}], "next_cursor": null}}') == "Found 1 task"
     change = f'{{"task_id": 3, "status": "completed", "title": "Milk", "task": {milk}, ' \
         '"next_task": null}'
-    assert summary("complete_task", change) == "Task 3 completed: Milk"
-    assert summary("get_task", milk) == "Task 3: Milk"
+    assert summary("complete_task", change) == "Completed “Milk”"
+    assert summary("get_task", milk) == "Looked up “Milk”"
     assert summary("get_task", "Error executing tool get_task: Task 9 not found") == (
-        "Task 9 not found"
+        "Couldn't find the task: Task 9 not found"
     )
-    assert summary("get_task", '{"id": 3}') == "get_task returned an unexpected result (title)"
+    assert summary("get_task", '{"id": 3}') == (
+        "Couldn't find the task: get_task returned an unexpected result (title)"
+    )
 
 
 async def test_tool_records_are_replayed_as_function_call_and_output():

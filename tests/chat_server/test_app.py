@@ -55,7 +55,7 @@ async def test_tool_calls_act_for_the_authenticated_user_and_show_as_workflow(tm
                 "type": "custom",
                 "status_indicator": "complete",
                 "title": "add_task",
-                "content": "Task 1 created: Buy milk",
+                "content": "Added “Buy milk”",
             }
         ]
         assert assistant_texts(events) == ["Added task 1: Buy milk."]

@@ -118,7 +118,6 @@ def test_task_card_shows_status_description_details_recurrence_and_buttons() -> 
             {"type": "Text", "value": "2 litres", "size": "sm"},
             {"type": "Row", "gap": 2, "wrap": "wrap", "children": [
                 {"type": "Caption", "value": "Due 2025-06-02 14:30 UTC"},
-                {"type": "Badge", "label": "Medium", "color": "warning", "variant": "soft"},
             ]},
             {"type": "Caption", "value": "Repeats weekly"},
             {"type": "Row", "gap": 2, "children": [
@@ -138,7 +137,6 @@ def test_deleted_task_card_has_no_buttons() -> None:
         {"type": "Row", "gap": 2, "wrap": "wrap", "children": [
             {"type": "Caption", "value": "Due 2025-06-02"},
             {"type": "Badge", "label": "Deleted", "color": "danger"},
-            {"type": "Badge", "label": "Medium", "color": "warning", "variant": "soft"},
         ]},
     ]
 
@@ -243,3 +241,9 @@ def test_results_out_of_the_contracts_shape_show_no_widget() -> None:
     output = listing({"id": 1, "title": "buy milk"}, {"title": "no id"}, {"id": True, "title": "x"})
 
     assert widgets.widget_for_turn([("list_tasks", output)]) is None
+
+
+def test_priority_shows_as_a_badge_only_when_it_is_not_the_default() -> None:
+    assert "Medium" not in json.dumps(dump(widgets.task_card(task(priority="medium"))))
+    high = json.dumps(dump(widgets.task_card(task(priority="high"))))
+    assert '"label": "High", "color": "danger"' in high

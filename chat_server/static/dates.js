@@ -1,0 +1,72 @@
+// Due dates the way todo apps show them, in the browser's time zone: "Today", "Tomorrow",
+// "Fri", "Dec 15", with local times. A date-only due ("2025-03-10") is that calendar day
+// wherever the user is; a date-time due is an instant.
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** { at: Date, allDay: boolean } for a due string, or null. */
+export function parseDue(due) {
+  if (!due) return null;
+  if (!due.includes("T")) {
+    const [y, m, d] = due.split("-").map(Number);
+    return { at: new Date(y, m - 1, d), allDay: true };
+  }
+  return { at: new Date(due), allDay: false };
+}
+
+function startOfDay(date) {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate());
+}
+
+/** Whole calendar days from `now`'s day to `date`'s day (negative in the past). */
+export function daysFrom(date, now) {
+  return Math.round((startOfDay(date) - startOfDay(now)) / DAY_MS);
+}
+
+function dayWord(date, now) {
+  const days = daysFrom(date, now);
+  if (days === 0) return "Today";
+  if (days === 1) return "Tomorrow";
+  if (days === -1) return "Yesterday";
+  if (days > 1 && days < 7) return date.toLocaleDateString(undefined, { weekday: "short" });
+  const options = { month: "short", day: "numeric" };
+  if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
+  return date.toLocaleDateString(undefined, options);
+}
+
+/** "Today", "Tomorrow 14:30", "Fri", "Dec 15", "Dec 15, 2027"; "" without a due. */
+export function dueText(due, now = new Date()) {
+  const parsed = parseDue(due);
+  if (!parsed) return "";
+  const day = dayWord(parsed.at, now);
+  if (parsed.allDay) return day;
+  const time = parsed.at.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  return `${day} ${time}`;
+}
+
+/** True when the task is open and its due day (or moment) has passed. */
+export function isOverdue(task, now = new Date()) {
+  const parsed = parseDue(task.due);
+  if (!parsed || task.completed) return false;
+  return parsed.allDay ? daysFrom(parsed.at, now) < 0 : parsed.at < now;
+}
+
+/** Which panel group a task belongs in. */
+export function groupOf(task, now = new Date()) {
+  if (task.completed) return "done";
+  const parsed = parseDue(task.due);
+  if (!parsed) return "nodate";
+  if (isOverdue(task, now)) return "overdue";
+  return daysFrom(parsed.at, now) === 0 ? "today" : "upcoming";
+}
+
+/** The due string for a quick add: "2025-03-10", or a local date and time as UTC ISO. */
+export function dueFromInputs(date, time, now = new Date()) {
+  if (!date && !time) return null;
+  const day = date || `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${
+    String(now.getDate()).padStart(2, "0")}`;
+  if (!time) return day;
+  const [y, m, d] = day.split("-").map(Number);
+  const [hh, mm] = time.split(":").map(Number);
+  return new Date(y, m - 1, d, hh, mm).toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -1,0 +1,36 @@
+// Live task updates: reads /api/events (server-sent events) and reconnects after a drop.
+// fetch() rather than EventSource, because EventSource cannot send the user's bearer token.
+
+import { authFetch, readServerSentEvents } from "./client.js";
+
+const MAX_WAIT_MS = 15000;
+
+/**
+ * Follow the signed-in user's task changes until the page closes.
+ * @param {object} handlers
+ * @param {() => void} handlers.onReady  the stream is live (again): refetch what is shown
+ * @param {(event: {task_id: number, status: string}) => void} handlers.onTask
+ * @param {(error: Error) => void} handlers.onDrop  the stream broke; it will reconnect
+ */
+export async function followTasks({ onReady, onTask, onDrop }) {
+  let wait = 1000;
+  for (;;) {
+    try {
+      const response = await authFetch("/api/events", { headers: { Accept: "text/event-stream" } });
+      if (!response.ok) throw new Error(`live updates answered ${response.status}`);
+      await readServerSentEvents(response, (name, data) => {
+        if (name === "ready") {
+          wait = 1000;
+          onReady();
+        } else if (name === "task") {
+          onTask(data);
+        }
+      });
+      throw new Error("live updates stopped");
+    } catch (error) {
+      onDrop(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, MAX_WAIT_MS);
+  }
+}

@@ -1,0 +1,133 @@
+"""Task change events: published by the MCP server after each write, heard by chat servers.
+
+Two transports, chosen by the database both processes already share:
+
+- SQLite (both processes on one machine): an append-only `task_event` table. The MCP
+  server inserts a row right after each write; chat servers poll for rows past the last id
+  they saw. Rows are pruned after KEEP_EVENTS.
+- PostgreSQL (any number of instances): NOTIFY on a channel named for the schema; every
+  chat server LISTENs on one connection of its own. Delivery is immediate and needs no
+  table or extra service; a listener that was down misses events, which is fine because
+  a page refetches its tasks whenever its stream (re)connects.
+"""
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Field, Session, SQLModel
+from typing_extensions import TypedDict
+
+from shared.contract import ChangeStatus, TaskChange
+
+KEEP_EVENTS = timedelta(minutes=5)
+# The channel is per schema, so deployments (or test runs) sharing one database but not
+# one schema do not hear each other: NOTIFY channels are per database.
+CHANNEL_SQL = "SELECT 'taskchat_tasks_' || left(md5(current_schema()), 12)"
+
+
+class TaskEventRow(SQLModel, table=True):
+    """One change to one user's task, kept for a few minutes (SQLite transport only)."""
+
+    __tablename__ = "task_event"
+    # AUTOINCREMENT: ids never go back, even after pruning empties the table, so a poller's
+    # "everything after id N" cannot miss a row.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=200)
+    task_id: int
+    status: str = Field(max_length=10)
+    created_at: datetime = Field(index=True)
+
+
+_table: Any = TaskEventRow.__table__  # type: ignore[attr-defined]
+
+
+class TaskEvent(TypedDict):
+    """What a page is told: which of its tasks changed, and how."""
+
+    task_id: int
+    status: ChangeStatus
+
+
+def events_of(change: TaskChange) -> list[TaskEvent]:
+    """The events one write makes: the task itself, plus a recurring task's next occurrence."""
+    events = [TaskEvent(task_id=change["task_id"], status=change["status"])]
+    if change["next_task"] is not None:
+        events.append(TaskEvent(task_id=change["next_task"]["id"], status="created"))
+    return events
+
+
+def is_postgres(session: Session) -> bool:
+    """True when the session's database is PostgreSQL (NOTIFY), else the table is used."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def publish(session: Session, *, user_id: str, events: Iterable[TaskEvent]) -> None:
+    """Tell every chat server about `events` of `user_id`, and commit."""
+    events = list(events)
+    if is_postgres(session):
+        channel = session.execute(text(CHANNEL_SQL)).scalar_one()
+        for event in events:
+            payload = json.dumps({"user_id": user_id, **event})
+            session.execute(select(func.pg_notify(channel, payload)))
+    else:
+        now = datetime.now(UTC)
+        rows = [{"user_id": user_id, **event, "created_at": now} for event in events]
+        session.execute(insert(_table), rows)
+        session.execute(delete(_table).where(_table.c.created_at < now - KEEP_EVENTS))
+    session.commit()
+
+
+def last_event_id(session: Session) -> int:
+    """The id of the newest stored event (0 when there is none)."""
+    return int(session.execute(select(func.coalesce(func.max(_table.c.id), 0))).scalar_one())
+
+
+def events_after(session: Session, last_id: int) -> list[tuple[int, str, TaskEvent]]:
+    """(id, user id, event) of every stored event after `last_id`, oldest first."""
+    columns = _table.c
+    rows = session.execute(
+        select(columns.id, columns.user_id, columns.task_id, columns.status)
+        .where(columns.id > last_id)
+        .order_by(columns.id)
+    ).all()
+    return [
+        (row.id, row.user_id, TaskEvent(task_id=row.task_id, status=cast(Any, row.status)))
+        for row in rows
+    ]
+
+
+def libpq_url(database_url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as the plain URL psycopg connects with."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+
+
+async def listen(database_url: str) -> AsyncIterator[tuple[str, TaskEvent]]:
+    """(user id, event) for every event published on this PostgreSQL schema, as they come.
+
+    Raises when the connection fails or drops; the caller reconnects.
+    """
+    # Only PostgreSQL deployments need psycopg loaded.
+    from psycopg import AsyncConnection, sql
+
+    async with await AsyncConnection.connect(
+        libpq_url(database_url), autocommit=True
+    ) as conn:
+        row = await (await conn.execute(CHANNEL_SQL)).fetchone()
+        channel = str(row[0]) if row else ""
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        async for note in conn.notifies():
+            try:
+                data = json.loads(note.payload)
+                event = TaskEvent(task_id=int(data["task_id"]), status=data["status"])
+                yield str(data["user_id"]), event
+            except (ValueError, KeyError, TypeError):
+                continue  # not ours: someone else's NOTIFY on the same channel
+
