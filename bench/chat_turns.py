@@ -54,7 +54,12 @@ from shared.settings import Settings
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256"
 SERVICE_TOKEN = "bench-service-token-of-32-characters-or-more"
-MARKERS = {"hello": b"Hi! I keep your task list", "add": b" created: ", "list": b" task(s)"}
+# What each workload's reply must hold: its tool activity line, in plain words.
+MARKERS = {
+    "hello": b"Hi! I keep your task list",
+    "add": "Added “".encode(),
+    "list": b"Found ",
+}
 _serial = itertools.count(1)
 
 

@@ -44,11 +44,12 @@ from shared.auth import mint_jwt
 from shared.settings import Settings
 
 TURNS_PER_THREAD = 20
-CREATED = re.compile(rb"Task (\d+) created")
+# The new task's id, from its widget's buttons.
+CREATED = re.compile(rb'"payload":\{"task_id":(\d+)\}')
 MARKERS = {
-    "add": b" created: ",
-    "list": b"task(s)",
-    "complete": b" completed: ",
+    "add": "Added “".encode(),
+    "list": b"Found ",
+    "complete": "Completed “".encode(),
     "hello": b"Hi! I keep your task list",
 }
 _serial = itertools.count(1)
