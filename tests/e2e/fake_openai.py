@@ -6,19 +6,11 @@ step the way OpenAI does, so the real `openai` client and the Agents SDK parse i
 """
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
-
-script: list[dict[str, Any]] = []
-requests: list[dict[str, Any]] = []
+from tests.e2e.scripted_api import scripted_app, serve
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
@@ -68,40 +60,7 @@ def _stream(step: dict[str, Any]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-async def completions(request: Request) -> Response:
-    body = await request.json()
-    requests.append(body)
-    if not script:
-        return JSONResponse({"error": {"message": "script is empty"}}, 500)
-    step = script.pop(0)
-    if "status" in step:
-        return JSONResponse(
-            {"error": {"message": step.get("text", "scripted failure")}}, step["status"]
-        )
-    return StreamingResponse(_stream(step), media_type="text/event-stream")
-
-
-async def enqueue(request: Request) -> Response:
-    script.extend(await request.json())
-    return JSONResponse({"queued": len(script)})
-
-
-async def recorded(_request: Request) -> Response:
-    return JSONResponse(requests)
-
-
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-app = Starlette(
-    routes=[
-        Route("/v1/chat/completions", completions, methods=["POST"]),
-        Route("/_script", enqueue, methods=["POST"]),
-        Route("/_requests", recorded),
-        Route("/healthz", healthz),
-    ]
-)
+app = scripted_app("/v1/chat/completions", lambda step, _body: _stream(step))
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    serve(app)

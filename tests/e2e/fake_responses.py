@@ -10,19 +10,12 @@ between requests: function call outputs must come back in the next request's inp
 """
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from tests.e2e.scripted_api import scripted_app, serve
 
-script: list[dict[str, Any]] = []
-requests: list[dict[str, Any]] = []
 PIECE = 7  # characters per argument delta
 
 
@@ -87,39 +80,9 @@ def _sse(step: dict[str, Any], model: str) -> Iterator[str]:
         yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
 
-async def responses(request: Request) -> Response:
-    body = await request.json()
-    requests.append(body)
-    if not script:
-        return JSONResponse({"error": {"message": "script is empty"}}, 500)
-    step = script.pop(0)
-    if "status" in step:
-        error = {"message": step.get("text", "scripted failure"), "type": "server_error"}
-        return JSONResponse({"error": error}, step["status"])
-    return StreamingResponse(_sse(step, body.get("model", "")), media_type="text/event-stream")
-
-
-async def enqueue(request: Request) -> Response:
-    script.extend(await request.json())
-    return JSONResponse({"queued": len(script)})
-
-
-async def recorded(_request: Request) -> Response:
-    return JSONResponse(requests)
-
-
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-app = Starlette(
-    routes=[
-        Route("/v1/responses", responses, methods=["POST"]),
-        Route("/_script", enqueue, methods=["POST"]),
-        Route("/_requests", recorded),
-        Route("/healthz", healthz),
-    ]
+app = scripted_app(
+    "/v1/responses", lambda step, body: _sse(step, body.get("model", "")), "server_error"
 )
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    serve(app)
