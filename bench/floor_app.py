@@ -18,7 +18,8 @@ from starlette.routing import Route
 import mcp_server.models  # noqa: F401  (registers the Task table)
 from mcp_server import tasks
 from mcp_server.inputs import AddTaskInput, ListTasksInput
-from shared.db import create_tables, make_engine, run_db
+from shared.db import make_engine, run_db
+from shared.migrate import upgrade_all
 from shared.settings import get_settings
 
 
@@ -56,7 +57,7 @@ def main() -> None:
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    upgrade_all(engine)
     app = build_floor_app(engine)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
 

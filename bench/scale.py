@@ -45,7 +45,8 @@ from mcp_server import tasks
 from mcp_server.models import Task, utc_text
 from mcp_server.task_rules import encode_cursor
 from shared.auth import Principal
-from shared.db import create_tables, make_engine, run_db
+from shared.db import make_engine, run_db
+from shared.migrate import upgrade_all
 
 USER = Principal("scale-user")
 TASKS: Table = Task.metadata.tables["task"]
@@ -63,7 +64,7 @@ def _batches(count: int, make: Callable[[int], dict[str, Any]]) -> Any:
 
 def fill(engine: Engine, count: int) -> None:
     """Bulk-insert `count` tasks, threads and items (in one thread) for USER."""
-    create_tables(engine)
+    upgrade_all(engine)
     task_table = TASKS
     thread_json = ThreadMetadata(id="x", created_at=START.replace(tzinfo=None), title="A thread")
     thread_data = thread_json.model_dump_json()

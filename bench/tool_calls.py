@@ -39,7 +39,8 @@ from bench.common import (
 )
 from chat_server.pool import MCPPool
 from mcp_server import tasks
-from shared.db import create_tables, make_engine, run_db
+from shared.db import make_engine, run_db
+from shared.migrate import upgrade_all
 
 OPS: dict[str, dict[str, Any]] = {
     "list_tasks": {"limit": 50},
@@ -216,7 +217,7 @@ async def load(call: Call, callers: int, seconds: float) -> tuple[list[float], f
 async def seed(database_url: str) -> None:
     """Create the tables and the local user's first tasks, so list_tasks returns 50."""
     engine = make_engine(database_url)
-    create_tables(engine)
+    upgrade_all(engine)
     for i in range(SEED_TASKS):
         data = tasks.NewTask(title=f"Seeded task {i}", tags=["home"], due="2030-01-01")
         await run_db(engine, tasks.add_task, user_id="local", data=data)

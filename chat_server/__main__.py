@@ -4,6 +4,7 @@ import logging
 
 import uvicorn
 
+from shared.migrate import CHAT, upgrade_at_start
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
 
@@ -12,7 +13,7 @@ def main() -> None:
     """Start the chat backend, or refuse in one line when the configuration cannot work."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # One line per MCP request would drown everything else (and costs time per call).
-    for noisy in ("httpx", "httpx2", "mcp"):
+    for noisy in ("httpx", "httpx2", "mcp", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     with refusing("chat"):
         settings = get_settings()
@@ -23,6 +24,7 @@ def main() -> None:
         from chat_server.app import create_app
 
         app = create_app(settings)
+        upgrade_at_start(settings.database_url, CHAT)
     print(f"taskchat chat server on http://{settings.chat_host}:{settings.port}", flush=True)
     uvicorn.run(app, host=settings.chat_host, port=settings.port, log_level="warning")
 

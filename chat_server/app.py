@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
+import anyio
 from agents.mcp import MCPServer
 from agents.models.interface import Model
 from chatkit.server import StreamingResult
@@ -30,7 +31,8 @@ from chat_server.protocol import RequestError, check_input, check_ownership, par
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
-from shared.db import create_tables, make_engine, run_db
+from shared.db import make_engine, run_db
+from shared.migrate import CHAT, upgrade
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings, get_settings
 from shared.startup import StartupError
@@ -68,7 +70,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        await run_db(engine, lambda _session: create_tables(engine))
+        await anyio.to_thread.run_sync(upgrade, engine, CHAT)
         headers = {}
         if settings.mcp_service_token:
             headers["Authorization"] = f"Bearer {settings.mcp_service_token}"

@@ -94,7 +94,12 @@ class EventHub:
                     self.dispatch(user_id, event)
                     last_id = event_id
             except Exception as exc:
-                log.warning("reading task events failed: %r", exc)
+                if events.is_missing_table(exc):
+                    # The task server's migrations create it; until it has started, no
+                    # task can change, so there is nothing to miss.
+                    log.debug("no task events yet: the task server has not made its table")
+                else:
+                    log.warning("reading task events failed: %r", exc)
             await asyncio.sleep(POLL_SECONDS)
 
     async def _listen(self) -> None:

@@ -4,6 +4,7 @@ import uvicorn
 
 from mcp_server.server import build_app
 from shared.db import make_engine
+from shared.migrate import TASKS, upgrade_at_start
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
 
@@ -14,6 +15,7 @@ def main() -> None:
         settings = get_settings()
         check_bind(settings, "MCP_HOST", settings.mcp_host)
         check_database(settings.database_url)
+        upgrade_at_start(settings.database_url, TASKS)
     app = build_app(settings, make_engine(settings.database_url))
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.

@@ -67,6 +67,11 @@ def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) ->
 class Task(SQLModel, table=True):
     """One task, owned by exactly one user; every query filters on `user_id`."""
 
+    # AUTOINCREMENT: SQLite would otherwise give a deleted newest task's id to the next
+    # task, and an old widget or "delete task 7" would then act on the wrong task.
+    # (PostgreSQL's sequence never goes back.) Existing databases: migration tasks_0002.
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     # Indexed as the leading column of every composite index below.
     user_id: str = Field(max_length=200)

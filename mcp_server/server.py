@@ -15,10 +15,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-import mcp_server.models  # noqa: F401  (registers the Task table for create_tables)
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.tools import build_tools
-from shared.db import create_tables, run_db
+from shared.db import run_db
+from shared.migrate import TASKS, upgrade
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
@@ -38,8 +38,8 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
     """The MCP server with every task tool; JWT auth when JWT_SECRET is set."""
 
     @asynccontextmanager
-    async def create_tables_first(_server: MCPServer) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(create_tables, engine)
+    async def migrate_first(_server: MCPServer) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(upgrade, engine, TASKS)
         yield
 
     auth: dict[str, object] = {}
@@ -61,7 +61,7 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
             CallerIdentity(settings),
             RateLimiter(settings.mcp_rate_limit, settings.rate_limit_storage_url, scope="mcp"),
         ),
-        lifespan=create_tables_first,
+        lifespan=migrate_first,
         log_level="WARNING",
         **auth,  # type: ignore[arg-type]
     )

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
 
@@ -55,11 +55,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the tables of every model imported so far, if missing."""
-    SQLModel.metadata.create_all(engine)
 
 
 async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel
 from typing_extensions import TypedDict
 
@@ -81,6 +82,11 @@ def publish(session: Session, *, user_id: str, events: Iterable[TaskEvent]) -> N
         session.execute(insert(_table), rows)
         session.execute(delete(_table).where(_table.c.created_at < now - KEEP_EVENTS))
     session.commit()
+
+
+def is_missing_table(exc: BaseException) -> bool:
+    """Whether `exc` says the task_event table does not exist (yet) in a SQLite database."""
+    return isinstance(exc, OperationalError) and "no such table" in str(exc.orig)
 
 
 def last_event_id(session: Session) -> int:

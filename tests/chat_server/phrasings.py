@@ -26,7 +26,8 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from shared.contract import CHANGE_TOOLS, TOOL_NAMES, tool_error_text
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
 USER = "u"
@@ -334,7 +335,7 @@ class TaskList:
 
     def __init__(self) -> None:
         self.engine = make_engine("sqlite://")
-        create_tables(self.engine)
+        upgrade_all(self.engine)
         for title, fields, completed in SEED:
             change = self.call("add_task", {"title": title, **fields})
             if completed:

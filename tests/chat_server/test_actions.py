@@ -27,7 +27,8 @@ from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from chat_server.task_tools import TOOL_RECORD
 from shared.auth import Principal
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 from tests.chat_server.fakes import TaskMCP, make_task
 
 ALICE, BOB = Principal("alice"), Principal("bob")
@@ -37,7 +38,7 @@ THREAD = ThreadMetadata(id="thr_1", created_at=datetime(2025, 6, 1, 9, 0))
 @pytest.fixture
 def engine(sqlite_url: str) -> Iterator[Engine]:
     engine = make_engine(sqlite_url)
-    create_tables(engine)
+    upgrade_all(engine)
     yield engine
     engine.dispose()
 

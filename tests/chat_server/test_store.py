@@ -33,7 +33,8 @@ from sqlalchemy import Engine, create_engine, func, inspect, select
 from chat_server.store import SQLStore
 from chat_server.store_tables import ChatThread, ChatThreadItem, threads_table
 from shared.auth import Principal
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 
 ALICE = Principal("alice")
 BOB = Principal("bob")
@@ -44,7 +45,7 @@ NOW = datetime(2025, 3, 14, 9, 26, 53, 589793)
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    create_tables(engine)
+    upgrade_all(engine)
     yield engine
     engine.dispose()
 
@@ -617,7 +618,7 @@ async def test_writing_items_into_a_missing_thread_is_not_found(store: SQLStore)
 
 async def test_a_new_engine_and_store_see_everything(database_url: str) -> None:
     first_engine = make_engine(database_url)
-    create_tables(first_engine)
+    upgrade_all(first_engine)
     first = SQLStore(first_engine)
     thread = await new_thread(first, title="survives")
     originals = every_item_variant(thread.id)
@@ -626,7 +627,7 @@ async def test_a_new_engine_and_store_see_everything(database_url: str) -> None:
     first_engine.dispose()
 
     second_engine = make_engine(database_url)
-    create_tables(second_engine)  # idempotent on an existing schema
+    upgrade_all(second_engine)  # idempotent on an existing schema
     second = SQLStore(second_engine)
     try:
         assert await second.load_thread(thread.id, ALICE) == thread
@@ -694,7 +695,7 @@ def test_the_tables_have_the_indexes_pagination_needs(engine: Engine) -> None:
 def test_deleting_a_thread_cleans_up_even_without_sqlite_foreign_keys(sqlite_url: str) -> None:
     # A plain engine: SQLite leaves foreign keys (and so ON DELETE CASCADE) off by default.
     engine = create_engine(sqlite_url)
-    create_tables(engine)
+    upgrade_all(engine)
     store = SQLStore(engine)
 
     async def scenario() -> None:

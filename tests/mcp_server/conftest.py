@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mcp_server import tasks
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 
 T = TypeVar("T")
 
@@ -23,7 +24,7 @@ NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=UTC)
 def engine() -> Iterator[Engine]:
     """A fresh in-memory SQLite database with the task table."""
     engine = make_engine("sqlite://")
-    create_tables(engine)
+    upgrade_all(engine)
     yield engine
     engine.dispose()
 

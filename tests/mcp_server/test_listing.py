@@ -8,7 +8,8 @@ from sqlmodel import Session
 
 from mcp_server import tasks
 from mcp_server.tasks import InvalidTaskInput, TaskQuery
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
 
 
@@ -201,7 +202,7 @@ def test_pages_cover_the_sorted_list_exactly_once(sample: Session, sort, order, 
 def any_session(database_url: str) -> Iterator[Session]:
     """A session on SQLite and on PostgreSQL."""
     engine = make_engine(database_url)
-    create_tables(engine)
+    upgrade_all(engine)
     with Session(engine) as session:
         yield session
     engine.dispose()

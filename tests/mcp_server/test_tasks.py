@@ -282,6 +282,15 @@ def test_delete_returns_the_task_as_it_was_and_removes_it(session: Session):
         tasks.delete_task(session, user_id="ann", task_id=task["id"])
 
 
+def test_a_deleted_newest_task_id_is_never_given_to_the_next_task(session: Session):
+    # An old widget's button or "delete task N" must never reach a different task.
+    add(session, title="older")
+    newest = add(session, title="newest")
+    tasks.delete_task(session, user_id="ann", task_id=newest["id"])
+
+    assert add(session, title="next")["id"] > newest["id"]
+
+
 def test_writes_commit(engine, session: Session):
     add(session, title="durable")
     with Session(engine) as other:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 import chat_server.store_tables  # noqa: F401  (registers the chat tables)
 import mcp_server.models  # noqa: F401  (registers the task table)
-from shared.db import create_tables
+from shared.migrate import upgrade_all
 
 SERVERS = ("mcp", "chat")
 
@@ -143,7 +143,7 @@ def create_sandbox(postgres_url: str) -> PgSandbox:
         sandbox.sql(f'GRANT USAGE ON SCHEMA "{prefix}" TO "{role}"')
     tables = create_engine(base.update_query_dict({"options": f"-csearch_path={prefix}"}))
     try:
-        create_tables(tables)
+        upgrade_all(tables)
     finally:
         tables.dispose()
     for server in SERVERS:
