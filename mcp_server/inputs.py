@@ -86,17 +86,23 @@ class GetTaskInput(ToolInput):
 
 
 class UpdateTaskInput(ToolInput):
-    """Omitted fields stay as they are; an explicit null clears description, due and tags."""
+    """Omitted or null fields stay as they are; clearing uses the empty value."""
 
     task_id: int = Field(description=TASK_ID)
-    title: str | None = Field(None, description=TITLE)
-    description: str | None = Field(None, description=f"{DESCRIPTION} null clears it.")
-    due: str | None = Field(None, description=f"{DUE} null clears it.")
-    priority: Priority | None = Field(None, description=PRIORITY)
-    tags: list[str] | None = Field(
-        None, description=f"Replaces all tags. {TAGS} null or [] removes every tag."
+    title: str | None = Field(None, description=f"{TITLE} null leaves it unchanged.")
+    description: str | None = Field(
+        None, description=f"{DESCRIPTION} \"\" removes it; null leaves it unchanged."
     )
-    recurrence: Recurrence | None = Field(None, description=f"{RECURRENCE} null means none.")
+    due: str | None = Field(
+        None, description=f"{DUE} \"\" removes the due date; null leaves it unchanged."
+    )
+    priority: Priority | None = Field(None, description=f"{PRIORITY} null leaves it unchanged.")
+    tags: list[str] | None = Field(
+        None, description=f"Replaces all tags. {TAGS} [] removes every tag; null leaves them."
+    )
+    recurrence: Recurrence | None = Field(
+        None, description=f"{RECURRENCE} \"none\" stops it repeating; null leaves it unchanged."
+    )
 
 
 class CompleteTaskInput(ToolInput):

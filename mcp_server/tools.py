@@ -69,9 +69,14 @@ class TaskTools:
         return await self._run(ctx, tasks.get_task, task_id=args.task_id)
 
     async def update_task(self, args: UpdateTaskInput, ctx: Context) -> tasks.TaskChange:
-        """Change fields of a task. Omitted fields stay as they are; null clears
-        description, due and tags (and sets recurrence to none)."""
-        changes = {field: getattr(args, field) for field in args.model_fields_set - {"task_id"}}
+        """Change fields of a task: omitted or null fields stay as they are, and the empty
+        value clears one (description "", due "", tags [], recurrence "none")."""
+        # Strict-schema clients (OpenAI strict mode) send null for every field they leave.
+        changes = {
+            field: value
+            for field in args.model_fields_set - {"task_id"}
+            if (value := getattr(args, field)) is not None
+        }
         return await self._run(ctx, tasks.update_task, task_id=args.task_id, changes=changes)
 
     async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:

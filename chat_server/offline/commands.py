@@ -243,7 +243,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
     if target is None:
         return None
     if kind == "clear_due":
-        return ActOnTask("update", target, {"due": None})
+        return ActOnTask("update", target, {"due": ""})
     if kind == "clear_tags":
         return ActOnTask("update", target, {"tags": []})
     if kind == "remove_tags":
@@ -253,7 +253,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
     if kind == "description":
         return ActOnTask("update", target, {"description": strip_quotes(match["d"])})
     if kind == "clear_description":
-        return ActOnTask("update", target, {"description": None})
+        return ActOnTask("update", target, {"description": ""})
     if kind == "title":
         title = strip_quotes(match["title"])
         return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
@@ -271,7 +271,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
 
 def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
     if NO_DUE.fullmatch(phrase.strip()) or phrase.strip().lower() in {"none", "nothing", "never"}:
-        return ActOnTask("update", target, {"due": None})
+        return ActOnTask("update", target, {"due": ""})
     when = parse_when(phrase, now)
     if when is None:
         return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")

@@ -244,7 +244,7 @@ ACTING = [
     ),
     ("make task 3 weekly", call("update_task", task_id=3, recurrence="weekly")),
     ("stop repeating task 3", call("update_task", task_id=3, recurrence="none")),
-    ("remove the due date from task 2", call("update_task", task_id=2, due=None)),
+    ("remove the due date from task 2", call("update_task", task_id=2, due="")),
     ("clear the tags on task 2", call("update_task", task_id=2, tags=[])),
     (
         "add a note to task 3: bring receipts",
@@ -594,7 +594,7 @@ def test_update_replies_say_what_changed() -> None:
         "Task 2 (Buy milk) is now due tomorrow."
     )
     cleared = change("updated", id=2)
-    assert replies.updated(cleared, {"task_id": 2, "due": None}, NOW) == (
+    assert replies.updated(cleared, {"task_id": 2, "due": ""}, NOW) == (
         "Removed the due date from task 2: Buy milk."
     )
     renamed = change("updated", id=1, title="Call mom tonight")
@@ -635,7 +635,7 @@ def test_every_call_is_valid_input_for_the_real_mcp_tools(text: str, expected: C
     assert made is not None
     INPUTS[made.name].model_validate(made.args)  # types, choices, no unknown arguments
     for field in ("due", "due_before", "due_after"):
-        if made.args.get(field) is not None:
+        if made.args.get(field):  # "" clears a due date
             parse_due(str(made.args[field]), field)  # the server's own date rule
     if made.args.get("title") is not None:
         clean_title(made.args["title"])

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from agents.strict_schema import ensure_strict_json_schema
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 from sqlalchemy.engine import Engine
@@ -142,9 +143,12 @@ async def test_get_task_returns_the_task(client: Client):
     assert await call(client, "get_task", task_id=added["id"]) == added
 
 
-async def test_update_task_leaves_omitted_fields_and_clears_nulls(client: Client):
+async def test_update_task_leaves_omitted_and_null_fields_and_clears_empty_ones(client: Client):
     added = (
-        await call(client, "add_task", title="t", description="d", due="2025-03-10", tags=["a"])
+        await call(
+            client, "add_task", title="t", description="d", due="2025-03-10", tags=["a"],
+            recurrence="weekly",
+        )
     )["task"]
     change = await call(client, "update_task", task_id=added["id"], priority="low")
     assert change["status"] == "updated"
@@ -153,15 +157,22 @@ async def test_update_task_leaves_omitted_fields_and_clears_nulls(client: Client
         "priority": "low",
         "updated_at": None,
     }
+    untouched = await call(
+        client, "update_task", task_id=added["id"], description=None, due=None, tags=None,
+        recurrence=None, title="t2",
+    )
+    assert {**untouched["task"], "updated_at": None} == {
+        **added, "priority": "low", "title": "t2", "updated_at": None
+    }
     cleared = await call(
-        client, "update_task", task_id=added["id"], description=None, due=None, tags=None
+        client, "update_task", task_id=added["id"], description="", due="", tags=[],
+        recurrence="none",
     )
-    assert (cleared["task"]["description"], cleared["task"]["due"], cleared["task"]["tags"]) == (
-        None,
-        None,
-        [],
+    task = cleared["task"]
+    assert (task["description"], task["due"], task["tags"], task["recurrence"]) == (
+        None, None, [], "none"
     )
-    assert cleared["task"]["title"] == "t"
+    assert task["title"] == "t2"
 
 
 async def test_complete_task_of_a_recurring_task_returns_the_next_one(client: Client):
@@ -254,8 +265,10 @@ async def test_tags_sent_as_a_json_string_are_accepted(client: Client):
          "priority: Input should be 'low', 'medium' or 'high' (got 'urgent')"),
         ("update_task", {"task_id": 1}, "nothing to update: give at least one of title, "
          "description, due, priority, tags, recurrence"),
-        ("update_task", {"task_id": 1, "priority": None},
-         "priority cannot be cleared; use low, medium or high"),
+        ("update_task", {"task_id": 1, "priority": None, "title": None},
+         "nothing to update: give at least one of title, description, due, priority, tags, "
+         "recurrence"),
+        ("update_task", {"task_id": 1, "title": ""}, "title must not be empty"),
         ("get_task", {"task_id": "one"},
          "task_id: Input should be a valid integer, unable to parse string as an integer "
          "(got 'one')"),
@@ -276,3 +289,29 @@ async def test_expected_failures_are_tool_errors_that_say_what_was_wrong(
     before = await call(client, "list_tasks")
     assert await fail(client, tool, **arguments) == f"Error executing tool {tool}: {message}"
     assert await call(client, "list_tasks") == before
+
+
+async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_what_it_names(
+    client: Client,
+):
+    strict = {
+        tool.name: ensure_strict_json_schema(dict(tool.input_schema))
+        for tool in (await client.list_tools()).tools
+    }
+    assert set(strict) == {
+        "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"
+    }  # fmt: skip
+    # A strict client sends every property of update_task, null for those it leaves alone.
+    fields = strict["update_task"]["properties"]
+    assert sorted(strict["update_task"]["required"]) == sorted(fields)
+    added = (
+        await call(
+            client, "add_task", title="pay rent", description="by transfer", due="2025-03-01",
+            priority="high", tags=["home"], recurrence="monthly",
+        )
+    )["task"]
+    arguments = {**dict.fromkeys(fields), "task_id": added["id"], "title": "pay the rent"}
+    renamed = await call(client, "update_task", **arguments)
+    assert {**renamed["task"], "updated_at": None} == {
+        **added, "title": "pay the rent", "updated_at": None
+    }  # fmt: skip
