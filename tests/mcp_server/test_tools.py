@@ -1,15 +1,16 @@
 """The MCP tools in-process through the official client: shapes, filters, annotations, errors."""
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jsonschema
 import pytest
 from agents.strict_schema import ensure_strict_json_schema
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 from sqlalchemy.engine import Engine
 
+from mcp_server.outputs import as_text
 from mcp_server.server import build_server
 from shared.settings import Settings
 from tests.mcp_server.conftest import in_own_task
@@ -29,11 +30,11 @@ async def client(engine: Engine) -> AsyncIterator[Client]:
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    """Call a tool that must succeed; check the text block repeats the structured content."""
+    """Call a tool that must succeed; check the text block is the compact form of the result."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
     assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
-    assert json.loads(result.content[0].text) == result.structured_content
+    assert result.content[0].text == as_text(result.structured_content)  # type: ignore[arg-type]
     return result.structured_content
 
 
@@ -315,3 +316,61 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
     assert {**renamed["task"], "updated_at": None} == {
         **added, "title": "pay the rent", "updated_at": None
     }  # fmt: skip
+
+
+def schema_problems(schema: Any, where: str = "") -> list[str]:
+    """Everything in an output schema that makes validation slow or leaves a field unexplained."""
+    if not isinstance(schema, dict):
+        return []
+    problems = [f"{where}: {key}" for key in ("$ref", "$defs", "anyOf", "oneOf") if key in schema]
+    for name, field in schema.get("properties", {}).items():
+        if not field.get("description"):
+            problems.append(f"{where}.{name}: no description")
+        problems += schema_problems(field, f"{where}.{name}")
+    return problems + schema_problems(schema.get("items"), f"{where}[]")
+
+
+async def test_output_schemas_are_inlined_with_type_lists_and_describe_every_field(
+    client: Client,
+):
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert {name: schema_problems(tool.output_schema) for name, tool in listed.items()} == {
+        name: [] for name in listed
+    }
+    due = listed["get_task"].output_schema["properties"]["due"]  # type: ignore[index]
+    assert due["type"] == ["string", "null"]
+    assert "2025-03-10" in due["description"] and "2025-03-10T15:00:00Z" in due["description"]
+    # Real results satisfy them (the official client validates each call with jsonschema).
+    added = await call(client, "add_task", title="rent", due="2025-01-31", recurrence="monthly")
+    done = await call(client, "complete_task", task_id=added["task"]["id"])
+    for tool, result in [
+        ("add_task", added), ("complete_task", done), ("get_task", done["task"]),
+        ("list_tasks", await call(client, "list_tasks", limit=1)),
+    ]:  # fmt: skip
+        jsonschema.validate(result, listed[tool].output_schema)  # type: ignore[arg-type]
+
+
+async def test_the_text_block_shows_one_compact_line_per_task_and_the_cursor(client: Client):
+    await call(
+        client, "add_task", title="Buy milk", due="2025-03-10", priority="high",
+        tags=["home", "errands"], description="two litres",
+    )  # fmt: skip
+    await call(client, "add_task", title="Call Ann", due="2025-03-11T17:00:00+02:00")
+    result = await client.call_tool("list_tasks", {"limit": 1})
+    page = result.content[0].text  # type: ignore[union-attr]
+    cursor = result.structured_content["next_cursor"]  # type: ignore[index]
+    assert page == (
+        "#1 Buy milk | due 2025-03-10 | high priority | tags: home, errands | open"
+        " | has notes (get_task shows them)\n"
+        f"next_cursor: {cursor}"
+    )
+    last = await client.call_tool("list_tasks", {"cursor": cursor})
+    assert last.content[0].text == (  # type: ignore[union-attr]
+        "#2 Call Ann | due 2025-03-11T15:00:00Z | medium priority | no tags | open\n"
+        "next_cursor: null (last page)"
+    )
+    shown = await client.call_tool("get_task", {"task_id": 1})
+    assert shown.content[0].text == (  # type: ignore[union-attr]
+        "#1 Buy milk | due 2025-03-10 | high priority | tags: home, errands | open\n"
+        "notes: two litres"
+    )
