@@ -91,17 +91,17 @@ class UpdateTaskInput(ToolInput):
     task_id: int = Field(description=TASK_ID)
     title: str | None = Field(None, description=f"{TITLE} null leaves it unchanged.")
     description: str | None = Field(
-        None, description=f"{DESCRIPTION} \"\" removes it; null leaves it unchanged."
+        None, description=f'{DESCRIPTION} "" removes it; null leaves it unchanged.'
     )
     due: str | None = Field(
-        None, description=f"{DUE} \"\" removes the due date; null leaves it unchanged."
+        None, description=f'{DUE} "" removes the due date; null leaves it unchanged.'
     )
     priority: Priority | None = Field(None, description=f"{PRIORITY} null leaves it unchanged.")
     tags: list[str] | None = Field(
         None, description=f"Replaces all tags. {TAGS} [] removes every tag; null leaves them."
     )
     recurrence: Recurrence | None = Field(
-        None, description=f"{RECURRENCE} \"none\" stops it repeating; null leaves it unchanged."
+        None, description=f'{RECURRENCE} "none" stops it repeating; null leaves it unchanged.'
     )
 
 

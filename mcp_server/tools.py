@@ -29,6 +29,7 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
@@ -40,6 +41,8 @@ DATABASE_UNAVAILABLE = "the task database is unavailable right now; try again in
 LIMITER_UNAVAILABLE = "the rate limit storage is unavailable right now; try again in a moment"
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
+# The task functions an OAuth token with only the tasks:read scope may call.
+READ_FUNCTIONS = frozenset({tasks.list_tasks, tasks.get_task})
 
 
 class TaskTools:
@@ -93,7 +96,8 @@ class TaskTools:
         return await self._run(ctx, tasks.delete_task, task_id=args.task_id)
 
     async def _run(self, ctx: Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        user_id = self.identity.user_id(ctx)
+        scope = READ_SCOPE if fn in READ_FUNCTIONS else WRITE_SCOPE
+        user_id = self.identity.user_id(ctx, scope)
         await self._count_call(user_id)
         try:
             return await run_db(self.engine, fn, user_id=user_id, **kwargs)

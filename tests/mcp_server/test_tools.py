@@ -147,7 +147,12 @@ async def test_get_task_returns_the_task(client: Client):
 async def test_update_task_leaves_omitted_and_null_fields_and_clears_empty_ones(client: Client):
     added = (
         await call(
-            client, "add_task", title="t", description="d", due="2025-03-10", tags=["a"],
+            client,
+            "add_task",
+            title="t",
+            description="d",
+            due="2025-03-10",
+            tags=["a"],
             recurrence="weekly",
         )
     )["task"]
@@ -159,19 +164,36 @@ async def test_update_task_leaves_omitted_and_null_fields_and_clears_empty_ones(
         "updated_at": None,
     }
     untouched = await call(
-        client, "update_task", task_id=added["id"], description=None, due=None, tags=None,
-        recurrence=None, title="t2",
+        client,
+        "update_task",
+        task_id=added["id"],
+        description=None,
+        due=None,
+        tags=None,
+        recurrence=None,
+        title="t2",
     )
     assert {**untouched["task"], "updated_at": None} == {
-        **added, "priority": "low", "title": "t2", "updated_at": None
+        **added,
+        "priority": "low",
+        "title": "t2",
+        "updated_at": None,
     }
     cleared = await call(
-        client, "update_task", task_id=added["id"], description="", due="", tags=[],
+        client,
+        "update_task",
+        task_id=added["id"],
+        description="",
+        due="",
+        tags=[],
         recurrence="none",
     )
     task = cleared["task"]
     assert (task["description"], task["due"], task["tags"], task["recurrence"]) == (
-        None, None, [], "none"
+        None,
+        None,
+        [],
+        "none",
     )
     assert task["title"] == "t2"
 
@@ -307,8 +329,14 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
     assert sorted(strict["update_task"]["required"]) == sorted(fields)
     added = (
         await call(
-            client, "add_task", title="pay rent", description="by transfer", due="2025-03-01",
-            priority="high", tags=["home"], recurrence="monthly",
+            client,
+            "add_task",
+            title="pay rent",
+            description="by transfer",
+            due="2025-03-01",
+            priority="high",
+            tags=["home"],
+            recurrence="monthly",
         )
     )["task"]
     arguments = {**dict.fromkeys(fields), "task_id": added["id"], "title": "pay the rent"}
