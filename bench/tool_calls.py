@@ -4,6 +4,8 @@ Ways, measured side by side in interleaved rounds against one database:
   in-process      shared/tasks.py through run_db, no HTTP (the database work alone)
   plain HTTP      bench/floor_app.py: the same work behind a minimal JSON endpoint (the floor)
   MCP raw POST    a hand-built JSON-RPC tools/call POST to the MCP server (server cost only)
+  official client one long-lived mcp.Client session, which validates every structured
+                  result against the tool's output schema (what other agents pay)
   pool size N     the chat backend's pooled MCP client (chat_server/pool.py), N connections
   MCP per call    a new mcp Client per call (discover, tools/list, call), as naive clients do
 Each at 1 and at 32 concurrent callers: latency p50/p95, calls/s, and the CPU time per call
@@ -175,6 +177,28 @@ class Pooled(Way):
         return send
 
 
+class OfficialClient(Way):
+    name, server = "official client (validating)", "mcp"
+
+    def __init__(self, url: str) -> None:
+        self.client = Client(url)
+
+    async def open(self) -> None:
+        await self.client.__aenter__()
+        await self.client.list_tools()  # the output schemas it validates results against
+
+    async def close(self) -> None:
+        await self.client.__aexit__(None, None, None)
+
+    def call(self, op: str) -> Call:
+        async def send() -> None:
+            result = await self.client.call_tool(op, OPS[op])
+            if result.is_error:
+                raise RuntimeError(str(result.content))
+
+        return send
+
+
 class PerCall(Way):
     name, server = "MCP connection per call", "mcp"
 
@@ -229,6 +253,7 @@ async def measure(args: Any, database_url: str, mcp_pid: int, mcp_url: str, floo
         InProcess(database_url),
         PlainHTTP(floor.base_url),
         RawMCP(mcp_url.removesuffix("/mcp")),
+        OfficialClient(mcp_url),
         *(Pooled(mcp_url, size) for size in args.pool_sizes),
         PerCall(mcp_url),
     ]

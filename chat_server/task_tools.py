@@ -11,7 +11,6 @@ from typing import Any, cast
 from uuid import uuid4
 
 from agents.mcp import MCPServer
-from mcp.types import CallToolResult, TextContent
 from openai.types.responses import ResponseInputItemParam
 from typing_extensions import TypedDict
 
@@ -50,8 +49,9 @@ async def call_task_tool(
     """
     result = await mcp.call_tool(name, arguments, meta=meta_for(user_id))
     data = read_result(name, result)
-    output = _text(result) or json.dumps(data)
-    return data, tool_record(name, json.dumps(arguments), output)
+    # The JSON the model is shown for its own calls too (use_structured_content), so a
+    # recorded call reads back like any other.
+    return data, tool_record(name, json.dumps(arguments), json.dumps(data))
 
 
 def tool_record(name: str, arguments: str, output: str, call_id: str | None = None) -> ToolRecord:
@@ -126,6 +126,3 @@ def output_text(result: object) -> str:
         return "\n".join(output_text(part) for part in result)
     return str(result)
 
-
-def _text(result: CallToolResult) -> str:
-    return "\n".join(part.text for part in result.content if isinstance(part, TextContent))

@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from mcp_server.oauth import check_oauth_settings
 from mcp_server.server import build_app
 from shared.db import make_engine
 from shared.migrate import TASKS, upgrade_at_start
@@ -13,7 +14,8 @@ def main() -> None:
     """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001), or refuse in one line."""
     with refusing("mcp"):
         settings = get_settings()
-        check_bind(settings, "MCP_HOST", settings.mcp_host)
+        check_oauth_settings(settings)
+        check_bind(settings, "MCP_HOST", settings.mcp_host, local=settings.mcp_local_mode)
         check_database(settings.database_url)
         upgrade_at_start(settings.database_url, TASKS)
     app = build_app(settings, make_engine(settings.database_url))

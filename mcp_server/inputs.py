@@ -86,18 +86,22 @@ class GetTaskInput(ToolInput):
 
 
 class UpdateTaskInput(ToolInput):
-    """Omitted fields stay as they are; "" clears description and due, [] clears tags."""
+    """Omitted or null fields stay as they are; clearing uses the empty value."""
 
     task_id: int = Field(description=TASK_ID)
-    title: str | None = Field(None, description=TITLE)
-    description: str | None = Field(None, description=f'{DESCRIPTION} "" (or null) clears it.')
-    due: str | None = Field(None, description=f'{DUE} "" (or null) clears it.')
-    priority: Priority | None = Field(None, description=PRIORITY)
+    title: str | None = Field(None, description=f"{TITLE} null leaves it unchanged.")
+    description: str | None = Field(
+        None, description=f'{DESCRIPTION} "" removes it; null leaves it unchanged.'
+    )
+    due: str | None = Field(
+        None, description=f'{DUE} "" removes the due date; null leaves it unchanged.'
+    )
+    priority: Priority | None = Field(None, description=f"{PRIORITY} null leaves it unchanged.")
     tags: list[str] | None = Field(
-        None, description=f"Replaces all tags. {TAGS} [] (or null) removes every tag."
+        None, description=f"Replaces all tags. {TAGS} [] removes every tag; null leaves them."
     )
     recurrence: Recurrence | None = Field(
-        None, description=f'{RECURRENCE} "none" (or null) stops it repeating.'
+        None, description=f'{RECURRENCE} "none" stops it repeating; null leaves it unchanged.'
     )
 
 

@@ -5,10 +5,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import AnyHttpUrl
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -16,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
+from mcp_server.edge import auth_settings, protect
 from mcp_server.tools import build_tools
 from shared.db import run_db
 from shared.migrate import TASKS, upgrade
@@ -34,8 +33,10 @@ INSTRUCTIONS = (
 )
 
 
-def build_server(settings: Settings, engine: Engine) -> MCPServer:
-    """The MCP server with every task tool; JWT auth when JWT_SECRET is set."""
+def build_server(
+    settings: Settings, engine: Engine, verifier: TaskchatTokenVerifier | None = None
+) -> MCPServer:
+    """The MCP server with every task tool; bearer tokens unless in local mode."""
 
     @asynccontextmanager
     async def migrate_first(_server: MCPServer) -> AsyncIterator[None]:
@@ -43,14 +44,10 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
         yield
 
     auth: dict[str, object] = {}
-    if not settings.local_mode:
+    if not settings.mcp_local_mode:
         auth = {
-            "token_verifier": TaskchatTokenVerifier(settings),
-            # Only the bearer-token check is used: no OAuth routes and no resource metadata,
-            # so the (required) issuer URL is never published.
-            "auth": AuthSettings(
-                issuer_url=AnyHttpUrl("http://localhost"), resource_server_url=None
-            ),
+            "token_verifier": verifier or TaskchatTokenVerifier(settings),
+            "auth": auth_settings(settings),
         }
     server: MCPServer = MCPServer(
         "taskchat",
@@ -97,15 +94,20 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
                 else [f"{scheme}://{name}", f"{scheme}://{name}:*"]
             )
     return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=[*origins, *settings.mcp_cors_origins],
     )
 
 
 def build_app(settings: Settings, engine: Engine) -> Starlette:
     """The ASGI app: stateless streamable HTTP with JSON responses at /mcp, and /healthz."""
-    return build_server(settings, engine).streamable_http_app(
+    verifier = None if settings.mcp_local_mode else TaskchatTokenVerifier(settings)
+    app = build_server(settings, engine, verifier).streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=True,
         transport_security=transport_security(settings),
     )
+    protect(app, settings, verifier)
+    return app

@@ -141,7 +141,7 @@ def update_task(
     changes: Mapping[str, Any],
     now: datetime | None = None,
 ) -> TaskChange:
-    """Change the given fields of a task; a field given as None is cleared."""
+    """Change the given fields of a task; None leaves a field as it is, "" or [] clears it."""
     values = _update_values(changes)
     conn = session.connection()
     row = conn.execute(
@@ -162,27 +162,27 @@ def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidTaskInput(
             f"cannot update {', '.join(unknown)}; updatable fields: {', '.join(UPDATABLE_FIELDS)}"
         )
-    if not changes:
+    if all(value is None for value in changes.values()):
         raise InvalidTaskInput(
             f"nothing to update: give at least one of {', '.join(UPDATABLE_FIELDS)}"
         )
     values: dict[str, Any] = {}
     for field, value in changes.items():
+        if value is None:
+            continue
         match field:
             case "title":
                 values["title"] = clean_title(value)
             case "description":
                 values["description"] = clean_description(value)
             case "due":
-                values.update(_due_values(value))
+                values.update(_due_values(value or None))
             case "priority":
-                if value is None:
-                    raise InvalidTaskInput("priority cannot be cleared; use low, medium or high")
                 values["priority"] = priority_rank(value)
             case "tags":
                 values["tags"] = clean_tags(value)
             case "recurrence":
-                values["recurrence"] = "none" if value is None else clean_recurrence(value)
+                values["recurrence"] = clean_recurrence(value)
     return values
 
 

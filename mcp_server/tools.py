@@ -11,7 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pydantic_core
 from limits.errors import StorageError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -20,7 +19,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import tasks
+from mcp_server import outputs, tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.inputs import (
     AddTaskInput,
@@ -31,6 +30,7 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared import events
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
@@ -44,6 +44,8 @@ DATABASE_UNAVAILABLE = "the task database is unavailable right now; try again in
 LIMITER_UNAVAILABLE = "the rate limit storage is unavailable right now; try again in a moment"
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
+# The task functions an OAuth token with only the tasks:read scope may call.
+READ_FUNCTIONS = frozenset({tasks.list_tasks, tasks.get_task})
 
 
 class TaskTools:
@@ -74,9 +76,14 @@ class TaskTools:
         return await self._run(ctx, tasks.get_task, task_id=args.task_id)
 
     async def update_task(self, args: UpdateTaskInput, ctx: Context) -> tasks.TaskChange:
-        """Change fields of a task. Omitted fields stay as they are; to clear one, pass its
-        empty value: description "", due "", tags [], recurrence "none"."""
-        changes = {field: getattr(args, field) for field in args.model_fields_set - {"task_id"}}
+        """Change fields of a task: omitted or null fields stay as they are, and the empty
+        value clears one (description "", due "", tags [], recurrence "none")."""
+        # Strict-schema clients (OpenAI strict mode) send null for every field they leave.
+        changes = {
+            field: value
+            for field in args.model_fields_set - {"task_id"}
+            if (value := getattr(args, field)) is not None
+        }
         return await self._run(
             ctx, tasks.update_task, task_id=args.task_id, changes=changes, publishes=True
         )
@@ -99,7 +106,8 @@ class TaskTools:
     async def _run(
         self, ctx: Context, fn: Callable[..., Any], *, publishes: bool = False, **kwargs: Any
     ) -> Any:
-        user_id = self.identity.user_id(ctx)
+        scope = READ_SCOPE if fn in READ_FUNCTIONS else WRITE_SCOPE
+        user_id = self.identity.user_id(ctx, scope)
         await self._count_call(user_id)
         try:
             result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
@@ -166,8 +174,9 @@ class TaskTool(Tool):
             raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
         if not convert_result:
             return result
-        # pydantic-core's encoder is ~3x faster than json.dumps on a page of 50 tasks.
-        text = TextContent(type="text", text=pydantic_core.to_json(result).decode())
+        # The text block is the compact form for readers of text; clients that understand
+        # structured content (the chat backend among them) read that instead.
+        text = TextContent(type="text", text=outputs.as_text(result))
         return CallToolResult(content=[text], structured_content=result)
 
 
@@ -211,16 +220,16 @@ def _writes(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
 def build_tools(engine: Engine, identity: CallerIdentity, limiter: RateLimiter) -> list[Tool]:
     """Every task tool, ready for `MCPServer(tools=...)`."""
     body = TaskTools(engine, identity, limiter)
-    specs: list[tuple[Handler, str, type[ToolInput], Any, ToolAnnotations]] = [
-        (body.add_task, "Add task", AddTaskInput, tasks.TaskChange,
+    specs: list[tuple[Handler, str, type[ToolInput], outputs.Schema, ToolAnnotations]] = [
+        (body.add_task, "Add task", AddTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=False)),
-        (body.list_tasks, "List tasks", ListTasksInput, tasks.TaskPage, READ),
-        (body.get_task, "Get task", GetTaskInput, tasks.TaskDict, READ),
-        (body.update_task, "Update task", UpdateTaskInput, tasks.TaskChange,
+        (body.list_tasks, "List tasks", ListTasksInput, outputs.TASK_PAGE, READ),
+        (body.get_task, "Get task", GetTaskInput, outputs.TASK, READ),
+        (body.update_task, "Update task", UpdateTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=True, idempotent=True)),
-        (body.complete_task, "Complete or reopen task", CompleteTaskInput, tasks.TaskChange,
+        (body.complete_task, "Complete or reopen task", CompleteTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=True)),
-        (body.delete_task, "Delete task", DeleteTaskInput, tasks.TaskChange,
+        (body.delete_task, "Delete task", DeleteTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=True, idempotent=True)),
     ]  # fmt: skip
     return [
@@ -230,7 +239,8 @@ def build_tools(engine: Engine, identity: CallerIdentity, limiter: RateLimiter) 
             title=title,
             description=_doc(fn),
             parameters=model.model_json_schema(),
-            fn_metadata=FuncMetadata(arg_model=model, output_model=output),
+            # output_model stays unset: results are built in the published shape already.
+            fn_metadata=FuncMetadata(arg_model=model, output_schema=output),
             is_async=True,
             context_kwarg=None,
             annotations=annotations,

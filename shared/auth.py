@@ -46,6 +46,10 @@ def verify_jwt(token: str, settings: Settings) -> Principal:
         raise AuthError("token expired") from exc
     except jwt.InvalidAudienceError as exc:
         raise AuthError("invalid token: its audience (aud) is not this server") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise AuthError(f"invalid token: its issuer (iss) is not {settings.jwt_issuer}") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise AuthError("invalid token: bad signature") from exc
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
     return Principal(user_id=check_user_id(claims["sub"]))

@@ -4,9 +4,10 @@ import re
 from functools import lru_cache
 from ipaddress import ip_address
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import limits
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_algorithm: str = "HS256"
     mcp_service_token: str | None = None
+    # OAuth 2.1 resource server mode for the MCP server: the authorization server's issuer
+    # URL, and the public URL of /mcp (the audience its tokens must name).
+    oauth_issuer: str | None = None
+    mcp_resource_url: str | None = None
     session_cookie_name: str = "taskchat_session"
     local_user_id: str = "local"
 
@@ -56,6 +61,8 @@ class Settings(BaseSettings):
     mcp_host: str = "127.0.0.1"
     mcp_port: int = 8001
     mcp_allowed_hosts: CommaList = []
+    # Browser origins allowed to call /mcp directly (CORS), exact and comma-separated.
+    mcp_cors_origins: CommaList = []
     # Tool calls per acting user, counted in RATE_LIMIT_STORAGE_URL like RATE_LIMIT.
     mcp_rate_limit: str = "600/minute"
 
@@ -91,7 +98,9 @@ class Settings(BaseSettings):
     chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
-    @field_validator("mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", mode="before")
+    @field_validator(
+        "mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", "mcp_cors_origins", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # Documented format is comma-separated; pydantic-settings would read JSON.
@@ -99,7 +108,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("jwt_secret", "mcp_service_token", "cors_origin_regex", mode="before")
+    @field_validator(
+        "jwt_secret",
+        "mcp_service_token",
+        "cors_origin_regex",
+        "oauth_issuer",
+        "mcp_resource_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `JWT_SECRET=` in .env means "not set" (local mode), not "an empty secret".
@@ -135,12 +151,33 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("cors_origins")
+    @field_validator("oauth_issuer", "mcp_resource_url")
     @classmethod
-    def _exact_origins(cls, origins: list[str]) -> list[str]:
+    def _https_url(cls, value: str | None) -> str | None:
+        # Tokens and metadata over plain HTTP can be read and swapped on the way.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not a URL: write e.g. https://auth.example.com")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError(f"{value!r} must use https (plain http only on loopback)")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must have no query or fragment")
+        return value
+
+    @field_validator("cors_origins", "mcp_cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str], info: ValidationInfo) -> list[str]:
         # Credentials are always allowed, and starlette compares these strings exactly, so
         # a pattern would either never match or (for "*") let every site act as the user.
+        # On /mcp a listed origin also passes the DNS-rebinding check: "*" would switch it off.
         for origin in origins:
+            if "*" in origin and info.field_name == "mcp_cors_origins":
+                raise ValueError(
+                    f"{origin!r} is refused: wildcards would let every site's pages call the task "
+                    "server; list each origin (comma-separated), e.g. https://app.example.com"
+                )
             if "*" in origin:
                 raise ValueError(
                     f"{origin!r} is refused: wildcards do not work here and credentials are "
@@ -208,6 +245,11 @@ class Settings(BaseSettings):
         if self.openai_api:
             return self.openai_api
         return "chat_completions" if self.openai_base_url else "responses"
+
+    @property
+    def mcp_local_mode(self) -> bool:
+        """True when the MCP server checks no tokens: neither JWT_SECRET nor OAUTH_ISSUER."""
+        return self.local_mode and not self.oauth_issuer
 
     @property
     def model_name(self) -> str:

@@ -60,9 +60,9 @@ def refusing(process: str) -> Iterator[None]:
         raise SystemExit(EXIT_REFUSED) from None
 
 
-def check_bind(settings: Settings, variable: str, host: str) -> None:
+def check_bind(settings: Settings, variable: str, host: str, *, local: bool | None = None) -> None:
     """Refuse a non-loopback bind address in local mode, where nobody has to sign in."""
-    if settings.local_mode and not is_loopback(host):
+    if (settings.local_mode if local is None else local) and not is_loopback(host):
         raise StartupError(
             variable,
             f"{host} is not a loopback address, and without JWT_SECRET (local mode) anyone who "

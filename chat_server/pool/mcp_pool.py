@@ -77,7 +77,13 @@ class MCPPool(MCPServer):
             raise ValueError(f"retry_for must be zero or more seconds, got {retry_for}")
         # failure_error_function=None: transport errors leave the run as exceptions, so the
         # chat server can tell the user the task server is down instead of the model guessing.
-        super().__init__(failure_error_function=None, tool_meta_resolver=tool_meta_resolver)
+        # use_structured_content: the model and the hooks read the result's structured JSON;
+        # the server's text block is a compact rendering for text-only clients.
+        super().__init__(
+            use_structured_content=True,
+            failure_error_function=None,
+            tool_meta_resolver=tool_meta_resolver,
+        )
         self.url = url
         self._name = name
         self._headers = dict(headers or {})

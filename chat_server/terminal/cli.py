@@ -7,7 +7,7 @@ lives in `chat_server.terminal.client`; this module is terminal I/O and the comm
 import argparse
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 import httpx
@@ -221,6 +221,9 @@ def run_token(term: Terminal, user: str, ttl: int) -> int:
         )
         return 1
     term.out.write(mint_jwt(user, settings, ttl) + "\n")
+    # On stderr, so `TOKEN=$(taskchat token alice)` still captures the token alone.
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl)
+    term.report(f"token for {user} expires {expires.isoformat().replace('+00:00', 'Z')}")
     return 0
 
 
@@ -235,6 +238,19 @@ def _url(value: str) -> str:
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL (e.g. {DEFAULT_URL})")
     return value
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> int:
+    """A lifetime such as 90s, 15m, 12h or 30d, in seconds."""
+    number, unit = value[:-1], value[-1:]
+    if unit not in DURATION_UNITS or not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a duration: a whole number and a unit, e.g. 90s, 15m, 12h or 30d"
+        )
+    return int(number) * DURATION_UNITS[unit]
 
 
 def _positive_int(value: str) -> int:
@@ -268,12 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", title="commands", metavar="{token}")
     token = commands.add_parser("token", help="print a JWT for USER, signed with JWT_SECRET")
     token.add_argument("user", metavar="USER")
-    token.add_argument(
-        "--ttl",
-        type=_positive_int,
+    lifetime = token.add_mutually_exclusive_group()
+    lifetime.add_argument(
+        "--expires",
+        dest="ttl",
+        type=_duration,
         default=3600,
-        metavar="SECONDS",
-        help="lifetime in seconds (default %(default)s)",
+        metavar="DURATION",
+        help="lifetime: s, m, h or d, e.g. 30d for a client set up once (default 1h)",
+    )
+    lifetime.add_argument(
+        "--ttl", dest="ttl", type=_positive_int, metavar="SECONDS", help="lifetime in seconds"
     )
     return parser
 

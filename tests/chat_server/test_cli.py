@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -742,6 +742,9 @@ def test_interactive_keeps_a_thread_created_before_the_reply_failed(
         (["--list", "--thread", "thr_1"], "--list cannot be combined with --thread"),
         (["--url", "127.0.0.1:8000", "--list"], "is not an http(s) URL"),
         (["token", "alice", "--ttl", "0"], "is not a positive whole number"),
+        (["token", "alice", "--expires", "30"], "'30' is not a duration: a whole number and a"),
+        (["token", "alice", "--expires", "0d"], "'0d' is not a duration"),
+        (["token", "alice", "--expires", "1d", "--ttl", "5"], "not allowed with argument"),
         (["hello"], "invalid choice: 'hello'"),
     ],
 )
@@ -798,6 +801,34 @@ def test_token_prints_a_jwt_the_server_accepts(
     assert verify_jwt(token, settings).user_id == "alice"
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 120
+
+
+@pytest.mark.parametrize(
+    ("expires", "seconds"), [("45s", 45), ("15m", 900), ("12h", 43200), ("30d", 2592000)]
+)
+def test_token_expires_takes_a_duration_and_says_when_it_ends(
+    fresh_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    expires: str,
+    seconds: int,
+) -> None:
+    monkeypatch.setenv("JWT_SECRET", "s3cret-for-tests-only-32-bytes!!")
+    assert main(["token", "alice", "--expires", expires]) == 0
+    out, err = capsys.readouterr()
+    claims = jwt.decode(out.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == seconds
+    ends = datetime.fromtimestamp(claims["exp"], UTC).isoformat().replace("+00:00", "Z")
+    assert err == f"taskchat: token for alice expires {ends}\n"
+
+
+def test_token_lives_one_hour_by_default(
+    fresh_settings: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JWT_SECRET", "s3cret-for-tests-only-32-bytes!!")
+    assert main(["token", "alice"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 3600
 
 
 def test_token_without_jwt_secret_exits_1_saying_why(

@@ -596,7 +596,7 @@ def test_update_replies_say_what_changed() -> None:
         "Task 2 (Buy milk) is now due tomorrow."
     )
     cleared = change("updated", id=2)
-    assert replies.updated(cleared, {"task_id": 2, "due": None}, NOW) == (
+    assert replies.updated(cleared, {"task_id": 2, "due": ""}, NOW) == (
         "Removed the due date from task 2: Buy milk."
     )
     renamed = change("updated", id=1, title="Call mom tonight")

@@ -100,7 +100,7 @@ async def test_every_tool_over_http(server: Server, mode: str):
         task_id = added["task_id"]
         assert (added["status"], added["task"]["due"]) == ("created", "2025-01-31")
         assert await ok(client, "get_task", task_id=task_id) == added["task"]
-        updated = await ok(client, "update_task", task_id=task_id, priority="high", tags=None)
+        updated = await ok(client, "update_task", task_id=task_id, priority="high", tags=[])
         assert (updated["task"]["priority"], updated["task"]["tags"]) == ("high", [])
         done = await ok(client, "complete_task", task_id=task_id)
         assert (done["status"], done["task"]["completed"]) == ("completed", True)
@@ -189,17 +189,23 @@ async def test_a_user_jwt_with_someone_elses_meta_still_acts_as_itself(server: S
 
 
 @pytest.mark.parametrize(
-    "authorization",
+    ("authorization", "challenge"),
     [
-        None,
-        f"Bearer {mint_jwt('ann', SETTINGS, ttl_seconds=-60)}",
-        f"Bearer {mint_jwt('ann', Settings(_env_file=None, jwt_secret='wrong-' + 'y' * 32))}",
-        "Bearer not-a-token",
-        f"Bearer {SERVICE_TOKEN}x",
+        (None, "Bearer"),
+        (f"Bearer {mint_jwt('ann', SETTINGS, ttl_seconds=-60)}",
+         'Bearer error="invalid_token", error_description="token expired"'),
+        (f"Bearer {mint_jwt('ann', Settings(_env_file=None, jwt_secret='wrong-' + 'y' * 32))}",
+         'Bearer error="invalid_token", error_description="invalid token: bad signature"'),
+        ("Bearer not-a-token",
+         'Bearer error="invalid_token", error_description="invalid token: Not enough segments"'),
+        (f"Bearer {SERVICE_TOKEN}x",
+         'Bearer error="invalid_token", error_description="invalid token: Not enough segments"'),
     ],
     ids=["missing", "expired", "wrong-secret", "garbage", "wrong-service-token"],
-)
-async def test_bad_credentials_get_401(server: Server, authorization: str | None):
+)  # fmt: skip
+async def test_bad_credentials_get_401_saying_what_was_wrong(
+    server: Server, authorization: str | None, challenge: str
+):
     headers = {"Accept": "application/json, text/event-stream"}
     if authorization:
         headers["Authorization"] = authorization
@@ -208,7 +214,7 @@ async def test_bad_credentials_get_401(server: Server, authorization: str | None
     async with httpx.AsyncClient() as http:
         response = await http.post(f"{server.base_url}/mcp", json=body, headers=headers)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert response.headers["www-authenticate"] == challenge
 
 
 async def test_the_official_client_cannot_connect_without_a_token(server: Server):

@@ -99,24 +99,6 @@ def test_update_changes_only_the_given_fields(session: Session):
     assert change["task"] == {**task, "title": "new", "updated_at": "2025-03-10T13:00:00Z"}
 
 
-def test_update_with_null_clears_description_due_tags_and_recurrence(session: Session):
-    task = add(session, description="notes", due="2025-04-01", tags=["a"], recurrence="daily")
-    change = tasks.update_task(
-        session,
-        user_id="ann",
-        task_id=task["id"],
-        changes={"description": None, "due": None, "tags": None, "recurrence": None},
-        now=NOW,
-    )
-    assert change["task"] == {
-        **task,
-        "description": None,
-        "due": None,
-        "tags": [],
-        "recurrence": "none",
-    }
-
-
 def test_update_with_empty_values_clears_description_due_tags_and_recurrence(session: Session):
     task = add(session, description="notes", due="2025-04-01", tags=["a"], recurrence="daily")
     change = tasks.update_task(
@@ -133,6 +115,15 @@ def test_update_with_empty_values_clears_description_due_tags_and_recurrence(ses
         "tags": [],
         "recurrence": "none",
     }
+
+
+def test_update_with_null_leaves_every_field_as_it_was(session: Session):
+    task = add(session, description="notes", due="2025-04-01", tags=["a"], recurrence="daily")
+    nulls = dict.fromkeys(("description", "due", "priority", "tags", "recurrence"), None)
+    change = tasks.update_task(
+        session, user_id="ann", task_id=task["id"], changes={**nulls, "title": "new"}, now=NOW
+    )
+    assert change["task"] == {**task, "title": "new"}
 
 
 def test_update_sets_every_field(session: Session):
@@ -157,9 +148,10 @@ def test_update_sets_every_field(session: Session):
     [
         ({}, "nothing to update: give at least one of title, description, due, priority, tags, "
          "recurrence"),
-        ({"title": None}, "title must not be empty"),
+        ({"title": ""}, "title must not be empty"),
+        ({"title": None, "priority": None}, "nothing to update: give at least one of title, "
+         "description, due, priority, tags, recurrence"),
         ({"title": "  "}, "title must not be empty"),
-        ({"priority": None}, "priority cannot be cleared; use low, medium or high"),
         ({"priority": "urgent"}, "priority must be one of low, medium, high (got 'urgent')"),
         ({"due": "soon"}, "due: 'soon' is not an ISO 8601 date or date-time"),
         ({"tags": ["ok", "not ok"]}, "tag 'not ok' may only contain letters a-z, digits, '_' "

@@ -1,14 +1,16 @@
 """The MCP tools in-process through the official client: shapes, filters, annotations, errors."""
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jsonschema
 import pytest
+from agents.strict_schema import ensure_strict_json_schema
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 from sqlalchemy.engine import Engine
 
+from mcp_server.outputs import as_text
 from mcp_server.server import build_server
 from shared.settings import Settings
 from tests.mcp_server.conftest import in_own_task
@@ -28,11 +30,11 @@ async def client(engine: Engine) -> AsyncIterator[Client]:
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    """Call a tool that must succeed; check the text block repeats the structured content."""
+    """Call a tool that must succeed; check the text block is the compact form of the result."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
     assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
-    assert json.loads(result.content[0].text) == result.structured_content
+    assert result.content[0].text == as_text(result.structured_content)  # type: ignore[arg-type]
     return result.structured_content
 
 
@@ -142,9 +144,17 @@ async def test_get_task_returns_the_task(client: Client):
     assert await call(client, "get_task", task_id=added["id"]) == added
 
 
-async def test_update_task_leaves_omitted_fields_and_clears_nulls(client: Client):
+async def test_update_task_leaves_omitted_and_null_fields_and_clears_empty_ones(client: Client):
     added = (
-        await call(client, "add_task", title="t", description="d", due="2025-03-10", tags=["a"])
+        await call(
+            client,
+            "add_task",
+            title="t",
+            description="d",
+            due="2025-03-10",
+            tags=["a"],
+            recurrence="weekly",
+        )
     )["task"]
     change = await call(client, "update_task", task_id=added["id"], priority="low")
     assert change["status"] == "updated"
@@ -153,15 +163,39 @@ async def test_update_task_leaves_omitted_fields_and_clears_nulls(client: Client
         "priority": "low",
         "updated_at": None,
     }
-    cleared = await call(
-        client, "update_task", task_id=added["id"], description=None, due=None, tags=None
+    untouched = await call(
+        client,
+        "update_task",
+        task_id=added["id"],
+        description=None,
+        due=None,
+        tags=None,
+        recurrence=None,
+        title="t2",
     )
-    assert (cleared["task"]["description"], cleared["task"]["due"], cleared["task"]["tags"]) == (
+    assert {**untouched["task"], "updated_at": None} == {
+        **added,
+        "priority": "low",
+        "title": "t2",
+        "updated_at": None,
+    }
+    cleared = await call(
+        client,
+        "update_task",
+        task_id=added["id"],
+        description="",
+        due="",
+        tags=[],
+        recurrence="none",
+    )
+    task = cleared["task"]
+    assert (task["description"], task["due"], task["tags"], task["recurrence"]) == (
         None,
         None,
         [],
+        "none",
     )
-    assert cleared["task"]["title"] == "t"
+    assert task["title"] == "t2"
 
 
 async def test_complete_task_of_a_recurring_task_returns_the_next_one(client: Client):
@@ -254,8 +288,10 @@ async def test_tags_sent_as_a_json_string_are_accepted(client: Client):
          "priority: Input should be 'low', 'medium' or 'high' (got 'urgent')"),
         ("update_task", {"task_id": 1}, "nothing to update: give at least one of title, "
          "description, due, priority, tags, recurrence"),
-        ("update_task", {"task_id": 1, "priority": None},
-         "priority cannot be cleared; use low, medium or high"),
+        ("update_task", {"task_id": 1, "priority": None, "title": None},
+         "nothing to update: give at least one of title, description, due, priority, tags, "
+         "recurrence"),
+        ("update_task", {"task_id": 1, "title": ""}, "title must not be empty"),
         ("get_task", {"task_id": "one"},
          "task_id: Input should be a valid integer, unable to parse string as an integer "
          "(got 'one')"),
@@ -276,3 +312,97 @@ async def test_expected_failures_are_tool_errors_that_say_what_was_wrong(
     before = await call(client, "list_tasks")
     assert await fail(client, tool, **arguments) == f"Error executing tool {tool}: {message}"
     assert await call(client, "list_tasks") == before
+
+
+async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_what_it_names(
+    client: Client,
+):
+    strict = {
+        tool.name: ensure_strict_json_schema(dict(tool.input_schema))
+        for tool in (await client.list_tools()).tools
+    }
+    assert set(strict) == {
+        "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"
+    }  # fmt: skip
+    # A strict client sends every property of update_task, null for those it leaves alone.
+    fields = strict["update_task"]["properties"]
+    assert sorted(strict["update_task"]["required"]) == sorted(fields)
+    added = (
+        await call(
+            client,
+            "add_task",
+            title="pay rent",
+            description="by transfer",
+            due="2025-03-01",
+            priority="high",
+            tags=["home"],
+            recurrence="monthly",
+        )
+    )["task"]
+    arguments = {**dict.fromkeys(fields), "task_id": added["id"], "title": "pay the rent"}
+    renamed = await call(client, "update_task", **arguments)
+    assert {**renamed["task"], "updated_at": None} == {
+        **added, "title": "pay the rent", "updated_at": None
+    }  # fmt: skip
+
+
+def schema_problems(schema: Any, where: str = "") -> list[str]:
+    """Everything in an output schema that makes validation slow or leaves a field unexplained."""
+    if not isinstance(schema, dict):
+        return []
+    problems = [f"{where}: {key}" for key in ("$ref", "$defs", "anyOf", "oneOf") if key in schema]
+    for name, field in schema.get("properties", {}).items():
+        if not field.get("description"):
+            problems.append(f"{where}.{name}: no description")
+        problems += schema_problems(field, f"{where}.{name}")
+    return problems + schema_problems(schema.get("items"), f"{where}[]")
+
+
+async def test_output_schemas_are_inlined_with_type_lists_and_describe_every_field(
+    client: Client,
+):
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert {name: schema_problems(tool.output_schema) for name, tool in listed.items()} == {
+        name: [] for name in listed
+    }
+    # A page's tasks are described in one text (validating each field of 50 tasks is slow).
+    in_page = listed["list_tasks"].output_schema["properties"]["tasks"]["items"]  # type: ignore[index]
+    assert "properties" not in in_page and in_page["required"] == TASK_KEYS
+    assert all(f"{key} (" in in_page["description"] for key in TASK_KEYS)
+    due = listed["get_task"].output_schema["properties"]["due"]  # type: ignore[index]
+    assert due["type"] == ["string", "null"]
+    assert "2025-03-10" in due["description"] and "2025-03-10T15:00:00Z" in due["description"]
+    # Real results satisfy them (the official client validates each call with jsonschema).
+    added = await call(client, "add_task", title="rent", due="2025-01-31", recurrence="monthly")
+    done = await call(client, "complete_task", task_id=added["task"]["id"])
+    for tool, result in [
+        ("add_task", added), ("complete_task", done), ("get_task", done["task"]),
+        ("list_tasks", await call(client, "list_tasks", limit=1)),
+    ]:  # fmt: skip
+        jsonschema.validate(result, listed[tool].output_schema)  # type: ignore[arg-type]
+
+
+async def test_the_text_block_shows_one_compact_line_per_task_and_the_cursor(client: Client):
+    await call(
+        client, "add_task", title="Buy milk", due="2025-03-10", priority="high",
+        tags=["home", "errands"], description="two litres",
+    )  # fmt: skip
+    await call(client, "add_task", title="Call Ann", due="2025-03-11T17:00:00+02:00")
+    result = await client.call_tool("list_tasks", {"limit": 1})
+    page = result.content[0].text  # type: ignore[union-attr]
+    cursor = result.structured_content["next_cursor"]  # type: ignore[index]
+    assert page == (
+        "#1 Buy milk | due 2025-03-10 | high priority | tags: home, errands | open"
+        " | has notes (get_task shows them)\n"
+        f"next_cursor: {cursor}"
+    )
+    last = await client.call_tool("list_tasks", {"cursor": cursor})
+    assert last.content[0].text == (  # type: ignore[union-attr]
+        "#2 Call Ann | due 2025-03-11T15:00:00Z | medium priority | no tags | open\n"
+        "next_cursor: null (last page)"
+    )
+    shown = await client.call_tool("get_task", {"task_id": 1})
+    assert shown.content[0].text == (  # type: ignore[union-attr]
+        "#1 Buy milk | due 2025-03-10 | high priority | tags: home, errands | open\n"
+        "notes: two litres"
+    )

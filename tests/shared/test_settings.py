@@ -191,3 +191,33 @@ def test_an_unknown_openai_api_stops_start_up():
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None, openai_api="completions")
     assert [problem.variable for problem in startup_errors(caught.value)] == ["OPENAI_API"]
+
+
+@pytest.mark.parametrize(
+    ("origin", "complaint"),
+    [
+        ("*", "'*' is refused: wildcards would let every site's pages call the task server"),
+        ("null", "'null' is refused: it is the origin of sandboxed frames and local files"),
+        ("https://app.example.com/", "'https://app.example.com/' is not an origin"),
+    ],
+)
+def test_mcp_cors_origins_are_comma_separated_exact_origins(origin, complaint):
+    settings = Settings(_env_file=None, mcp_cors_origins="https://a.example.com, http://b.test:8")
+    assert settings.mcp_cors_origins == ["https://a.example.com", "http://b.test:8"]
+    message = problems(mcp_cors_origins=f"https://ok.example.com,{origin}")["MCP_CORS_ORIGINS"]
+    assert message.startswith(complaint)
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("http://auth.example.com", "'http://auth.example.com' must use https"),
+        ("auth.example.com", "'auth.example.com' is not a URL"),
+        ("https://auth.example.com/?tenant=1", "'https://auth.example.com/?tenant=1' must have no"),
+    ],
+)
+def test_oauth_urls_must_be_https_except_on_loopback(value, complaint):
+    assert problems(oauth_issuer=value)["OAUTH_ISSUER"].startswith(complaint)
+    assert problems(mcp_resource_url=value)["MCP_RESOURCE_URL"].startswith(complaint)
+    local = Settings(_env_file=None, oauth_issuer="http://127.0.0.1:9000")
+    assert (local.local_mode, local.mcp_local_mode) == (True, False)
