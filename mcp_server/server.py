@@ -17,8 +17,10 @@ from starlette.responses import JSONResponse
 
 import mcp_server.models  # noqa: F401  (registers the Task table for create_tables)
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
+from mcp_server.metrics import add_metrics_route
 from mcp_server.tools import build_tools
 from shared.db import create_tables, run_db
+from shared.observability import observe
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
@@ -77,6 +79,7 @@ def build_server(settings: Settings, engine: Engine) -> MCPServer:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
+    add_metrics_route(server, settings.metrics_token)
     return server
 
 
@@ -103,9 +106,11 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 def build_app(settings: Settings, engine: Engine) -> Starlette:
     """The ASGI app: stateless streamable HTTP with JSON responses at /mcp, and /healthz."""
-    return build_server(settings, engine).streamable_http_app(
+    app = build_server(settings, engine).streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=True,
         transport_security=transport_security(settings),
     )
+    observe(app, "mcp", settings)
+    return app

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
+    # Operating both processes: log lines, GET /metrics, traces.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
+    # Traces go out over OTLP/HTTP only when this is set; the other OTEL_* variables are read
+    # by the OpenTelemetry SDK itself.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
     @field_validator("mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -99,7 +108,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("jwt_secret", "mcp_service_token", "cors_origin_regex", mode="before")
+    @field_validator(
+        "jwt_secret",
+        "mcp_service_token",
+        "cors_origin_regex",
+        "metrics_token",
+        "otel_exporter_otlp_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `JWT_SECRET=` in .env means "not set" (local mode), not "an empty secret".
