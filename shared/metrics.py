@@ -3,7 +3,8 @@
 With several worker processes, each writes its samples to files in PROMETHEUS_MULTIPROC_DIR
 (prometheus-client's own variable, read when it is imported) and /metrics adds up every
 worker's files, whichever worker answers. An entry point that starts more than one worker
-calls `prepare_multiprocess_metrics(workers)` before starting them.
+calls `prepare_multiprocess_metrics(workers)` before starting them, and each app is wrapped
+in `ForgetWorkerAtShutdown`.
 """
 
 import atexit
@@ -24,6 +25,7 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_PATH = "/metrics"
@@ -90,11 +92,24 @@ def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Respons
     return metrics
 
 
-def _mark_dead_at_exit() -> None:
-    # A worker that exits takes its live gauges (connections in use) out of the sums; its
-    # counters stay, as they must. uvicorn spawns workers, so atexit runs in each of them.
-    if multiprocess_dir() is not None:
-        atexit.register(multiprocess.mark_process_dead, os.getpid())
+class ForgetWorkerAtShutdown:
+    """ASGI middleware: when this worker's app has shut down, drop its live gauges from the sums.
 
+    Its counters stay, as they must. A hook on the worker's lifespan, because uvicorn ends a
+    worker by re-raising SIGTERM, so atexit never runs; a worker killed outright is not seen.
+    """
 
-_mark_dead_at_exit()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" or multiprocess_dir() is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_then_forget(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                multiprocess.mark_process_dead(os.getpid())
+            await send(message)
+
+        await self.app(scope, receive, send_then_forget)

@@ -22,6 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
+from shared.metrics import ForgetWorkerAtShutdown
 from shared.settings import Settings
 
 Process = Literal["chat", "mcp"]
@@ -193,7 +194,9 @@ def _setting(settings: Settings, name: str) -> Any:
 
 
 def observe(app: Starlette, process: Process, settings: Settings) -> None:
-    """Give `app` request ids and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, a span per request."""
+    """Give `app` request ids, multi-process metrics upkeep and, when OTEL_EXPORTER_OTLP_ENDPOINT
+    is set, a span per request."""
+    app.add_middleware(ForgetWorkerAtShutdown)
     app.add_middleware(RequestContext)
     if tracing.set_up(process, settings):
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
