@@ -95,16 +95,20 @@ class ToolCall:
 
 @contextmanager
 def observed_tool_call(tool: str, meta: dict[str, Any] | None) -> Iterator[ToolCall]:
-    """Count and trace one tool call; its `_meta` gains the request id and trace context."""
+    """Count and trace one tool call, whose `_meta` gains the request id.
+
+    Its span is the current one while the call runs, so the mcp SDK's request span, and
+    through `_meta` the MCP server's spans, nest under it.
+    """
     sent = dict(meta or {})
     if (request_id := REQUEST_ID.get()) is not None:
         sent[REQUEST_ID_META_KEY] = request_id
     span = tracing.start_span(f"tool call {tool}", {"taskchat.tool": tool})
-    tracing.inject(span, sent)
     call = ToolCall(sent)
     error: BaseException | None = None
     try:
-        yield call
+        with tracing.activated(span):
+            yield call
     except BaseException as exc:
         error = exc
         raise

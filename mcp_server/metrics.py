@@ -1,7 +1,7 @@
 """What the MCP server measures per tool execution, served at GET /metrics.
 
 Each execution is counted and timed by tool and outcome, logged in one line, and (when
-tracing is on) a span continuing the caller's trace from the call's `_meta`. A request id in
+tracing is on) a span in the caller's trace. A request id in
 `_meta` (the chat server's) becomes this call's request id, so both processes log one id.
 """
 
@@ -53,7 +53,8 @@ def tool_execution(tool: str, meta: Mapping[str, Any]) -> Iterator[None]:
     """Count, time, trace and log one tool execution."""
     if REQUEST_ID_META_KEY in meta:
         REQUEST_ID.set(request_id_from(str(meta[REQUEST_ID_META_KEY])))
-    span = tracing.start_span(f"tool {tool}", {"taskchat.tool": tool}, parent=meta)
+    # A child of the mcp SDK's span for the request, which continues the caller's trace.
+    span = tracing.start_span(f"tool {tool}", {"taskchat.tool": tool})
     started = time.perf_counter()
     outcome = "crash"
     error: BaseException | None = None

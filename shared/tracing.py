@@ -1,13 +1,16 @@
 """OpenTelemetry traces, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 Spans go out over OTLP/HTTP (the SDK reads the standard OTEL_* variables). Without the
-endpoint nothing of OpenTelemetry is imported, and every helper here is a no-op. The chat
-server puts the W3C trace context of each tool call in its `_meta` (the pool's HTTP
-connections carry fixed headers), and the MCP server continues the trace from there, so one
-chat turn is one trace across both processes.
+endpoint nothing here imports OpenTelemetry, and every helper is a no-op.
+
+One chat turn is one trace across both processes: the mcp SDK opens a client span for each
+request and puts its W3C trace context (`traceparent`, `tracestate`) in the request's
+`_meta`, and the MCP server's SDK continues the trace from there. Our spans (the turn, each
+tool call, each tool execution) are started as children of the current span, so they nest
+with the SDK's.
 """
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import Any
 
@@ -37,19 +40,11 @@ def set_up(process: str, settings: Settings) -> bool:
     return True
 
 
-def start_span(
-    name: str, attributes: Mapping[str, Any], parent: Mapping[str, Any] | None = None
-) -> Any:
-    """A started span (end it with `end`): a child of the trace context in `parent` (a
-    `_meta` dict), else of the current span. None when tracing is off."""
+def start_span(name: str, attributes: Mapping[str, Any]) -> Any:
+    """A started child of the current span (end it with `end`); None when tracing is off."""
     if _tracer is None:
         return None
-    context = None
-    if parent is not None and "traceparent" in parent:
-        from opentelemetry.propagate import extract
-
-        context = extract(parent)
-    return _tracer.start_span(name, context=context, attributes=dict(attributes))
+    return _tracer.start_span(name, attributes=dict(attributes))
 
 
 def activated(span: Any) -> Any:
@@ -73,13 +68,3 @@ def end(span: Any, outcome: str, error: BaseException | None = None) -> None:
     if outcome != "ok":
         span.set_status(Status(StatusCode.ERROR, outcome))
     span.end()
-
-
-def inject(span: Any, carrier: MutableMapping[str, Any]) -> None:
-    """Write `span`'s trace context (`traceparent`, `tracestate`) into `carrier`."""
-    if span is None:
-        return
-    from opentelemetry.propagate import inject as inject_context
-    from opentelemetry.trace import set_span_in_context
-
-    inject_context(carrier, context=set_span_in_context(span))
