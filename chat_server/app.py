@@ -25,6 +25,7 @@ from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.edge import EdgeGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
 from chat_server.events import EventHub
+from chat_server.metrics import metrics_router
 from chat_server.offline.dates import local_zone
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
@@ -33,6 +34,7 @@ from chat_server.store import SQLStore
 from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
 from shared.db import make_engine, run_db
 from shared.migrate import CHAT, upgrade
+from shared.observability import REQUEST_ID_HEADER, observe
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings, get_settings
 from shared.startup import StartupError
@@ -127,8 +129,9 @@ def create_app(
         allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", HEADER],
-        expose_headers=["Retry-After"],
+        expose_headers=["Retry-After", REQUEST_ID_HEADER],
     )
+    observe(app, "chat", settings)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -165,6 +168,7 @@ def create_app(
 
     app.include_router(web.router)
     app.include_router(events.router)
+    app.include_router(metrics_router(settings.metrics_token))
     # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 

@@ -6,6 +6,7 @@ from fastapi import Depends, HTTPException, Request
 
 from chat_server.server import TaskChatServer
 from shared.auth import AuthError, Principal, verify_jwt
+from shared.observability import USER
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
@@ -50,6 +51,7 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 
 async def rate_limited_user(request: Request, user: CurrentUser) -> Principal:
     """The current user, after counting this request against their rate limit."""
+    USER.set(user.user_id)  # for the log lines written while this request runs
     limiter: RateLimiter = request.app.state.rate_limiter
     retry_after = await limiter.retry_after(user.user_id)
     if retry_after is not None:

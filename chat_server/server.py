@@ -37,8 +37,10 @@ from chat_server.agent import (
     fail_open_workflow,
 )
 from chat_server.errors import assistant_message, describe_failure
+from chat_server.metrics import observed_turn
 from chat_server.sdk_compat import process_non_streaming, process_streaming, sse_event
 from chat_server.store import SQLStore
+from shared import tracing
 from shared.auth import Principal
 
 log = logging.getLogger(__name__)
@@ -143,49 +145,55 @@ class TaskChatServer(ChatKitServer[Principal]):
         if thread.title is None and input_user_message is not None:
             # chatkit saves the thread and tells the client when it sees the change.
             thread.title = title_from(message_text(input_user_message))
-        agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-        try:
-            history = await self.store.load_history(
-                thread.id, HISTORY_ITEMS, context, skip=_converter.LEFT_OUT
-            )
-            agent_input = await _converter.to_agent_input(history)
-            hooks = ToolActivityHooks()
-            result = Runner.run_streamed(
-                self.agent,
-                agent_input,
-                context=agent_context,
-                hooks=hooks,
-                max_turns=MAX_AGENT_TURNS,
-                run_config=_run_config,
-            )
-            message_ids = UniqueMessageIds(
-                lambda: self.store.generate_item_id("message", thread, context)
-            )
+        with observed_turn(thread.id) as turn:
+            agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
             try:
-                async for event in stream_agent_response(agent_context, result):
-                    yield message_ids(event)
-            finally:
-                # A client that left cancels this generator, but not the run's own tasks:
-                # without this the model would go on talking, and calling tools, for nobody.
-                if not result.is_complete:
-                    result.cancel()
-            widget = widgets.widget_for_turn(hooks.results)
-            if widget is not None:
-                yield ThreadItemDoneEvent(
-                    item=WidgetItem(
-                        id=self.store.generate_item_id("message", thread, context),
-                        thread_id=thread.id,
-                        created_at=datetime.now(),
-                        widget=widget,
-                    )
+                history = await self.store.load_history(
+                    thread.id, HISTORY_ITEMS, context, skip=_converter.LEFT_OUT
                 )
-        except Exception as exc:
-            log.warning("turn failed in thread %s: %r", thread.id, exc)
-            reason = describe_failure(exc)
-            workflow = fail_open_workflow(agent_context.workflow_item, reason)
-            if workflow is not None:
-                yield ThreadItemDoneEvent(item=workflow)
-            yield ThreadItemDoneEvent(item=assistant_message(self.store, thread, reason, context))
+                agent_input = await _converter.to_agent_input(history)
+                hooks = ToolActivityHooks()
+                # The run's own task starts here and inherits the turn's span as its parent.
+                with tracing.activated(turn.span):
+                    result = Runner.run_streamed(
+                        self.agent,
+                        agent_input,
+                        context=agent_context,
+                        hooks=hooks,
+                        max_turns=MAX_AGENT_TURNS,
+                        run_config=_run_config,
+                    )
+                message_ids = UniqueMessageIds(
+                    lambda: self.store.generate_item_id("message", thread, context)
+                )
+                try:
+                    async for event in stream_agent_response(agent_context, result):
+                        yield message_ids(event)
+                finally:
+                    # A client that left cancels this generator, but not the run's own tasks:
+                    # without this the model would go on talking, and calling tools, for nobody.
+                    if not result.is_complete:
+                        result.cancel()
+                widget = widgets.widget_for_turn(hooks.results)
+                if widget is not None:
+                    yield ThreadItemDoneEvent(
+                        item=WidgetItem(
+                            id=self.store.generate_item_id("message", thread, context),
+                            thread_id=thread.id,
+                            created_at=datetime.now(),
+                            widget=widget,
+                        )
+                    )
+                turn.outcome = "ok"
+            except Exception as exc:
+                turn.outcome, turn.error = "error", exc
+                log.warning("turn failed in thread %s: %r", thread.id, exc)
+                reason = describe_failure(exc)
+                workflow = fail_open_workflow(agent_context.workflow_item, reason)
+                if workflow is not None:
+                    yield ThreadItemDoneEvent(item=workflow)
+                answer = assistant_message(self.store, thread, reason, context)
+                yield ThreadItemDoneEvent(item=answer)
 
     async def handle_stream_cancelled(
         self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Principal

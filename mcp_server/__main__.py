@@ -1,11 +1,14 @@
 """`python -m mcp_server` / `taskchat-mcp`: serve the MCP task server over streamable HTTP."""
 
+import logging.config
+
 import uvicorn
 
 from mcp_server.oauth import check_oauth_settings
-from mcp_server.server import build_app
+from mcp_server.server import MCP_PATH, build_app
 from shared.db import make_engine
 from shared.migrate import TASKS, upgrade_at_start
+from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
 
@@ -14,15 +17,24 @@ def main() -> None:
     """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001), or refuse in one line."""
     with refusing("mcp"):
         settings = get_settings()
+        logs = log_config("mcp", settings.log_format)
+        logging.config.dictConfig(logs)
         check_oauth_settings(settings)
         check_bind(settings, "MCP_HOST", settings.mcp_host, local=settings.mcp_local_mode)
         check_database(settings.database_url)
         upgrade_at_start(settings.database_url, TASKS)
     app = build_app(settings, make_engine(settings.database_url))
+    url = f"http://{settings.mcp_host}:{settings.mcp_port}{MCP_PATH}"
+    announce(startup_line("mcp", settings, url), settings.log_format)
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.
     uvicorn.run(
-        app, host=settings.mcp_host, port=settings.mcp_port, log_level="info", access_log=False
+        app,
+        host=settings.mcp_host,
+        port=settings.mcp_port,
+        log_level="info",
+        access_log=False,
+        log_config=logs,
     )
 
 

@@ -15,9 +15,11 @@ from starlette.responses import JSONResponse
 
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.edge import auth_settings, protect
+from mcp_server.metrics import add_metrics_route
 from mcp_server.tools import build_tools
 from shared.db import run_db
 from shared.migrate import TASKS, upgrade
+from shared.observability import observe
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 
@@ -74,6 +76,7 @@ def build_server(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
+    add_metrics_route(server, settings.metrics_token)
     return server
 
 
@@ -110,4 +113,5 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         transport_security=transport_security(settings),
     )
     protect(app, settings, verifier)
+    observe(app, "mcp", settings)
     return app

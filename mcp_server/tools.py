@@ -30,12 +30,14 @@ from mcp_server.inputs import (
     ToolInput,
     UpdateTaskInput,
 )
+from mcp_server.metrics import meta_of, tool_execution
 from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared import events
 from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
 from shared.events import events_of
+from shared.observability import USER
 from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ class TaskTools:
     ) -> Any:
         scope = READ_SCOPE if fn in READ_FUNCTIONS else WRITE_SCOPE
         user_id = self.identity.user_id(ctx, scope)
+        USER.set(user_id)  # for the log lines of this call
         await self._count_call(user_id)
         try:
             result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
@@ -159,19 +162,20 @@ class TaskTool(Tool):
         self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
     ) -> Any:
         """Validate, call the body, and wrap its dict as structured content plus JSON text."""
-        try:
-            args = self.input_model.model_validate(_decode_json_lists(arguments))
-        except ValidationError as exc:
-            raise ToolError(tool_error_text(self.name, describe(exc))) from exc
-        try:
-            result = await self.fn(args, context)
-        except MCPError:
-            raise
-        except ToolError as exc:
-            raise ToolError(tool_error_text(self.name, str(exc))) from exc
-        except Exception as exc:
-            # A crash: its text stays in the server log, the client learns only the tool name.
-            raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
+        with tool_execution(self.name, meta_of(context)):
+            try:
+                args = self.input_model.model_validate(_decode_json_lists(arguments))
+            except ValidationError as exc:
+                raise ToolError(tool_error_text(self.name, describe(exc))) from exc
+            try:
+                result = await self.fn(args, context)
+            except MCPError:
+                raise
+            except ToolError as exc:
+                raise ToolError(tool_error_text(self.name, str(exc))) from exc
+            except Exception as exc:
+                # A crash: its text stays in the server log, the client learns only the tool.
+                raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
         if not convert_result:
             return result
         # The text block is the compact form for readers of text; clients that understand

@@ -16,6 +16,9 @@ from typing_extensions import TypedDict
 
 # Who a service-token call acts for: the chat server names the signed-in user here.
 USER_META_KEY = "taskchat/user_id"
+# The chat request a call is made for, so both processes log one id for it. (The W3C trace
+# context travels in `_meta` too, as `traceparent`: the mcp SDK puts it there.)
+REQUEST_ID_META_KEY = "taskchat/request_id"
 
 ADD_TASK = "add_task"
 LIST_TASKS = "list_tasks"

@@ -7,6 +7,8 @@ import limits
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from shared.metrics import RATE_LIMIT_REFUSALS
+
 
 class RateLimiter:
     """A rate such as `60/minute` per user, counted in the storage a URL names.
@@ -32,5 +34,6 @@ class RateLimiter:
         # The scope comes first, so no user id can spell another scope's key.
         if await self._limiter.hit(self.item, self.scope, user_id):
             return None
+        RATE_LIMIT_REFUSALS.labels(self.scope).inc()
         stats = await self._limiter.get_window_stats(self.item, self.scope, user_id)
         return max(1, math.ceil(stats.reset_time - time.time()))

@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
 
+    # Operating both processes: log lines, GET /metrics, traces.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
+    # Traces go out over OTLP/HTTP only when this is set; the other OTEL_* variables are read
+    # by the OpenTelemetry SDK itself.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
     @field_validator(
         "mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", "mcp_cors_origins", mode="before"
     )
@@ -114,6 +123,8 @@ class Settings(BaseSettings):
         "cors_origin_regex",
         "oauth_issuer",
         "mcp_resource_url",
+        "metrics_token",
+        "otel_exporter_otlp_endpoint",
         mode="before",
     )
     @classmethod

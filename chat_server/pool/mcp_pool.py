@@ -37,6 +37,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from chat_server.metrics import POOL_IN_USE, observed_tool_call
 from chat_server.pool.connection import Connection
 from chat_server.pool.failures import (
     MCPPoolError,
@@ -177,11 +178,16 @@ class MCPPool(MCPServer):
     ) -> CallToolResult:
         """Call a tool on an idle connection; a result with is_error comes back as-is."""
 
-        async def call(client: Client) -> CallToolResult:
-            # RequestParamsMeta is a TypedDict open to extra keys; a plain dict is its runtime form.
-            return await client.call_tool(tool_name, arguments, meta=cast(RequestParamsMeta, meta))
+        with observed_tool_call(tool_name, meta) as observed:
 
-        return await self._request(call, f"the call to {tool_name}", idempotent=False)
+            async def call(client: Client) -> CallToolResult:
+                # RequestParamsMeta is a TypedDict open to extra keys; a plain dict is its
+                # runtime form.
+                sent = cast(RequestParamsMeta, observed.meta)
+                return await client.call_tool(tool_name, arguments, meta=sent)
+
+            result = await self._request(call, f"the call to {tool_name}", idempotent=False)
+            return observed.answered(result)
 
     async def ping(self, within: float = 2.0) -> bool:
         """Whether the server completes an MCP handshake within `within` seconds; never raises."""
@@ -228,6 +234,7 @@ class MCPPool(MCPServer):
         """Run `send` on an idle connection, rebuilding it and retrying only when safe."""
         self._check_open()
         connection = await self._idle.borrow()
+        POOL_IN_USE.inc()
         try:
             self._check_open()  # cleanup() may have run while this caller queued
             # Right after a request spent the whole budget on a dead server, queued callers
@@ -248,6 +255,7 @@ class MCPPool(MCPServer):
                 f"The task server at {self.url} is not reachable ({reason(exc.cause)})."
             ) from exc.cause
         finally:
+            POOL_IN_USE.dec()
             self._idle.give_back(connection)
         raise AssertionError("unreachable: tenacity either returns or raises")
 

@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     mcp: Server | None = None
     chat: Server | None = None
+    log_dir: Path | None = None
+    """When set, each process writes its output to mcp.log / chat.log in this folder."""
 
     @property
     def mcp_env(self) -> dict[str, str]:
@@ -29,7 +32,8 @@ class Stack:
 
     def start_mcp(self, port: int | None = None) -> None:
         port = port or (self.mcp.port if self.mcp else free_port())
-        self.mcp = start_server("mcp_server", {**self.mcp_env, "MCP_PORT": str(port)}, port)
+        env = {**self.mcp_env, "MCP_PORT": str(port)}
+        self.mcp = self._start("mcp_server", env, port)
 
     def start_chat(self) -> None:
         assert self.mcp is not None
@@ -39,7 +43,15 @@ class Stack:
             "PORT": str(port),
             "MCP_SERVER_URL": f"http://127.0.0.1:{self.mcp.port}/mcp",
         }
-        self.chat = start_server("chat_server", env, port)
+        self.chat = self._start("chat_server", env, port)
+
+    def _start(self, module: str, env: dict[str, str], port: int) -> Server:
+        if self.log_dir is None:
+            return start_server(module, env, port)
+        name = module.removesuffix("_server")
+        # The child has its own copy of the file descriptor once it runs.
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            return start_server(module, env, port, log=log)
 
     def stop(self) -> None:
         for server in (self.chat, self.mcp):
@@ -52,9 +64,12 @@ class Stack:
 
 
 @contextmanager
-def running_stack(database_url: str, **env: str) -> Iterator[Stack]:
+def running_stack(
+    database_url: str, log_dir: Path | None = None, **env: str
+) -> Iterator[Stack]:
     """Start the MCP server then the chat server; stop both afterwards."""
-    stack = Stack(database_url, {"TASKCHAT_MODEL": "offline", "TASKCHAT_TIMEZONE": "UTC", **env})
+    defaults = {"TASKCHAT_MODEL": "offline", "TASKCHAT_TIMEZONE": "UTC"}
+    stack = Stack(database_url, {**defaults, **env}, log_dir=log_dir)
     try:
         stack.start_mcp()
         stack.start_chat()

@@ -1,0 +1,117 @@
+"""GET /metrics from several worker processes: one sum over all of them, dead workers left out."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.metrics import MULTIPROC_DIR, prepare_multiprocess_metrics
+from testbed.servers import ROOT, free_port
+
+SERVE_TWO_WORKERS = """
+import sys, uvicorn
+from shared.metrics import prepare_multiprocess_metrics
+prepare_multiprocess_metrics(2)
+print(__import__("os").environ["PROMETHEUS_MULTIPROC_DIR"], flush=True)
+uvicorn.run("tests.shared.metrics_app:create_app", factory=True, workers=2,
+            host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def samples(base_url: str) -> dict[str, float]:
+    """Every sample of /metrics by name (label-less metrics only)."""
+    text = httpx.get(f"{base_url}/metrics").text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if not sample.labels
+    }
+
+
+def wait_for(condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def hit(base_url: str) -> int:
+    """One request on a new connection (so either worker may take it); the worker's pid."""
+    return int(httpx.get(f"{base_url}/hit", headers={"Connection": "close"}).text)
+
+
+@pytest.fixture
+def two_workers() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != MULTIPROC_DIR}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE_TWO_WORKERS, str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        folder = process.stdout.readline().strip()  # type: ignore[union-attr]
+        wait_for(lambda: _answers(base_url))
+        yield base_url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert not Path(folder).exists()  # the temporary folder goes with the server
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(two_workers):
+    base_url, _ = two_workers
+    pids: set[int] = set()
+    hits = 0
+    while len(pids) < 2:
+        pids.add(hit(base_url))
+        hits += 1
+        assert hits < 500, "one worker took every request"
+    seen = samples(base_url)
+    assert seen["demo_hits_total"] == hits  # whichever worker answered /metrics
+    assert seen["demo_workers"] == 2
+
+    dead = min(pids)
+    os.kill(dead, signal.SIGTERM)  # uvicorn's supervisor starts a new worker in its place
+
+    while True:
+        pid = hit(base_url)
+        hits += 1
+        if pid not in pids:
+            break  # the new worker answers
+    wait_for(lambda: samples(base_url)["demo_workers"] == 2)
+    seen = samples(base_url)
+    assert seen["demo_workers"] == 2  # 3 if the dead worker's gauge still counted
+    assert seen["demo_hits_total"] == hits  # the dead worker's counts stay
+
+
+def test_one_worker_needs_no_shared_folder(monkeypatch):
+    monkeypatch.delenv(MULTIPROC_DIR, raising=False)
+    prepare_multiprocess_metrics(1)
+    assert MULTIPROC_DIR not in os.environ
+
+
+def test_a_configured_folder_is_emptied_of_an_earlier_runs_samples(monkeypatch, tmp_path):
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_123.db").write_bytes(b"old")
+    monkeypatch.setenv(MULTIPROC_DIR, str(folder))
+    prepare_multiprocess_metrics(2)
+    assert list(folder.iterdir()) == []
