@@ -114,7 +114,7 @@ def fmt(value: float, digits: int = 2) -> str:
 
 
 def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table with a bold title line, ready to paste into the README."""
+    """A Markdown table with a bold title line, ready to paste into docs/benchmarks.md."""
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:

@@ -180,7 +180,7 @@ def stream_events(item: ResponseOutputMessage | ResponseFunctionToolCall) -> lis
 
 
 class OfflineModel(Model):
-    """A rules-based model that drives the task tools from plain English (see the README)."""
+    """A rules-based model that drives the task tools from plain English (docs/offline-model.md)."""
 
     def __init__(
         self,

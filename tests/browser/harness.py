@@ -32,7 +32,7 @@ def chromium_path() -> str:
     """Debian's Chromium; .ci/run installs it. Missing: skip locally, fail in CI."""
     path = os.environ.get("TASKCHAT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        message = "Chromium is not installed: apt-get install -y chromium (see README)"
+        message = "Chromium is not installed: apt-get install -y chromium (see docs/browser.md)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
