@@ -23,9 +23,10 @@ def main() -> None:
         from chat_server.app import create_app
 
         app = create_app(settings)
-        upgrade_at_start(settings.database_url, CHAT)
+        schema = upgrade_at_start(settings.database_url, CHAT)
     url = f"http://{settings.chat_host}:{settings.port}"
-    announce(startup_line("chat", settings, url, model=settings.model_name), settings.log_format)
+    line = startup_line("chat", settings, url, schema=schema, model=settings.model_name)
+    announce(line, settings.log_format)
     uvicorn.run(
         app, host=settings.chat_host, port=settings.port, log_level="warning", log_config=logs
     )

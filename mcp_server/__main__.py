@@ -22,10 +22,10 @@ def main() -> None:
         check_oauth_settings(settings)
         check_bind(settings, "MCP_HOST", settings.mcp_host, local=settings.mcp_local_mode)
         check_database(settings.database_url)
-        upgrade_at_start(settings.database_url, TASKS)
+        schema = upgrade_at_start(settings.database_url, TASKS)
     app = build_app(settings, make_engine(settings.database_url))
     url = f"http://{settings.mcp_host}:{settings.mcp_port}{MCP_PATH}"
-    announce(startup_line("mcp", settings, url), settings.log_format)
+    announce(startup_line("mcp", settings, url, schema=schema), settings.log_format)
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.
     uvicorn.run(

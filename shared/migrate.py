@@ -22,8 +22,6 @@ from shared.db import make_engine
 from shared.settings import get_settings
 from shared.startup import StartupError, refusing
 
-log = logging.getLogger(__name__)
-
 # pg_advisory_xact_lock key shared by every taskchat process: "taskchat" in ASCII.
 LOCK_KEY = 0x7461736B63686174
 
@@ -184,9 +182,13 @@ def main(argv: list[str] | None = None) -> None:
             engine.dispose()
 
 
-def upgrade_at_start(database_url: str, env: Environment) -> None:
-    """Bring `env`'s tables up to date before a process serves (SchemaError if it cannot)."""
-    # Alembic says a line per step; one line of ours says what changed.
+def upgrade_at_start(database_url: str, env: Environment) -> str:
+    """Bring `env`'s tables up to date before a process serves; say where they now stand.
+
+    "chat_0002", or "chat_0001->chat_0002" after an upgrade (raises SchemaError if the
+    database is newer than this code), for the process's start-up line.
+    """
+    # Alembic says a line per step; the start-up line says what changed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(database_url)
     try:
@@ -194,8 +196,8 @@ def upgrade_at_start(database_url: str, env: Environment) -> None:
         after = current(engine, env)
     finally:
         engine.dispose()
-    if before != after:
-        log.info("%s schema: %s", env.name, _describe(before, after, heads(env)))
+    now = ",".join(after)
+    return now if before == after else f"{','.join(before) or 'empty'}->{now}"
 
 
 def _describe(before: tuple[str, ...], now: tuple[str, ...], newest: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ WAYS = [
     "in-process",
     "plain HTTP (floor)",
     "MCP raw POST",
+    "official client (validating)",
     "MCPPool size 1",
     "MCPPool size 4",
     "MCPPool size 8",

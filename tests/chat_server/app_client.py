@@ -1,7 +1,6 @@
 """The chat app in-process (real SQLite store, scripted model, fake MCP server) and a
 small ChatKit client for it, shared by the in-process test modules."""
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from agents.testing import ScriptedModel
 
 from chat_server.app import create_app
 from shared.settings import Settings
+from testbed.sse import sse_json
 from tests.chat_server.fakes import FakeTaskServer
 
 
@@ -46,9 +46,7 @@ def user_input(text: str) -> dict[str, Any]:
 
 
 def sse_events(response: httpx.Response) -> list[dict[str, Any]]:
-    return [
-        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
-    ]
+    return sse_json(response.text)
 
 
 async def post(client: httpx.AsyncClient, request: dict[str, Any], **kwargs: Any) -> httpx.Response:

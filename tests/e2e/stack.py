@@ -1,6 +1,5 @@
 """Both taskchat processes started for real, and a small synchronous ChatKit client for tests."""
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from typing import Any
 import httpx
 
 from testbed.servers import Server, free_port, start_server
+from testbed.sse import sse_json
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 SERVICE_TOKEN = "e2e-service-token-of-32-characters-or-more"
@@ -138,9 +138,7 @@ class ChatKit:
         response = self.post(request)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = [
-            json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
-        ]
+        events = sse_json(response.text)
         assert not [e for e in events if e["type"] == "error"], events
         return Turn(events)
 

@@ -60,10 +60,12 @@ def test_each_process_starts_with_a_line_saying_how_it_runs(metered: Stack) -> N
         (metered.log_dir / f"{name}.log").read_text().splitlines()[0] for name in ("chat", "mcp")
     ]
     assert first_lines == [
-        f"taskchat chat server on {chat}: mode=local database={database} model=offline "
+        f"taskchat chat server on {chat}: mode=local database={database} "
+        f"schema=empty->chat_0002 model=offline "
         f"workers=1 metrics={chat}/metrics (METRICS_TOKEN) log=text traces=off",
         f"taskchat mcp server on {mcp}/mcp: mode=local database={database} "
-        f"workers=1 metrics={mcp}/metrics (METRICS_TOKEN) log=text traces=off",
+        f"schema=empty->tasks_0003 workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
+        "log=text traces=off",
     ]
 
 

@@ -22,6 +22,7 @@ from shared.auth import mint_jwt
 from shared.contract import USER_META_KEY
 from shared.settings import Settings
 from testbed.servers import start_server
+from testbed.sse import sse_json
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, Turn, user_input
 
 T = TypeVar("T")
@@ -89,7 +90,7 @@ def _free() -> int:
 
 def sse_events(body: str) -> list[dict[str, Any]]:
     """The JSON events of a whole SSE body."""
-    return [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    return sse_json(body)
 
 
 class AsyncChat:
