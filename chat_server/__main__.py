@@ -1,30 +1,40 @@
 """`python -m chat_server`: serve the chat backend on CHAT_HOST:PORT."""
 
-import logging
-
 import uvicorn
 
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
 
+# Imported by each worker process (uvicorn needs an import string for more than one).
+APP_FACTORY = "chat_server.app:app_from_environment"
+
 
 def main() -> None:
     """Start the chat backend, or refuse in one line when the configuration cannot work."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # One line per MCP request would drown everything else (and costs time per call).
-    for noisy in ("httpx", "httpx2", "mcp"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     with refusing("chat"):
         settings = get_settings()
         check_bind(settings, "CHAT_HOST", settings.chat_host)
         check_database(settings.database_url)
         # Imported only now: the agent and ChatKit stack takes seconds to load, and a
         # refusal above should not wait for it.
-        from chat_server.app import create_app
+        from chat_server.app import check_settings
 
-        app = create_app(settings)
-    print(f"taskchat chat server on http://{settings.chat_host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.chat_host, port=settings.port, log_level="warning")
+        check_settings(settings)
+    workers = settings.web_concurrency
+    print(
+        f"taskchat chat server on http://{settings.chat_host}:{settings.port} "
+        f"({workers} worker{'s' if workers > 1 else ''})",
+        flush=True,
+    )
+    # workers is always passed: uvicorn would otherwise read WEB_CONCURRENCY itself.
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.chat_host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

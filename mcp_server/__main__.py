@@ -2,10 +2,11 @@
 
 import uvicorn
 
-from mcp_server.server import build_app
-from shared.db import make_engine
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
+
+# Imported by each worker process (uvicorn needs an import string for more than one).
+APP_FACTORY = "mcp_server.server:app_from_environment"
 
 
 def main() -> None:
@@ -14,11 +15,16 @@ def main() -> None:
         settings = get_settings()
         check_bind(settings, "MCP_HOST", settings.mcp_host)
         check_database(settings.database_url)
-    app = build_app(settings, make_engine(settings.database_url))
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.
     uvicorn.run(
-        app, host=settings.mcp_host, port=settings.mcp_port, log_level="info", access_log=False
+        APP_FACTORY,
+        factory=True,
+        host=settings.mcp_host,
+        port=settings.mcp_port,
+        workers=settings.mcp_workers,
+        log_level="info",
+        access_log=False,
     )
 
 

@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse
 import mcp_server.models  # noqa: F401  (registers the Task table for create_tables)
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.tools import build_tools
-from shared.db import create_tables, run_db
+from shared.db import create_tables, make_engine, run_db
 from shared.ratelimit import RateLimiter
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +109,9 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         json_response=True,
         transport_security=transport_security(settings),
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app as `python -m mcp_server` serves it, built once in each worker process."""
+    settings = get_settings()
+    return build_app(settings, make_engine(settings.database_url))

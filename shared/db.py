@@ -59,7 +59,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def create_tables(engine: Engine) -> None:
     """Create the tables of every model imported so far, if missing."""
-    SQLModel.metadata.create_all(engine)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except (sa_exc.OperationalError, sa_exc.IntegrityError, sa_exc.ProgrammingError):
+        # Another worker created them between our check and our CREATE ("already exists",
+        # or a unique violation in PostgreSQL's catalog); the second look finds them.
+        SQLModel.metadata.create_all(engine)
 
 
 async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
