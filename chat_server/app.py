@@ -29,6 +29,7 @@ from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
+from chat_server.turns import turn_locks_for
 from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
 from shared.db import create_tables, make_engine, run_db
 from shared.ratelimit import RateLimiter
@@ -48,6 +49,20 @@ def check_settings(settings: Settings) -> None:
             "is needed when JWT_SECRET is set: the chat server calls the MCP server with it on "
             "behalf of its users; set the same value on both processes",
         )
+
+
+def configure_logging() -> None:
+    """INFO lines from our modules, without one line per MCP request."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # One line per MCP request would drown everything else (and costs time per call).
+    for noisy in ("httpx", "httpx2", "mcp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `python -m chat_server` serves it, built once in each worker process."""
+    configure_logging()
+    return create_app(get_settings())
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -86,7 +101,8 @@ def create_app(
         agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
         app.state.mcp = pool
-        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
+        turn_locks = turn_locks_for(settings.database_url)
+        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool, turn_locks)
         app.state.event_hub = EventHub(engine, settings.database_url)
         await app.state.event_hub.start()
         app.state.rate_limiter = RateLimiter(
@@ -97,6 +113,8 @@ def create_app(
             yield
         finally:
             await app.state.event_hub.stop()
+            if turn_locks is not None:
+                await turn_locks.close()
             await pool.cleanup()
             engine.dispose()
 
