@@ -9,7 +9,7 @@ from shared.startup import check_bind, check_database, refusing
 APP_FACTORY = "chat_server.app:app_from_environment"
 
 
-def main() -> None:
+def main(app_factory: str = APP_FACTORY) -> None:
     """Start the chat backend, or refuse in one line when the configuration cannot work."""
     with refusing("chat"):
         settings = get_settings()
@@ -28,7 +28,7 @@ def main() -> None:
     )
     # workers is always passed: uvicorn would otherwise read WEB_CONCURRENCY itself.
     uvicorn.run(
-        APP_FACTORY,
+        app_factory,
         factory=True,
         host=settings.chat_host,
         port=settings.port,
