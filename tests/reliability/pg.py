@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 import chat_server.store_tables  # noqa: F401  (registers the chat tables)
 import mcp_server.models  # noqa: F401  (registers the task table)
+import shared.events  # noqa: F401  (registers the task_event table)
 from shared.db import create_tables
 
 SERVERS = ("mcp", "chat")
