@@ -41,6 +41,8 @@ FILE_BUCKETS = 1024
 FIRST_POLL_SECONDS = 0.005
 MAX_POLL_SECONDS = 0.1
 RELEASE_SECONDS = 5
+TRY_LOCK = "pg_try_advisory_lock"
+UNLOCK = "pg_advisory_unlock"
 
 
 class TurnLocks(Protocol):
@@ -121,33 +123,39 @@ class AdvisoryTurnLocks:
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
         """Hold the thread's advisory lock for the block."""
-        await _poll_until(lambda: self._ask("pg_try_advisory_lock", thread_id))
+        await _poll_until(lambda: self._ask(TRY_LOCK, thread_id))
         try:
             yield
         finally:
             with anyio.move_on_after(RELEASE_SECONDS, shield=True):
-                try:
-                    await self._ask("pg_advisory_unlock", thread_id)
-                except Exception as exc:
-                    # _ask dropped the session, and every lock it held went with it.
-                    log.warning("releasing the turn lock of %s failed: %r", thread_id, exc)
+                await self._ask(UNLOCK, thread_id)
 
     async def _ask(self, function: str, thread_id: str) -> bool:
         import psycopg
 
         async with self._using:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-                cursor = await self._conn.execute(
-                    f"SELECT {function}(%s, hashtext(%s))", (ADVISORY_CLASS, thread_id)
-                )
-                row = await cursor.fetchone()
-            except (psycopg.Error, OSError) as exc:
-                if self._conn is not None:
+            if self._conn is not None and not self._conn.closed:
+                try:
+                    return await self._select(function, thread_id)
+                except (psycopg.Error, OSError) as exc:
+                    # A killed backend or a restart: every lock the session held is gone
+                    # with it, and a new session can take locks again at once.
                     log.warning("turn lock session lost (%r); running turns are unguarded", exc)
+                    await self._drop()
+            if function == UNLOCK:
+                return False  # the session that held it is gone, and the lock with it
+            try:
+                self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+                return await self._select(function, thread_id)
+            except (psycopg.Error, OSError) as exc:
                 await self._drop()
                 raise DatabaseUnavailable() from exc
+
+    async def _select(self, function: str, thread_id: str) -> bool:
+        cursor = await self._conn.execute(
+            f"SELECT {function}(%s, hashtext(%s))", (ADVISORY_CLASS, thread_id)
+        )
+        row = await cursor.fetchone()
         return bool(row and row[0])
 
     async def _drop(self) -> None:
