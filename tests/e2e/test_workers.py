@@ -46,7 +46,7 @@ def worker_pids(server: Server) -> list[int]:
 
 
 @pytest.fixture
-def second_chat(request: pytest.FixtureRequest) -> Iterator[Any]:
+def second_chat() -> Iterator[Any]:
     """Starts another chat server next to a stack's, on the same database and task server."""
     started: list[Server] = []
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from testbed.servers import Server, free_port, start_haproxy, start_server
 from tests.conftest import postgres_schema, redis_or_fail
@@ -42,7 +43,6 @@ class Balanced:
     database_url: str
     instances: dict[str, Server]
     haproxy: Server
-    log_dir: Path
 
     def stop(self) -> None:
         for server in [self.haproxy, *self.instances.values()]:
@@ -56,8 +56,6 @@ class Balanced:
 
     def tasks(self, users: list[str]) -> list[str]:
         """The titles of every task these users own, straight from the table."""
-        from sqlalchemy import create_engine, text
-
         engine = create_engine(self.database_url)
         try:
             with engine.connect() as conn:
@@ -112,7 +110,7 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
                 **{name.upper(): f"127.0.0.1:{ports[name]}" for name in instances},
             }
             haproxy = start_haproxy(addresses, logs["haproxy"])
-            topology = Balanced(haproxy.base_url, database_url, instances, haproxy, tmp_path)
+            topology = Balanced(haproxy.base_url, database_url, instances, haproxy)
             try:
                 wait_for_both(haproxy.base_url, {"chat1", "chat2"})
                 wait_for_both(f"http://127.0.0.1:{ports['mcp_lb']}", {"mcp1", "mcp2"})
