@@ -1,5 +1,6 @@
 """`python -m bench.chat_app`: the chat server exactly as `python -m chat_server` runs it,
-with its pooled MCP client timing every tool call, readable at GET /bench/tool-time.
+with its pooled MCP client timing every tool call, readable at GET /bench/tool-time (each
+worker process counts its own calls).
 
 The chat-turn benchmark uses it to tell how much of a turn is spent inside MCP tool calls.
 The timing is two perf_counter() reads per call.
@@ -45,13 +46,18 @@ def create_timed_app(*args: Any, **kwargs: Any) -> FastAPI:
     return app
 
 
-def main() -> None:
-    """Run chat_server's own main() with the timing pool in place."""
+def timed_app_from_environment() -> FastAPI:
+    """chat_server's own app factory with the timing pool in place (run in each worker)."""
     chat_app.MCPPool = TimedPool  # type: ignore[misc]
     chat_app.create_app = create_timed_app
+    return chat_app.app_from_environment()
+
+
+def main() -> None:
+    """Run chat_server's own main() on the timed app factory."""
     from chat_server.__main__ import main as chat_main
 
-    chat_main()
+    chat_main("bench.chat_app:timed_app_from_environment")
 
 
 if __name__ == "__main__":

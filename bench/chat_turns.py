@@ -9,9 +9,12 @@ Workloads:
   add     "add <title> tomorrow" -> add_task through the pool, reply, task widget
   list    "show my tasks" -> list_tasks (a full page of 50 once the add turns ran), reply,
           list widget; one user
-Reported per workload, server and number of users: time to the first event and to the
-final item (p50/p95), turns per second, failed turns, and the share of the turn's time
-spent outside the MCP tool call.
+The add workload also runs on a second taskchat chat server with WEB_CONCURRENCY=2 (the
+workers column), side by side with the one-worker server in the same rounds.
+Reported per workload, server, workers and number of users: time to the first event and to
+the final item (p50/p95), turns per second, failed turns, the chat server's CPU time per
+turn (all its processes), and the share of the turn's time spent outside the MCP tool call
+(one-worker server only: each worker counts its own calls).
 
 Run: .venv/bin/python -m bench.chat_turns [--quick] [--database sqlite|postgres]
 """
@@ -20,6 +23,7 @@ import asyncio
 import itertools
 import json
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +41,7 @@ from bench.common import (
     process,
     rounds,
     table,
+    tree_cpu_seconds,
     write_json,
 )
 from bench.http import (
@@ -166,33 +171,50 @@ async def drive(users: list[User], workload: str, seconds: float, samples: TurnS
     return total
 
 
-async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int], TurnSamples]:
+Cell = tuple[str, str, int, int]  # workload, server, users, worker processes
+
+
+async def measure(
+    args: Any, ports: dict[tuple[str, int], int], pids: dict[tuple[str, int], int]
+) -> dict[Cell, TurnSamples]:
     settings = Settings(jwt_secret=SECRET)
     most = max(args.levels)
     tokens = [mint_jwt(f"bench-user-{i}", settings, ttl_seconds=86400) for i in range(most)]
     hello_users = max(args.hello_levels)
+    taskchat, stock = ports["taskchat", 1], ports["stock", 1]
     # Each workload has threads of its own, so a "hello" thread holds only "hello" turns on
     # both servers; the list user lists the tasks of the first add user.
     users = {
-        ("hello", "taskchat"): await make_users(ports["taskchat"], hello_users, tokens),
-        ("hello", "stock"): await make_users(ports["stock"], hello_users, None),
-        ("add", "taskchat"): await make_users(ports["taskchat"], most, tokens),
-        ("list", "taskchat"): await make_users(ports["taskchat"], 1, tokens),
+        ("hello", "taskchat", 1): await make_users(taskchat, hello_users, tokens),
+        ("hello", "stock", 1): await make_users(stock, hello_users, None),
+        ("add", "taskchat", 1): await make_users(taskchat, most, tokens),
+        ("list", "taskchat", 1): await make_users(taskchat, 1, tokens),
     }
-    timer = await Connection(ports["taskchat"]).open()
-    cells = [("hello", server, n) for n in args.hello_levels for server in ("taskchat", "stock")]
-    cells += [("add", "taskchat", n) for n in args.levels]
-    cells.append(("list", "taskchat", 1))
+    for workers in args.workers[1:]:
+        group = await make_users(ports["taskchat", workers], most, tokens)
+        users["add", "taskchat", workers] = group
+    timer = await Connection(taskchat).open()
+    cells: list[Cell] = [
+        ("hello", server, n, 1) for n in args.hello_levels for server in ("taskchat", "stock")
+    ]
+    cells += [("add", "taskchat", n, w) for n in args.levels for w in args.workers]
+    cells.append(("list", "taskchat", 1, 1))
     results = {cell: TurnSamples() for cell in cells}
-    for workload, server, n in cells:  # warm up every path
-        await drive(users[workload, server][:n], workload, args.warmup, TurnSamples())
+    for workload, server, n, w in cells:  # warm up every path
+        await drive(users[workload, server, w][:n], workload, args.warmup, TurnSamples())
     for _, order in rounds(args.rounds, cells):
-        for workload, server, n in order:
-            samples = results[workload, server, n]
-            before = await tool_time(timer) if server == "taskchat" else (0.0, 0.0)
-            group = users[workload, server][:n]
+        for workload, server, n, w in order:
+            samples = results[workload, server, n, w]
+            timed = server == "taskchat" and w == 1
+            before = await tool_time(timer) if timed else (0.0, 0.0)
+            group = users[workload, server, w][:n]
+            cpu_before, done_before = tree_cpu_seconds(pids[server, w]), len(samples.latencies)
             turn_seconds = await drive(group, workload, args.seconds, samples)
-            if server == "taskchat" and turn_seconds > 0:
+            turns = len(samples.latencies) - done_before
+            if turns > 0:
+                cpu = tree_cpu_seconds(pids[server, w]) - cpu_before
+                samples.note("cpu_per_turn_s", cpu / turns)
+            if timed and turn_seconds > 0:
                 after = await tool_time(timer)
                 calls, tool_seconds = after[0] - before[0], after[1] - before[1]
                 samples.note("outside_tool_share", 1 - tool_seconds / turn_seconds)
@@ -202,10 +224,11 @@ async def measure(args: Any, ports: dict[str, int]) -> dict[tuple[str, str, int]
     return results
 
 
-def report(args: Any, results: dict[tuple[str, str, int], TurnSamples]) -> dict[str, Any]:
+def report(args: Any, results: dict[Cell, TurnSamples]) -> dict[str, Any]:
     headers = [
         "workload",
         "server",
+        "workers",
         "users",
         "first event p50 ms",
         "first event p95 ms",
@@ -213,16 +236,18 @@ def report(args: Any, results: dict[tuple[str, str, int], TurnSamples]) -> dict[
         "final item p95 ms",
         "turns/s",
         "failed",
+        "chat CPU ms/turn",
         "outside tool call",
     ]
     rows, out = [], {}
-    for (workload, server, n), s in results.items():
+    for (workload, server, n, w), s in results.items():
         firsts = s.extra.get("first_event_s", [])
-        share = s.median("outside_tool_share")
+        share = s.median("outside_tool_share") if "outside_tool_share" in s.extra else None
         rows.append(
             [
                 workload,
                 server,
+                str(w),
                 str(n),
                 fmt(ms(percentile(firsts, 50))),
                 fmt(ms(percentile(firsts, 95))),
@@ -230,14 +255,17 @@ def report(args: Any, results: dict[tuple[str, str, int], TurnSamples]) -> dict[
                 fmt(ms(s.p95)),
                 fmt(s.rate, 1),
                 str(s.failures),
-                "–" if workload == "hello" or share != share else f"{share:.0%}",
+                fmt(ms(s.median("cpu_per_turn_s"))) if "cpu_per_turn_s" in s.extra else "–",
+                "–" if workload == "hello" or share is None or share != share else f"{share:.0%}",
             ]
         )
         summary = s.summary()
         summary.pop("first_event_s", None)
         summary["first_event_p50_ms"] = ms(percentile(firsts, 50))
         summary["first_event_p95_ms"] = ms(percentile(firsts, 95))
-        out[f"{workload}/{server}/{n}"] = summary
+        summary["workers"] = w
+        # One-worker cells keep their names; the others say how many workers ran.
+        out[f"{workload}/{server}/{n}" + ("" if w == 1 else f"/w{w}")] = summary
     print(
         table(
             f"ChatKit turns, offline model ({args.database}; {args.rounds} rounds)", headers, rows
@@ -246,7 +274,7 @@ def report(args: Any, results: dict[tuple[str, str, int], TurnSamples]) -> dict[
     ratio_rows = []
     ratios: dict[str, float] = {}
     for n in args.hello_levels:
-        ours, stock = results["hello", "taskchat", n], results["hello", "stock", n]
+        ours, stock = results["hello", "taskchat", n, 1], results["hello", "stock", n, 1]
         ratios[f"hello_p50_taskchat_over_stock_{n}"] = ours.p50 / stock.p50
         ratios[f"hello_rate_stock_over_taskchat_{n}"] = stock.rate / ours.rate
         ratio_rows.append(
@@ -268,15 +296,24 @@ async def run(args: Any) -> None:
         env = chat_env(url)
         with process("mcp_server", env, "MCP_PORT") as mcp:
             chat_env_ = {**env, "MCP_SERVER_URL": f"{mcp.base_url}/mcp"}
-            with (
-                process("bench.chat_app", chat_env_, "PORT") as chat,
-                process("bench.stock_chatkit", chat_env_, "PORT") as stock,
-            ):
-                results = await measure(args, {"taskchat": chat.port, "stock": stock.port})
+            with ExitStack() as servers:
+                started = {
+                    ("stock", 1): servers.enter_context(
+                        process("bench.stock_chatkit", chat_env_, "PORT")
+                    )
+                }
+                for workers in args.workers:
+                    workers_env = {**chat_env_, "WEB_CONCURRENCY": str(workers)}
+                    started["taskchat", workers] = servers.enter_context(
+                        process("bench.chat_app", workers_env, "PORT")
+                    )
+                ports = {key: server.port for key, server in started.items()}
+                pids = {key: server.process.pid for key, server in started.items()}
+                results = await measure(args, ports, pids)
     print(describe_machine("after"))
     out = report(args, results)
     problems: list[str] = []
-    for (workload, server, n), s in results.items():
+    for (workload, server, n, _w), s in results.items():
         why = f" (first: {s.first_failure})" if s.first_failure else ""
         check(s.failures == 0, f"{workload}/{server}/{n}: {s.failures} failed turns{why}", problems)
         check(len(s.latencies) > 0, f"{workload}/{server}/{n}: no turn completed", problems)
@@ -289,12 +326,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = base_parser(__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seconds", type=float, help="per cell and round (default 3, quick 0.5)")
+    parser.add_argument(
+        "--workers", default="1,2", help="WEB_CONCURRENCY values for the add workload (1 always)"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (0.5 if args.quick else 3.0)
     args.warmup = 0.2 if args.quick else 1.0
     args.levels = [1, 4] if args.quick else [1, 16, 64]
     args.hello_levels = [1] if args.quick else [1, 16]
+    args.workers = sorted({1, *(int(w) for w in args.workers.split(","))})
     asyncio.run(run(args))
 
 

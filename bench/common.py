@@ -216,6 +216,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children so far (uvicorn's worker processes)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            kids = [int(child) for child in children.read().split()]
+    except OSError:
+        kids = []
+    return cpu_seconds(pid) + sum(cpu_seconds(kid) for kid in kids)
+
+
 def memory_mib(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of a process, in MiB."""
     values = {}

@@ -4,13 +4,17 @@ import logging.config
 
 import uvicorn
 
+from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
 
+# Imported by each worker process (uvicorn needs an import string for more than one).
+APP_FACTORY = "chat_server.app:app_from_environment"
 
-def main() -> None:
+
+def main(app_factory: str = APP_FACTORY) -> None:
     """Start the chat backend, or refuse in one line when the configuration cannot work."""
     with refusing("chat"):
         settings = get_settings()
@@ -20,15 +24,24 @@ def main() -> None:
         check_database(settings.database_url)
         # Imported only now: the agent and ChatKit stack takes seconds to load, and a
         # refusal above should not wait for it.
-        from chat_server.app import create_app
+        from chat_server.app import check_settings
 
-        app = create_app(settings)
+        check_settings(settings)
+        # Once, here, before any worker starts: the workers then find the schema current.
         schema = upgrade_at_start(settings.database_url, CHAT)
     url = f"http://{settings.chat_host}:{settings.port}"
     line = startup_line("chat", settings, url, schema=schema, model=settings.model_name)
     announce(line, settings.log_format)
+    prepare_multiprocess_metrics(settings.web_concurrency)
+    # workers is always passed: uvicorn would otherwise read WEB_CONCURRENCY itself.
     uvicorn.run(
-        app, host=settings.chat_host, port=settings.port, log_level="warning", log_config=logs
+        app_factory,
+        factory=True,
+        host=settings.chat_host,
+        port=settings.port,
+        workers=settings.web_concurrency,
+        log_level="warning",
+        log_config=logs,
     )
 
 

@@ -1,6 +1,7 @@
 """The task agent: which model runs, what it is told, and how tool calls show in the thread."""
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -103,7 +104,28 @@ def build_agent(
     def instructions(_ctx: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
         return instructions_for(datetime.now(user_zone(fallback)))
 
-    return Agent(name="taskchat", instructions=instructions, model=model, mcp_servers=[mcp_server])
+    return ConvertedToolsAgent(
+        name="taskchat", instructions=instructions, model=model, mcp_servers=[mcp_server]
+    )
+
+
+@dataclass
+class ConvertedToolsAgent(Agent[AgentContext[Any]]):
+    """An Agent that turns its MCP tools into function tools once, not at every model step.
+
+    The Agents SDK lists and converts every MCP tool (deep-copying its schema) at each model
+    step, two per add-task turn: about a tenth of the turn's CPU. The pool's tool list is
+    fixed while it runs, and the acting user reaches each call through the pool's
+    `tool_meta_resolver` at call time, so the converted tools serve every run.
+    """
+
+    _converted: list[Tool] | None = field(default=None, init=False, repr=False, compare=False)
+
+    async def get_mcp_tools(self, run_context: RunContextWrapper[AgentContext[Any]]) -> list[Tool]:
+        """The MCP tools as function tools, converted on first use (after the pool listed)."""
+        if self._converted is None:
+            self._converted = await super().get_mcp_tools(run_context)
+        return self._converted
 
 
 def user_meta(ctx: Any) -> dict[str, str]:

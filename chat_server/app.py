@@ -31,6 +31,7 @@ from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
+from chat_server.turns import turn_locks_for
 from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
 from shared.db import make_engine, run_db
 from shared.migrate import CHAT, upgrade
@@ -52,6 +53,14 @@ def check_settings(settings: Settings) -> None:
             "is needed when JWT_SECRET is set: the chat server calls the MCP server with it on "
             "behalf of its users; set the same value on both processes",
         )
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `python -m chat_server` serves it, built once in each worker process.
+
+    Logging is already set up: uvicorn applies the entry point's log config in each worker.
+    """
+    return create_app(get_settings())
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -90,7 +99,8 @@ def create_app(
         agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
         app.state.mcp = pool
-        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool)
+        turn_locks = turn_locks_for(settings.database_url)
+        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool, turn_locks)
         app.state.event_hub = EventHub(engine, settings.database_url)
         await app.state.event_hub.start()
         app.state.rate_limiter = RateLimiter(
@@ -101,6 +111,8 @@ def create_app(
             yield
         finally:
             await app.state.event_hub.stop()
+            if turn_locks is not None:
+                await turn_locks.close()
             await pool.cleanup()
             engine.dispose()
 

@@ -1,9 +1,8 @@
 """The ChatKit server: runs the task agent for each user message and streams its answer."""
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +39,7 @@ from chat_server.errors import assistant_message, describe_failure
 from chat_server.metrics import observed_turn
 from chat_server.sdk_compat import process_non_streaming, process_streaming, sse_event
 from chat_server.store import SQLStore
+from chat_server.turns import ThreadTurns, TurnLocks
 from shared import tracing
 from shared.auth import Principal
 
@@ -66,41 +66,23 @@ def message_text(item: UserMessageItem) -> str:
     return " ".join(part.text for part in item.content).strip()
 
 
-class ThreadTurns:
-    """One lock per thread that has a turn running or waiting; none kept for idle threads."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, thread_id: str) -> AsyncIterator[None]:
-        """Wait until no other turn runs in `thread_id`, and run this one."""
-        lock, holders = self._locks.get(thread_id, (asyncio.Lock(), 0))
-        self._locks[thread_id] = (lock, holders + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, holders = self._locks[thread_id]
-            if holders == 1:
-                del self._locks[thread_id]
-            else:
-                self._locks[thread_id] = (lock, holders - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class TaskChatServer(ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
     store: SQLStore
 
-    def __init__(self, store: SQLStore, agent: Agent[Any], mcp: MCPServer) -> None:
+    def __init__(
+        self,
+        store: SQLStore,
+        agent: Agent[Any],
+        mcp: MCPServer,
+        turn_locks: TurnLocks | None = None,
+    ) -> None:
         super().__init__(store)
         self.agent = agent
         self.mcp = mcp
-        self._turns = ThreadTurns()
+        # `turn_locks` carries "one turn at a time" to other workers and instances.
+        self._turns = ThreadTurns(turn_locks)
 
     async def handle(
         self, request: ChatKitReq, context: Principal
@@ -113,9 +95,7 @@ class TaskChatServer(ChatKitServer[Principal]):
     async def _one_turn_per_thread(
         self, request: StreamingReq, context: Principal
     ) -> AsyncGenerator[bytes, None]:
-        # Two requests streaming into one thread at once would each answer "the latest
-        # user message", which is the other's as often as its own: one adds a task twice,
-        # the other never. A thread takes one turn at a time; the next waits for it.
+        # A thread takes one turn at a time; the next waits for it (chat_server/turns.py).
         thread_id = getattr(request.params, "thread_id", None)
         turn = self._turns.hold(thread_id) if thread_id is not None else nullcontext()
         started = False

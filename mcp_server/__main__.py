@@ -5,12 +5,15 @@ import logging.config
 import uvicorn
 
 from mcp_server.oauth import check_oauth_settings
-from mcp_server.server import MCP_PATH, build_app
-from shared.db import make_engine
+from mcp_server.server import MCP_PATH
+from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import TASKS, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
+
+# Imported by each worker process (uvicorn needs an import string for more than one).
+APP_FACTORY = "mcp_server.server:app_from_environment"
 
 
 def main() -> None:
@@ -22,16 +25,19 @@ def main() -> None:
         check_oauth_settings(settings)
         check_bind(settings, "MCP_HOST", settings.mcp_host, local=settings.mcp_local_mode)
         check_database(settings.database_url)
+        # Once, here, before any worker starts: the workers then find the schema current.
         schema = upgrade_at_start(settings.database_url, TASKS)
-    app = build_app(settings, make_engine(settings.database_url))
     url = f"http://{settings.mcp_host}:{settings.mcp_port}{MCP_PATH}"
     announce(startup_line("mcp", settings, url, schema=schema), settings.log_format)
+    prepare_multiprocess_metrics(settings.mcp_workers)
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.
     uvicorn.run(
-        app,
+        APP_FACTORY,
+        factory=True,
         host=settings.mcp_host,
         port=settings.mcp_port,
+        workers=settings.mcp_workers,
         log_level="info",
         access_log=False,
         log_config=logs,

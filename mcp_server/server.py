@@ -17,11 +17,11 @@ from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.edge import auth_settings, protect
 from mcp_server.metrics import add_metrics_route
 from mcp_server.tools import build_tools
-from shared.db import run_db
+from shared.db import make_engine, run_db
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
 from shared.ratelimit import RateLimiter
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -115,3 +115,9 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
     protect(app, settings, verifier)
     observe(app, "mcp", settings)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app as `python -m mcp_server` serves it, built once in each worker process."""
+    settings = get_settings()
+    return build_app(settings, make_engine(settings.database_url))

@@ -15,7 +15,8 @@ T = TypeVar("T")
 
 # Database work is short and blocking; a dedicated limiter keeps a burst of tool
 # calls from starving the default thread pool that other libraries share.
-_db_threads = anyio.CapacityLimiter(16)
+DB_THREADS = 16
+_db_threads = anyio.CapacityLimiter(DB_THREADS)
 
 SQLITE_BUSY_SECONDS = 30.0
 
@@ -40,7 +41,9 @@ def make_engine(url: str) -> Engine:
         # Reuse the connection returned last: each SQLite connection keeps its own page
         # cache, which goes stale whenever another connection writes, so cycling through
         # every pooled connection (the default after a burst opened many) re-reads pages.
-        pooling: dict[str, Any] = {"pool_use_lifo": True}
+        # As many pooled connections as worker threads use at once: a connection beyond
+        # the pool is closed on return and the next burst opens it again (with its pragmas).
+        pooling: dict[str, Any] = {"pool_use_lifo": True, "pool_size": DB_THREADS}
         if in_memory:
             pooling = {"poolclass": StaticPool}
         engine = create_engine(url, connect_args=connect_args, **pooling)

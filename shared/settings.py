@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: CommaList = []
     # Browser origins allowed to call /mcp directly (CORS), exact and comma-separated.
     mcp_cors_origins: CommaList = []
+    # Worker processes of one MCP server instance (uvicorn workers on one port).
+    mcp_workers: int = 1
     # Tool calls per acting user, counted in RATE_LIMIT_STORAGE_URL like RATE_LIMIT.
     mcp_rate_limit: str = "600/minute"
 
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     chat_allowed_hosts: CommaList = []
     # FastAPI's /docs and /openapi.json: off unless asked for.
     chat_api_docs: bool = False
+    # Worker processes of one chat server instance; the name Procfile platforms set.
+    web_concurrency: int = 1
     mcp_server_url: str = "http://127.0.0.1:8001/mcp"
     mcp_pool_size: int = 4
     mcp_timeout_seconds: float = 10.0
@@ -226,9 +230,9 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("mcp_pool_size")
+    @field_validator("mcp_pool_size", "web_concurrency", "mcp_workers")
     @classmethod
-    def _positive_pool(cls, value: int) -> int:
+    def _at_least_one(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
         return value

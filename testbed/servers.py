@@ -82,3 +82,34 @@ def running(module: str, env: dict[str, str], port: int) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+HAPROXY_CONFIG = os.path.join(ROOT, "deploy", "haproxy.cfg")
+
+
+def start_haproxy(addresses: dict[str, str], log: IO[bytes], timeout: float = 15) -> Server:
+    """Run HAProxy in the foreground on deploy/haproxy.cfg, its addresses from `addresses`.
+
+    `addresses` fills the config's variables (CHAT_BIND, MCP_BIND, CHAT1, ...); the
+    returned Server is the chat frontend, ready once it answers /healthz.
+    """
+    process = subprocess.Popen(
+        ["haproxy", "-db", "-f", HAPROXY_CONFIG],
+        env={**os.environ, **addresses},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    port = int(addresses["CHAT_BIND"].rsplit(":", 1)[1])
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"haproxy exited with {process.returncode} during start-up")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return Server(process, base_url, port)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"haproxy did not answer on {base_url} within {timeout} s")

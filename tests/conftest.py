@@ -58,12 +58,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(name)
 
 
-@pytest.fixture
-def redis_url() -> str:
-    """The real Redis (TEST_REDIS_URL): skipped locally when it is down, a failure in CI.
-
-    Tests keep apart by their fresh user ids, which every rate-limit key contains.
-    """
+def redis_or_fail() -> str:
+    """The real Redis (TEST_REDIS_URL): skipped locally when it is down, a failure in CI."""
     parts = urlsplit(REDIS_URL)
     try:
         with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2) as sock:
@@ -76,3 +72,12 @@ def redis_url() -> str:
             pytest.fail(f"Redis at {REDIS_URL} is unreachable in CI: {exc}")
         pytest.skip(f"Redis unreachable: {exc}")
     return REDIS_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis (TEST_REDIS_URL): skipped locally when it is down, a failure in CI.
+
+    Tests keep apart by their fresh user ids, which every rate-limit key contains.
+    """
+    return redis_or_fail()

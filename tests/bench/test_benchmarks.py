@@ -56,7 +56,9 @@ def test_chat_turns_quick_mode_runs_turns_on_both_servers_with_none_failing(
     cells = results["cells"]
     expected = [
         "add/taskchat/1",
+        "add/taskchat/1/w2",
         "add/taskchat/4",
+        "add/taskchat/4/w2",
         "hello/stock/1",
         "hello/taskchat/1",
         "list/taskchat/1",
@@ -65,6 +67,8 @@ def test_chat_turns_quick_mode_runs_turns_on_both_servers_with_none_failing(
     assert all(cell["n"] > 0 and cell["failures"] == 0 for cell in cells.values())
     assert 0 < cells["add/taskchat/1"]["outside_tool_share"] < 1
     assert cells["add/taskchat/1"]["tool_calls_per_turn"] == 1
+    assert cells["add/taskchat/4/w2"]["workers"] == 2
+    assert cells["add/taskchat/4"]["cpu_per_turn_s"] > 0
     assert results["ratios"]["hello_p50_taskchat_over_stock_1"] > 0
 
 

@@ -91,6 +91,15 @@ def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path, variable, en
     assert_refused(done, f"taskchat: {variable}: ")
 
 
+@pytest.mark.parametrize(
+    ("module", "process", "variable"),
+    [("chat_server", "chat", "WEB_CONCURRENCY"), ("mcp_server", "mcp", "MCP_WORKERS")],
+)
+def test_each_process_refuses_fewer_than_one_worker(tmp_path, module, process, variable):
+    done = run([module], tmp_path, **{variable: "0", "PORT": "1", "MCP_PORT": "1"})
+    assert assert_refused(done, f"taskchat-{process}: {variable}: ") == "must be at least 1"
+
+
 def test_the_chat_server_refuses_jwt_mode_without_a_service_token(tmp_path):
     done = run(["chat_server"], tmp_path, JWT_SECRET=GOOD_SECRET)
     assert assert_refused(done, "taskchat-chat: MCP_SERVICE_TOKEN: ").startswith(
