@@ -27,15 +27,17 @@ from chat_server.offline.dates import local_zone
 from chat_server.sdk_compat import FAKE_RESPONSES_ID
 from chat_server.task_tools import (
     TOOL_RECORD,
+    Outcome,
+    describe,
     meta_for,
+    outcome_of,
     output_text,
-    read_run,
     record_as_input,
     record_in,
-    summary,
     tool_record,
 )
 from chat_server.zones import user_zone
+from shared.contract import ToolFailure
 from shared.settings import Settings
 
 INSTRUCTIONS = """You are taskchat, a concise assistant that manages the user's todo list.
@@ -141,8 +143,8 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
 
     def __init__(self) -> None:
         self._entries: dict[str, int] = {}
-        self.results: list[tuple[str, str]] = []
-        """(tool name, output text) of every call this turn, in order."""
+        self.outcomes: list[tuple[str, Outcome]] = []
+        """(tool name, outcome) of every call this turn, in order, each output read once."""
 
     async def on_tool_start(
         self, context: RunContextWrapper[AgentContext[Any]], agent: Any, tool: Tool
@@ -160,14 +162,15 @@ class ToolActivityHooks(RunHooks[AgentContext[Any]]):
             return
         ctx = context.context
         output = output_text(result)
-        self.results.append((tool.name, output))
+        outcome = outcome_of(tool.name, output)
+        self.outcomes.append((tool.name, outcome))
         index = self._entries.pop(context.tool_call_id, None)
         if ctx.workflow_item is not None and index is not None:
             # "none", not "complete", marks a failed call, so a UI can show it as one.
-            failed = read_run(tool.name, output) is None
+            failed = isinstance(outcome, ToolFailure)
             done = CustomTask(
                 title=tool.name,
-                content=summary(tool.name, output),
+                content=describe(tool.name, outcome),
                 status_indicator="none" if failed else "complete",
             )
             await ctx.update_workflow_task(done, index)

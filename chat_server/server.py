@@ -154,7 +154,7 @@ class TaskChatServer(ChatKitServer[Principal]):
                     # without this the model would go on talking, and calling tools, for nobody.
                     if not result.is_complete:
                         result.cancel()
-                widget = widgets.widget_for_turn(hooks.results)
+                widget = widgets.widget_for_outcomes(hooks.outcomes)
                 if widget is not None:
                     yield ThreadItemDoneEvent(
                         item=WidgetItem(

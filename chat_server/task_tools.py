@@ -83,12 +83,22 @@ def record_as_input(record: ToolRecord) -> list[ResponseInputItemParam]:
     ]
 
 
-def read_run(name: str, output: str) -> ToolResult | None:
-    """A finished call's typed result, or None when it failed or is not in the contract's shape."""
+Outcome = ToolResult | ToolFailure
+"""A finished call read once: its typed result, or why it has none."""
+
+
+def outcome_of(name: str, output: str) -> Outcome:
+    """A finished call's output text read through the contract, once."""
     try:
         return read_output(name, output)
-    except ToolFailure:
-        return None
+    except ToolFailure as failure:
+        return failure
+
+
+def read_run(name: str, output: str) -> ToolResult | None:
+    """A finished call's typed result, or None when it failed or is not in the contract's shape."""
+    outcome = outcome_of(name, output)
+    return None if isinstance(outcome, ToolFailure) else outcome
 
 
 _DONE = {
@@ -104,10 +114,14 @@ _FAILED = {
 
 def summary(name: str, output: str) -> str:
     """One line in plain words for the workflow entry: what the tool did, or why it failed."""
-    try:
-        data: Any = read_output(name, output)
-    except ToolFailure as failure:
-        return f"Couldn't {_FAILED.get(name, name)}: {failure.reason[:200]}"
+    return describe(name, outcome_of(name, output))
+
+
+def describe(name: str, outcome: Outcome) -> str:
+    """`summary` of an output already read."""
+    if isinstance(outcome, ToolFailure):
+        return f"Couldn't {_FAILED.get(name, name)}: {outcome.reason[:200]}"
+    data: Any = outcome
     if "tasks" in data:
         count = len(data["tasks"])
         return f"Found {count} task{'' if count == 1 else 's'}" if count else "Found no tasks"

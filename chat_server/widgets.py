@@ -10,8 +10,8 @@ from typing import Any
 from chatkit.actions import ActionConfig
 from chatkit.widgets import DynamicWidgetRoot, WidgetRoot
 
-from chat_server.task_tools import read_run
-from shared.contract import CHANGE_TOOLS, GET_TASK, LIST_TASKS, TaskChange
+from chat_server.task_tools import Outcome, outcome_of
+from shared.contract import CHANGE_TOOLS, GET_TASK, LIST_TASKS, TaskChange, ToolFailure
 from shared.contract import TaskDict as Task
 
 Node = dict[str, Any]
@@ -164,6 +164,11 @@ def change_status(change: TaskChange) -> str:
 
 
 def widget_for_turn(results: list[tuple[str, str]]) -> WidgetRoot | None:
+    """`widget_for_outcomes` of (tool name, output text) pairs."""
+    return widget_for_outcomes([(name, outcome_of(name, output)) for name, output in results])
+
+
+def widget_for_outcomes(outcomes: list[tuple[str, Outcome]]) -> WidgetRoot | None:
     """The widget that sums up a turn's task tool calls, or None if it touched no tasks.
 
     The last kind of activity wins: a turn that ends by listing shows the list; one that
@@ -172,10 +177,10 @@ def widget_for_turn(results: list[tuple[str, str]]) -> WidgetRoot | None:
     """
     listed: list[Task] | None = None
     touched: dict[int, tuple[Task, str | None, bool]] = {}
-    for name, output in results:
-        data: Any = read_run(name, output)
-        if data is None:
+    for name, outcome in outcomes:
+        if isinstance(outcome, ToolFailure):
             continue
+        data: Any = outcome
         if name == LIST_TASKS:
             listed, touched = data["tasks"], {}
         elif name == GET_TASK:

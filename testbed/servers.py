@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
@@ -59,19 +59,30 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT if log is not None else None,
     )
+    return _when_healthy(process, module, port, timeout, ready=lambda status: status < 500)
+
+
+def _when_healthy(
+    process: subprocess.Popen[bytes],
+    name: str,
+    port: int,
+    timeout: float,
+    ready: Callable[[int], bool],
+) -> Server:
+    """Poll /healthz on `port` until `ready(status)`; kill the process if it never is."""
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{module} exited with {process.returncode} during start-up")
+            raise RuntimeError(f"{name} exited with {process.returncode} during start-up")
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code < 500:
+            if ready(httpx.get(f"{base_url}/healthz", timeout=1).status_code):
                 return Server(process, base_url, port)
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     process.kill()
-    raise RuntimeError(f"{module} did not answer on {base_url} within {timeout} s")
+    raise RuntimeError(f"{name} did not answer on {base_url} within {timeout} s")
 
 
 @contextmanager
@@ -100,16 +111,5 @@ def start_haproxy(addresses: dict[str, str], log: IO[bytes], timeout: float = 15
         stderr=subprocess.STDOUT,
     )
     port = int(addresses["CHAT_BIND"].rsplit(":", 1)[1])
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"haproxy exited with {process.returncode} during start-up")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return Server(process, base_url, port)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"haproxy did not answer on {base_url} within {timeout} s")
+    # 200, not any answer: HAProxy says 503 until a chat instance passes its check.
+    return _when_healthy(process, "haproxy", port, timeout, ready=lambda status: status == 200)
