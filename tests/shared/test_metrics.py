@@ -69,6 +69,15 @@ def two_workers() -> Iterator[tuple[str, subprocess.Popen[str]]]:
     assert not Path(folder).exists()  # the temporary folder goes with the server
 
 
+def _running(pid: int) -> bool:
+    """Whether the process still runs (a zombie waiting for its parent has stopped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
 def _answers(base_url: str) -> bool:
     try:
         return httpx.get(f"{base_url}/healthz").status_code == 200
@@ -90,6 +99,9 @@ def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(two_worker
 
     dead = min(pids)
     os.kill(dead, signal.SIGTERM)  # uvicorn's supervisor starts a new worker in its place
+    # A worker shutting down closes connections it accepted but has not read yet, as any
+    # HTTP server may; a client retries those. Here we wait it out so every hit counts.
+    wait_for(lambda: not _running(dead))
 
     while True:
         pid = hit(base_url)
