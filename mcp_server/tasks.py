@@ -2,8 +2,9 @@
 
 Results are JSON-ready dicts in the shape of the contract (shared/contract.py), built
 straight from result rows (no ORM objects, no re-validation). Every write validates all
-of its input (task_rules.py) before touching the database, and a failure raises before
-anything commits. Listing lives in listing.py.
+of its input (task_rules.py) before touching the database. Writes leave the commit to
+their caller (calls.apply), so a write and the record of the call that made it commit
+together; one that raises leaves nothing behind. Listing lives in listing.py.
 """
 
 from collections.abc import Mapping
@@ -121,7 +122,6 @@ def add_task(
         .values(user_id=user_id, completed=False, created_at=moment, updated_at=moment, **values)
         .returning(*TASK_COLUMNS)
     ).one()
-    session.commit()
     return _change("created", task_dict(row))
 
 
@@ -152,7 +152,6 @@ def update_task(
     ).first()
     if row is None:
         raise TaskNotFound(task_id)
-    session.commit()
     return _change("updated", task_dict(row))
 
 
@@ -219,7 +218,6 @@ def set_completed(
     next_task = None
     if completed and row.recurrence != "none":
         next_task = task_dict(_insert_next_occurrence(conn, row, moment))
-    session.commit()
     return _change(status, task_dict(row), next_task)
 
 
@@ -257,7 +255,6 @@ def delete_task(session: Session, *, user_id: str, task_id: int) -> TaskChange:
     )
     if row is None:
         raise TaskNotFound(task_id)
-    session.commit()
     return _change("deleted", task_dict(row))
 
 

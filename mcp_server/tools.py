@@ -2,8 +2,8 @@
 
 Each call resolves the acting user (mcp_server/auth.py), counts the call against that
 user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
-into a ToolError carrying its message. After a write it publishes the change
-(shared/events.py) for the chat servers' live pages.
+into a ToolError carrying its message. A write runs once per call id (calls.py), and
+afterwards publishes the change (shared/events.py) for the chat servers' live pages.
 """
 
 import json
@@ -19,7 +19,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import outputs, tasks
+from mcp_server import calls, outputs, tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.inputs import (
     AddTaskInput,
@@ -34,7 +34,7 @@ from mcp_server.metrics import meta_of, tool_execution
 from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared import events
-from shared.contract import TOOL_ERROR_PREFIX, tool_error_text
+from shared.contract import CALL_ID_META_KEY, TOOL_ERROR_PREFIX, tool_error_text
 from shared.db import UNAVAILABLE_ERRORS, run_db
 from shared.events import events_of
 from shared.observability import USER
@@ -61,9 +61,7 @@ class TaskTools:
 
     async def add_task(self, args: AddTaskInput, ctx: Context) -> tasks.TaskChange:
         """Add a task to the caller's list and return it."""
-        return await self._run(
-            ctx, tasks.add_task, data=tasks.NewTask(**dict(args)), publishes=True
-        )
+        return await self._run(ctx, tasks.add_task, data=tasks.NewTask(**dict(args)), writes=True)
 
     async def list_tasks(self, args: ListTasksInput, ctx: Context) -> tasks.TaskPage:
         """List the caller's tasks, filtered and sorted, one page at a time.
@@ -87,7 +85,7 @@ class TaskTools:
             if (value := getattr(args, field)) is not None
         }
         return await self._run(
-            ctx, tasks.update_task, task_id=args.task_id, changes=changes, publishes=True
+            ctx, tasks.update_task, task_id=args.task_id, changes=changes, writes=True
         )
 
     async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:
@@ -97,29 +95,33 @@ class TaskTools:
         Completing a done task or reopening an open one changes nothing.
         """
         return await self._run(
-            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed,
-            publishes=True,
+            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed, writes=True
         )
 
     async def delete_task(self, args: DeleteTaskInput, ctx: Context) -> tasks.TaskChange:
         """Delete a task for good; the result shows the task as it was."""
-        return await self._run(ctx, tasks.delete_task, task_id=args.task_id, publishes=True)
+        return await self._run(ctx, tasks.delete_task, task_id=args.task_id, writes=True)
 
     async def _run(
-        self, ctx: Context, fn: Callable[..., Any], *, publishes: bool = False, **kwargs: Any
+        self, ctx: Context, fn: Callable[..., Any], *, writes: bool = False, **kwargs: Any
     ) -> Any:
         scope = READ_SCOPE if fn in READ_FUNCTIONS else WRITE_SCOPE
         user_id = self.identity.user_id(ctx, scope)
         USER.set(user_id)  # for the log lines of this call
         await self._count_call(user_id)
         try:
-            result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
+            if writes:
+                result = await run_db(
+                    self.engine, calls.apply, fn, user_id=user_id, call_id=_call_id(ctx), **kwargs
+                )
+            else:
+                result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
         except tasks.TaskError as exc:
             raise ToolError(str(exc)) from None
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise ToolError(DATABASE_UNAVAILABLE) from exc
-        if publishes:
+        if writes:
             await self._publish(user_id, result)
         return result
 
@@ -146,6 +148,17 @@ class TaskTools:
                 f"rate limit exceeded ({rate.amount} tool calls per {rate.multiples} "
                 f"{rate.GRANULARITY.name}); retry in {retry_after} s"
             )
+
+
+def _call_id(ctx: Context) -> str | None:
+    """The id the client gave this call in `_meta`, if any (calls.py)."""
+    value = meta_of(ctx).get(CALL_ID_META_KEY)
+    if value is None:
+        return None
+    try:
+        return calls.check_call_id(value)
+    except ValueError as exc:
+        raise ToolError(f"_meta[{CALL_ID_META_KEY!r}] {exc}") from None
 
 
 class TaskTool(Tool):

@@ -19,6 +19,9 @@ USER_META_KEY = "taskchat/user_id"
 # The chat request a call is made for, so both processes log one id for it. (The W3C trace
 # context travels in `_meta` too, as `traceparent`: the mcp SDK puts it there.)
 REQUEST_ID_META_KEY = "taskchat/request_id"
+# A client's own id for one call. A write sent again under the same id (after a broken
+# connection left its fate unknown) is applied once: the repeat gets the first result.
+CALL_ID_META_KEY = "taskchat/call_id"
 
 ADD_TASK = "add_task"
 LIST_TASKS = "list_tasks"

@@ -2,7 +2,7 @@
 
 The MCP client reports transport failures as (nested) exception groups and chains; these
 functions dig out the parts that decide what the pool does next: was the request never
-sent (safe to resend), did the server answer with a refusal, and in a few words, why.
+sent, did the server answer with a refusal, and in a few words, why.
 """
 
 import socket
@@ -24,12 +24,14 @@ class MCPTimeout(MCPUnavailable):
     """The task server did not answer within the pool's timeout."""
 
 
-class NotSent(Exception):
-    """The request certainly never reached the server, so sending it again is safe."""
+class Resend(Exception):
+    """Sending the request again is safe: it never reached the server, or it carries a call
+    id the server applies once. `maybe_ran` says whether this attempt may have reached it."""
 
-    def __init__(self, cause: BaseException) -> None:
+    def __init__(self, cause: BaseException, *, maybe_ran: bool) -> None:
         super().__init__(str(cause))
         self.cause = cause
+        self.maybe_ran = maybe_ran
 
 
 def leaves(exc: BaseException) -> list[BaseException]:

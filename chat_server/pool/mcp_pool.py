@@ -1,15 +1,18 @@
 """The chat backend's one process-wide MCP client: a pool of sessions to the task server.
 
 `MCPPool` is an Agents SDK `MCPServer`, so `Agent(mcp_servers=[pool])` uses it directly.
-It lends each request an idle connection, so N connections carry N calls at once; it
-rebuilds broken connections on their next use and resends a call only when the request
-certainly never reached the server (the TCP connection could not be made), because a
-tool like add_task must not run twice.
+It lends each request an idle connection, so N connections carry N calls at once, and
+rebuilds broken connections on their next use. A call whose connection broke, or that a
+load balancer answered 502/503/504, is sent again within the retry budget under the same
+call id (`_meta["taskchat/call_id"]`): the task server applies a write once per id and
+answers a repeat with the first result, so an instance dying mid-call costs no turn and
+add_task never runs twice.
 """
 
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -32,6 +35,7 @@ from mcp.types import (
 )
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception_type,
     stop_before_delay,
     wait_random_exponential,
@@ -43,17 +47,22 @@ from chat_server.pool.failures import (
     MCPPoolError,
     MCPTimeout,
     MCPUnavailable,
-    NotSent,
+    Resend,
     never_sent,
     reason,
     server_answer,
 )
 from chat_server.pool.lending import Lender
 from chat_server.sdk_compat import absorb_tool_listing
+from shared.contract import CALL_ID_META_KEY
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# What a load balancer answers when the instance behind it failed or is gone: the request
+# may have run there, and another instance can take it.
+GATEWAY_FAILURES = frozenset({502, 503, 504})
 
 
 class MCPPool(MCPServer):
@@ -165,9 +174,7 @@ class MCPPool(MCPServer):
         if self._tools is None:
             async with self._tools_lock:
                 if self._tools is None:
-                    self._tools = await self._request(
-                        _list_all_tools, "the tool listing", idempotent=True
-                    )
+                    self._tools = await self._request(_list_all_tools, "the tool listing")
         # The cached objects themselves: the Agents SDK calls this on every model step, a deep
         # copy of six tools costs ~0.5 ms of CPU, and the SDK copies an input schema itself
         # before adapting it.
@@ -179,14 +186,16 @@ class MCPPool(MCPServer):
         """Call a tool on an idle connection; a result with is_error comes back as-is."""
 
         with observed_tool_call(tool_name, meta) as observed:
+            # One id for every attempt: a resend is the same call to the server.
+            observed.meta[CALL_ID_META_KEY] = uuid.uuid4().hex
+            # RequestParamsMeta is a TypedDict open to extra keys; a plain dict is its
+            # runtime form.
+            sent = cast(RequestParamsMeta, observed.meta)
 
             async def call(client: Client) -> CallToolResult:
-                # RequestParamsMeta is a TypedDict open to extra keys; a plain dict is its
-                # runtime form.
-                sent = cast(RequestParamsMeta, observed.meta)
                 return await client.call_tool(tool_name, arguments, meta=sent)
 
-            result = await self._request(call, f"the call to {tool_name}", idempotent=False)
+            result = await self._request(call, f"the call to {tool_name}")
             return observed.answered(result)
 
     async def ping(self, within: float = 2.0) -> bool:
@@ -228,29 +237,39 @@ class MCPPool(MCPServer):
         async with http, client:
             yield client
 
-    async def _request(
-        self, send: Callable[[Client], Awaitable[T]], what: str, *, idempotent: bool
-    ) -> T:
-        """Run `send` on an idle connection, rebuilding it and retrying only when safe."""
+    async def _request(self, send: Callable[[Client], Awaitable[T]], what: str) -> T:
+        """Run `send` on an idle connection, rebuilding it and resending while that helps."""
         self._check_open()
         connection = await self._idle.borrow()
         POOL_IN_USE.inc()
+        broke: Resend | None = None  # the first attempt that may have reached the server
         try:
             self._check_open()  # cleanup() may have run while this caller queued
             # Right after a request spent the whole budget on a dead server, queued callers
             # try once each instead of waiting out the budget one after another.
             budget = 0.0 if time.monotonic() < self._fail_fast_until else self._retry_for
             retrying = AsyncRetrying(
-                retry=retry_if_exception_type(NotSent),
+                retry=retry_if_exception_type(Resend),
                 wait=wait_random_exponential(multiplier=0.05, max=0.5),
                 stop=stop_before_delay(budget),
+                before_sleep=lambda state: _log_resend(what, state),
                 reraise=True,
             )
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(connection, send, what, idempotent)
-        except NotSent as exc:
+                    try:
+                        return await self._send_once(connection, send, what)
+                    except Resend as exc:
+                        if exc.maybe_ran:
+                            broke = broke or exc
+                        raise
+        except Resend as exc:
             self._fail_fast_until = time.monotonic() + self._retry_for
+            if broke is not None:
+                raise MCPUnavailable(
+                    f"The connection to the task server at {self.url} broke during {what} "
+                    f"({reason(broke.cause)}); it may or may not have run."
+                ) from broke.cause
             raise MCPUnavailable(
                 f"The task server at {self.url} is not reachable ({reason(exc.cause)})."
             ) from exc.cause
@@ -268,7 +287,6 @@ class MCPPool(MCPServer):
         connection: Connection,
         send: Callable[[Client], Awaitable[T]],
         what: str,
-        idempotent: bool,
     ) -> T:
         try:
             client = await connection.client()
@@ -277,30 +295,28 @@ class MCPPool(MCPServer):
             answer = server_answer(exc)
             if answer is not None:
                 raise self._rejected(connection, what, answer) from exc
-            raise NotSent(exc) from exc
+            raise Resend(exc, maybe_ran=False) from exc
         self._share_tool_listing(connection, client)
         try:
             return await send(client)
         except MCPError as exc:
-            raise await self._failed(connection, what, exc, idempotent) from exc
+            raise await self._failed(connection, what, exc) from exc
 
-    async def _failed(
-        self, connection: Connection, what: str, exc: MCPError, idempotent: bool
-    ) -> Exception:
+    async def _failed(self, connection: Connection, what: str, exc: MCPError) -> Exception:
         """Turn an MCP error from a request into the exception the caller should see."""
         if exc.code == CONNECTION_CLOSED:
             failure = await connection.failure_after_exit()
-            if failure is not None and (idempotent or never_sent(failure)):
-                return NotSent(failure)
-            why = reason(failure) if failure is not None else exc.error.message
-            return MCPUnavailable(
-                f"The connection to the task server at {self.url} broke during {what} "
-                f"({why}); it may or may not have run."
-            )
+            if failure is None:
+                return Resend(exc, maybe_ran=True)
+            return Resend(failure, maybe_ran=not never_sent(failure))
         if exc.code == REQUEST_TIMEOUT:
+            # Not resent: the call may still be running, and the user has waited long enough.
             return MCPTimeout(
                 f"The task server at {self.url} did not answer {what} within {self._timeout:g} s."
             )
+        if connection.last_status in GATEWAY_FAILURES:
+            await connection.close()  # the next attempt opens a new one, to any instance
+            return Resend(exc, maybe_ran=True)
         if connection.last_status is not None and connection.last_status >= 400:
             # An HTTP-level refusal can mean the server forgot our session (a stateful server
             # that restarted answers 404), so the next request starts with a fresh handshake.
@@ -337,6 +353,13 @@ class MCPPool(MCPServer):
             tool.output_schema = None
         absorb_tool_listing(client, unchecked)
         connection.absorbed = listing
+
+
+def _log_resend(what: str, state: RetryCallState) -> None:
+    """Say when a request that may have reached the server is about to be sent again."""
+    failure = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(failure, Resend) and failure.maybe_ran:
+        logger.info("%s was cut off (%s); sending it again", what, reason(failure.cause))
 
 
 async def _list_all_tools(client: Client) -> ListToolsResult:

@@ -348,6 +348,7 @@ class TaskList:
             given = {k: getattr(parsed, k) for k in parsed.model_fields_set}
             with Session(self.engine, expire_on_commit=False) as session:
                 result = _run(session, name, given)
+                session.commit()
         except (tasks.TaskError, ValueError) as exc:
             return tool_error_text(name, str(exc))
         return json.dumps(result)

@@ -2,10 +2,13 @@
 
 import asyncio
 import json
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -168,9 +171,15 @@ async def test_first_listings_racing_without_connect_fetch_once(shared_toy: Toy)
     assert [[tool.name for tool in listing] for listing in listings] == [TOOL_NAMES] * 5
 
 
-async def test_meta_reaches_the_server(pool: MCPPool) -> None:
-    result = await pool.call_tool("whoami", {}, meta={"taskchat/user_id": "alice"})
-    assert json.loads(text_of(result)) == {"taskchat/user_id": "alice"}
+async def test_meta_reaches_the_server_with_a_new_call_id_for_each_call(pool: MCPPool) -> None:
+    seen = []
+    for _ in range(2):
+        result = await pool.call_tool("whoami", {}, meta={"taskchat/user_id": "alice"})
+        seen.append(json.loads(text_of(result)))
+    call_ids = [sent.pop("taskchat/call_id") for sent in seen]
+    assert seen == [{"taskchat/user_id": "alice"}] * 2
+    assert all(re.fullmatch("[0-9a-f]{32}", call_id) for call_id in call_ids)
+    assert call_ids[0] != call_ids[1]
 
 
 async def test_configured_headers_reach_the_server(shared_toy: Toy) -> None:
@@ -247,7 +256,9 @@ async def test_pool_connected_while_server_is_down_works_once_it_starts(own_toy:
         await pool.cleanup()
 
 
-async def test_call_cut_off_by_a_crash_is_reported_and_not_resent(own_toy: Toy) -> None:
+async def test_call_cut_off_by_a_crash_is_resent_and_reported_when_the_server_stays_down(
+    own_toy: Toy,
+) -> None:
     own_toy.start()
     async with MCPPool(own_toy.url, size=1) as pool:
         call = asyncio.create_task(pool.call_tool("sleep", {"seconds": 30}))
@@ -259,12 +270,65 @@ async def test_call_cut_off_by_a_crash_is_reported_and_not_resent(own_toy: Toy) 
         own_toy.kill()
         with pytest.raises(MCPUnavailable) as caught:
             await call
-        # A resend would have met a dead server and said "not reachable" instead.
+        # The resends met a dead server; the message is about the call that was cut off.
         message = str(caught.value)
         assert message.startswith(
             f"The connection to the task server at {own_toy.url} broke during the call to sleep ("
         )
         assert message.endswith("); it may or may not have run.")
+
+
+async def test_call_cut_off_by_a_crash_is_resent_to_the_restarted_server(own_toy: Toy) -> None:
+    own_toy.start()
+    async with MCPPool(own_toy.url, size=1, retry_for=20) as pool:
+        call = asyncio.create_task(pool.call_tool("sleep", {"seconds": 1}))
+
+        async def call_is_running() -> bool:
+            return (await own_toy.stats())["sleeping"] == 1
+
+        await wait_until(call_is_running, "the sleep call to reach the server")
+        own_toy.kill()
+        own_toy.start()
+        assert text_of(await call) == "slept 1.0"
+
+
+@dataclass
+class Gateway:
+    """The real task server (local mode, SQLite) behind tests/chat_server/gateway_proxy.py."""
+
+    url: str
+    proxy: Server
+
+    def stats(self) -> dict[str, Any]:
+        return httpx.get(f"{self.proxy.base_url}/proxy-stats").json()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    mcp_port, proxy_port = free_port(), free_port()
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}", "MCP_PORT": str(mcp_port)}
+    mcp = start_server("mcp_server", env, mcp_port)
+    proxy_env = {"GATEWAY_UPSTREAM": mcp.base_url, "GATEWAY_PORT": str(proxy_port)}
+    try:
+        proxy = start_server("tests.chat_server.gateway_proxy", proxy_env, proxy_port)
+        yield Gateway(f"{proxy.base_url}/mcp", proxy)
+        proxy.stop()
+    finally:
+        mcp.stop()
+
+
+async def test_a_write_answered_502_after_it_ran_is_resent_and_applied_once(
+    gateway: Gateway,
+) -> None:
+    async with MCPPool(gateway.url, size=1) as pool:
+        added = await pool.call_tool("add_task", {"title": "Buy milk"})
+        listing = await pool.call_tool("list_tasks", {})
+
+    assert not added.is_error and added.structured_content["title"] == "Buy milk"  # type: ignore[index]
+    assert [t["title"] for t in listing.structured_content["tasks"]] == ["Buy milk"]  # type: ignore[index]
+    # The add was sent twice under one id; the listing is a call of its own.
+    first, resent, listed = gateway.stats()["call_ids"]
+    assert first == resent and listed != first
 
 
 async def test_slow_answer_raises_timeout_and_the_connection_stays_usable(
@@ -359,7 +423,9 @@ async def test_agent_calls_a_tool_through_the_pool_with_the_users_meta(shared_to
         result = await Runner.run(agent, "who am I?", context={"user_id": "bob"})
     outputs = [item.output for item in result.new_items if item.type == "tool_call_output_item"]
     # The model is handed the structured content (the toy wraps its string result).
-    assert [json.loads(output) for output in outputs] == [{"result": '{"taskchat/user_id": "bob"}'}]
+    [output] = [json.loads(output) for output in outputs]
+    sent = json.loads(output["result"])
+    assert sent.pop("taskchat/call_id") and sent == {"taskchat/user_id": "bob"}
     assert result.final_output == "You are bob."
 
 

@@ -1,4 +1,4 @@
-"""shared/tasks.py against a real database: writes, ownership, completion, recurrence."""
+"""mcp_server/tasks.py against a real database: writes, ownership, completion, recurrence."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,6 +7,8 @@ from sqlmodel import Session
 
 from mcp_server import tasks
 from mcp_server.tasks import InvalidTaskInput, NewTask, TaskNotFound
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
 
 
@@ -283,10 +285,20 @@ def test_a_deleted_newest_task_id_is_never_given_to_the_next_task(session: Sessi
     assert add(session, title="next")["id"] > newest["id"]
 
 
-def test_writes_commit(engine, session: Session):
-    add(session, title="durable")
-    with Session(engine) as other:
-        assert [t["title"] for t in tasks.list_tasks(other, user_id="ann")["tasks"]] == ["durable"]
+def test_writes_leave_the_commit_to_their_caller(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'tasks.db'}")  # a connection per session
+    upgrade_all(engine)
+
+    def titles() -> list[str]:
+        with Session(engine) as other:
+            return [t["title"] for t in tasks.list_tasks(other, user_id="ann")["tasks"]]
+
+    with Session(engine) as session:
+        add(session, title="durable")
+        assert titles() == []
+        session.commit()
+    assert titles() == ["durable"]
+    engine.dispose()
 
 
 def test_completion_times_are_utc(session: Session):

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 import chat_server.store_tables  # noqa: F401  (registers the chat tables for create_all)
+import mcp_server.calls  # noqa: F401  (registers the tool_call table for create_all)
 import mcp_server.models  # noqa: F401  (registers the task table for create_all)
 import shared.events  # noqa: F401  (registers the task_event table for create_all)
 from chat_server.store import SQLStore
@@ -25,7 +26,7 @@ from shared.db import make_engine
 from shared.migrate import CHAT, ENVIRONMENTS, TASKS, SchemaError, current, heads, locked, upgrade
 
 NOW = datetime(2025, 3, 12, 8, 0, 0, tzinfo=UTC)
-TABLES = ("task", "task_event", "chat_thread", "chat_thread_item")
+TABLES = ("task", "task_event", "tool_call", "chat_thread", "chat_thread_item")
 # What the last release before migrations had; the upgrade keeps these rows.
 RELEASE_TABLES = ("task", "chat_thread", "chat_thread_item")
 # The release dump deleted its newest task, id 6, before it was taken.
@@ -41,12 +42,15 @@ def upgrade_all(engine: Engine) -> None:
 def add_task(engine: Engine, title: str, user_id: str = "ann") -> int:
     with Session(engine) as session:
         data = tasks.NewTask(title=title)
-        return tasks.add_task(session, user_id=user_id, data=data, now=NOW)["task"]["id"]
+        change = tasks.add_task(session, user_id=user_id, data=data, now=NOW)
+        session.commit()
+        return change["task"]["id"]
 
 
 def delete_task(engine: Engine, task_id: int, user_id: str = "ann") -> None:
     with Session(engine) as session:
         tasks.delete_task(session, user_id=user_id, task_id=task_id)
+        session.commit()
 
 
 def rows(engine: Engine) -> dict[str, list[Any]]:
@@ -266,17 +270,18 @@ def test_taskchat_db_current_upgrade_and_history_work_as_commands(
 
     assert db("current") == (
         "tasks: unversioned tables of a release before migrations "
-        "(newest is tasks_0003: run taskchat-db upgrade)\n"
+        "(newest is tasks_0004: run taskchat-db upgrade)\n"
         "chat: unversioned tables of a release before migrations "
         "(newest is chat_0002: run taskchat-db upgrade)\n"
     )
     assert db("upgrade") == (
-        "tasks: upgraded tasks_0001 -> tasks_0003\nchat: upgraded chat_0001 -> chat_0002\n"
+        "tasks: upgraded tasks_0001 -> tasks_0004\nchat: upgraded chat_0001 -> chat_0002\n"
     )
-    assert db("current") == "tasks: tasks_0003 (up to date)\nchat: chat_0002 (up to date)\n"
-    assert db("upgrade") == "tasks: tasks_0003 (up to date)\nchat: chat_0002 (up to date)\n"
+    assert db("current") == "tasks: tasks_0004 (up to date)\nchat: chat_0002 (up to date)\n"
+    assert db("upgrade") == "tasks: tasks_0004 (up to date)\nchat: chat_0002 (up to date)\n"
     history = db("history")
-    assert history.startswith("tasks:\n  tasks_0003 (head)  Task change events for live pages")
+    assert history.startswith("tasks:\n  tasks_0004 (head)  Writes applied once per call id")
+    assert "  tasks_0003  Task change events for live pages" in history
     assert "  tasks_0002  Task ids are never reused" in history
     assert "  tasks_0001  The task table exactly as create_all made it" in history
     assert "chat:\n  chat_0002 (head)  Drop chat_attachment" in history
@@ -302,9 +307,9 @@ def test_several_taskchat_db_upgrades_at_once_on_an_empty_database_all_succeed(
         "chat: chat_0002 (up to date)",
         "chat: chat_0002 (up to date)",
         "chat: upgraded an empty database -> chat_0002",
-        "tasks: tasks_0003 (up to date)",
-        "tasks: tasks_0003 (up to date)",
-        "tasks: upgraded an empty database -> tasks_0003",
+        "tasks: tasks_0004 (up to date)",
+        "tasks: tasks_0004 (up to date)",
+        "tasks: upgraded an empty database -> tasks_0004",
     ]
 
 

@@ -8,7 +8,8 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from tests.reliability.harness import (
 pytestmark = pytest.mark.timeout(180)
 
 RATE = 40
+POOL_SIZE = 4  # each chat instance's MCP_POOL_SIZE
 ADDED = re.compile(r"Added task (\d+): (Lb task \d+)\.")
 
 
@@ -90,6 +92,7 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
         **STACK_ENV,
         "RATE_LIMIT": f"{RATE}/minute",
         "RATE_LIMIT_STORAGE_URL": redis,
+        "MCP_POOL_SIZE": str(POOL_SIZE),
         "MCP_SERVER_URL": f"http://127.0.0.1:{ports['mcp_lb']}/mcp",
     }
     with postgres_schema("lb") as database_url:
@@ -220,8 +223,8 @@ async def test_the_rate_limit_is_counted_across_chat_instances(balanced, http):
         assert int(refused.headers["Retry-After"]) >= 1
 
 
-async def test_killing_a_chat_and_stopping_an_mcp_instance_mid_load_fails_only_the_chat_ones(
-    balanced, http
+async def test_killing_a_chat_and_an_mcp_instance_mid_load_fails_only_the_chat_ones(
+    balanced, http, tmp_path
 ):
     users = [fresh_user(f"kill{n}") for n in range(8)]
     outcomes: list[Outcome] = []
@@ -236,11 +239,10 @@ async def test_killing_a_chat_and_stopping_an_mcp_instance_mid_load_fails_only_t
 
     async def kill_mid_load() -> None:
         await mid_load.wait()
-        killed_at.append(len(outcomes))
-        balanced.kill("chat1")
-        # SIGTERM: it finishes the calls it has begun, then goes (waited for off the loop,
-        # so the load goes on meanwhile).
-        await asyncio.to_thread(balanced.instances["mcp1"].stop)
+        # Off the loop, so the load goes on meanwhile.
+        await asyncio.to_thread(
+            kill_with_calls_in_flight, balanced, lambda: killed_at.append(len(outcomes))
+        )
 
     await asyncio.wait_for(
         asyncio.gather(
@@ -259,4 +261,39 @@ async def test_killing_a_chat_and_stopping_an_mcp_instance_mid_load_fails_only_t
     stored = balanced.tasks(users)
     assert len(stored) == len(set(stored)), "a task was added twice"
     assert set(added) <= set(stored)
-    print(f"{len(failed)} of {len(outcomes)} turns failed, each on the killed chat instance")
+    # mcp1 died with calls of chat2 in flight: HAProxy answered 502 for them, and the turns
+    # still succeeded because chat2's pool sent those calls again, to mcp2.
+    log = (tmp_path / "chat2.log").read_text()
+    cut_off = re.findall(r"the call to add_task was cut off \(.*\); sending it again", log)
+    assert cut_off, "no call was in flight on mcp1 when it was killed"
+    print(f"{len(failed)} of {len(outcomes)} turns failed, each on the killed chat instance; "
+          f"{len(cut_off)} calls cut off on mcp1 were sent again")  # fmt: skip
+
+
+def kill_with_calls_in_flight(balanced: Balanced, killing: Callable[[], None]) -> None:
+    """SIGKILL chat1, then mcp1 while chat2's tool calls wait inside both MCP instances.
+
+    A lock on the task table holds every add_task in the database until all of chat2's
+    pooled calls wait on it; HAProxy spreads them over both MCP instances, so mcp1 surely
+    dies in the middle of some of them.
+    """
+    killing()
+    balanced.kill("chat1")
+    engine = create_engine(balanced.database_url)
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("LOCK TABLE task IN ACCESS EXCLUSIVE MODE"))
+            with engine.connect() as probe:
+                for _ in range(400):
+                    if probe.execute(waiting).scalar_one() >= POOL_SIZE:
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise AssertionError("chat2's calls never reached the database")
+            balanced.kill("mcp1")
+    finally:
+        engine.dispose()

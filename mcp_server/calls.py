@@ -1,0 +1,91 @@
+"""Writes applied once per call id, so a client may safely send a write again.
+
+A client whose connection broke while a write was on its way cannot know whether the
+write ran (an instance killed mid-call, a load balancer answering 502). It sends the same
+call again under the same id, `_meta["taskchat/call_id"]`, and gets the first call's
+result back: not a second task, nor "Task 7 not found" for the task the first call
+deleted. The result is stored in the write's own transaction, so a write that committed is
+always found and one that did not leaves nothing behind. Ids are per user and kept for
+KEEP_CALLS; a call without an id runs as usual.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, and_, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel
+
+from mcp_server.task_rules import TaskError
+from shared.contract import TaskChange
+
+KEEP_CALLS = timedelta(hours=1)
+MAX_CALL_ID_CHARS = 100
+
+
+class ToolCall(SQLModel, table=True):
+    """The result of one write a client named with a call id."""
+
+    __tablename__ = "tool_call"
+
+    user_id: str = Field(max_length=200, primary_key=True)
+    call_id: str = Field(max_length=MAX_CALL_ID_CHARS, primary_key=True)
+    result: str  # the TaskChange, as JSON
+    created_at: datetime
+
+
+_table: Any = ToolCall.__table__  # type: ignore[attr-defined]
+Index("ix_tool_call_user_created", _table.c.user_id, _table.c.created_at)
+
+
+def check_call_id(value: object) -> str:
+    """A call id as sent in `_meta`, or ValueError saying what is wrong with it."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CALL_ID_CHARS:
+        raise ValueError(f"must be a string of 1 to {MAX_CALL_ID_CHARS} characters")
+    if not value.isascii() or not value.isprintable():
+        raise ValueError("must be printable ASCII")
+    return value
+
+
+def apply(
+    session: Session,
+    write: Callable[..., TaskChange],
+    *,
+    user_id: str,
+    call_id: str | None,
+    **kwargs: Any,
+) -> TaskChange:
+    """Run `write(session, user_id=..., **kwargs)` and commit it; once per call id."""
+    try:
+        change = write(session, user_id=user_id, **kwargs)
+        if call_id is not None:
+            now = datetime.now(UTC)
+            stored = {"result": json.dumps(change), "created_at": now}
+            session.execute(insert(_table).values(user_id=user_id, call_id=call_id, **stored))
+            session.execute(
+                delete(_table).where(
+                    _table.c.user_id == user_id, _table.c.created_at < now - KEEP_CALLS
+                )
+            )
+        session.commit()
+    except (IntegrityError, TaskError):
+        # A call sent before under this id has its result stored (the insert above collides
+        # with it), or made this one fail (a repeated delete finds no task): the first
+        # result stands, and this attempt is undone. Looked up only here, so a write that
+        # was never sent before costs no extra query.
+        session.rollback()
+        if call_id is not None and (earlier := _recall(session, user_id, call_id)) is not None:
+            return earlier
+        raise
+    return change
+
+
+def _recall(session: Session, user_id: str, call_id: str) -> TaskChange | None:
+    stored = session.execute(
+        select(_table.c.result).where(
+            and_(_table.c.user_id == user_id, _table.c.call_id == call_id)
+        )
+    ).scalar_one_or_none()
+    return None if stored is None else json.loads(stored)
