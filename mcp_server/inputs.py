@@ -66,6 +66,12 @@ class ListTasksInput(ToolInput):
         description="true: only open tasks past their due (a date-only task is overdue from "
         "the day after its date); false: only tasks that are not overdue.",
     )
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="The user's IANA time zone (e.g. Asia/Tokyo): the days of due_before, "
+        "due_after and overdue are that zone's days. Default UTC.",
+    )
     sort: Sort = Field(
         "created",
         description="Sort key: created (creation time), due (tasks without a due date come "

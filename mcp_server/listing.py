@@ -1,8 +1,9 @@
 """Listing a user's tasks: filters, sorts and keyset pages over the (user_id, key, id) indexes."""
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import String, and_, func, literal, not_, or_, select, type_coerce
@@ -19,6 +20,7 @@ from mcp_server.task_rules import (
     no_nul,
     parse_due,
     priority_rank,
+    time_zone,
     utc_now,
 )
 from shared.contract import MAX_PAGE_SIZE, ORDERS, PRIORITIES, SORTS, STATUSES, TaskDict, TaskPage
@@ -37,6 +39,7 @@ class TaskQuery:
     due_before: str | None = None
     due_after: str | None = None
     overdue: bool | None = None
+    timezone: str | None = None
     sort: str = "created"
     order: str = "asc"
     limit: int = 50
@@ -55,8 +58,10 @@ def list_tasks(
     - priority: low < medium < high, so `desc` lists high first.
     - title: case-insensitive.
     Filters: `due_before`/`due_after` are inclusive, and a plain date covers its whole day
-    (UTC). `overdue`: open tasks whose due time has passed; a date-only task is overdue
-    from the day after its date. Completed tasks are never overdue.
+    in `timezone` (UTC by default). `overdue`: open tasks whose due time has passed; a
+    date-only task is overdue from the day after its date in `timezone`. Completed tasks
+    are never overdue. A date-only due is a day, not an instant, so it is compared with a
+    plain date as a date, in every zone.
     """
     sort, order = _choice("sort", query.sort, SORTS), _choice("order", query.order, ORDERS)
     if (
@@ -133,29 +138,52 @@ def _filters(query: TaskQuery, now: datetime) -> list[ColumnElement[bool]]:
         conditions.append(tags.contains(f",{clean_tag(query.tag)},", autoescape=True))
     if query.priority is not None:
         conditions.append(_t.c.priority == priority_rank(query.priority))
+    zone = time_zone(query.timezone)
     if query.due_before is not None:
         bound, is_date = parse_due(query.due_before, "due_before")
-        # A plain date includes its whole day.
-        end = _t.c.due_at < bound + timedelta(days=1) if is_date else _t.c.due_at <= bound
-        conditions.append(end)
+        if is_date:  # up to the start of the next day: a plain date includes its whole day
+            next_day = bound.date() + timedelta(days=1)
+            conditions.append(
+                _by_kind(operator.lt, _starts(next_day, UTC), _starts(next_day, zone))
+            )
+        else:
+            conditions.append(_t.c.due_at <= bound)
     if query.due_after is not None:
-        bound, _ = parse_due(query.due_after, "due_after")
-        conditions.append(_t.c.due_at >= bound)
+        bound, is_date = parse_due(query.due_after, "due_after")
+        day = bound.date()
+        conditions.append(
+            _by_kind(operator.ge, bound, _starts(day, zone)) if is_date else _t.c.due_at >= bound
+        )
     if query.overdue is not None:
-        overdue = _overdue(now)
+        overdue = _overdue(now, zone)
         conditions.append(overdue if query.overdue else not_(overdue))
     return conditions
 
 
-def _overdue(now: datetime) -> ColumnElement[bool]:
-    start_of_today = datetime.combine(now.date(), time(), UTC)
+def _starts(day: date, zone: tzinfo) -> datetime:
+    """The instant `day` starts in `zone`."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def _by_kind(
+    compare: Callable[[Any, Any], ColumnElement[bool]], for_dates: datetime, for_times: datetime
+) -> ColumnElement[bool]:
+    """`due_at <compare> bound`, with one bound for date-only dues (stored as midnight UTC of
+    their date) and one for date-time dues."""
+    if for_dates == for_times:
+        return compare(_t.c.due_at, for_dates)
+    return or_(
+        and_(_t.c.due_is_date == True, compare(_t.c.due_at, for_dates)),  # noqa: E712
+        and_(_t.c.due_is_date == False, compare(_t.c.due_at, for_times)),  # noqa: E712
+    )
+
+
+def _overdue(now: datetime, zone: tzinfo) -> ColumnElement[bool]:
+    today = now.astimezone(zone).date()
     return and_(
         _t.c.completed == False,  # noqa: E712 (SQL comparison, not Python truthiness)
         _t.c.due_at.is_not(None),
-        or_(
-            and_(_t.c.due_is_date == True, _t.c.due_at < start_of_today),  # noqa: E712
-            and_(_t.c.due_is_date == False, _t.c.due_at < now),  # noqa: E712
-        ),
+        _by_kind(operator.lt, _starts(today, UTC), now),
     )
 
 

@@ -9,8 +9,9 @@ import hmac
 import json
 import re
 from calendar import monthrange
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp_server.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
 from shared.contract import PRIORITIES, RECURRENCES, not_found_text
@@ -110,6 +111,24 @@ def clean_recurrence(value: str | None) -> str:
             f"recurrence must be one of {', '.join(RECURRENCES)} (got {value!r})"
         )
     return value
+
+
+MAX_ZONE_CHARS = 64  # the longest IANA names are about 30 characters
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """The IANA time zone a list query's days are read in (UTC when none is named)."""
+    if name is None:
+        return UTC
+    try:
+        if not isinstance(name, str) or not name or len(name) > MAX_ZONE_CHARS:
+            raise ValueError
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: not a zone key at all ("../etc"); OSError: a directory name ("America").
+        raise InvalidTaskInput(
+            f"timezone: {name!r} is not an IANA time zone name like Europe/Paris"
+        ) from None
 
 
 def parse_due(value: str, field: str = "due") -> tuple[datetime, bool]:

@@ -93,9 +93,16 @@ def _find_by_words(
         found = matches(target, [run2])
     if not found:
         return None, Say(replies.no_match(target.words, lookup.get("status")))
-    if len(found) > 1:
+    if len(found) > 1 or not named_by_what_was_done(found[0], target):
         return None, Say(replies.candidates(found, action, target.words, now))
     return found[0], None
+
+
+def named_by_what_was_done(task: Task, target: ByWords) -> bool:
+    """Whether one task found for "I <verb>ed the <words>" starts with that verb (or is just
+    the words): "I walked the dog" means "Walk the dog", "I sold the car" not "Car wash"."""
+    title = task.get("title", "").lower()
+    return not target.verbs or title.startswith(target.verbs) or title == target.words.lower()
 
 
 def act(intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime) -> Step:

@@ -1,9 +1,12 @@
 """Casual ways to say a task is done or no longer wanted.
 
 "I bought the milk", "called the plumber", "walked the dog already" complete the task
-whose title starts with that verb; "I don't need to buy milk anymore", "forget about the
-car wash", "nevermind the dentist" delete it. The task is still looked up (and asked about
-when several match) by the model, as for any task named by words.
+whose title starts with that verb (one found that does not, "I sold the car" finding "Car
+wash", is asked about first); "I finished the report" completes the task the words name;
+"I missed the dentist" or "postponed the car wash" complete nothing. "I don't need to buy
+milk anymore", "forget about the car wash", "nevermind the dentist" delete the task. The
+task is still looked up (and asked about when several match) by the model, as for any task
+named by words.
 """
 
 import re
@@ -23,10 +26,17 @@ IRREGULAR_PAST = {
     "fed": ("feed",), "swept": ("sweep",), "hung": ("hang",), "ran": ("run",),
     "rang": ("ring",), "set": ("set",), "cut": ("cut",), "won": ("win",), "built": ("build",),
 }  # fmt: skip
+# Past tenses that say "done" about any task, whatever its title's first word.
+_DONE_ANY = frozenset(
+    {"did", "finished", "completed", "handled", "sorted", "tackled", "wrapped", "ticked"}
+    | {"checked", "crossed", "knocked", "managed"}
+)
 # -ed words that say something other than "I did it".
 _NOT_DONE = frozenset(
     {"need", "needed", "wanted", "added", "used", "tried", "forgot", "forgotten", "meant"}
     | {"planned", "wished", "hoped", "decided", "started", "scheduled", "supposed"}
+    | {"missed", "skipped", "postponed", "delayed", "rescheduled", "moved", "cancelled"}
+    | {"canceled", "failed", "ignored", "changed", "updated", "edited", "renamed", "tagged"}
 )
 _PAST = re.compile(
     r"^(?:(?:i|we)\s+|i'?ve\s+|we'?ve\s+)?(?:(?:have|has|just|already|finally|also)\s+)*"
@@ -83,7 +93,9 @@ def casual_intent(text: str) -> Intent | None:
             words = core_words(match["t"])
             if not set(words.lower().split()) - _PARTICLES:
                 return None
-            return ActOnTask("complete", ByWords(words, past_forms(match["verb"])))
+            verb = match["verb"].lower()
+            verbs = () if verb in _DONE_ANY else past_forms(verb)
+            return ActOnTask("complete", ByWords(words, verbs))
         if target is not None:
             return ActOnTask("complete", target)
     return None

@@ -137,6 +137,9 @@ def list_intent(text: str, now: datetime) -> ListTasks | None:
         args["due_after"] = after
     if before is not None:
         args["due_before"] = before
+    zone = getattr(now.tzinfo, "key", None)
+    if dated and zone not in (None, "UTC", "Etc/UTC"):
+        args["timezone"] = zone  # "today" and "overdue" are the user's days
     if (dated or _DUE_WORD.search(text)) and "sort" not in args:
         args["sort"] = "due"
     found = found or bool(args) or bool(_TASK_NOUN.search(text)) or bool(_ALL.search(text))

@@ -196,8 +196,11 @@ def task_list(page: Task, args: dict[str, Any], now: datetime) -> str:
 
 
 def candidates(tasks: list[Task], action: str, words: str, now: datetime) -> str:
-    """Several tasks match: list them and ask which one."""
-    lines = [f"{_count(len(tasks), 'task').capitalize()} match “{words}”:"]
+    """Several tasks match, or one that may not be meant: list them and ask which one."""
+    if len(tasks) == 1:
+        lines = [f"One task matches “{words}”:"]
+    else:
+        lines = [f"{_count(len(tasks), 'task').capitalize()} match “{words}”:"]
     lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
     if len(tasks) > MAX_SHOWN:
         lines.append(f"…and {len(tasks) - MAX_SHOWN} more.")

@@ -8,7 +8,7 @@ to find the next call or the final reply.
 from datetime import datetime
 
 from chat_server.offline import replies
-from chat_server.offline.acting import act, matches, move_matching
+from chat_server.offline.acting import act, matches, move_matching, named_by_what_was_done
 from chat_server.offline.grammar import is_yes, parse
 from chat_server.offline.intents import (
     ActOnTask,
@@ -63,6 +63,13 @@ def _offered(asked: ActOnTask, runs: list[ToolRun]) -> list[Task] | None:
     return list(runs[-1].result.get("tasks") or [])
 
 
+def _unsure(asked: Intent | None, offered: list[Task] | None) -> bool:
+    """Whether the one task a lookup found was asked about rather than acted on."""
+    if not (isinstance(asked, ActOnTask) and isinstance(asked.target, ByWords) and offered):
+        return False
+    return len(offered) == 1 and not named_by_what_was_done(offered[0], asked.target)
+
+
 def _resolve_pick(intent: Intent, conversation: Conversation, now: datetime) -> Intent:
     """A bare "4" answers the last turn's "which one?"; otherwise it means "show task 4"."""
     if not isinstance(intent, Pick):
@@ -71,8 +78,9 @@ def _resolve_pick(intent: Intent, conversation: Conversation, now: datetime) -> 
     offered = None
     if isinstance(asked, ActOnTask) and conversation.last_turn:
         offered = _offered(asked, conversation.last_turn)
-    # Only a turn that ended without acting asked "which one?": no call, or a lookup of several.
-    unresolved = not conversation.last_turn or len(offered or []) > 1
+    # Only a turn that ended without acting asked "which one?": no call, a lookup of several,
+    # or of one it was not sure of ("I sold the car" finding "Car wash").
+    unresolved = not conversation.last_turn or len(offered or []) > 1 or _unsure(asked, offered)
     if not (unresolved and isinstance(asked, ActOnTask) and not isinstance(asked.target, ById)):
         return ActOnTask("show", intent.target)
     target = intent.target

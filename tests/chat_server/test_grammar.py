@@ -320,8 +320,14 @@ TOKYO = ZoneInfo("Asia/Tokyo")
                 status="pending",
                 due_after="2026-11-26",
                 due_before="2026-11-26",
+                timezone="America/Los_Angeles",
                 sort="due",
             ),
+        ),
+        (
+            "anything overdue?",
+            call("list_tasks", status="pending", overdue=True, timezone="America/Los_Angeles",
+                 sort="due"),
         ),
     ],
 )

@@ -51,3 +51,29 @@ def test_undo_says_what_it_restored():
     chat.turn("delete task 7")
     _, reply = chat.turn("undo")
     assert reply == "Undone. Restored “Dentist appointment” as task 21."
+
+
+def test_a_past_tense_that_does_not_lead_the_only_match_asks_before_completing():
+    from tests.chat_server.phrasings import Chat
+
+    for said, task_id, title in [
+        ("I sold the car", 8, "Car wash"),
+        ("I emailed the plumber", 2, "Call the plumber"),
+        ("I bought a dog", 3, "Walk the dog"),
+    ]:
+        chat = Chat()
+        calls, asked = chat.turn(said)
+        assert [c.name for c in calls] == ["list_tasks"], said
+        assert f"#{task_id} {title}" in asked and asked.endswith(f"like “{task_id}”."), asked
+        calls, reply = chat.turn(str(task_id))  # the user says yes, that one
+        assert [(c.name, c.args) for c in calls] == [("complete_task", {"task_id": task_id})]
+
+
+def test_done_words_complete_the_task_the_words_name_and_missed_completes_nothing():
+    from tests.chat_server.phrasings import Chat
+
+    calls, _ = Chat().turn("I finished the slides")
+    assert [(c.name, c.args) for c in calls][-1] == ("complete_task", {"task_id": 6})
+    for said in ("I missed the dentist appointment", "I postponed the car wash"):
+        calls, _ = Chat().turn(said)
+        assert not [c for c in calls if c.name == "complete_task"], said

@@ -1,7 +1,7 @@
 """list_tasks: filters, sorts, keyset pagination (on SQLite and PostgreSQL), bad queries."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
@@ -129,6 +129,46 @@ def test_overdue_rules(session: Session):
     tasks.set_completed(session, user_id="ann", task_id=done["id"])
     assert titles(session, overdue=True) == ["yesterday", "an hour ago"]
     assert titles(session, overdue=False) == ["today", "in an hour", "no due", "done late"]
+
+
+def in_zone(session: Session, now: datetime, **query: object) -> list[str]:
+    page = tasks.list_tasks(session, user_id="ann", query=TaskQuery(**query), now=now)  # type: ignore[arg-type]
+    return [task["title"] for task in page["tasks"]]
+
+
+def test_days_are_the_named_time_zones_days(session: Session):
+    add(session, title="date nov 27", due="2026-11-27")
+    add(session, title="tokyo nov 28 8am", due="2026-11-28T08:00:00+09:00")  # 27th 23:00 UTC
+    add(session, title="la nov 27 6pm", due="2026-11-27T18:00:00-08:00")  # 28th 02:00 UTC
+    tokyo_night = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)  # the 28th, 03:30 in Tokyo
+    la_evening = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # the 27th, 17:00 in Los Angeles
+
+    # In Tokyo the 27th is over: its date-only task is overdue, though the UTC day is not.
+    assert in_zone(session, tokyo_night, overdue=True, timezone="Asia/Tokyo") == ["date nov 27"]
+    assert in_zone(session, tokyo_night, overdue=True) == []
+    # In Los Angeles it is still the 27th, although UTC has reached the 28th (a date-time due
+    # is overdue once its moment has passed, in every zone).
+    la_overdue = in_zone(session, la_evening, overdue=True, timezone="America/Los_Angeles")
+    assert la_overdue == ["tokyo nov 28 8am"]
+    assert in_zone(session, la_evening, overdue=True) == ["date nov 27", "tokyo nov 28 8am"]
+    # A day window: date-only dues by their date, date-time dues by the zone's day.
+    tokyo_27 = in_zone(session, tokyo_night, due_after="2026-11-27", due_before="2026-11-27",
+                       timezone="Asia/Tokyo")  # fmt: skip
+    assert tokyo_27 == ["date nov 27"]
+    tokyo_28 = in_zone(session, tokyo_night, due_after="2026-11-28", due_before="2026-11-28",
+                       timezone="Asia/Tokyo")  # fmt: skip
+    assert tokyo_28 == ["tokyo nov 28 8am", "la nov 27 6pm"]
+    la_27 = in_zone(session, la_evening, due_after="2026-11-27", due_before="2026-11-27",
+                    timezone="America/Los_Angeles")  # fmt: skip
+    assert la_27 == ["date nov 27", "tokyo nov 28 8am", "la nov 27 6pm"]
+    utc_27 = in_zone(session, la_evening, due_after="2026-11-27", due_before="2026-11-27")
+    assert utc_27 == ["date nov 27", "tokyo nov 28 8am"]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "America", "", "x" * 65])
+def test_a_time_zone_that_is_not_one_is_refused(session: Session, zone: str):
+    with pytest.raises(InvalidTaskInput, match="timezone: .* is not an IANA time zone name"):
+        titles(session, overdue=True, timezone=zone)
 
 
 def test_date_only_task_is_overdue_from_the_day_after(session: Session):

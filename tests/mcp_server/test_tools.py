@@ -82,7 +82,7 @@ async def test_input_schemas_match_the_contract(client: Client):
     assert properties == {
         "add_task": ["title", "description", "due", "priority", "tags", "recurrence"],
         "list_tasks": ["status", "search", "tag", "priority", "due_before", "due_after",
-                       "overdue", "sort", "order", "limit", "cursor"],
+                       "overdue", "timezone", "sort", "order", "limit", "cursor"],
         "get_task": ["task_id"],
         "update_task": ["task_id", "title", "description", "due", "priority", "tags",
                         "recurrence"],
