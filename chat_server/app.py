@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from chat_server import events, web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
-from chat_server.edge import EdgeGuard, allowed_host_names
+from chat_server.edge import EdgeGuard, HostGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
 from chat_server.events import EventHub
 from chat_server.metrics import metrics_router
@@ -129,7 +129,6 @@ def create_app(
     # allowed origins, whose scripts can read why.
     app.add_middleware(
         EdgeGuard,
-        allowed_hosts=allowed_host_names(settings.chat_host, settings.chat_allowed_hosts),
         cors_origins=settings.cors_origins,
         cors_origin_regex=settings.cors_origin_regex,
         session_cookie="" if settings.local_mode else settings.session_cookie_name,
@@ -142,6 +141,10 @@ def create_app(
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", HEADER],
         expose_headers=["Retry-After", REQUEST_ID_HEADER],
+    )
+    app.add_middleware(
+        HostGuard,
+        allowed_hosts=allowed_host_names(settings.chat_host, settings.chat_allowed_hosts),
     )
     observe(app, "chat", settings)
 

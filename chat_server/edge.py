@@ -53,20 +53,40 @@ def _origin_key(scheme: str, netloc: str) -> tuple[str, int | None]:
     return (parts.hostname or "", port or DEFAULT_PORTS.get(scheme))
 
 
+class HostGuard:
+    """ASGI middleware, outermost: 421 for a Host this server does not serve (DNS rebinding),
+    before anything else answers, CORS preflights included."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: frozenset[str]) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = Headers(scope=scope).get("host", "")
+            if host_name(host) not in self.allowed_hosts:
+                message = (
+                    f"Host {host!r} is not served here; add it to CHAT_ALLOWED_HOSTS if a "
+                    "proxy forwards it"
+                )
+                refusal = {"error": "misdirected_request", "message": message}
+                await JSONResponse(refusal, 421)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class EdgeGuard:
-    """ASGI middleware: Host check on every request, CSRF checks on state-changing ones."""
+    """ASGI middleware: CSRF checks on state-changing requests, security headers on answers."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        allowed_hosts: frozenset[str],
         cors_origins: Iterable[str] = (),
         cors_origin_regex: str | None = None,
         session_cookie: str = "",
     ) -> None:
         self.app = app
-        self.allowed_hosts = allowed_hosts
         self.cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
         self.cors_regex = re.compile(cors_origin_regex) if cors_origin_regex else None
         self.session_cookie = session_cookie
@@ -86,11 +106,6 @@ class EdgeGuard:
     def refusal(self, scope: Scope, headers: Headers) -> tuple[int, str, str] | None:
         """(status, code, message) when the request must not reach any route, else None."""
         host = headers.get("host", "")
-        if host_name(host) not in self.allowed_hosts:
-            return 421, "misdirected_request", (
-                f"Host {host!r} is not served here; add it to CHAT_ALLOWED_HOSTS if a proxy "
-                "forwards it"
-            )
         if scope["method"] in SAFE_METHODS:
             return None
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -7,10 +7,10 @@ CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`.
 import json
 import logging
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,10 +139,10 @@ class NewTaskBody(BaseModel):
 
 
 class CompletionBody(BaseModel):
-    """A checkbox: done (true) or open again (false)."""
+    """A checkbox: done (true, also when the body leaves it out) or open again (false)."""
 
     model_config = ConfigDict(extra="forbid")
-    completed: bool
+    completed: bool = True
 
 
 async def _change(
@@ -174,10 +174,13 @@ async def add_task(body: NewTaskBody, user: RateLimitedUser, server: ChatServerD
 
 @router.post("/api/tasks/{task_id}/complete")
 async def complete_task(
-    task_id: int, body: CompletionBody, user: RateLimitedUser, server: ChatServerDep
+    task_id: int,
+    user: RateLimitedUser,
+    server: ChatServerDep,
+    body: Annotated[CompletionBody | None, Body()] = None,
 ) -> TaskChange:
     """Complete a task (or reopen it with completed=false) from its checkbox."""
-    arguments = {"task_id": task_id, "completed": body.completed}
+    arguments = {"task_id": task_id, "completed": body is None or body.completed}
     return await _change(server, COMPLETE_TASK, arguments, user)
 
 

@@ -29,6 +29,19 @@ UNRELATED_ORIGINS = (
 )
 
 
+def _lookalikes(pattern: str) -> list[str]:
+    """Origins that only look like the domains a CORS regex names: "https://app.example.com.*"
+    must not match https://app.example.com.evil.invalid, nor ".*example\.com" evilexample.com."""
+    literal = re.sub(r"\\(.)", r"\1", pattern)  # app\.example\.com -> app.example.com
+    domains = set(re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", literal, re.IGNORECASE))
+    return [
+        f"{scheme}://{host}"
+        for domain in sorted(domains)
+        for scheme in ("https", "http")
+        for host in (f"{domain}.evil.invalid", f"evil{domain}", f"evil-{domain}")
+    ]
+
+
 def is_loopback(host: str) -> bool:
     """True when `host` only accepts connections from this machine."""
     if host == "localhost":
@@ -221,7 +234,7 @@ class Settings(BaseSettings):
         except re.error as exc:
             raise ValueError(f"does not compile: {exc}") from None
         # The same test starlette's CORSMiddleware applies to each request's Origin.
-        for probe in UNRELATED_ORIGINS:
+        for probe in (*UNRELATED_ORIGINS, *_lookalikes(value)):
             if pattern.fullmatch(probe):
                 raise ValueError(
                     f"matches {probe!r}, an unrelated origin (credentials are allowed, so that "

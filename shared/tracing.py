@@ -7,7 +7,8 @@ One chat turn is one trace across both processes: the mcp SDK opens a client spa
 request and puts its W3C trace context (`traceparent`, `tracestate`) in the request's
 `_meta`, and the MCP server's SDK continues the trace from there. Our spans (the turn, each
 tool call, each tool execution) are started as children of the current span, so they nest
-with the SDK's.
+with the SDK's. The chat server's MCP pool copies that context into the HTTP request's
+headers too, so the MCP server's span for the HTTP request joins the same trace.
 """
 
 from collections.abc import Mapping
@@ -38,6 +39,19 @@ def set_up(process: str, settings: Settings) -> bool:
         trace.set_tracer_provider(provider)
         _tracer = provider.get_tracer("taskchat")
     return True
+
+
+def enabled() -> bool:
+    """Whether this process exports spans."""
+    return _tracer is not None
+
+
+def context_headers(meta: Mapping[str, Any]) -> dict[str, str]:
+    """The W3C trace context headers (`traceparent`, `tracestate`) a request's `_meta` holds."""
+    return {key: value for key in CONTEXT_KEYS if isinstance(value := meta.get(key), str)}
+
+
+CONTEXT_KEYS = ("traceparent", "tracestate")
 
 
 def start_span(name: str, attributes: Mapping[str, Any]) -> Any:

@@ -10,6 +10,7 @@ add_task never runs twice.
 """
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -54,6 +55,7 @@ from chat_server.pool.failures import (
 )
 from chat_server.pool.lending import Lender
 from chat_server.sdk_compat import absorb_tool_listing
+from shared import tracing
 from shared.contract import CALL_ID_META_KEY
 
 logger = logging.getLogger(__name__)
@@ -226,11 +228,11 @@ class MCPPool(MCPServer):
             if connection is not None:
                 connection.last_status = response.status_code
 
+        hooks: dict[str, list[Callable[..., Awaitable[None]]]] = {"response": [remember_status]}
+        if tracing.enabled():
+            hooks["request"] = [_trace_context_as_headers]
         http = httpx2.AsyncClient(
-            verify=self._ssl,
-            headers=self._headers,
-            timeout=self._http_timeout,
-            event_hooks={"response": [remember_status]},
+            verify=self._ssl, headers=self._headers, timeout=self._http_timeout, event_hooks=hooks
         )
         transport = streamable_http_client(self.url, http_client=http)
         client = Client(transport, cache=None, read_timeout_seconds=self._timeout)
@@ -353,6 +355,23 @@ class MCPPool(MCPServer):
             tool.output_schema = None
         absorb_tool_listing(client, unchecked)
         connection.absorbed = listing
+
+
+async def _trace_context_as_headers(request: httpx2.Request) -> None:
+    """Copy the trace context the mcp SDK put in the message's `_meta` into HTTP headers.
+
+    The SDK sends from its transport's own task, which does not run in the caller's
+    context, so the context is read from the message rather than from the current span.
+    """
+    if b'"traceparent"' not in request.content:
+        return
+    try:
+        message = json.loads(request.content)
+        meta = message["params"]["_meta"]
+    except (ValueError, KeyError, TypeError):
+        return
+    if isinstance(meta, dict):
+        request.headers.update(tracing.context_headers(meta))
 
 
 def _log_resend(what: str, state: RetryCallState) -> None:

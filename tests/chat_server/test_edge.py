@@ -58,6 +58,23 @@ async def test_a_foreign_host_header_gets_421_on_every_route(tmp_path: Path, pat
     }
 
 
+async def test_a_cors_preflight_for_a_foreign_host_gets_421_too(tmp_path: Path) -> None:
+    preflight = {
+        "Origin": "https://app.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    async with client_for(tmp_path, cors_origins="https://app.example.com") as client:
+        foreign = await client.options(
+            "/chatkit", headers={**preflight, "Host": "rebind.attacker.example"}
+        )
+        ours = await client.options("/chatkit", headers=preflight)
+
+    assert foreign.status_code == 421 and "access-control-allow-origin" not in foreign.headers
+    assert ours.status_code == 200
+    assert ours.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
 async def test_chat_allowed_hosts_adds_names_a_proxy_forwards(tmp_path: Path) -> None:
     async with client_for(tmp_path, chat_allowed_hosts="tasks.example.com") as client:
         allowed = await client.get("/healthz", headers={"Host": "tasks.example.com"})

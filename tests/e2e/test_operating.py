@@ -158,9 +158,11 @@ def test_one_chat_turn_is_one_trace_across_both_processes(sqlite_url):
             sent = span("chat", "MCP send tools/call add_task")  # the mcp SDK's client span
             received = span("mcp", "tools/call add_task")  # and its server span
             execution = span("mcp", "tool add_task")
-            assert span("mcp", "POST /mcp")
+            posts = eventually(lambda: receiver.named("taskchat-mcp", "POST /mcp"))
 
     assert request.parent_id == ""  # the turn's trace starts at the chat request
     chain = [request, turn, call, sent, received, execution]
     assert {s.trace_id for s in chain} == {request.trace_id}
     assert [s.parent_id for s in chain[1:]] == [s.span_id for s in chain[:-1]]
+    # The HTTP request that carried the call is in the trace too, under the SDK's client span.
+    assert [p.trace_id for p in posts if p.parent_id == sent.span_id] == [request.trace_id]

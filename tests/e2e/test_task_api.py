@@ -22,6 +22,8 @@ def test_quick_add_complete_reopen_and_delete_through_the_json_api(database_url)
         assert (done.status_code, done.json()["status"]) == (200, "completed")
         reopened = http.post(f"/api/tasks/{task_id}/complete", json={"completed": False})
         assert (reopened.status_code, reopened.json()["status"]) == (200, "reopened")
+        checked = http.post(f"/api/tasks/{task_id}/complete", json={})  # done unless told
+        assert (checked.status_code, checked.json()["status"]) == (200, "completed")
 
         deleted = http.request("DELETE", f"/api/tasks/{task_id}",
                                headers={"Content-Type": "application/json"})

@@ -121,6 +121,10 @@ def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, 
         (r"https://.*example\.com.*", "https://example.com.evil.invalid"),
         (r"https://[^/]*", "https://evil.invalid"),
         (r"http://localhost.*", "http://localhost.evil.invalid:8000"),
+        # Look-alikes of the domain the pattern names.
+        (r"https://app\.example\.com.*", "https://app.example.com.evil.invalid"),
+        (r"https?://.*example\.com", "https://evilexample.com"),
+        (r"https://[a-z-]*app\.example\.com", "https://evilapp.example.com"),
     ],
 )
 def test_an_origin_regex_matching_an_unrelated_origin_is_refused(regex, probe):
@@ -133,6 +137,8 @@ def test_an_origin_regex_must_compile_and_may_match_your_own_domains():
         r"https://[a-z0-9-]+\.preview\.example\.com",
         r"https://(app|admin)\.example\.com",
         r"http://localhost:\d+",
+        r"https://(www\.)?example\.com",
+        r"https://[a-z0-9-]+\.example\.com",
     ):
         assert Settings(_env_file=None, cors_origin_regex=regex).cors_origin_regex == regex
     assert problems(cors_origin_regex="https://(app")["CORS_ORIGIN_REGEX"] == (
