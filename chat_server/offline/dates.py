@@ -8,8 +8,9 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
 
 WEEKDAYS = {
     "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
@@ -103,16 +104,15 @@ def local_zone(name: str | None) -> tzinfo:
             raise ValueError(
                 f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
             ) from exc
-    # The machine's zone is what `TZ` says when set (as for time.localtime), else /etc/localtime;
-    # a ZoneInfo keeps DST rules, unlike the fixed offset datetime.astimezone() reports.
+    # The machine's zone (`TZ` when set, as for time.localtime, else the system's) by its
+    # IANA name, so it can be named to the task server; a ZoneInfo keeps DST rules, unlike
+    # the fixed offset datetime.astimezone() reports.
     system = os.environ.get("TZ", "").lstrip(":")
     if system:
         with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
             return ZoneInfo(system)
-    localtime = Path("/etc/localtime")
-    if localtime.exists():
-        with localtime.open("rb") as fh:
-            return ZoneInfo.from_file(fh, key="localtime")
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError, LookupError):
+        return tzlocal.get_localzone()
     return datetime.now().astimezone().tzinfo or UTC
 
 

@@ -69,7 +69,8 @@ _STOP = frozenset(
     | {"ones", "with", "in", "on", "for", "please", "have", "do", "got", "there"}
 )
 # "show my work tasks": the word before a plural task noun may be a tag said without '#'.
-_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]*)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
+_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]+)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
+_POSSESSIVE_DAY = _re(r"\b(?P<d>today|tomorrow|yesterday|tonight)['’]s\b")
 _FILTER_WORDS = (_PENDING, _COMPLETED, _OVERDUE, _DUE_WORD, _re(r"tagged|tag|priority"))
 _DATES = _re(
     r"today|tomorrow|tonight|weekend|week|month|year|late|recent|new|old|other|more|these|those"
@@ -86,6 +87,7 @@ def list_intent(text: str, now: datetime) -> ListTasks | None:
     """A request to see tasks (with filters), else None."""
     if not _LIST_START.match(text):
         return None
+    text = _POSSESSIVE_DAY.sub(r"\g<d>", text)  # "today's tasks" -> "today tasks"
     args: dict[str, Any] = {}
     found = False
     if (match := _ABOUT.search(text)) or (match := _SEARCH.match(text)):

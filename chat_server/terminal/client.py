@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from ipaddress import ip_address
 from typing import Any, Literal
 
 import httpx
@@ -49,8 +50,6 @@ from chatkit.types import (
 )
 from httpx_sse import connect_sse
 from pydantic import BaseModel, TypeAdapter, ValidationError
-
-from shared.settings import is_loopback
 
 THREADS_SHOWN = 50
 HISTORY_ITEMS = 50
@@ -371,5 +370,15 @@ class ChatClient:
 
     def _unreachable(self, reason: str) -> str:
         host = httpx.URL(self.url).host
-        hint = f" {START_HINT}" if is_loopback(host) else ""
+        hint = f" {START_HINT}" if _is_loopback(host) else ""
         return f"cannot reach the chat server at {self.url} ({reason}).{hint}"
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (then the hint says how to start the server)."""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -77,3 +77,13 @@ def test_done_words_complete_the_task_the_words_name_and_missed_completes_nothin
     for said in ("I missed the dentist appointment", "I postponed the car wash"):
         calls, _ = Chat().turn(said)
         assert not [c for c in calls if c.name == "complete_task"], said
+
+
+def test_a_days_possessive_is_a_date_not_a_tag():
+    from tests.chat_server.phrasings import Chat
+
+    for said in ("show today's tasks", "move all of today's tasks to tomorrow"):
+        calls, _ = Chat().turn(said)
+        [listed] = [c.args for c in calls]
+        assert "tag" not in listed and "search" not in listed, said
+        assert (listed["due_after"], listed["due_before"]) == ("2026-11-26", "2026-11-26")
