@@ -16,7 +16,7 @@ from mcp.types import CallToolResult
 from prometheus_client import Counter, Gauge, Histogram
 
 from shared import tracing
-from shared.contract import REQUEST_ID_META_KEY
+from shared.contract import REQUEST_ID_META_KEY, TOOL_NAMES
 from shared.metrics import METRICS_PATH, metrics_endpoint
 from shared.observability import REQUEST_ID, THREAD
 
@@ -37,6 +37,15 @@ TOOL_CALLS = Counter(
     "Task tool calls made through the MCP pool: ok, error (the tool refused), failed (no answer).",
     ["tool", "outcome"],
 )
+# Every series is listed (at 0) from the start, so a dashboard or alert sees it before the
+# first event; with several workers a series would otherwise appear only once one of them
+# had counted something.
+for _outcome in ("ok", "error", "cancelled"):
+    TURNS.labels(_outcome)
+for _tool in TOOL_NAMES:
+    for _outcome in ("ok", "error", "failed"):
+        TOOL_CALLS.labels(_tool, _outcome)
+
 POOL_IN_USE = Gauge(
     "taskchat_mcp_pool_connections_in_use",
     "MCP pool connections lent to a request right now.",

@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from prometheus_client import Counter, Histogram
 
 from shared import tracing
-from shared.contract import REQUEST_ID_META_KEY
+from shared.contract import REQUEST_ID_META_KEY, TOOL_NAMES
 from shared.metrics import METRICS_PATH, metrics_endpoint
 from shared.observability import REQUEST_ID, request_id_from
 
@@ -33,6 +33,13 @@ TOOL_SECONDS = Histogram(
     ["tool"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+
+
+# Every series is listed (at 0) from the start, as on the chat server.
+for _tool in TOOL_NAMES:
+    TOOL_SECONDS.labels(_tool)
+    for _outcome in ("ok", "error", "crash"):
+        TOOL_CALLS.labels(_tool, _outcome)
 
 
 def add_metrics_route(server: MCPServer, token: str | None) -> None:

@@ -20,6 +20,7 @@ class RateLimiter:
     def __init__(self, rate: str, storage_url: str, *, scope: str) -> None:
         self.item = limits.parse(rate)
         self.scope = scope
+        RATE_LIMIT_REFUSALS.labels(scope)  # listed at 0 before the first refusal
         # Our settings take the plain scheme (memory://, redis://); the library's asyncio
         # storages are the same schemes with an "async+" prefix.
         self._url = storage_url if storage_url.startswith("async+") else f"async+{storage_url}"

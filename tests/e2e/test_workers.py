@@ -70,6 +70,17 @@ def test_both_servers_run_the_worker_processes_asked_for(sqlite_url):
     with running_stack(sqlite_url, WEB_CONCURRENCY="2", MCP_WORKERS="2") as stack:
         assert stack.chat is not None and stack.mcp is not None
         assert (len(worker_pids(stack.chat)), len(worker_pids(stack.mcp))) == (2, 2)
+        # Every series is listed from the start, at 0, though no worker has counted yet.
+        chat_metrics = httpx.get(f"{stack.chat.base_url}/metrics").text
+        mcp_metrics = httpx.get(f"{stack.mcp.base_url}/metrics").text
+        for line in ('taskchat_chat_turns_total{outcome="ok"} 0.0',
+                     'taskchat_tool_calls_total{outcome="failed",tool="add_task"} 0.0',
+                     'taskchat_rate_limit_refusals_total{scope="chat"} 0.0'):  # fmt: skip
+            assert line in chat_metrics.splitlines(), line
+        for line in ('taskchat_mcp_tool_calls_total{outcome="crash",tool="delete_task"} 0.0',
+                     'taskchat_mcp_tool_seconds_count{tool="list_tasks"} 0.0',
+                     'taskchat_rate_limit_refusals_total{scope="mcp"} 0.0'):  # fmt: skip
+            assert line in mcp_metrics.splitlines(), line
         chat = stack.client()
         for n in range(6):
             assert chat.create(f"add worker task {n}").tools == ["add_task"]
