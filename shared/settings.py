@@ -30,8 +30,8 @@ UNRELATED_ORIGINS = (
 
 
 def _lookalikes(pattern: str) -> list[str]:
-    """Origins that only look like the domains a CORS regex names: "https://app.example.com.*"
-    must not match https://app.example.com.evil.invalid, nor ".*example\.com" evilexample.com."""
+    """Origins that only look like the domains a CORS regex names: a pattern for app.example.com
+    must not match https://app.example.com.evil.invalid, nor one for example.com evilexample.com."""
     literal = re.sub(r"\\(.)", r"\1", pattern)  # app\.example\.com -> app.example.com
     domains = set(re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", literal, re.IGNORECASE))
     return [

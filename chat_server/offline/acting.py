@@ -20,6 +20,7 @@ from chat_server.offline.turns import (
     finish,
     tasks_in_view,
 )
+from chat_server.offline.undo import snapshot
 
 _LOOKUP_STATUS = {"complete": "pending", "reopen": "completed"}
 FUZZY_PAGE = 200  # the most tasks one list_tasks call returns
@@ -155,21 +156,28 @@ def _act_on_one(
             args["completed"] = False
         return finish(replay, "complete_task", args, lambda c: replies.completed(c, now))
     args = {"task_id": task_id, **intent.args}
-    if intent.add_tags or intent.remove_tags or intent.shift:
-        if known is None:
-            # Tags replace the whole list and shifts start from the current due: read first.
-            run = replay.next()
-            if run is None:
-                return Call("get_task", {"task_id": task_id})
-            if not isinstance(run.result, dict):
-                return Say(replies.tool_error(run.failure))
-            known = run.result
+    edits_in_place = intent.add_tags or intent.remove_tags or intent.shift
+    if known is None and (edits_in_place or not _seen(task_id, conversation)):
+        # Read first: tags replace the whole list, shifts start from the current due, and
+        # "undo" puts back the fields as the chat last saw them.
+        run = replay.next()
+        if run is None:
+            return Call("get_task", {"task_id": task_id})
+        if not isinstance(run.result, dict):
+            return Say(replies.tool_error(run.failure))
+        known = run.result
+    if known is not None:
         if intent.shift:
             args["due"] = shifted(known.get("due"), *intent.shift, now)
         if intent.add_tags or intent.remove_tags:
             current = [t for t in known.get("tags") or [] if t not in intent.remove_tags]
             args["tags"] = current + [t for t in intent.add_tags if t not in current]
     return finish(replay, "update_task", args, lambda c: replies.updated(c, args, now))
+
+
+def _seen(task_id: int, conversation: Conversation) -> bool:
+    """Whether an earlier turn of this chat showed the task (so "undo" knows its fields)."""
+    return snapshot(task_id, [run for turn in conversation.earlier for run in turn]) is not None
 
 
 def move_matching(

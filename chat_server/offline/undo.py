@@ -18,7 +18,7 @@ NOTHING_TO_UNDO = "There's nothing to undo: I haven't changed any of your tasks 
 _EMPTY: dict[str, Any] = {"due": "", "description": "", "tags": [], "recurrence": "none"}
 
 
-def _snapshot(task_id: int, runs: list[ToolRun]) -> Task | None:
+def snapshot(task_id: int, runs: list[ToolRun]) -> Task | None:
     """The task as the latest of `runs` showed it, or None when none did."""
     for run in reversed(runs):
         result = run.result
@@ -57,7 +57,7 @@ def _inverse(run: ToolRun, before: list[ToolRun]) -> list[tuple[str, dict[str, A
         if change.get("next_task"):
             calls.append(("delete_task", {"task_id": change["next_task"]["id"]}))
         return calls
-    old = _snapshot(task_id, before)
+    old = snapshot(task_id, before)
     if old is None:
         return None
     fields = [name for name in run.args if name != "task_id"]

@@ -5,6 +5,7 @@ arguments), or None when it must answer with help and call nothing. "Now" is fix
 Thursday 2026-11-26 10:00, in UTC unless a test says otherwise.
 """
 
+import json
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from chat_server.offline.dates import (
 from chat_server.offline.grammar import parse
 from chat_server.offline.intents import Clarify, Help
 from chat_server.offline.steps import Call, Conversation, Say, next_step
+from chat_server.offline.turns import ToolRun
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
@@ -39,8 +41,22 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday
 
 
 def first_call(text: str, now: datetime = NOW) -> Call | None:
-    """The first step for `text` with no history: a tool call, or None for a reply."""
+    """The first step for `text` with no history: a tool call, or None for a reply.
+
+    A change by number to a task this chat has not seen reads the task first (so "undo"
+    knows its fields); that read is answered here and the change that follows is returned.
+    """
     step = next_step(Conversation(user_text=text), now)
+    if isinstance(step, Call) and step.name == "get_task" and not text.startswith("show"):
+        task = {
+            "id": step.args["task_id"], "title": "Task", "description": None,
+            "completed": False, "completed_at": None, "priority": "medium", "tags": [],
+            "due": None, "recurrence": "none", "created_at": "2026-11-01T09:00:00Z",
+            "updated_at": "2026-11-01T09:00:00Z",
+        }  # fmt: skip
+        read = ToolRun("get_task", dict(step.args), json.dumps(task))
+        after = next_step(Conversation(user_text=text, this_turn=[read]), now)
+        step = after if isinstance(after, Call) else step
     return step if isinstance(step, Call) else None
 
 
@@ -251,9 +267,10 @@ ACTING = [
         call("update_task", task_id=3, description="bring receipts"),
     ),
     # Tags are a whole list in update_task: the current ones are read first.
-    ("tag task 2 #work", call("get_task", task_id=2)),
-    ("add #urgent to task 3", call("get_task", task_id=3)),
-    ("remove #work from task 2", call("get_task", task_id=2)),
+    # Tags replace the whole list, so the task is read first (first_call answers: no tags).
+    ("tag task 2 #work", call("update_task", task_id=2, tags=["work"])),
+    ("add #urgent to task 3", call("update_task", task_id=3, tags=["urgent"])),
+    ("remove #work from task 2", call("update_task", task_id=2, tags=[])),
     ("show task 3", call("get_task", task_id=3)),
     ("what's task 12", call("get_task", task_id=12)),
     ("I'd like to delete task 3", call("delete_task", task_id=3)),
@@ -661,15 +678,32 @@ def test_slash_dates_are_month_first_unless_the_model_is_set_day_first() -> None
 
     from chat_server.offline import OfflineModel
 
-    tools: list = [SimpleNamespace(name="update_task")]
+    tools: list = [SimpleNamespace(name="get_task"), SimpleNamespace(name="update_task")]
+
+    def change(model: OfflineModel, text: str) -> Call:
+        """The update after the model's read of task 4 (answered with the task as it is)."""
+        read = model.decide(text, tools)
+        assert read == call("get_task", task_id=4)
+        task = {"id": 4, "title": "Pay rent", "description": None, "completed": False,
+                "completed_at": None, "priority": "medium", "tags": [], "due": None,
+                "recurrence": "none", "created_at": "2026-11-01T09:00:00Z",
+                "updated_at": "2026-11-01T09:00:00Z"}  # fmt: skip
+        items = [
+            {"role": "user", "content": text},
+            {"type": "function_call", "call_id": "c1", "name": "get_task",
+             "arguments": json.dumps({"task_id": 4})},
+            {"type": "function_call_output", "call_id": "c1", "output": json.dumps(task)},
+        ]  # fmt: skip
+        return model.decide(items, tools)
+
     month_first = OfflineModel(clock=lambda: NOW, timezone="UTC")
     day_first = OfflineModel(clock=lambda: NOW, timezone="UTC", day_first=True)
-    assert month_first.decide("move task 4 to 12/3", tools) == call(
+    assert change(month_first, "move task 4 to 12/3") == call(
         "update_task", task_id=4, due="2026-12-03"
     )
-    assert day_first.decide("move task 4 to 12/3", tools) == call(
+    assert change(day_first, "move task 4 to 12/3") == call(
         "update_task", task_id=4, due="2027-03-12"
     )
-    assert day_first.decide("move task 4 to 3/12/2027", tools) == call(
+    assert change(day_first, "move task 4 to 3/12/2027") == call(
         "update_task", task_id=4, due="2027-12-03"
     )

@@ -87,3 +87,16 @@ def test_a_days_possessive_is_a_date_not_a_tag():
         [listed] = [c.args for c in calls]
         assert "tag" not in listed and "search" not in listed, said
         assert (listed["due_after"], listed["due_before"]) == ("2026-11-26", "2026-11-26")
+
+
+def test_undo_puts_back_a_change_made_by_number_to_a_task_the_chat_had_not_seen():
+    from tests.chat_server.phrasings import Chat
+
+    chat = Chat()
+    calls, _ = chat.turn("set task 8 priority to high")
+    assert [c.name for c in calls] == ["get_task", "update_task"]  # read first, for undo
+    calls, reply = chat.turn("undo")
+    assert [(c.name, c.args) for c in calls] == [
+        ("update_task", {"task_id": 8, "priority": "medium"})
+    ]
+    assert reply == "Undone. Task 8 is back as it was: Car wash."
