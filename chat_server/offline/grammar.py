@@ -86,8 +86,9 @@ _ACK = re.compile(
 )
 
 
-# Apple Reminders' priority marks, as words of their own: "!!!" high, "!!" medium, "!" low.
-_BANGS = re.compile(r"(?:^|(?<=\s))(!{1,3})(?=\s|$)")
+# Apple Reminders' priority marks, as words of their own: "!!!" high, "!!" medium, "!" low;
+# "!!" and "!!!" also right after a word ("file taxes!!!"), where one "!" is just emphasis.
+_BANGS = re.compile(r"(?:^|(?<=\s))(!{1,3})(?=\s|$)|(?<=\w)(!{2,3})(?=\s|$)")
 _BANG_LEVELS = {"!!!": "!high", "!!": "!medium", "!": "!low"}
 _BANG_MARK = re.compile(r"\s*!(?:high|medium|low)\b", _I)
 
@@ -99,7 +100,7 @@ def normalize(text: str) -> tuple[str, bool]:
     greeted = bool(lead and _GREETING.search(lead[0]))
     if lead:
         text = text[lead.end() :]
-    text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]], text)
+    text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]] if m[1] else f" {_BANG_LEVELS[m[2]]}", text)
     return _TRAIL.sub("", text), greeted
 
 

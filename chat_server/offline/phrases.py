@@ -131,7 +131,10 @@ _PRIORITY_EDGE = re.compile(
 _TODOIST = re.compile(r"(?:^|(?<=\s))p(?P<n>[1-4])\b", _I)
 _TODOIST_LEVELS = {"1": "high", "2": "medium", "3": "low", "4": "low"}
 _WORD_TAG = re.compile(
-    r"[\s,]*\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)\s+#?(?P<tag>[a-z][\w-]*)\b",
+    r"[\s,]*(?:\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)"
+    # ", tag it family", "and tag it as work": after a comma or "and" only, so a title may
+    # still start with the verb ("add tag the boxes").
+    r"|(?:,|\band)\s*tag(?:\s+it)?(?:\s+(?:as|with))?)\s+#?(?P<tag>[a-z][\w-]*)\b",
     _I,
 )
 _BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
@@ -268,6 +271,32 @@ def _items(rest: str) -> list[str]:
     return titles
 
 
+def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
+    """ "buy milk monday, call mom tomorrow": items that each say their own fields.
+
+    None unless two or more items do; fields said once at the end ("milk, eggs and bread
+    tomorrow") are for every item, as add_intent reads them.
+    """
+    pieces = _LIST_ITEMS.split(body.strip(" ,"))
+    if len(pieces) < 2:
+        return None
+    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
+    try:
+        parsed = [extract_fields(piece, now) for piece in pieces]
+    except DateError:
+        return None
+    if sum(1 for fields, _ in parsed if fields) < 2:
+        return None
+    titles = [_clean_title(rest) for _, rest in parsed]
+    if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
+        return None
+    return AddSeveral(
+        tuple(
+            AddTask({"title": t, **fields}) for t, (fields, _) in zip(titles, parsed, strict=True)
+        )
+    )
+
+
 def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
     """An add_task call (or one per listed item) from the words that describe the task."""
     title = None
@@ -277,6 +306,8 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
     if (match := _NOUN_SLIP.match(body)) and one_slip_from(match["w"], NOUNS):
         body = body[match.end() :]  # "add taks: email sarah"
     body = _LIST_PLACE.sub("", body)
+    if title is None and (several := _each_with_its_fields(body, now)):
+        return several
     try:
         fields, rest = extract_fields(body, now)
     except DateError as exc:

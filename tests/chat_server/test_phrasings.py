@@ -100,3 +100,22 @@ def test_undo_puts_back_a_change_made_by_number_to_a_task_the_chat_had_not_seen(
         ("update_task", {"task_id": 8, "priority": "medium"})
     ]
     assert reply == "Undone. Task 8 is back as it was: Car wash."
+
+
+def test_listed_items_keep_their_own_dates_and_a_tag_it_segment_is_a_tag():
+    from tests.chat_server.phrasings import Chat
+
+    cases = {
+        "add buy milk monday, call mom tomorrow": [
+            {"title": "Buy milk", "due": "2026-11-30"},
+            {"title": "Call mom", "due": "2026-11-27"},
+        ],
+        "add milk, eggs and bread tomorrow": [
+            {"title": title, "due": "2026-11-27"} for title in ("Milk", "Eggs", "Bread")
+        ],
+        "add call mom, tag it family": [{"title": "Call mom", "tags": ["family"]}],
+        "add file taxes!!!": [{"title": "File taxes", "priority": "high"}],
+    }
+    for said, added in cases.items():
+        calls, _ = Chat().turn(said)
+        assert [c.args for c in calls] == added, said
