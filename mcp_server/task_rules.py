@@ -8,10 +8,11 @@ import hashlib
 import hmac
 import json
 import re
-from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
 
 from mcp_server.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
 from shared.contract import PRIORITIES, RECURRENCES, not_found_text
@@ -160,16 +161,10 @@ def next_due(due: datetime, recurrence: str) -> datetime:
         case "weekly":
             return due + timedelta(weeks=1)
         case "monthly":
-            return _add_months(due, 1)
+            return due + relativedelta(months=1)
         case "yearly":
-            return _add_months(due, 12)
+            return due + relativedelta(years=1)
     raise ValueError(f"task does not recur: {recurrence!r}")
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    years, month_index = divmod(moment.month - 1 + months, 12)
-    year, month = moment.year + years, month_index + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 # --- cursors ------------------------------------------------------------------------
