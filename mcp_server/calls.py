@@ -10,18 +10,23 @@ KEEP_CALLS; a call without an id runs as usual.
 """
 
 import json
+import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Index, and_, delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
 from mcp_server.task_rules import TaskError
 from shared.contract import TaskChange
 
+log = logging.getLogger(__name__)
+
 KEEP_CALLS = timedelta(hours=1)
+PRUNE_EVERY = 60.0
 MAX_CALL_ID_CHARS = 100
 
 
@@ -37,7 +42,7 @@ class ToolCall(SQLModel, table=True):
 
 
 _table: Any = ToolCall.__table__  # type: ignore[attr-defined]
-Index("ix_tool_call_user_created", _table.c.user_id, _table.c.created_at)
+Index("ix_tool_call_created_at", _table.c.created_at)
 
 
 def check_call_id(value: object) -> str:
@@ -61,14 +66,8 @@ def apply(
     try:
         change = write(session, user_id=user_id, **kwargs)
         if call_id is not None:
-            now = datetime.now(UTC)
-            stored = {"result": json.dumps(change), "created_at": now}
+            stored = {"result": json.dumps(change), "created_at": datetime.now(UTC)}
             session.execute(insert(_table).values(user_id=user_id, call_id=call_id, **stored))
-            session.execute(
-                delete(_table).where(
-                    _table.c.user_id == user_id, _table.c.created_at < now - KEEP_CALLS
-                )
-            )
         session.commit()
     except (IntegrityError, TaskError):
         # A call sent before under this id has its result stored (the insert above collides
@@ -79,7 +78,27 @@ def apply(
         if call_id is not None and (earlier := _recall(session, user_id, call_id)) is not None:
             return earlier
         raise
+    if call_id is not None:
+        _forget_old_calls(session)
     return change
+
+
+_forgotten_at = 0.0  # time.monotonic() of this process's last pruning
+
+
+def _forget_old_calls(session: Session) -> None:
+    """Delete every result older than KEEP_CALLS, at most once every PRUNE_EVERY seconds per
+    process (a statement per write cost more than the write's own insert)."""
+    global _forgotten_at
+    if time.monotonic() - _forgotten_at < PRUNE_EVERY:
+        return
+    _forgotten_at = time.monotonic()
+    try:
+        session.execute(delete(_table).where(_table.c.created_at < datetime.now(UTC) - KEEP_CALLS))
+        session.commit()
+    except SQLAlchemyError as exc:  # the write has committed; pruning can wait for next time
+        session.rollback()
+        log.warning("could not delete old tool call results: %s", exc)
 
 
 def _recall(session: Session, user_id: str, call_id: str) -> TaskChange | None:

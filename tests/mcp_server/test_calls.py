@@ -89,7 +89,10 @@ def test_a_failed_write_records_nothing_so_a_resend_fails_the_same_way(engine: E
         assert session.execute(select(func.count()).select_from(CALLS)).scalar_one() == 0
 
 
-def test_ids_older_than_the_keeping_time_are_forgotten(engine: Engine):
+def test_ids_older_than_the_keeping_time_are_forgotten(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(calls, "_forgotten_at", 0.0)  # as in a process that has not pruned yet
     old = datetime.now(UTC) - KEEP_CALLS - timedelta(minutes=1)
     with Session(engine) as session:
         session.execute(
@@ -97,9 +100,22 @@ def test_ids_older_than_the_keeping_time_are_forgotten(engine: Engine):
         )
         session.commit()
     apply(engine, tasks.add_task, "new", data=new("Buy milk"))
-
     with Session(engine) as session:
         assert session.execute(select(CALLS.c.call_id)).scalars().all() == ["new"]
+
+    # At most once a minute per process: a second old result stays until the next pruning.
+    with Session(engine) as session:
+        session.execute(
+            insert(CALLS).values(user_id="ann", call_id="old2", result="{}", created_at=old)
+        )
+        session.commit()
+    apply(engine, tasks.add_task, "newer", data=new("Buy bread"))
+    with Session(engine) as session:
+        assert sorted(session.execute(select(CALLS.c.call_id)).scalars()) == [
+            "new",
+            "newer",
+            "old2",
+        ]
 
 
 @pytest.fixture
@@ -164,9 +180,7 @@ async def test_tools_apply_a_write_once_per_meta_call_id(client: Client, engine:
     assert titles(engine, "local") == []
 
 
-async def test_tools_refuse_a_malformed_call_id_and_change_nothing(
-    client: Client, engine: Engine
-):
+async def test_tools_refuse_a_malformed_call_id_and_change_nothing(client: Client, engine: Engine):
     result = await client.call_tool("add_task", {"title": "x"}, meta={CALL_ID_META_KEY: ""})
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]

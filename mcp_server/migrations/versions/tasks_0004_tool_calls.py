@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "call_id"),
     )
-    op.create_index("ix_tool_call_user_created", "tool_call", ["user_id", "created_at"])
+    op.create_index("ix_tool_call_created_at", "tool_call", ["created_at"])
 
 
 def downgrade() -> None:
