@@ -30,6 +30,7 @@ export class BuiltinChat {
     this.onNavigate = onNavigate;
     this.tasks = null; // id -> task, from the tasks panel, to keep widgets current
     this.tasksComplete = false;
+    this.widgetsSentAt = -Infinity; // performance.now() when the server last sent a widget
     this.threads = [];
     this.threadId = null;
     this.items = new Map(); // item id -> item JSON, in display order
@@ -215,10 +216,15 @@ export class BuiltinChat {
   }
 
   /** Keep the task widgets shown in step with the tasks as they are now. */
-  syncTasks(tasks, complete) {
+  /**
+   * Bring the shown widgets up to date with the panel's tasks. A list asked for before the
+   * server last sent a widget may predate that widget (a button pressed meanwhile), so it
+   * must not turn it back; the refresh after every turn and action brings a newer list.
+   */
+  syncTasks(tasks, complete, startedAt = Infinity) {
     this.tasks = new Map(tasks.map((task) => [task.id, task]));
     this.tasksComplete = complete;
-    this.#syncWidgets();
+    if (startedAt >= this.widgetsSentAt) this.#syncWidgets();
   }
 
   #syncWidgets() {
@@ -287,7 +293,10 @@ export class BuiltinChat {
         this.#upsert(event.item);
         // Not synced with the tasks here: the panel's copy may predate this very turn. The
         // turn's end refreshes the panel, which syncs every widget.
-        if (event.item.type === "widget") this.#refreshReplyBefore(event.item.id);
+        if (event.item.type === "widget") {
+          this.widgetsSentAt = performance.now();
+          this.#refreshReplyBefore(event.item.id);
+        }
         break;
       case "thread.item.updated":
         this.#update(event.item_id, event.update);

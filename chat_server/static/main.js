@@ -132,9 +132,9 @@ async function start() {
   const reminders = new Reminders($("reminders"), $("allow-notifications"));
   const tasks = new TasksPanel({ root: $("tasks"), toast: $("toast"), onError: reportError,
     onOk: clearNotice,
-    onTasks: (list, complete) => {
+    onTasks: (list, complete, startedAt) => {
       reminders.schedule(list);
-      chat?.syncTasks(list, complete);
+      chat?.syncTasks(list, complete, startedAt);
     } });
   const onChange = () => tasks.refresh();
   await showUser();

@@ -21,7 +21,8 @@ export class TasksPanel {
    * @param {object} opts
    * @param {HTMLElement} opts.root  the panel, holding #task-list, #tasks-summary, #quick-add
    * @param {HTMLElement} opts.toast  where undo toasts appear
-   * @param {(tasks: object[], complete: boolean) => void} opts.onTasks  after each load
+   * @param {(tasks: object[], complete: boolean, startedAt: number) => void} opts.onTasks
+   *   after each load, with the performance.now() at which the load was asked for
    * @param {(error: Error, retry?: () => void) => void} opts.onError
    * @param {() => void} opts.onOk  a request worked: clear any banner
    */
@@ -59,12 +60,13 @@ export class TasksPanel {
 
   async #load() {
     this.list.setAttribute("aria-busy", "true");
+    const startedAt = performance.now();
     try {
       const page = await getJson("/api/tasks");
       this.tasks = page.tasks;
       this.#render();
       this.onOk();
-      this.onTasks(this.tasks, page.next_cursor === null);
+      this.onTasks(this.tasks, page.next_cursor === null, startedAt);
     } catch (error) {
       this.summary.textContent = "Could not load your tasks.";
       this.onError(error, () => this.refresh());
