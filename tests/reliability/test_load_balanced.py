@@ -69,14 +69,20 @@ class Balanced:
             engine.dispose()
 
 
-def wait_for_both(url: str, names: set[str]) -> None:
-    """Poll through the load balancer until every instance behind it has answered."""
+def wait_for_both(url: str, names: set[str], log: Path, timeout: float = 30) -> None:
+    """Poll through the load balancer until every instance behind it has answered.
+
+    An instance HAProxy marked down (a slow check on a busy machine) is back after two
+    passing checks, about 2 s, so this waits by the clock rather than counting polls.
+    """
     seen: set[str] = set()
-    for _ in range(200):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         seen.add(httpx.get(f"{url}/healthz", timeout=5).headers.get("x-served-by", ""))
         if names <= seen:
             return
-    raise AssertionError(f"only {seen} answered through HAProxy")
+        time.sleep(0.05)
+    raise AssertionError(f"only {seen} answered through HAProxy; its log:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -115,8 +121,9 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
             haproxy = start_haproxy(addresses, logs["haproxy"])
             topology = Balanced(haproxy.base_url, database_url, instances, haproxy)
             try:
-                wait_for_both(haproxy.base_url, {"chat1", "chat2"})
-                wait_for_both(f"http://127.0.0.1:{ports['mcp_lb']}", {"mcp1", "mcp2"})
+                haproxy_log = tmp_path / "haproxy.log"
+                wait_for_both(haproxy.base_url, {"chat1", "chat2"}, haproxy_log)
+                wait_for_both(f"http://127.0.0.1:{ports['mcp_lb']}", {"mcp1", "mcp2"}, haproxy_log)
                 yield topology
             finally:
                 topology.stop()
