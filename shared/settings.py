@@ -19,6 +19,7 @@ MAKE_ONE = 'make one with: python -c "import secrets; print(secrets.token_urlsaf
 ORIGIN = re.compile(
     r"[a-z][a-z0-9+.-]*://([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?"
 )
+DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Origins no deployment of ours means to trust; a CORS_ORIGIN_REGEX matching any is too loose.
 UNRELATED_ORIGINS = (
     "https://evil.invalid",
@@ -221,6 +222,12 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{origin!r} is not an origin: write scheme://host[:port] in lowercase, "
                     "with no path or trailing slash (e.g. https://app.example.com)"
+                )
+            bare, _, port = origin.rpartition(":")
+            if port == DEFAULT_PORTS.get(origin.split(":", 1)[0]):
+                # Browsers leave the scheme's own port out of Origin: this would never match.
+                raise ValueError(
+                    f"{origin!r} never matches: browsers send it as {bare!r}; list that instead"
                 )
         return origins
 

@@ -103,6 +103,8 @@ def test_every_bad_variable_is_reported_at_once_without_its_value():
         ("https://app.example.com/chat", "'https://app.example.com/chat' is not an origin"),
         ("https://App.Example.com", "'https://App.Example.com' is not an origin"),
         ("https://user@app.example.com", "'https://user@app.example.com' is not an origin"),
+        ("https://app.example.com:443", "'https://app.example.com:443' never matches: browsers"),
+        ("http://localhost:80", "'http://localhost:80' never matches: browsers send it as"),
     ],
 )
 def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, complaint):
@@ -205,11 +207,19 @@ def test_an_unknown_openai_api_stops_start_up():
         ("*", "'*' is refused: wildcards would let every site's pages call the task server"),
         ("null", "'null' is refused: it is the origin of sandboxed frames and local files"),
         ("https://app.example.com/", "'https://app.example.com/' is not an origin"),
+        ("https://app.example.com:443", "'https://app.example.com:443' never matches"),
     ],
 )
 def test_mcp_cors_origins_are_comma_separated_exact_origins(origin, complaint):
-    settings = Settings(_env_file=None, mcp_cors_origins="https://a.example.com, http://b.test:8")
-    assert settings.mcp_cors_origins == ["https://a.example.com", "http://b.test:8"]
+    settings = Settings(
+        _env_file=None,
+        mcp_cors_origins="https://a.example.com, http://b.test:8, https://c.test:8443",
+    )
+    assert settings.mcp_cors_origins == [
+        "https://a.example.com",
+        "http://b.test:8",
+        "https://c.test:8443",
+    ]
     message = problems(mcp_cors_origins=f"https://ok.example.com,{origin}")["MCP_CORS_ORIGINS"]
     assert message.startswith(complaint)
 
