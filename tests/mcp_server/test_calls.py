@@ -89,26 +89,27 @@ def test_a_failed_write_records_nothing_so_a_resend_fails_the_same_way(engine: E
         assert session.execute(select(func.count()).select_from(CALLS)).scalar_one() == 0
 
 
+def remember_an_old_call(engine: Engine, call_id: str) -> None:
+    """Store a result for `call_id` from a minute past the keeping time."""
+    old = datetime.now(UTC) - KEEP_CALLS - timedelta(minutes=1)
+    with Session(engine) as session:
+        session.execute(
+            insert(CALLS).values(user_id="ann", call_id=call_id, result="{}", created_at=old)
+        )
+        session.commit()
+
+
 def test_ids_older_than_the_keeping_time_are_forgotten(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(calls, "_forgotten_at", 0.0)  # as in a process that has not pruned yet
-    old = datetime.now(UTC) - KEEP_CALLS - timedelta(minutes=1)
-    with Session(engine) as session:
-        session.execute(
-            insert(CALLS).values(user_id="ann", call_id="old", result="{}", created_at=old)
-        )
-        session.commit()
+    remember_an_old_call(engine, "old")
     apply(engine, tasks.add_task, "new", data=new("Buy milk"))
     with Session(engine) as session:
         assert session.execute(select(CALLS.c.call_id)).scalars().all() == ["new"]
 
     # At most once a minute per process: a second old result stays until the next pruning.
-    with Session(engine) as session:
-        session.execute(
-            insert(CALLS).values(user_id="ann", call_id="old2", result="{}", created_at=old)
-        )
-        session.commit()
+    remember_an_old_call(engine, "old2")
     apply(engine, tasks.add_task, "newer", data=new("Buy bread"))
     with Session(engine) as session:
         assert sorted(session.execute(select(CALLS.c.call_id)).scalars()) == [
