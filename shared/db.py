@@ -1,5 +1,7 @@
 """The database engine both processes use, and the bridge from async code to it."""
 
+import sqlite3
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -54,7 +56,7 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -68,3 +70,21 @@ async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: 
             return fn(session, *args, **kwargs)
 
     return await anyio.to_thread.run_sync(partial(work), limiter=_db_threads)
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database file in WAL mode (it stays so; a no-op once it is).
+
+    Switching a new file takes a lock that SQLite's busy timeout does not wait for, so a
+    process starting beside another (workers, both servers on one file) would fail with
+    "database is locked": wait for the other's switch instead, as long as a busy write would.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

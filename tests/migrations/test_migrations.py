@@ -1,9 +1,11 @@
 """Schema migrations on SQLite and PostgreSQL: adoption of old databases, ids, locking, refusal."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -233,6 +235,30 @@ def test_concurrent_upgrades_of_an_empty_database_all_succeed(database_url: str)
     assert current(engine, TASKS) == heads(TASKS)
     assert set(TABLES) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_a_new_sqlite_file_another_process_is_writing_is_switched_to_wal_once_it_may_be(
+    tmp_path: Path,
+) -> None:
+    # SQLite refuses the switch at once, without its busy timeout, while another connection
+    # holds the write lock of a file still in rollback mode: the first start-up of two
+    # processes on one new file.
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE early (x)")
+    other.execute("BEGIN IMMEDIATE")
+    done = threading.Timer(0.3, other.execute, ["COMMIT"])
+    done.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert time.monotonic() - started >= 0.25  # it waited for the other's commit
+    finally:
+        done.join()
+        engine.dispose()
+        other.close()
 
 
 def test_a_database_stamped_with_a_newer_revision_is_refused_with_a_clear_message(
