@@ -1,7 +1,7 @@
 """The floor for tool calls: the MCP tools' database work behind two plain JSON routes.
 
 Each route does what the tool does, minus MCP: validate the body with the tool's own input
-model, run the shared/tasks.py function in a worker thread for the local user, and encode
+model, run the mcp_server/tasks.py function in a worker thread for the local user, and encode
 the result with pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn
 and no access log, as the MCP server runs.
 """

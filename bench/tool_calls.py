@@ -1,12 +1,12 @@
 """Tool calls: list_tasks (50 results) and add_task through every way of calling them.
 
 Ways, measured side by side in interleaved rounds against one database:
-  in-process      shared/tasks.py through run_db, no HTTP (the database work alone)
+  in-process      mcp_server/tasks.py through run_db, no HTTP (the database work alone)
   plain HTTP      bench/floor_app.py: the same work behind a minimal JSON endpoint (the floor)
   MCP raw POST    a hand-built JSON-RPC tools/call POST to the MCP server (server cost only)
   official client one long-lived mcp.Client session, which validates every structured
                   result against the tool's output schema (what other agents pay)
-  pool size N     the chat backend's pooled MCP client (chat_server/pool.py), N connections
+  pool size N     the chat backend's pooled MCP client (chat_server/pool/), N connections
   MCP per call    a new mcp Client per call (discover, tools/list, call), as naive clients do
 Each at 1 and at 32 concurrent callers: latency p50/p95, calls/s, and the CPU time per call
 in this (client) process and in the server process.

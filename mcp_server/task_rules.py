@@ -1,6 +1,6 @@
 """Task input rules and the pure computations on tasks: validation, recurrence, list cursors.
 
-Nothing here touches the database; shared/tasks.py applies these rules before every write.
+Nothing here touches the database; mcp_server/tasks.py applies these rules before every write.
 """
 
 import base64

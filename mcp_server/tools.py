@@ -1,4 +1,4 @@
-"""The MCP tools: thin adapters from a validated input model to a shared/tasks.py function.
+"""The MCP tools: thin adapters from a validated input model to an mcp_server/tasks.py function.
 
 Each call resolves the acting user (mcp_server/auth.py), counts the call against that
 user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
@@ -166,7 +166,7 @@ class TaskTool(Tool):
 
     The SDK's generic path splits the model into keyword arguments (losing which ones the
     caller set, which update_task needs), and validates and dumps the result again
-    although shared/tasks.py built it in exactly the published shape.
+    although mcp_server/tasks.py built it in exactly the published shape.
     """
 
     input_model: type[ToolInput]
