@@ -141,3 +141,21 @@ def task_dict(row: Row[Any]) -> TaskDict:
         "created_at": created_at,
         "updated_at": updated_at,
     }
+
+
+# --- the deployment's own secrets -----------------------------------------------------
+
+CURSOR_SECRET_NAME = "cursor"
+
+
+class DeploymentSecret(SQLModel, table=True):
+    """A random secret a deployment made for itself, the first time a process needed it.
+
+    Every instance and worker reads the same row, so what one signs another accepts;
+    deleting the row (and restarting) makes a new one.
+    """
+
+    __tablename__ = "deployment_secret"
+
+    name: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=100)  # URL-safe base64 of the secret's bytes

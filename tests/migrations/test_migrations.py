@@ -1,6 +1,7 @@
 """Schema migrations on SQLite and PostgreSQL: adoption of old databases, ids, locking, refusal."""
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -28,12 +29,14 @@ from shared.db import make_engine
 from shared.migrate import CHAT, ENVIRONMENTS, TASKS, SchemaError, current, heads, locked, upgrade
 
 NOW = datetime(2025, 3, 12, 8, 0, 0, tzinfo=UTC)
-TABLES = ("task", "task_event", "tool_call", "chat_thread", "chat_thread_item")
+TABLES = ("task", "task_event", "tool_call", "deployment_secret", "chat_thread", "chat_thread_item")
 # What the last release before migrations had; the upgrade keeps these rows.
 RELEASE_TABLES = ("task", "chat_thread", "chat_thread_item")
 # The release dump deleted its newest task, id 6, before it was taken.
 RELEASE_MAX_TASK_ID = 5
 TASKCHAT_DB = str(Path(sys.executable).with_name("taskchat-db"))
+# The newest task revision, so a new migration does not change every expected line.
+TASKS_HEAD = heads(TASKS)[0]
 
 
 def upgrade_all(engine: Engine) -> None:
@@ -296,17 +299,20 @@ def test_taskchat_db_current_upgrade_and_history_work_as_commands(
 
     assert db("current") == (
         "tasks: unversioned tables of a release before migrations "
-        "(newest is tasks_0004: run taskchat-db upgrade)\n"
+        f"(newest is {TASKS_HEAD}: run taskchat-db upgrade)\n"
         "chat: unversioned tables of a release before migrations "
         "(newest is chat_0002: run taskchat-db upgrade)\n"
     )
     assert db("upgrade") == (
-        "tasks: upgraded tasks_0001 -> tasks_0004\nchat: upgraded chat_0001 -> chat_0002\n"
+        f"tasks: upgraded tasks_0001 -> {TASKS_HEAD}\nchat: upgraded chat_0001 -> chat_0002\n"
     )
-    assert db("current") == "tasks: tasks_0004 (up to date)\nchat: chat_0002 (up to date)\n"
-    assert db("upgrade") == "tasks: tasks_0004 (up to date)\nchat: chat_0002 (up to date)\n"
+    up_to_date = f"tasks: {TASKS_HEAD} (up to date)\nchat: chat_0002 (up to date)\n"
+    assert db("current") == up_to_date
+    assert db("upgrade") == up_to_date
     history = db("history")
-    assert history.startswith("tasks:\n  tasks_0004 (head)  Writes applied once per call id")
+    assert history.startswith(f"tasks:\n  {TASKS_HEAD} (head)  ")
+    assert re.search(r"^  tasks_0005( \(head\))?  The deployment's own secrets", history, re.M)
+    assert "  tasks_0004  Writes applied once per call id" in history
     assert "  tasks_0003  Task change events for live pages" in history
     assert "  tasks_0002  Task ids are never reused" in history
     assert "  tasks_0001  The task table exactly as create_all made it" in history
@@ -333,9 +339,9 @@ def test_several_taskchat_db_upgrades_at_once_on_an_empty_database_all_succeed(
         "chat: chat_0002 (up to date)",
         "chat: chat_0002 (up to date)",
         "chat: upgraded an empty database -> chat_0002",
-        "tasks: tasks_0004 (up to date)",
-        "tasks: tasks_0004 (up to date)",
-        "tasks: upgraded an empty database -> tasks_0004",
+        f"tasks: {TASKS_HEAD} (up to date)",
+        f"tasks: {TASKS_HEAD} (up to date)",
+        f"tasks: upgraded an empty database -> {TASKS_HEAD}",
     ]
 
 

@@ -1,0 +1,28 @@
+"""The deployment's own secrets: the deployment_secret table (list cursors are signed with one).
+
+Revision ID: tasks_0005
+Revises: tasks_0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "tasks_0005"
+down_revision = "tasks_0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Create the deployment_secret table (its rows are made when first needed)."""
+    op.create_table(
+        "deployment_secret",
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("value", sa.String(100), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def downgrade() -> None:
+    """Drop the deployment_secret table."""
+    op.drop_table("deployment_secret")
