@@ -299,13 +299,13 @@ async def run(args: Any) -> None:
             with ExitStack() as servers:
                 started = {
                     ("stock", 1): servers.enter_context(
-                        process("bench.stock_chatkit", chat_env_, "PORT")
+                        process("bench.stock_chatkit", chat_env_, "CHAT_PORT")
                     )
                 }
                 for workers in args.workers:
                     workers_env = {**chat_env_, "WEB_CONCURRENCY": str(workers)}
                     started["taskchat", workers] = servers.enter_context(
-                        process("bench.chat_app", workers_env, "PORT")
+                        process("bench.chat_app", workers_env, "CHAT_PORT")
                     )
                 ports = {key: server.port for key, server in started.items()}
                 pids = {key: server.process.pid for key, server in started.items()}

@@ -59,7 +59,7 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     upgrade_all(engine)
     app = build_floor_app(engine)
-    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=settings.chat_port, log_level="warning")
 
 
 if __name__ == "__main__":

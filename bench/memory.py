@@ -127,7 +127,7 @@ async def run(args: Any) -> None:
         env = chat_env(url)
         with process("mcp_server", env, "MCP_PORT") as mcp:
             chat_env_ = {**env, "MCP_SERVER_URL": f"{mcp.base_url}/mcp"}
-            with process("chat_server", chat_env_, "PORT") as chat:
+            with process("chat_server", chat_env_, "CHAT_PORT") as chat:
                 pids = (chat.process.pid, mcp.process.pid)
                 await asyncio.sleep(1.0)  # let start-up finish allocating
 

@@ -171,7 +171,8 @@ def main() -> None:
     """Serve the stock server on 127.0.0.1:PORT, with uvicorn set up like taskchat's."""
     import uvicorn
 
-    uvicorn.run(create_stock_app(), host="127.0.0.1", port=get_settings().port, log_level="warning")
+    port = get_settings().chat_port
+    uvicorn.run(create_stock_app(), host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -358,7 +358,7 @@ async def run(args: Any) -> None:
         env = {**base_env(), "DATABASE_URL": url, "JWT_SECRET": ""}
         with (
             process("mcp_server", env, "MCP_PORT") as mcp,
-            process("bench.floor_app", env, "PORT") as floor,
+            process("bench.floor_app", env, "CHAT_PORT") as floor,
         ):
             measured = await measure(args, url, mcp.process.pid, f"{mcp.base_url}/mcp", floor)
     print(describe_machine("after"))

@@ -1,4 +1,4 @@
-"""`python -m chat_server`: serve the chat backend on CHAT_HOST:PORT."""
+"""`python -m chat_server`: serve the chat backend on CHAT_HOST:CHAT_PORT."""
 
 import logging.config
 
@@ -29,7 +29,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         check_settings(settings)
         # Once, here, before any worker starts: the workers then find the schema current.
         schema = upgrade_at_start(settings.database_url, CHAT)
-    url = f"http://{settings.chat_host}:{settings.port}"
+    url = f"http://{settings.chat_host}:{settings.chat_port}"
     line = startup_line("chat", settings, url, schema=schema, model=settings.model_name)
     announce(line, settings.log_format)
     prepare_multiprocess_metrics(settings.web_concurrency)
@@ -38,7 +38,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         app_factory,
         factory=True,
         host=settings.chat_host,
-        port=settings.port,
+        port=settings.chat_port,
         workers=settings.web_concurrency,
         log_level="warning",
         log_config=logs,

@@ -2,7 +2,9 @@
 
 import time
 import unicodedata
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -27,13 +29,47 @@ class Principal:
 
 
 def verify_jwt(token: str, settings: Settings) -> Principal:
-    """Decode an HS256 JWT into a Principal, or raise AuthError."""
+    """Decode an HS256 JWT into a Principal, or raise AuthError.
+
+    JWT_SECRET and then each of JWT_PREVIOUS_SECRETS may have signed it (rotation); it is
+    refused when revoked (JWT_REVOKED_IDS, JWT_NOT_BEFORE).
+    """
     if not settings.jwt_secret:
         raise AuthError("JWT authentication is not configured")
+    secrets = [settings.jwt_secret, *settings.jwt_previous_secrets]
+    claims = _decode_signed_by_any(token, secrets, settings)
+    _refuse_revoked(claims, settings)
+    return Principal(user_id=check_user_id(claims["sub"]))
+
+
+def _decode_signed_by_any(token: str, secrets: list[str], settings: Settings) -> dict[str, Any]:
+    # Only a bad signature sends it on to the next secret: an expired or foreign token
+    # is refused for that reason whichever secret signed it.
+    for secret in secrets[:-1]:
+        try:
+            return _decode(token, secret, settings)
+        except AuthError as exc:
+            if not isinstance(exc.__cause__, jwt.InvalidSignatureError):
+                raise
+    return _decode(token, secrets[-1], settings)
+
+
+def _refuse_revoked(claims: dict[str, Any], settings: Settings) -> None:
+    jti = claims.get("jti")
+    if isinstance(jti, str) and jti in settings.jwt_revoked_ids:
+        raise AuthError("token revoked (its jti is in JWT_REVOKED_IDS)")
+    cutoff = settings.jwt_not_before
+    if cutoff is not None:
+        issued = claims.get("iat")
+        if not isinstance(issued, int | float) or issued < cutoff.timestamp():
+            raise AuthError("token revoked: issued before JWT_NOT_BEFORE")
+
+
+def _decode(token: str, secret: str, settings: Settings) -> dict[str, Any]:
     try:
-        claims = jwt.decode(
+        return jwt.decode(
             token,
-            settings.jwt_secret,
+            secret,
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -52,7 +88,6 @@ def verify_jwt(token: str, settings: Settings) -> Principal:
         raise AuthError("invalid token: bad signature") from exc
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
-    return Principal(user_id=check_user_id(claims["sub"]))
 
 
 def check_user_id(user_id: object) -> str:
@@ -72,7 +107,13 @@ def mint_jwt(user_id: str, settings: Settings, ttl_seconds: int = 3600) -> str:
     if not settings.jwt_secret:
         raise AuthError("JWT_SECRET is not set")
     now = int(time.time())
-    claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    # jti: the id an operator lists in JWT_REVOKED_IDS to revoke this one token.
+    claims: dict[str, object] = {
+        "sub": user_id,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:

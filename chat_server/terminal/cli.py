@@ -201,6 +201,8 @@ def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | 
 
 def run_token(term: Terminal, user: str, ttl: int) -> int:
     """`token USER`: print a JWT for USER signed with this machine's JWT_SECRET."""
+    import jwt
+
     from shared.auth import mint_jwt
     from shared.settings import get_settings
     from shared.startup import EXIT_REFUSED, startup_errors
@@ -220,10 +222,15 @@ def run_token(term: Terminal, user: str, ttl: int) -> int:
             "mode and needs no token"
         )
         return 1
-    term.out.write(mint_jwt(user, settings, ttl) + "\n")
+    token = mint_jwt(user, settings, ttl)
+    term.out.write(token + "\n")
     # On stderr, so `TOKEN=$(taskchat token alice)` still captures the token alone.
     expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl)
-    term.report(f"token for {user} expires {expires.isoformat().replace('+00:00', 'Z')}")
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    term.report(
+        f"token for {user} expires {expires.isoformat().replace('+00:00', 'Z')}; "
+        f"its id is {jti} (list it in JWT_REVOKED_IDS to revoke it)"
+    )
     return 0
 
 

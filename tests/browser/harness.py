@@ -66,7 +66,7 @@ def start_stack(tmp: Path, **extra: str) -> Stack:
         "TASKCHAT_TIMEZONE": "UTC",
         "RATE_LIMIT": "1000/minute",
         "MCP_PORT": str(mcp_port),
-        "PORT": str(chat_port),
+        "CHAT_PORT": str(chat_port),
         "MCP_SERVER_URL": f"http://127.0.0.1:{mcp_port}/mcp",
         # Never OpenAI's CDN in tests: a local address nothing listens on, which a test may
         # answer itself with a stand-in component.

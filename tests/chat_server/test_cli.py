@@ -819,7 +819,10 @@ def test_token_expires_takes_a_duration_and_says_when_it_ends(
     claims = jwt.decode(out.strip(), options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == seconds
     ends = datetime.fromtimestamp(claims["exp"], UTC).isoformat().replace("+00:00", "Z")
-    assert err == f"taskchat: token for alice expires {ends}\n"
+    assert err == (
+        f"taskchat: token for alice expires {ends}; its id is {claims['jti']} "
+        "(list it in JWT_REVOKED_IDS to revoke it)\n"
+    )
 
 
 def test_token_lives_one_hour_by_default(

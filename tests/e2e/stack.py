@@ -40,7 +40,7 @@ class Stack:
         port = self.chat.port if self.chat else free_port()
         env = {
             **self.mcp_env,
-            "PORT": str(port),
+            "CHAT_PORT": str(port),
             "MCP_SERVER_URL": f"http://127.0.0.1:{self.mcp.port}/mcp",
         }
         self.chat = self._start("chat_server", env, port)

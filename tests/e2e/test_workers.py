@@ -55,7 +55,7 @@ def second_chat() -> Iterator[Any]:
         port = free_port()
         env = {
             **stack.mcp_env,
-            "PORT": str(port),
+            "CHAT_PORT": str(port),
             "MCP_SERVER_URL": f"http://127.0.0.1:{stack.mcp.port}/mcp",
         }
         started.append(start_server("chat_server", env, port))

@@ -93,7 +93,7 @@ def slow_stack(pg_stack, pg_sandbox) -> Iterator[tuple[Server, Server]]:
     env = {
         **pg_stack.env,
         "DATABASE_URL": pg_sandbox.url("chat"),
-        "PORT": str(chat_port),
+        "CHAT_PORT": str(chat_port),
         "MCP_SERVER_URL": pg_stack.mcp_url,
         "TASKCHAT_MODEL": "slow",
         "OPENAI_BASE_URL": f"{model.base_url}/v1",
@@ -129,7 +129,7 @@ def logged_chat(stack: SplitStack, pg_sandbox: PgSandbox, tmp_path: Path) -> Ite
     env = {
         **stack.env,
         "DATABASE_URL": pg_sandbox.url("chat"),
-        "PORT": str(port),
+        "CHAT_PORT": str(port),
         "MCP_SERVER_URL": stack.mcp_url,
     }
     log_path = tmp_path / "chat_server.log"

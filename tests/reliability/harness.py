@@ -55,7 +55,7 @@ class SplitStack(Stack):
         env = {
             **self.env,
             "DATABASE_URL": self.chat_database_url or self.database_url,
-            "PORT": str(port),
+            "CHAT_PORT": str(port),
             "MCP_SERVER_URL": f"http://127.0.0.1:{self.mcp.port}/mcp",
         }
         self.chat = start_server("chat_server", env, port)

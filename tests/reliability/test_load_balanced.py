@@ -109,7 +109,7 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
             # One after the other: each creates the tables it needs if missing.
             for name in ("mcp1", "mcp2", "chat1", "chat2"):
                 module = "mcp_server" if name.startswith("mcp") else "chat_server"
-                port_env = {"MCP_PORT" if module == "mcp_server" else "PORT": str(ports[name])}
+                port_env = {"MCP_PORT" if module == "mcp_server" else "CHAT_PORT": str(ports[name])}
                 instances[name] = start_server(
                     module, {**env, **port_env}, ports[name], log=logs[name]
                 )

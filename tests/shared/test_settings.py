@@ -25,7 +25,7 @@ def test_defaults_run_locally_with_the_offline_model():
     settings = Settings(_env_file=None)
     assert settings.database_url == "sqlite:///./taskchat.db"
     assert (settings.local_mode, settings.model_name) == (True, "offline")
-    assert (settings.mcp_host, settings.mcp_port, settings.chat_host, settings.port) == (
+    assert (settings.mcp_host, settings.mcp_port, settings.chat_host, settings.chat_port) == (
         "127.0.0.1",
         8001,
         "127.0.0.1",
@@ -237,3 +237,49 @@ def test_oauth_urls_must_be_https_except_on_loopback(value, complaint):
     assert problems(mcp_resource_url=value)["MCP_RESOURCE_URL"].startswith(complaint)
     local = Settings(_env_file=None, oauth_issuer="http://127.0.0.1:9000")
     assert (local.local_mode, local.mcp_local_mode) == (True, False)
+
+
+def test_mcp_port_alone_moves_the_url_the_chat_server_calls(monkeypatch):
+    monkeypatch.delenv("MCP_SERVER_URL", raising=False)
+    monkeypatch.setenv("MCP_PORT", "9001")
+    assert Settings(_env_file=None).mcp_server_url == "http://127.0.0.1:9001/mcp"
+    assert Settings(_env_file=None, mcp_host="::1").mcp_server_url == "http://[::1]:9001/mcp"
+    assert Settings(_env_file=None, mcp_host="0.0.0.0").mcp_server_url == (
+        "http://127.0.0.1:9001/mcp"
+    )
+
+
+def test_an_explicit_mcp_server_url_wins_over_mcp_port(monkeypatch):
+    monkeypatch.setenv("MCP_PORT", "9001")
+    monkeypatch.setenv("MCP_SERVER_URL", "http://tasks.internal:8001/mcp")
+    assert Settings(_env_file=None).mcp_server_url == "http://tasks.internal:8001/mcp"
+
+
+def test_the_chat_port_is_chat_port_not_the_port_honcho_sets(monkeypatch):
+    monkeypatch.setenv("PORT", "5000")
+    assert Settings(_env_file=None).chat_port == 8000
+    monkeypatch.setenv("CHAT_PORT", "8100")
+    assert Settings(_env_file=None).chat_port == 8100
+
+
+def test_previous_jwt_secrets_are_comma_separated_and_as_long_as_the_current_one():
+    old = "o" * 32
+    settings = Settings(_env_file=None, jwt_secret="n" * 32, jwt_previous_secrets=f"{old}, {old}2")
+    assert settings.jwt_previous_secrets == [old, old + "2"]
+    assert problems(jwt_secret="n" * 32, jwt_previous_secrets=f"{old},short") == {
+        "JWT_PREVIOUS_SECRETS": "secret 2 is too short (5 of at least 32 bytes); list only "
+        "secrets JWT_SECRET once held"
+    }
+
+
+def test_jwt_not_before_needs_a_time_zone():
+    assert problems(jwt_not_before="2026-03-01T12:00:00") == {
+        "JWT_NOT_BEFORE": "needs a time zone, e.g. 2026-03-01T12:00:00Z"
+    }
+    cutoff = Settings(_env_file=None, jwt_not_before="2026-03-01T12:00:00Z").jwt_not_before
+    assert cutoff is not None and cutoff.timestamp() == 1772366400
+
+
+def test_worker_startup_timeout_defaults_to_a_minute_and_must_be_positive():
+    assert Settings(_env_file=None).worker_startup_timeout == 60
+    assert problems(worker_startup_timeout="0") == {"WORKER_STARTUP_TIMEOUT": "must be at least 1"}

@@ -96,7 +96,7 @@ def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path, variable, en
     [("chat_server", "chat", "WEB_CONCURRENCY"), ("mcp_server", "mcp", "MCP_WORKERS")],
 )
 def test_each_process_refuses_fewer_than_one_worker(tmp_path, module, process, variable):
-    done = run([module], tmp_path, **{variable: "0", "PORT": "1", "MCP_PORT": "1"})
+    done = run([module], tmp_path, **{variable: "0", "CHAT_PORT": "1", "MCP_PORT": "1"})
     assert assert_refused(done, f"taskchat-{process}: {variable}: ") == "must be at least 1"
 
 
