@@ -21,13 +21,12 @@ from shared.db import make_engine, run_db
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
 from shared.ratelimit import RateLimiter
-from shared.settings import Settings, get_settings
+from shared.settings import LOOPBACK_HOSTS, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
 HEALTH_TIMEOUT_SECONDS = 5
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 INSTRUCTIONS = (
     "Task list tools. Every call acts for the authenticated user; ids belong to that user. "
     "Dates: ISO 8601, either a plain date (2025-03-10) or a date-time with a zone "
@@ -82,7 +81,8 @@ def build_server(
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection: loopback names, MCP_HOST and MCP_ALLOWED_HOSTS only."""
-    names = [*LOOPBACK_HOSTS, *settings.mcp_allowed_hosts]
+    loopback = [f"[{name}]" if ":" in name else name for name in LOOPBACK_HOSTS]
+    names = [*loopback, *settings.mcp_allowed_hosts]
     if settings.mcp_host not in ("0.0.0.0", "::", ""):
         names.append(f"[{settings.mcp_host}]" if ":" in settings.mcp_host else settings.mcp_host)
     hosts, origins = [], []
