@@ -1,13 +1,14 @@
 """The one settings object for both processes, read from the environment and `.env`."""
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from ipaddress import ip_address
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -67,6 +68,12 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_algorithm: str = "HS256"
+    # Rotation: secrets tokens may still be signed with (comma-separated); never used to sign.
+    jwt_previous_secrets: CommaList = []
+    # Revocation without a database lookup per request: tokens issued (iat) before this moment
+    # are refused, and so is any token whose id (jti) is listed.
+    jwt_not_before: datetime | None = None
+    jwt_revoked_ids: CommaList = []
     mcp_service_token: str | None = None
     # OAuth 2.1 resource server mode for the MCP server: the authorization server's issuer
     # URL, and the public URL of /mcp (the audience its tokens must name).
@@ -83,19 +90,24 @@ class Settings(BaseSettings):
     mcp_cors_origins: CommaList = []
     # Worker processes of one MCP server instance (uvicorn workers on one port).
     mcp_workers: int = 1
+    # Seconds a new worker process of either server may take to start answering uvicorn's
+    # health check before it is killed and replaced (uvicorn's own default is 5).
+    worker_startup_timeout: int = 60
     # Tool calls per acting user, counted in RATE_LIMIT_STORAGE_URL like RATE_LIMIT.
     mcp_rate_limit: str = "600/minute"
 
     # Chat server process.
     chat_host: str = "127.0.0.1"
-    port: int = 8000
+    # Not PORT: honcho sets PORT for every process it starts (5000 unless told otherwise).
+    chat_port: int = 8000
     # Host names (besides loopback and CHAT_HOST) the chat server answers to, e.g. behind a proxy.
     chat_allowed_hosts: CommaList = []
     # FastAPI's /docs and /openapi.json: off unless asked for.
     chat_api_docs: bool = False
     # Worker processes of one chat server instance; the name Procfile platforms set.
     web_concurrency: int = 1
-    mcp_server_url: str = "http://127.0.0.1:8001/mcp"
+    # Default: the task server on this machine, at MCP_PORT (see _derived_mcp_server_url).
+    mcp_server_url: str = ""
     mcp_pool_size: int = 4
     mcp_timeout_seconds: float = 10.0
     taskchat_model: str | None = None
@@ -122,7 +134,8 @@ class Settings(BaseSettings):
 
     # Operating both processes: log lines, GET /metrics, traces.
     log_format: Literal["text", "json"] = "text"
-    # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`.
+    # When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. Outside local mode
+    # (JWT_SECRET or OAUTH_ISSUER set) /metrics is off (404) without it.
     metrics_token: str | None = None
     # Traces go out over OTLP/HTTP only when this is set; the other OTEL_* variables are read
     # by the OpenTelemetry SDK itself.
@@ -130,7 +143,13 @@ class Settings(BaseSettings):
     otel_service_name: str | None = None
 
     @field_validator(
-        "mcp_allowed_hosts", "chat_allowed_hosts", "cors_origins", "mcp_cors_origins", mode="before"
+        "mcp_allowed_hosts",
+        "chat_allowed_hosts",
+        "cors_origins",
+        "mcp_cors_origins",
+        "jwt_previous_secrets",
+        "jwt_revoked_ids",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -147,6 +166,7 @@ class Settings(BaseSettings):
         "mcp_resource_url",
         "metrics_token",
         "otel_exporter_otlp_endpoint",
+        "jwt_not_before",
         mode="before",
     )
     @classmethod
@@ -167,6 +187,27 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"is too short ({size} of at least {MIN_SECRET_BYTES} bytes); {MAKE_ONE}"
             )
+        return value
+
+    @field_validator("jwt_previous_secrets")
+    @classmethod
+    def _strong_previous_secrets(cls, values: list[str]) -> list[str]:
+        # An old secret still opens the door until it is removed: as strong as the current one.
+        for number, value in enumerate(values, 1):
+            size = len(value.encode())
+            if size < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"secret {number} is too short ({size} of at least {MIN_SECRET_BYTES} bytes); "
+                    "list only secrets JWT_SECRET once held"
+                )
+        return values
+
+    @field_validator("jwt_not_before")
+    @classmethod
+    def _aware_cutoff(cls, value: datetime | None) -> datetime | None:
+        # A cutoff without a zone would move with the machine's: refuse it.
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("needs a time zone, e.g. 2026-03-01T12:00:00Z")
         return value
 
     @field_validator("mcp_service_token")
@@ -254,7 +295,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("mcp_pool_size", "web_concurrency", "mcp_workers")
+    @field_validator("mcp_pool_size", "web_concurrency", "mcp_workers", "worker_startup_timeout")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
@@ -272,6 +313,15 @@ class Settings(BaseSettings):
         if rate is None or rate.amount < 1:
             raise ValueError(f"{value!r} is not a rate such as 60/minute or 1000/hour")
         return value
+
+    @model_validator(mode="after")
+    def _derived_mcp_server_url(self) -> "Settings":
+        # MCP_PORT alone moves both ends: the chat server finds the task server where it binds.
+        if not self.mcp_server_url:
+            host = self.mcp_host if self.mcp_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+            host = f"[{host}]" if ":" in host else host
+            self.mcp_server_url = f"http://{host}:{self.mcp_port}/mcp"
+        return self
 
     @property
     def local_mode(self) -> bool:
