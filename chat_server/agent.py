@@ -23,7 +23,6 @@ from chatkit.types import (
 )
 from openai import AsyncOpenAI
 
-from chat_server.offline.dates import local_zone
 from chat_server.sdk_compat import FAKE_RESPONSES_ID
 from chat_server.task_tools import (
     TOOL_RECORD,
@@ -36,7 +35,7 @@ from chat_server.task_tools import (
     record_in,
     tool_record,
 )
-from chat_server.zones import user_zone
+from chat_server.zones import local_zone, user_zone
 from shared.contract import ToolFailure
 from shared.settings import Settings
 

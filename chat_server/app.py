@@ -26,13 +26,12 @@ from chat_server.edge import EdgeGuard, HostGuard, allowed_host_names
 from chat_server.errors import DatabaseUnavailable
 from chat_server.events import EventHub
 from chat_server.metrics import metrics_router
-from chat_server.offline.dates import local_zone
 from chat_server.pool import MCPPool
 from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from chat_server.turns import turn_locks_for
-from chat_server.zones import HEADER, REQUEST_ZONE, zone_from_header
+from chat_server.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
 from shared.db import make_engine, run_db
 from shared.migrate import CHAT, upgrade
 from shared.observability import REQUEST_ID_HEADER, observe

@@ -6,13 +6,38 @@ it calls) runs inside that request's context, and the Agents SDK passes a model 
 of the request itself.
 """
 
+import contextlib
+import os
 from contextvars import ContextVar
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
 
 HEADER = "X-Timezone"
 MAX_ZONE_CHARS = 64  # the longest IANA names are about 30 characters
 REQUEST_ZONE: ContextVar[tzinfo | None] = ContextVar("request_zone", default=None)
+
+
+def local_zone(name: str | None) -> tzinfo:
+    """The IANA zone `name`, else the machine's zone (DST-aware when it can be read)."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
+            ) from exc
+    # The machine's zone (`TZ` when set, as for time.localtime, else the system's) by its
+    # IANA name, so it can be named to the task server; a ZoneInfo keeps DST rules, unlike
+    # the fixed offset datetime.astimezone() reports.
+    system = os.environ.get("TZ", "").lstrip(":")
+    if system:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(system)
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError, LookupError):
+        return tzlocal.get_localzone()
+    return datetime.now().astimezone().tzinfo or UTC
 
 
 def zone_from_header(value: str | None) -> tzinfo | None:

@@ -2,15 +2,11 @@
 sentence, turn it into a task due value, and say a due value back ("tomorrow at 5pm")."""
 
 import calendar
-import contextlib
-import os
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tzlocal
 from dateutil.relativedelta import relativedelta
 
 WEEKDAYS = {
@@ -94,27 +90,6 @@ class When:
             return self.day.isoformat()
         local = datetime.combine(self.day, self.at, tzinfo=zone)
         return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def local_zone(name: str | None) -> tzinfo:
-    """The IANA zone `name`, else the machine's zone (DST-aware when it can be read)."""
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
-            ) from exc
-    # The machine's zone (`TZ` when set, as for time.localtime, else the system's) by its
-    # IANA name, so it can be named to the task server; a ZoneInfo keeps DST rules, unlike
-    # the fixed offset datetime.astimezone() reports.
-    system = os.environ.get("TZ", "").lstrip(":")
-    if system:
-        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(system)
-    with contextlib.suppress(ZoneInfoNotFoundError, ValueError, LookupError):
-        return tzlocal.get_localzone()
-    return datetime.now().astimezone().tzinfo or UTC
 
 
 def _year_for(month: int, day: int, year: str | None, today: date, phrase: str) -> date:

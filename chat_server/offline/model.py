@@ -42,9 +42,9 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from pydantic import BaseModel
 
-from chat_server.offline.dates import DAY_FIRST, local_zone
+from chat_server.offline.dates import DAY_FIRST
 from chat_server.offline.steps import Call, Say, Step, next_step, read_conversation
-from chat_server.zones import user_zone
+from chat_server.zones import local_zone, user_zone
 
 _M = TypeVar("_M", bound=BaseModel)
 

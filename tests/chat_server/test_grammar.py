@@ -19,12 +19,12 @@ from chat_server.offline.dates import (
     day_words,
     describe_due,
     find_when,
-    local_zone,
 )
 from chat_server.offline.grammar import parse
 from chat_server.offline.intents import Clarify, Help
 from chat_server.offline.steps import Call, Conversation, Say, next_step
 from chat_server.offline.turns import ToolRun
+from chat_server.zones import local_zone
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
