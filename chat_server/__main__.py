@@ -9,6 +9,7 @@ from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
+from shared.workers import report_worker_deaths
 
 # Imported by each worker process (uvicorn needs an import string for more than one).
 APP_FACTORY = "chat_server.app:app_from_environment"
@@ -33,6 +34,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
     line = startup_line("chat", settings, url, schema=schema, model=settings.model_name)
     announce(line, settings.log_format)
     prepare_multiprocess_metrics(settings.web_concurrency)
+    report_worker_deaths()
     # workers is always passed: uvicorn would otherwise read WEB_CONCURRENCY itself.
     uvicorn.run(
         app_factory,
@@ -40,6 +42,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         host=settings.chat_host,
         port=settings.chat_port,
         workers=settings.web_concurrency,
+        timeout_worker_healthcheck=settings.worker_startup_timeout,
         log_level="warning",
         log_config=logs,
     )

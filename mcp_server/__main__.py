@@ -11,6 +11,7 @@ from shared.migrate import TASKS, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
 from shared.startup import check_bind, check_database, refusing
+from shared.workers import report_worker_deaths
 
 # Imported by each worker process (uvicorn needs an import string for more than one).
 APP_FACTORY = "mcp_server.server:app_from_environment"
@@ -30,6 +31,7 @@ def main() -> None:
     url = f"http://{settings.mcp_host}:{settings.mcp_port}{MCP_PATH}"
     announce(startup_line("mcp", settings, url, schema=schema), settings.log_format)
     prepare_multiprocess_metrics(settings.mcp_workers)
+    report_worker_deaths()
     # No per-request access lines: formatting and writing one costs ~7% of a tool call.
     # Start-up, warnings and errors (with tracebacks) are still logged.
     uvicorn.run(
@@ -38,6 +40,7 @@ def main() -> None:
         host=settings.mcp_host,
         port=settings.mcp_port,
         workers=settings.mcp_workers,
+        timeout_worker_healthcheck=settings.worker_startup_timeout,
         log_level="info",
         access_log=False,
         log_config=logs,

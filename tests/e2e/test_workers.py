@@ -1,8 +1,11 @@
 """More than one process: worker processes per server, and chat servers sharing one database."""
 
 import asyncio
+import os
 import re
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,3 +111,22 @@ async def test_messages_sent_at_once_into_one_thread_through_two_chat_servers_ar
     )
     assert_answered(items)
     assert len([i for i in items if i["type"] == "user_message"]) == ERRANDS + 1
+
+
+def test_a_worker_that_dies_is_replaced_and_the_log_says_why(sqlite_url, tmp_path):
+    port = free_port()
+    env = {"DATABASE_URL": sqlite_url, "MCP_PORT": str(port), "MCP_WORKERS": "2"}
+    log_path = tmp_path / "mcp_server.log"
+    with log_path.open("wb") as log:
+        server = start_server("mcp_server", env, port, log=log)
+    try:
+        victim = worker_pids(server)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while victim in (pids := worker_pids(server)) or len(pids) < 2:
+            assert time.monotonic() < deadline, f"no replacement for worker {victim}: {pids}"
+            time.sleep(0.2)
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+    finally:
+        server.stop()
+    assert f"worker process [{victim}] was killed by SIGKILL" in log_path.read_text()
