@@ -1,17 +1,26 @@
-"""Listing a user's tasks: filters, sorts and keyset pages over the (user_id, key, id) indexes."""
+"""Listing a user's tasks: filters, sorts and keyset pages over the (user_id, key, id) indexes,
+and the deployment's secret its page cursors are signed with."""
 
 import operator
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import String, and_, func, literal, not_, or_, select, type_coerce
-from sqlalchemy.engine import Row
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from mcp_server.models import TASK_COLUMNS, TASK_TABLE, task_dict
+from mcp_server.models import (
+    CURSOR_SECRET_NAME,
+    TASK_COLUMNS,
+    TASK_TABLE,
+    DeploymentSecret,
+    task_dict,
+)
 from mcp_server.task_rules import (
     InvalidTaskInput,
     clean_tag,
@@ -26,6 +35,46 @@ from mcp_server.task_rules import (
 from shared.contract import MAX_PAGE_SIZE, ORDERS, PRIORITIES, SORTS, STATUSES, TaskDict, TaskPage
 
 _t = TASK_TABLE
+_secrets: Any = DeploymentSecret.__table__  # type: ignore[attr-defined]
+
+
+class CursorSecret:
+    """The secret one process signs and checks list cursors with, read once.
+
+    CURSOR_SECRET when the deployment sets one; otherwise the random secret kept in the
+    database's deployment_secret table (made by migration tasks_0005, or by whichever
+    process first finds it missing), so every instance and worker of a deployment agrees
+    without configuration, and a cursor made by one is accepted by all the others.
+    """
+
+    def __init__(self, configured: str | None = None) -> None:
+        self._value = None if configured is None else configured.encode()
+
+    def load(self, engine: Engine) -> bytes:
+        """Read (or make) the secret now, e.g. at start-up."""
+        with engine.connect() as conn:
+            return self.get(conn)
+
+    def get(self, conn: Connection) -> bytes:
+        """The secret; the first call reads it through `conn` (if not configured)."""
+        if self._value is None:
+            self._value = stored_secret(conn, CURSOR_SECRET_NAME)
+        return self._value
+
+
+def stored_secret(conn: Connection, name: str) -> bytes:
+    """The deployment's secret called `name`, made now if the database has none yet."""
+    query = select(_secrets.c.value).where(_secrets.c.name == name)
+    value = conn.execute(query).scalar()
+    if value is None:
+        # In a transaction of its own, so it is kept even when `conn` is only reading. Of
+        # several processes getting here at once, the first insert wins and all read it.
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        made = insert(_secrets).values(name=name, value=secrets.token_urlsafe(32))
+        with conn.engine.begin() as writer:
+            writer.execute(made.on_conflict_do_nothing(index_elements=["name"]))
+            value = writer.execute(query).scalar_one()
+    return str(value).encode()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,9 +96,16 @@ class TaskQuery:
 
 
 def list_tasks(
-    session: Session, *, user_id: str, query: TaskQuery = TaskQuery(), now: datetime | None = None
+    session: Session,
+    *,
+    user_id: str,
+    query: TaskQuery = TaskQuery(),
+    now: datetime | None = None,
+    cursor_secret: CursorSecret | None = None,
 ) -> TaskPage:
     """One page of `user_id`'s tasks, keyset-paginated.
+
+    Cursors are signed with `cursor_secret` (default: the one stored in the database).
 
     Sorts (ties always break by id in the same direction):
     - created: creation time.
@@ -72,11 +128,14 @@ def list_tasks(
         raise InvalidTaskInput(f"limit must be between 1 and {MAX_PAGE_SIZE} (got {query.limit!r})")
     key = _SORT_KEYS[sort]
     conditions = [_t.c.user_id == user_id, *_filters(query, utc_now(now))]
-    cursor = None if query.cursor is None else decode_cursor(query.cursor, sort, order)
+    conn = session.connection()
+    signer = cursor_secret or CursorSecret()
+    cursor = None
+    if query.cursor is not None:
+        cursor = decode_cursor(signer.get(conn), query.cursor, sort, order)
     # For "title" the cursor must hold the database's own lower(title), which can differ
     # from Python's str.lower on non-ASCII text; the other keys are in the task itself.
     columns = (*TASK_COLUMNS, key.label("sort_key")) if sort == "title" else TASK_COLUMNS
-    conn = session.connection()
     rows: list[Row[Any]] = []
     for where, ordering in _scans(key, order, cursor):
         wanted = query.limit + 1 - len(rows)
@@ -87,9 +146,8 @@ def list_tasks(
     page = [task_dict(row) for row in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
-        next_cursor = encode_cursor(
-            sort, order, _sort_key(sort, rows[-2], page[-1]), page[-1]["id"]
-        )
+        last = _sort_key(sort, rows[-2], page[-1])
+        next_cursor = encode_cursor(signer.get(conn), sort, order, last, page[-1]["id"])
     return {"tasks": page, "next_cursor": next_cursor}
 
 

@@ -20,6 +20,8 @@ TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
 TAG_MAX_CHARS = 32
 MAX_TAGS = 20
+# The id column is a 32-bit INTEGER on PostgreSQL.
+MAX_TASK_ID = 2**31 - 1
 
 
 class TagList(TypeDecorator[list[str]]):

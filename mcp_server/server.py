@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.edge import auth_settings, protect
+from mcp_server.listing import CursorSecret
 from mcp_server.metrics import add_metrics_route
 from mcp_server.tools import build_tools
 from shared.db import make_engine, run_db
@@ -39,9 +40,13 @@ def build_server(
 ) -> MCPServer:
     """The MCP server with every task tool; bearer tokens unless in local mode."""
 
+    # Read once per process, after the upgrade that makes its table.
+    cursors = CursorSecret(settings.cursor_secret)
+
     @asynccontextmanager
     async def migrate_first(_server: MCPServer) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(upgrade, engine, TASKS)
+        await anyio.to_thread.run_sync(cursors.load, engine)
         yield
 
     auth: dict[str, object] = {}
@@ -58,6 +63,7 @@ def build_server(
             engine,
             CallerIdentity(settings),
             RateLimiter(settings.mcp_rate_limit, settings.rate_limit_storage_url, scope="mcp"),
+            cursors,
         ),
         lifespan=migrate_first,
         log_level="WARNING",

@@ -14,8 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
-from mcp_server.models import DESCRIPTION_MAX_CHARS, MAX_TAGS, TAG_MAX_CHARS, TITLE_MAX_CHARS
-from shared.contract import PRIORITIES, RECURRENCES, not_found_text
+from mcp_server.models import (
+    DESCRIPTION_MAX_CHARS,
+    MAX_TAGS,
+    MAX_TASK_ID,
+    TAG_MAX_CHARS,
+    TITLE_MAX_CHARS,
+)
+from shared.contract import ORDERS, PRIORITIES, RECURRENCES, SORTS, not_found_text
 
 # --- errors -------------------------------------------------------------------------
 
@@ -132,14 +138,24 @@ def time_zone(name: str | None) -> tzinfo:
         ) from None
 
 
+# The due dates a task may have, in UTC. Both ends keep a day's margin inside Python's years
+# 1..9999: a due shown in any time zone (up to 14 hours either side), as PostgreSQL hands a
+# stored instant back in the session's zone, and a list filter's day bounds still fit.
+MIN_DUE = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_DUE = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+DUE_RANGE_TEXT = f"{MIN_DUE:%Y-%m-%d} to {MAX_DUE:%Y-%m-%d} (UTC)"
+
+
 def parse_due(value: str, field: str = "due") -> tuple[datetime, bool]:
     """Parse an ISO 8601 date or zoned date-time into (UTC instant, is_date)."""
     text = value.strip() if isinstance(value, str) else value
     if isinstance(text, str) and len(text) == 10:
         try:
-            return datetime.combine(date.fromisoformat(text), time(), UTC), True
+            day = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            return _in_range(datetime.combine(day, time(), UTC), value, field), True
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
@@ -149,67 +165,126 @@ def parse_due(value: str, field: str = "due") -> tuple[datetime, bool]:
             f"{field}: {value!r} has no time zone; end it with Z or an offset like +02:00, "
             "or give a plain date"
         )
+    try:
+        instant = moment.astimezone(UTC)
+    except OverflowError:  # the offset takes it past year 9999 or before year 1
+        instant = None
     # Stored in whole seconds, like every task timestamp.
-    return moment.astimezone(UTC).replace(microsecond=0), False
+    return _in_range(instant, value, field).replace(microsecond=0), False
+
+
+def _in_range(instant: datetime | None, value: str, field: str) -> datetime:
+    if instant is None or not MIN_DUE <= instant.replace(microsecond=0) <= MAX_DUE:
+        raise InvalidTaskInput(
+            f"{field}: {value!r} is outside the supported range, {DUE_RANGE_TEXT}"
+        )
+    return instant
+
+
+_INTERVALS: dict[str, timedelta | relativedelta] = {
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": relativedelta(months=1),
+    "yearly": relativedelta(years=1),
+}
 
 
 def next_due(due: datetime, recurrence: str) -> datetime:
     """The due of the next occurrence: one interval later; months clamp to the month's end."""
-    match recurrence:
-        case "daily":
-            return due + timedelta(days=1)
-        case "weekly":
-            return due + timedelta(weeks=1)
-        case "monthly":
-            return due + relativedelta(months=1)
-        case "yearly":
-            return due + relativedelta(years=1)
-    raise ValueError(f"task does not recur: {recurrence!r}")
+    if recurrence not in _INTERVALS:
+        raise ValueError(f"task does not recur: {recurrence!r}")
+    try:
+        following = due + _INTERVALS[recurrence]
+    except (OverflowError, ValueError):  # past year 9999
+        following = None
+    if following is None or following > MAX_DUE:
+        raise InvalidTaskInput(
+            f"the next occurrence of this {recurrence} task would be due after "
+            f"{MAX_DUE:%Y-%m-%d}, the last supported date; set its recurrence to none first"
+        )
+    return following
 
 
 # --- cursors ------------------------------------------------------------------------
 
-# An integrity check, not a secret: a cursor only ever pages the caller's own tasks, so
-# the key just makes an edited or truncated cursor fail loudly instead of silently
-# starting from some other position.
-_CURSOR_KEY = b"taskchat-list-cursor-v1"
-_CHECK_BYTES = 8
+# A cursor is signed with the deployment's cursor secret (mcp_server/listing.py), so what it
+# holds was written by this deployment: an edited, truncated or foreign cursor fails loudly
+# instead of paging from a position nobody chose. Its fields are still checked one by one.
+MAX_CURSOR_CHARS = 4096  # a real one is under 2,300 even for a 200-character title
+_CHECK_BYTES = 16
+_CURSOR_INVALID = "cursor is invalid (changed or cut short?); start again without a cursor"
+# lower(title) can be longer than the title (PostgreSQL lowercases "İ" to two characters).
+_MAX_TITLE_KEY_CHARS = 2 * TITLE_MAX_CHARS
 
 
-def encode_cursor(sort: str, order: str, key: Any, task_id: int) -> str:
+def _check(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:_CHECK_BYTES]
+
+
+def encode_cursor(secret: bytes, sort: str, order: str, key: Any, task_id: int) -> str:
     """An opaque cursor positioned after the task with this sort key and id."""
-    payload = json.dumps([sort, order, key, task_id], separators=(",", ":")).encode()
-    check = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
-    return base64.urlsafe_b64encode(check + payload).rstrip(b"=").decode()
+    fields = [sort, order, key, task_id]
+    payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(_check(secret, payload) + payload).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, int]:
-    """The (sort key, id) a cursor of this sort and order points after."""
-    invalid = InvalidTaskInput(
-        "cursor is invalid (changed or cut short?); start again without a cursor"
-    )
+def decode_cursor(secret: bytes, cursor: str, sort: str, order: str) -> tuple[Any, int]:
+    """The (sort key, id) a cursor of this sort and order points after.
+
+    Anything but a cursor this deployment made for the same sort and order is refused with
+    InvalidTaskInput, whatever it holds.
+    """
+    if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidTaskInput(_CURSOR_INVALID)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (ValueError, TypeError):
-        raise invalid from None
+    except ValueError:
+        raise InvalidTaskInput(_CURSOR_INVALID) from None
     check, payload = raw[:_CHECK_BYTES], raw[_CHECK_BYTES:]
-    expected = hashlib.blake2b(payload, key=_CURSOR_KEY, digest_size=_CHECK_BYTES).digest()
-    if not hmac.compare_digest(check, expected):
-        raise invalid
+    if not hmac.compare_digest(check, _check(secret, payload)):
+        raise InvalidTaskInput(_CURSOR_INVALID)
     try:
-        cursor_sort, cursor_order, key, task_id = json.loads(payload)
-        if sort in ("created", "due") and key is not None:
-            key = datetime.fromisoformat(key)
-    except (ValueError, TypeError):
-        raise invalid from None
+        fields = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise InvalidTaskInput(_CURSOR_INVALID) from None
+    match fields:
+        case [str() as cursor_sort, str() as cursor_order, key, int() as task_id] if (
+            cursor_sort in SORTS and cursor_order in ORDERS
+        ):
+            pass
+        case _:
+            raise InvalidTaskInput(_CURSOR_INVALID)
     if (cursor_sort, cursor_order) != (sort, order):
         raise InvalidTaskInput(
             f"cursor belongs to sort={cursor_sort} order={cursor_order}, not sort={sort} "
             f"order={order}; start again without a cursor"
         )
-    if not isinstance(task_id, int):
-        raise invalid
-    return key, task_id
+    if isinstance(task_id, bool) or not 1 <= task_id <= MAX_TASK_ID:
+        raise InvalidTaskInput(_CURSOR_INVALID)
+    return _sort_key(sort, key), task_id
+
+
+def _sort_key(sort: str, key: object) -> Any:
+    """A cursor's sort key as the query compares it; InvalidTaskInput if it cannot be one."""
+    match sort, key:
+        case "due", None:
+            return None
+        case "created" | "due", str():
+            try:
+                moment = datetime.fromisoformat(key)
+                if moment.utcoffset() is not None:
+                    return moment.astimezone(UTC)
+            except (ValueError, OverflowError):
+                pass
+        case "priority", int() if not isinstance(key, bool) and 0 <= key < len(PRIORITIES):
+            return key
+        case "title", str() if len(key) <= _MAX_TITLE_KEY_CHARS and "\x00" not in key:
+            try:
+                key.encode()  # a lone surrogate cannot be sent to the database
+                return key
+            except UnicodeEncodeError:
+                pass
+    raise InvalidTaskInput(_CURSOR_INVALID)
 
 
 def utc_now(now: datetime | None = None) -> datetime:

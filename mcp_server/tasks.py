@@ -23,8 +23,8 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from mcp_server.listing import TaskQuery, list_tasks
-from mcp_server.models import TASK_COLUMNS, TASK_TABLE, task_dict
+from mcp_server.listing import CursorSecret, TaskQuery, list_tasks
+from mcp_server.models import MAX_TASK_ID, TASK_COLUMNS, TASK_TABLE, task_dict
 from mcp_server.task_rules import (
     InvalidTaskInput,
     TaskError,
@@ -46,6 +46,7 @@ from shared.contract import (
 )
 
 __all__ = [
+    "CursorSecret",
     "InvalidTaskInput",
     "NewTask",
     "TaskChange",
@@ -62,8 +63,6 @@ __all__ = [
     "update_task",
 ]
 
-# The id column is a 32-bit INTEGER on PostgreSQL.
-MAX_TASK_ID = 2**31 - 1
 UPDATABLE_FIELDS = ("title", "description", "due", "priority", "tags", "recurrence")
 
 

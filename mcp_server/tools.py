@@ -54,10 +54,17 @@ class TaskTools:
     """The tool bodies, bound to one database engine, one way of identifying callers and
     one per-user rate limit."""
 
-    def __init__(self, engine: Engine, identity: CallerIdentity, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        identity: CallerIdentity,
+        limiter: RateLimiter,
+        cursors: tasks.CursorSecret,
+    ) -> None:
         self.engine = engine
         self.identity = identity
         self.limiter = limiter
+        self.cursors = cursors
 
     async def add_task(self, args: AddTaskInput, ctx: Context) -> tasks.TaskChange:
         """Add a task to the caller's list and return it."""
@@ -69,7 +76,8 @@ class TaskTools:
         Pass next_cursor back as cursor (with the same sort and order) for the next page;
         it is null on the last page.
         """
-        return await self._run(ctx, tasks.list_tasks, query=tasks.TaskQuery(**dict(args)))
+        query = tasks.TaskQuery(**dict(args))
+        return await self._run(ctx, tasks.list_tasks, query=query, cursor_secret=self.cursors)
 
     async def get_task(self, args: GetTaskInput, ctx: Context) -> tasks.TaskDict:
         """Get one of the caller's tasks by id."""
@@ -234,9 +242,11 @@ def _writes(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
     )
 
 
-def build_tools(engine: Engine, identity: CallerIdentity, limiter: RateLimiter) -> list[Tool]:
+def build_tools(
+    engine: Engine, identity: CallerIdentity, limiter: RateLimiter, cursors: tasks.CursorSecret
+) -> list[Tool]:
     """Every task tool, ready for `MCPServer(tools=...)`."""
-    body = TaskTools(engine, identity, limiter)
+    body = TaskTools(engine, identity, limiter, cursors)
     specs: list[tuple[Handler, str, type[ToolInput], outputs.Schema, ToolAnnotations]] = [
         (body.add_task, "Add task", AddTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=False)),

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     worker_startup_timeout: int = 60
     # Tool calls per acting user, counted in RATE_LIMIT_STORAGE_URL like RATE_LIMIT.
     mcp_rate_limit: str = "600/minute"
+    # Signs list_tasks page cursors. Unset: a random secret the database keeps, shared by every
+    # instance on it. Set: the same value on every instance and worker.
+    cursor_secret: str | None = None
 
     # Chat server process.
     chat_host: str = "127.0.0.1"
@@ -167,6 +170,7 @@ class Settings(BaseSettings):
         "metrics_token",
         "otel_exporter_otlp_endpoint",
         "jwt_not_before",
+        "cursor_secret",
         mode="before",
     )
     @classmethod
@@ -186,6 +190,20 @@ class Settings(BaseSettings):
             size = len(value.encode())
             raise ValueError(
                 f"is too short ({size} of at least {MIN_SECRET_BYTES} bytes); {MAKE_ONE}"
+            )
+        return value
+
+    @field_validator("cursor_secret")
+    @classmethod
+    def _strong_cursor_secret(cls, value: str | None) -> str | None:
+        # Whoever can guess it can forge page cursors.
+        if value is None:
+            return None
+        size = len(value.strip().encode())
+        if size < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"is too short ({size} of at least {MIN_SECRET_BYTES} bytes): leave it empty to "
+                f"use the secret the database keeps, or {MAKE_ONE}"
             )
         return value
 

@@ -1,10 +1,14 @@
 """The pure task rules: field validation, due parsing, recurrence dates, cursors."""
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import pytest
 
 from mcp_server.task_rules import (
+    MAX_DUE,
     InvalidTaskInput,
     clean_description,
     clean_recurrence,
@@ -137,6 +141,56 @@ def test_due_without_time_zone_is_refused():
 
 
 @pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("9999-12-31T23:59:59-23:59", "due"),  # past year 9999 in UTC
+        ("0001-01-01T00:00:00+14:00", "due"),  # before year 1 in UTC
+        ("0001-01-01", "due_after"),
+        ("1899-12-31", "due_before"),
+        ("1899-12-31T23:59:59Z", "due"),
+        ("9999-12-31", "due"),
+        ("9999-12-31T00:00:00Z", "due"),
+        ("9999-12-30T23:59:59-00:01", "due"),
+    ],
+)
+def test_a_date_outside_the_supported_range_is_refused_naming_the_field(value, field):
+    with pytest.raises(InvalidTaskInput) as caught:
+        parse_due(value, field)
+    assert str(caught.value) == (
+        f"{field}: {value!r} is outside the supported range, 1900-01-01 to 9999-12-30 (UTC)"
+    )
+
+
+def test_the_ends_of_the_supported_range_are_accepted():
+    assert parse_due("1900-01-01") == (datetime(1900, 1, 1, tzinfo=UTC), True)
+    assert parse_due("9999-12-30") == (datetime(9999, 12, 30, tzinfo=UTC), True)
+    assert parse_due("1900-01-01T01:00:00+01:00") == (datetime(1900, 1, 1, tzinfo=UTC), False)
+    assert parse_due("9999-12-30T23:59:59.999Z") == (MAX_DUE, False)
+
+
+@pytest.mark.parametrize(
+    ("due", "recurrence"),
+    [
+        (datetime(9999, 12, 30, tzinfo=UTC), "daily"),
+        (datetime(9999, 12, 24, 1, tzinfo=UTC), "weekly"),
+        (datetime(9999, 12, 1, tzinfo=UTC), "monthly"),
+        (datetime(9999, 1, 1, tzinfo=UTC), "yearly"),
+    ],
+)
+def test_an_occurrence_after_the_last_supported_date_is_refused(due, recurrence):
+    with pytest.raises(InvalidTaskInput) as caught:
+        next_due(due, recurrence)
+    assert str(caught.value) == (
+        f"the next occurrence of this {recurrence} task would be due after 9999-12-30, the last "
+        "supported date; set its recurrence to none first"
+    )
+
+
+def test_an_occurrence_on_the_last_supported_date_is_allowed():
+    assert next_due(datetime(9999, 12, 29, 23, 59, 59, tzinfo=UTC), "daily") == MAX_DUE
+
+
+@pytest.mark.parametrize(
     ("due", "recurrence", "expected"),
     [
         (datetime(2025, 3, 10, 9, tzinfo=UTC), "daily", datetime(2025, 3, 11, 9, tzinfo=UTC)),
@@ -155,37 +209,99 @@ def test_next_due_advances_one_interval_and_clamps_to_month_end(due, recurrence,
     assert next_due(due, recurrence) == expected
 
 
+SECRET = b"test-cursor-secret-" + b"s" * 20
+CURSOR_INVALID = "cursor is invalid (changed or cut short?); start again without a cursor"
+
+
+def signed(payload: bytes, secret: bytes = SECRET) -> str:
+    """A cursor around `payload`, signed as the deployment with `secret` signs its own."""
+    check = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(check + payload).rstrip(b"=").decode()
+
+
 def test_cursor_round_trips_its_position():
-    cursor = encode_cursor("created", "desc", "2025-03-10T12:00:00Z", 42)
-    assert decode_cursor(cursor, "created", "desc") == (
+    cursor = encode_cursor(SECRET, "created", "desc", "2025-03-10T12:00:00Z", 42)
+    assert decode_cursor(SECRET, cursor, "created", "desc") == (
         datetime(2025, 3, 10, 12, tzinfo=UTC),
         42,
     )
-    assert decode_cursor(encode_cursor("due", "asc", None, 7), "due", "asc") == (None, 7)
-    assert decode_cursor(encode_cursor("title", "asc", "milk", 3), "title", "asc") == ("milk", 3)
+    assert decode_cursor(SECRET, encode_cursor(SECRET, "due", "asc", None, 7), "due", "asc") == (
+        None,
+        7,
+    )
+    title = encode_cursor(SECRET, "title", "asc", "milk ☕", 3)
+    assert decode_cursor(SECRET, title, "title", "asc") == ("milk ☕", 3)
+    assert signed(b'["title","asc","milk \xe2\x98\x95",3]') == title
 
 
 def test_edited_cursor_is_refused():
-    cursor = encode_cursor("priority", "asc", 1, 42)
+    cursor = encode_cursor(SECRET, "priority", "asc", 1, 42)
     for tampered in (cursor[:-2], cursor[:-1] + ("A" if cursor[-1] != "A" else "B"), "x" + cursor):
         with pytest.raises(InvalidTaskInput) as caught:
-            decode_cursor(tampered, "priority", "asc")
-        assert str(caught.value) == (
-            "cursor is invalid (changed or cut short?); start again without a cursor"
-        )
+            decode_cursor(SECRET, tampered, "priority", "asc")
+        assert str(caught.value) == CURSOR_INVALID
 
 
-@pytest.mark.parametrize("garbage", ["", "not a cursor!", "%%%", "AAAA"])
+def test_cursor_signed_with_another_secret_is_refused():
+    cursor = encode_cursor(b"another-deployment-" + b"x" * 20, "priority", "asc", 1, 42)
+    with pytest.raises(InvalidTaskInput) as caught:
+        decode_cursor(SECRET, cursor, "priority", "asc")
+    assert str(caught.value) == CURSOR_INVALID
+
+
+@pytest.mark.parametrize("garbage", ["", "not a cursor!", "%%%", "AAAA", "é" * 8, "A" * 4097])
 def test_garbage_cursor_is_refused(garbage):
     with pytest.raises(InvalidTaskInput, match="^cursor is invalid"):
-        decode_cursor(garbage, "created", "asc")
+        decode_cursor(SECRET, garbage, "created", "asc")
 
 
 def test_cursor_of_another_sort_is_refused():
-    cursor = encode_cursor("created", "asc", "2025-03-10T12:00:00Z", 1)
+    cursor = encode_cursor(SECRET, "created", "asc", "2025-03-10T12:00:00Z", 1)
     with pytest.raises(InvalidTaskInput) as caught:
-        decode_cursor(cursor, "due", "desc")
+        decode_cursor(SECRET, cursor, "due", "desc")
     assert str(caught.value) == (
         "cursor belongs to sort=created order=asc, not sort=due order=desc; "
         "start again without a cursor"
     )
+
+
+@pytest.mark.parametrize(
+    ("sort", "payload"),
+    [
+        ("created", b'{"sort":"created"}'),
+        ("created", b'["created","asc","2025-03-10T12:00:00Z"]'),
+        ("created", b'["created","asc","2025-03-10T12:00:00Z",1,2]'),
+        ("created", b'[["created"],"asc","2025-03-10T12:00:00Z",1]'),
+        ("created", b'["created","asc",["2025-03-10T12:00:00Z"],1]'),
+        ("created", b'["created","asc",{"k":1},1]'),
+        ("created", b'["created","asc",20250310,1]'),
+        ("created", b'["created","asc","yesterday",1]'),
+        ("created", b'["created","asc","2025-03-10T12:00:00",1]'),  # no zone
+        ("created", b'["created","asc",null,1]'),
+        ("created", b'["created","asc","9999-12-31T23:59:59-23:59",1]'),  # past year 9999
+        ("due", b'["due","asc","0001-01-01T00:00:00+14:00",1]'),  # before year 1
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",true]'),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",1.0]'),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",0]'),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",-5]'),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",2147483648]'),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z",' + b"9" * 5000 + b"]"),
+        ("due", b'["due","asc","2025-03-10T12:00:00Z","7"]'),
+        ("priority", b'["priority","asc","1",1]'),
+        ("priority", b'["priority","asc",true,1]'),
+        ("priority", b'["priority","asc",3,1]'),
+        ("priority", b'["priority","asc",1e400,1]'),
+        ("title", b'["title","asc",7,1]'),
+        ("title", rb'["title","asc","nul\u0000",1]'),
+        ("title", rb'["title","asc","\ud800",1]'),  # a lone surrogate
+        ("title", b'["title","asc","' + b"x" * 401 + b'",1]'),
+        ("title", b'["title","asc",NaN,1]'),
+        ("title", b"[" * 3000 + b"]" * 3000),
+        ("title", b"\xff\xfe not UTF-8"),
+        ("title", b'["Title","asc","milk",1]'),
+    ],
+)
+def test_a_signed_cursor_holding_the_wrong_types_is_refused(sort, payload):
+    with pytest.raises(InvalidTaskInput) as caught:
+        decode_cursor(SECRET, signed(payload), sort, "asc")
+    assert str(caught.value) == CURSOR_INVALID
