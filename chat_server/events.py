@@ -3,18 +3,25 @@
 One EventHub per process hears every published change (shared/events.py: polling the
 event table on SQLite, LISTEN on PostgreSQL) and hands each one only to the streams of
 the user it belongs to.
+
+A stream lives no longer than the token that opened it: at the token's `exp` it sends
+`event: expired` and ends, so a signed-out or revoked-by-expiry page stops hearing
+changes. STREAMS_PER_USER is counted per process: with N worker processes (or instances)
+a user can hold up to N times as many streams.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Engine
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
 from chat_server.deps import CurrentUser
 from chat_server.protocol import RequestError
@@ -54,26 +61,35 @@ class EventHub:
             with suppress(asyncio.CancelledError):
                 await self._task
 
-    @asynccontextmanager
-    async def subscribe(self, user_id: str) -> AsyncIterator[asyncio.Queue[TaskEvent]]:
-        """A queue that receives `user_id`'s events while the block runs."""
-        streams = self._streams.setdefault(user_id, set())
-        queue: asyncio.Queue[TaskEvent] = asyncio.Queue(QUEUE_SIZE)
-        streams.add(queue)
-        try:
-            yield queue
-        finally:
-            streams.discard(queue)
-            if not streams:
-                self._streams.pop(user_id, None)
+    def open_stream(self, user_id: str) -> asyncio.Queue[TaskEvent]:
+        """A queue that receives `user_id`'s events until `close_stream`, or 429 when the
+        user already holds STREAMS_PER_USER (each one holds a connection open).
 
-    def check_room(self, user_id: str) -> None:
-        """Refuse a stream beyond STREAMS_PER_USER: each one holds a connection open."""
-        if len(self._streams.get(user_id, ())) >= STREAMS_PER_USER:
+        Synchronous on purpose: counting and taking the slot with no await between them
+        makes concurrent opens on this event loop unable to share the last slot.
+        """
+        streams = self._streams.setdefault(user_id, set())
+        if len(streams) >= STREAMS_PER_USER:
             raise RequestError(
                 429, "too_many_streams",
                 f"at most {STREAMS_PER_USER} live update streams per user; close a tab",
             )
+        queue: asyncio.Queue[TaskEvent] = asyncio.Queue(QUEUE_SIZE)
+        streams.add(queue)
+        return queue
+
+    def close_stream(self, user_id: str, queue: asyncio.Queue[TaskEvent]) -> None:
+        """Give back the slot `open_stream` took (again is harmless)."""
+        streams = self._streams.get(user_id)
+        if streams is None:
+            return
+        streams.discard(queue)
+        if not streams:
+            del self._streams[user_id]
+
+    def stream_count(self, user_id: str) -> int:
+        """How many streams `user_id` holds open in this process."""
+        return len(self._streams.get(user_id, ()))
 
     def dispatch(self, user_id: str, event: TaskEvent) -> None:
         """Hand `event` to every open stream of `user_id`, and to no one else's."""
@@ -119,22 +135,60 @@ def get_hub(request: Request) -> EventHub:
 HubDep = Annotated[EventHub, Depends(get_hub)]
 
 
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+EXPIRED = ServerSentEvent(
+    event="expired",
+    data=json.dumps({"error": "token_expired", "message": "your sign-in expired; sign in again"}),
+)
+
+
+class HeldStream(EventSourceResponse):
+    """An event stream that gives its slot back however the response ends.
+
+    The generator's own `finally` is not enough: a HEAD request, or a client gone before
+    the first byte, never starts the generator, and an unstarted generator runs no cleanup.
+    """
+
+    def __init__(self, content: AsyncIterator[ServerSentEvent], release: Callable[[], None]):
+        super().__init__(content, ping=HEARTBEAT_SECONDS, headers=STREAM_HEADERS)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+async def events_until(
+    queue: asyncio.Queue[TaskEvent], expires_at: float | None
+) -> AsyncIterator[ServerSentEvent]:
+    """`ready`, then each of the queue's events, until `expires_at` (Unix seconds) passes:
+    then `expired`, and the stream ends."""
+    # Sent once subscribed: the page refetches then, covering anything it missed while it
+    # was not connected.
+    yield ServerSentEvent(event="ready", data="{}", retry=int(RETRY_SECONDS * 1000))
+    loop = asyncio.get_running_loop()
+    # The loop's clock from here on: a wall clock step must not stretch or cut the stream.
+    deadline = None if expires_at is None else loop.time() + (expires_at - time.time())
+    while True:
+        try:
+            if deadline is None:
+                event = await queue.get()
+            else:
+                event = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            yield EXPIRED
+            return
+        yield ServerSentEvent(event="task", data=json.dumps(event))
+
+
 @router.get("/api/events")
 async def task_events(user: CurrentUser, hub: HubDep) -> EventSourceResponse:
-    """The signed-in user's task changes as `event: task` lines, with a heartbeat comment."""
-    hub.check_room(user.user_id)
-
-    async def stream() -> AsyncIterator[ServerSentEvent]:
-        async with hub.subscribe(user.user_id) as queue:
-            # Sent once subscribed: the page refetches then, covering anything it missed
-            # while it was not connected.
-            yield ServerSentEvent(event="ready", data="{}", retry=int(RETRY_SECONDS * 1000))
-            while True:
-                event = await queue.get()
-                yield ServerSentEvent(event="task", data=json.dumps(event))
-
-    return EventSourceResponse(
-        stream(),
-        ping=HEARTBEAT_SECONDS,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    """The signed-in user's task changes as `event: task` lines, with a heartbeat comment,
+    until the user's token expires (`event: expired`)."""
+    queue = hub.open_stream(user.user_id)
+    return HeldStream(
+        events_until(queue, user.expires_at),
+        release=lambda: hub.close_stream(user.user_id, queue),
     )

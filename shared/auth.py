@@ -3,7 +3,7 @@
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -26,6 +26,10 @@ class Principal:
     """An authenticated caller. `user_id` scopes every query."""
 
     user_id: str
+    # When the credential stops vouching for the caller (Unix seconds; None: never, as in
+    # local mode). Long-lived responses such as event streams end then. Not part of who
+    # the caller is, so two principals of one user compare equal.
+    expires_at: float | None = field(default=None, compare=False)
 
 
 def verify_jwt(token: str, settings: Settings) -> Principal:
@@ -39,7 +43,7 @@ def verify_jwt(token: str, settings: Settings) -> Principal:
     secrets = [settings.jwt_secret, *settings.jwt_previous_secrets]
     claims = _decode_signed_by_any(token, secrets, settings)
     _refuse_revoked(claims, settings)
-    return Principal(user_id=check_user_id(claims["sub"]))
+    return Principal(user_id=check_user_id(claims["sub"]), expires_at=float(claims["exp"]))
 
 
 def _decode_signed_by_any(token: str, secrets: list[str], settings: Settings) -> dict[str, Any]:

@@ -28,8 +28,8 @@ SETTINGS = Settings(_env_file=None, jwt_secret=SECRET)
 DEADLINE_SECONDS = 1.0
 
 
-def token(user_id: str) -> str:
-    return mint_jwt(user_id, SETTINGS)
+def token(user_id: str, ttl_seconds: int = 3600) -> str:
+    return mint_jwt(user_id, SETTINGS, ttl_seconds=ttl_seconds)
 
 
 @asynccontextmanager
@@ -138,3 +138,24 @@ async def test_the_event_stream_needs_a_signed_in_user(sqlite_url):
         async with httpx.AsyncClient(base_url=stack.chat.base_url) as http:
             response = await http.get("/api/events")
         assert response.status_code == 401
+
+
+async def test_a_stream_that_outlives_its_token_is_told_so_and_ended(sqlite_url):
+    env = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
+    with running_stack(sqlite_url, **env) as stack:
+        assert stack.chat is not None
+        headers = {"Authorization": f"Bearer {token('ann', ttl_seconds=3)}"}
+        stream = Stream()
+        async with (
+            httpx.AsyncClient(base_url=stack.chat.base_url, headers=headers, timeout=10) as http,
+            http.stream("GET", "/api/events") as response,
+        ):
+            assert response.status_code == 200
+            # Read to the end: the server, not the client, closes the stream.
+            await asyncio.wait_for(stream.read(response), timeout=10)
+        assert stream.events.get_nowait() == ("ready", {})
+        name, data = stream.events.get_nowait()
+        assert (name, data["error"]) == ("expired", "token_expired")
+        # The same token cannot open a new one.
+        async with httpx.AsyncClient(base_url=stack.chat.base_url, headers=headers) as http:
+            assert (await http.get("/api/events")).status_code == 401
