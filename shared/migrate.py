@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from shared.db import make_engine
 from shared.settings import get_settings
@@ -152,13 +153,26 @@ def _refuse_unknown(scripts: ScriptDirectory, current: tuple[str, ...], env: Env
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`taskchat-db upgrade|current|history`: both processes' schemas in DATABASE_URL."""
+    """`taskchat-db upgrade|current|history|downgrade REV|backup PATH|restore PATH`."""
     parser = argparse.ArgumentParser(
         prog="taskchat-db",
         description="Schema migrations of the task server and the chat server (DATABASE_URL).",
     )
-    parser.add_argument("command", choices=["upgrade", "current", "history"])
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "command",
+        choices=["upgrade", "current", "history", "downgrade", "backup", "restore"],
+    )
+    parser.add_argument("target", nargs="?", help="downgrade: a revision; backup, restore: a file")
+    parser.add_argument("--replace", action="store_true", help="restore over taskchat's tables")
+    # Intermixed: `restore --replace FILE` as well as `restore FILE --replace`.
+    args = parser.parse_intermixed_args(argv)
+    if args.command in ("downgrade", "backup", "restore"):
+        if args.target is None:
+            wanted = "a revision" if args.command == "downgrade" else "a file"
+            parser.error(f"{args.command} needs {wanted}")
+        with refusing("db"):
+            _maintain(args.command, args.target, replace=args.replace)
+        return
     if args.command == "history":
         for env in ENVIRONMENTS:
             print(f"{env.name}:")
@@ -180,6 +194,51 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{env.name}: {_describe(now, now, heads(env))}")
         finally:
             engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> tuple[Environment, tuple[str, ...]]:
+    """Take the environment that owns `revision` back down to it; returns the revisions before."""
+    env = next((e for e in ENVIRONMENTS if _knows(e.scripts(), revision)), None)
+    if env is None:
+        known = ", ".join(s.revision for e in ENVIRONMENTS for s in e.scripts().walk_revisions())
+        raise SchemaError(f"no revision {revision!r} in this release (it has {known})")
+    with locked(engine) as conn:
+        before = _current(conn, env)
+        _refuse_unknown(env.scripts(), before, env)
+        command.downgrade(env.config(conn), revision)
+    return env, before
+
+
+def _knows(scripts: ScriptDirectory, revision: str) -> bool:
+    return any(script.revision == revision for script in scripts.walk_revisions())
+
+
+def _maintain(action: str, target: str, *, replace: bool) -> None:
+    """The commands that change or copy the database: downgrade, backup, restore."""
+    from shared import backup  # noqa: PLC0415  (only these commands need it)
+
+    database_url = get_settings().database_url
+    match action:
+        case "backup":
+            backup.backup(database_url, Path(target))
+            print(f"backed up {_shown(database_url)} to {target}")
+        case "restore":
+            backup.restore(database_url, Path(target), replace=replace)
+            print(f"restored {target} into {_shown(database_url)}")
+        case "downgrade":
+            engine = make_engine(database_url)
+            try:
+                env, before = downgrade(engine, target)
+                print(
+                    f"{env.name}: downgraded {', '.join(before) or 'nothing'} -> "
+                    f"{', '.join(current(engine, env)) or 'no tables'}"
+                )
+            finally:
+                engine.dispose()
+
+
+def _shown(database_url: str) -> str:
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def upgrade_at_start(database_url: str, env: Environment) -> str:
