@@ -1,16 +1,23 @@
 """list_tasks: filters, sorts, keyset pagination (on SQLite and PostgreSQL), bad queries."""
 
+import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlmodel import Session
 
 from mcp_server import tasks
-from mcp_server.tasks import InvalidTaskInput, TaskQuery
+from mcp_server.tasks import CursorSecret, InvalidTaskInput, TaskQuery
+from shared.contract import ORDERS, SORTS
 from shared.db import make_engine
 from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
+from tests.mcp_server.test_task_rules import signed
 
 
 def titles(session: Session, user_id: str = "ann", **query: object) -> list[str]:
@@ -320,3 +327,228 @@ def test_cursor_from_another_sort_is_refused(session: Session):
         "cursor belongs to sort=created order=asc, not sort=title order=asc; "
         "start again without a cursor"
     )
+
+
+# -- due dates at the ends of the supported range -------------------------------------------
+
+EXTREMES = [
+    ("first day", "1900-01-01"),
+    ("first second", "1900-01-01T00:00:00Z"),
+    ("last day", "9999-12-30"),
+    ("last second", "9999-12-30T23:59:59Z"),
+    ("ordinary", "2025-03-10"),
+]
+
+
+def test_tasks_due_at_the_ends_of_the_range_are_stored_listed_and_sorted(any_session: Session):
+    session = any_session
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands instants back in the session's zone: 14 hours ahead of UTC must
+        # still fit in year 9999 (completing a task reads its due back as a datetime).
+        session.execute(text("SET TIME ZONE 'Pacific/Kiritimati'"))
+    for title, due in EXTREMES:
+        add(session, title=title, due=due, recurrence="yearly" if title == "ordinary" else "none")
+    shown = {t["title"]: t["due"] for t in tasks.list_tasks(session, user_id="ann")["tasks"]}
+    assert shown == {
+        "first day": "1900-01-01",
+        "first second": "1900-01-01T00:00:00Z",
+        "last day": "9999-12-30",
+        "last second": "9999-12-30T23:59:59Z",
+        "ordinary": "2025-03-10",
+    }
+    by_due = ["first day", "first second", "ordinary", "last day", "last second"]
+    assert all_pages(session, sort="due", order="asc", limit=1) == by_due
+    assert all_pages(session, sort="due", order="desc", limit=2) == by_due[::-1]
+    # A date window holds the zone's days: the extreme instants fall on the day before or
+    # after in zones far from UTC, and the bounds' own arithmetic stays within years 1..9999.
+    everything = {"due_after": "1900-01-01", "due_before": "9999-12-30"}
+    assert titles(session, **everything) == [title for title, _ in EXTREMES]
+    assert titles(session, **everything, timezone="Pacific/Kiritimati") == [
+        "first day", "last day", "ordinary"
+    ]  # fmt: skip
+    assert titles(session, **everything, timezone="Etc/GMT+12") == [
+        "first day", "last day", "last second", "ordinary"
+    ]  # fmt: skip
+    assert titles(session, due_after="9999-12-30T23:59:59Z") == ["last second"]
+    assert titles(session, due_before="1900-01-01", timezone="Pacific/Kiritimati") == [
+        "first day", "first second"
+    ]  # fmt: skip
+    listed = tasks.list_tasks(session, user_id="ann")["tasks"]
+    last = next(task for task in listed if task["title"] == "last second")
+    assert tasks.set_completed(session, user_id="ann", task_id=last["id"])["task"]["completed"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value"),
+    [
+        ({"due_after": "0001-01-01", "timezone": "Pacific/Kiritimati"}, "due_after", "0001-01-01"),
+        ({"due_after": "0001-01-01", "timezone": "Asia/Tokyo"}, "due_after", "0001-01-01"),
+        ({"due_before": "0001-01-01", "timezone": "Asia/Tokyo"}, "due_before", "0001-01-01"),
+        ({"due_before": "9999-12-31", "timezone": "Etc/GMT+12"}, "due_before", "9999-12-31"),
+        ({"due_before": "9999-12-31T23:59:59-23:59"}, "due_before", "9999-12-31T23:59:59-23:59"),
+        ({"due_after": "0001-01-01T00:00:00+14:00"}, "due_after", "0001-01-01T00:00:00+14:00"),
+    ],
+)
+def test_a_due_bound_outside_the_range_is_refused_by_name(session: Session, query, field, value):
+    with pytest.raises(InvalidTaskInput) as caught:
+        titles(session, **query)
+    assert str(caught.value) == (
+        f"{field}: {value!r} is outside the supported range, 1900-01-01 to 9999-12-30 (UTC)"
+    )
+
+
+def test_completing_a_recurring_task_whose_next_date_is_out_of_range_is_refused(any_session):
+    session = any_session
+    task = add(session, title="last", due="9999-06-01", recurrence="yearly")
+    with pytest.raises(InvalidTaskInput, match="^the next occurrence of this yearly task"):
+        tasks.set_completed(session, user_id="ann", task_id=task["id"])
+
+
+# -- the cursor secret ---------------------------------------------------------------------
+
+OTHER_SECRET = "another-deployments-cursor-secret-" + "x" * 10
+
+
+def test_a_cursor_made_by_one_instance_pages_on_another(database_url: str):
+    first, second = make_engine(database_url), make_engine(database_url)
+    try:
+        upgrade_all(first)
+        with Session(first) as session:
+            for i in range(3):
+                add(session, title=f"t{i}")
+            session.commit()
+            page = tasks.list_tasks(
+                session, user_id="ann", query=TaskQuery(limit=1), cursor_secret=CursorSecret()
+            )
+        query = TaskQuery(limit=5, cursor=page["next_cursor"])
+        with Session(second) as session:
+            rest = tasks.list_tasks(
+                session, user_id="ann", query=query, cursor_secret=CursorSecret()
+            )
+            assert [t["title"] for t in rest["tasks"]] == ["t1", "t2"]
+            with pytest.raises(InvalidTaskInput, match=r"^cursor is invalid \("):
+                tasks.list_tasks(
+                    session, user_id="ann", query=query, cursor_secret=CursorSecret(OTHER_SECRET)
+                )
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_configured_secret_signs_cursors_every_instance_accepts(session: Session):
+    for i in range(3):
+        add(session, title=f"t{i}")
+    configured = CursorSecret(OTHER_SECRET)
+    cursor = tasks.list_tasks(
+        session, user_id="ann", query=TaskQuery(limit=1), cursor_secret=configured
+    )["next_cursor"]
+    query = TaskQuery(cursor=cursor)
+    again = tasks.list_tasks(
+        session, user_id="ann", query=query, cursor_secret=CursorSecret(OTHER_SECRET)
+    )
+    assert [t["title"] for t in again["tasks"]] == ["t1", "t2"]
+    # The database's own secret is another one.
+    with pytest.raises(InvalidTaskInput, match=r"^cursor is invalid \("):
+        tasks.list_tasks(session, user_id="ann", query=query)
+
+
+def test_processes_finding_the_secret_missing_at_once_all_get_the_same_one(database_url: str):
+    engine = make_engine(database_url)
+    upgrade_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM deployment_secret"))  # as an operator changing it
+    engine.dispose()
+    starters = 4
+    barrier = threading.Barrier(starters)
+    found: list[bytes] = []
+
+    def start() -> None:
+        engine = make_engine(database_url)  # an engine each, as separate processes have
+        try:
+            barrier.wait()
+            found.append(CursorSecret().load(engine))
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(found) == starters and len(set(found)) == 1
+    assert len(found[0]) >= 32
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM deployment_secret")).scalar() == 1
+    engine.dispose()
+
+
+def test_a_new_database_gets_a_secret_of_its_own(tmp_path):
+    secrets = []
+    for name in ("a.db", "b.db"):
+        engine = make_engine(f"sqlite:///{tmp_path / name}")
+        upgrade_all(engine)
+        secrets.append(CursorSecret().load(engine))
+        engine.dispose()
+    assert secrets[0] != secrets[1]
+
+
+# -- forged cursors --------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+KEYS = st.one_of(
+    JSON,
+    st.datetimes(timezones=st.timezones()).map(datetime.isoformat),
+    st.datetimes().map(datetime.isoformat),
+    st.integers(min_value=-3, max_value=5),
+)
+FIELDS = st.tuples(
+    st.sampled_from(SORTS) | st.text(max_size=3),
+    st.sampled_from(ORDERS) | JSON,
+    KEYS,
+    st.integers(min_value=-(2**70), max_value=2**70) | JSON,
+).map(list)
+PAYLOADS = st.one_of(
+    FIELDS.map(lambda fields: json.dumps(fields).encode()),
+    FIELDS.map(lambda fields: json.dumps(fields, ensure_ascii=False).encode()),
+    JSON.map(lambda value: json.dumps(value).encode()),
+    st.binary(max_size=64),
+)
+
+
+def test_a_signed_cursor_around_any_payload_pages_or_is_refused_as_a_cursor(database_url: str):
+    engine = make_engine(database_url)
+    upgrade_all(engine)
+    secret = CursorSecret("forged-cursor-test-secret-" + "f" * 10)
+    with Session(engine) as session:
+        for title, priority, due in SAMPLE_ROWS:
+            add(session, title=title, priority=priority, due=due)
+        session.commit()
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(payload=PAYLOADS, sort=st.sampled_from(SORTS), order=st.sampled_from(ORDERS))
+    def lists_or_refuses(payload: bytes, sort: str, order: str) -> None:
+        with Session(engine) as session:
+            check = secret.load(engine)
+            cursor = signed(payload, check)
+            if payload[:1] == b"[":
+                try:  # page with the sort the cursor names, so its key is what gets checked
+                    named = json.loads(payload)
+                    if named[0] in SORTS and named[1] in ORDERS:
+                        sort, order = named[0], named[1]
+                except (ValueError, RecursionError, IndexError, KeyError, TypeError):
+                    pass
+            query = TaskQuery(sort=sort, order=order, limit=3, cursor=cursor)
+            try:
+                tasks.list_tasks(session, user_id="ann", query=query, cursor_secret=secret)
+            except InvalidTaskInput as refused:
+                assert str(refused).startswith(("cursor is invalid (", "cursor belongs to sort="))
+
+    try:
+        lists_or_refuses()
+    finally:
+        engine.dispose()
