@@ -1,6 +1,8 @@
 // The page's link to the backend: the user's token, authenticated fetch, and the ChatKit
 // protocol (JSON requests and server-sent event streams) spoken to /chatkit.
 
+import { readServerSentEvents } from "./sse.js";
+
 const TOKEN_KEY = "taskchat:token";
 
 /** Move a `#token=...` from the URL into sessionStorage, so it never sits in history. */
@@ -96,29 +98,6 @@ export function plainMessage(error) {
   }
   const text = (error && error.message) || String(error);
   return text.replace(/\s*\(?\bhttps?:\/\/[^\s)]+\)?/g, "").replace(/\s*\(\w+(Error|Exception)\)/g, "");
-}
-
-/** Call onEvent(name, data) for each server-sent event of a fetch response, in order. */
-export async function readServerSentEvents(response, onEvent) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const lines = buffer.slice(0, end).split("\n");
-      buffer = buffer.slice(end + 2);
-      const name = lines.find((line) => line.startsWith("event:"))?.slice(6).trim() || "message";
-      const data = lines
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data) onEvent(name, JSON.parse(data)); // comment lines (heartbeats) carry no data
-    }
-  }
 }
 
 export class ChatKitClient {

@@ -1,7 +1,8 @@
 // Live task updates: reads /api/events (server-sent events) and reconnects after a drop.
 // fetch() rather than EventSource, because EventSource cannot send the user's bearer token.
 
-import { authFetch, readServerSentEvents } from "./client.js";
+import { authFetch } from "./client.js";
+import { readServerSentEvents } from "./sse.js";
 
 const MAX_WAIT_MS = 15000;
 
