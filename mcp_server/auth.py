@@ -17,7 +17,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from mcp_server.oauth import SCOPES, OAuthTokens, missing_scope
+from mcp_server.oauth import SCOPES, OAuthTokens, missing_scope, scope_problem
 from shared.auth import AuthError, check_user_id, verify_jwt
 from shared.contract import USER_META_KEY
 from shared.settings import Settings
@@ -75,11 +75,8 @@ class CallerIdentity:
             # Unreachable over HTTP (the transport answers 401 first); kept for in-process use.
             raise ToolError("not authenticated: send a bearer token")
         if (missing := missing_scope(token.scopes, scope)) is not None:
-            granted = " ".join(token.scopes) or "none"
-            raise ToolError(
-                f"insufficient_scope: this call needs the {missing} scope (the token has: "
-                f"{granted})"
-            )
+            # Over HTTP the edge answers 403 first (scopes.py); this is for other transports.
+            raise ToolError(f"insufficient_scope: {scope_problem(missing, token.scopes)}")
         if token.client_id != SERVICE_CLIENT:
             # A user token acts for its own subject; `_meta` can never change that.
             return str(token.subject)

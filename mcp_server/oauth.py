@@ -24,6 +24,16 @@ ALGORITHMS = ("RS256", "ES256")
 READ_SCOPE = "tasks:read"
 WRITE_SCOPE = "tasks:write"
 SCOPES = (READ_SCOPE, WRITE_SCOPE)
+# The scope each tool needs: the one table the HTTP edge (403, tools/list) reads. A tool
+# missing here needs the write scope. tasks:write allows the reads too (missing_scope).
+TOOL_SCOPES = {
+    "list_tasks": READ_SCOPE,
+    "get_task": READ_SCOPE,
+    "add_task": WRITE_SCOPE,
+    "update_task": WRITE_SCOPE,
+    "complete_task": WRITE_SCOPE,
+    "delete_task": WRITE_SCOPE,
+}
 REFETCH_AFTER_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 5.0
 OAUTH_CLIENT = "oauth"
@@ -183,3 +193,13 @@ def missing_scope(scopes: list[str], needed: str) -> str | None:
     if needed in scopes or (needed == READ_SCOPE and WRITE_SCOPE in scopes):
         return None
     return needed
+
+
+def tool_scope(tool: str) -> str:
+    """The scope a call of `tool` needs."""
+    return TOOL_SCOPES.get(tool, WRITE_SCOPE)
+
+
+def scope_problem(missing: str, granted: list[str]) -> str:
+    """What a token without `missing` is told, as a 403's description or a tool error."""
+    return f"this call needs the {missing} scope (the token has: {' '.join(granted) or 'none'})"

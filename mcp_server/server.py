@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
-from mcp_server.edge import auth_settings, protect
+from mcp_server.edge import auth_settings, protect, resource_metadata_url
 from mcp_server.listing import CursorSecret
 from mcp_server.metrics import add_metrics_route
+from mcp_server.scopes import guard_scopes, scoped_tool_list
 from mcp_server.tools import build_tools
 from shared.db import make_engine, run_db
 from shared.migrate import TASKS, upgrade
@@ -69,6 +70,7 @@ def build_server(
         log_level="WARNING",
         **auth,  # type: ignore[arg-type]
     )
+    server.middleware.append(scoped_tool_list)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_request: Request) -> JSONResponse:
@@ -119,6 +121,8 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         transport_security=transport_security(settings),
     )
     protect(app, settings, verifier)
+    if settings.oauth_issuer and verifier is not None:
+        guard_scopes(app, verifier, MCP_PATH, resource_metadata_url(settings))
     observe(app, "mcp", settings)
     return app
 

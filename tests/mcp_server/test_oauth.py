@@ -193,7 +193,8 @@ async def test_a_request_without_a_token_is_pointed_at_the_metadata(server: Serv
     response = await post(server, None, LIST_CALL)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
-        f'Bearer resource_metadata="{server.base_url}/.well-known/oauth-protected-resource/mcp"'
+        f'Bearer resource_metadata="{server.base_url}/.well-known/oauth-protected-resource/mcp", '
+        'scope="tasks:read tasks:write"'
     )
 
 
@@ -221,7 +222,8 @@ async def test_a_bad_token_gets_401_saying_what_was_wrong(
     described = reason.format(server=server.base_url, issuer=issuer.base_url)
     assert response.headers["www-authenticate"] == (
         f'Bearer error="invalid_token", error_description="{described}", '
-        f'resource_metadata="{server.base_url}/.well-known/oauth-protected-resource/mcp"'
+        f'resource_metadata="{server.base_url}/.well-known/oauth-protected-resource/mcp", '
+        'scope="tasks:read tasks:write"'
     )
     assert response.json() == {"error": "invalid_token", "error_description": described}
 
@@ -234,7 +236,33 @@ async def call(server: Server, token: str, tool: str, **arguments: Any) -> dict[
     return response.json()["result"]  # type: ignore[no-any-return]
 
 
-async def test_a_read_only_token_lists_but_cannot_write_and_changes_nothing(
+async def tool_names(server: Server, token: str) -> list[str]:
+    response = await post(server, token, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert response.status_code == 200, response.text
+    return [tool["name"] for tool in response.json()["result"]["tools"]]
+
+
+def scope_challenge(server: Server, needed: str, granted: str) -> str:
+    return (
+        f'Bearer error="insufficient_scope", scope="{needed}", '
+        f'resource_metadata="{server.base_url}/.well-known/oauth-protected-resource/mcp", '
+        f'error_description="this call needs the {needed} scope (the token has: {granted})"'
+    )
+
+
+async def test_a_read_only_token_is_offered_only_the_read_tools(
+    server: Server, issuer: Server, keys: dict[str, Any]
+):
+    reader = mint(keys, issuer, server, sub="erin", scope="tasks:read")
+    writer = mint(keys, issuer, server, sub="erin", scope="tasks:write")
+    assert await tool_names(server, reader) == ["list_tasks", "get_task"]
+    assert await tool_names(server, writer) == [
+        "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"
+    ]  # fmt: skip
+    assert await tool_names(server, mint(keys, issuer, server, sub="erin", scope="profile")) == []
+
+
+async def test_a_write_beyond_the_tokens_scope_gets_403_naming_the_scope_and_changes_nothing(
     server: Server, issuer: Server, keys: dict[str, Any]
 ):
     reader = mint(keys, issuer, server, sub="carol", scope="tasks:read")
@@ -242,17 +270,36 @@ async def test_a_read_only_token_lists_but_cannot_write_and_changes_nothing(
     await call(server, writer, "add_task", title="carol's")
     before = await call(server, reader, "list_tasks")
     assert [t["title"] for t in before["structuredContent"]["tasks"]] == ["carol's"]
-    refused = await call(server, reader, "add_task", title="sneaked in")
-    assert refused["isError"] is True
-    assert refused["content"][0]["text"] == (
-        "Error executing tool add_task: insufficient_scope: this call needs the tasks:write "
-        "scope (the token has: tasks:read)"
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "add_task", "arguments": {"title": "sneaked in"}}}  # fmt: skip
+    refused = await post(server, reader, body)
+    assert refused.status_code == 403
+    assert refused.headers["www-authenticate"] == scope_challenge(
+        server, "tasks:write", "tasks:read"
     )
+    assert refused.json() == {
+        "error": "insufficient_scope",
+        "error_description": "this call needs the tasks:write scope (the token has: tasks:read)",
+    }
     assert await call(server, reader, "list_tasks") == before
     nothing = mint(keys, issuer, server, sub="carol", scope="profile")
-    assert (await call(server, nothing, "list_tasks"))["content"][0]["text"].endswith(
-        "insufficient_scope: this call needs the tasks:read scope (the token has: profile)"
+    response = await post(server, nothing, LIST_CALL)
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == scope_challenge(
+        server, "tasks:read", "profile"
     )
+
+
+async def test_a_scope_refusal_does_not_hide_a_bad_token_or_an_unknown_tool(
+    server: Server, issuer: Server, keys: dict[str, Any]
+):
+    expired = mint(keys, issuer, server, scope="tasks:read", exp=int(time.time()) - 60)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "add_task", "arguments": {"title": "x"}}}  # fmt: skip
+    assert (await post(server, expired, body)).status_code == 401
+    reader = mint(keys, issuer, server, scope="tasks:read")
+    unknown = await call(server, reader, "no_such_tool")
+    assert unknown["isError"] is True
 
 
 async def test_es256_tokens_and_the_service_token_work_beside_rs256(
