@@ -7,12 +7,20 @@ result back: not a second task, nor "Task 7 not found" for the task the first ca
 deleted. The result is stored in the write's own transaction, so a write that committed is
 always found and one that did not leaves nothing behind. Ids are per user and kept for
 KEEP_CALLS; a call without an id runs as usual.
+
+An id is bound to the call it named: its fingerprint (the write and its arguments) is
+stored beside the result, and the same id sent with another write or other arguments is
+refused instead of answered with the first call's result, which would tell the client its
+second write was done. Results stored before fingerprints were (tasks_0006) have none and
+are returned as before.
 """
 
+import dataclasses
+import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,10 +47,43 @@ class ToolCall(SQLModel, table=True):
     call_id: str = Field(max_length=MAX_CALL_ID_CHARS, primary_key=True)
     result: str  # the TaskChange, as JSON
     created_at: datetime
+    # sha256 of the write and its arguments (fingerprint()); None for a row stored before
+    # tasks_0006 added the column.
+    fingerprint: str | None = Field(default=None, max_length=64)
 
 
 _table: Any = ToolCall.__table__  # type: ignore[attr-defined]
 Index("ix_tool_call_created_at", _table.c.created_at)
+
+
+class CallIdReused(TaskError):
+    """A call id sent again with another write or other arguments than its first call."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(
+            f"call id {call_id!r} was already used for another call (another tool or other "
+            "arguments); send a new call under a new id"
+        )
+
+
+def fingerprint(write: str, arguments: Mapping[str, Any]) -> str:
+    """sha256 of a write's name and its arguments as canonical JSON (sorted keys, no
+    spaces), so the same call always gives the same value and any other call another."""
+    canonical = json.dumps(
+        [write, arguments],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_plain,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    # Arguments arrive as the writes take them: NewTask is a dataclass.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot fingerprint a {type(value).__name__}")
 
 
 def check_call_id(value: object) -> str:
@@ -62,11 +103,21 @@ def apply(
     call_id: str | None,
     **kwargs: Any,
 ) -> TaskChange:
-    """Run `write(session, user_id=..., **kwargs)` and commit it; once per call id."""
+    """Run `write(session, user_id=..., **kwargs)` and commit it; once per call id.
+
+    The write's name stands for its tool (one write function per write tool), and
+    `kwargs` are the call's validated arguments as the write takes them. Raises
+    CallIdReused when `call_id` named another call before.
+    """
+    called = None if call_id is None else fingerprint(write.__name__, kwargs)
     try:
         change = write(session, user_id=user_id, **kwargs)
         if call_id is not None:
-            stored = {"result": json.dumps(change), "created_at": datetime.now(UTC)}
+            stored = {
+                "result": json.dumps(change),
+                "created_at": datetime.now(UTC),
+                "fingerprint": called,
+            }
             session.execute(insert(_table).values(user_id=user_id, call_id=call_id, **stored))
         session.commit()
     except (IntegrityError, TaskError):
@@ -76,7 +127,10 @@ def apply(
         # was never sent before costs no extra query.
         session.rollback()
         if call_id is not None and (earlier := _recall(session, user_id, call_id)) is not None:
-            return earlier
+            result, first = earlier
+            if first is not None and first != called:
+                raise CallIdReused(call_id) from None
+            return result
         raise
     if call_id is not None:
         _forget_old_calls(session)
@@ -101,10 +155,11 @@ def _forget_old_calls(session: Session) -> None:
         log.warning("could not delete old tool call results: %s", exc)
 
 
-def _recall(session: Session, user_id: str, call_id: str) -> TaskChange | None:
+def _recall(session: Session, user_id: str, call_id: str) -> tuple[TaskChange, str | None] | None:
+    """The stored result of `call_id` and the fingerprint of the call that made it."""
     stored = session.execute(
-        select(_table.c.result).where(
+        select(_table.c.result, _table.c.fingerprint).where(
             and_(_table.c.user_id == user_id, _table.c.call_id == call_id)
         )
-    ).scalar_one_or_none()
-    return None if stored is None else json.loads(stored)
+    ).one_or_none()
+    return None if stored is None else (json.loads(stored.result), stored.fingerprint)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from mcp import Client
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
@@ -17,11 +19,15 @@ from mcp_server.models import TASK_TABLE
 from mcp_server.server import build_server
 from shared.contract import CALL_ID_META_KEY
 from shared.db import make_engine
-from shared.migrate import upgrade_all
+from shared.migrate import TASKS, upgrade_all
 from shared.settings import Settings
 from tests.mcp_server.conftest import in_own_task
 
 CALLS: Any = ToolCall.__table__  # type: ignore[attr-defined]
+# tool_call as tasks_0004 made it, before tasks_0006 added its fingerprint.
+CALLS_0005 = sa.table(
+    "tool_call", *(sa.column(name) for name in ("user_id", "call_id", "result", "created_at"))
+)
 
 
 def apply(engine: Engine, write: Any, call_id: str | None, user_id: str = "ann", **kwargs: Any):
@@ -87,6 +93,63 @@ def test_a_failed_write_records_nothing_so_a_resend_fails_the_same_way(engine: E
             apply(engine, tasks.delete_task, "missing", task_id=999)
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(CALLS)).scalar_one() == 0
+
+
+def test_an_id_sent_again_with_other_arguments_is_refused_and_changes_nothing(engine: Engine):
+    apply(engine, tasks.add_task, "call-1", data=new("Buy milk"))
+    with pytest.raises(calls.CallIdReused) as refused:
+        apply(engine, tasks.add_task, "call-1", data=new("Buy bread"))
+    assert str(refused.value) == (
+        "call id 'call-1' was already used for another call (another tool or other "
+        "arguments); send a new call under a new id"
+    )
+    assert titles(engine) == ["Buy milk"]
+
+
+def test_an_id_sent_again_for_another_tool_is_refused_and_changes_nothing(engine: Engine):
+    task_id = apply(engine, tasks.add_task, "call-1", data=new("Buy milk"))["task_id"]
+    with pytest.raises(calls.CallIdReused):
+        apply(engine, tasks.delete_task, "call-1", task_id=task_id)
+    with pytest.raises(calls.CallIdReused):
+        # Even a write that would fail on its own is told about the id first.
+        apply(engine, tasks.delete_task, "call-1", task_id=999)
+    assert titles(engine) == ["Buy milk"]
+
+
+def test_the_fingerprint_is_the_same_for_the_same_call_whatever_the_key_order():
+    one = calls.fingerprint("update_task", {"task_id": 7, "changes": {"title": "a", "due": ""}})
+    other = calls.fingerprint("update_task", {"changes": {"due": "", "title": "a"}, "task_id": 7})
+    assert one == other and len(one) == 64
+    assert calls.fingerprint("update_task", {"task_id": 8, "changes": {}}) != one
+    assert calls.fingerprint("delete_task", {"task_id": 7}) != calls.fingerprint(
+        "set_completed", {"task_id": 7}
+    )
+
+
+def test_a_result_stored_before_fingerprints_is_returned_as_before(engine: Engine):
+    """A row from before tasks_0006 has no fingerprint: any resend under its id gets it."""
+    first = apply(engine, tasks.add_task, "before-upgrade", data=new("Buy milk"))
+    with Session(engine) as session:
+        session.execute(CALLS.update().values(fingerprint=None))
+        session.commit()
+    again = apply(engine, tasks.add_task, "before-upgrade", data=new("Buy bread"))
+    assert again == first
+    assert titles(engine) == ["Buy milk"]
+
+
+def test_upgrading_to_tasks_0006_keeps_stored_results_and_their_ids(tmp_path: Any):
+    engine = make_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
+    with engine.begin() as conn:
+        command.upgrade(TASKS.config(conn), "tasks_0005")
+        conn.execute(insert(CALLS_0005).values(
+            user_id="ann", call_id="old", result='{"task_id": 1}',
+            created_at=datetime.now(UTC)))  # fmt: skip
+    upgrade_all(engine)
+    with Session(engine) as session:
+        row = session.execute(select(CALLS)).one()
+    assert (row.call_id, row.result, row.fingerprint) == ("old", '{"task_id": 1}', None)
+    assert apply(engine, tasks.delete_task, "old", task_id=1) == {"task_id": 1}
+    engine.dispose()
 
 
 def remember_an_old_call(engine: Engine, call_id: str) -> None:
@@ -190,3 +253,23 @@ async def test_tools_refuse_a_malformed_call_id_and_change_nothing(client: Clien
         "100 characters"
     )
     assert titles(engine, "local") == []
+
+
+async def test_tools_refuse_a_call_id_sent_again_with_other_arguments(
+    client: Client, engine: Engine
+):
+    meta: Any = {CALL_ID_META_KEY: "tool-call-1"}
+    first = await client.call_tool("add_task", {"title": "Buy milk"}, meta=meta)
+    assert not first.is_error
+    other = await client.call_tool("add_task", {"title": "Buy bread"}, meta=meta)
+    assert other.is_error
+    assert other.content[0].text == (  # type: ignore[union-attr]
+        "Error executing tool add_task: call id 'tool-call-1' was already used for another "
+        "call (another tool or other arguments); send a new call under a new id"
+    )
+    # The same call in other words (a default spelled out, keys in another order) is the
+    # same call.
+    same = await client.call_tool("add_task", {"priority": "medium", "title": "Buy milk"},
+                                  meta=meta)  # fmt: skip
+    assert not same.is_error and same.structured_content == first.structured_content
+    assert titles(engine, "local") == ["Buy milk"]
