@@ -16,12 +16,13 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from shared.db import make_engine
 from shared.settings import get_settings
-from shared.startup import StartupError, refusing
+from shared.startup import StartupError, check_database, connect_args, not_ours, refusing
 
 # pg_advisory_xact_lock key shared by every taskchat process: "taskchat" in ASCII.
 LOCK_KEY = 0x7461736B63686174
@@ -44,6 +45,8 @@ class Environment:
     # A table the releases before migrations created with create_all: if it exists
     # without a version table, the database is adopted at the first revision.
     marker_table: str
+    # Columns that table had then: a table of that name without them is someone else's.
+    marker_columns: frozenset[str]
 
     def config(self, connection: Connection | None = None) -> Config:
         """The Alembic config for this environment, bound to `connection` if given."""
@@ -58,8 +61,14 @@ class Environment:
         return ScriptDirectory.from_config(self.config())
 
 
-TASKS = Environment("tasks", "mcp_server", "alembic_version_tasks", "task")
-CHAT = Environment("chat", "chat_server", "alembic_version_chat", "chat_thread")
+TASKS = Environment(
+    "tasks", "mcp_server", "alembic_version_tasks", "task",
+    frozenset({"id", "user_id", "title", "completed", "priority", "tags", "due_at", "recurrence"}),
+)  # fmt: skip
+CHAT = Environment(
+    "chat", "chat_server", "alembic_version_chat", "chat_thread",
+    frozenset({"seq", "id", "user_id", "created_at", "data"}),
+)  # fmt: skip
 ENVIRONMENTS = (TASKS, CHAT)
 
 
@@ -82,6 +91,7 @@ def upgrade(engine: Engine, env: Environment) -> tuple[str, ...]:
     """
     scripts = env.scripts()
     with locked(engine) as conn:
+        _refuse_unusable(conn, env, engine.url.render_as_string(hide_password=True))
         before = _current(conn, env)
         _refuse_unknown(scripts, before, env)
         config = env.config(conn)
@@ -181,7 +191,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  {script.revision}{head}  {script.doc.splitlines()[0]}")
         return
     with refusing("db"):
-        engine = make_engine(get_settings().database_url)
+        database_url = get_settings().database_url
+        check_database(database_url)
+        check_ours(database_url)
+        engine = make_engine(database_url)
         try:
             for env in ENVIRONMENTS:
                 if args.command == "upgrade":
@@ -241,6 +254,49 @@ def _shown(database_url: str) -> str:
     return make_url(database_url).render_as_string(hide_password=True)
 
 
+def check_ours(database_url: str) -> None:
+    """Refuse, before anything writes to it, a database taskchat did not make or cannot upgrade.
+
+    A SQLite file holding only others' tables is refused (a PostgreSQL schema may be shared
+    with other applications), and so is one holding a table of ours in a state taskchat never
+    leaves. Through a plain connection: make_engine's would switch a SQLite file to WAL,
+    which rewrites its header.
+    """
+    url = make_url(database_url)
+    shown = url.render_as_string(hide_password=True)
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            ours = {name for env in ENVIRONMENTS for name in (env.version_table, env.marker_table)}
+            if conn.dialect.name == "sqlite" and tables and not tables & ours:
+                listed = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+                raise not_ours(shown, f"it holds tables {listed} and none of taskchat's")
+            for env in ENVIRONMENTS:
+                _refuse_unusable(conn, env, shown)
+    finally:
+        engine.dispose()
+
+
+def _refuse_unusable(conn: Connection, env: Environment, shown: str) -> None:
+    """Refuse `env`'s tables in a state no taskchat release leaves them in."""
+    schema = inspect(conn)
+    if not schema.has_table(env.marker_table):
+        return
+    if schema.has_table(env.version_table):
+        if not _current(conn, env):
+            # Upgrading from the first revision would run migrations it may have had.
+            raise SchemaError(
+                f"{shown} has taskchat's {env.name} tables but {env.version_table} names no "
+                "revision, so which migrations it has had is unknown: restore a backup, or "
+                "move it aside and point DATABASE_URL elsewhere"
+            )
+        return
+    columns = {column["name"] for column in schema.get_columns(env.marker_table)}
+    if not env.marker_columns <= columns:
+        raise not_ours(shown, f"its table {env.marker_table} is not the one taskchat makes")
+
+
 def upgrade_at_start(database_url: str, env: Environment) -> str:
     """Bring `env`'s tables up to date before a process serves; say where they now stand.
 
@@ -249,6 +305,7 @@ def upgrade_at_start(database_url: str, env: Environment) -> str:
     """
     # Alembic says a line per step; the start-up line says what changed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    check_ours(database_url)
     engine = make_engine(database_url)
     try:
         before = upgrade(engine, env)

@@ -4,6 +4,7 @@ Every refusal is one line on stderr, `taskchat-<process>: <VARIABLE>: <what to d
 status 2: no traceback, and nothing printed as if the server were about to serve.
 """
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from shared.db import SQLITE_BUSY_SECONDS
 from shared.settings import Settings, is_loopback
 
 EXIT_REFUSED = 2
@@ -71,7 +73,11 @@ def check_bind(settings: Settings, variable: str, host: str, *, local: bool | No
 
 
 def check_database(database_url: str) -> None:
-    """Connect once and run `select 1`, so a wrong DATABASE_URL stops the process at once."""
+    """Connect once and run `select 1`, so a wrong DATABASE_URL stops the process at once.
+
+    A SQLite file that is not a database (random bytes, a cut-short header, a corrupt schema)
+    is refused too, before anything could write to it.
+    """
     try:
         url = make_url(database_url)
     except ArgumentError:
@@ -91,13 +97,22 @@ def check_database(database_url: str) -> None:
                 "or point DATABASE_URL at a file in an existing directory",
             )
     try:
-        engine = create_engine(url, poolclass=NullPool, connect_args=_timeout(url))
+        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
     except (ArgumentError, ImportError) as exc:
         raise StartupError("DATABASE_URL", f"cannot use {shown}: {_short(exc, url)}") from None
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
+            if url.get_backend_name() == "sqlite":
+                # `select 1` reads no page of the file; the schema is on the first one.
+                conn.execute(text("select count(*) from sqlite_master"))
     except SQLAlchemyError as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        # OperationalError is "cannot open" or "locked"; its base class means the bytes are wrong.
+        if isinstance(cause, sqlite3.DatabaseError) and not isinstance(
+            cause, sqlite3.OperationalError
+        ):
+            raise not_ours(shown, str(cause)) from None
         raise StartupError(
             "DATABASE_URL", f"cannot connect to {shown}: {_short(exc, url)}"
         ) from None
@@ -105,11 +120,23 @@ def check_database(database_url: str) -> None:
         engine.dispose()
 
 
-def _timeout(url: URL) -> dict[str, object]:
+def not_ours(shown: str, why: str) -> StartupError:
+    """The refusal of a database taskchat did not make (or cannot read), never to be touched."""
+    return StartupError(
+        "DATABASE_URL",
+        f"{shown} is not a taskchat database ({why}); move it aside or point DATABASE_URL "
+        "elsewhere",
+    )
+
+
+def connect_args(url: URL) -> dict[str, object]:
+    """How long a start-up check's connection waits for the database."""
     # A host that drops packets would otherwise hang start-up for minutes.
     if url.get_backend_name() == "postgresql":
         return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return {}
+    # Another process starting on the same new file may hold its lock for a while (its
+    # switch to WAL, its first upgrade): wait as long as a busy write would.
+    return {"timeout": SQLITE_BUSY_SECONDS} if url.get_backend_name() == "sqlite" else {}
 
 
 def _short(exc: Exception, url: URL) -> str:

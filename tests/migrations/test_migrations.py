@@ -361,3 +361,18 @@ def test_taskchat_db_refuses_a_newer_database_with_one_line(
         "taskchat-db: DATABASE_URL: The database's chat schema is at revision"
     )
     assert done.stderr.count("\n") == 1
+
+
+def test_tables_whose_version_table_names_no_revision_are_refused_untouched(engine: Engine) -> None:
+    upgrade_all(engine)
+    task_id = add_task(engine, "kept")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version_tasks"))
+
+    with pytest.raises(SchemaError) as refused:
+        upgrade(engine, TASKS)
+
+    assert "tasks tables but alembic_version_tasks names no revision" in str(refused.value)
+    assert current(engine, TASKS) == ()
+    with Session(engine) as session:
+        assert tasks.get_task(session, user_id="ann", task_id=task_id)["title"] == "kept"

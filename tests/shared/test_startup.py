@@ -2,6 +2,8 @@
 one line (`taskchat-<process>: VARIABLE: ...`, exit status 2, no traceback, no banner)."""
 
 import os
+import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from shared.db import make_engine
+from shared.migrate import upgrade_all
 from shared.settings import Settings
 from shared.startup import StartupError, check_bind, check_database
 from testbed.servers import ROOT, free_port
@@ -177,3 +181,98 @@ def test_check_bind_allows_any_host_once_users_sign_in():
     check_bind(Settings(_env_file=None), "CHAT_HOST", "::1")
     with pytest.raises(StartupError, match="^CHAT_HOST: 10.0.0.5 is not a loopback address"):
         check_bind(Settings(_env_file=None), "CHAT_HOST", "10.0.0.5")
+
+
+def test_the_mcp_server_refuses_a_short_cursor_secret_in_one_line(tmp_path):
+    done = run(["mcp_server"], tmp_path, CURSOR_SECRET="only-twenty-bytes!!!")
+    assert assert_refused(done, "taskchat-mcp: CURSOR_SECRET: ").startswith(
+        "is too short (20 of at least 32 bytes): leave it empty to use the secret the database "
+        "keeps, or make one with: "
+    )
+
+
+# -- database files taskchat did not make, or cannot read --------------------------------------
+
+TASKCHAT_DB = str(Path(sys.executable).with_name("taskchat-db"))
+
+
+def sqlite_file(path: Path, *statements: str) -> bytes:
+    """A SQLite file (rollback journal, as other programs leave theirs) made by `statements`."""
+    conn = sqlite3.connect(path)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def random_bytes(path: Path) -> str:
+    path.write_bytes(random.Random(7).randbytes(8192))
+    return "file is not a database"
+
+
+def cut_short(path: Path) -> str:
+    path.write_bytes(sqlite_file(path, "CREATE TABLE task (id INTEGER)")[:50])
+    return "database disk image is malformed"
+
+
+def someone_elses(path: Path) -> str:
+    sqlite_file(path, "CREATE TABLE users (id)", "CREATE TABLE orders (id)", "CREATE TABLE x (id)",
+                "CREATE TABLE y (id)", "INSERT INTO users VALUES (1)")  # fmt: skip
+    return "it holds tables orders, users, x, ... and none of taskchat's"
+
+
+def someone_elses_task_table(path: Path) -> str:
+    sqlite_file(path, "CREATE TABLE task (id INTEGER PRIMARY KEY, what TEXT)")
+    return "its table task is not the one taskchat makes"
+
+
+def no_revision(path: Path) -> str:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_all(engine)
+    engine.dispose()
+    sqlite_file(path, "PRAGMA journal_mode=DELETE", "DELETE FROM alembic_version_tasks",
+                "DELETE FROM alembic_version_chat")  # fmt: skip
+    return ""
+
+
+BAD_FILES = [random_bytes, cut_short, someone_elses, someone_elses_task_table, no_revision]
+ENTRY_POINTS = [
+    (["-m", "chat_server"], "taskchat-chat"),
+    (["-m", "mcp_server"], "taskchat-mcp"),
+    ([TASKCHAT_DB, "upgrade"], "taskchat-db"),
+    ([TASKCHAT_DB, "current"], "taskchat-db"),
+]
+
+
+@pytest.mark.parametrize("make", BAD_FILES, ids=[make.__name__ for make in BAD_FILES])
+@pytest.mark.parametrize(("command", "process"), ENTRY_POINTS, ids=lambda x: str(x)[-20:])
+def test_a_database_file_taskchat_cannot_use_is_refused_and_left_as_it_is(
+    tmp_path, make, command, process
+):
+    path = tmp_path / "foreign.db"
+    why = make(path)
+    before = path.read_bytes()
+    args = [sys.executable, *command] if command[0] == "-m" else command
+    clean = {k: v for k, v in os.environ.items() if k not in our_variables()}
+    done = subprocess.run(
+        args,
+        env={**clean, "PYTHONPATH": ROOT, "DATABASE_URL": f"sqlite:///{path}"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    told = assert_refused(done, f"{process}: DATABASE_URL: sqlite:///{path} ")
+    if why:
+        assert told == (
+            f"is not a taskchat database ({why}); move it aside or point DATABASE_URL elsewhere"
+        )
+    else:
+        assert told == (
+            "has taskchat's tasks tables but alembic_version_tasks names no revision, so which "
+            "migrations it has had is unknown: restore a backup, or move it aside and point "
+            "DATABASE_URL elsewhere"
+        )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.db"]
