@@ -14,7 +14,8 @@ TITLE = "What to do: 1-200 characters (surrounding spaces are trimmed)."
 DESCRIPTION = "Longer notes, up to 2000 characters."
 DUE = (
     "When it is due: an ISO 8601 date like 2025-03-10, or a date-time with a time zone "
-    "like 2025-03-10T17:00:00Z or 2025-03-10T17:00:00+02:00."
+    "like 2025-03-10T17:00:00Z or 2025-03-10T17:00:00+02:00; from 1900-01-01 to 9999-12-30 "
+    "(UTC)."
 )
 PRIORITY = "low, medium or high."
 TAGS = (
