@@ -42,6 +42,7 @@ from bench.common import (
 from chat_server.store import SQLStore
 from chat_server.store_tables import items_table, threads_table
 from mcp_server import tasks
+from mcp_server.listing import CursorSecret
 from mcp_server.models import Task, utc_text
 from mcp_server.task_rules import encode_cursor
 from shared.auth import Principal
@@ -164,7 +165,8 @@ def deep_task_cursor(engine: Engine, sort: str, order: str, count: int) -> str:
     )
     with engine.connect() as conn:
         value, task_id = conn.execute(query).one()
-    return encode_cursor(sort, order, value, task_id)
+        secret = CursorSecret().get(conn)
+    return encode_cursor(secret, sort, order, value, task_id)
 
 
 def calls(engine: Engine, count: int) -> dict[str, Call]:
