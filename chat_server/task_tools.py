@@ -14,6 +14,7 @@ from agents.mcp import MCPServer
 from openai.types.responses import ResponseInputItemParam
 from typing_extensions import TypedDict
 
+from chat_server.markdown import plain
 from shared.contract import (
     USER_META_KEY,
     ToolFailure,
@@ -118,16 +119,17 @@ def summary(name: str, output: str) -> str:
 
 
 def describe(name: str, outcome: Outcome) -> str:
-    """`summary` of an output already read."""
+    """`summary` of an output already read, as markdown: ChatKit renders a workflow entry's
+    content as markdown, so a title (anyone's text) goes in through `plain()`."""
     if isinstance(outcome, ToolFailure):
-        return f"Couldn't {_FAILED.get(name, name)}: {outcome.reason[:200]}"
+        return f"Couldn't {_FAILED.get(name, name)}: {plain(outcome.reason[:200])}"
     data: Any = outcome
     if "tasks" in data:
         count = len(data["tasks"])
         return f"Found {count} task{'' if count == 1 else 's'}" if count else "Found no tasks"
     if "task_id" in data:
-        return f"{_DONE[data['status']]} “{data['title']}”"
-    return f"Looked up “{data['title']}”"
+        return f"{_DONE[data['status']]} “{plain(data['title'])}”"
+    return f"Looked up “{plain(data['title'])}”"
 
 
 def output_text(result: object) -> str:

@@ -1,12 +1,15 @@
 """The offline model's replies: tool results (task JSON, as in the MCP contract) -> plain text.
 
 Pure functions. `now` is an aware datetime in the user's zone; due dates are said relative
-to it ("today", "tomorrow", "Friday", else "Dec 3").
+to it ("today", "tomorrow", "Friday", else "Dec 3"). Replies are markdown, and task text is
+someone else's data: titles and notes go in through `plain()`, so they show as written and
+never become a link or an image in the assistant's voice.
 """
 
 from datetime import UTC, datetime
 from typing import Any
 
+from chat_server.markdown import plain
 from chat_server.offline.dates import describe_due, end_of_week, is_overdue, parse_due
 from shared.contract import ToolFailure
 
@@ -63,13 +66,13 @@ def _details(task: Task, now: datetime, *, long: bool, done: bool = True) -> lis
 def summary(task: Task, now: datetime) -> str:
     """A task in one line: `Call mom — due tomorrow, high priority, #family`."""
     parts = _details(task, now, long=True)
-    return task["title"] + (" — " + ", ".join(parts) if parts else "")
+    return plain(task["title"]) + (" — " + ", ".join(parts) if parts else "")
 
 
 def task_line(task: Task, now: datetime, *, done: bool = True) -> str:
     """One list line: `- #3 Buy milk (due tomorrow, high)`."""
     parts = _details(task, now, long=False, done=done)
-    return f"- #{task['id']} {task['title']}" + (f" ({', '.join(parts)})" if parts else "")
+    return f"- #{task['id']} {plain(task['title'])}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def added(change: Task, now: datetime) -> str:
@@ -79,9 +82,9 @@ def added(change: Task, now: datetime) -> str:
 
 def completed(change: Task, now: datetime) -> str:
     """Confirms a completion (naming a recurring task's next occurrence) or a reopening."""
-    text = f"Marked task {change['task_id']} as done: {change['title']}."
+    text = f"Marked task {change['task_id']} as done: {plain(change['title'])}."
     if change.get("status") == "reopened":
-        text = f"Reopened task {change['task_id']}: {change['title']}."
+        text = f"Reopened task {change['task_id']}: {plain(change['title'])}."
     if nxt := change.get("next_task"):
         due = f", due {describe_due(nxt['due'], now)}" if nxt.get("due") else ""
         text += f" It repeats, so I added the next one as task {nxt['id']}{due}."
@@ -90,34 +93,35 @@ def completed(change: Task, now: datetime) -> str:
 
 def deleted(change: Task) -> str:
     """Confirms a deletion."""
-    return f"Deleted task {change['task_id']}: {change['title']}."
+    return f"Deleted task {change['task_id']}: {plain(change['title'])}."
 
 
 def updated(change: Task, args: dict[str, Any], now: datetime) -> str:
     """Says what an update_task call changed, from its arguments and the result."""
     task, number = change["task"], change["task_id"]
+    title = plain(task["title"])
     changed = set(args) - {"task_id"}
     if changed == {"title"}:
-        return f"Renamed task {number} to “{task['title']}”."
+        return f"Renamed task {number} to “{title}”."
     if changed == {"due"}:
         if task.get("due") is None:
-            return f"Removed the due date from task {number}: {task['title']}."
-        return f"Task {number} ({task['title']}) is now due {describe_due(task['due'], now)}."
+            return f"Removed the due date from task {number}: {title}."
+        return f"Task {number} ({title}) is now due {describe_due(task['due'], now)}."
     if changed == {"priority"}:
-        return f"Task {number} ({task['title']}) is now {task['priority']} priority."
+        return f"Task {number} ({title}) is now {task['priority']} priority."
     if changed == {"tags"}:
         tags = ", ".join(f"#{tag}" for tag in task.get("tags") or [])
         if not tags:
-            return f"Task {number} ({task['title']}) has no tags now."
-        return f"Task {number} ({task['title']}) is now tagged {tags}."
+            return f"Task {number} ({title}) has no tags now."
+        return f"Task {number} ({title}) is now tagged {tags}."
     if changed == {"recurrence"}:
         if task.get("recurrence", "none") == "none":
-            return f"Task {number} ({task['title']}) no longer repeats."
-        return f"Task {number} ({task['title']}) now repeats {task['recurrence']}."
+            return f"Task {number} ({title}) no longer repeats."
+        return f"Task {number} ({title}) now repeats {task['recurrence']}."
     if changed == {"description"}:
         if not task.get("description"):
-            return f"Removed the notes from task {number}: {task['title']}."
-        return f"Updated the notes on task {number}: {task['title']}."
+            return f"Removed the notes from task {number}: {title}."
+        return f"Updated the notes on task {number}: {title}."
     return f"Updated task {number}: {summary(task, now)}."
 
 
@@ -125,7 +129,7 @@ def shown(task: Task, now: datetime) -> str:
     """One task in full."""
     text = f"Task {task['id']}: {summary(task, now)}."
     if description := task.get("description"):
-        text += f"\nNotes: {description}"
+        text += f"\nNotes: {plain(description)}"
     return text
 
 
@@ -255,7 +259,7 @@ def tool_error(failure: ToolFailure) -> str:
     why = failure.reason.strip().rstrip(".")
     if not why:
         return "Something went wrong on the task server. Please try again."
-    return f"That didn't work: {why[:300]}."
+    return f"That didn't work: {plain(why[:300])}."
 
 
 def confirm_move(tasks: list[Task], args: dict[str, Any], now: datetime) -> str:
@@ -288,11 +292,12 @@ def cannot_undo(task_id: int) -> str:
 def undone(tool: str, change: Task, *, now: datetime) -> str:
     """What one undo call put back."""
     task, number = change["task"], change["task_id"]
+    title = plain(task["title"])
     if tool == "delete_task":
-        return f"Removed task {number} ({task['title']}) again."
+        return f"Removed task {number} ({title}) again."
     if tool == "add_task":
-        return f"Restored “{task['title']}” as task {number}."
+        return f"Restored “{title}” as task {number}."
     if tool == "complete_task":
         state = "done" if task.get("completed") else "open"
-        return f"Task {number} ({task['title']}) is {state} again."
+        return f"Task {number} ({title}) is {state} again."
     return f"Task {number} is back as it was: {summary(task, now)}."
