@@ -8,7 +8,7 @@ from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
-from shared.startup import check_bind, check_database, refusing
+from shared.startup import check_bind, check_database, check_port, refusing
 from shared.workers import report_worker_deaths
 
 # Imported by each worker process (uvicorn needs an import string for more than one).
@@ -22,6 +22,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         logs = log_config("chat", settings.log_format)
         logging.config.dictConfig(logs)
         check_bind(settings, "CHAT_HOST", settings.chat_host)
+        check_port("CHAT_PORT", settings.chat_host, settings.chat_port)
         check_database(settings.database_url)
         # Imported only now: the agent and ChatKit stack takes seconds to load, and a
         # refusal above should not wait for it.

@@ -182,13 +182,22 @@ def create_app(
 
     app.include_router(web.router)
     app.include_router(events.router)
-    app.include_router(metrics_router(settings.metrics_token))
+    app.include_router(
+        metrics_router(settings.metrics_token, required=settings.metrics_need_token)
+    )
     # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> JSONResponse:
+        """200 when this instance's database answers (SELECT 1 in a worker thread), else 503.
+
+        The task server is left to /readyz: one task server down should not take every chat
+        instance out of a load balancer, which could then not even say so.
+        """
+        if not await _database_ok(request.app.state.engine):
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok"})
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:

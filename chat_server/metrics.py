@@ -53,11 +53,14 @@ POOL_IN_USE = Gauge(
 )
 
 
-def metrics_router(token: str | None) -> APIRouter:
+def metrics_router(token: str | None, *, required: bool = False) -> APIRouter:
     """GET /metrics (a GET, so the edge checks only its Host header)."""
     router = APIRouter()
     router.add_api_route(
-        METRICS_PATH, metrics_endpoint(token), methods=["GET"], include_in_schema=False
+        METRICS_PATH,
+        metrics_endpoint(token, required=required),
+        methods=["GET"],
+        include_in_schema=False,
     )
     return router
 

@@ -10,7 +10,7 @@ from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import TASKS, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_settings
-from shared.startup import check_bind, check_database, refusing
+from shared.startup import check_bind, check_database, check_port, refusing
 from shared.workers import report_worker_deaths
 
 # Imported by each worker process (uvicorn needs an import string for more than one).
@@ -25,6 +25,7 @@ def main() -> None:
         logging.config.dictConfig(logs)
         check_oauth_settings(settings)
         check_bind(settings, "MCP_HOST", settings.mcp_host, local=settings.mcp_local_mode)
+        check_port("MCP_PORT", settings.mcp_host, settings.mcp_port)
         check_database(settings.database_url)
         # Once, here, before any worker starts: the workers then find the schema current.
         schema = upgrade_at_start(settings.database_url, TASKS)

@@ -42,9 +42,10 @@ for _tool in TOOL_NAMES:
         TOOL_CALLS.labels(_tool, _outcome)
 
 
-def add_metrics_route(server: MCPServer, token: str | None) -> None:
+def add_metrics_route(server: MCPServer, token: str | None, *, required: bool = False) -> None:
     """GET /metrics on the server's HTTP app (outside MCP auth: METRICS_TOKEN guards it)."""
-    server.custom_route(METRICS_PATH, methods=["GET"])(metrics_endpoint(token))
+    endpoint = metrics_endpoint(token, required=required)
+    server.custom_route(METRICS_PATH, methods=["GET"])(endpoint)
 
 
 def meta_of(context: Context[Any, Any]) -> Mapping[str, Any]:

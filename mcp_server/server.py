@@ -83,7 +83,7 @@ def build_server(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
-    add_metrics_route(server, settings.metrics_token)
+    add_metrics_route(server, settings.metrics_token, required=settings.metrics_need_token)
     return server
 
 

@@ -72,11 +72,20 @@ def exposition() -> bytes:
     return generate_latest(registry)
 
 
-def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
-    """The /metrics handler; with `token`, only `Authorization: Bearer <token>` may read it."""
+def metrics_endpoint(
+    token: str | None, *, required: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """The /metrics handler; with `token`, only `Authorization: Bearer <token>` may read it.
+
+    `required` (outside local mode): without a token /metrics is off and answers 404, since
+    its labels name tools and outcomes nobody outside should read.
+    """
     expected = token.encode() if token else None
 
     async def metrics(request: Request) -> Response:
+        if expected is None and required:
+            message = "/metrics is off: set METRICS_TOKEN (needed when JWT_SECRET or OAuth is set)"
+            return JSONResponse({"error": "not_found", "message": message}, 404)
         if expected is not None:
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
             # Compared in constant time, so the answer's timing does not spell the token out.

@@ -164,6 +164,8 @@ def startup_line(process: Process, settings: Settings, url: str, **extra: object
     """One line naming where the process serves and how it runs; never a secret."""
     base = url.removesuffix("/mcp")
     metrics = f"{base}/metrics" + (" (METRICS_TOKEN)" if settings.metrics_token else "")
+    if settings.metrics_need_token and not settings.metrics_token:
+        metrics = "off (set METRICS_TOKEN)"
     variable = "WEB_CONCURRENCY" if process == "chat" else "MCP_WORKERS"
     parts = {
         "mode": mode_of(settings),
@@ -203,4 +205,8 @@ def observe(app: Starlette, process: Process, settings: Settings) -> None:
 
         # Outermost, so the request's span covers everything; one span per request, not one
         # more per streamed message.
-        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
+        app.add_middleware(
+            OpenTelemetryMiddleware,
+            exclude_spans=["receive", "send"],
+            excluded_urls=tracing.untraced_urls(),
+        )

@@ -359,6 +359,11 @@ class Settings(BaseSettings):
         return self.local_mode and not self.oauth_issuer
 
     @property
+    def metrics_need_token(self) -> bool:
+        """True outside local mode: /metrics is then served only to METRICS_TOKEN, or not at all."""
+        return not self.mcp_local_mode
+
+    @property
     def model_name(self) -> str:
         """The model to run: TASKCHAT_MODEL, else offline unless an OpenAI key is set."""
         if self.taskchat_model:

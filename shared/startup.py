@@ -4,6 +4,8 @@ Every refusal is one line on stderr, `taskchat-<process>: <VARIABLE>: <what to d
 status 2: no traceback, and nothing printed as if the server were about to serve.
 """
 
+import errno
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -148,3 +150,22 @@ def _short(exc: Exception, url: URL) -> str:
     if url.password:
         reason = reason.replace(str(url.password), "***")
     return reason
+
+
+def check_port(variable: str, host: str, port: int) -> None:
+    """Refuse a port another process already listens on, before saying the server starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                message = f"cannot listen on {host}:{port}: {exc.strerror}"
+                raise StartupError(variable, message) from None
+            raise StartupError(
+                variable,
+                f"{host}:{port} is already in use (another taskchat, or another program): "
+                f"stop it, or set {variable} to a free port",
+            ) from None

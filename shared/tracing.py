@@ -11,6 +11,7 @@ with the SDK's. The chat server's MCP pool copies that context into the HTTP req
 headers too, so the MCP server's span for the HTTP request joins the same trace.
 """
 
+import re
 from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import Any
@@ -52,6 +53,16 @@ def context_headers(meta: Mapping[str, Any]) -> dict[str, str]:
 
 
 CONTEXT_KEYS = ("traceparent", "tracestate")
+
+# Probes and scrapes get no span: a load balancer's health check every few seconds would
+# outnumber the real requests' traces (and count as spans), and says nothing about one.
+UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def untraced_urls() -> str:
+    """The `excluded_urls` for OpenTelemetry's ASGI middleware: these paths, nothing more."""
+    # The middleware searches each request's URL without its query: scheme://host/path.
+    return ",".join(rf"^[a-z]+://[^/]+{re.escape(path)}$" for path in UNTRACED_PATHS)
 
 
 def start_span(name: str, attributes: Mapping[str, Any]) -> Any:

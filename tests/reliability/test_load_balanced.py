@@ -45,6 +45,8 @@ class Balanced:
     database_url: str
     instances: dict[str, Server]
     haproxy: Server
+    # The load balancer's MCP front end.
+    mcp_url: str = ""
 
     def stop(self) -> None:
         for server in [self.haproxy, *self.instances.values()]:
@@ -85,6 +87,9 @@ def wait_for_both(url: str, names: set[str], log: Path, timeout: float = 30) -> 
     raise AssertionError(f"only {seen} answered through HAProxy; its log:\n{log.read_text()}")
 
 
+METRICS_TOKEN = "metrics-token-for-the-load-balanced-tests"
+
+
 @pytest.fixture
 def balanced(tmp_path: Path) -> Iterator[Balanced]:
     """2 MCP and 2 chat instances on one fresh schema and Redis, HAProxy in front."""
@@ -100,6 +105,7 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
         "RATE_LIMIT_STORAGE_URL": redis,
         "MCP_POOL_SIZE": str(POOL_SIZE),
         "MCP_SERVER_URL": f"http://127.0.0.1:{ports['mcp_lb']}/mcp",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     with postgres_schema("lb") as database_url:
         env["DATABASE_URL"] = database_url
@@ -119,7 +125,8 @@ def balanced(tmp_path: Path) -> Iterator[Balanced]:
                 **{name.upper(): f"127.0.0.1:{ports[name]}" for name in instances},
             }
             haproxy = start_haproxy(addresses, logs["haproxy"])
-            topology = Balanced(haproxy.base_url, database_url, instances, haproxy)
+            mcp_url = f"http://127.0.0.1:{ports['mcp_lb']}"
+            topology = Balanced(haproxy.base_url, database_url, instances, haproxy, mcp_url)
             try:
                 haproxy_log = tmp_path / "haproxy.log"
                 wait_for_both(haproxy.base_url, {"chat1", "chat2"}, haproxy_log)
@@ -304,3 +311,18 @@ def kill_with_calls_in_flight(balanced: Balanced, killing: Callable[[], None]) -
             balanced.kill("mcp1")
     finally:
         engine.dispose()
+
+
+async def test_metrics_are_scraped_from_each_instance_never_through_the_load_balancer(
+    balanced, http
+):
+    scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    for path in ("/metrics", "/metrics?x=1", "/metrics/"):
+        through = await http.get(f"{balanced.url}{path}", headers=scrape)
+        assert through.status_code == 404, (path, through.text)
+    through_mcp = await http.get(f"{balanced.mcp_url}/metrics", headers=scrape)
+    assert through_mcp.status_code == 404, through_mcp.text
+    for name, instance in balanced.instances.items():
+        direct = await http.get(f"{instance.base_url}/metrics", headers=scrape)
+        assert direct.status_code == 200, name
+        assert (await http.get(f"{instance.base_url}/metrics")).status_code == 401, name

@@ -11,8 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.routing import Route
 
-from shared.metrics import MULTIPROC_DIR, prepare_multiprocess_metrics
+from shared.metrics import MULTIPROC_DIR, metrics_endpoint, prepare_multiprocess_metrics
+from shared.observability import startup_line
+from shared.settings import Settings
 from testbed.servers import ROOT, free_port
 
 SERVE_TWO_WORKERS = """
@@ -85,6 +89,7 @@ def _answers(base_url: str) -> bool:
         return False
 
 
+@pytest.mark.e2e
 def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(two_workers):
     base_url, _ = two_workers
     pids: set[int] = set()
@@ -127,3 +132,39 @@ def test_a_configured_folder_is_emptied_of_an_earlier_runs_samples(monkeypatch, 
     monkeypatch.setenv(MULTIPROC_DIR, str(folder))
     prepare_multiprocess_metrics(2)
     assert list(folder.iterdir()) == []
+
+
+async def metrics_answers(token: str | None, required: bool) -> list[int]:
+    """The status of GET /metrics without a token, with a wrong one and with the right one."""
+    app = Starlette(routes=[Route("/metrics", metrics_endpoint(token, required=required))])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        return [
+            (await client.get("/metrics", headers=headers)).status_code
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": "Basic the-metrics-token"},
+                {"Authorization": "Bearer the-metrics-token"},
+            )
+        ]
+
+
+async def test_metrics_want_the_bearer_token_when_one_is_set():
+    assert await metrics_answers("the-metrics-token", required=True) == [401, 401, 401, 200]
+    assert await metrics_answers("the-metrics-token", required=False) == [401, 401, 401, 200]
+
+
+async def test_metrics_are_off_outside_local_mode_without_a_token_and_open_in_local_mode():
+    assert await metrics_answers(None, required=True) == [404, 404, 404, 404]
+    assert await metrics_answers(None, required=False) == [200, 200, 200, 200]
+
+
+def test_metrics_need_a_token_whenever_jwt_or_oauth_is_set():
+    secret = "s" * 32
+    assert Settings(_env_file=None).metrics_need_token is False
+    assert Settings(_env_file=None, jwt_secret=secret).metrics_need_token is True
+    oauth = Settings(_env_file=None, oauth_issuer="https://auth.example.com")
+    assert oauth.metrics_need_token is True
+    line = startup_line("mcp", oauth, "http://127.0.0.1:8001/mcp")
+    assert " metrics=off (set METRICS_TOKEN) " in line
