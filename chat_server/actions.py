@@ -24,6 +24,7 @@ from chatkit.types import (
 
 from chat_server import widgets
 from chat_server.errors import assistant_message, describe_failure
+from chat_server.markdown import plain
 from chat_server.task_tools import TOOL_RECORD, ToolRecord, call_task_tool
 from shared.auth import Principal
 from shared.contract import COMPLETE_TASK, DELETE_TASK, TaskChange, ToolFailure
@@ -114,5 +115,5 @@ async def handle_action(
     if sender is not None:
         yield ThreadItemReplacedEvent(item=updated_widget(sender, change))
     else:
-        text = f"Task {task_id} {change['status']}: {change['title']}"
+        text = f"Task {task_id} {change['status']}: {plain(change['title'])}"
         yield _message(store, thread, text, context)

@@ -241,3 +241,15 @@ async def test_a_turn_that_adds_a_task_ends_with_its_card(mcp: TaskMCP, store: S
         "user_message", "workflow", "assistant_message", "widget"]
     assert done[-1]["widget"] == dump(
         widgets.task_card(make_task(1, "buy milk"), status="Task added"))
+
+
+async def test_an_action_without_a_card_repeats_a_link_title_as_text_not_a_link(
+    mcp: TaskMCP, store: SQLStore
+) -> None:
+    mcp.own(ALICE, make_task(1, "[Session expired](https://evil.example/login)"))
+
+    events = await run(mcp, store, "task.complete", {"task_id": 1}, None)
+
+    assert messages(events) == [
+        r"Task 1 completed: \[Session expired\](https\://evil.example/login)"
+    ]
