@@ -27,19 +27,26 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(request: Request, settings: SettingsDep) -> Principal:
-    """The authenticated user: `local` in local mode, else from a bearer JWT or session cookie."""
-    if settings.local_mode:
-        return Principal(settings.local_user_id)
+def presented_token(request: Request, settings: Settings) -> tuple[str, str] | None:
+    """The request's token and how it came ("token": bearer header, "cookie"), or None."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise _unauthorized("Authorization header must be 'Bearer <token>'")
-    else:
-        token = request.cookies.get(settings.session_cookie_name, "")
-    if not token:
+        return token, "token"
+    token = request.cookies.get(settings.session_cookie_name, "")
+    return (token, "cookie") if token else None
+
+
+def current_user(request: Request, settings: SettingsDep) -> Principal:
+    """The authenticated user: `local` in local mode, else from a bearer JWT or session cookie."""
+    if settings.local_mode:
+        return Principal(settings.local_user_id)
+    presented = presented_token(request, settings)
+    if presented is None:
         raise _unauthorized("authentication required: send a bearer token or session cookie")
+    token, _ = presented
     try:
         return verify_jwt(token, settings)
     except AuthError as exc:

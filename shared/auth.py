@@ -21,6 +21,10 @@ class AuthError(Exception):
     """The caller could not be identified; the message says why."""
 
 
+class TokenExpired(AuthError):
+    """The token was good but its time is up: the page asks the user to sign in again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller. `user_id` scopes every query."""
@@ -83,7 +87,7 @@ def _decode(token: str, secret: str, settings: Settings) -> dict[str, Any]:
             options={"require": ["sub", "exp"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AuthError("token expired") from exc
+        raise TokenExpired("token expired") from exc
     except jwt.InvalidAudienceError as exc:
         raise AuthError("invalid token: its audience (aud) is not this server") from exc
     except jwt.InvalidIssuerError as exc:
