@@ -1,4 +1,5 @@
-// Live task updates: reads /api/events (server-sent events) and reconnects after a drop.
+// Live task updates: reads /api/events (server-sent events) and reconnects after a drop,
+// until the server says the user is no longer signed in.
 // fetch() rather than EventSource, because EventSource cannot send the user's bearer token.
 
 import { authFetch } from "./client.js";
@@ -12,12 +13,17 @@ const MAX_WAIT_MS = 15000;
  * @param {() => void} handlers.onReady  the stream is live (again): refetch what is shown
  * @param {(event: {task_id: number, status: string}) => void} handlers.onTask
  * @param {(error: Error) => void} handlers.onDrop  the stream broke; it will reconnect
+ * @param {() => void} handlers.onSignedOut  401: the token expired or was refused; it stops
  */
-export async function followTasks({ onReady, onTask, onDrop }) {
+export async function followTasks({ onReady, onTask, onDrop, onSignedOut }) {
   let wait = 1000;
   for (;;) {
     try {
       const response = await authFetch("/api/events", { headers: { Accept: "text/event-stream" } });
+      if (response.status === 401) {
+        onSignedOut();
+        return;
+      }
       if (!response.ok) throw new Error(`live updates answered ${response.status}`);
       await readServerSentEvents(response, (name, data) => {
         if (name === "ready") {

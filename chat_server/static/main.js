@@ -1,8 +1,9 @@
-// Page start-up: take the token, choose the chat UI (official ChatKit when it loads, else
-// built-in), say which one is showing, and keep the tasks panel and the task widgets live.
+// Page start-up: take the token, ask whether the page is signed in (JWT mode shows only the
+// sign-in until it is), choose the chat UI (official ChatKit when it loads, else built-in),
+// say which one is showing, and keep the tasks panel and the task widgets live.
 
 import { BuiltinChat } from "./builtin.js";
-import { adoptTokenFromUrl, getJson, getToken, plainMessage, setToken } from "./client.js";
+import { adoptTokenFromUrl, getJson, getToken, plainMessage, sendJson, setToken } from "./client.js";
 import { el, replaceChildren } from "./dom.js";
 import { followTasks } from "./live.js";
 import { mountOfficial } from "./official.js";
@@ -12,6 +13,10 @@ import { TasksPanel } from "./tasks.js";
 const config = JSON.parse(document.getElementById("taskchat-config").textContent);
 const $ = (id) => document.getElementById(id);
 const LIVE_GRACE_MS = 5000;
+const SIGNED_OUT_KEY = "taskchat:signed-out";
+// Longer than setTimeout can wait; a session that long is re-checked by its requests' 401s.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+let signedOut = false;
 
 function showNotice(...content) {
   const notice = $("notice");
@@ -28,7 +33,7 @@ function clearNotice() {
   replaceChildren(notice);
 }
 
-function signInForm() {
+function tokenForm() {
   const input = el("input", { id: "token-input", type: "password", autocomplete: "off",
     required: true });
   return el("form", { class: "token-form", onsubmit: (event) => {
@@ -40,14 +45,63 @@ function signInForm() {
     el("button", { type: "submit", class: "small primary" }, "Use token"));
 }
 
+/** The reason the sign-in shows, in one line. */
+function signInReason(session) {
+  if (sessionStorage.getItem(SIGNED_OUT_KEY)) {
+    sessionStorage.removeItem(SIGNED_OUT_KEY);
+    if (session.reason === "missing") return "You have signed out.";
+  }
+  return session.message || "Sign in to see your tasks.";
+}
+
+/** JWT mode without a valid token: the sign-in alone, no chats, tasks or error banners. */
+function showSignIn(session) {
+  if (signedOut) return;
+  signedOut = true;
+  if (getToken() && session.reason !== "missing") setToken(null); // a pasted token that failed
+  const notice = $("notice");
+  notice.hidden = true;
+  replaceChildren(notice);
+  document.body.dataset.auth = "signed-out";
+  setUiLabel("signin", "Signed out");
+  $("user-label").textContent = "";
+  $("signin-reason").textContent = signInReason(session);
+  const options = [];
+  if (config.signIn) {
+    const back = encodeURIComponent(location.pathname + location.search);
+    options.push(el("a", { id: "signin-button", class: "button",
+      href: `${config.signIn.url}?next=${back}` }, `Sign in with ${config.signIn.provider}`));
+    options.push(el("details", {}, el("summary", {}, "Use a token instead"),
+      el("p", { class: "muted" }, "Paste a token from ", el("code", {}, "taskchat token"), ":"),
+      tokenForm()));
+  } else {
+    options.push(el("p", { class: "muted" }, "Paste the token (JWT) your operator gave you, ",
+      "e.g. from ", el("code", {}, "taskchat token"), "."), tokenForm());
+  }
+  replaceChildren($("signin-options"), ...options);
+  $("signin").hidden = false;
+  document.body.dataset.ready = "signin";
+  ($("signin-button") || $("token-input")).focus();
+}
+
+/** A request said 401: ask why, and show the sign-in unless the session is fine after all. */
+async function recheckSession() {
+  if (signedOut) return;
+  let session;
+  try {
+    session = await getJson("/auth/session");
+  } catch (error) {
+    reportError(error, () => location.reload());
+    return;
+  }
+  if (!session.signed_in) showSignIn(session);
+}
+
 /** Show a failure once, in plain words, with Retry when it can be retried. */
 function reportError(error, retry) {
+  if (signedOut) return;
   if (error && error.status === 401) {
-    // Several requests fail at once; keep the first form so typing in it is not lost.
-    if (document.getElementById("token-input")) return;
-    showNotice(el("p", {}, "Sign-in needed: ", error.message, ". Open this page as ",
-      el("code", {}, "/#token=<your JWT>"), ", sign in so the session cookie is set, or paste a token:"),
-    signInForm());
+    recheckSession();
     return;
   }
   const message = plainMessage(error);
@@ -91,18 +145,29 @@ function wireSheets() {
   return sheets;
 }
 
-async function showUser() {
-  try {
-    const me = await getJson("/api/me");
-    $("user-label").textContent = me.auth === "local" ? "Local mode" : `Signed in as ${me.user_id}`;
-    document.body.dataset.user = me.user_id;
-  } catch (error) {
-    reportError(error, () => location.reload());
-  }
-  if (getToken()) {
-    const signOut = $("sign-out");
-    signOut.hidden = false;
-    signOut.addEventListener("click", () => { setToken(null); location.reload(); });
+function showUser(session) {
+  $("user-label").textContent = session.via === "local" ? "Local mode"
+    : `Signed in as ${session.user_id}`;
+  document.body.dataset.user = session.user_id;
+  document.body.dataset.auth = session.via;
+  if (session.via === "local") return;
+  const signOut = $("sign-out");
+  signOut.hidden = false;
+  signOut.addEventListener("click", async () => {
+    setToken(null);
+    try {
+      await sendJson("/auth/logout");
+    } catch (error) {
+      reportError(error);
+      return;
+    }
+    sessionStorage.setItem(SIGNED_OUT_KEY, "1");
+    location.reload();
+  });
+  if (session.expires_at) {
+    // When the token runs out, say so at once rather than at the next failed request.
+    const left = session.expires_at * 1000 - Date.now();
+    if (left < MAX_TIMER_MS) setTimeout(recheckSession, Math.max(left, 0) + 1000);
   }
 }
 
@@ -116,6 +181,7 @@ function goLive(tasks) {
       tasks.refresh();
     },
     onTask: () => tasks.refresh(),
+    onSignedOut: recheckSession,
     onDrop: () => {
       document.body.dataset.live = "false";
       // A restart takes a moment; only a longer gap is worth a word.
@@ -127,6 +193,13 @@ function goLive(tasks) {
 
 async function start() {
   adoptTokenFromUrl();
+  // Asked first, and never a 401: a signed-out page shows the sign-in before anything fails.
+  const session = await getJson("/auth/session");
+  if (!session.signed_in) {
+    showSignIn(session);
+    return;
+  }
+  showUser(session);
   const sheets = wireSheets();
   let chat = null;
   const reminders = new Reminders($("reminders"), $("allow-notifications"));
@@ -137,7 +210,6 @@ async function start() {
       chat?.syncTasks(list, complete, startedAt);
     } });
   const onChange = () => tasks.refresh();
-  await showUser();
   tasks.refresh();
   goLive(tasks);
 

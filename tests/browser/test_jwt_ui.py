@@ -58,9 +58,12 @@ def test_a_page_without_a_token_asks_the_user_to_sign_in(jwt_stack: Stack, brows
     page = browsing.page()
     page.goto(f"{jwt_stack.url}/?ui=builtin")
 
-    notice = page.locator("#notice")
-    expect(notice).to_contain_text("Sign-in needed")
-    expect(notice.get_by_label("Token (JWT)")).to_be_visible()
+    # No identity provider configured: the paste-a-token form, first and alone.
+    page.wait_for_selector("body[data-ready=signin]")
+    expect(page.locator("#signin-reason")).to_have_text("Sign in to see your tasks.")
+    expect(page.locator("#signin").get_by_label("Token (JWT)")).to_be_visible()
+    expect(page.locator("#notice")).to_be_hidden()
+    expect(page.locator("#tasks")).to_be_hidden()
 
 
 def test_a_pasted_token_signs_the_page_in(jwt_stack: Stack, browsing: Browsing) -> None:
