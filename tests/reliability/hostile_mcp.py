@@ -3,6 +3,7 @@ out-of-range ids, limits and dates, forged cursors, odd `_meta`, and malformed J
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,9 +24,10 @@ from tests.reliability.hostile_inputs import (
 )
 
 ACCEPT = ("Accept", "application/json, text/event-stream")
-# The cursor's integrity key is in the source (mcp_server/task_rules.py): not a secret, so
-# an attacker can sign any payload with it. The server must survive what is inside.
-CURSOR_KEY = b"taskchat-list-cursor-v1"
+# The stack runs with this CURSOR_SECRET, so the cases can sign any payload as if the secret
+# had leaked: whatever a signed cursor holds, the server must refuse it cleanly.
+CURSOR_SECRET = "hostile-cursor-secret-of-at-least-32-bytes"
+CURSOR_CHECK_BYTES = 16  # mcp_server/task_rules.py
 
 
 def rpc(method: Any, params: Any = None, rpc_id: Any = 1, **extra: Any) -> dict[str, Any]:
@@ -44,8 +46,10 @@ def tool_call(name: str, arguments: Any, meta: Any = None) -> dict[str, Any]:
 
 def forge_cursor(payload: Any) -> str:
     """A cursor the server's own check accepts, around any JSON payload."""
-    data = json.dumps(payload, separators=(",", ":")).encode()
-    check = hashlib.blake2b(data, key=CURSOR_KEY, digest_size=8).digest()
+    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+    check = hmac.new(CURSOR_SECRET.encode(), data, hashlib.sha256).digest()[:CURSOR_CHECK_BYTES]
     return base64.urlsafe_b64encode(check + data).rstrip(b"=").decode()
 
 
@@ -118,7 +122,15 @@ def _forged_cursors(cursor: str) -> dict[str, str]:
         "signed: id true": forge_cursor(["due", "asc", None, True]),
         "signed: id 1.5": forge_cursor(["due", "asc", None, 1.5]),
         "signed: other sort": forge_cursor(["title", "asc", "a", 1]),
-        "signed: 1 MB key": forge_cursor(["due", "asc", "2025-01-01" + "0" * 100_000, 1]),
+        "signed: 100 kB key": forge_cursor(["due", "asc", "2025-01-01" + "0" * 100_000, 1]),
+        "signed: title key 401 chars": forge_cursor(["title", "asc", "t" * 401, 1]),
+        "signed: title key lone surrogate": forge_cursor(["title", "asc", "\ud800", 1]),
+        "signed: title key NUL": forge_cursor(["title", "asc", "a\x00", 1]),
+        "signed: priority key 99": forge_cursor(["priority", "asc", 99, 1]),
+        "signed: created key year 1": forge_cursor(
+            ["created", "asc", "0001-01-01T00:00:00+00:00", 1]
+        ),
+        "signed: sort unknown": forge_cursor(["owner", "asc", "x", 1]),
     }
 
 
@@ -248,7 +260,7 @@ def tool_cases(target: Target) -> Iterator[Case]:
             tool_call("add_task", {"title": "t", "tags": [f"t{i}" for i in range(count)]}),
         )
     for name, cursor in _forged_cursors(target.cursor).items():
-        for sort in ("due", "created"):
+        for sort in ("due", "created", "title", "priority"):
             call = tool_call("list_tasks", {"sort": sort, "limit": 1, "cursor": cursor})
             yield case(
                 "cursor", f"list_tasks sort={sort} cursor {name}", call, big_field=len(cursor) >= MB

@@ -26,9 +26,10 @@ import json
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,14 @@ from tests.reliability.hostile_inputs import (
     encoding_cases,
     offline_model_cases,
 )
-from tests.reliability.hostile_mcp import ACCEPT, jsonrpc_cases, meta_cases, tool_call, tool_cases
+from tests.reliability.hostile_mcp import (
+    ACCEPT,
+    CURSOR_SECRET,
+    jsonrpc_cases,
+    meta_cases,
+    tool_call,
+    tool_cases,
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -71,6 +79,9 @@ RSS_GROWTH_BOUND = 150 * MB
 HONEST_LATENCY = 1.0
 REQUEST_SECONDS = 30.0
 EXPIRING_TOKEN_SECONDS = 3
+# A chat server frozen by one message is restarted this many times, so each later message
+# still gets a verdict of its own.
+MAX_RESTARTS = 3
 TOOL_CRASH = re.compile(rb'Error executing tool [a-z_]+"')
 STACK_ENV = {
     **JWT_ENV,
@@ -80,6 +91,7 @@ STACK_ENV = {
     "RATE_LIMIT": "1000000/minute",
     "MCP_RATE_LIMIT": "1000000/minute",
     "LOG_FORMAT": "json",
+    "CURSOR_SECRET": CURSOR_SECRET,
 }
 
 
@@ -210,10 +222,19 @@ class Attack:
     stops answering: its remaining cases are then not sent but reported, so one frozen
     event loop costs seconds, not REQUEST_SECONDS for every case behind it."""
 
-    def __init__(self, http: httpx.AsyncClient, bases: dict[str, str]) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        bases: dict[str, str],
+        restart: dict[str, Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
         self.http = http
         self.bases = bases
         self.frozen_after: dict[str, str] = {}
+        # Servers that may be restarted after they froze (so later cases still get a verdict).
+        self.restart = restart or {}
+        self.frozen: list[str] = []
+        """Every case after which a server stopped answering, in order."""
         self.epoch = time.monotonic()
 
     async def run(self, cases: list[tuple[int, Case]], concurrency: int) -> list[Outcome]:
@@ -255,7 +276,12 @@ class Attack:
                 break
         if outcome.seconds >= REQUEST_SECONDS and not await self._answers(case.server):
             culprit = f"{outcome.request_id} [{case.family}: {case.what}]"
-            self.frozen_after.setdefault(case.server, culprit)
+            self.frozen.append(f"{case.server} server: {culprit}")
+            outcome.error = f"the {case.server} server stopped answering (> {REQUEST_SECONDS} s)"
+            if case.server in self.restart and len(self.frozen) <= MAX_RESTARTS:
+                await self.restart[case.server]()
+            else:
+                self.frozen_after.setdefault(case.server, culprit)
         return outcome
 
     async def _exchange(self, case: Case, headers: Any, outcome: Outcome, fresh: bool) -> None:
@@ -286,6 +312,14 @@ class Attack:
 
 def _bytes(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else value
+
+
+def restart_chat(stack: Stack) -> None:
+    """Kill a frozen chat server (SIGTERM waits for a blocked event loop) and start another."""
+    assert stack.chat is not None
+    stack.chat.process.kill()
+    stack.chat.process.wait(timeout=10)
+    stack.start_chat()
 
 
 def judge(outcome: Outcome) -> list[str]:
@@ -491,12 +525,16 @@ async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(
         outcomes, ((stream_statuses, stream_problems), expiry_problems) = await asyncio.gather(
             attack.run(others, CONCURRENCY), streams
         )
+        # RSS now: a chat server frozen by a turn below is restarted, which resets its RSS.
+        rss_after = {name: rss(pid) for name, pid in pids.items()}
+        attack.restart[CHAT] = partial(asyncio.to_thread, restart_chat, stack)
         outcomes += await attack.run(turns, 1)
     done.set()
     await poller
     elapsed = time.monotonic() - started
     await asyncio.sleep(1)  # let each server finish logging what it was doing
-    rss_after = {name: rss(pid) for name, pid in pids.items()}
+    if stack.mcp.process.pid == pids[MCP]:
+        rss_after[MCP] = rss(pids[MCP])
 
     logs_by_request: dict[str, list[str]] = {}
     bad_logs: dict[str, list[str]] = {}
@@ -526,6 +564,7 @@ async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(
         "honest_worst_seconds": round(honest_worst, 3),
         "honest_failures": honest.failures(outcomes),
         "frozen_after": attack.frozen_after,
+        "froze": attack.frozen,
         "stream_statuses": stream_statuses,
         "stream_problems": stream_problems + expiry_problems,
         "slowest": [
@@ -549,6 +588,7 @@ async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(
         for server, lines in report["log_lines"].items()
         for line in lines[:40]
     ]
+    messages += [f"froze: {line}" for line in attack.frozen]
     messages += [f"honest user: {line}" for line in report["honest_failures"][:20]]
     messages += [f"event streams: {line}" for line in report["stream_problems"]]
     messages += [
