@@ -4,6 +4,7 @@ import logging.config
 
 import uvicorn
 
+from shared.limits import server_limits
 from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
@@ -44,6 +45,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         port=settings.chat_port,
         workers=settings.web_concurrency,
         timeout_worker_healthcheck=settings.worker_startup_timeout,
+        **server_limits(settings),
         log_level="warning",
         log_config=logs,
     )

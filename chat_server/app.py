@@ -12,12 +12,15 @@ from agents.models.interface import Model
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat_server import events, web
 from chat_server.agent import build_agent, build_model, user_meta
@@ -27,12 +30,19 @@ from chat_server.errors import DatabaseUnavailable
 from chat_server.events import EventHub
 from chat_server.metrics import metrics_router
 from chat_server.pool import MCPPool
-from chat_server.protocol import RequestError, check_input, check_ownership, parse_request
+from chat_server.protocol import (
+    RequestError,
+    check_input,
+    check_ownership,
+    parse_request,
+    problems,
+)
 from chat_server.server import TaskChatServer
 from chat_server.store import SQLStore
 from chat_server.turns import turn_locks_for
 from chat_server.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
 from shared.db import make_engine, run_db
+from shared.limits import BodyLimit
 from shared.migrate import CHAT, upgrade
 from shared.observability import REQUEST_ID_HEADER, observe
 from shared.ratelimit import RateLimiter
@@ -146,11 +156,20 @@ def create_app(
         allowed_hosts=allowed_host_names(settings.chat_host, settings.chat_allowed_hosts),
     )
     observe(app, "chat", settings)
+    app.add_middleware(NoStore)
+    # Outermost: nothing (authentication and FastAPI's body parsing included) reads a body
+    # this refuses.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer quotes each bad input whole (a 50 MB title came back whole).
+        return JSONResponse(error_body("invalid_request", problems(exc.errors())), 422)
 
     @app.exception_handler(RequestError)
     async def request_error(_request: Request, exc: RequestError) -> JSONResponse:
@@ -171,7 +190,7 @@ def create_app(
     ) -> Response:
         # An unknown or malformed zone is ignored: the fallback zone answers instead.
         REQUEST_ZONE.set(zone_from_header(request.headers.get(HEADER)))
-        body = await _read_body(request, settings.max_body_bytes)
+        body = await _read_body(request)
         chatkit_request = parse_request(body)
         check_input(chatkit_request, settings.max_message_chars)
         await check_ownership(chatkit_request, server.store, user)
@@ -233,22 +252,39 @@ async def _started_stream(result: StreamingResult) -> StreamingResponse:
     return StreamingResponse(replay(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
-    body = bytearray()
+async def _read_body(request: Request) -> bytes:
+    """The whole body, which BodyLimit keeps within MAX_BODY_BYTES."""
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise RequestError(413, "body_too_large", f"request body is over {limit} bytes")
+        return await request.body()
     except ClientDisconnect:
         # Not our error, and not worth a traceback: nobody is left to read this answer.
-        log.debug("client hung up after %d bytes of its request body", len(body))
+        log.debug("client hung up before the end of its request body")
         message = "the client hung up before the body ended"
         raise RequestError(400, "client_disconnected", message) from None
-    return bytes(body)
+
+
+class NoStore:
+    """ASGI middleware: `Cache-Control: no-store` on answers of /chatkit and /api/*.
+
+    They hold a signed-in user's threads and tasks, which no browser or proxy cache may keep;
+    a route that sets its own Cache-Control (the event streams' no-cache) keeps it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == "/chatkit" or path.startswith("/api/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 async def _database_ok(engine: Any) -> bool:

@@ -1,5 +1,6 @@
 """ChatKit requests at the HTTP edge: parse once, reject bad input, check every id's owner."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from chatkit.types import (
@@ -24,9 +25,11 @@ from chatkit.types import (
     UserMessageTagContent,
 )
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from chat_server.store import SQLStore
 from shared.auth import Principal
+from shared.limits import clipped
 
 MAX_TITLE_CHARS = 200
 MAX_FEEDBACK_ITEMS = 100
@@ -61,14 +64,23 @@ def _explain(exc: ValidationError) -> str:
         case "json_invalid" | "json_type":
             return "request body is not valid JSON"
         case "union_tag_invalid":
-            return f"unknown request type {first['input'].get('type')!r}"
+            return f"unknown request type {clipped(str(first['input'].get('type')))!r}"
         case "union_tag_not_found" | "dict_type" | "model_type":
             return "request must be a JSON object with a 'type' field"
-    details = "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'][1:]) or 'body'}: {error['msg']}"
+    return f"invalid request: {problems(errors, skip=1)}"
+
+
+def problems(errors: Sequence[ErrorDetails], *, skip: int = 0) -> str:
+    """The first few validation errors as "where: what", never quoting the input itself.
+
+    `skip` leaves out leading parts of each location (the request type, FastAPI's "body").
+    A location can hold a client's own text (an unknown key), so it is cut short too.
+    """
+    return "; ".join(
+        f"{clipped('.'.join(str(part) for part in error['loc'][skip:])) or 'body'}: "
+        f"{clipped(error['msg'])}"
         for error in errors[:3]
     )
-    return f"invalid request: {details}"
 
 
 def check_input(request: ChatKitReq, max_message_chars: int) -> None:

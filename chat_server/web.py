@@ -23,7 +23,12 @@ from shared.contract import (
     ADD_TASK,
     COMPLETE_TASK,
     DELETE_TASK,
+    DESCRIPTION_INPUT_MAX_CHARS,
+    DUE_INPUT_MAX_CHARS,
     LIST_TASKS,
+    TAG_INPUT_MAX_CHARS,
+    TAGS_INPUT_MAX_ITEMS,
+    TITLE_INPUT_MAX_CHARS,
     Priority,
     Recurrence,
     Status,
@@ -126,15 +131,24 @@ async def tasks_panel(
 
 
 class NewTaskBody(BaseModel):
-    """The panel's quick add: a title and, optionally, when it is due."""
+    """The panel's quick add: a title and, optionally, when it is due.
+
+    Bounded like add_task's arguments (shared/contract.py); the task server applies the rules.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=1000)
-    due: str | None = Field(default=None, description="ISO 8601 date or date-time with zone")
+    title: str = Field(max_length=TITLE_INPUT_MAX_CHARS)
+    due: str | None = Field(
+        default=None,
+        max_length=DUE_INPUT_MAX_CHARS,
+        description="ISO 8601 date or date-time with zone",
+    )
     # The rest lets "Undo" bring a deleted task back as it was.
-    description: str | None = Field(default=None, max_length=5000)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_INPUT_MAX_CHARS)
     priority: Priority | None = None
-    tags: list[str] | None = None
+    tags: list[Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]] | None = Field(
+        default=None, max_length=TAGS_INPUT_MAX_ITEMS
+    )
     recurrence: Recurrence | None = None
 
 

@@ -6,6 +6,7 @@ import uvicorn
 
 from mcp_server.oauth import check_oauth_settings
 from mcp_server.server import MCP_PATH
+from shared.limits import server_limits
 from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import TASKS, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
@@ -42,6 +43,7 @@ def main() -> None:
         port=settings.mcp_port,
         workers=settings.mcp_workers,
         timeout_worker_healthcheck=settings.worker_startup_timeout,
+        **server_limits(settings),
         log_level="info",
         access_log=False,
         log_config=logs,

@@ -1,13 +1,39 @@
 """One pydantic input model per tool: the tool's JSON schema and the descriptions a model reads.
 
-Types and choices are checked here; every other rule (lengths, tag alphabet, date formats)
-is checked once, in shared/task_rules.py, so the MCP tools and any other caller agree.
+Types, choices and the most of each argument any caller may send are checked here (those
+bounds, from shared/contract.py, refuse a flood before any work); every other rule (exact
+lengths after trimming, tag alphabet, date formats) is checked once, in
+mcp_server/task_rules.py, so the MCP tools and any other caller agree.
 """
 
-from pydantic import ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mcp_server.sdk_compat import ArgModelBase
-from shared.contract import MAX_PAGE_SIZE, Order, Priority, Recurrence, Sort, Status
+from mcp_server.task_rules import MAX_CURSOR_CHARS, MAX_ZONE_CHARS
+from shared.contract import (
+    DESCRIPTION_INPUT_MAX_CHARS,
+    DUE_INPUT_MAX_CHARS,
+    MAX_PAGE_SIZE,
+    SEARCH_MAX_CHARS,
+    TAG_INPUT_MAX_CHARS,
+    TAGS_INPUT_MAX_ITEMS,
+    TITLE_INPUT_MAX_CHARS,
+    Order,
+    Priority,
+    Recurrence,
+    Sort,
+    Status,
+)
+from shared.limits import ECHO_MAX_CHARS, clipped
 
 TASK_ID = "The task's id, as returned by add_task or list_tasks."
 TITLE = "What to do: 1-200 characters (surrounding spaces are trimmed)."
@@ -28,18 +54,63 @@ RECURRENCE = (
 )
 
 
+Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
+Tags = Annotated[list[Tag], Field(max_length=TAGS_INPUT_MAX_ITEMS)]
+Due = Annotated[str, Field(max_length=DUE_INPUT_MAX_CHARS)]
+
+
+class Quoted:
+    """What an error message shows of a bad argument: its start, and how long it was."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _quotable(value: object) -> object:
+    if isinstance(value, str) and len(value) > ECHO_MAX_CHARS:
+        return Quoted(f"{value[:ECHO_MAX_CHARS]!r}… ({len(value):,} characters)")
+    if isinstance(value, list | dict) and len(value) > 10:
+        return Quoted(f"a {type(value).__name__} of {len(value):,} items")
+    text = repr(value)
+    return value if len(text) <= ECHO_MAX_CHARS else Quoted(clipped(text))
+
+
 class ToolInput(ArgModelBase):
     """Base of every tool input: unknown arguments are refused, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _errors_quote_little(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Tool errors quote each bad argument (tools.describe); a 1 MB tag must not come back
+        # whole, neither as the value nor as the name of an unknown argument.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            details = [
+                InitErrorDetails(
+                    # The message as pydantic worded it, taken literally.
+                    type=PydanticCustomError(error["type"], error["msg"]),
+                    loc=tuple(clipped(p) if isinstance(p, str) else p for p in error["loc"]),
+                    input=_quotable(error["input"]),
+                )
+                for error in exc.errors()
+            ]
+            raise ValidationError.from_exception_data(exc.title, details) from None
+
 
 class AddTaskInput(ToolInput):
-    title: str = Field(description=TITLE)
-    description: str | None = Field(None, description=DESCRIPTION)
-    due: str | None = Field(None, description=DUE)
+    title: str = Field(max_length=TITLE_INPUT_MAX_CHARS, description=TITLE)
+    description: str | None = Field(
+        None, max_length=DESCRIPTION_INPUT_MAX_CHARS, description=DESCRIPTION
+    )
+    due: Due | None = Field(None, description=DUE)
     priority: Priority = Field("medium", description=PRIORITY)
-    tags: list[str] | None = Field(None, description=TAGS)
+    tags: Tags | None = Field(None, description=TAGS)
     recurrence: Recurrence = Field("none", description=RECURRENCE)
 
 
@@ -48,16 +119,19 @@ class ListTasksInput(ToolInput):
         "all", description="Which tasks: all, pending (not completed) or completed."
     )
     search: str | None = Field(
-        None, description="Case-insensitive text to find in the title or description."
+        None,
+        max_length=SEARCH_MAX_CHARS,
+        description=f"Case-insensitive text to find in the title or description, up to "
+        f"{SEARCH_MAX_CHARS} characters.",
     )
-    tag: str | None = Field(None, description="Only tasks with this tag.")
+    tag: Tag | None = Field(None, description="Only tasks with this tag.")
     priority: Priority | None = Field(None, description="Only tasks with this priority.")
-    due_before: str | None = Field(
+    due_before: Due | None = Field(
         None,
         description="Only tasks due on or before this date or date-time (a date includes "
         "its whole day). Tasks without a due date are left out.",
     )
-    due_after: str | None = Field(
+    due_after: Due | None = Field(
         None,
         description="Only tasks due on or after this date or date-time. Tasks without a "
         "due date are left out.",
@@ -69,7 +143,7 @@ class ListTasksInput(ToolInput):
     )
     timezone: str | None = Field(
         None,
-        max_length=64,
+        max_length=MAX_ZONE_CHARS,
         description="The user's IANA time zone (e.g. Asia/Tokyo): the days of due_before, "
         "due_after and overdue are that zone's days. Default UTC.",
     )
@@ -83,6 +157,7 @@ class ListTasksInput(ToolInput):
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1-{MAX_PAGE_SIZE}.")
     cursor: str | None = Field(
         None,
+        max_length=MAX_CURSOR_CHARS,
         description="next_cursor from the previous page, with the same sort and order; "
         "omit it for the first page.",
     )
@@ -96,15 +171,19 @@ class UpdateTaskInput(ToolInput):
     """Omitted or null fields stay as they are; clearing uses the empty value."""
 
     task_id: int = Field(description=TASK_ID)
-    title: str | None = Field(None, description=f"{TITLE} null leaves it unchanged.")
-    description: str | None = Field(
-        None, description=f'{DESCRIPTION} "" removes it; null leaves it unchanged.'
+    title: str | None = Field(
+        None, max_length=TITLE_INPUT_MAX_CHARS, description=f"{TITLE} null leaves it unchanged."
     )
-    due: str | None = Field(
+    description: str | None = Field(
+        None,
+        max_length=DESCRIPTION_INPUT_MAX_CHARS,
+        description=f'{DESCRIPTION} "" removes it; null leaves it unchanged.',
+    )
+    due: Due | None = Field(
         None, description=f'{DUE} "" removes the due date; null leaves it unchanged.'
     )
     priority: Priority | None = Field(None, description=f"{PRIORITY} null leaves it unchanged.")
-    tags: list[str] | None = Field(
+    tags: Tags | None = Field(
         None, description=f"Replaces all tags. {TAGS} [] removes every tag; null leaves them."
     )
     recurrence: Recurrence | None = Field(

@@ -20,6 +20,7 @@ from mcp_server.metrics import add_metrics_route
 from mcp_server.scopes import guard_scopes, scoped_tool_list
 from mcp_server.tools import build_tools
 from shared.db import make_engine, run_db
+from shared.limits import BodyLimit
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
 from shared.ratelimit import RateLimiter
@@ -119,11 +120,15 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         stateless_http=True,
         json_response=True,
         transport_security=transport_security(settings),
+        max_request_body_size=settings.max_body_bytes,
     )
     protect(app, settings, verifier)
     if settings.oauth_issuer and verifier is not None:
         guard_scopes(app, verifier, MCP_PATH, resource_metadata_url(settings))
     observe(app, "mcp", settings)
+    # Outermost, before the bearer check: the SDK's own limit (above) only counts a body
+    # once the token has been checked.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -47,6 +47,18 @@ SORTS: tuple[Sort, ...] = get_args(Sort)
 ORDERS: tuple[Order, ...] = get_args(Order)
 MAX_PAGE_SIZE = 200
 
+# The most of each task argument any endpoint reads (the MCP tools' schemas, the chat
+# server's JSON API); more is refused at once, naming the field without quoting it. The task
+# rules proper (titles of 200 characters, descriptions of 2000, 20 tags of 32: checked in
+# mcp_server/task_rules.py) apply after spaces are trimmed, a tag's '#' dropped and duplicate
+# tags merged, so these bounds are looser and refuse nothing those rules accept.
+TITLE_INPUT_MAX_CHARS = 1000
+DESCRIPTION_INPUT_MAX_CHARS = 10_000
+TAG_INPUT_MAX_CHARS = 100
+TAGS_INPUT_MAX_ITEMS = 100
+DUE_INPUT_MAX_CHARS = 64
+SEARCH_MAX_CHARS = 200
+
 
 class TaskDict(TypedDict):
     """A task as tools return it."""

@@ -15,6 +15,8 @@ CommaList = Annotated[list[str], NoDecode]
 
 MIN_SECRET_BYTES = 32
 MIN_SERVICE_TOKEN_CHARS = 32
+MIN_REQUEST_BYTES = 4096
+MIN_CONNECTIONS = 1
 MAKE_ONE = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
 # What a browser sends as Origin: lowercase scheme://host[:port], nothing after it.
 ORIGIN = re.compile(
@@ -129,11 +131,18 @@ class Settings(BaseSettings):
     rate_limit: str = "60/minute"
     rate_limit_storage_url: str = "memory://"
     max_message_chars: int = 4000
-    max_body_bytes: int = 64_000
     chatkit_domain_key: str = "domain_pk_localhost"
     # Where the page loads OpenAI's ChatKit web component from (a mirror works too).
     chatkit_script_url: str = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
     chat_ui: Literal["auto", "builtin", "chatkit"] = "auto"
+
+    # What one request may hold, on either server, per process (docs/security.md, "Limits"):
+    # a body over MAX_BODY_BYTES is refused with 413 before it is read, a request line plus
+    # headers over MAX_HEADER_BYTES with 431, and a request beyond MAX_CONNECTIONS open
+    # connections with 503.
+    max_body_bytes: int = 64_000
+    max_header_bytes: int = 32_768
+    max_connections: int = 1000
 
     # Operating both processes: log lines, GET /metrics, traces.
     log_format: Literal["text", "json"] = "text"
@@ -311,6 +320,16 @@ class Settings(BaseSettings):
                     r"site could act as the signed-in user): anchor it to your own domains, "
                     r"e.g. https://[a-z0-9-]+\.example\.com"
                 )
+        return value
+
+    @field_validator("max_body_bytes", "max_header_bytes", "max_connections")
+    @classmethod
+    def _room_for_a_request(cls, value: int, info: ValidationInfo) -> int:
+        # Below these, ordinary requests (a signed-in browser's headers, a ChatKit message)
+        # would be refused.
+        least = MIN_CONNECTIONS if info.field_name == "max_connections" else MIN_REQUEST_BYTES
+        if value < least:
+            raise ValueError(f"must be at least {least}")
         return value
 
     @field_validator("mcp_pool_size", "web_concurrency", "mcp_workers", "worker_startup_timeout")

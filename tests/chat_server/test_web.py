@@ -182,3 +182,98 @@ async def test_tasks_panel_reports_a_refusal_and_an_outage_in_plain_words(tmp_pa
         "I couldn't reach the task server: The task server at http://127.0.0.1:1/mcp is not "
         "reachable. Please try again in a moment.")
     assert bad_status.status_code == 422
+
+
+async def test_a_task_body_over_max_body_bytes_is_refused_before_it_is_read(tmp_path: Path
+                                                                           ) -> None:
+    mcp = ListingMCP()
+    async with client_for(tmp_path, mcp) as client:
+        declared = await client.post("/api/tasks", json={"title": "x" * 70_000})
+
+        async def tags() -> AsyncIterator[bytes]:  # chunked: no Content-Length to go by
+            yield b'{"title": "x", "tags": ['
+            for _ in range(2000):
+                yield b'"' + b"t" * 98 + b'",'
+            yield b'"t"]}'
+
+        streamed = await client.post("/api/tasks", content=tags(),
+                                     headers={"Content-Type": "application/json"})
+
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json() == {"error": "body_too_large",
+                                   "message": "request body is over 64000 bytes"}
+    assert mcp.calls == []
+
+
+async def test_a_task_field_over_its_bound_is_a_422_naming_it_without_echoing_it(
+    tmp_path: Path
+) -> None:
+    mcp = ListingMCP()
+    async with client_for(tmp_path, mcp) as client:
+        long_tag = await client.post("/api/tasks", json={"title": "x", "tags": ["t" * 5000]})
+        many_tags = await client.post("/api/tasks", json={"title": "x", "tags": ["t"] * 101})
+        long_title = await client.post("/api/tasks", json={"title": "T" * 1001})
+        long_due = await client.post("/api/tasks", json={"title": "x", "due": "2" * 65})
+        unknown = await client.post("/api/tasks", json={"title": "x", "k" * 5000: 1})
+
+    answers = {
+        long_tag: "body.tags.0: String should have at most 100 characters",
+        many_tags: "body.tags: List should have at most 100 items after validation, not 101",
+        long_title: "body.title: String should have at most 1000 characters",
+        long_due: "body.due: String should have at most 64 characters",
+        unknown: f"body.{'k' * 95}… (5,005 characters): Extra inputs are not permitted",
+    }
+    for response, message in answers.items():
+        assert response.status_code == 422
+        assert response.json() == {"error": "invalid_request", "message": message}
+        assert response.headers["cache-control"] == "no-store"
+    assert mcp.calls == []
+
+
+async def test_a_bad_query_value_is_a_422_in_the_apps_error_shape(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        response = await client.get("/api/tasks", params={"status": "s" * 10_000})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_request",
+        "message": "query.status: Input should be 'all', 'pending' or 'completed'",
+    }
+
+
+async def test_every_api_and_chatkit_json_answer_is_sent_no_store(tmp_path: Path) -> None:
+    mcp = ListingMCP()
+    settings = Settings(_env_file=None, jwt_secret=SECRET)
+    jwt_mode = {"jwt_secret": SECRET, "mcp_service_token": SERVICE_TOKEN}
+    bearer = {"Authorization": f"Bearer {mint_jwt('alice', settings)}"}
+    async with client_for(tmp_path, mcp, **jwt_mode) as client:
+        answers = [
+            await client.get("/api/tasks", headers=bearer),
+            await client.get("/api/me", headers=bearer),
+            await client.get("/api/tasks"),  # 401
+            await client.get("/api/nothing-here", headers=bearer),  # 404
+            await client.post("/chatkit", headers=bearer,
+                              json={"type": "threads.list", "params": {}}),
+            await client.post("/chatkit", headers=bearer, json={"type": "nope"}),  # 400
+        ]
+        page = await client.get("/")
+        health = await client.get("/healthz")
+
+    assert [r.status_code for r in answers] == [200, 200, 401, 404, 200, 400]
+    for response in answers:
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.headers["cache-control"] == "no-store", response.request.url
+    assert page.headers["cache-control"] == "no-store"  # the page sets its own
+    assert "cache-control" not in health.headers
+
+
+async def test_an_unknown_chatkit_request_type_is_quoted_only_in_part(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        response = await client.post("/chatkit", json={"type": "q" * 50_000, "params": {}})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request",
+        "message": f"unknown request type '{'q' * 100}… (50,000 characters)'",
+    }

@@ -406,3 +406,69 @@ async def test_the_text_block_shows_one_compact_line_per_task_and_the_cursor(cli
         "#1 Buy milk | due 2025-03-10 | high priority | tags: home, errands | open\n"
         "notes: two litres"
     )
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("add_task", {"title": "x", "tags": ["t" * 1_000_000]},
+         f"tags.0: String should have at most 100 characters (got {'t' * 100!r}… "
+         "(1,000,000 characters))"),
+        ("add_task", {"title": "x", "tags": ["t"] * 5000},
+         "tags: List should have at most 100 items after validation, not 5000 "
+         "(got a list of 5,000 items)"),
+        ("add_task", {"title": "T" * 1001},
+         f"title: String should have at most 1000 characters (got {'T' * 100!r}… "
+         "(1,001 characters))"),
+        ("update_task", {"task_id": 1, "description": "d" * 10_001},
+         f"description: String should have at most 10000 characters (got {'d' * 100!r}… "
+         "(10,001 characters))"),
+        ("list_tasks", {"search": "s" * 100_000},
+         f"search: String should have at most 200 characters (got {'s' * 100!r}… "
+         "(100,000 characters))"),
+        ("list_tasks", {"tag": "g" * 101},
+         f"tag: String should have at most 100 characters (got {'g' * 100!r}… (101 characters))"),
+        ("list_tasks", {"due_after": "2" * 65},
+         f"due_after: String should have at most 64 characters (got {'2' * 65!r})"),
+        ("list_tasks", {"cursor": "c" * 5000},
+         f"cursor: String should have at most 4096 characters (got {'c' * 100!r}… "
+         "(5,000 characters))"),
+        ("add_task", {"title": "x", "k" * 1_000_000: 1},
+         f"{'k' * 100}… (1,000,000 characters): Extra inputs are not permitted"),
+    ],
+)  # fmt: skip
+async def test_an_argument_over_its_bound_is_refused_without_echoing_it(
+    client: Client, tool, arguments, message
+):
+    await call(client, "add_task", title="existing")
+    before = await call(client, "list_tasks")
+    assert await fail(client, tool, **arguments) == f"Error executing tool {tool}: {message}"
+    assert await call(client, "list_tasks") == before
+
+
+async def test_arguments_the_rules_accept_pass_the_bounds(client: Client):
+    # Trimmed, '#' dropped, duplicates merged: within the rules, though longer as sent.
+    tags = [f"  #{'t' * 32}  "] * 60 + [f"tag{i}" for i in range(19)]
+    title = " " * 300 + "T" * 200 + " " * 300
+    change = await call(client, "add_task", title=title, tags=tags, description="d" * 2000)
+    assert change["task"]["title"] == "T" * 200
+    assert change["task"]["tags"] == ["t" * 32, *(f"tag{i}" for i in range(19))]
+
+
+async def test_the_input_schemas_bound_every_text_and_list(client: Client):
+    listed = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+
+    def bound(tool: str, field: str) -> Any:
+        # Optional fields are anyOf [bounded, null].
+        spec = listed[tool]["properties"][field]
+        return next(part for part in spec.get("anyOf", [spec]) if part.get("type") != "null")
+
+    for tool in ("add_task", "update_task"):
+        assert bound(tool, "title")["maxLength"] == 1000
+        assert bound(tool, "description")["maxLength"] == 10_000
+        assert bound(tool, "due")["maxLength"] == 64
+        tags = bound(tool, "tags")
+        assert (tags["maxItems"], tags["items"]["maxLength"]) == (100, 100)
+    expected = {"search": 200, "tag": 100, "due_before": 64, "due_after": 64, "timezone": 64,
+                "cursor": 4096}
+    assert {field: bound("list_tasks", field)["maxLength"] for field in expected} == expected
