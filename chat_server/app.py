@@ -254,13 +254,16 @@ async def _started_stream(result: StreamingResult) -> StreamingResponse:
 
 async def _read_body(request: Request) -> bytes:
     """The whole body, which BodyLimit keeps within MAX_BODY_BYTES."""
+    body = bytearray()
     try:
-        return await request.body()
+        async for chunk in request.stream():
+            body += chunk
     except ClientDisconnect:
         # Not our error, and not worth a traceback: nobody is left to read this answer.
-        log.debug("client hung up before the end of its request body")
+        log.debug("client hung up after %d bytes of its request body", len(body))
         message = "the client hung up before the body ended"
         raise RequestError(400, "client_disconnected", message) from None
+    return bytes(body)
 
 
 class NoStore:
