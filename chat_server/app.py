@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat_server import events, web
+from chat_server import events, signin, web
 from chat_server.agent import build_agent, build_model, user_meta
 from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.edge import EdgeGuard, HostGuard, allowed_host_names
@@ -201,6 +201,7 @@ def create_app(
 
     app.include_router(web.router)
     app.include_router(events.router)
+    app.include_router(signin.router)
     app.include_router(
         metrics_router(settings.metrics_token, required=settings.metrics_need_token)
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     mcp_resource_url: str | None = None
     session_cookie_name: str = "taskchat_session"
     local_user_id: str = "local"
+    # Browser sign-in through the operator's OpenID Connect provider (JWT mode only): its
+    # issuer URL, and the client taskchat is registered as there (the secret is optional for
+    # a public client; PKCE protects the code either way).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = Field(default=None, validate_default=True)
+    oidc_client_secret: str | None = None
+    # "Sign in with <OIDC_PROVIDER_NAME>"; default: the issuer's host name.
+    oidc_provider_name: str | None = None
+    oidc_scopes: str = "openid profile email"
+    # The callback registered with the provider; default: /auth/callback where the browser
+    # reached this server. Set it behind a proxy that changes the scheme or host.
+    oidc_redirect_url: str | None = None
+    # How long a browser stays signed in after signing in through the provider.
+    signin_session_minutes: int = 60
 
     # MCP server process.
     mcp_host: str = "127.0.0.1"
@@ -228,6 +242,69 @@ class Settings(BaseSettings):
                     "list only secrets JWT_SECRET once held"
                 )
         return values
+
+    @field_validator(
+        "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_redirect_url", mode="before"
+    )
+    @classmethod
+    def _empty_oidc_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _usable_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # The sign-in's session tokens are signed with JWT_SECRET; without it there is no
+        # one to sign in as (local mode).
+        if value is None:
+            return None
+        if "jwt_secret" in info.data and not info.data["jwt_secret"]:
+            raise ValueError("needs JWT_SECRET: sign-in hands the browser a token signed with it")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{value!r} is not a URL such as https://login.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must have no query or fragment (OpenID Connect Discovery 1.0)")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            # Discovery, keys and the code exchange would travel in the clear.
+            raise ValueError(f"must use https outside this machine (got {value!r})")
+        return value
+
+    @field_validator("oidc_client_id")
+    @classmethod
+    def _client_for_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "oidc_issuer" not in info.data:
+            return value  # OIDC_ISSUER itself was refused, and says why
+        issuer = info.data["oidc_issuer"]
+        if issuer is not None and value is None:
+            raise ValueError(
+                "is needed when OIDC_ISSUER is set: the client id the provider gave taskchat"
+            )
+        if issuer is None and value is not None:
+            raise ValueError("is set but OIDC_ISSUER is not: set both, or neither")
+        return value
+
+    @field_validator("oidc_redirect_url")
+    @classmethod
+    def _callback_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not a URL such as https://chat.example.com/auth/callback"
+            )
+        if parts.path != "/auth/callback":
+            raise ValueError(
+                f"must end in /auth/callback, where taskchat takes the answer (got {value!r})"
+            )
+        return value
+
+    @field_validator("signin_session_minutes")
+    @classmethod
+    def _session_length(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
 
     @field_validator("jwt_not_before")
     @classmethod
