@@ -36,6 +36,7 @@ from shared.contract import (
     TaskPage,
     ToolFailure,
 )
+from shared.limits import clipped
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse
     """The chat page: `?ui=builtin|chatkit|auto` overrides CHAT_UI for this load."""
     mode = ui if ui is not None else settings.chat_ui
     if mode not in UI_MODES:
-        raise HTTPException(400, f"ui must be one of {', '.join(UI_MODES)}; got {mode!r}")
+        choices = ", ".join(UI_MODES)
+        raise HTTPException(400, f"ui must be one of {choices}; got {clipped(mode)!r}")
     headers = {
         "Cache-Control": "no-store",
         "Content-Security-Policy": content_security_policy(mode, settings.chatkit_script_url),

@@ -277,3 +277,13 @@ async def test_an_unknown_chatkit_request_type_is_quoted_only_in_part(tmp_path: 
         "error": "bad_request",
         "message": f"unknown request type '{'q' * 100}… (50,000 characters)'",
     }
+
+
+async def test_an_unknown_ui_is_quoted_only_in_part(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        response = await client.get("/", params={"ui": "u" * 20_000})
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        f"ui must be one of auto, builtin, chatkit; got '{'u' * 100}… (20,000 characters)'"
+    )
