@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chat_server.deps import ChatServerDep, CurrentUser, RateLimitedUser, SettingsDep
 from chat_server.errors import describe_failure
+from chat_server.oidc import provider_name
 from chat_server.protocol import RequestError
 from chat_server.task_tools import call_task_tool
 from shared.auth import Principal
@@ -83,6 +84,12 @@ def page_config(ui: str, settings: Settings) -> dict[str, Any]:
         "domainKey": settings.chatkit_domain_key,
         "chatkitScript": None if ui == "builtin" else settings.chatkit_script_url,
         "auth": "local" if settings.local_mode else "jwt",
+        # JWT mode with OIDC_ISSUER: the page offers "Sign in with <provider>".
+        "signIn": (
+            {"provider": provider_name(settings), "url": "/auth/login"}
+            if settings.oidc_issuer and not settings.local_mode
+            else None
+        ),
     }
 
 

@@ -72,7 +72,7 @@ async def test_page_uses_the_configured_ui_and_embeds_the_chatkit_settings(tmp_p
     assert page_config(response.text) == {
         "ui": "auto", "apiUrl": "/chatkit", "domainKey": "domain_pk_test",
         "chatkitScript": "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
-        "auth": "local",
+        "auth": "local", "signIn": None,
     }
     policy = response.headers["content-security-policy"]
     assert "script-src 'self' https://cdn.platform.openai.com;" in policy
