@@ -44,7 +44,7 @@ _PAST = re.compile(
     + "|".join(IRREGULAR_PAST)
     + r")\s+"
     + _T
-    + r"(?:\s+(?:already|just\s+now|earlier(?:\s+today)?|today|finally|at\s+last|too))*$",
+    + r"(?:\s+(?:already|just\s+now|earlier|today|finally|at\s+last|too))*$",
     _I,
 )
 _NO_LONGER = re.compile(

@@ -33,7 +33,8 @@ from chat_server.offline.phrases import (
 )
 
 _I = re.IGNORECASE
-_T = r"(?P<t>.+?)"
+# The task ends on a non-space: with a run of spaces after it, the pattern tries the run once.
+_T = r"(?P<t>.+?(?<!\s))"
 CLEAR = ""  # update_task clears a due date or description given the empty value
 _TAGS = r"(?P<tags>#\w[\w-]*(?:(?:\s*,\s*|\s+and\s+|\s+)#\w[\w-]*)*)"
 _DATE_VERBS = r"(?:move|reschedule|postpone|push|defer|delay|bump|shift)"
@@ -280,13 +281,17 @@ def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
 
 
 _DELIMITERS = frozenset({"to", "as", "into", "for", "until", "till"})
+# Each cut reads the whole value again: without a bound, a long message costs the square of
+# its length (seconds for a few thousand characters). A task named in more words than this
+# is a sentence, not a name.
+MAX_TARGET_WORDS = 20
 
 
 def _splits(rest: str) -> list[tuple[str, str, bool]]:
     """Ways to cut "T X" into (target, value, cut at a "to"/"as"), shortest target first."""
     words = rest.split(" ")
     found = []
-    for i in range(1, len(words)):
+    for i in range(1, min(len(words), MAX_TARGET_WORDS + 1)):
         head, tail = " ".join(words[:i]), words[i:]
         delimited = tail[0].lower() in _DELIMITERS and len(tail) > 1
         found.append((head, " ".join(tail[1:] if delimited else tail), delimited))

@@ -66,6 +66,7 @@ _TIME_RE = re.compile(
     r"|\b(?:in\s+the|this)\s+(?P<part>morning|afternoon|evening)\b",
     re.IGNORECASE,
 )
+_AT = re.compile(r"^at\s+", re.IGNORECASE)
 _WEEK_RANGE_RE = re.compile(
     r"\b(?P<which>this|next)\s+(?P<span>week|month)\b|\b(?:due\s+)?(?P<soon>soon|upcoming)\b",
     re.IGNORECASE,
@@ -217,7 +218,7 @@ def _date_of(match: re.Match[str], now: datetime) -> When | None:
 
 
 def _time_of(match: re.Match[str]) -> time:
-    said = re.sub(r"^at\s+", "", match[0].strip(), flags=re.IGNORECASE)
+    said = _AT.sub("", match[0].strip())
     if match["noon"]:
         return time(12)
     if match["part"]:

@@ -39,6 +39,7 @@ from chat_server.offline.phrases import (
     SeveralTasks,
     add_intent,
     extract_fields,
+    strip_tail,
 )
 from chat_server.offline.queries import QUESTION_START, list_intent
 from chat_server.offline.shifts import shift_intent
@@ -62,11 +63,11 @@ _GREETING_WORDS = r"hey|hi|hello|hiya|yo|howdy|greetings|good\s+(?:morning|after
 _LEAD = re.compile(
     r"^(?:(?:" + _GREETING_WORDS + r"|ok(?:ay)?|so|oh|also|and|actually|now|then|alright|um+|uh+"
     r"|well|great|cool|please|pls|plz|kindly|just|quickly)\b(?:\s+there\b)?[\s,!.:;-]*"
-    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?|(?:go\s+ahead\s+and|let'?s)\s+)+",
+    r"|(?:can|could|would|will)\s+you\s+|(?:go\s+ahead\s+and|let'?s)\s+)+",
     _I,
 )
 _GREETING = re.compile(r"\b(?:" + _GREETING_WORDS + r")\b", _I)
-_TRAIL = re.compile(r"(?:[\s,.!?;:]+|\b(?:please|pls|plz|thanks|thank\s+you|thx|for\s+me)\b)+$", _I)
+_TRAIL = re.compile(r"\b(?:please|pls|plz|thanks|thank\s+you|thx|for\s+me)$", _I)
 _HELP = re.compile(
     r"^(?:help(?:\s+me)?|\?+|what\s+can\s+(?:you|i)\s+do|what\s+do\s+you\s+do|how\s+does\s+this"
     r"\s+work|how\s+do\s+i\s+use\s+(?:this|you)|commands|usage|menu|options|examples?"
@@ -90,7 +91,7 @@ _ACK = re.compile(
 # "!!" and "!!!" also right after a word ("file taxes!!!"), where one "!" is just emphasis.
 _BANGS = re.compile(r"(?:^|(?<=\s))(!{1,3})(?=\s|$)|(?<=\w)(!{2,3})(?=\s|$)")
 _BANG_LEVELS = {"!!!": "!high", "!!": "!medium", "!": "!low"}
-_BANG_MARK = re.compile(r"\s*!(?:high|medium|low)\b", _I)
+_BANG_MARK = re.compile(r"(?<!\s)\s*+!(?:high|medium|low)\b", _I)
 
 
 def normalize(text: str) -> tuple[str, bool]:
@@ -101,7 +102,7 @@ def normalize(text: str) -> tuple[str, bool]:
     if lead:
         text = text[lead.end() :]
     text = _BANGS.sub(lambda m: _BANG_LEVELS[m[1]] if m[1] else f" {_BANG_LEVELS[m[2]]}", text)
-    return _TRAIL.sub("", text), greeted
+    return strip_tail(text, _TRAIL, ",.!?;:"), greeted
 
 
 # ---------------------------------------------------------------- adding
@@ -125,7 +126,7 @@ _ADD = re.compile(
 )
 # "put X on my list": `put` is an add only with the list named.
 _PUT = re.compile(r"^put\s+(?P<body>.+?\s+(?:on|to|onto|in)\s+(?:my|the)\s+(?:\w+\s+)?list)$", _I)
-_POLITE_END = re.compile(r"[\s,]+(?:please|pls|plz)[\s.!]*$", _I)
+_POLITE_END = re.compile(r"(?<![\s,])[\s,]++(?:please|pls|plz)[\s.!]*+$", _I)
 _YES = re.compile(
     r"^(?:yes|yep|yeah|yup|sure|ok(?:ay)?|y|go\s+ahead|do\s+it|please\s+do|confirm(?:ed)?"
     r"|yes\s+please|that'?s\s+right|correct)$",
@@ -145,6 +146,7 @@ _PICK_NUMBER = _re(
     r"^(?:(?:it'?s|it\s+is|i\s+mean|i\s+meant|i\s+said|the\s+one\s+with|that'?s)\s+)?"
     r"(?:task\s*|number\s*|no\.?\s*|#)?(\d{1,9})$"
 )
+_I_MEAN = _re(r"^(?:i\s+mean|i\s+meant)\s+")
 _BARE_VERB = _re(
     r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
 )
@@ -157,7 +159,7 @@ def _command(text: str, now: datetime) -> Intent | None:
     """A request with an explicit verb, else None."""
     if match := _PICK_NUMBER.match(text):
         return Pick(ById(int(match[1])))
-    if match := POSITION_REF.match(re.sub(r"^(?:i\s+mean|i\s+meant)\s+", "", text, flags=_I)):
+    if match := POSITION_REF.match(_I_MEAN.sub("", text)):
         return Pick(ByPosition(ORDINALS[match[1].lower()]))
     several = False  # a verb aimed at several tasks: explain, unless it reads as a list query
     try:

@@ -50,7 +50,7 @@ _M = TypeVar("_M", bound=BaseModel)
 
 MODEL_NAME = "taskchat-offline"
 MAX_DELTAS = 24  # a long list streams in at most this many pieces
-_PIECES = re.compile(r"\s*\S+")
+_PIECES = re.compile(r"(?<!\s)\s*+\S+")  # tried from a run's first space only: linear
 NO_TOOLS = (
     "I can't reach your task list right now (the task tools are unavailable). "
     "Please try again in a moment."

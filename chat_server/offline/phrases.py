@@ -32,7 +32,7 @@ _IDS_REF = re.compile(
     r"(?:\s*(?:,|\band\b|&|\+)\s*(?:and\s+)?#?\d{1,9})+$",
     _I,
 )
-_ID_REF = re.compile(r"^(?:the\s+)?(?:task|todo|item|number|no\.?)?\s*#?\s*(\d{1,9})$", _I)
+_ID_REF = re.compile(r"^(?:the\s++)?(?:task|todo|item|number|no\.?)?\s*+#?\s*+(\d{1,9})$", _I)
 _CONTEXT_REF = re.compile(
     r"^(?:it|that|this|(?:that|this|the)(?:\s+(?:same|new|latest|one))?\s+(?:one|task|todo|item)"
     r"|(?:the\s+)?one\s+(?:you|i)\s+just\s+(?:added|made|created|mentioned|showed))$",
@@ -51,7 +51,7 @@ _WORDS_HEAD = re.compile(
     r"(?:called|named|titled|about|for|to|that\s+says|saying|with|where\s+i)\s+)?",
     _I,
 )
-_WORDS_TAIL = re.compile(r"(?:\s+(?:one|task|todo|to-do|item|thing|reminder|entry))+$", _I)
+_WORDS_TAIL = re.compile(r"(?<=\s)(?:one|task|todo|to-do|item|thing|reminder|entry)$", _I)
 _NOT_A_TASK = frozenset(
     {"i", "i'm", "im", "i am", "we", "we're", "we are", "you", "me", "all", "it all", "one", "the"}
     | {"task", "nothing"}
@@ -63,6 +63,7 @@ _NOT_A_REF = re.compile(
     r"|show|list|find|search|tell|give|get|please)\b|\b(?:tasks|todos|to-dos|items)\b",
     _I,
 )
+_NUMBER = re.compile(r"\d+")
 _ALL_REF = re.compile(r"^(?:all|every|everything|both|them|those|these)\b", _I)
 
 
@@ -80,7 +81,7 @@ def strip_quotes(text: str) -> str:
 
 def core_words(text: str) -> str:
     """The words that name a task, without "the", "my" or "... one": "the milk one" -> "milk"."""
-    return _WORDS_TAIL.sub("", _WORDS_HEAD.sub("", text, count=1)).strip(" \"'")
+    return _without_filler_nouns(_WORDS_HEAD.sub("", text, count=1)).strip(" \"'")
 
 
 def parse_ref(text: str) -> TaskRef | None:
@@ -89,7 +90,7 @@ def parse_ref(text: str) -> TaskRef | None:
     if match := _ID_REF.match(text):
         return ById(int(match[1]))
     if _IDS_REF.match(text):
-        ids = tuple(dict.fromkeys(int(n) for n in re.findall(r"\d+", text)))
+        ids = tuple(dict.fromkeys(int(n) for n in _NUMBER.findall(text)))
         return ByIds(ids) if len(ids) > 1 else ById(ids[0])
     if _CONTEXT_REF.match(text):
         return ByContext()
@@ -112,7 +113,9 @@ PRIORITY_WORDS = {
     "asap": "high", "low": "low", "medium": "medium", "normal": "medium",
 }  # fmt: skip
 PRIORITY_WORD = r"(?:high|low|medium|normal|top|urgent|important|critical)"
-_DESCRIPTION = re.compile(r"\s*[,;-]?\s*\b(?:notes?|description|details)\s*[:=]\s*(?P<d>.+)$", _I)
+_DESCRIPTION = re.compile(
+    r"(?<!\s)\s*+[,;-]?\s*+\b(?:notes?|description|details)\s*+[:=]\s*(?P<d>.+)$", _I
+)
 TAG = re.compile(r"(?<![\w&#])#(?P<tag>[A-Za-z][\w-]*)")
 _PRIORITY = re.compile(
     r"(?:[,;]\s*)?\b(?:(?:with|at|as|in)\s+)?(?:an?\s+)?(?P<p>"
@@ -124,19 +127,20 @@ _PRIORITY = re.compile(
 )
 _PRIORITY_EDGE = re.compile(
     r"^(?P<a>urgent|important|asap|critical)\b[\s:!,-]*"
-    r"|[\s,;!-]*\b(?P<b>urgent(?:ly)?|important|asap|critical)!*$",
+    r"|(?<![\s,;!-])[\s,;!-]*+\b(?P<b>urgent(?:ly)?|important|asap|critical)!*$",
     _I,
 )
 # Todoist's p1 (high) .. p4 (low); "!!!", "!!", "!" arrive as !high, !medium, !low (grammar.py).
 _TODOIST = re.compile(r"(?:^|(?<=\s))p(?P<n>[1-4])\b", _I)
 _TODOIST_LEVELS = {"1": "high", "2": "medium", "3": "low", "4": "low"}
 _WORD_TAG = re.compile(
-    r"[\s,]*(?:\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)"
+    r"(?<![\s,])[\s,]*(?:\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)"
     # ", tag it family", "and tag it as work": after a comma or "and" only, so a title may
     # still start with the verb ("add tag the boxes").
     r"|(?:,|\band)\s*tag(?:\s+it)?(?:\s+(?:as|with))?)\s+#?(?P<tag>[a-z][\w-]*)\b",
     _I,
 )
+_LEADING_LINKS = re.compile(r"^(?:(?:a|an|be|as|to)\s+)+", _I)
 _BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
 _EVERY = {"day": "daily", "morning": "daily", "night": "daily", "evening": "daily",
           "week": "weekly", "month": "monthly", "year": "yearly"}  # fmt: skip
@@ -212,7 +216,7 @@ def extract_fields(
         fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
         text = cut(text, match)
     if bare_priority and "priority" not in fields:
-        rest = re.sub(r"^(?:(?:a|an|be|as|to)\s+)+", "", text.strip(" ,"), flags=_I)
+        rest = _LEADING_LINKS.sub("", text.strip(" ,"))
         if match := _BARE_PRIORITY.match(rest):
             fields["priority"] = PRIORITY_WORDS[match["p"].lower()]
             text = ""
@@ -231,21 +235,49 @@ def fields_only(text: str, now: datetime) -> dict[str, Any] | None:
 
 QUOTED = re.compile(r"""(?:^|(?<=\s))(?P<q>["'])(?P<text>[^"]+?)(?P=q)(?=$|[\s,.!?;:])""")
 _LIST_PLACE = re.compile(
-    r"\s*\b(?:to|on|onto|in)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to\s+do\s+|task\s+)?list\b", _I
-)
-_TITLE_TAIL = re.compile(
-    r"(?:[\s,;:.-]+|\b(?:and|due|by|on|at|for|with|to|starting|from|priority|every|is|it's"
-    r"|its|please|also)$)+$",
+    r"(?<!\s)\s*+\b(?:to|on|onto|in)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to\s+do\s+|task\s+)?list\b",
     _I,
 )
-_TITLE_HEAD = re.compile(r"^(?:[\s,;:.-]+|\b(?:to|that|and|task|todo)\b\s*(?=\S))+", _I)
+_TITLE_TAIL = re.compile(
+    r"\b(?:and|due|by|on|at|for|with|to|starting|from|priority|every|is|it's|its|please|also)$", _I
+)
+_TITLE_HEAD = re.compile(r"^(?:[\s,;:.-]|\b(?:to|that|and|task|todo)\b(?=\s*+\S))+", _I)
+
+
+TAIL_REACH = 16
+"""How far back from the end a trailing word (and the character before it) may start."""
+
+
+def strip_tail(text: str, words: re.Pattern[str], separators: str) -> str:
+    """`text` without the spaces, `separators` and `words` (a pattern ending in `$`) it ends with.
+
+    A loop over the end instead of one `(?:separator|word)+$` search: a search tries every
+    start and rescans the rest of a long tail from each, quadratic in its length.
+    """
+    end = len(text)
+    while True:
+        while end and (text[end - 1].isspace() or text[end - 1] in separators):
+            end -= 1
+        if not (match := words.search(text, max(end - TAIL_REACH, 0), end)):
+            return text[:end]
+        end = match.start()
+
+
+def _without_filler_nouns(text: str) -> str:
+    """`text` without the "one", "task", ... words it ends with: "the milk one" -> "the milk"."""
+    end = len(text)
+    while match := _WORDS_TAIL.search(text, max(end - TAIL_REACH, 0), end):
+        end = match.start()
+        while end and text[end - 1].isspace():
+            end -= 1
+    return text[:end]
 
 
 def _clean_title(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _TITLE_HEAD.sub("", _TITLE_TAIL.sub("", text)).strip()
+        text = _TITLE_HEAD.sub("", strip_tail(text, _TITLE_TAIL, ",;:.-")).strip()
     # Capitalise "call mom" but leave "iPhone repair" alone.
     if text and text[0].islower() and text.split()[0].islower():
         text = text[0].upper() + text[1:]
@@ -253,8 +285,8 @@ def _clean_title(text: str) -> str:
 
 
 _NOUN_SLIP = re.compile(r"^(?P<w>[a-z]{3,9})\s*:\s*", _I)
-_LIST_ITEMS = re.compile(r"\s*,\s*(?:and\s+)?")
-_LAST_AND = re.compile(r"\s+(?:and|&)\s+", _I)
+_LIST_ITEMS = re.compile(r"(?:(?<!\s)\s*+)?,\s*(?:and\s+)?")
+_LAST_AND = re.compile(r"(?<!\s)\s++(?:and|&)\s+", _I)
 MAX_ITEM_WORDS = 6
 
 

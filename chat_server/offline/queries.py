@@ -61,6 +61,7 @@ _TASK_NOUN = _re(
     r"\b(?:tasks?|todos?|to-dos?|to\s+do|list|items?|things|stuff|everything|anything|plate"
     r"|agenda|schedule)\b"
 )
+_WORD = _re(r"[\w'-]+")
 _LEFTOVER_VERB = _re(r"^(?:show|list|display|view|find)\b")
 _STOP = frozenset(
     {"show", "list", "display", "view", "find", "me", "my", "the", "a", "an", "all", "of", "i"}
@@ -69,7 +70,9 @@ _STOP = frozenset(
     | {"ones", "with", "in", "on", "for", "please", "have", "do", "got", "there"}
 )
 # "show my work tasks": the word before a plural task noun may be a tag said without '#'.
-_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]+)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
+# At most 32 characters, as the task server allows a tag: a word of any length would be
+# rescanned from each of its hyphens, quadratic in a long hyphenated run.
+_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]{1,31}+)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
 _POSSESSIVE_DAY = _re(r"\b(?P<d>today|tomorrow|yesterday|tonight)['’]s\b")
 _FILTER_WORDS = (_PENDING, _COMPLETED, _OVERDUE, _DUE_WORD, _re(r"tagged|tag|priority"))
 _DATES = _re(
@@ -149,7 +152,7 @@ def list_intent(text: str, now: datetime) -> ListTasks | None:
         return None
     if "search" not in args and _LEFTOVER_VERB.match(text):
         # "show me the milk task": words left over after the filters are a search.
-        left = [w for w in re.findall(r"[\w'-]+", text) if w.lower() not in _STOP]
+        left = [w for w in _WORD.findall(text) if w.lower() not in _STOP]
         left = [w for w in left if not any(f.fullmatch(w) for f in _FILTER_WORDS)]
         if left:
             args["search"] = " ".join(left)
