@@ -94,3 +94,15 @@ def test_memory_quick_mode_reads_both_servers_rss_with_no_failed_turn(tmp_path: 
         numbers = results[server]
         assert 0 < numbers["idle_mib"] <= numbers["peak_mib"]
     assert [point["turns"] for point in results["curve"]][-1] == 300
+
+
+def test_offline_parse_quick_mode_times_ordinary_and_attack_messages_up_to_the_limit(
+    tmp_path: Path,
+) -> None:
+    results = run_quick("offline_parse", tmp_path)
+    corpora = results["corpora"]
+    assert sorted(corpora) == ["attacks", "ordinary phrasings"]
+    assert corpora["attacks"]["longest_chars"] == 4000
+    assert all(0 < c["p50_ms"] <= c["worst_ms"] for c in corpora.values())
+    report = results["report"]
+    assert report[0]["old_title_tail_ms"] is not None and report[-1]["old_title_tail_ms"] is None
