@@ -46,8 +46,8 @@ def allowed_host_names(chat_host: str, extra: Iterable[str]) -> frozenset[str]:
 
 def _origin_key(scheme: str, netloc: str) -> tuple[str, int | None]:
     """`host:port` of an origin or Host header, with the scheme's default port filled in."""
-    parts = urlsplit(f"{scheme}://{netloc}")
     try:
+        parts = urlsplit(f"{scheme}://{netloc}")
         port = parts.port
     except ValueError:
         return "", None
@@ -134,7 +134,10 @@ class EdgeGuard:
         origin = origin.rstrip("/")
         if origin in self.cors_origins or (self.cors_regex and self.cors_regex.fullmatch(origin)):
             return True
-        parts = urlsplit(origin)
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False  # "http://[::1:80": not a URL at all
         if parts.scheme not in DEFAULT_PORTS or not parts.netloc:
             return False  # "null" (sandboxed frames, files) and anything odd
         # Same origin: the page was served under the Host this request is addressed to. The

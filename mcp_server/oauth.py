@@ -16,7 +16,7 @@ import httpx
 import jwt
 from mcp.server.auth.provider import AccessToken
 
-from shared.auth import AuthError, check_user_id
+from shared.auth import AuthError, check_user_id, token_expiry
 from shared.settings import Settings
 from shared.startup import StartupError
 
@@ -166,7 +166,7 @@ class OAuthTokens:
             token=token,
             client_id=str(claims.get("client_id") or claims.get("azp") or OAUTH_CLIENT),
             scopes=token_scopes(claims),
-            expires_at=int(claims["exp"]),
+            expires_at=int(token_expiry(claims["exp"])),
             resource=self.resource,
             subject=check_user_id(claims["sub"]),
         )

@@ -1,5 +1,6 @@
 """Who is calling: JWT verification and minting, shared by both processes."""
 
+import math
 import time
 import unicodedata
 import uuid
@@ -47,7 +48,20 @@ def verify_jwt(token: str, settings: Settings) -> Principal:
     secrets = [settings.jwt_secret, *settings.jwt_previous_secrets]
     claims = _decode_signed_by_any(token, secrets, settings)
     _refuse_revoked(claims, settings)
-    return Principal(user_id=check_user_id(claims["sub"]), expires_at=float(claims["exp"]))
+    return Principal(user_id=check_user_id(claims["sub"]), expires_at=token_expiry(claims["exp"]))
+
+
+def token_expiry(exp: object) -> float:
+    """A verified token's `exp` as a time, or AuthError when no clock can hold it."""
+    # PyJWT checked exp is a number in the future; one past any float (10**400) is not a
+    # time this server can keep, so the token is refused rather than crash the request.
+    try:
+        expires_at = float(exp)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        raise AuthError("invalid token: its expiry (exp) is out of range") from None
+    if not math.isfinite(expires_at):
+        raise AuthError("invalid token: its expiry (exp) is out of range")
+    return expires_at
 
 
 def _decode_signed_by_any(token: str, secrets: list[str], settings: Settings) -> dict[str, Any]:

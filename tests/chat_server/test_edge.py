@@ -100,7 +100,8 @@ async def test_state_changing_requests_must_be_json(tmp_path: Path, content_type
 
 @pytest.mark.parametrize(
     "origin",
-    ["http://evil.invalid", "http://127.0.0.1:9999", "null", "https://127.0.0.1.evil.invalid"],
+    ["http://evil.invalid", "http://127.0.0.1:9999", "null", "https://127.0.0.1.evil.invalid",
+     "http://[::1:80", "http://[::1]:99999"],
 )
 async def test_a_foreign_origin_is_refused(tmp_path: Path, origin: str) -> None:
     async with client_for(tmp_path) as client:

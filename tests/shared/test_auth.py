@@ -105,3 +105,10 @@ def test_tokens_issued_before_jwt_not_before_are_refused():
         with pytest.raises(AuthError, match="^token revoked: issued before JWT_NOT_BEFORE$"):
             verify_jwt(token, settings)
     assert verify_jwt(later, settings).user_id == "ann"
+
+
+def test_a_signed_token_expiring_beyond_any_clock_is_refused_not_a_crash():
+    token = jwt.encode({"sub": "ann", "exp": 10**400}, SECRET, algorithm="HS256")
+
+    with pytest.raises(AuthError, match=r"^invalid token: its expiry \(exp\) is out of range$"):
+        verify_jwt(token, PLAIN)
