@@ -1,8 +1,8 @@
 """How much one request may hold, on both servers: its body, its head, and echoes of it.
 
-`BodyLimit` (ASGI, outermost) refuses a body over the limit with 413 before any of it is
-kept: a Content-Length over the limit is refused unread, and a body without one (chunked) is
-counted as it arrives and cut off at the limit. `BoundedHttpTools` is uvicorn's httptools
+`BodyLimit` (ASGI, outermost) refuses a body over the limit with 413 before the app runs:
+a Content-Length over the limit is refused unread, and a body without one (chunked) is
+read up to the limit first. `BoundedHttpTools` is uvicorn's httptools
 protocol with a bound on the request line plus headers, which httptools lacks: it buffers a
 header of any size, and 8 of 50 MB took a server from 186 MB to over 600 MB of memory.
 """
@@ -49,11 +49,12 @@ def _refusal(status: int, code: str, message: str) -> tuple[Message, Message]:
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a request body over `max_bytes`, before the app keeps it.
+    """ASGI middleware: 413 for a request body over `max_bytes`, before the app runs.
 
-    Installed outermost, so nothing (authentication included) reads a body it refuses. A body
-    cut off mid-way looks to the app like a client that hung up, and whatever the app then
-    answers or raises is dropped: the client already has its 413.
+    Installed outermost, so nothing (authentication included) reads a body it refuses. A
+    Content-Length over the limit is refused unread; any other body is read first, at most
+    `max_bytes` of it, and handed to the app whole, so no app ever sees a body cut off
+    half-way (the MCP SDK logs that as an error).
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -69,37 +70,30 @@ class BodyLimit:
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        received = 0
-        started = refused = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    refused = True
-                    if not started:
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if refused:
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, guarded_send)
-        except Exception as exc:
-            if not refused:
-                raise
-            # The app failed on the body it was cut off from (ClientDisconnect and the like).
-            log.debug("after a 413 the app raised %r", exc)
+            body = await self._read(receive)
+        except _ClientGone:
+            return  # nobody is left to answer
+        if body is None:
+            await self._refuse(send)
+        else:
+            await self.app(scope, _replaying(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None past the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _ClientGone
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _refuse(self, send: Send) -> None:
         start, body = _refusal(
@@ -107,6 +101,25 @@ class BodyLimit:
         )
         await send(start)
         await send(body)
+
+
+class _ClientGone(Exception):
+    """The client hung up before its body ended."""
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` for the app: the body read already, then whatever the client does next
+    (a disconnect, which streaming responses listen for)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 class BoundedHttpTools(HttpToolsProtocol):

@@ -71,7 +71,7 @@ async def test_a_content_length_over_the_limit_is_refused_before_the_app_runs():
     assert app.calls == 0
 
 
-async def test_a_chunked_body_is_cut_off_at_the_limit_and_the_apps_own_answer_dropped():
+async def test_a_chunked_body_over_the_limit_is_refused_before_the_app_runs():
     app = BodyReader()
     async with client_for(app) as client:
         response = await client.post("/", content=pieces(50 * LIMIT))
@@ -79,8 +79,8 @@ async def test_a_chunked_body_is_cut_off_at_the_limit_and_the_apps_own_answer_dr
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.json() == TOO_LARGE
-    # The app saw a client that hung up, and raised ClientDisconnect: swallowed, not a 500.
-    assert (app.calls, app.sizes) == (1, [])
+    # The app never saw a body cut off half-way (the MCP SDK logs that as an error).
+    assert app.calls == 0
 
 
 @pytest.mark.parametrize("chunked", [False, True])
