@@ -30,6 +30,7 @@ from shared.contract import (
     TAG_INPUT_MAX_CHARS,
     TAGS_INPUT_MAX_ITEMS,
     TITLE_INPUT_MAX_CHARS,
+    ErrorCode,
     Priority,
     Recurrence,
     Status,
@@ -131,8 +132,7 @@ async def tasks_panel(
     try:
         page, _ = await call_task_tool(server.mcp, LIST_TASKS, arguments, user.user_id)
     except ToolFailure as exc:
-        message = f"the task server refused: {exc.reason}"
-        raise RequestError(502, "task_server_error", message) from None
+        raise refusal(exc) from None
     except Exception as exc:
         log.warning("tasks panel: list_tasks failed: %r", exc)
         raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None
@@ -168,20 +168,32 @@ class CompletionBody(BaseModel):
     completed: bool = True
 
 
+# A task server refusal as the page's answer: what the user can act on is a 4xx in the
+# server's words; what only the operator can fix (our own call refused) is a 502.
+_ANSWERS: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.NOT_FOUND: (404, "not_found"),
+    ErrorCode.INVALID_INPUT: (400, "invalid_task"),
+    ErrorCode.RATE_LIMITED: (429, "rate_limited"),
+    ErrorCode.UNAVAILABLE: (503, "task_server_unavailable"),
+    ErrorCode.UNREACHABLE: (503, "task_server_unavailable"),
+}
+
+
+def refusal(failure: ToolFailure) -> RequestError:
+    """The answer to the page for a task tool call that failed."""
+    status, code = _ANSWERS.get(failure.code, (502, "task_server_error"))
+    message = failure.reason if status != 502 else f"the task server refused: {failure.reason}"
+    return RequestError(status, code, message)
+
+
 async def _change(
     server: ChatServerDep, tool: str, arguments: dict[str, Any], user: Principal
 ) -> TaskChange:
-    """Run a task tool for the page's user; its refusals become 4xx answers in its words."""
+    """Run a task tool for the page's user; its refusals become answers by their code."""
     try:
         result, _ = await call_task_tool(server.mcp, tool, arguments, user.user_id)
     except ToolFailure as exc:
-        if exc.missing_task is not None:
-            raise RequestError(404, "not_found", exc.reason) from None
-        if not exc.reached or "unavailable" in exc.reason:
-            raise RequestError(503, "task_server_unavailable", exc.reason) from None
-        if exc.reason.startswith("rate limit exceeded"):
-            raise RequestError(429, "rate_limited", exc.reason) from None
-        raise RequestError(400, "invalid_task", exc.reason) from None
+        raise refusal(exc) from None
     except Exception as exc:
         log.warning("tasks panel: %s failed: %r", tool, exc)
         raise RequestError(503, "task_server_unavailable", describe_failure(exc)) from None

@@ -15,11 +15,11 @@ import jwt
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 
+from mcp_server.errors import Refused
 from mcp_server.oauth import SCOPES, OAuthTokens, missing_scope, scope_problem
 from shared.auth import AuthError, check_user_id, verify_jwt
-from shared.contract import USER_META_KEY
+from shared.contract import USER_META_KEY, ErrorCode
 from shared.settings import Settings
 
 SERVICE_CLIENT = "taskchat-service"
@@ -73,19 +73,23 @@ class CallerIdentity:
         token = get_access_token()
         if token is None:
             # Unreachable over HTTP (the transport answers 401 first); kept for in-process use.
-            raise ToolError("not authenticated: send a bearer token")
+            raise Refused("not authenticated: send a bearer token", ErrorCode.UNAUTHORIZED)
         if (missing := missing_scope(token.scopes, scope)) is not None:
             # Over HTTP the edge answers 403 first (scopes.py); this is for other transports.
-            raise ToolError(f"insufficient_scope: {scope_problem(missing, token.scopes)}")
+            raise Refused(
+                f"insufficient_scope: {scope_problem(missing, token.scopes)}",
+                ErrorCode.UNAUTHORIZED,
+            )
         if token.client_id != SERVICE_CLIENT:
             # A user token acts for its own subject; `_meta` can never change that.
             return str(token.subject)
         meta: Mapping[str, Any] = ctx.request_context.meta or {}
         if USER_META_KEY not in meta:
-            raise ToolError(
-                f"the service token acts for a user: name them in _meta[{USER_META_KEY!r}]"
+            raise Refused(
+                f"the service token acts for a user: name them in _meta[{USER_META_KEY!r}]",
+                ErrorCode.UNAUTHORIZED,
             )
         try:
             return check_user_id(meta[USER_META_KEY])
         except AuthError as exc:
-            raise ToolError(f"_meta[{USER_META_KEY!r}]: {exc}") from None
+            raise Refused(f"_meta[{USER_META_KEY!r}]: {exc}", ErrorCode.INVALID_INPUT) from None

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
 from mcp_server.task_rules import TaskError
-from shared.contract import TaskChange
+from shared.contract import ErrorCode, TaskChange
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ Index("ix_tool_call_created_at", _table.c.created_at)
 
 class CallIdReused(TaskError):
     """A call id sent again with another write or other arguments than its first call."""
+
+    code = ErrorCode.CALL_ID_REUSED
 
     def __init__(self, call_id: str) -> None:
         super().__init__(

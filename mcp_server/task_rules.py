@@ -21,7 +21,7 @@ from mcp_server.models import (
     TAG_MAX_CHARS,
     TITLE_MAX_CHARS,
 )
-from shared.contract import ORDERS, PRIORITIES, RECURRENCES, SORTS, not_found_text
+from shared.contract import ORDERS, PRIORITIES, RECURRENCES, SORTS, ErrorCode, not_found_text
 
 # --- errors -------------------------------------------------------------------------
 
@@ -29,9 +29,14 @@ from shared.contract import ORDERS, PRIORITIES, RECURRENCES, SORTS, not_found_te
 class TaskError(Exception):
     """A task operation was refused; the message says exactly why."""
 
+    code = ErrorCode.INVALID_INPUT
+    task_id: int | None = None
+
 
 class TaskNotFound(TaskError):
     """No task with this id belongs to the caller (someone else's task is "not found" too)."""
+
+    code = ErrorCode.NOT_FOUND
 
     def __init__(self, task_id: int) -> None:
         super().__init__(not_found_text(task_id))

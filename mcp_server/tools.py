@@ -2,8 +2,9 @@
 
 Each call resolves the acting user (mcp_server/auth.py), counts the call against that
 user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
-into a ToolError carrying its message. A write runs once per call id (calls.py), and
-afterwards publishes the change (shared/events.py) for the chat servers' live pages.
+into a refusal carrying its code and message (mcp_server/errors.py). A write runs once per
+call id (calls.py), and afterwards publishes the change (shared/events.py) for the chat
+servers' live pages.
 """
 
 import json
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from mcp_server import calls, outputs, tasks
 from mcp_server.auth import CallerIdentity
+from mcp_server.errors import Refused
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
@@ -34,7 +36,13 @@ from mcp_server.metrics import meta_of, tool_execution
 from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
 from shared import events
-from shared.contract import CALL_ID_META_KEY, TOOL_ERROR_PREFIX, tool_error_text
+from shared.contract import (
+    CALL_ID_META_KEY,
+    TOOL_ERROR_PREFIX,
+    ErrorCode,
+    ToolFailure,
+    error_result,
+)
 from shared.db import UNAVAILABLE_ERRORS, run_db
 from shared.events import events_of
 from shared.observability import USER
@@ -126,10 +134,10 @@ class TaskTools:
             else:
                 result = await run_db(self.engine, fn, user_id=user_id, **kwargs)
         except tasks.TaskError as exc:
-            raise ToolError(str(exc)) from None
+            raise Refused(str(exc), exc.code, task_id=exc.task_id) from None
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
-            raise ToolError(DATABASE_UNAVAILABLE) from exc
+            raise Refused(DATABASE_UNAVAILABLE, ErrorCode.UNAVAILABLE) from exc
         if writes:
             await self._publish(user_id, result)
         return result
@@ -150,12 +158,13 @@ class TaskTools:
             retry_after = await self.limiter.retry_after(user_id)
         except StorageError as exc:
             log.warning("rate limit storage unavailable: %s", exc.storage_error)
-            raise ToolError(LIMITER_UNAVAILABLE) from exc
+            raise Refused(LIMITER_UNAVAILABLE, ErrorCode.UNAVAILABLE) from exc
         if retry_after is not None:
             rate = self.limiter.item
-            raise ToolError(
+            raise Refused(
                 f"rate limit exceeded ({rate.amount} tool calls per {rate.multiples} "
-                f"{rate.GRANULARITY.name}); retry in {retry_after} s"
+                f"{rate.GRANULARITY.name}); retry in {retry_after} s",
+                ErrorCode.RATE_LIMITED,
             )
 
 
@@ -167,7 +176,7 @@ def _call_id(ctx: Context) -> str | None:
     try:
         return calls.check_call_id(value)
     except ValueError as exc:
-        raise ToolError(f"_meta[{CALL_ID_META_KEY!r}] {exc}") from None
+        raise Refused(f"_meta[{CALL_ID_META_KEY!r}] {exc}", ErrorCode.INVALID_INPUT) from None
 
 
 class TaskTool(Tool):
@@ -183,27 +192,37 @@ class TaskTool(Tool):
     async def run(
         self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
     ) -> Any:
-        """Validate, call the body, and wrap its dict as structured content plus JSON text."""
-        with tool_execution(self.name, meta_of(context)):
-            try:
-                args = self.input_model.model_validate(_decode_json_lists(arguments))
-            except ValidationError as exc:
-                raise ToolError(tool_error_text(self.name, describe(exc))) from exc
-            try:
-                result = await self.fn(args, context)
-            except MCPError:
+        """Validate, call the body, and wrap its dict as structured content plus JSON text;
+        a refusal becomes an error result carrying its code (shared/contract.py)."""
+        try:
+            with tool_execution(self.name, meta_of(context)):
+                result = await self._call(arguments, context)
+        except Refused as exc:
+            if not convert_result:
                 raise
-            except ToolError as exc:
-                raise ToolError(tool_error_text(self.name, str(exc))) from exc
-            except Exception as exc:
-                # A crash: its text stays in the server log, the client learns only the tool.
-                raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
+            failure = ToolFailure(self.name, str(exc), exc.code, task_id=exc.task_id)
+            return error_result(failure)
         if not convert_result:
             return result
         # The text block is the compact form for readers of text; clients that understand
         # structured content (the chat backend among them) read that instead.
         text = TextContent(type="text", text=outputs.as_text(result))
         return CallToolResult(content=[text], structured_content=result)
+
+    async def _call(self, arguments: dict[str, Any], context: Context[Any, Any]) -> Any:
+        try:
+            args = self.input_model.model_validate(_decode_json_lists(arguments))
+        except ValidationError as exc:
+            raise Refused(describe(exc), ErrorCode.INVALID_INPUT) from exc
+        try:
+            return await self.fn(args, context)
+        except (MCPError, Refused):
+            raise
+        except ToolError as exc:  # the SDK's own, e.g. from a resolver: no code of ours
+            raise Refused(str(exc), ErrorCode.INVALID_INPUT) from exc
+        except Exception as exc:
+            # A crash: its text stays in the server log, the client learns only the tool.
+            raise UnexpectedToolError(TOOL_ERROR_PREFIX + self.name) from exc
 
 
 def _decode_json_lists(arguments: dict[str, Any]) -> dict[str, Any]:

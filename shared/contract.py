@@ -7,8 +7,8 @@ texts or error strings of its own.
 """
 
 import json
-import re
-from typing import Any, Literal, get_args
+from enum import StrEnum
+from typing import Any, Literal, NotRequired, get_args
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import TypeAdapter, ValidationError
@@ -95,11 +95,13 @@ class TaskPage(TypedDict):
 
 ToolResult = TaskDict | TaskChange | TaskPage
 
-# How the MCP SDK words a tool error; the server raises its messages in this form.
+# How the MCP SDK words a tool error; the server words its refusals the same way.
 TOOL_ERROR_PREFIX = "Error executing tool "
 # What the Agents SDK hands the model when a call could not be made at all.
 _AGENTS_RUN_ERROR = "An error occurred while running the tool"
-_NOT_FOUND = re.compile(r"^Task (\d+) not found$")
+# Where a refusal's code travels: the result's `_meta`, which no client validates against
+# the tool's outputSchema (structuredContent would be, by some clients, even on errors).
+ERROR_META_KEY = "taskchat/error"
 
 _READERS: dict[str, TypeAdapter[Any]] = {
     LIST_TASKS: TypeAdapter(TaskPage),
@@ -108,21 +110,65 @@ _READERS: dict[str, TypeAdapter[Any]] = {
 }
 
 
-class ToolFailure(Exception):
-    """A task tool call failed; `reason` says why in the server's words ('Task 9 not found')."""
+class ErrorCode(StrEnum):
+    """Why a task tool call failed, for programs; the message beside it is for people."""
 
-    def __init__(self, tool: str, reason: str, *, reached: bool = True) -> None:
+    NOT_FOUND = "not_found"
+    """No task with this id belongs to the caller (`task_id` says which)."""
+    INVALID_INPUT = "invalid_input"
+    """An argument broke a rule; the message names it."""
+    CALL_ID_REUSED = "call_id_reused"
+    """The call id was already used for another tool or other arguments."""
+    RATE_LIMITED = "rate_limited"
+    UNAUTHORIZED = "unauthorized"
+    """No acting user: no token, a scope the token lacks, or no user named for a service."""
+    UNAVAILABLE = "unavailable"
+    """The task database or the rate-limit storage is down; try again."""
+    INTERNAL = "internal"
+    """The server failed; the cause is only in its log."""
+    UNREACHABLE = "unreachable"
+    """(Client side) the call got no answer from the task server."""
+    REFUSED = "refused"
+    """(Client side) an error result that carries no code, e.g. an unknown tool."""
+
+
+class ErrorBody(TypedDict):
+    """A refusal in a result's `_meta[ERROR_META_KEY]`, and in the text our agents read."""
+
+    code: str
+    message: str
+    task_id: NotRequired[int]
+
+
+class ToolFailure(Exception):
+    """A task tool call failed: `code` says why for programs, `reason` for people."""
+
+    def __init__(
+        self, tool: str, reason: str, code: ErrorCode = ErrorCode.REFUSED, *,
+        task_id: int | None = None,
+    ) -> None:
         super().__init__(reason)
         self.tool = tool
         self.reason = reason
-        self.reached = reached
+        self.code = code
+        self.task_id = task_id
+
+    @property
+    def reached(self) -> bool:
         """False when the call never got an answer from the task server."""
+        return self.code is not ErrorCode.UNREACHABLE
 
     @property
     def missing_task(self) -> int | None:
         """The task id when the failure is that the task does not exist (for this user)."""
-        match = _NOT_FOUND.match(self.reason)
-        return int(match[1]) if match else None
+        return self.task_id if self.code is ErrorCode.NOT_FOUND else None
+
+    def body(self) -> ErrorBody:
+        """The failure as the contract's error body."""
+        body = ErrorBody(code=self.code.value, message=self.reason)
+        if self.task_id is not None:
+            body["task_id"] = self.task_id
+        return body
 
 
 def not_found_text(task_id: int) -> str:
@@ -135,14 +181,63 @@ def tool_error_text(tool: str, reason: str) -> str:
     return f"{TOOL_ERROR_PREFIX}{tool}: {reason}"
 
 
+def error_result(failure: ToolFailure) -> CallToolResult:
+    """The result a server sends for a refused call: the SDK's text, the code in `_meta`."""
+    text = TextContent(type="text", text=tool_error_text(failure.tool, failure.reason))
+    return CallToolResult(content=[text], is_error=True, _meta={ERROR_META_KEY: failure.body()})
+
+
+def failure_from(tool: str, body: object) -> ToolFailure | None:
+    """The failure an error body describes, or None when `body` is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return None
+    try:
+        code = ErrorCode(str(body.get("code")))
+    except ValueError:
+        code = ErrorCode.REFUSED
+    task_id = body.get("task_id")
+    return ToolFailure(
+        tool, body["message"], code, task_id=task_id if type(task_id) is int else None
+    )
+
+
+def failure_text(failure: ToolFailure) -> str:
+    """A failure as the output text our own agents are shown: the error body as JSON."""
+    return json.dumps({"error": failure.body()})
+
+
+def as_model_output(tool: str, result: CallToolResult) -> CallToolResult:
+    """`result`, with a refusal's text replaced by `failure_text` so its code reaches the
+    readers of our agents' tool outputs (which see only the text of an error result)."""
+    if not result.is_error:
+        return result
+    failure = _failure_in(tool, result)
+    text = TextContent(type="text", text=failure_text(failure))
+    return CallToolResult(content=[text], is_error=True, _meta=result.meta)
+
+
 def failure_of(tool: str, output: str) -> ToolFailure | None:
     """The failure an output text reports, or None when it is not an error text."""
     if output.startswith(_AGENTS_RUN_ERROR):
-        return ToolFailure(tool, output, reached=False)
+        return ToolFailure(tool, output, ErrorCode.UNREACHABLE)
+    if output.startswith('{"error"'):
+        try:
+            return failure_from(tool, json.loads(output).get("error"))
+        except ValueError:
+            return None
     if not output.startswith(TOOL_ERROR_PREFIX):
         return None
+    # An output recorded before refusals carried codes: the reason, without one.
     _, _, reason = output.partition(": ")
     return ToolFailure(tool, reason.strip())
+
+
+def _failure_in(tool: str, result: CallToolResult) -> ToolFailure:
+    text = "\n".join(part.text for part in result.content if isinstance(part, TextContent))
+    coded = failure_from(tool, (result.meta or {}).get(ERROR_META_KEY))
+    return coded or failure_of(tool, text) or ToolFailure(
+        tool, text or "the task server refused the request"
+    )
 
 
 def read_output(tool: str, output: str) -> ToolResult:
@@ -163,8 +258,7 @@ def read_result(tool: str, result: CallToolResult) -> ToolResult:
     """A task tool's CallToolResult as its typed result (structured content first)."""
     text = "\n".join(part.text for part in result.content if isinstance(part, TextContent))
     if result.is_error:
-        failure = failure_of(tool, text)
-        raise failure or ToolFailure(tool, text or "the task server refused the request")
+        raise _failure_in(tool, result)
     if isinstance(result.structured_content, dict):
         return _validated(tool, result.structured_content)
     return read_output(tool, text)

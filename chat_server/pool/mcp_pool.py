@@ -56,7 +56,7 @@ from chat_server.pool.failures import (
 from chat_server.pool.lending import Lender
 from chat_server.sdk_compat import absorb_tool_listing
 from shared import tracing
-from shared.contract import CALL_ID_META_KEY
+from shared.contract import CALL_ID_META_KEY, as_model_output
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,8 @@ class MCPPool(MCPServer):
                 return await client.call_tool(tool_name, arguments, meta=sent)
 
             result = await self._request(call, f"the call to {tool_name}")
-            return observed.answered(result)
+            # A refusal's code reaches our agents' readers, who see only an error's text.
+            return as_model_output(tool_name, observed.answered(result))
 
     async def ping(self, within: float = 2.0) -> bool:
         """Whether the server completes an MCP handshake within `within` seconds; never raises."""

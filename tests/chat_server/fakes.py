@@ -8,6 +8,7 @@ from mcp import Tool as MCPTool
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, TextContent
 
 from shared.auth import Principal
+from shared.contract import ErrorCode, ToolFailure, as_model_output, error_result
 
 TASK_TOOLS = ["add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"]
 
@@ -65,16 +66,7 @@ class FakeTaskServer(MCPServer):
         if tool_name == "get_task":
             found = [t for t in tasks if t["id"] == args.get("task_id")]
             if not found:
-                return CallToolResult(
-                    content=[
-                        TextContent(
-                            type="text",
-                            text=f"Error executing tool get_task: "
-                            f"Task {args.get('task_id')} not found",
-                        )
-                    ],
-                    is_error=True,
-                )
+                return not_found("get_task", args["task_id"])
             return tool_result(found[0])
         raise AssertionError(f"unexpected tool {tool_name}")
 
@@ -85,6 +77,12 @@ class FakeTaskServer(MCPServer):
         self, name: str, arguments: dict[str, Any] | None = None
     ) -> GetPromptResult:
         raise KeyError(name)
+
+
+def not_found(tool: str, task_id: int) -> CallToolResult:
+    """A refusal as the pool hands it on: the server's error result, read for the model."""
+    failure = ToolFailure(tool, f"Task {task_id} not found", ErrorCode.NOT_FOUND, task_id=task_id)
+    return as_model_output(tool, error_result(failure))
 
 
 def make_task(task_id: int, title: str, **fields: Any) -> dict[str, Any]:
@@ -145,8 +143,7 @@ class TaskMCP(MCPServer):
                         "task": dict(task), "next_task": None})
         task_id = args["task_id"]
         if self.owners.get(task_id) != user:
-            text = f"Error executing tool {tool_name}: Task {task_id} not found"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            return not_found(tool_name, task_id)
         task = self.tasks[task_id]
         if tool_name == "complete_task":
             task["completed"] = args.get("completed", True)

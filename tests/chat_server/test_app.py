@@ -91,7 +91,7 @@ async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
         ModelStep.respond(
             lambda call: [
                 assistant_message(
-                    "Sorry: " + call.input[-1]["output"][0]["text"].split(": ", 1)[1],
+                    "Sorry: " + json.loads(call.input[-1]["output"][0]["text"])["error"]["message"],
                     item_id="msg_d1",
                 )
             ]

@@ -592,9 +592,18 @@ def test_several_matches_are_listed_with_ids_and_a_question() -> None:
 @pytest.mark.parametrize(
     ("output", "reply"),
     [
-        ("Error executing tool complete_task: Task 99 not found", "I couldn't find task 99."),
         (
-            "Error executing tool add_task: title must be at most 200 characters (got 250)",
+            '{"error": {"code": "not_found", "message": "Task 99 not found", "task_id": 99}}',
+            "I couldn't find task 99.",
+        ),
+        # Recorded before refusals carried codes: the words, without a code.
+        (
+            "Error executing tool complete_task: Task 99 not found",
+            "That didn't work: Task 99 not found.",
+        ),
+        (
+            '{"error": {"code": "invalid_input", "message": "title must be at most 200 characters'
+            ' (got 250)"}}',
             "That didn't work: title must be at most 200 characters (got 250).",
         ),
         (

@@ -23,6 +23,7 @@ from chatkit.types import (
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 
 from chat_server.offline.model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
+from shared.contract import ErrorCode, ToolFailure, failure_text
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
 TODAY = NOW.date()
@@ -121,8 +122,9 @@ class FakeTasks:
             try:
                 return json.dumps(body(**args))
             except NotFound as exc:
-                # What an MCP ToolError looks like to the model.
-                return f"Error executing tool {name}: {exc}"
+                # What a refusal looks like to the model through the pool.
+                failure = ToolFailure(name, str(exc), ErrorCode.NOT_FOUND, task_id=args["task_id"])
+                return failure_text(failure)
 
         schema = {"type": "object", "properties": {}, "additionalProperties": True}
         return FunctionTool(

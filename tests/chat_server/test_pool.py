@@ -206,7 +206,10 @@ async def test_cancelled_call_gives_its_connection_back_in_working_order(shared_
 async def test_tool_error_comes_back_as_an_error_result(pool: MCPPool) -> None:
     result = await pool.call_tool("fail", {"message": "Task 999 not found"})
     assert result.is_error is True
-    assert text_of(result) == "Error executing tool fail: Task 999 not found"
+    # The toy server sends no code: the text our agents read says so, in the contract's form.
+    assert json.loads(text_of(result)) == {
+        "error": {"code": "refused", "message": "Task 999 not found"}
+    }
 
 
 async def test_killed_server_fails_fast_then_restarted_server_is_used_again(own_toy: Toy) -> None:

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from agents.testing import ScriptedModel
 from mcp.types import CallToolResult, TextContent
 
 from chat_server.app import create_app
 from chat_server.pool import MCPUnavailable
 from shared.auth import Principal, mint_jwt
+from shared.contract import ErrorCode, ToolFailure, error_result
 from shared.settings import Settings
 from tests.chat_server.fakes import TaskMCP, make_task
 
@@ -42,7 +44,7 @@ def page_config(html: str) -> dict[str, Any]:
 class ListingMCP(TaskMCP):
     """Answers list_tasks with the caller's tasks; fails as told."""
 
-    def __init__(self, error: str | None = None, down: bool = False) -> None:
+    def __init__(self, error: str | ToolFailure | None = None, down: bool = False) -> None:
         super().__init__()
         self.error = error
         self.is_down = down
@@ -52,6 +54,8 @@ class ListingMCP(TaskMCP):
         self.calls.append((tool_name, dict(arguments or {}), meta))
         if self.is_down:
             raise MCPUnavailable("The task server at http://127.0.0.1:1/mcp is not reachable.")
+        if isinstance(self.error, ToolFailure):
+            return error_result(self.error)
         if self.error:
             return CallToolResult(content=[TextContent(type="text", text=self.error)],
                                   is_error=True)
@@ -287,3 +291,22 @@ async def test_an_unknown_ui_is_quoted_only_in_part(tmp_path: Path) -> None:
     assert response.json()["message"] == (
         f"ui must be one of auto, builtin, chatkit; got '{'u' * 100}… (20,000 characters)'"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        (ErrorCode.RATE_LIMITED, 429, "rate_limited"),
+        (ErrorCode.UNAVAILABLE, 503, "task_server_unavailable"),
+        (ErrorCode.INVALID_INPUT, 400, "invalid_task"),
+    ],
+)
+async def test_tasks_panel_answers_a_refusal_by_its_code(
+    tmp_path: Path, code: ErrorCode, status: int, error: str
+) -> None:
+    refusing = ListingMCP(error=ToolFailure("list_tasks", "try later", code))
+    async with client_for(tmp_path, refusing) as client:
+        response = await client.get("/api/tasks")
+
+    assert response.status_code == status
+    assert response.json() == {"error": error, "message": "try later"}

@@ -203,7 +203,7 @@ def test_completing_a_recurring_task_shows_it_and_its_next_occurrence() -> None:
 
 def test_failed_tool_calls_and_non_json_output_are_ignored() -> None:
     widget = widgets.widget_for_turn([
-        ("complete_task", "Error executing tool complete_task: Task 9 not found"),
+        ("complete_task", '{"error": {"code": "not_found", "message": "Task 9 not found"}}'),
         ("list_tasks", "not json"),
     ])
 

@@ -1,6 +1,7 @@
 """End to end on the Responses API path (the default with an OpenAI key): the chat server
 as a real process with OPENAI_API=responses, pointed at a scripted Responses server."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -125,7 +126,9 @@ def test_a_tool_failure_reaches_the_model_and_comes_back_as_its_message(response
     assert turn.tools == ["complete_task"]
     assert turn.reply == "I couldn't find task 99."
     [output] = _outputs(fake.requests()[1]).values()
-    assert output == "Error executing tool complete_task: Task 99 not found"
+    assert json.loads(output) == {
+        "error": {"code": "not_found", "message": "Task 99 not found", "task_id": 99}
+    }
 
 
 def test_model_errors_become_readable_assistant_messages(responses_api):

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from mcp_server.outputs import as_text
 from mcp_server.server import build_server
+from shared.contract import ErrorCode, ToolFailure, read_result
 from shared.settings import Settings
 from tests.mcp_server.conftest import in_own_task
 
@@ -472,3 +473,33 @@ async def test_the_input_schemas_bound_every_text_and_list(client: Client):
     expected = {"search": 200, "tag": 100, "due_before": 64, "due_after": 64, "timezone": 64,
                 "cursor": 4096}
     assert {field: bound("list_tasks", field)["maxLength"] for field in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "body"),
+    [
+        ("get_task", {"task_id": 999},
+         {"code": "not_found", "message": "Task 999 not found", "task_id": 999}),
+        ("add_task", {"title": "   "},
+         {"code": "invalid_input", "message": "title must not be empty"}),
+        ("list_tasks", {"limit": 0},
+         {"code": "invalid_input",
+          "message": "limit: Input should be greater than or equal to 1 (got 0)"}),
+    ],
+)
+async def test_a_refusal_carries_its_code_in_meta_beside_the_sdk_text(
+    client: Client, tool: str, arguments: dict[str, Any], body: dict[str, Any]
+):
+    result = await client.call_tool(tool, arguments)
+
+    assert result.is_error and result.structured_content is None
+    assert result.meta is not None and result.meta["taskchat/error"] == body
+    assert result.content[0].text == f"Error executing tool {tool}: {body['message']}"  # type: ignore[union-attr]
+
+
+async def test_a_refusal_is_read_back_as_its_code_not_its_words(client: Client):
+    result = await client.call_tool("delete_task", {"task_id": 7})
+
+    with pytest.raises(ToolFailure) as refused:
+        read_result("delete_task", result)
+    assert (refused.value.code, refused.value.missing_task) == (ErrorCode.NOT_FOUND, 7)
