@@ -72,8 +72,10 @@ class BodyLimit:
             return
         try:
             body = await self._read(receive)
-        except _ClientGone:
-            return  # nobody is left to answer
+        except _ClientGone as gone:
+            # Not an error, and not worth a traceback: nobody is left to read an answer.
+            log.debug("client hung up after %d bytes of its request body", gone.received)
+            return
         if body is None:
             await self._refuse(send)
         else:
@@ -86,7 +88,7 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                raise _ClientGone
+                raise _ClientGone(size)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
@@ -104,7 +106,11 @@ class BodyLimit:
 
 
 class _ClientGone(Exception):
-    """The client hung up before its body ended."""
+    """The client hung up before its body ended, after `received` bytes."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:

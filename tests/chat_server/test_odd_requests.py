@@ -240,6 +240,6 @@ async def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path, cap
     async with app.router.lifespan_context(app):
         with caplog.at_level(logging.DEBUG):
             await app(scope, receive, send)
-    assert sent[0]["status"] == 400
+    assert sent == []  # nobody is left to read an answer
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert "client hung up after 20 bytes of its request body" in caplog.text

@@ -39,7 +39,7 @@ class BodyReader:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.calls += 1
-        body = await Request(scope, receive).body()  # ClientDisconnect when cut off
+        body = await Request(scope, receive).body()
         self.sizes.append(len(body))
         await JSONResponse({"size": len(body)})(scope, receive, send)
 
