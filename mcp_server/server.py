@@ -3,10 +3,13 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, GetPromptResult, InputRequiredResult
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -20,7 +23,7 @@ from mcp_server.metrics import add_metrics_route
 from mcp_server.scopes import guard_scopes, scoped_tool_list
 from mcp_server.tools import build_tools
 from shared.db import make_engine, run_db
-from shared.limits import BodyLimit
+from shared.limits import BodyLimit, clipped
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
 from shared.ratelimit import RateLimiter
@@ -35,6 +38,25 @@ INSTRUCTIONS = (
     "Dates: ISO 8601, either a plain date (2025-03-10) or a date-time with a zone "
     "(2025-03-10T17:00:00Z). Page through list_tasks with next_cursor."
 )
+
+
+class TaskServer(MCPServer):
+    """The SDK's server, answering a prompt it does not have as the caller's mistake.
+
+    The SDK raises a bare ValueError for an unknown prompt name, which reaches the client as
+    "Internal server error" and the log as an ERROR with a traceback, at any client's will.
+    """
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[Any, Any] | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        """The prompt, or MCP's invalid-params error (-32602) for a name it does not have."""
+        if name not in {prompt.name for prompt in await self.list_prompts()}:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {clipped(name)}")
+        return await super().get_prompt(name, arguments, context)
 
 
 def build_server(
@@ -57,7 +79,7 @@ def build_server(
             "token_verifier": verifier or TaskchatTokenVerifier(settings),
             "auth": auth_settings(settings),
         }
-    server: MCPServer = MCPServer(
+    server: MCPServer = TaskServer(
         "taskchat",
         title="taskchat tasks",
         instructions=INSTRUCTIONS,

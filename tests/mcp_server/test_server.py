@@ -1,20 +1,25 @@
 """The HTTP app in-process: /healthz, Host checks, and resolving the acting user."""
 
+import logging
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from mcp import Client
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 from sqlalchemy.engine import Engine
 
 from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
-from mcp_server.server import build_app, transport_security
+from mcp_server.server import build_app, build_server, transport_security
 from shared.auth import mint_jwt
 from shared.db import make_engine
 from shared.settings import Settings
+from tests.mcp_server.conftest import in_own_task
 
 SECRET = "s" * 32
 SERVICE_TOKEN = "service-token-of-32-characters-123"
@@ -152,3 +157,16 @@ async def test_service_token_without_a_valid_meta_user_is_refused(meta, message)
 async def test_jwt_mode_without_a_token_is_refused_in_process():
     with pytest.raises(ToolError, match="^not authenticated: send a bearer token$"):
         await acting_user(JWT, None, {"taskchat/user_id": "bob"})
+
+
+async def test_an_unknown_prompt_is_the_callers_mistake_not_a_server_error(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+):
+    server = build_server(Settings(_env_file=None, jwt_secret=None), engine)
+    async with in_own_task(Client(server)) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.get_prompt("x" * 1000)
+
+    assert refused.value.error.code == INVALID_PARAMS
+    assert refused.value.error.message == f"Unknown prompt: {'x' * 100}… (1,000 characters)"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
