@@ -189,7 +189,7 @@ def test_relative_dates_groups_and_overdue_in_the_users_zone(
     expect(panel_task(page, names["today"])).not_to_contain_text("Medium")
 
 
-def test_replies_render_markdown_and_hostile_markdown_runs_nothing(
+def test_a_hostile_title_in_a_reply_is_shown_as_text_and_runs_nothing(
     local_stack: Stack, browsing: Browsing
 ) -> None:
     page = live_app(browsing.page(), local_stack.url)
@@ -197,10 +197,10 @@ def test_replies_render_markdown_and_hostile_markdown_runs_nothing(
     send(page, "add **bold move** and `code` <img src=x onerror=window.pwned=1> "
                "[link](javascript:window.pwned=2)")
     reply = page.locator("[data-item-type=assistant_message]").last
-    expect(reply.locator("strong")).to_have_text(re.compile("bold move", re.I))
-    expect(reply.locator("code")).to_have_text("code")
-    expect(reply).to_contain_text("<img src=x onerror=window.pwned=1>")  # shown as text
-    assert reply.locator("img").count() == 0
+    # A title is anyone's text: the reply repeats it as written, never as markup.
+    expect(reply).to_contain_text("**bold move** and `code` <img src=x onerror=window.pwned=1>")
+    expect(reply).to_contain_text("[link](javascript:window.pwned=2)")
+    assert reply.locator("strong, code, img").count() == 0
     for href in reply.locator("a").evaluate_all("links => links.map(a => a.href)"):
         assert not href.startswith("javascript:")
     assert page.evaluate("window.pwned") is None
