@@ -1,5 +1,7 @@
 """Settings: documented formats, unsafe values refused, readable start-up errors."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -283,3 +285,9 @@ def test_jwt_not_before_needs_a_time_zone():
 def test_worker_startup_timeout_defaults_to_a_minute_and_must_be_positive():
     assert Settings(_env_file=None).worker_startup_timeout == 60
     assert problems(worker_startup_timeout="0") == {"WORKER_STARTUP_TIMEOUT": "must be at least 1"}
+
+
+def test_env_example_lists_every_setting():
+    listed = (Path(__file__).parents[2] / ".env.example").read_text(encoding="utf-8")
+    missing = [name.upper() for name in Settings.model_fields if f"# {name.upper()}=" not in listed]
+    assert missing == []
