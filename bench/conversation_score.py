@@ -1,0 +1,681 @@
+"""Score the chat model on a held-out conversation set, black-box, against real servers.
+
+    python -m bench.conversation_score tests/heldout/heldout_2026_12_07.json [--show-failures]
+
+Starts one task server and one chat server (JWT mode, a fresh SQLite file, the model the
+environment selects: TASKCHAT_MODEL, default offline). Each case runs as a new user: its
+seed tasks are added through the task server's MCP tools (official `mcp` client, streamable
+HTTP, the user's own JWT), its earlier turns and its message are sent to the chat server's
+ChatKit endpoint in one thread (with the case's zone in `X-Timezone`, as the pages and the
+terminal client send it), then the user's tasks are read back with `list_tasks` and
+compared with the case's expectation (the check language is documented in the set file,
+under "check_language", and in tests/heldout/README.md).
+
+Without --show-failures only aggregate numbers are printed, never a case's message: other
+engineers tune the model and must not learn which held-out messages fail.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from shared.auth import mint_jwt
+from shared.contract import read_result
+from shared.settings import Settings
+from testbed.servers import Server, free_port, start_server
+from testbed.sse import sse_json
+
+SECRET = "conversation-score-secret-long-enough-for-hs256"
+SERVICE_TOKEN = "conversation-score-service-token-of-32-chars-plus"
+TURN_TIMEOUT = httpx.Timeout(10.0, read=90.0)
+FIELDS = ("title", "description", "due", "priority", "tags", "recurrence", "completed")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Which task field each spec key looks at ("changed" leaves every other field alone).
+SPEC_FIELDS = {
+    "title_contains": "title",
+    "title_not_contains": "title",
+    "description_contains": "description",
+    "priority": "priority",
+    "tags_include": "tags",
+    "tags_exclude": "tags",
+    "recurrence": "recurrence",
+    "completed": "completed",
+    "due": "due",
+    "due_date": "due",
+    "due_within": "due",
+    "due_weekday": "due",
+    "due_day": "due",
+    "due_month_day": "due",
+    "due_time": "due",
+}
+DUE_KEYS = {key for key, name in SPEC_FIELDS.items() if name == "due"} - {"due"}
+CHANGE_KEYS = ("created", "changed", "completed", "reopened", "deleted")
+REPLY_KEYS = ("reply_contains_any", "reply_contains_all", "reply_excludes")
+EXPECT_KEYS = {*CHANGE_KEYS, *REPLY_KEYS, "unchanged", "any_of"}
+
+
+# --- the set ------------------------------------------------------------------------------
+
+
+class SetError(Exception):
+    """The set file is malformed; the message says where."""
+
+
+def load_set(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as file:
+        data = json.load(file)
+    seeds = data.get("seeds", {})
+    ids = Counter(case["id"] for case in data["cases"])
+    if dupes := [name for name, n in ids.items() if n > 1]:
+        raise SetError(f"duplicate case ids: {dupes}")
+    for case in data["cases"]:
+        where = case["id"]
+        for key in ("family", "message", "expect"):
+            if key not in case:
+                raise SetError(f"{where}: no {key}")
+        seed = (
+            seeds.get(case.get("seed", "empty"), None)
+            if isinstance(case.get("seed", "empty"), str)
+            else case["seed"]
+        )
+        if seed is None:
+            raise SetError(f"{where}: unknown seed {case.get('seed')!r}")
+        titles = [task["title"] for task in seed]
+        for text in [*case.get("previous", []), case["message"]]:
+            for name in re.findall(r"\{id:([^}]+)\}", text):
+                seed_ref(titles, name, where)
+        _check_expect(case["expect"], titles, where)
+        # Words the user typed prove nothing when the reply contains them: a reply that only
+        # echoes the message ("no task matches 'milk'") would pass.
+        said = " ".join([*case.get("previous", []), case["message"]]).lower()
+        for word in case["expect"].get("reply_contains_any", []):
+            if word.lower() in said:
+                raise SetError(f"{where}: reply word {word!r} is in the message itself")
+        ZoneInfo(case.get("tz", data.get("default_tz", "UTC")))
+    return data
+
+
+def _check_expect(expect: dict[str, Any], titles: list[str], where: str) -> None:
+    if unknown := set(expect) - EXPECT_KEYS:
+        raise SetError(f"{where}: unknown expectation keys {sorted(unknown)}")
+    if expect.get("unchanged") and any(key in expect for key in CHANGE_KEYS):
+        raise SetError(f"{where}: 'unchanged' with change keys")
+    for alternative in expect.get("any_of", []):
+        _check_expect(alternative, titles, where)
+    for key in ("completed", "reopened", "deleted"):
+        for name in expect.get(key, []):
+            seed_ref(titles, name, where)
+    for name, spec in expect.get("changed", {}).items():
+        seed_ref(titles, name, where)
+        _check_spec(spec, where)
+    for spec in expect.get("created", []):
+        _check_spec(spec, where)
+
+
+def _check_spec(spec: dict[str, Any], where: str) -> None:
+    if unknown := set(spec) - set(SPEC_FIELDS):
+        raise SetError(f"{where}: unknown spec keys {sorted(unknown)}")
+
+
+def seed_ref(titles: list[str], name: str, where: str = "") -> int:
+    """The index of the seed task `name` names: its exact title, else a unique substring."""
+    lowered = [title.lower() for title in titles]
+    if name.lower() in lowered:
+        return lowered.index(name.lower())
+    hits = [i for i, title in enumerate(lowered) if name.lower() in title]
+    if len(hits) != 1:
+        raise SetError(f"{where}: {name!r} names {len(hits)} seed tasks")
+    return hits[0]
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def seed_due(text: str | None, today: date, zone: ZoneInfo) -> str | None:
+    """'+3' -> a date-only due 3 days from today; '+3 15:00' -> that local date-time."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"([+-]\d+)(?: (\d\d):(\d\d))?", text)
+    if match is None:
+        return text  # an absolute ISO value
+    day = today + timedelta(days=int(match[1]))
+    if match[2] is None:
+        return day.isoformat()
+    moment = datetime(day.year, day.month, day.day, int(match[2]), int(match[3]), tzinfo=zone)
+    return moment.isoformat()
+
+
+def local_due(due: str | None, zone: ZoneInfo) -> tuple[date | None, str | None]:
+    """A stored due as the user's local date and 'HH:MM' (None for a date-only due)."""
+    if not due:
+        return None, None
+    if len(due) == 10:
+        return date.fromisoformat(due), None
+    moment = datetime.fromisoformat(due.replace("Z", "+00:00")).astimezone(zone)
+    return moment.date(), moment.strftime("%H:%M")
+
+
+def _relative_day(text: str, today: date) -> date:
+    if re.fullmatch(r"[+-]\d+", text):
+        return today + timedelta(days=int(text))
+    return date.fromisoformat(text)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def spec_problems(
+    task: dict[str, Any], spec: dict[str, Any], today: date, zone: ZoneInfo, *, created: bool
+) -> list[str]:
+    """What about `task` breaks `spec` (empty when it matches)."""
+    problems = []
+    title = task["title"].lower()
+    if created:  # a new task keeps the defaults the spec does not mention
+        spec = {"completed": False, "recurrence": "none", "priority": "medium", **spec}
+        if not DUE_KEYS & set(spec) and "due" not in spec:
+            spec["due"] = "none"
+    for part in _as_list(spec.get("title_contains", [])):
+        if part.lower() not in title:
+            problems.append(f"title lacks {part!r}")
+    for part in spec.get("title_not_contains", []):
+        if part.lower() in title:
+            problems.append(f"title has {part!r}")
+    description = (task.get("description") or "").lower()
+    for part in _as_list(spec.get("description_contains", [])):
+        if part.lower() not in description:
+            problems.append(f"description lacks {part!r}")
+    if "priority" in spec and task["priority"] not in _as_list(spec["priority"]):
+        problems.append(f"priority {task['priority']}")
+    recurrence = spec.get("recurrence", "any")
+    if recurrence != "any" and task["recurrence"] not in _as_list(recurrence):
+        problems.append(f"recurrence {task['recurrence']}")
+    if "completed" in spec and task["completed"] != spec["completed"]:
+        problems.append(f"completed {task['completed']}")
+    tags = set(task["tags"])
+    if missing := set(spec.get("tags_include", [])) - tags:
+        problems.append(f"tags lack {sorted(missing)}")
+    if extra := set(spec.get("tags_exclude", [])) & tags:
+        problems.append(f"tags have {sorted(extra)}")
+    problems += _due_problems(task["due"], spec, today, zone)
+    return problems
+
+
+def _due_problems(due: str | None, spec: dict[str, Any], today: date, zone: ZoneInfo) -> list[str]:
+    day, clock = local_due(due, zone)
+    if spec.get("due") == "none":
+        return [] if day is None else [f"due {due}"]
+    if not DUE_KEYS & set(spec):
+        return []
+    if day is None:
+        return ["no due"]
+    shown = f"due {day.isoformat()}{' ' + clock if clock else ''} ({WEEKDAYS[day.weekday()]})"
+    ahead = (day - today).days
+    ok = True
+    if "due_date" in spec:
+        ok &= day == _relative_day(spec["due_date"], today)
+    if "due_within" in spec:
+        low, high = spec["due_within"]
+        ok &= low <= ahead <= high
+    if "due_weekday" in spec:
+        ok &= WEEKDAYS[day.weekday()] == spec["due_weekday"].lower() and 0 <= ahead <= 7
+    if "due_day" in spec:
+        ok &= day.day == spec["due_day"] and 0 <= ahead <= 31
+    if "due_month_day" in spec:
+        ok &= day.strftime("%m-%d") == spec["due_month_day"] and 0 <= ahead <= 366
+    if "due_time" in spec:
+        ok &= clock == (None if spec["due_time"] == "none" else spec["due_time"])
+    return [] if ok else [shown]
+
+
+def _fields(task: dict[str, Any]) -> dict[str, Any]:
+    values = {name: task.get(name) for name in FIELDS}
+    values["description"] = values["description"] or None
+    values["tags"] = sorted(values["tags"] or [])
+    return values
+
+
+@dataclass
+class Verdict:
+    wrong: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.wrong and not self.missed
+
+
+def judge(
+    expect: dict[str, Any],
+    seed_ids: list[int],
+    seed_titles: list[str],
+    before: dict[int, dict[str, Any]],
+    after: dict[int, dict[str, Any]],
+    reply: str,
+    today: date,
+    zone: ZoneInfo,
+) -> Verdict:
+    """The expectation against what happened; any_of takes its best alternative."""
+    if "any_of" in expect:
+        verdicts = []
+        for alternative in expect["any_of"]:
+            merged = {**{k: v for k, v in expect.items() if k != "any_of"}, **alternative}
+            verdicts.append(judge(merged, seed_ids, seed_titles, before, after, reply, today, zone))
+        return min(verdicts, key=lambda v: (not v.passed, len(v.wrong), len(v.missed)))
+    verdict = Verdict()
+
+    def ref(name: str) -> int:
+        return seed_ids[seed_ref(seed_titles, name)]
+
+    created = [i for i in after if i not in before]
+    deleted = {i for i in before if i not in after}
+    # A task deleted and then restored (say by "undo") may come back under a new id: the
+    # same task to its user, so the pair is no change.
+    for old_id in sorted(deleted):
+        twin = next((i for i in created if _fields(after[i]) == _fields(before[old_id])), None)
+        if twin is not None:
+            deleted.discard(old_id)
+            created.remove(twin)
+    modified = {i for i in before if i in after and _fields(before[i]) != _fields(after[i])}
+    accounted: set[int] = set()
+
+    for name in expect.get("deleted", []):
+        if ref(name) in deleted:
+            accounted.add(ref(name))
+        else:
+            verdict.missed.append(f"not deleted: {name}")
+    for key, done in (("completed", True), ("reopened", False)):
+        for name in expect.get(key, []):
+            task_id = ref(name)
+            if task_id not in after:
+                verdict.missed.append(f"not {key} (gone): {name}")
+                continue
+            want = {**_fields(before[task_id]), "completed": done}
+            if _fields(after[task_id]) == want and task_id in modified:
+                accounted.add(task_id)
+            else:
+                verdict.missed.append(f"not {key}: {name}")
+    for name, spec in expect.get("changed", {}).items():
+        task_id = ref(name)
+        if task_id not in after:
+            verdict.missed.append(f"not changed (gone): {name}")
+            continue
+        problems = spec_problems(after[task_id], spec, today, zone, created=False)
+        touched = {SPEC_FIELDS[key] for key in spec}
+        old, new = _fields(before[task_id]), _fields(after[task_id])
+        problems += [f"{f} also changed" for f in FIELDS if f not in touched and old[f] != new[f]]
+        if problems or task_id not in modified:
+            verdict.missed.append(f"not changed as expected: {name} ({'; '.join(problems)})")
+        else:
+            accounted.add(task_id)
+
+    # Completing an open recurring task creates its next occurrence: that is no junk.
+    renewed: set[int] = set()
+    for task_id in list(created):
+        task = after[task_id]
+        for old_id in sorted((modified | accounted) - renewed):
+            prior = before.get(old_id)
+            if (
+                prior is not None
+                and prior["recurrence"] != "none"
+                and not prior["completed"]
+                and after.get(old_id, {}).get("completed")
+                and prior["title"] == task["title"]
+                and not task["completed"]
+            ):
+                renewed.add(old_id)
+                accounted.add(task_id)
+                created.remove(task_id)
+                break
+
+    specs = expect.get("created", [])
+    fits = [
+        [
+            task_id
+            for task_id in created
+            if not spec_problems(after[task_id], spec, today, zone, created=True)
+        ]
+        for spec in specs
+    ]
+    match = _matching(fits)
+    for index, spec in enumerate(specs):
+        if index in match:
+            accounted.add(match[index])
+        else:
+            verdict.missed.append(f"not created: {spec}")
+
+    for task_id in created:
+        if task_id not in accounted:
+            verdict.wrong.append(f"created {describe(after[task_id], zone)}")
+    for task_id in sorted(deleted - accounted):
+        verdict.wrong.append(f"deleted {before[task_id]['title']!r}")
+    for task_id in sorted(modified - accounted):
+        old, new = _fields(before[task_id]), _fields(after[task_id])
+        diffs = ", ".join(f"{f}: {old[f]!r} -> {new[f]!r}" for f in FIELDS if old[f] != new[f])
+        verdict.wrong.append(f"changed {before[task_id]['title']!r} ({diffs})")
+
+    lowered = reply.lower()
+    any_of = expect.get("reply_contains_any")
+    if any_of and not any(word.lower() in lowered for word in any_of):
+        verdict.missed.append(f"reply has none of {any_of}")
+    for word in expect.get("reply_contains_all", []):
+        if word.lower() not in lowered:
+            verdict.missed.append(f"reply lacks {word!r}")
+    for word in expect.get("reply_excludes", []):
+        if word.lower() in lowered:
+            verdict.missed.append(f"reply has {word!r}")
+    return verdict
+
+
+def _matching(fits: list[list[int]]) -> dict[int, int]:
+    """A maximum matching of specs to the created tasks each fits (spec index -> task id)."""
+    owner: dict[int, int] = {}
+
+    def place(spec: int, seen: set[int]) -> bool:
+        for task_id in fits[spec]:
+            if task_id in seen:
+                continue
+            seen.add(task_id)
+            if task_id not in owner or place(owner[task_id], seen):
+                owner[task_id] = spec
+                return True
+        return False
+
+    for spec in range(len(fits)):
+        place(spec, set())
+    return {spec: task_id for task_id, spec in owner.items()}
+
+
+def describe(task: dict[str, Any], zone: ZoneInfo) -> str:
+    day, clock = local_due(task["due"], zone)
+    parts = [repr(task["title"])]
+    if day:
+        parts.append(f"due {day} {WEEKDAYS[day.weekday()][:3]}{' ' + clock if clock else ''}")
+    if task["priority"] != "medium":
+        parts.append(task["priority"])
+    if task["tags"]:
+        parts.append(" ".join("#" + tag for tag in task["tags"]))
+    if task["recurrence"] != "none":
+        parts.append(task["recurrence"])
+    if task.get("description"):
+        parts.append(f"note {task['description']!r}")
+    if task["completed"]:
+        parts.append("done")
+    return " ".join(parts)
+
+
+# --- running a case -------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    case: dict[str, Any]
+    verdict: Verdict | None = None
+    error: str | None = None
+    reply: str = ""
+    tasks: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.verdict is not None and self.verdict.passed
+
+
+@asynccontextmanager
+async def mcp_client(mcp_url: str, token: str) -> AsyncIterator[Client]:
+    async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+        transport = streamable_http_client(mcp_url, http_client=http)
+        async with Client(transport) as client:  # type: ignore[arg-type]
+            yield client
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> Any:
+    return read_result(tool, await client.call_tool(tool, arguments))
+
+
+async def all_tasks(client: Client) -> dict[int, dict[str, Any]]:
+    tasks: dict[int, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        arguments: dict[str, Any] = {"status": "all", "limit": 200}
+        if cursor:
+            arguments["cursor"] = cursor
+        page = await call(client, "list_tasks", arguments)
+        tasks.update({task["id"]: dict(task) for task in page["tasks"]})
+        if not (cursor := page["next_cursor"]):
+            return tasks
+
+
+def user_input(text: str) -> dict[str, Any]:
+    return {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+
+
+async def say(http: httpx.AsyncClient, text: str, thread_id: str | None) -> tuple[str, str]:
+    """Send one message as the ChatKit UI does; the thread id and the reply's text."""
+    if thread_id is None:
+        request = {"type": "threads.create", "params": {"input": user_input(text)}}
+    else:
+        request = {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": thread_id, "input": user_input(text)},
+        }
+    response = await http.post("/chatkit", json=request)
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    reply = []
+    for event in sse_json(response.text):
+        if event["type"] == "thread.created":
+            thread_id = event["thread"]["id"]
+        elif event["type"] == "error":
+            raise RuntimeError(f"stream error: {event}")
+        elif event["type"] == "thread.item.done" and event["item"]["type"] == "assistant_message":
+            reply += [part.get("text", "") for part in event["item"]["content"]]
+    if thread_id is None:
+        raise RuntimeError("no thread was created")
+    return thread_id, "\n".join(reply)
+
+
+async def run_case(
+    case: dict[str, Any],
+    seeds: dict[str, Any],
+    default_tz: str,
+    chat: Server,
+    mcp_url: str,
+    settings: Settings,
+) -> Outcome:
+    outcome = Outcome(case)
+    seed = case.get("seed", "empty")
+    seed_tasks = seeds[seed] if isinstance(seed, str) else seed
+    zone_name = case.get("tz", default_tz)
+    zone = ZoneInfo(zone_name)
+    today = datetime.now(zone).date()
+    token = mint_jwt(f"heldout-{case['id']}-{uuid.uuid4().hex[:8]}", settings, ttl_seconds=900)
+    try:
+        async with mcp_client(mcp_url, token) as client:
+            seed_ids = []
+            for task in seed_tasks:
+                arguments = {
+                    key: task[key]
+                    for key in ("title", "description", "priority", "tags", "recurrence")
+                    if key in task
+                }
+                if task.get("due"):
+                    arguments["due"] = seed_due(task["due"], today, zone)
+                change = await call(client, "add_task", arguments)
+                seed_ids.append(change["task_id"])
+                if task.get("completed"):
+                    await call(client, "complete_task", {"task_id": change["task_id"]})
+            before = await all_tasks(client)
+            titles = [task["title"] for task in seed_tasks]
+
+            def fill(text: str) -> str:
+                return re.sub(
+                    r"\{id:([^}]+)\}", lambda m: str(seed_ids[seed_ref(titles, m[1])]), text
+                )
+
+            headers = {"Authorization": f"Bearer {token}", "X-Timezone": zone_name}
+            async with httpx.AsyncClient(
+                base_url=chat.base_url, headers=headers, timeout=TURN_TIMEOUT
+            ) as http:
+                thread_id = None
+                for text in [*case.get("previous", []), case["message"]]:
+                    thread_id, outcome.reply = await say(http, fill(text), thread_id)
+            after = await all_tasks(client)
+            outcome.tasks = [describe(task, zone) for task in after.values()]
+            outcome.verdict = judge(
+                case["expect"], seed_ids, titles, before, after, outcome.reply, today, zone
+            )
+    except Exception as exc:  # reported as an error case, never as a crash of the run
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    return outcome
+
+
+# --- servers and report -----------------------------------------------------------------------
+
+
+def start_stack(folder: str) -> tuple[Server, Server]:
+    env = {
+        "DATABASE_URL": f"sqlite:///{os.path.join(folder, 'heldout.db')}",
+        "JWT_SECRET": SECRET,
+        "MCP_SERVICE_TOKEN": SERVICE_TOKEN,
+        "TASKCHAT_MODEL": os.environ.get("TASKCHAT_MODEL", "offline"),
+        "TASKCHAT_TIMEZONE": "UTC",
+        "RATE_LIMIT": "100000/minute",
+        "MCP_RATE_LIMIT": "100000/minute",
+    }
+    mcp_port, chat_port = free_port(), free_port()
+    # Server logs may quote messages: they stay in the temporary folder, never on screen.
+    with open(os.path.join(folder, "servers.log"), "ab") as log:
+        mcp = start_server("mcp_server", {**env, "MCP_PORT": str(mcp_port)}, mcp_port, log=log)
+        try:
+            chat = start_server(
+                "chat_server",
+                {
+                    **env,
+                    "CHAT_PORT": str(chat_port),
+                    "MCP_SERVER_URL": f"http://127.0.0.1:{mcp_port}/mcp",
+                },
+                chat_port,
+                log=log,
+            )
+        except BaseException:
+            mcp.stop()
+            raise
+    return mcp, chat
+
+
+async def run_all(data: dict[str, Any], jobs: int, mcp: Server, chat: Server) -> list[Outcome]:
+    settings = Settings(_env_file=None, jwt_secret=SECRET)  # type: ignore[call-arg]
+    limit = asyncio.Semaphore(jobs)
+    default_tz = data.get("default_tz", "UTC")
+
+    async def one(case: dict[str, Any]) -> Outcome:
+        async with limit:
+            return await run_case(
+                case, data["seeds"], default_tz, chat, f"{mcp.base_url}/mcp", settings
+            )
+
+    return await asyncio.gather(*(one(case) for case in data["cases"]))
+
+
+def report(outcomes: list[Outcome], path: str, seconds: float, show_failures: bool) -> None:
+    total = len(outcomes)
+    passed = sum(outcome.passed for outcome in outcomes)
+    wrong = [len(o.verdict.wrong) for o in outcomes if o.verdict is not None]
+    errors = sum(outcome.error is not None for outcome in outcomes)
+    model = os.environ.get("TASKCHAT_MODEL", "offline")
+    print(f"held-out set: {path} ({total} cases), model {model}")
+    print(f"overall: {passed}/{total} passed ({100 * passed / total:.1f}%)")
+    print(f"wrong changes: {sum(wrong)} (in {sum(1 for n in wrong if n)} cases)")
+    print(f"errors: {errors}")
+    print("per family:")
+    families: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        families.setdefault(outcome.case["family"], []).append(outcome)
+    for family, members in families.items():
+        ok = sum(o.passed for o in members)
+        bad = sum(len(o.verdict.wrong) for o in members if o.verdict is not None)
+        print(f"  {family:<14} {ok:>3}/{len(members):<3} wrong changes {bad}")
+    print(f"time: {seconds:.1f} s")
+    if not show_failures:
+        return
+    print("\nfailures:")
+    for outcome in outcomes:
+        if outcome.passed:
+            continue
+        case = outcome.case
+        print(
+            f"\n[{case['id']}] ({case['family']}, seed {case.get('seed', 'empty')}, "
+            f"tz {case.get('tz', '-')})"
+        )
+        for text in case.get("previous", []):
+            print(f"  earlier: {text!r}")
+        print(f"  message: {case['message']!r}")
+        print(f"  expected: {json.dumps(case['expect'], ensure_ascii=False)}")
+        if outcome.error:
+            print(f"  ERROR: {outcome.error}")
+            continue
+        assert outcome.verdict is not None
+        for line in outcome.verdict.wrong:
+            print(f"  WRONG CHANGE: {line}")
+        for line in outcome.verdict.missed:
+            print(f"  missed: {line}")
+        print(f"  reply: {outcome.reply[:300]!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.conversation_score", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("set_file")
+    parser.add_argument(
+        "--show-failures",
+        action="store_true",
+        help="list each failing case (message, expected, actual)",
+    )
+    parser.add_argument("--jobs", type=int, default=4, help="cases run at once (default 4)")
+    args = parser.parse_args(argv)
+    try:
+        data = load_set(args.set_file)
+    except (SetError, KeyError, ValueError) as exc:
+        print(f"conversation_score: bad set file: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="heldout-") as folder:
+        mcp, chat = start_stack(folder)
+        try:
+            outcomes = asyncio.run(run_all(data, args.jobs, mcp, chat))
+        finally:
+            chat.stop()
+            mcp.stop()
+    report(outcomes, args.set_file, time.monotonic() - started, args.show_failures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
