@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 import chat_server.app as chat_app
-from chat_server.pool import MCPPool
+from chat_server.agent.pool import MCPPool
 
 _create_app = chat_app.create_app
 

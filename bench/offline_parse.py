@@ -1,6 +1,6 @@
 """How long the offline model takes to read one message: ordinary phrasings and attacks.
 
-Times `parse()` (chat_server/offline/grammar.py) per message over three corpora: the
+Times `parse()` (chat_server/agent/offline/grammar.py) per message over three corpora: the
 phrasings the model is tested with, attack messages (command openings followed by runs of
 separators, dots, repeated words and long words, up to the chat server's message limit;
 tests/chat_server/redos.py), and the message from the ReDoS report at growing lengths.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.common import base_parser, describe_machine, fmt, percentile, table, write_json
-from chat_server.offline.grammar import parse
+from chat_server.agent.offline.grammar import parse
 from shared.settings import Settings
 from tests.chat_server.phrasings import PHRASINGS
 from tests.chat_server.redos import GENERIC_UNITS, MESSAGE_PREFIXES, repeated

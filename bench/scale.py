@@ -24,7 +24,7 @@ from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadM
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Engine
 
-import chat_server.store_tables  # noqa: F401  (registers the chat tables)
+import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables)
 from bench.common import (
     Samples,
     base_parser,
@@ -39,8 +39,8 @@ from bench.common import (
     table,
     write_json,
 )
-from chat_server.store import SQLStore
-from chat_server.store_tables import items_table, threads_table
+from chat_server.conversation.store import SQLStore
+from chat_server.conversation.store_tables import items_table, threads_table
 from mcp_server import tasks
 from mcp_server.listing import CursorSecret
 from mcp_server.models import Task, utc_text

@@ -26,9 +26,9 @@ from chatkit.types import (
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
-from chat_server.agent import build_agent
-from chat_server.offline import OfflineModel
-from chat_server.pool import MCPPool
+from chat_server.agent.agent import build_agent
+from chat_server.agent.offline import OfflineModel
+from chat_server.agent.pool import MCPPool
 from shared.contract import USER_META_KEY
 from shared.settings import get_settings
 

@@ -6,7 +6,7 @@ Ways, measured side by side in interleaved rounds against one database:
   MCP raw POST    a hand-built JSON-RPC tools/call POST to the MCP server (server cost only)
   official client one long-lived mcp.Client session, which validates every structured
                   result against the tool's output schema (what other agents pay)
-  pool size N     the chat backend's pooled MCP client (chat_server/pool/), N connections
+  pool size N     the chat backend's pooled MCP client (chat_server/agent/pool/), N connections
   MCP per call    a new mcp Client per call (discover, tools/list, call), as naive clients do
 Each at 1 and at 32 concurrent callers: latency p50/p95, calls/s, and the CPU time per call
 in this (client) process and in the server process.
@@ -39,7 +39,7 @@ from bench.common import (
     table,
     write_json,
 )
-from chat_server.pool import MCPPool
+from chat_server.agent.pool import MCPPool
 from mcp_server import tasks
 from shared.db import make_engine, run_db
 from shared.migrate import upgrade_all

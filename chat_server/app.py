@@ -21,25 +21,25 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat_server import events, signin, web
-from chat_server.agent import build_agent, build_model, user_meta
-from chat_server.deps import ChatServerDep, RateLimitedUser, SettingsDep
-from chat_server.edge import EdgeGuard, HostGuard, allowed_host_names
-from chat_server.errors import DatabaseUnavailable
-from chat_server.events import EventHub
+from chat_server.agent.agent import build_agent, build_model, user_meta
+from chat_server.agent.pool import MCPPool
+from chat_server.agent.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
+from chat_server.conversation.errors import DatabaseUnavailable
+from chat_server.conversation.server import TaskChatServer
+from chat_server.conversation.store import SQLStore
+from chat_server.conversation.turns import turn_locks_for
 from chat_server.metrics import metrics_router
-from chat_server.pool import MCPPool
-from chat_server.protocol import (
+from chat_server.web import events, page, signin
+from chat_server.web.deps import ChatServerDep, RateLimitedUser, SettingsDep
+from chat_server.web.edge import EdgeGuard, HostGuard, allowed_host_names
+from chat_server.web.events import EventHub
+from chat_server.web.protocol import (
     RequestError,
     check_input,
     check_ownership,
     parse_request,
     problems,
 )
-from chat_server.server import TaskChatServer
-from chat_server.store import SQLStore
-from chat_server.turns import turn_locks_for
-from chat_server.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
 from shared.db import make_engine, run_db
 from shared.limits import BodyLimit
 from shared.migrate import CHAT, upgrade
@@ -199,14 +199,14 @@ def create_app(
             return await _started_stream(result)
         return Response(result.json, media_type="application/json")
 
-    app.include_router(web.router)
+    app.include_router(page.router)
     app.include_router(events.router)
     app.include_router(signin.router)
     app.include_router(
         metrics_router(settings.metrics_token, required=settings.metrics_need_token)
     )
     # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
-    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:

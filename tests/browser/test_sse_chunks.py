@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from chat_server.web import STATIC_DIR
+from chat_server.web.page import STATIC_DIR
 from tests.browser.harness import Browsing
 
 pytestmark = [pytest.mark.browser]

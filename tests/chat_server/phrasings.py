@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from chat_server.offline import OfflineModel
-from chat_server.offline.steps import Call
+from chat_server.agent.offline import OfflineModel
+from chat_server.agent.offline.steps import Call
 from mcp_server import tasks
 from mcp_server.inputs import (
     AddTaskInput,

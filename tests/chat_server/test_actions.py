@@ -20,12 +20,12 @@ from chatkit.types import (
 )
 from sqlalchemy import Engine
 
-from chat_server import widgets
-from chat_server.actions import handle_action
-from chat_server.agent import build_agent, user_meta
-from chat_server.server import TaskChatServer
-from chat_server.store import SQLStore
-from chat_server.task_tools import TOOL_RECORD
+from chat_server.agent.agent import build_agent, user_meta
+from chat_server.agent.task_tools import TOOL_RECORD
+from chat_server.conversation import widgets
+from chat_server.conversation.actions import handle_action
+from chat_server.conversation.server import TaskChatServer
+from chat_server.conversation.store import SQLStore
 from shared.auth import Principal
 from shared.db import make_engine
 from shared.migrate import upgrade_all

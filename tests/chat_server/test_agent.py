@@ -7,7 +7,7 @@ from agents import Runner
 from agents.testing import ScriptedModel, assistant_message, function_call
 from mcp import Tool as MCPTool
 
-from chat_server.agent import build_agent, user_meta
+from chat_server.agent.agent import build_agent, user_meta
 from shared.auth import Principal
 from shared.contract import USER_META_KEY
 from tests.chat_server.fakes import FakeTaskServer

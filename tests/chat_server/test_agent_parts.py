@@ -9,10 +9,10 @@ from agents.exceptions import MaxTurnsExceeded
 from chatkit.types import HiddenContextItem, Workflow, WorkflowItem
 from sqlalchemy.exc import OperationalError
 
-from chat_server.agent import TaskChatConverter
-from chat_server.errors import describe_failure
-from chat_server.server import title_from
-from chat_server.task_tools import TOOL_RECORD, summary
+from chat_server.agent.agent import TaskChatConverter
+from chat_server.agent.task_tools import TOOL_RECORD, summary
+from chat_server.conversation.errors import describe_failure
+from chat_server.conversation.server import title_from
 
 MILK = {
     "id": 3, "title": "Milk", "description": None, "completed": True, "completed_at": None,

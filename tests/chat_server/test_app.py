@@ -7,8 +7,8 @@ import httpx
 import pytest
 from agents.testing import ModelStep, assistant_message, function_call
 
+from chat_server.agent.pool import MCPUnavailable
 from chat_server.app import create_app
-from chat_server.pool import MCPUnavailable
 from shared.auth import mint_jwt
 from shared.settings import Settings
 from shared.startup import StartupError
@@ -324,7 +324,7 @@ async def test_feedback_on_own_items_is_accepted_and_logged(tmp_path, caplog):
         events = await create_thread(h.client, "hello")
         thread_id = events[0]["thread"]["id"]
         reply_id = [i for i in done_items(events) if i["type"] == "assistant_message"][0]["id"]
-        with caplog.at_level("INFO", logger="chat_server.server"):
+        with caplog.at_level("INFO", logger="chat_server.conversation.server"):
             response = await post(
                 h.client,
                 {

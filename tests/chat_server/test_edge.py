@@ -10,7 +10,7 @@ import pytest
 from agents.testing import ScriptedModel
 
 from chat_server.app import create_app
-from chat_server.edge import allowed_host_names, host_name
+from chat_server.web.edge import allowed_host_names, host_name
 from shared.auth import mint_jwt
 from shared.settings import Settings
 from tests.chat_server.fakes import FakeTaskServer

@@ -16,7 +16,7 @@ from agents.testing import ScriptedModel
 from fastapi import FastAPI
 
 from chat_server.app import create_app
-from chat_server.events import STREAMS_PER_USER, EventHub
+from chat_server.web.events import STREAMS_PER_USER, EventHub
 from shared.auth import mint_jwt
 from shared.settings import Settings
 from tests.chat_server.fakes import FakeTaskServer

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat_server.offline import replies
-from chat_server.offline.dates import (
+from chat_server.agent.offline import replies
+from chat_server.agent.offline.dates import (
     DateError,
     When,
     add_months,
@@ -20,11 +20,11 @@ from chat_server.offline.dates import (
     describe_due,
     find_when,
 )
-from chat_server.offline.grammar import parse
-from chat_server.offline.intents import Clarify, Help
-from chat_server.offline.steps import Call, Conversation, Say, next_step
-from chat_server.offline.turns import ToolRun
-from chat_server.zones import local_zone
+from chat_server.agent.offline.grammar import parse
+from chat_server.agent.offline.intents import Clarify, Help
+from chat_server.agent.offline.steps import Call, Conversation, Say, next_step
+from chat_server.agent.offline.turns import ToolRun
+from chat_server.agent.zones import local_zone
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
@@ -685,7 +685,7 @@ def test_the_machine_zone_follows_tz_when_set(monkeypatch: pytest.MonkeyPatch) -
 def test_slash_dates_are_month_first_unless_the_model_is_set_day_first() -> None:
     from types import SimpleNamespace
 
-    from chat_server.offline import OfflineModel
+    from chat_server.agent.offline import OfflineModel
 
     tools: list = [SimpleNamespace(name="get_task"), SimpleNamespace(name="update_task")]
 

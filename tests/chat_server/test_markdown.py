@@ -1,8 +1,8 @@
-"""Task text in the assistant's markdown (chat_server/markdown.py): escaped so that it
+"""Task text in the assistant's markdown (chat_server/agent/markdown.py): escaped so that it
 renders as exactly what was written, never as a link, an image or formatting.
 
 The rendering checks run the page's own renderer (the vendored marked, with the options
-chat_server/static/markdown.js uses) under Node, and are skipped without Node.
+chat_server/web/static/markdown.js uses) under Node, and are skipped without Node.
 """
 
 import html
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from chat_server.markdown import plain
-from chat_server.offline import replies
-from chat_server.task_tools import describe
+from chat_server.agent.markdown import plain
+from chat_server.agent.offline import replies
+from chat_server.agent.task_tools import describe
 from tests.chat_server.test_offline_model import FakeTasks, chat
 
-MARKED = Path(__file__).parents[2] / "chat_server" / "static" / "vendor" / "marked.esm.js"
+MARKED = Path(__file__).parents[2] / "chat_server" / "web" / "static" / "vendor" / "marked.esm.js"
 RENDER = """
 const { Marked } = await import(process.argv[1]);
 const marked = new Marked({ gfm: true, breaks: true, async: false });

@@ -14,7 +14,7 @@ from agents.testing import ScriptedModel, assistant_message
 from chatkit.types import ClientToolCallItem, StructuredInputFreeform, StructuredInputItem
 
 from chat_server.app import create_app
-from chat_server.store import SQLStore
+from chat_server.conversation.store import SQLStore
 from shared.auth import Principal
 from shared.db import make_engine
 from shared.settings import Settings

@@ -22,7 +22,7 @@ from chatkit.types import (
 )
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 
-from chat_server.offline.model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
+from chat_server.agent.offline.model import MAX_DELTAS, NO_TOOLS, OfflineModel, text_pieces
 from shared.contract import ErrorCode, ToolFailure, failure_text
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday

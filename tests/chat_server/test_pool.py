@@ -17,7 +17,7 @@ from agents.exceptions import AgentsException
 from agents.mcp import MCPToolMetaContext
 from agents.testing import ScriptedModel, assistant_message, function_call
 
-from chat_server.pool import MCPPool, MCPPoolError, MCPTimeout, MCPUnavailable
+from chat_server.agent.pool import MCPPool, MCPPoolError, MCPTimeout, MCPUnavailable
 from testbed.servers import Server, free_port, start_server
 
 TOY = "tests.chat_server.toy_mcp"

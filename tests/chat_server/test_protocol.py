@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from chat_server.protocol import RequestError, check_input, parse_request
+from chat_server.web.protocol import RequestError, check_input, parse_request
 
 
 def body(request: dict) -> bytes:

@@ -6,7 +6,7 @@ covered without editing this file):
 
 - static: no pattern has an ambiguous repeat, the shape that backtracks exponentially
   (tests/chat_server/redos.py explains the check); the same for every pattern of the
-  servers and the shared package;
+  servers, the terminal client and the shared package;
 - measured: attack strings built from each pattern's own words and separators, up to the
   longest message the chat server accepts, and whole messages through `parse()` and the
   model, each finish far under a bound that only exponential or polynomial blow-up reaches.
@@ -26,11 +26,12 @@ from typing import Any
 import pytest
 
 import chat_server
-import chat_server.offline
+import chat_server.agent.offline
 import mcp_server
 import shared
-from chat_server.offline.grammar import parse
-from chat_server.offline.model import OfflineModel
+import taskchat_cli
+from chat_server.agent.offline.grammar import parse
+from chat_server.agent.offline.model import OfflineModel
 from shared.contract import TOOL_NAMES
 from shared.settings import Settings
 from tests.chat_server.redos import (
@@ -148,23 +149,26 @@ def literal_patterns(
     return found
 
 
-OFFLINE = module_patterns(chat_server.offline)
+OFFLINE = module_patterns(chat_server.agent.offline)
 SERVERS = {
-    **{name: p for package in (shared, mcp_server, chat_server)
+    **{name: p for package in (shared, mcp_server, chat_server, taskchat_cli)
        for name, p in module_patterns(package, only_with="re.compile").items()},
-    **{name: p for folder in ("shared", "mcp_server", "chat_server")
+    **{name: p for folder in ("shared", "mcp_server", "chat_server", "taskchat_cli")
        for name, p in literal_patterns(ROOT / folder).items()},
 }  # fmt: skip
 
 
 def test_the_offline_model_has_its_patterns_where_these_tests_find_them() -> None:
     assert len(OFFLINE) > 100
-    assert {"chat_server.offline.phrases._TITLE_TAIL", "chat_server.offline.grammar._ADD"} <= set(
-        OFFLINE
-    )
-    assert any(name.startswith("chat_server.offline.commands._UPDATES") for name in OFFLINE)
+    assert {
+        "chat_server.agent.offline.phrases._TITLE_TAIL",
+        "chat_server.agent.offline.grammar._ADD",
+    } <= set(OFFLINE)
+    assert any(name.startswith("chat_server.agent.offline.commands._UPDATES") for name in OFFLINE)
     # A pattern written inline in a call is compiled on first use, out of these tests' sight.
-    assert literal_patterns(ROOT / "chat_server" / "offline", in_functions_only=True) == {}
+    offline = ROOT / "chat_server" / "agent" / "offline"
+    assert offline.is_dir()
+    assert literal_patterns(offline, in_functions_only=True) == {}
 
 
 # ---------------------------------------------------------------- static check

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
 from chat_server.app import create_app
-from chat_server.oidc import OIDCClient
+from chat_server.web.oidc import OIDCClient
 from shared.auth import mint_jwt, verify_jwt
 from shared.settings import Settings
 from shared.startup import startup_errors

@@ -30,8 +30,8 @@ from chatkit.types import (
 from pydantic import TypeAdapter
 from sqlalchemy import Engine, create_engine, func, inspect, select
 
-from chat_server.store import SQLStore
-from chat_server.store_tables import ChatThread, ChatThreadItem, threads_table
+from chat_server.conversation.store import SQLStore
+from chat_server.conversation.store_tables import ChatThread, ChatThreadItem, threads_table
 from shared.auth import Principal
 from shared.db import make_engine
 from shared.migrate import upgrade_all

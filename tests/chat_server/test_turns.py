@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from chat_server.turns import ThreadTurns, TurnLocks, turn_locks_for
+from chat_server.conversation.turns import ThreadTurns, TurnLocks, turn_locks_for
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,8 +12,8 @@ import pytest
 from agents.testing import ScriptedModel
 from mcp.types import CallToolResult, TextContent
 
+from chat_server.agent.pool import MCPUnavailable
 from chat_server.app import create_app
-from chat_server.pool import MCPUnavailable
 from shared.auth import Principal, mint_jwt
 from shared.contract import ErrorCode, ToolFailure, error_result
 from shared.settings import Settings
@@ -125,7 +125,7 @@ async def test_static_files_are_served_and_nothing_else(tmp_path: Path) -> None:
         style = await client.get("/static/app.css")
         missing = await client.get("/static/secret.py")
         template = await client.get("/static/index.html")
-        escape = await client.get("/static/..%2Fweb.py")
+        escape = await client.get("/static/..%2Fpage.py")
 
     assert (script.status_code, script.headers["content-type"]) == (
         200, "text/javascript; charset=utf-8")

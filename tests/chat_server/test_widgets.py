@@ -7,7 +7,7 @@ from typing import Any
 from chatkit.types import ThreadItem, WidgetItem
 from pydantic import TypeAdapter
 
-from chat_server import widgets
+from chat_server.conversation import widgets
 
 SERVER_ACTION = {"handler": "server", "loadingBehavior": "auto", "streaming": True}
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from chat_server.agent import build_agent, instructions_for
+from chat_server.agent.agent import build_agent, instructions_for
+from chat_server.agent.offline import OfflineModel
+from chat_server.agent.zones import REQUEST_ZONE, zone_from_header
 from chat_server.app import create_app
-from chat_server.offline import OfflineModel
-from chat_server.zones import REQUEST_ZONE, zone_from_header
 from shared.settings import Settings
 from tests.chat_server.app_client import create_thread
 from tests.chat_server.fakes import FakeTaskServer

@@ -50,8 +50,8 @@ def fill(url: str) -> None:
     )
     from sqlmodel import Session
 
-    import chat_server.store_tables  # noqa: F401  (registers the chat tables)
-    from chat_server.store import SQLStore
+    import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables)
+    from chat_server.conversation.store import SQLStore
     from shared import tasks
     from shared.auth import Principal
     from shared.db import create_tables, make_engine

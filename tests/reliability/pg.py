@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
-import chat_server.store_tables  # noqa: F401  (registers the chat tables)
+import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables)
 import mcp_server.models  # noqa: F401  (registers the task table)
 from shared.migrate import upgrade_all
 

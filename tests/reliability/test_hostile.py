@@ -38,7 +38,7 @@ import httpx
 import jwt
 import pytest
 
-from chat_server.events import STREAMS_PER_USER
+from chat_server.web.events import STREAMS_PER_USER
 from shared.contract import TOOL_NAMES
 from testbed.databases import postgres_schema
 from testbed.sse import sse_json

@@ -191,7 +191,7 @@ def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(monk
     assert settings.api_kind == api
     from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 
-    from chat_server.agent import build_model
+    from chat_server.agent.agent import build_model
 
     kind = OpenAIResponsesModel if api == "responses" else OpenAIChatCompletionsModel
     assert isinstance(build_model(settings), kind)

@@ -91,7 +91,7 @@ def test_the_mcp_server_refuses_weak_secrets_in_one_line(tmp_path, variable, env
 
 @pytest.mark.parametrize(("variable", "env"), BAD_SETTINGS[:2], ids=BAD_SETTINGS_IDS[:2])
 def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path, variable, env):
-    done = run(["chat_server.terminal.cli", "token", "alice"], tmp_path, **env)
+    done = run(["taskchat_cli.cli", "token", "alice"], tmp_path, **env)
     assert_refused(done, f"taskchat: {variable}: ")
 
 

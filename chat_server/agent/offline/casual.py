@@ -1,0 +1,101 @@
+"""Casual ways to say a task is done or no longer wanted.
+
+"I bought the milk", "called the plumber", "walked the dog already" complete the task
+whose title starts with that verb (one found that does not, "I sold the car" finding "Car
+wash", is asked about first); "I finished the report" completes the task the words name;
+"I missed the dentist" or "postponed the car wash" complete nothing. "I don't need to buy
+milk anymore", "forget about the car wash", "nevermind the dentist" delete the task. The
+task is still looked up (and asked about when several match) by the model, as for any task
+named by words.
+"""
+
+import re
+
+from chat_server.agent.offline.intents import ActOnTask, ByContext, ByWords, Help, Intent
+from chat_server.agent.offline.phrases import core_words, parse_ref
+
+_I = re.IGNORECASE
+_T = r"(?P<t>.+?)"
+
+IRREGULAR_PAST = {
+    "bought": ("buy",), "paid": ("pay",), "sent": ("send",), "wrote": ("write",),
+    "took": ("take",), "made": ("make",), "got": ("get",), "went": ("go",), "did": ("do",),
+    "read": ("read",), "put": ("put",), "brought": ("bring",), "met": ("meet",),
+    "left": ("leave",), "found": ("find",), "gave": ("give",), "sold": ("sell",),
+    "told": ("tell",), "spoke": ("speak",), "drove": ("drive",), "ate": ("eat",),
+    "fed": ("feed",), "swept": ("sweep",), "hung": ("hang",), "ran": ("run",),
+    "rang": ("ring",), "set": ("set",), "cut": ("cut",), "won": ("win",), "built": ("build",),
+}  # fmt: skip
+# Past tenses that say "done" about any task, whatever its title's first word.
+_DONE_ANY = frozenset(
+    {"did", "finished", "completed", "handled", "sorted", "tackled", "wrapped", "ticked"}
+    | {"checked", "crossed", "knocked", "managed"}
+)
+# -ed words that say something other than "I did it".
+_NOT_DONE = frozenset(
+    {"need", "needed", "wanted", "added", "used", "tried", "forgot", "forgotten", "meant"}
+    | {"planned", "wished", "hoped", "decided", "started", "scheduled", "supposed"}
+    | {"missed", "skipped", "postponed", "delayed", "rescheduled", "moved", "cancelled"}
+    | {"canceled", "failed", "ignored", "changed", "updated", "edited", "renamed", "tagged"}
+)
+_PAST = re.compile(
+    r"^(?:(?:i|we)\s+|i'?ve\s+|we'?ve\s+)?(?:(?:have|has|just|already|finally|also)\s+)*"
+    r"(?P<verb>[a-z]+ed|"
+    + "|".join(IRREGULAR_PAST)
+    + r")\s+"
+    + _T
+    + r"(?:\s+(?:already|just\s+now|earlier|today|finally|at\s+last|too))*$",
+    _I,
+)
+_NO_LONGER = re.compile(
+    r"^(?:i\s+|we\s+)?(?:(?:don'?t|do\s+not|no\s+longer)\s+(?:need|have|want)|"
+    r"(?:don'?t|do\s+not)\s+(?:need|have|want)\s+to\s+worry\s+about)\s+(?:to\s+)?"
+    + _T
+    + r"(?:\s+(?:any\s*more|any\s+longer))?$",
+    _I,
+)
+_NEEDS_ANYMORE = re.compile(r"\b(?:no\s+longer|any\s*more|any\s+longer)\b", _I)
+# "I cleaned up", "I sorted it out": no words left that could name a task.
+_PARTICLES = frozenset({"up", "out", "off", "in", "on", "down", "over", "away", "back", "it"})
+_FORGET = re.compile(
+    r"^(?:forget(?:\s+about)?|never\s*mind(?:\s+about)?|nvm|skip|scratch)\s+" + _T + "$", _I
+)
+
+
+def past_forms(verb: str) -> tuple[str, ...]:
+    """The present forms a past-tense verb may come from: "walked" -> walk; "tried" -> try."""
+    verb = verb.lower()
+    if verb in IRREGULAR_PAST:
+        return IRREGULAR_PAST[verb]
+    stem = verb[:-2]
+    forms = [stem, verb[:-1]]  # walked -> walk; prepared -> prepare
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        forms.append(stem[:-1])  # submitted -> submit
+    if stem.endswith("i"):
+        forms.append(stem[:-1] + "y")  # tried -> try
+    return tuple(forms)
+
+
+def casual_intent(text: str) -> Intent | None:
+    """A casual "I did it" or "I don't need it" about one task, else None."""
+    match = _NO_LONGER.match(text)
+    if match and _NEEDS_ANYMORE.search(text) and (target := parse_ref(match["t"])):
+        return ActOnTask("delete", target)
+    if match := _FORGET.match(text):
+        target = parse_ref(match["t"])
+        # "forget it" / "never mind that" drop the request, not the task.
+        if target is None or isinstance(target, ByContext):
+            return Help("ack")
+        return ActOnTask("delete", target)
+    if (match := _PAST.match(text)) and match["verb"].lower() not in _NOT_DONE:
+        target = parse_ref(match["t"])
+        if isinstance(target, ByWords):
+            words = core_words(match["t"])
+            if not set(words.lower().split()) - _PARTICLES:
+                return None
+            verb = match["verb"].lower()
+            verbs = () if verb in _DONE_ANY else past_forms(verb)
+            return ActOnTask("complete", ByWords(words, verbs))
+        if target is not None:
+            return ActOnTask("complete", target)
+    return None

@@ -1,0 +1,380 @@
+"""Requests about one task: show, complete, reopen, delete or change it.
+
+The task may be named by number, by words from its title, or by the conversation ("it");
+resolving words and "it" to a task id is the model's job (chat_server/agent/offline/steps.py).
+"""
+
+import re
+from datetime import datetime
+
+from chat_server.agent.offline.dates import parse_when
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    ByContext,
+    ById,
+    ByPosition,
+    ByWords,
+    Clarify,
+    Intent,
+    TaskRef,
+)
+from chat_server.agent.offline.phrases import (
+    DATE_HINT,
+    NO_DUE,
+    NO_TITLE,
+    PRIORITY_WORD,
+    PRIORITY_WORDS,
+    QUOTED,
+    TAG,
+    SeveralTasks,
+    fields_only,
+    parse_ref,
+    strip_quotes,
+)
+
+_I = re.IGNORECASE
+# The task ends on a non-space: with a run of spaces after it, the pattern tries the run once.
+_T = r"(?P<t>.+?(?<!\s))"
+CLEAR = ""  # update_task clears a due date or description given the empty value
+_TAGS = r"(?P<tags>#\w[\w-]*(?:(?:\s*,\s*|\s+and\s+|\s+)#\w[\w-]*)*)"
+_DATE_VERBS = r"(?:move|reschedule|postpone|push|defer|delay|bump|shift)"
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, _I)
+
+
+# (pattern, action, fixed args, what the named groups mean)
+_UPDATES: list[tuple[re.Pattern[str], str]] = [
+    (
+        _re(
+            r"^(?:remove|clear|delete|drop|unset|take\s+off|get\s+rid\s+of)\s+(?:the\s+)?(?:due\s+"
+            r"date|deadline|due|date)s?\s+(?:from|of|on|for)\s+" + _T + "$"
+        ),
+        "clear_due",
+    ),
+    (
+        _re(
+            r"^(?:remove|clear|delete|drop)\s+(?:all\s+)?(?:the\s+|its\s+)?tags\s+(?:from|of|on)\s+"
+            + _T
+            + "$"
+        ),
+        "clear_tags",
+    ),
+    (
+        _re(
+            r"^(?:remove|delete|drop|take\s+off)\s+(?:the\s+)?(?:tags?\s+)?"
+            + _TAGS
+            + r"\s+(?:from|off|on)\s+"
+            + _T
+            + "$"
+        ),
+        "remove_tags",
+    ),
+    (
+        _re(r"^(?:remove|delete|drop)\s+(?:the\s+)?tag\s+(?P<tag>[\w-]+)\s+from\s+" + _T + "$"),
+        "remove_tags",
+    ),
+    (_re(r"^untag\s+" + _T + r"\s+" + _TAGS + "$"), "remove_tags"),
+    (_re(r"^(?:tag|label)\s+" + _T + r"\s+(?:with\s+|as\s+)?" + _TAGS + "$"), "add_tags"),
+    (
+        _re(r"^(?:tag|label)\s+" + _T + r"\s+(?:with|as)\s+(?:the\s+)?(?:tag\s+)?(?P<tag>[\w-]+)$"),
+        "add_tags",
+    ),
+    (_re(r"^add\s+(?:the\s+)?(?:tags?\s+)?" + _TAGS + r"\s+(?:to|on)\s+" + _T + "$"), "add_tags"),
+    (_re(r"^add\s+(?:the\s+)?tag\s+(?P<tag>[\w-]+)\s+to\s+" + _T + "$"), "add_tags"),
+    (
+        _re(
+            r"^(?:add|attach|put)\s+(?:a\s+)?(?:note|description|details?|comment)\s+(?:to|on|for)\s+"
+            + _T
+            + r"\s*(?::|saying|that\s+says|-|,)\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
+    (
+        _re(
+            r"^(?:set|change|update)\s+(?:the\s+)?(?:description|notes?|details)\s+(?:of|for|on)\s+"
+            + _T
+            + r"\s+to\s+(?P<d>.+)$"
+        ),
+        "description",
+    ),
+    (
+        _re(
+            r"^(?:remove|clear|delete)\s+(?:the\s+)?(?:description|notes?|details)\s+(?:from|of|on)\s+"
+            + _T
+            + "$"
+        ),
+        "clear_description",
+    ),
+    (_re(r"^(?:rename|retitle)\s+" + _T + r"\s+(?:to|as)\s+(?P<title>.+)$"), "title"),
+    (
+        _re(
+            r"^(?:change|set|update|edit)\s+(?:the\s+)?(?:title|name|text|wording)\s+(?:of|for|on)\s+"
+            + _T
+            + r"\s+to\s+(?P<title>.+)$"
+        ),
+        "title",
+    ),
+    (
+        _re(
+            r"^(?:change|set|update|edit)\s+"
+            + _T
+            + r"(?:'s)?\s+(?:title|name)\s+to\s+(?P<title>.+)$"
+        ),
+        "title",
+    ),
+    (
+        _re(
+            r"^(?:set|change|update|move|push|make)\s+(?:the\s+)?(?:due\s+date|deadline|date)\s+"
+            r"(?:of|for|on)\s+" + _T + r"\s+(?:to|for|until)\s+(?P<d>.+)$"
+        ),
+        "due",
+    ),
+    (
+        _re(
+            r"^(?:change|set|update|move)\s+" + _T + r"(?:'s)?\s+(?:due\s+date|deadline)\s+to\s+"
+            r"(?P<d>.+)$"
+        ),
+        "due",
+    ),
+    (
+        _re(
+            r"^(?:set|change|update)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+" + _T + r"\s+to\s+"
+            r"(?P<p>\w+)(?:\s+priority)?$"
+        ),
+        "priority",
+    ),
+    (_re(r"^(?:set|change|update)\s+" + _T + r"(?:'s)?\s+priority\s+to\s+(?P<p>\w+)$"), "priority"),
+    (
+        _re(
+            r"^(?:raise|increase|bump\s+up|bump)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+"
+            + _T
+            + "$"
+        ),
+        "priority_high",
+    ),
+    (_re(r"^prioriti[sz]e\s+" + _T + "$"), "priority_high"),
+    (
+        _re(r"^(?:lower|decrease|reduce|drop)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+" + _T + "$"),
+        "priority_low",
+    ),
+    (_re(r"^de-?prioriti[sz]e\s+" + _T + "$"), "priority_low"),
+    (_re(r"^(?:stop|don'?t|do\s+not)\s+(?:repeating|recurring|repeat)\s+" + _T + "$"), "no_repeat"),
+]
+_DATE_MOVE = _re(r"^" + _DATE_VERBS + r"\s+(?P<rest>.+)$")
+_DUE_SUFFIX = _re(r"^" + _T + r"\s+(?:is\s+|should\s+be\s+)?(?:now\s+)?due\s+(?P<d>.+)$")
+_GENERIC_UPDATE = _re(r"^(?P<verb>make|mark|set|change|update|edit|turn|switch)\s+(?P<rest>.+)$")
+_REOPEN = [
+    _re(
+        r"^(?:reopen|re-open|uncomplete|un-complete|unmark|restore|unfinish|reactivate)\s+"
+        + _T
+        + "$"
+    ),
+    _re(
+        r"^(?:mark|set)\s+" + _T + r"\s+(?:as\s+)?(?:not\s+(?:yet\s+)?(?:done|complete|completed"
+        r"|finished)|undone|incomplete|uncompleted|pending|open|unfinished|to\s*do|active)$"
+    ),
+    _re(
+        r"^" + _T + r"\s+(?:is\s+not|isn'?t|was\s+not|wasn'?t|is\s+n't|not)\s+(?:actually\s+)?"
+        r"(?:done|finished|complete|completed)(?:\s+(?:yet|after\s+all))?$"
+    ),
+]
+_COMPLETE = [
+    _re(
+        r"^(?:mark|set|check|tick|cross)\s+(?:off\s+)?" + _T + r"\s+(?:as\s+)?(?:done|complete"
+        r"|completed|finished|checked(?:\s+off)?|ticked\s+off)$"
+    ),
+    _re(r"^(?:complete|finish|check\s+off|tick\s+off|cross\s+off|close|resolve)\s+" + _T + "$"),
+    _re(
+        r"^(?:i'?m|i\s+am|i'?ve|i\s+have|we'?re|we\s+are)\s+(?:all\s+)?(?:done|finished|through)"
+        r"\s+with\s+" + _T + "$"
+    ),
+    _re(r"^(?:done|finished)\s*(?:with|:|-)?\s+" + _T + "$"),
+    _re(
+        r"^(?:i|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)*(?:finished|completed|did|done)\s+"
+        + _T
+        + "$"
+    ),
+]
+_COMPLETE_SUFFIX = _re(
+    r"^"
+    + _T
+    + r"\s+(?:is\s+|are\s+|was\s+)?(?:now\s+|all\s+)?(?:done|complete|completed|finished)$"
+)
+_PRIORITY_SUFFIX = _re(
+    r"^"
+    + _T
+    + r"\s+(?:is|should\s+be)\s+(?:now\s+)?(?:a\s+)?(?P<p>"
+    + PRIORITY_WORD
+    + r")(?:\s+priority)?$"
+)
+_DELETE = _re(
+    r"^(?:delete|del|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
+    r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
+)
+_SHOW = [
+    _re(
+        r"^(?:show|display|open|view|see|get|describe|details\s+(?:of|for|on)|info\s+(?:on|about"
+        r"|for))\s+(?:me\s+)?(?:the\s+)?(?:details\s+(?:of|for|on)\s+|info\s+(?:on|about|for)\s+)?"
+        + _T
+        + "$"
+    ),
+    _re(r"^what(?:'s|\s+is)\s+" + _T + r"\s+about$"),
+    _re(r"^what(?:'s|\s+is)\s+(?:in\s+|on\s+)?" + _T + "$"),
+    _re(r"^tell\s+me\s+(?:more\s+)?about\s+" + _T + "$"),
+]
+
+
+def _ref(text: str) -> TaskRef | None:
+    try:
+        return parse_ref(text)
+    except SeveralTasks:
+        return None
+
+
+def _tags_of(match: re.Match[str]) -> tuple[str, ...]:
+    if "tags" in match.re.groupindex and match["tags"]:
+        return tuple(dict.fromkeys(t.lower() for t in TAG.findall(match["tags"])))
+    return (match["tag"].lower().lstrip("#"),)
+
+
+def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | None:
+    """One _UPDATES pattern's match as an intent (None when its target names no task)."""
+    target = parse_ref(match["t"])
+    if target is None:
+        return None
+    if kind == "clear_due":
+        return ActOnTask("update", target, {"due": CLEAR})
+    if kind == "clear_tags":
+        return ActOnTask("update", target, {"tags": []})
+    if kind == "remove_tags":
+        return ActOnTask("update", target, remove_tags=_tags_of(match))
+    if kind == "add_tags":
+        return ActOnTask("update", target, add_tags=_tags_of(match))
+    if kind == "description":
+        return ActOnTask("update", target, {"description": strip_quotes(match["d"])})
+    if kind == "clear_description":
+        return ActOnTask("update", target, {"description": CLEAR})
+    if kind == "title":
+        title = strip_quotes(match["title"])
+        return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
+    if kind == "due":
+        return _due_update(target, match["d"], now)
+    if kind == "priority":
+        word = match["p"].lower()
+        if word not in PRIORITY_WORDS:
+            return Clarify(f"“{match['p']}” isn't a priority: say high, medium or low.")
+        return ActOnTask("update", target, {"priority": PRIORITY_WORDS[word]})
+    if kind in {"priority_high", "priority_low"}:
+        return ActOnTask("update", target, {"priority": kind.removeprefix("priority_")})
+    return ActOnTask("update", target, {"recurrence": "none"})
+
+
+def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
+    if NO_DUE.fullmatch(phrase.strip()) or phrase.strip().lower() in {"none", "nothing", "never"}:
+        return ActOnTask("update", target, {"due": CLEAR})
+    when = parse_when(phrase, now)
+    if when is None:
+        return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")
+    return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
+
+
+_DELIMITERS = frozenset({"to", "as", "into", "for", "until", "till"})
+# Each cut reads the whole value again: without a bound, a long message costs the square of
+# its length (seconds for a few thousand characters). A task named in more words than this
+# is a sentence, not a name.
+MAX_TARGET_WORDS = 20
+
+
+def _splits(rest: str) -> list[tuple[str, str, bool]]:
+    """Ways to cut "T X" into (target, value, cut at a "to"/"as"), shortest target first."""
+    words = rest.split(" ")
+    found = []
+    for i in range(1, min(len(words), MAX_TARGET_WORDS + 1)):
+        head, tail = " ".join(words[:i]), words[i:]
+        delimited = tail[0].lower() in _DELIMITERS and len(tail) > 1
+        found.append((head, " ".join(tail[1:] if delimited else tail), delimited))
+    return found
+
+
+def _date_move(rest: str, now: datetime) -> Intent | None:
+    """Read `move T to D` or `postpone T until D`: the value must be a date."""
+    first_bad: tuple[TaskRef, str] | None = None
+    for head, value, _ in _splits(rest):
+        target = parse_ref(head)
+        if target is None:
+            continue
+        when = parse_when(value, now)
+        if when is not None:
+            return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
+        if first_bad is None and not isinstance(target, ByWords):
+            first_bad = (target, value)
+    if first_bad is not None:
+        return Clarify(f"I couldn't read “{first_bad[1]}” as a date. {DATE_HINT}")
+    return None
+
+
+def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
+    """Read `make T high priority`, `change T to friday`, `set T to 'New title'`."""
+    title_split: tuple[TaskRef, str] | None = None
+    for head, value, delimited in _splits(rest):
+        target = parse_ref(head)
+        if target is None:
+            continue
+        quoted = QUOTED.fullmatch(value)
+        if delimited and quoted and verb in {"change", "set", "update", "edit"}:
+            return ActOnTask("update", target, {"title": quoted["text"].strip()})
+        fields = fields_only(value, now)
+        if fields is not None:
+            tags = tuple(fields.pop("tags", ()))
+            return ActOnTask("update", target, fields, add_tags=tags)
+        if delimited and title_split is None and verb in {"change", "update", "edit"}:
+            title_split = (target, value)
+    if title_split is not None:
+        return ActOnTask("update", title_split[0], {"title": title_split[1]})
+    return None
+
+
+def explicit_update(text: str, now: datetime) -> Intent | None:
+    """A change to one task said with an unmistakable pattern ("tag task 2 #work")."""
+    for pattern, kind in _UPDATES:
+        if (match := pattern.match(text)) and (found := _update_from(kind, match, now)):
+            return found
+    return None
+
+
+def act_intent(text: str, now: datetime) -> Intent | None:
+    """A request to show, complete, reopen, delete or change one task, else None."""
+    if (match := _DATE_MOVE.match(text)) and (found := _date_move(match["rest"], now)):
+        return found
+    for pattern in _REOPEN:
+        if (match := pattern.match(text)) and (target := parse_ref(match["t"])):
+            return ActOnTask("reopen", target)
+    for pattern in _COMPLETE:
+        if (match := pattern.match(text)) and (target := parse_ref(match["t"])):
+            return ActOnTask("complete", target)
+    if (match := _DELETE.match(text)) and (target := parse_ref(match["t"])):
+        return ActOnTask("delete", target)
+    if (match := _GENERIC_UPDATE.match(text)) and (
+        found := _generic_update(match["verb"].lower(), match["rest"], now)
+    ):
+        return found
+    for pattern in _SHOW:
+        if (match := pattern.match(text)) and isinstance(
+            target := _ref(match["t"]), ById | ByContext | ByPosition
+        ):
+            return ActOnTask("show", target)
+    # Patterns that start with the task itself go last: they match the most.
+    if (match := _DUE_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+        return _due_update(target, match["d"], now)
+    return None
+
+
+def suffix_intent(text: str) -> ActOnTask | None:
+    """A sentence that starts with the task: "task 3 done", "the report is high priority"."""
+    if (match := _COMPLETE_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+        return ActOnTask("complete", target)
+    if (match := _PRIORITY_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+        return ActOnTask("update", target, {"priority": PRIORITY_WORDS[match["p"].lower()]})
+    return None

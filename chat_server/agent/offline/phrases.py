@@ -1,0 +1,354 @@
+"""Phrases about one task: which task a phrase names ("task 3", "it", "the milk one"),
+the fields a sentence sets (due date, priority, tags, recurrence, notes), and the task an
+"add ..." request describes. Pure functions; `now` is aware, in the user's zone."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from chat_server.agent.offline.dates import DateError, find_when
+from chat_server.agent.offline.fuzzy import NOUNS, one_slip_from
+from chat_server.agent.offline.intents import (
+    AddSeveral,
+    AddTask,
+    ByContext,
+    ById,
+    ByIds,
+    ByPosition,
+    ByWords,
+    Clarify,
+    TaskRef,
+)
+
+NO_TITLE = "What should the task be called? For example: “add buy milk tomorrow”."
+DATE_HINT = "Try “tomorrow”, “friday”, “next monday”, “in 3 days”, “Dec 3” or “2026-12-03”."
+
+_I = re.IGNORECASE
+
+# ---------------------------------------------------------------- task references
+
+_IDS_REF = re.compile(
+    r"^(?:the\s+)?(?:(?:tasks?|todos?|items?|numbers?)\s*)?#?\d{1,9}"
+    r"(?:\s*(?:,|\band\b|&|\+)\s*(?:and\s+)?#?\d{1,9})+$",
+    _I,
+)
+_ID_REF = re.compile(r"^(?:the\s++)?(?:task|todo|item|number|no\.?)?\s*+#?\s*+(\d{1,9})$", _I)
+_CONTEXT_REF = re.compile(
+    r"^(?:it|that|this|(?:that|this|the)(?:\s+(?:same|new|latest|one))?\s+(?:one|task|todo|item)"
+    r"|(?:the\s+)?one\s+(?:you|i)\s+just\s+(?:added|made|created|mentioned|showed))$",
+    _I,
+)
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6, "eighth": 7, "8th": 7,
+    "ninth": 8, "9th": 8, "tenth": 9, "10th": 9, "last": -1,
+}  # fmt: skip
+POSITION_REF = re.compile(
+    r"^(?:the\s+)?(" + "|".join(ORDINALS) + r")(?:\s+(?:one|task|todo|item))?$", _I
+)
+_WORDS_HEAD = re.compile(
+    r"^(?:(?:the|my|a|an|that|this|our)\s+)*(?:(?:task|todo|to-do|item|one|reminder)s?\s+"
+    r"(?:called|named|titled|about|for|to|that\s+says|saying|with|where\s+i)\s+)?",
+    _I,
+)
+_WORDS_TAIL = re.compile(r"(?<=\s)(?:one|task|todo|to-do|item|thing|reminder|entry)$", _I)
+_NOT_A_TASK = frozenset(
+    {"i", "i'm", "im", "i am", "we", "we're", "we are", "you", "me", "all", "it all", "one", "the"}
+    | {"task", "nothing"}
+)
+# Phrases that start like questions or commands, or name several tasks, are never one task.
+_NOT_A_REF = re.compile(
+    r"^(?:what|what's|whats|which|who|how|why|when|where|anything|something|nothing|any|is\s+there"
+    r"|are\s+there|do|does|did|can|could|make|mark|set|change|update|move|add|create|delete|remove"
+    r"|show|list|find|search|tell|give|get|please)\b|\b(?:tasks|todos|to-dos|items)\b",
+    _I,
+)
+_NUMBER = re.compile(r"\d+")
+_ALL_REF = re.compile(r"^(?:all|every|everything|both|them|those|these)\b", _I)
+
+
+class SeveralTasks(Exception):
+    """Raised when a request names several tasks at once ("delete all tasks")."""
+
+
+def strip_quotes(text: str) -> str:
+    """`text` without one pair of surrounding quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1].strip()
+    return text
+
+
+def core_words(text: str) -> str:
+    """The words that name a task, without "the", "my" or "... one": "the milk one" -> "milk"."""
+    return _without_filler_nouns(_WORDS_HEAD.sub("", text, count=1)).strip(" \"'")
+
+
+def parse_ref(text: str) -> TaskRef | None:
+    """The task a phrase names, or None when it names none."""
+    text = text.strip(" ,.")
+    if match := _ID_REF.match(text):
+        return ById(int(match[1]))
+    if _IDS_REF.match(text):
+        ids = tuple(dict.fromkeys(int(n) for n in _NUMBER.findall(text)))
+        return ByIds(ids) if len(ids) > 1 else ById(ids[0])
+    if _CONTEXT_REF.match(text):
+        return ByContext()
+    if match := POSITION_REF.match(text):
+        return ByPosition(ORDINALS[match[1].lower()])
+    if _ALL_REF.match(text):
+        raise SeveralTasks
+    if _NOT_A_REF.search(text):
+        return None
+    words = core_words(text)
+    if not words or words.lower() in _NOT_A_TASK:
+        return None
+    return ByWords(words)
+
+
+# ---------------------------------------------------------------- task fields
+
+PRIORITY_WORDS = {
+    "high": "high", "top": "high", "urgent": "high", "important": "high", "critical": "high",
+    "asap": "high", "low": "low", "medium": "medium", "normal": "medium",
+}  # fmt: skip
+PRIORITY_WORD = r"(?:high|low|medium|normal|top|urgent|important|critical)"
+_DESCRIPTION = re.compile(
+    r"(?<!\s)\s*+[,;-]?\s*+\b(?:notes?|description|details)\s*+[:=]\s*(?P<d>.+)$", _I
+)
+TAG = re.compile(r"(?<![\w&#])#(?P<tag>[A-Za-z][\w-]*)")
+_PRIORITY = re.compile(
+    r"(?:[,;]\s*)?\b(?:(?:with|at|as|in)\s+)?(?:an?\s+)?(?P<p>"
+    + PRIORITY_WORD
+    + r")[\s-]+(?:priority|prio|pri)\b"
+    r"|(?:[,;]\s*)?\bpriority\s*(?:[:=]|is|of)?\s*(?P<p2>" + PRIORITY_WORD + r")\b"
+    r"|(?:^|\s)!(?P<p3>high|low|medium)\b",
+    _I,
+)
+_PRIORITY_EDGE = re.compile(
+    r"^(?P<a>urgent|important|asap|critical)\b[\s:!,-]*"
+    r"|(?<![\s,;!-])[\s,;!-]*+\b(?P<b>urgent(?:ly)?|important|asap|critical)!*$",
+    _I,
+)
+# Todoist's p1 (high) .. p4 (low); "!!!", "!!", "!" arrive as !high, !medium, !low (grammar.py).
+_TODOIST = re.compile(r"(?:^|(?<=\s))p(?P<n>[1-4])\b", _I)
+_TODOIST_LEVELS = {"1": "high", "2": "medium", "3": "low", "4": "low"}
+_WORD_TAG = re.compile(
+    r"(?<![\s,])[\s,]*(?:\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)"
+    # ", tag it family", "and tag it as work": after a comma or "and" only, so a title may
+    # still start with the verb ("add tag the boxes").
+    r"|(?:,|\band)\s*tag(?:\s+it)?(?:\s+(?:as|with))?)\s+#?(?P<tag>[a-z][\w-]*)\b",
+    _I,
+)
+_LEADING_LINKS = re.compile(r"^(?:(?:a|an|be|as|to)\s+)+", _I)
+_BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
+_EVERY = {"day": "daily", "morning": "daily", "night": "daily", "evening": "daily",
+          "week": "weekly", "month": "monthly", "year": "yearly"}  # fmt: skip
+_ADVERB = {"daily": "daily", "nightly": "daily", "weekly": "weekly", "monthly": "monthly",
+           "yearly": "yearly", "annually": "yearly"}  # fmt: skip
+_RECURRENCE = re.compile(
+    r"\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?:single\s+)?"
+    r"(?P<u>day|week|month|year|morning|night|evening)\b"
+    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?P<adv>daily|weekly|monthly|yearly|annually"
+    r"|nightly)\b"
+    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?P<wd>monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday)s?\b"
+    r"|\b(?P<none>(?:does\s*n[o']?t|do\s+not|don'?t|not|no\s+longer|never|stop|should\s*n'?t)"
+    r"\s+(?:repeat|recur)(?:ing)?|no\s+(?:repeat|recurrence)|one[-\s]?off|just\s+once"
+    r"|non[-\s]?recurring)\b",
+    _I,
+)
+NO_DUE = re.compile(
+    r"\b(?:no|without(?:\s+a)?)\s+(?:due\s+date|deadline|date)\b|\bundated\b|\bnot\s+due\b", _I
+)
+_FIELD_FILLER = re.compile(
+    r"^(?:(?:and|to|be|a|an|as|due|it|should|is|priority|now|instead|the|date|set|make|with)"
+    r"\b|[\s,;:-])*$",
+    _I,
+)
+
+
+def cut(text: str, match: re.Match[str]) -> str:
+    return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+
+
+def extract_fields(
+    text: str, now: datetime, *, bare_priority: bool = False
+) -> tuple[dict[str, Any], str]:
+    """Task fields said in `text` (due, priority, tags, recurrence, description) and the rest."""
+    fields: dict[str, Any] = {}
+    if match := _DESCRIPTION.search(text):
+        fields["description"] = match["d"].strip()
+        text = cut(text, match)
+    tags = [m["tag"].lower() for m in TAG.finditer(text)]
+    tags += [m["tag"].lower() for m in _WORD_TAG.finditer(text)]
+    if tags:
+        fields["tags"] = list(dict.fromkeys(tags))
+        text = " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
+    if match := _PRIORITY.search(text):
+        fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"] or match["p3"]).lower()]
+        text = cut(text, match)
+    elif match := _TODOIST.search(text):
+        fields["priority"] = _TODOIST_LEVELS[match["n"]]
+        text = cut(text, match)
+    if match := _RECURRENCE.search(text):
+        if match["none"]:
+            fields["recurrence"] = "none"
+        elif match["wd"]:
+            # "every monday": weekly, first due on the coming Monday.
+            fields["recurrence"] = "weekly"
+            said = f" this {match['wd']} "
+            text = " ".join((text[: match.start()] + said + text[match.end() :]).split())
+        else:
+            fields["recurrence"] = (
+                _EVERY.get((match["u"] or "").lower()) or _ADVERB[match["adv"].lower()]
+            )
+        if not match["wd"]:
+            text = cut(text, match)
+    if match := NO_DUE.search(text):
+        fields["due"] = ""  # update_task's "clear"; an add leaves it out
+        text = cut(text, match)
+    else:
+        when, text = find_when(text, now)
+        if when is not None:
+            fields["due"] = when.due(now.tzinfo)  # type: ignore[arg-type]
+    if "priority" not in fields and (match := _PRIORITY_EDGE.search(text)):
+        fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
+        text = cut(text, match)
+    if bare_priority and "priority" not in fields:
+        rest = _LEADING_LINKS.sub("", text.strip(" ,"))
+        if match := _BARE_PRIORITY.match(rest):
+            fields["priority"] = PRIORITY_WORDS[match["p"].lower()]
+            text = ""
+    return fields, text
+
+
+def fields_only(text: str, now: datetime) -> dict[str, Any] | None:
+    """`text` read as nothing but task fields ("high priority and due friday"), else None."""
+    fields, rest = extract_fields(text, now, bare_priority=True)
+    if not fields or not _FIELD_FILLER.match(rest):
+        return None
+    return fields
+
+
+# ---------------------------------------------------------------- adding
+
+QUOTED = re.compile(r"""(?:^|(?<=\s))(?P<q>["'])(?P<text>[^"]+?)(?P=q)(?=$|[\s,.!?;:])""")
+_LIST_PLACE = re.compile(
+    r"(?<!\s)\s*+\b(?:to|on|onto|in)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to\s+do\s+|task\s+)?list\b",
+    _I,
+)
+_TITLE_TAIL = re.compile(
+    r"\b(?:and|due|by|on|at|for|with|to|starting|from|priority|every|is|it's|its|please|also)$", _I
+)
+_TITLE_HEAD = re.compile(r"^(?:[\s,;:.-]|\b(?:to|that|and|task|todo)\b(?=\s*+\S))+", _I)
+
+
+TAIL_REACH = 16
+"""How far back from the end a trailing word (and the character before it) may start."""
+
+
+def strip_tail(text: str, words: re.Pattern[str], separators: str) -> str:
+    """`text` without the spaces, `separators` and `words` (a pattern ending in `$`) it ends with.
+
+    A loop over the end instead of one `(?:separator|word)+$` search: a search tries every
+    start and rescans the rest of a long tail from each, quadratic in its length.
+    """
+    end = len(text)
+    while True:
+        while end and (text[end - 1].isspace() or text[end - 1] in separators):
+            end -= 1
+        if not (match := words.search(text, max(end - TAIL_REACH, 0), end)):
+            return text[:end]
+        end = match.start()
+
+
+def _without_filler_nouns(text: str) -> str:
+    """`text` without the "one", "task", ... words it ends with: "the milk one" -> "the milk"."""
+    end = len(text)
+    while match := _WORDS_TAIL.search(text, max(end - TAIL_REACH, 0), end):
+        end = match.start()
+        while end and text[end - 1].isspace():
+            end -= 1
+    return text[:end]
+
+
+def _clean_title(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _TITLE_HEAD.sub("", strip_tail(text, _TITLE_TAIL, ",;:.-")).strip()
+    # Capitalise "call mom" but leave "iPhone repair" alone.
+    if text and text[0].islower() and text.split()[0].islower():
+        text = text[0].upper() + text[1:]
+    return text
+
+
+_NOUN_SLIP = re.compile(r"^(?P<w>[a-z]{3,9})\s*:\s*", _I)
+_LIST_ITEMS = re.compile(r"(?:(?<!\s)\s*+)?,\s*(?:and\s+)?")
+_LAST_AND = re.compile(r"(?<!\s)\s++(?:and|&)\s+", _I)
+MAX_ITEM_WORDS = 6
+
+
+def _items(rest: str) -> list[str]:
+    """ "milk, eggs and bread" -> its items; a phrase without a comma list is one item."""
+    pieces = _LIST_ITEMS.split(rest.strip(" ,"))
+    if len(pieces) < 2:
+        return [rest]
+    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
+    titles = [_clean_title(piece) for piece in pieces]
+    # "buy milk, low priority" left "buy milk, ": not a list when any item is empty or long.
+    if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
+        return [rest]
+    return titles
+
+
+def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
+    """ "buy milk monday, call mom tomorrow": items that each say their own fields.
+
+    None unless two or more items do; fields said once at the end ("milk, eggs and bread
+    tomorrow") are for every item, as add_intent reads them.
+    """
+    pieces = _LIST_ITEMS.split(body.strip(" ,"))
+    if len(pieces) < 2:
+        return None
+    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
+    try:
+        parsed = [extract_fields(piece, now) for piece in pieces]
+    except DateError:
+        return None
+    if sum(1 for fields, _ in parsed if fields) < 2:
+        return None
+    titles = [_clean_title(rest) for _, rest in parsed]
+    if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
+        return None
+    return AddSeveral(
+        tuple(
+            AddTask({"title": t, **fields}) for t, (fields, _) in zip(titles, parsed, strict=True)
+        )
+    )
+
+
+def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
+    """An add_task call (or one per listed item) from the words that describe the task."""
+    title = None
+    if match := QUOTED.search(body):
+        title = match["text"].strip()
+        body = cut(body, match)
+    if (match := _NOUN_SLIP.match(body)) and one_slip_from(match["w"], NOUNS):
+        body = body[match.end() :]  # "add taks: email sarah"
+    body = _LIST_PLACE.sub("", body)
+    if title is None and (several := _each_with_its_fields(body, now)):
+        return several
+    try:
+        fields, rest = extract_fields(body, now)
+    except DateError as exc:
+        return Clarify(f"{exc} {DATE_HINT}")
+    if fields.get("due") == "":
+        del fields["due"]  # "add X, no due date": a new task has none anyway
+    if title is None and len(items := _items(rest)) > 1:
+        return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
+    title = title or _clean_title(rest)
+    if not title:
+        return Clarify(NO_TITLE)
+    return AddTask({"title": title, **fields})

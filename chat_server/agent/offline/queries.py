@@ -1,0 +1,159 @@
+"""Requests to see tasks ("what's due this week?", "show my #work tasks") -> list_tasks
+arguments: status, tag, priority, search, due window, overdue and sort."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from chat_server.agent.offline.dates import DateError, find_range
+from chat_server.agent.offline.intents import ListTasks
+from chat_server.agent.offline.phrases import (
+    PRIORITY_WORD,
+    PRIORITY_WORDS,
+    TAG,
+    core_words,
+    cut,
+    strip_quotes,
+)
+
+_I = re.IGNORECASE
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, _I)
+
+
+_LIST_START = _re(
+    r"^(?:show|list|display|view|see|give|tell|read|print|what|what'?s|whats|what're|which|any"
+    r"|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|how\s+many|search|find|look|my|all"
+    r"|pending|completed|finished|done|overdue|open|upcoming|due|todo|to-do|tasks?|todos|#)"
+)
+QUESTION_START = _re(
+    r"^(?:what|which|any|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|how\s+many)\b"
+)
+_SEARCH = _re(
+    r"^(?:search|find|look\s+up|look\s+for|look)\b(?:\s+(?:for|my|all|the|tasks?|todos?|through"
+    r"|in|me|any)\b)*\s*(?P<q>.+)$"
+)
+_ABOUT = _re(
+    r"\b(?:about|mentioning|containing|matching|called|named|titled|with\s+(?:the\s+)?words?"
+    r"|that\s+(?:mention|contain|say)s?|regarding)\s+(?P<q>.+)$"
+)
+_LIST_TAG = _re(r"\btagged\s+(?:with\s+|as\s+)?#?(?P<tag>[\w-]+)|\b(?:with\s+)?(?:the\s+)?tag\s+"
+                r"#?(?P<tag2>[\w-]+)")  # fmt: skip
+_LIST_PRIORITY = _re(r"\b(?P<p>" + PRIORITY_WORD + r")(?:[\s-]+(?:priority|prio))?\b")
+_OVERDUE = _re(r"\b(?:overdue|late|past\s+due|missed|behind)\b")
+_PENDING = _re(
+    r"\b(?:pending|open|incomplete|outstanding|remaining|left|unfinished|undone|not\s+(?:yet\s+)?"
+    r"(?:done|finished|completed?)|still\s+to\s+do|active|upcoming|due)\b"
+)
+_COMPLETED = _re(
+    r"\b(?:completed?|done|finished|closed|checked\s+off|ticked\s+off|accomplished)\b"
+    r"|\bwhat\s+did\s+i\s+(?:do|finish)\b"
+)
+_ALL = _re(r"\ball\b")
+_DUE_WORD = _re(r"\b(?:due|deadlines?|upcoming|soon)\b")
+_SORT = _re(
+    r"\b(?:sort(?:ed)?|order(?:ed)?)?\s*by\s+(?P<s>due(?:\s+date)?|date|deadline|priority|title"
+    r"|name|created|creation(?:\s+date)?)\b|\b(?P<new>newest|latest|most\s+recent)\s+first\b"
+)
+_TASK_NOUN = _re(
+    r"\b(?:tasks?|todos?|to-dos?|to\s+do|list|items?|things|stuff|everything|anything|plate"
+    r"|agenda|schedule)\b"
+)
+_WORD = _re(r"[\w'-]+")
+_LEFTOVER_VERB = _re(r"^(?:show|list|display|view|find)\b")
+_STOP = frozenset(
+    {"show", "list", "display", "view", "find", "me", "my", "the", "a", "an", "all", "of", "i"}
+    | {"is", "are", "any", "anything", "everything", "what", "whats", "what's", "which", "that"}
+    | {"tasks", "task", "todo", "todos", "to-do", "items", "item", "things", "stuff", "one"}
+    | {"ones", "with", "in", "on", "for", "please", "have", "do", "got", "there"}
+)
+# "show my work tasks": the word before a plural task noun may be a tag said without '#'.
+# At most 32 characters, as the task server allows a tag: a word of any length would be
+# rescanned from each of its hyphens, quadratic in a long hyphenated run.
+_TAG_NOUN = _re(r"\b(?P<w>[a-z][\w-]{1,31}+)\s+(?:tasks|todos|to-dos|items|things|stuff)\b")
+_POSSESSIVE_DAY = _re(r"\b(?P<d>today|tomorrow|yesterday|tonight)['’]s\b")
+_FILTER_WORDS = (_PENDING, _COMPLETED, _OVERDUE, _DUE_WORD, _re(r"tagged|tag|priority"))
+_DATES = _re(
+    r"today|tomorrow|tonight|weekend|week|month|year|late|recent|new|old|other|more|these|those"
+    r"|some|few|many|repeating|recurring|important|priority|every|next|last|due"
+)
+_SORT_NAMES = {"date": "due", "deadline": "due", "name": "title", "creation": "created"}
+
+
+def _search_words(text: str) -> str:
+    return core_words(strip_quotes(text))
+
+
+def list_intent(text: str, now: datetime) -> ListTasks | None:
+    """A request to see tasks (with filters), else None."""
+    if not _LIST_START.match(text):
+        return None
+    text = _POSSESSIVE_DAY.sub(r"\g<d>", text)  # "today's tasks" -> "today tasks"
+    args: dict[str, Any] = {}
+    found = False
+    if (match := _ABOUT.search(text)) or (match := _SEARCH.match(text)):
+        query = _search_words(match["q"])
+        tag = TAG.fullmatch(query)
+        if tag:
+            args["tag"] = tag["tag"].lower()
+        elif query and query.lower() not in _STOP:
+            args["search"] = query
+        text, found = text[: match.start("q")], True
+    if "tag" not in args and ((match := TAG.search(text)) or (match := _LIST_TAG.search(text))):
+        args["tag"] = next(g for g in match.groups() if g).lower()
+        text, found = cut(text, match), True
+    if match := _LIST_PRIORITY.search(text):
+        args["priority"] = PRIORITY_WORDS[match["p"].lower()]
+        text, found = cut(text, match), True
+    tag_word = ""
+    if "tag" not in args and "search" not in args and (match := _TAG_NOUN.search(text)):
+        word = match["w"].lower()
+        if word not in _STOP and not any(f.fullmatch(word) for f in (*_FILTER_WORDS, _DATES)):
+            args["tag"], tag_word = word, word
+            text, found = (
+                " ".join((text[: match.start("w")] + text[match.end("w") :]).split()),
+                True,
+            )
+    if match := _SORT.search(text):
+        sort = (match["s"] or "created").lower().split()[0]
+        args["sort"] = _SORT_NAMES.get(sort, sort)
+        if match["new"] or sort == "priority":
+            args["order"] = "desc"  # newest first; high priority first
+        text = cut(text, match)
+    try:
+        after, before, text = find_range(text, now)
+    except DateError:
+        after = before = None
+    overdue = bool(_OVERDUE.search(text))
+    completed = bool(_COMPLETED.search(text)) and not _PENDING.search(text)
+    dated = overdue or before is not None or after is not None
+    if dated and not (overdue or QUESTION_START.match(text) or _DUE_WORD.search(text)
+                      or _TASK_NOUN.search(text) or found):  # fmt: skip
+        return None  # "see the doctor tomorrow" is not a question about tasks
+    if completed:
+        args["status"] = "completed"
+    elif _PENDING.search(text) or dated:
+        args["status"] = "pending"
+    if overdue:
+        args["overdue"] = True
+    if after is not None:
+        args["due_after"] = after
+    if before is not None:
+        args["due_before"] = before
+    zone = getattr(now.tzinfo, "key", None)
+    if dated and zone not in (None, "UTC", "Etc/UTC"):
+        args["timezone"] = zone  # "today" and "overdue" are the user's days
+    if (dated or _DUE_WORD.search(text)) and "sort" not in args:
+        args["sort"] = "due"
+    found = found or bool(args) or bool(_TASK_NOUN.search(text)) or bool(_ALL.search(text))
+    if not found:
+        return None
+    if "search" not in args and _LEFTOVER_VERB.match(text):
+        # "show me the milk task": words left over after the filters are a search.
+        left = [w for w in _WORD.findall(text) if w.lower() not in _STOP]
+        left = [w for w in left if not any(f.fullmatch(w) for f in _FILTER_WORDS)]
+        if left:
+            args["search"] = " ".join(left)
+    return ListTasks(args, tag_word)

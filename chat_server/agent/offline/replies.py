@@ -1,0 +1,303 @@
+"""The offline model's replies: tool results (task JSON, as in the MCP contract) -> plain text.
+
+Pure functions. `now` is an aware datetime in the user's zone; due dates are said relative
+to it ("today", "tomorrow", "Friday", else "Dec 3"). Replies are markdown, and task text is
+someone else's data: titles and notes go in through `plain()`, so they show as written and
+never become a link or an image in the assistant's voice.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chat_server.agent.markdown import plain
+from chat_server.agent.offline.dates import describe_due, end_of_week, is_overdue, parse_due
+from shared.contract import ToolFailure
+
+Task = dict[str, Any]
+
+EXAMPLES = (
+    "- “add call mom tomorrow high priority #family”\n"
+    "- “what's due this week?”, “show my #work tasks”, “anything overdue?”\n"
+    "- “mark task 3 done”, “I'm done with the groceries one”\n"
+    "- “move task 2 to friday”, “make it high priority”, “delete the meeting task”"
+)
+_HELP = {
+    "greeting": "Hi! I keep your task list. Try:\n",
+    "thanks": "You're welcome! Anything else? For example:\n",
+    "ack": "Okay. Anything else? For example:\n",
+    "help": "I can add, list, complete, change and delete your tasks. Try:\n",
+    "unknown": "Sorry, I didn't understand that. I'm the built-in offline assistant, so I know "
+    "only simple task requests like these:\n",
+}
+ACTION_VERBS = {
+    "show": "show",
+    "complete": "mark as done",
+    "reopen": "reopen",
+    "delete": "delete",
+    "update": "change",
+}
+MAX_SHOWN = 10  # candidates listed when several tasks match
+
+
+def help_text(kind: str) -> str:
+    """What the model understands, introduced for a greeting, thanks, "help" or gibberish."""
+    if kind == "bye":
+        return "Bye! Your tasks will be here when you come back."
+    return _HELP.get(kind, _HELP["help"]) + EXAMPLES
+
+
+def _details(task: Task, now: datetime, *, long: bool, done: bool = True) -> list[str]:
+    """Done (unless `done` is False), due date, priority, recurrence and tags, as phrases."""
+    parts = []
+    if done and task.get("completed"):
+        parts.append("done")
+    if due := task.get("due"):
+        late = not task.get("completed") and is_overdue(due, now)
+        parts.append(f"due {describe_due(due, now)}" + (", overdue" if late else ""))
+    priority = task.get("priority", "medium")
+    if priority != "medium":
+        parts.append(f"{priority} priority" if long else priority)
+    if (recurrence := task.get("recurrence", "none")) != "none":
+        parts.append(f"repeats {recurrence}" if long else recurrence)
+    parts.extend(f"#{tag}" for tag in task.get("tags") or [])
+    return parts
+
+
+def summary(task: Task, now: datetime) -> str:
+    """A task in one line: `Call mom — due tomorrow, high priority, #family`."""
+    parts = _details(task, now, long=True)
+    return plain(task["title"]) + (" — " + ", ".join(parts) if parts else "")
+
+
+def task_line(task: Task, now: datetime, *, done: bool = True) -> str:
+    """One list line: `- #3 Buy milk (due tomorrow, high)`."""
+    parts = _details(task, now, long=False, done=done)
+    return f"- #{task['id']} {plain(task['title'])}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def added(change: Task, now: datetime) -> str:
+    """Confirms an add: `Added task 7: Call mom — due tomorrow, high priority, #family.`"""
+    return f"Added task {change['task_id']}: {summary(change['task'], now)}."
+
+
+def completed(change: Task, now: datetime) -> str:
+    """Confirms a completion (naming a recurring task's next occurrence) or a reopening."""
+    text = f"Marked task {change['task_id']} as done: {plain(change['title'])}."
+    if change.get("status") == "reopened":
+        text = f"Reopened task {change['task_id']}: {plain(change['title'])}."
+    if nxt := change.get("next_task"):
+        due = f", due {describe_due(nxt['due'], now)}" if nxt.get("due") else ""
+        text += f" It repeats, so I added the next one as task {nxt['id']}{due}."
+    return text
+
+
+def deleted(change: Task) -> str:
+    """Confirms a deletion."""
+    return f"Deleted task {change['task_id']}: {plain(change['title'])}."
+
+
+def updated(change: Task, args: dict[str, Any], now: datetime) -> str:
+    """Says what an update_task call changed, from its arguments and the result."""
+    task, number = change["task"], change["task_id"]
+    title = plain(task["title"])
+    changed = set(args) - {"task_id"}
+    if changed == {"title"}:
+        return f"Renamed task {number} to “{title}”."
+    if changed == {"due"}:
+        if task.get("due") is None:
+            return f"Removed the due date from task {number}: {title}."
+        return f"Task {number} ({title}) is now due {describe_due(task['due'], now)}."
+    if changed == {"priority"}:
+        return f"Task {number} ({title}) is now {task['priority']} priority."
+    if changed == {"tags"}:
+        tags = ", ".join(f"#{tag}" for tag in task.get("tags") or [])
+        if not tags:
+            return f"Task {number} ({title}) has no tags now."
+        return f"Task {number} ({title}) is now tagged {tags}."
+    if changed == {"recurrence"}:
+        if task.get("recurrence", "none") == "none":
+            return f"Task {number} ({title}) no longer repeats."
+        return f"Task {number} ({title}) now repeats {task['recurrence']}."
+    if changed == {"description"}:
+        if not task.get("description"):
+            return f"Removed the notes from task {number}: {title}."
+        return f"Updated the notes on task {number}: {title}."
+    return f"Updated task {number}: {summary(task, now)}."
+
+
+def shown(task: Task, now: datetime) -> str:
+    """One task in full."""
+    text = f"Task {task['id']}: {summary(task, now)}."
+    if description := task.get("description"):
+        text += f"\nNotes: {plain(description)}"
+    return text
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _window(args: dict[str, Any], now: datetime) -> str | None:
+    """The due window of a list query in words: "due today", "due this week"."""
+    after: str | None = args.get("due_after")
+    before: str | None = args.get("due_before")
+    today, zone = now.date(), now.tzinfo or UTC
+    if before is None:
+        return f"due from {describe_due(after, now)}" if after is not None else None
+    if after == before:
+        return f"due {describe_due(before, now)}"
+    end, _ = parse_due(before, zone)
+    if after is None:
+        return (
+            "due this week" if end == end_of_week(today) else f"due by {describe_due(before, now)}"
+        )
+    start, _ = parse_due(after, zone)
+    if start.weekday() == 0 and end == end_of_week(start) and 0 < (start - today).days <= 7:
+        return "due next week"
+    return f"due between {describe_due(after, now)} and {describe_due(before, now)}"
+
+
+def _kind(args: dict[str, Any], now: datetime) -> tuple[str, str]:
+    """What a list query asks for: ("pending high-priority", "tagged #work due today")."""
+    before = []
+    if args.get("overdue"):
+        before.append("overdue")
+    elif args.get("status") in {"pending", "completed"}:
+        before.append(args["status"])
+    if priority := args.get("priority"):
+        before.append(f"{priority}-priority")
+    after = []
+    if tag := args.get("tag"):
+        after.append(f"tagged #{tag}")
+    if window := _window(args, now):
+        after.append(window)
+    if search := args.get("search"):
+        after.append(f"matching “{search}”")
+    return " ".join(before), " ".join(after)
+
+
+def task_list(page: Task, args: dict[str, Any], now: datetime) -> str:
+    """A list_tasks result as a heading and one line per task, numbered by task id."""
+    tasks = page.get("tasks") or []
+    adjectives, qualifiers = _kind(args, now)
+    if not tasks:
+        if not adjectives and not qualifiers:
+            return "Your task list is empty. Add one with “add buy milk tomorrow”."
+        noun = " ".join(p for p in (adjectives, "tasks", qualifiers) if p)
+        return f"You have no {noun}."
+    heading = " ".join(
+        p for p in (adjectives, "task" if len(tasks) == 1 else "tasks", qualifiers) if p
+    )
+    more = page.get("next_cursor") is not None
+    count = f"{len(tasks)}+" if more else str(len(tasks))
+    lines = [f"You have {count} {heading}:"]
+    # In a list of completed tasks, "done" on every line says nothing.
+    done = args.get("status") != "completed"
+    lines.extend(task_line(task, now, done=done) for task in tasks)
+    if more:
+        lines.append("…and more. Narrow it down (a #tag, “pending”, a due date) to see the rest.")
+    return "\n".join(lines)
+
+
+def candidates(tasks: list[Task], action: str, words: str, now: datetime) -> str:
+    """Several tasks match, or one that may not be meant: list them and ask which one."""
+    if len(tasks) == 1:
+        lines = [f"One task matches “{words}”:"]
+    else:
+        lines = [f"{_count(len(tasks), 'task').capitalize()} match “{words}”:"]
+    lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
+    if len(tasks) > MAX_SHOWN:
+        lines.append(f"…and {len(tasks) - MAX_SHOWN} more.")
+    first = tasks[0]["id"]
+    lines.append(
+        f"Which one should I {ACTION_VERBS[action]}? Reply with its number, like “{first}”."
+    )
+    return "\n".join(lines)
+
+
+def no_match(words: str, status: str | None) -> str:
+    """No task matches the words the user named it by."""
+    kind = {"pending": "an open task", "completed": "a completed task"}.get(status or "", "a task")
+    return f"I couldn't find {kind} matching “{words}”. Try “show my tasks” to see them all."
+
+
+def which_task(action: str, tasks: list[Task] | None, now: datetime) -> str:
+    """The conversation names no single task: ask which one (listing the last ones seen)."""
+    verb = ACTION_VERBS[action]
+    if tasks:
+        lines = [f"Which task should I {verb}?"]
+        lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
+        lines.append("Reply with its number.")
+        return "\n".join(lines)
+    return (
+        f"Which task should I {verb}? Tell me its number (“task 3”) or words from its "
+        "title (“the milk one”)."
+    )
+
+
+def not_offered(number: int, offered: list[Task], now: datetime) -> str:
+    """The user answered "which one?" with a number that was not among the choices."""
+    lines = [f"Task {number} isn't one of these:"]
+    lines.extend(task_line(task, now) for task in offered[:MAX_SHOWN])
+    lines.append("Which one did you mean? Reply with its number.")
+    return "\n".join(lines)
+
+
+def no_position(index: int, count: int) -> str:
+    """The user picked a place ("the fourth one") the last list does not have."""
+    if count == 0:
+        return "I haven't shown you a list of tasks yet. Try “show my tasks”."
+    return f"The last list had only {_count(count, 'task')}; which one did you mean?"
+
+
+def tool_error(failure: ToolFailure) -> str:
+    """A failed tool call in plain words, such as `I couldn't find task 99.`"""
+    if (task_id := failure.missing_task) is not None:
+        return f"I couldn't find task {task_id}."
+    if not failure.reached:
+        return "I couldn't reach your task list just now. Please try again in a moment."
+    why = failure.reason.strip().rstrip(".")
+    if not why:
+        return "Something went wrong on the task server. Please try again."
+    return f"That didn't work: {plain(why[:300])}."
+
+
+def confirm_move(tasks: list[Task], args: dict[str, Any], now: datetime) -> str:
+    """Several tasks would move: list them and ask before touching any."""
+    when = describe_due(args["due"], now) if args.get("due") else "no due date"
+    lines = [f"That would move {_count(len(tasks), 'task')} to {when}:"]
+    lines.extend(task_line(task, now) for task in tasks[:MAX_SHOWN])
+    if len(tasks) > MAX_SHOWN:
+        lines.append(f"…and {len(tasks) - MAX_SHOWN} more.")
+    lines.append("Should I go ahead? Say “yes” to move them all.")
+    return "\n".join(lines)
+
+
+def tag_or_words(word: str, page: Task, args: dict[str, Any], now: datetime) -> str:
+    """A list asked for by a bare word: say whether it was read as a tag or as title words."""
+    if "tag" in args:
+        return task_list(page, args, now)
+    heading = f"No tasks are tagged #{word}, so I looked for “{word}” in their titles instead."
+    return f"{heading}\n{task_list(page, args, now)}"
+
+
+def cannot_undo(task_id: int) -> str:
+    """The state before the last change is not in this chat, so it cannot be put back."""
+    return (
+        f"I can't undo that: I don't know what task {task_id} looked like before the change. "
+        f"Tell me what to set instead, like “move task {task_id} to friday”."
+    )
+
+
+def undone(tool: str, change: Task, *, now: datetime) -> str:
+    """What one undo call put back."""
+    task, number = change["task"], change["task_id"]
+    title = plain(task["title"])
+    if tool == "delete_task":
+        return f"Removed task {number} ({title}) again."
+    if tool == "add_task":
+        return f"Restored “{title}” as task {number}."
+    if tool == "complete_task":
+        state = "done" if task.get("completed") else "open"
+        return f"Task {number} ({title}) is {state} again."
+    return f"Task {number} is back as it was: {summary(task, now)}."

@@ -1,0 +1,144 @@
+"""The task tools as the chat server uses them: calls through the pool, saved records, summaries.
+
+Every call acts for the authenticated user, named in `_meta`, never for a value a model
+chose. Results are read through the contract (shared/contract.py). Each call is saved in
+the thread as a hidden tool record, which the next turn's model input replays as a real
+function call and its output.
+"""
+
+import json
+from typing import Any, cast
+from uuid import uuid4
+
+from agents.mcp import MCPServer
+from openai.types.responses import ResponseInputItemParam
+from typing_extensions import TypedDict
+
+from chat_server.agent.markdown import plain
+from shared.contract import (
+    USER_META_KEY,
+    ToolFailure,
+    ToolResult,
+    read_output,
+    read_result,
+)
+
+TOOL_RECORD = "taskchat_tool_call"
+"""The key of a hidden context item's content that holds a ToolRecord."""
+
+
+class ToolRecord(TypedDict):
+    """One tool call as saved in the thread: what the model asked for and what it was shown."""
+
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+
+
+def meta_for(user_id: str) -> dict[str, str]:
+    """MCP `_meta` for a tool call made for `user_id`."""
+    return {USER_META_KEY: user_id}
+
+
+async def call_task_tool(
+    mcp: MCPServer, name: str, arguments: dict[str, Any], user_id: str
+) -> tuple[ToolResult, ToolRecord]:
+    """Call a task tool as `user_id`: its typed result and the record to save.
+
+    Raises ToolFailure when the server refused the call (the reason in its words).
+    """
+    result = await mcp.call_tool(name, arguments, meta=meta_for(user_id))
+    data = read_result(name, result)
+    # The JSON the model is shown for its own calls too (use_structured_content), so a
+    # recorded call reads back like any other.
+    return data, tool_record(name, json.dumps(arguments), json.dumps(data))
+
+
+def tool_record(name: str, arguments: str, output: str, call_id: str | None = None) -> ToolRecord:
+    """The record of one call; calls the model did not make get an id of their own."""
+    return ToolRecord(
+        call_id=call_id or f"call_action_{uuid4().hex[:16]}",
+        name=name,
+        arguments=arguments,
+        output=output,
+    )
+
+
+def record_in(content: object) -> ToolRecord | None:
+    """The tool record a hidden context item holds, if it holds one."""
+    record = content.get(TOOL_RECORD) if isinstance(content, dict) else None
+    return cast(ToolRecord, record) if isinstance(record, dict) else None
+
+
+def record_as_input(record: ToolRecord) -> list[ResponseInputItemParam]:
+    """The record as model input: the function call, then its output."""
+    return [
+        {
+            "type": "function_call",
+            "call_id": record["call_id"],
+            "name": record["name"],
+            "arguments": record["arguments"],
+        },
+        {"type": "function_call_output", "call_id": record["call_id"], "output": record["output"]},
+    ]
+
+
+Outcome = ToolResult | ToolFailure
+"""A finished call read once: its typed result, or why it has none."""
+
+
+def outcome_of(name: str, output: str) -> Outcome:
+    """A finished call's output text read through the contract, once."""
+    try:
+        return read_output(name, output)
+    except ToolFailure as failure:
+        return failure
+
+
+def read_run(name: str, output: str) -> ToolResult | None:
+    """A finished call's typed result, or None when it failed or is not in the contract's shape."""
+    outcome = outcome_of(name, output)
+    return None if isinstance(outcome, ToolFailure) else outcome
+
+
+_DONE = {
+    "created": "Added", "updated": "Updated", "completed": "Completed",
+    "reopened": "Reopened", "deleted": "Deleted",
+}
+_FAILED = {
+    "add_task": "add the task", "list_tasks": "list tasks", "get_task": "find the task",
+    "update_task": "change the task", "complete_task": "complete the task",
+    "delete_task": "delete the task",
+}
+
+
+def summary(name: str, output: str) -> str:
+    """One line in plain words for the workflow entry: what the tool did, or why it failed."""
+    return describe(name, outcome_of(name, output))
+
+
+def describe(name: str, outcome: Outcome) -> str:
+    """`summary` of an output already read, as markdown: ChatKit renders a workflow entry's
+    content as markdown, so a title (anyone's text) goes in through `plain()`."""
+    if isinstance(outcome, ToolFailure):
+        return f"Couldn't {_FAILED.get(name, name)}: {plain(outcome.reason[:200])}"
+    data: Any = outcome
+    if "tasks" in data:
+        count = len(data["tasks"])
+        return f"Found {count} task{'' if count == 1 else 's'}" if count else "Found no tasks"
+    if "task_id" in data:
+        return f"{_DONE[data['status']]} “{plain(data['title'])}”"
+    return f"Looked up “{plain(data['title'])}”"
+
+
+def output_text(result: object) -> str:
+    """A tool's output as text, whatever shape the Agents SDK hands it over in."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict) and "text" in result:
+        return str(result["text"])
+    if isinstance(result, list):
+        return "\n".join(output_text(part) for part in result)
+    return str(result)
+

@@ -1,0 +1,121 @@
+"""Failures while answering, put in plain words for the assistant message that reports them."""
+
+import re
+from datetime import datetime
+
+import openai
+from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
+from chatkit.errors import CustomStreamError
+from chatkit.store import NotFoundError, Store
+from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
+from mcp.shared.exceptions import MCPError
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat_server.agent.pool import MCPPoolError, MCPUnavailable
+from shared.auth import Principal
+
+DATABASE_UNAVAILABLE = "The database is unavailable right now. Please try again in a moment."
+
+
+class DatabaseUnavailable(CustomStreamError):
+    """The chat database could not be reached or stayed locked.
+
+    A CustomStreamError, so a stream that hits it ends with chatkit's error event carrying
+    this message; outside a stream the app answers 503 with it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(DATABASE_UNAVAILABLE, allow_retry=True)
+
+
+class ThreadGone(NotFoundError, CustomStreamError):
+    """A write names a thread that is not (or no longer) the caller's: deleted mid-turn.
+
+    A NotFoundError, so requests answer 404 as for any missing thread; a CustomStreamError,
+    so a turn whose thread was deleted from another tab ends with this message instead of
+    chatkit's bare stream error.
+    """
+
+    def __init__(self, thread_id: str) -> None:
+        NotFoundError.__init__(self, f"thread {thread_id} not found")
+        CustomStreamError.__init__(
+            self,
+            "This conversation no longer exists (it was deleted), so the reply was not saved.",
+            allow_retry=False,
+        )
+
+
+def assistant_message(
+    store: Store[Principal], thread: ThreadMetadata, text: str, context: Principal
+) -> AssistantMessageItem:
+    """A reply the server writes itself, such as a failure put in plain words."""
+    return AssistantMessageItem(
+        id=store.generate_item_id("message", thread, context),
+        thread_id=thread.id,
+        created_at=datetime.now(),
+        content=[AssistantMessageContent(text=text)],
+    )
+
+
+# How the Agents SDK words a Responses stream that ended in an error event.
+_STREAM_FAILED = "Responses stream ended with terminal event"
+_SAID = re.compile(r"message=(.+?)(?:; param=|$)")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A sentence a user can act on; never a traceback."""
+    # The Agents SDK wraps tool failures (AgentsException from MCPUnavailable, ...):
+    # explain the innermost cause we know.
+    causes = [exc]
+    while causes[-1].__cause__ is not None and len(causes) < 10:
+        causes.append(causes[-1].__cause__)
+    # The pool's own errors know what happened to the call ("it may or may not have run");
+    # the transport error inside one would claim that nothing was changed.
+    if pool_error := next((c for c in causes if isinstance(c, MCPPoolError)), None):
+        return _describe(pool_error) or str(pool_error)
+    for cause in reversed(causes):
+        if (message := _describe(cause)) is not None:
+            return message
+    return f"Something went wrong while answering ({type(exc).__name__}). Please retry."
+
+
+def _describe(exc: BaseException) -> str | None:
+    match exc:
+        case MCPUnavailable():
+            return f"I couldn't reach the task server: {exc} Please try again in a moment."
+        case MCPPoolError():
+            return f"The task server refused the request: {exc} Nothing was changed."
+        case MCPError():
+            return (
+                "I couldn't reach the task server, so nothing was changed. "
+                "Please try again in a moment."
+            )
+        case openai.AuthenticationError():
+            return "The language model rejected our API key. Check OPENAI_API_KEY."
+        case openai.RateLimitError():
+            return "The language model is rate limiting us. Please wait a moment and try again."
+        case openai.APIConnectionError() | openai.APITimeoutError():
+            return "I couldn't reach the language model. Please try again in a moment."
+        case openai.APIStatusError():
+            return f"The language model returned an error (HTTP {exc.status_code}). Please retry."
+        case ModelBehaviorError() if str(exc).startswith(_STREAM_FAILED):
+            # The Responses API ended its stream with an `error` or `response.failed` event.
+            said = _SAID.search(str(exc))
+            why = f": {said[1].rstrip('.')[:200]}" if said else ""
+            return f"The language model reported an error{why}. Please retry."
+        case openai.APIError():
+            return f"The language model reported an error: {exc.message[:200]}. Please retry."
+        case MaxTurnsExceeded():
+            return "I took too many steps on that request and stopped. Try rephrasing it."
+        case ModelBehaviorError():
+            return "The model produced an invalid tool call, so nothing was changed. Try again."
+        case SQLAlchemyError() | DatabaseUnavailable():
+            return DATABASE_UNAVAILABLE
+        case TimeoutError():
+            return "That took too long and was stopped. Please try again."
+        case UserError() if "MCP server" in str(exc):
+            return (
+                "I couldn't reach the task server, so nothing was changed. "
+                "Please try again in a moment."
+            )
+    return None

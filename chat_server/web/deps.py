@@ -1,0 +1,73 @@
+"""FastAPI dependencies: the request's user, rate limit and the process-wide objects."""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from chat_server.conversation.server import TaskChatServer
+from shared.auth import AuthError, Principal, verify_jwt
+from shared.observability import USER
+from shared.ratelimit import RateLimiter
+from shared.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_chat_server(request: Request) -> TaskChatServer:
+    return request.app.state.chat_server
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ChatServerDep = Annotated[TaskChatServer, Depends(get_chat_server)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def presented_token(request: Request, settings: Settings) -> tuple[str, str] | None:
+    """The request's token and how it came ("token": bearer header, "cookie"), or None."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise _unauthorized("Authorization header must be 'Bearer <token>'")
+        return token, "token"
+    token = request.cookies.get(settings.session_cookie_name, "")
+    return (token, "cookie") if token else None
+
+
+def current_user(request: Request, settings: SettingsDep) -> Principal:
+    """The authenticated user: `local` in local mode, else from a bearer JWT or session cookie."""
+    if settings.local_mode:
+        return Principal(settings.local_user_id)
+    presented = presented_token(request, settings)
+    if presented is None:
+        raise _unauthorized("authentication required: send a bearer token or session cookie")
+    token, _ = presented
+    try:
+        return verify_jwt(token, settings)
+    except AuthError as exc:
+        raise _unauthorized(str(exc)) from None
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def rate_limited_user(request: Request, user: CurrentUser) -> Principal:
+    """The current user, after counting this request against their rate limit."""
+    USER.set(user.user_id)  # for the log lines written while this request runs
+    limiter: RateLimiter = request.app.state.rate_limiter
+    retry_after = await limiter.retry_after(user.user_id)
+    if retry_after is not None:
+        raise HTTPException(
+            429,
+            f"rate limit exceeded; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    return user
+
+
+RateLimitedUser = Annotated[Principal, Depends(rate_limited_user)]
