@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mcp_server.sdk_compat import ArgModelBase
-from mcp_server.task_rules import MAX_CURSOR_CHARS, MAX_ZONE_CHARS
+from mcp_server.task_rules import MAX_CURSOR_CHARS
 from shared.contract import (
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
@@ -34,6 +34,7 @@ from shared.contract import (
     Status,
 )
 from shared.limits import ECHO_MAX_CHARS, clipped
+from shared.zones import MAX_ZONE_CHARS
 
 TASK_ID = "The task's id, as returned by add_task or list_tasks."
 TITLE = "What to do: 1-200 characters (surrounding spaces are trimmed)."

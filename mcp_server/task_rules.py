@@ -10,7 +10,6 @@ import json
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,6 +21,7 @@ from mcp_server.models import (
     TITLE_MAX_CHARS,
 )
 from shared.contract import ORDERS, PRIORITIES, RECURRENCES, SORTS, ErrorCode, not_found_text
+from shared.zones import UnknownZone, zone_named
 
 # --- errors -------------------------------------------------------------------------
 
@@ -125,22 +125,14 @@ def clean_recurrence(value: str | None) -> str:
     return value
 
 
-MAX_ZONE_CHARS = 64  # the longest IANA names are about 30 characters
-
-
 def time_zone(name: str | None) -> tzinfo:
     """The IANA time zone a list query's days are read in (UTC when none is named)."""
     if name is None:
         return UTC
     try:
-        if not isinstance(name, str) or not name or len(name) > MAX_ZONE_CHARS:
-            raise ValueError
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError: not a zone key at all ("../etc"); OSError: a directory name ("America").
-        raise InvalidTaskInput(
-            f"timezone: {name!r} is not an IANA time zone name like Europe/Paris"
-        ) from None
+        return zone_named(name)
+    except UnknownZone as exc:
+        raise InvalidTaskInput(f"timezone: {exc}") from None
 
 
 # The due dates a task may have, in UTC. Both ends keep a day's margin inside Python's years

@@ -10,31 +10,27 @@ import contextlib
 import os
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 import tzlocal
 
+from shared.zones import UnknownZone, zone_named
+
 HEADER = "X-Timezone"
-MAX_ZONE_CHARS = 64  # the longest IANA names are about 30 characters
 REQUEST_ZONE: ContextVar[tzinfo | None] = ContextVar("request_zone", default=None)
 
 
 def local_zone(name: str | None) -> tzinfo:
     """The IANA zone `name`, else the machine's zone (DST-aware when it can be read)."""
     if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"Unknown timezone {name!r}: use an IANA name such as 'Europe/Paris'"
-            ) from exc
+        return zone_named(name)
     # The machine's zone (`TZ` when set, as for time.localtime, else the system's) by its
     # IANA name, so it can be named to the task server; a ZoneInfo keeps DST rules, unlike
     # the fixed offset datetime.astimezone() reports.
     system = os.environ.get("TZ", "").lstrip(":")
     if system:
-        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(system)
+        with contextlib.suppress(UnknownZone):
+            return zone_named(system)
     with contextlib.suppress(ZoneInfoNotFoundError, ValueError, LookupError):
         return tzlocal.get_localzone()
     return datetime.now().astimezone().tzinfo or UTC
@@ -42,14 +38,9 @@ def local_zone(name: str | None) -> tzinfo:
 
 def zone_from_header(value: str | None) -> tzinfo | None:
     """The IANA zone a header names, or None for none, an unknown name or a malformed one."""
-    name = (value or "").strip()
-    if not name or len(name) > MAX_ZONE_CHARS:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError: not a zone key at all ("../etc", "a\0b"); OSError: a directory name.
-        return None
+    with contextlib.suppress(UnknownZone):
+        return zone_named((value or "").strip())
+    return None
 
 
 def user_zone(fallback: tzinfo) -> tzinfo:
