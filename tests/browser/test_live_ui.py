@@ -3,7 +3,6 @@ mode, phone sheets, reminders, errors, focus and axe, in headless Chromium."""
 
 import asyncio
 import json
-import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
