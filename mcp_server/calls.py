@@ -22,17 +22,19 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Index, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
 from mcp_server.task_rules import TaskError
-from shared.contract import ErrorCode, TaskChange
+from shared.contract import ErrorCode, ListChange, TaskChange
 
 log = logging.getLogger(__name__)
 
+# What a write returns (a task tool's or a list tool's change), stored as JSON.
+Result = TypeVar("Result", TaskChange, ListChange)
 KEEP_CALLS = timedelta(hours=1)
 PRUNE_EVERY = 60.0
 MAX_CALL_ID_CHARS = 100
@@ -45,7 +47,7 @@ class ToolCall(SQLModel, table=True):
 
     user_id: str = Field(max_length=200, primary_key=True)
     call_id: str = Field(max_length=MAX_CALL_ID_CHARS, primary_key=True)
-    result: str  # the TaskChange, as JSON
+    result: str  # the TaskChange (or a list tool's ListChange), as JSON
     created_at: datetime
     # sha256 of the write and its arguments (fingerprint()); None for a row stored before
     # tasks_0006 added the column.
@@ -99,12 +101,12 @@ def check_call_id(value: object) -> str:
 
 def apply(
     session: Session,
-    write: Callable[..., TaskChange],
+    write: Callable[..., Result],
     *,
     user_id: str,
     call_id: str | None,
     **kwargs: Any,
-) -> TaskChange:
+) -> Result:
     """Run `write(session, user_id=..., **kwargs)` and commit it; once per call id.
 
     The write's name stands for its tool (one write function per write tool), and
@@ -157,7 +159,7 @@ def _forget_old_calls(session: Session) -> None:
         log.warning("could not delete old tool call results: %s", exc)
 
 
-def _recall(session: Session, user_id: str, call_id: str) -> tuple[TaskChange, str | None] | None:
+def _recall(session: Session, user_id: str, call_id: str) -> tuple[Any, str | None] | None:
     """The stored result of `call_id` and the fingerprint of the call that made it."""
     stored = session.execute(
         select(_table.c.result, _table.c.fingerprint).where(

@@ -6,7 +6,7 @@ lengths after trimming, tag alphabet, date formats) is checked once, in
 mcp_server/task_rules.py, so the MCP tools and any other caller agree.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mcp_server.models import LIST_NAME_MAX_CHARS, REPEAT_MAX_CHARS
 from mcp_server.sdk_compat import ArgModelBase
 from mcp_server.task_rules import MAX_CURSOR_CHARS
 from shared.contract import (
@@ -30,8 +31,10 @@ from shared.contract import (
     Order,
     Priority,
     Recurrence,
+    RepeatFrom,
     Sort,
     Status,
+    SubtaskFilter,
 )
 from shared.limits import ECHO_MAX_CHARS, clipped
 from shared.zones import MAX_ZONE_CHARS
@@ -50,14 +53,35 @@ TAGS = (
     "each, at most 20. Normalised to lowercase; a leading '#' is dropped; duplicates are merged."
 )
 RECURRENCE = (
-    "Repeat interval. Completing a recurring task creates its next occurrence, due one "
-    "interval later (monthly on the 31st falls back to the month's last day)."
+    "Old form of repeat: daily, weekly, monthly or yearly (FREQ=DAILY etc.; monthly from the "
+    "31st falls back to the month's last day)."
+)
+LIST = "The list's name (any case); made on first use. Default: Inbox."
+PARENT_ID = (
+    "Makes it a subtask of this top-level task (one level deep); it joins the parent's list."
+)
+REPEAT = (
+    'An RFC 5545 RRULE without "RRULE:", e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH, '
+    "FREQ=MONTHLY;BYDAY=-1FR, FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24. Parts: FREQ (DAILY, WEEKLY, "
+    "MONTHLY, YEARLY), INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, WKST, COUNT "
+    "(occurrences left, this one included), UNTIL. Completing it creates the next occurrence."
+)
+REPEAT_FROM = (
+    "due: the next occurrence follows the current due on the rule; completion: it follows "
+    "the completion day (FREQ=DAILY;INTERVAL=3 = 3 days after it was done)."
+)
+TIMEZONE = (
+    "IANA zone a timed task repeats in, e.g. Europe/Berlin: 9:00 stays 9:00 across DST. "
+    "Default UTC."
 )
 
 
 Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=TAGS_INPUT_MAX_ITEMS)]
 Due = Annotated[str, Field(max_length=DUE_INPUT_MAX_CHARS)]
+ListName = Annotated[str, Field(max_length=LIST_NAME_MAX_CHARS * 2)]
+Rule = Annotated[str, Field(max_length=REPEAT_MAX_CHARS)]
+Zone = Annotated[str, Field(max_length=MAX_ZONE_CHARS)]
 
 
 class Quoted:
@@ -113,6 +137,11 @@ class AddTaskInput(ToolInput):
     priority: Priority = Field("medium", description=PRIORITY)
     tags: Tags | None = Field(None, description=TAGS)
     recurrence: Recurrence = Field("none", description=RECURRENCE)
+    list: ListName | None = Field(None, description=LIST)
+    parent_id: int | None = Field(None, description=PARENT_ID)
+    repeat: Rule | None = Field(None, description=REPEAT)
+    repeat_from: RepeatFrom = Field("due", description=REPEAT_FROM)
+    timezone: Zone | None = Field(None, description=TIMEZONE)
 
 
 class ListTasksInput(ToolInput):
@@ -147,6 +176,12 @@ class ListTasksInput(ToolInput):
         max_length=MAX_ZONE_CHARS,
         description="The user's IANA time zone (e.g. Asia/Tokyo): the days of due_before, "
         "due_after and overdue are that zone's days. Default UTC.",
+    )
+    list: ListName | None = Field(None, description="Only tasks in this list (by name).")
+    subtasks: SubtaskFilter = Field(
+        "top_level",
+        description="top_level: top-level tasks only, each with open_subtasks; all: subtasks "
+        "too (with parent_id).",
     )
     sort: Sort = Field(
         "created",
@@ -190,12 +225,60 @@ class UpdateTaskInput(ToolInput):
     recurrence: Recurrence | None = Field(
         None, description=f'{RECURRENCE} "none" stops it repeating; null leaves it unchanged.'
     )
+    list: ListName | None = Field(None, description=f"Moves it (and its subtasks). {LIST}")
+    parent_id: int | None = Field(None, description=f"{PARENT_ID} 0 makes it top-level.")
+    repeat: Rule | None = Field(
+        None, description=f'{REPEAT} "" stops it repeating; null leaves it unchanged.'
+    )
+    repeat_from: RepeatFrom | None = Field(None, description=REPEAT_FROM)
+    timezone: Zone | None = Field(None, description=f'{TIMEZONE} "" resets it to UTC.')
+    skip: bool | None = Field(
+        None,
+        description="true moves a repeating task to its next occurrence without completing it "
+        "(its subtasks reopen).",
+    )
 
 
 class CompleteTaskInput(ToolInput):
     task_id: int = Field(description=TASK_ID)
     completed: bool = Field(True, description="true marks the task done; false reopens it.")
+    subtasks: Literal["complete"] | None = Field(
+        None,
+        description='A task with open subtasks is refused unless this is "complete", which '
+        "completes them too.",
+    )
 
 
 class DeleteTaskInput(ToolInput):
     task_id: int = Field(description=TASK_ID)
+    subtasks: Literal["delete", "keep"] | None = Field(
+        None,
+        description="A task with subtasks is refused unless this is delete (delete them too) "
+        "or keep (they become top-level tasks).",
+    )
+
+
+LIST_NAME = "A list's name (any case)."
+
+
+class ListListsInput(ToolInput):
+    pass
+
+
+class RenameListInput(ToolInput):
+    list: ListName = Field(description=LIST_NAME)
+    new_name: ListName | None = Field(None, description="Its new name, 1-100 characters.")
+    color: str | None = Field(
+        None, max_length=20, description='A colour like #1e90ff; "" removes it.'
+    )
+    position: int | None = Field(
+        None, ge=0, le=10_000, description="Its place among the lists, lowest first."
+    )
+
+
+class DeleteListInput(ToolInput):
+    list: ListName = Field(description=LIST_NAME)
+    move_tasks_to: ListName | None = Field(
+        None, description="Moves its tasks to this list (made if new) first."
+    )
+    delete_tasks: bool = Field(False, description="true deletes its tasks with it.")

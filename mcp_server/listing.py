@@ -6,14 +6,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import String, and_, func, literal, not_, or_, select, type_coerce
+from sqlalchemy import String, and_, false, func, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from mcp_server.lists import find_list_id
 from mcp_server.models import (
     CURSOR_SECRET_NAME,
     TASK_COLUMNS,
@@ -32,9 +33,19 @@ from mcp_server.task_rules import (
     time_zone,
     utc_now,
 )
-from shared.contract import MAX_PAGE_SIZE, ORDERS, PRIORITIES, SORTS, STATUSES, TaskDict, TaskPage
+from shared.contract import (
+    MAX_PAGE_SIZE,
+    ORDERS,
+    PRIORITIES,
+    SORTS,
+    STATUSES,
+    SubtaskFilter,
+    TaskDict,
+    TaskPage,
+)
 
 _t = TASK_TABLE
+SUBTASK_FILTERS: tuple[SubtaskFilter, ...] = get_args(SubtaskFilter)
 _secrets: Any = DeploymentSecret.__table__  # type: ignore[attr-defined]
 
 
@@ -89,6 +100,8 @@ class TaskQuery:
     due_after: str | None = None
     overdue: bool | None = None
     timezone: str | None = None
+    list: str | None = None
+    subtasks: str = "top_level"
     sort: str = "created"
     order: str = "asc"
     limit: int = 50
@@ -117,7 +130,9 @@ def list_tasks(
     in `timezone` (UTC by default). `overdue`: open tasks whose due time has passed; a
     date-only task is overdue from the day after its date in `timezone`. Completed tasks
     are never overdue. A date-only due is a day, not an instant, so it is compared with a
-    plain date as a date, in every zone.
+    plain date as a date, in every zone. `list`: only that list's tasks. `subtasks`:
+    top_level (default) lists top-level tasks only, each with its open_subtasks count; all
+    lists subtasks too (each with its parent_id).
     """
     sort, order = _choice("sort", query.sort, SORTS), _choice("order", query.order, ORDERS)
     if (
@@ -129,6 +144,12 @@ def list_tasks(
     key = _SORT_KEYS[sort]
     conditions = [_t.c.user_id == user_id, *_filters(query, utc_now(now))]
     conn = session.connection()
+    if _choice("subtasks", query.subtasks, SUBTASK_FILTERS) == "top_level":
+        conditions.append(_t.c.parent_id.is_(None))
+    if query.list is not None:
+        # An Inbox not made yet holds no tasks; any other unknown name is refused.
+        list_id = find_list_id(conn, user_id, query.list)
+        conditions.append(_t.c.list_id == list_id if list_id is not None else false())
     signer = cursor_secret or CursorSecret()
     cursor = None
     if query.cursor is not None:

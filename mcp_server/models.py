@@ -6,7 +6,7 @@ Queries live in tasks.py (writes, get) and listing.py.
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Index, SmallInteger, String, func
+from sqlalchemy import Index, Integer, SmallInteger, String, and_, func, select
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -14,6 +14,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from mcp_server.rrules import in_words
 from shared.contract import PRIORITIES, TaskDict
 
 TITLE_MAX_CHARS = 200
@@ -22,6 +23,9 @@ TAG_MAX_CHARS = 32
 MAX_TAGS = 20
 # The id column is a 32-bit INTEGER on PostgreSQL.
 MAX_TASK_ID = 2**31 - 1
+LIST_NAME_MAX_CHARS = 100
+REPEAT_MAX_CHARS = 300
+ZONE_MAX_CHARS = 64
 
 
 class TagList(TypeDecorator[list[str]]):
@@ -66,6 +70,30 @@ def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) ->
     return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
+class TaskList(SQLModel, table=True):
+    """A named list of one user's tasks; every task is in exactly one of its owner's lists.
+
+    Names are unique per owner whatever their case (the unique index on lower(name)); the
+    list named Inbox (any case) is the one tasks go to when none is named (mcp_server/lists.py).
+    """
+
+    __tablename__ = "task_list"
+    # AUTOINCREMENT for the reason the task table has it: an id is never given to another list.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=200)
+    name: str = Field(max_length=LIST_NAME_MAX_CHARS)
+    color: str | None = Field(default=None, max_length=7)  # "#rrggbb"
+    # Where the list sits among its owner's lists (lowest first; ties by id).
+    position: int = 0
+    created_at: datetime
+
+
+_lists: Any = TaskList.__table__  # type: ignore[attr-defined]
+Index("ix_task_list_user_name", _lists.c.user_id, func.lower(_lists.c.name), unique=True)
+
+
 class Task(SQLModel, table=True):
     """One task, owned by exactly one user; every query filters on `user_id`."""
 
@@ -92,6 +120,15 @@ class Task(SQLModel, table=True):
     recurrence: str = Field(default="none", max_length=10)
     created_at: datetime
     updated_at: datetime
+    list_id: int = Field(sa_type=Integer, foreign_key="task_list.id")
+    # A subtask's parent (one level deep: a parent is always a top-level task); null at top level.
+    parent_id: int | None = Field(default=None, sa_type=Integer, foreign_key="task.id")
+    # An RFC 5545 RRULE without "RULE:" (mcp_server/repeats.py); null for a one-off task.
+    # `recurrence` above is kept in step with it: its plain name, or "custom".
+    repeat: str | None = Field(default=None, max_length=REPEAT_MAX_CHARS)
+    repeat_from: str = Field(default="due", max_length=10)  # "due" or "completion"
+    # The IANA zone a timed task repeats in (9:00 stays 9:00 across DST); null: UTC.
+    timezone: str | None = Field(default=None, max_length=ZONE_MAX_CHARS)
 
 
 # Keyset pagination reads "WHERE user_id = ? AND (key, id) > (?, ?) ORDER BY key, id":
@@ -101,12 +138,17 @@ Index("ix_task_user_created", _table.c.user_id, _table.c.created_at, _table.c.id
 Index("ix_task_user_due", _table.c.user_id, _table.c.due_at, _table.c.id)
 Index("ix_task_user_priority", _table.c.user_id, _table.c.priority, _table.c.id)
 Index("ix_task_user_title", _table.c.user_id, func.lower(_table.c.title), _table.c.id)
+# Subtask counts and lookups, and the foreign keys' checks when a task or list is deleted.
+Index("ix_task_parent", _table.c.parent_id)
+Index("ix_task_list", _table.c.list_id)
 
 
 # --- rows to dicts ------------------------------------------------------------------
 
 TASK_TABLE: Any = Task.__table__  # type: ignore[attr-defined]
+LIST_TABLE: Any = _lists
 _t = TASK_TABLE
+_sub = TASK_TABLE.alias("sub")
 
 TASK_COLUMNS = (
     # What a TaskDict is read from, timestamps already formatted by the database.
@@ -122,13 +164,25 @@ TASK_COLUMNS = (
     _t.c.recurrence,
     utc_text(_t.c.created_at).label("created_at"),
     utc_text(_t.c.updated_at).label("updated_at"),
-)
+    # Scalar subqueries rather than joins, so INSERT/UPDATE ... RETURNING can read them too.
+    select(_lists.c.name).where(_lists.c.id == _t.c.list_id).correlate(_t).scalar_subquery()
+    .label("list"),
+    _t.c.list_id,
+    _t.c.parent_id,
+    select(func.count()).select_from(_sub)
+    .where(and_(_sub.c.parent_id == _t.c.id, _sub.c.completed == False))  # noqa: E712
+    .correlate(_t).scalar_subquery().label("open_subtasks"),
+    _t.c.repeat,
+    _t.c.repeat_from,
+    _t.c.timezone,
+)  # fmt: skip
 
 
 def task_dict(row: Row[Any]) -> TaskDict:
     """A row selected with TASK_COLUMNS as the contract's TaskDict."""
     (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
-     recurrence, created_at, updated_at) = cast(tuple[Any, ...], row)[:12]  # fmt: skip
+     recurrence, created_at, updated_at, list_name, list_id, parent_id, open_subtasks, repeat,
+     repeat_from, zone) = cast(tuple[Any, ...], row)[:19]  # fmt: skip
     return {
         "id": task_id,
         "title": title,
@@ -142,6 +196,14 @@ def task_dict(row: Row[Any]) -> TaskDict:
         "recurrence": recurrence,
         "created_at": created_at,
         "updated_at": updated_at,
+        "list": list_name,
+        "list_id": list_id,
+        "parent_id": parent_id,
+        "open_subtasks": open_subtasks,
+        "repeat": repeat,
+        "repeat_from": repeat_from,
+        "repeat_text": in_words(repeat),
+        "timezone": zone,
     }
 
 

@@ -33,6 +33,9 @@ TOOL_SCOPES = {
     "update_task": WRITE_SCOPE,
     "complete_task": WRITE_SCOPE,
     "delete_task": WRITE_SCOPE,
+    "list_lists": READ_SCOPE,
+    "rename_list": WRITE_SCOPE,
+    "delete_list": WRITE_SCOPE,
 }
 REFETCH_AFTER_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 5.0

@@ -12,9 +12,14 @@ from typing import Any, get_args
 
 from shared.contract import (
     PRIORITIES,
-    RECURRENCES,
     ChangeStatus,
+    ListChange,
+    ListDict,
+    ListPage,
+    RecurrenceShown,
+    RepeatFrom,
     TaskChange,
+    TaskDetail,
     TaskDict,
     TaskPage,
     ToolResult,
@@ -48,10 +53,23 @@ TASK: Schema = {
             f"that day; {UTC_TIME} when it is due at that moment.",
         ),
         "recurrence": _field(
-            "string", "How it repeats; none for a one-off task.", enum=list(RECURRENCES)
+            "string",
+            "Old name of repeat: none, daily, weekly, monthly, yearly, or custom for other rules.",
+            enum=list(get_args(RecurrenceShown)),
         ),
         "created_at": _field("string", f"When it was added ({UTC_TIME})."),
         "updated_at": _field("string", f"When it last changed ({UTC_TIME})."),
+        "list": _field("string", "Its list's name."),
+        "list_id": _field("integer", "Its list's id."),
+        "parent_id": _field(["integer", "null"], "Its parent task; null at top level."),
+        "open_subtasks": _field("integer", "How many of its subtasks are open."),
+        "repeat": _field(["string", "null"], "Its RRULE (FREQ=...), or null for a one-off."),
+        "repeat_from": _field(
+            "string", "due or completion: what the next occurrence follows.",
+            enum=list(get_args(RepeatFrom)),
+        ),
+        "repeat_text": _field(["string", "null"], "The rule in words, e.g. every 2 weeks on Tue."),
+        "timezone": _field(["string", "null"], "IANA zone it repeats in; null: UTC."),
     },
     "required": [
         "id",
@@ -65,6 +83,14 @@ TASK: Schema = {
         "recurrence",
         "created_at",
         "updated_at",
+        "list",
+        "list_id",
+        "parent_id",
+        "open_subtasks",
+        "repeat",
+        "repeat_from",
+        "repeat_text",
+        "timezone",
     ],  # fmt: skip
 }
 
@@ -86,6 +112,53 @@ TASK_IN_PAGE: Schema = {
         for name, field in TASK["properties"].items()
     ),
     "required": TASK["required"],
+}
+
+TASK_DETAIL: Schema = {
+    **TASK,
+    "description": "A task with its subtasks.",
+    "properties": {
+        **TASK["properties"],
+        "subtasks": {
+            **_field("array", "Its subtasks, oldest first."),
+            "items": {"type": "object", "description": "A subtask, with the fields of a task.",
+                      "required": TASK["required"]},
+        },  # fmt: skip
+    },
+    "required": [*TASK["required"], "subtasks"],
+}
+
+LIST: Schema = {
+    "type": "object",
+    "description": "A task list.",
+    "properties": {
+        "name": _field("string", "Its name; pass it as list."),
+        "list_id": _field("integer", "Its id."),
+        "color": _field(["string", "null"], "Its colour (#rrggbb), or null."),
+        "position": _field("integer", "Its place among the lists, lowest first."),
+        "inbox": _field("boolean", "true for the Inbox, where tasks without a list go."),
+        "open": _field("integer", "How many of its tasks are open."),
+        "done": _field("integer", "How many of its tasks are done."),
+    },
+    "required": ["name", "list_id", "color", "position", "inbox", "open", "done"],
+}
+
+LIST_PAGE: Schema = {
+    "type": "object",
+    "description": "Every list.",
+    "properties": {"lists": {**_field("array", "The lists, in order."), "items": LIST}},
+    "required": ["lists"],
+}
+
+LIST_CHANGE: Schema = {
+    "type": "object",
+    "description": "What a list write did.",
+    "properties": {
+        "status": _field("string", "updated or deleted.", enum=["updated", "deleted"]),
+        "list": {**LIST, "description": "The list now (as it was, when deleted)."},
+        "moved_to": _field(["string", "null"], "Where its tasks went, if moved."),
+    },
+    "required": ["status", "list", "moved_to"],
 }
 
 TASK_PAGE: Schema = {
@@ -111,10 +184,13 @@ TASK_CHANGE: Schema = {
         "status": _field("string", "What happened to it.", enum=list(get_args(ChangeStatus))),
         "title": _field("string", "The task's title."),
         "task": {**TASK, "description": "The task after the change (as it was, when deleted)."},
+        # Typed field by field once (task): the copy would cost every client's tools/list
+        # about 1,500 tokens.
         "next_task": {
-            **TASK,
             "type": ["object", "null"],
-            "description": "The next occurrence a completed recurring task created; else null.",
+            "description": "The next occurrence a completed repeating task created, with the "
+            "fields of task; null otherwise (also when the series ended).",
+            "required": TASK["required"],
         },
     },
     "required": ["task_id", "status", "title", "task", "next_task"],
@@ -123,6 +199,15 @@ TASK_CHANGE: Schema = {
 
 def as_text(result: ToolResult) -> str:
     """The compact text form of a tool result: one line per task, then the cursor."""
+    if "lists" in result:
+        lists: ListPage = result  # type: ignore[assignment]
+        return "\n".join(list_line(item) for item in lists["lists"])
+    if "moved_to" in result:
+        list_change: ListChange = result  # type: ignore[assignment]
+        text = f"{list_change['status']}: {list_line(list_change['list'])}"
+        if list_change["moved_to"]:
+            text += f"\ntasks moved to {list_change['moved_to']}"
+        return text
     if "tasks" in result:
         page: TaskPage = result  # type: ignore[assignment]
         lines = [task_line(task) for task in page["tasks"]] or ["no tasks"]
@@ -135,19 +220,36 @@ def as_text(result: ToolResult) -> str:
         if change["next_task"] is not None:
             text += f"\nnext occurrence: {task_text(change['next_task'])}"
         return text
+    if "subtasks" in result:
+        detail: TaskDetail = result  # type: ignore[assignment]
+        lines = [task_text(detail), *(f"  subtask {task_line(sub)}" for sub in detail["subtasks"])]
+        return "\n".join(lines)
     return task_text(result)  # type: ignore[arg-type]
 
 
+def list_line(item: ListDict) -> str:
+    """One list on one line: name, id, counts."""
+    inbox = " (inbox)" if item["inbox"] else ""
+    counts = f"{item['open']} open, {item['done']} done"
+    return f"{item['name']}{inbox} | list_id {item['list_id']} | {counts}"
+
+
 def task_line(task: TaskDict, *, brief: bool = True) -> str:
-    """One task on one line: id, title, due, priority, tags, recurrence, state."""
+    """One task on one line: id, title, list, due, priority, tags, repeat, subtasks, state."""
     parts = [
         f"#{task['id']} {task['title']}",
         f"due {task['due']}" if task["due"] else "no due date",
         f"{task['priority']} priority",
         f"tags: {', '.join(task['tags'])}" if task["tags"] else "no tags",
     ]
-    if task["recurrence"] != "none":
-        parts.append(f"repeats {task['recurrence']}")
+    if task.get("list", "Inbox") != "Inbox":  # the default list goes unsaid
+        parts.insert(1, f"list {task.get('list')}")
+    if task.get("repeat_text"):
+        parts.append(f"repeats {task.get('repeat_text')}")
+    if task.get("parent_id") is not None:
+        parts.append(f"subtask of #{task.get('parent_id')}")
+    elif task.get("open_subtasks"):
+        parts.append(f"{task.get('open_subtasks')} open subtasks")
     parts.append(f"done {task['completed_at']}" if task["completed"] else "open")
     line = " | ".join(parts)
     if task["description"]:

@@ -9,12 +9,13 @@ together; one that raises leaves nothing behind. Listing lives in listing.py.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any, cast
 
 from sqlalchemy import (
     and_,
     delete,
+    func,
     insert,
     select,
     update,
@@ -23,9 +24,12 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from mcp_server import rrules
 from mcp_server.listing import CursorSecret, TaskQuery, list_tasks
+from mcp_server.lists import NeedsChoice, list_id_for
 from mcp_server.models import MAX_TASK_ID, TASK_COLUMNS, TASK_TABLE, task_dict
 from mcp_server.task_rules import (
+    MAX_DUE,
     InvalidTaskInput,
     TaskError,
     TaskNotFound,
@@ -33,14 +37,15 @@ from mcp_server.task_rules import (
     clean_recurrence,
     clean_tags,
     clean_title,
-    next_due,
     parse_due,
     priority_rank,
+    time_zone,
     utc_now,
 )
 from shared.contract import (
     ChangeStatus,
     TaskChange,
+    TaskDetail,
     TaskDict,
     TaskPage,
 )
@@ -50,6 +55,7 @@ __all__ = [
     "InvalidTaskInput",
     "NewTask",
     "TaskChange",
+    "TaskDetail",
     "TaskDict",
     "TaskError",
     "TaskNotFound",
@@ -63,7 +69,12 @@ __all__ = [
     "update_task",
 ]
 
-UPDATABLE_FIELDS = ("title", "description", "due", "priority", "tags", "recurrence")
+UPDATABLE_FIELDS = (
+    "title", "description", "due", "priority", "tags", "recurrence", "list", "parent_id",
+    "repeat", "repeat_from", "timezone", "skip",
+)  # fmt: skip
+REPEAT_FROM = ("due", "completion")
+SUBTASK_CHOICES = {"complete": ("complete",), "delete": ("delete", "keep")}
 
 
 _t = TASK_TABLE
@@ -79,7 +90,11 @@ class NewTask:
     priority: str = "medium"
     tags: list[str] | None = None
     recurrence: str = "none"
-
+    list: str | None = None
+    parent_id: int | None = None
+    repeat: str | None = None
+    repeat_from: str = "due"
+    timezone: str | None = None
 
 
 def _change(status: ChangeStatus, task: TaskDict, next_task: TaskDict | None = None) -> TaskChange:
@@ -99,29 +114,161 @@ def _owned(user_id: str, task_id: int) -> ColumnElement[bool]:
     return and_(_t.c.id == task_id, _t.c.user_id == user_id)
 
 
+# --- repeat rules on a task -----------------------------------------------------------
+
+
+def _zone(name: str | None) -> tzinfo:
+    return time_zone(name)
+
+
+def _clean_zone(value: str) -> str | None:
+    """An IANA zone name as stored; "" means none (UTC)."""
+    if not value.strip():
+        return None
+    time_zone(value.strip())
+    return value.strip()
+
+
+def _clean_repeat(value: str) -> str | None:
+    """A canonical rule; "" stops the task repeating."""
+    if not value.strip():
+        return None
+    try:
+        return rrules.canonical(value)
+    except rrules.RuleError as exc:
+        raise InvalidTaskInput(f"repeat: {exc}") from None
+
+
+def _repeat_from(value: str) -> str:
+    if value not in REPEAT_FROM:
+        raise InvalidTaskInput(f"repeat_from must be due or completion (got {value!r})")
+    return value
+
+
+def _wall_clock(due_at: datetime | None, is_date: bool, zone: tzinfo, now: datetime) -> datetime:
+    """Where a task's series stands, as a naive wall-clock time in its zone: its due (a
+    date-only due as midnight of its date), or the start of today when it has none."""
+    if due_at is None:
+        return datetime.combine(now.astimezone(zone).date(), time())
+    if is_date:
+        return due_at.astimezone(UTC).replace(tzinfo=None)
+    return due_at.astimezone(zone).replace(tzinfo=None)
+
+
+def _check_rule(rule: str | None, values: Mapping[str, Any], now: datetime) -> None:
+    if rule is None:
+        return
+    zone = _zone(values["timezone"])
+    start = _wall_clock(values["due_at"], values["due_is_date"], zone, now)
+    try:
+        rrules.check_produces(rule, start, zone)
+    except rrules.RuleError as exc:
+        raise InvalidTaskInput(f"repeat: {exc}") from None
+
+
+def _legacy(recurrence: str, due_at: datetime | None, zone: str | None) -> str | None:
+    day: date | None = None
+    if due_at is not None:
+        day = due_at.astimezone(_zone(zone)).date()
+    return rrules.legacy_rule(clean_recurrence(recurrence), day)
+
+
+def _following(row: Any, moment: datetime, *, skip: bool = False) -> dict[str, Any] | None:
+    """The due and rule of the occurrence after `row`'s, completed at `moment`; None when the
+    series ends. `skip` reads the series from the due even when it repeats from completion."""
+    zone = _zone(row.timezone)
+    is_date = row.due_at is None or row.due_is_date
+    if row.repeat_from == "completion" and not skip or row.due_at is None:
+        # From the day of completion, at the task's time of day: "3 days after I did it".
+        day = moment.astimezone(zone).date()
+        at = time() if is_date else row.due_at.astimezone(zone).time()
+        start = datetime.combine(day, at)
+    else:
+        start = _wall_clock(row.due_at, is_date, zone, moment)
+    try:
+        found = rrules.following(row.repeat, start, zone)
+        if found is None:
+            return None
+        local, rule = found
+        due_at = local.replace(tzinfo=UTC if is_date else zone).astimezone(UTC)
+    except (OverflowError, ValueError):  # dateutil past year 9999
+        due_at = None
+    if due_at is None or due_at > MAX_DUE:
+        raise InvalidTaskInput(
+            f"the next occurrence of this task ({rrules.in_words(row.repeat)}) would be due "
+            f'after {MAX_DUE:%Y-%m-%d}, the last supported date; stop it repeating first '
+            '(repeat "")'
+        )
+    return {"due_at": due_at, "due_is_date": is_date, "repeat": rule,
+            "recurrence": rrules.plain_name(rule)}  # fmt: skip
+
+
 # --- writes -------------------------------------------------------------------------
+
+
+def _parent(conn: Connection, user_id: str, parent_id: int) -> Row[Any]:
+    row = conn.execute(
+        select(_t.c.id, _t.c.list_id, _t.c.parent_id).where(_owned(user_id, parent_id))
+    ).first()
+    if row is None:
+        raise TaskNotFound(parent_id)
+    if row.parent_id is not None:
+        raise InvalidTaskInput(
+            f"task {parent_id} is itself a subtask; subtasks go one level deep, so give its "
+            f"parent, task {row.parent_id}"
+        )
+    return row
 
 
 def add_task(
     session: Session, *, user_id: str, data: NewTask, now: datetime | None = None
 ) -> TaskChange:
-    """Create a task for `user_id`."""
-    values = {
+    """Create a task for `user_id` (in the Inbox unless a list or a parent is named)."""
+    moment = utc_now(now)
+    values: dict[str, Any] = {
         "title": clean_title(data.title),
         "description": clean_description(data.description),
         "priority": priority_rank(data.priority),
         "tags": clean_tags(data.tags),
-        "recurrence": clean_recurrence(data.recurrence),
+        "repeat_from": _repeat_from(data.repeat_from),
+        "timezone": _clean_zone(data.timezone or ""),
         **_due_values(data.due),
     }
-    moment = utc_now(now)
+    if data.repeat is not None and data.recurrence != "none":
+        raise InvalidTaskInput("give repeat or recurrence, not both")
+    if data.repeat is not None:
+        rule = _clean_repeat(data.repeat)
+    else:
+        rule = _legacy(data.recurrence, values["due_at"], values["timezone"])
+    _check_rule(rule, values, moment)
     conn = session.connection()
-    row = conn.execute(
+    if data.parent_id is not None:
+        parent = _parent(conn, user_id, data.parent_id)
+        if rule is not None:
+            raise InvalidTaskInput(_SUBTASK_REPEATS)
+        if data.list is not None and list_id_for(
+            conn, user_id, data.list, create=False, now=moment
+        ) != parent.list_id:
+            raise InvalidTaskInput(_SUBTASK_LIST)
+        values["list_id"], values["parent_id"] = parent.list_id, parent.id
+    else:
+        values["list_id"] = list_id_for(conn, user_id, data.list, create=True, now=moment)
+    # RETURNING only the id: the list name and subtask count are subqueries, which neither
+    # database can correlate inside RETURNING; the task is read back by its primary key.
+    task_id = conn.execute(
         insert(_t)
-        .values(user_id=user_id, completed=False, created_at=moment, updated_at=moment, **values)
-        .returning(*TASK_COLUMNS)
-    ).one()
-    return _change("created", task_dict(row))
+        .values(user_id=user_id, completed=False, created_at=moment, updated_at=moment,
+                repeat=rule, recurrence=rrules.plain_name(rule), **values)
+        .returning(_t.c.id)
+    ).scalar_one()  # fmt: skip
+    return _change("created", _read(conn, user_id, task_id))
+
+
+_SUBTASK_REPEATS = (
+    "a subtask cannot repeat on its own; make its parent repeat, and each next occurrence "
+    "gets a fresh copy of the subtask"
+)
+_SUBTASK_LIST = "a subtask is always in its parent's list; move the parent instead"
 
 
 def _due_values(due: str | None) -> dict[str, Any]:
@@ -140,18 +287,28 @@ def update_task(
     changes: Mapping[str, Any],
     now: datetime | None = None,
 ) -> TaskChange:
-    """Change the given fields of a task; None leaves a field as it is, "" or [] clears it."""
+    """Change the given fields of a task; None leaves a field as it is, "" or [] clears it.
+
+    `skip` moves a repeating task to its next occurrence without completing it; `parent_id`
+    0 makes a subtask a top-level task again; a parent's new list is its subtasks' too.
+    """
+    moment = utc_now(now)
     values = _update_values(changes)
     conn = session.connection()
-    row = conn.execute(
-        update(_t)
-        .where(_owned(user_id, task_id))
-        .values(updated_at=utc_now(now), **values)
-        .returning(*TASK_COLUMNS)
+    current = conn.execute(
+        select(_t).where(_owned(user_id, task_id)).with_for_update()
     ).first()
-    if row is None:
+    if current is None:
         raise TaskNotFound(task_id)
-    return _change("updated", task_dict(row))
+    values.update(_placement(conn, user_id, current, changes, values, moment))
+    merged = {**current._mapping, **values}
+    _check_repeat_change(current, changes, values, merged, moment)
+    if changes.get("skip"):
+        values.update(_skipped(conn, current, merged, changes, moment))
+    conn.execute(update(_t).where(_owned(user_id, task_id)).values(updated_at=moment, **values))
+    if "list_id" in values and current.parent_id is None:
+        conn.execute(update(_t).where(_t.c.parent_id == task_id).values(list_id=values["list_id"]))
+    return _change("updated", _read(conn, user_id, task_id))
 
 
 def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,10 +317,12 @@ def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidTaskInput(
             f"cannot update {', '.join(unknown)}; updatable fields: {', '.join(UPDATABLE_FIELDS)}"
         )
-    if all(value is None for value in changes.values()):
+    if all(value is None or value is False for value in changes.values()):
         raise InvalidTaskInput(
             f"nothing to update: give at least one of {', '.join(UPDATABLE_FIELDS)}"
         )
+    if changes.get("repeat") is not None and changes.get("recurrence") is not None:
+        raise InvalidTaskInput("give repeat or recurrence, not both")
     values: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -179,9 +338,97 @@ def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
                 values["priority"] = priority_rank(value)
             case "tags":
                 values["tags"] = clean_tags(value)
-            case "recurrence":
-                values["recurrence"] = clean_recurrence(value)
+            case "repeat":
+                values["repeat"] = _clean_repeat(value)
+            case "repeat_from":
+                values["repeat_from"] = _repeat_from(value)
+            case "timezone":
+                values["timezone"] = _clean_zone(value)
     return values
+
+
+def _placement(
+    conn: Connection,
+    user_id: str,
+    current: Row[Any],
+    changes: Mapping[str, Any],
+    values: Mapping[str, Any],
+    moment: datetime,
+) -> dict[str, Any]:
+    """The list_id and parent_id an update gives the task."""
+    placed: dict[str, Any] = {}
+    parent_id = changes.get("parent_id")
+    if parent_id is not None and parent_id != 0:
+        if parent_id == current.id:
+            raise InvalidTaskInput("a task cannot be its own subtask")
+        parent = _parent(conn, user_id, parent_id)
+        has_subtasks = conn.execute(
+            select(func.count()).where(_t.c.parent_id == current.id)
+        ).scalar_one()
+        if has_subtasks:
+            raise InvalidTaskInput(
+                f"task {current.id} has subtasks of its own; subtasks go one level deep"
+            )
+        placed["parent_id"], placed["list_id"] = parent.id, parent.list_id
+    elif parent_id == 0:
+        placed["parent_id"] = None
+    name = changes.get("list")
+    if name is not None:
+        list_id = list_id_for(conn, user_id, name, create=True, now=moment)
+        is_subtask = placed.get("parent_id", current.parent_id) is not None
+        if is_subtask and list_id != placed.get("list_id", current.list_id):
+            raise InvalidTaskInput(_SUBTASK_LIST)
+        placed["list_id"] = list_id
+    return placed
+
+
+def _check_repeat_change(
+    current: Row[Any],
+    changes: Mapping[str, Any],
+    values: dict[str, Any],
+    merged: Mapping[str, Any],
+    moment: datetime,
+) -> None:
+    """Resolve the old `recurrence` argument, and check the rule the task will have."""
+    if changes.get("recurrence") is not None:
+        values["repeat"] = _legacy(changes["recurrence"], merged["due_at"], merged["timezone"])
+    rule = values.get("repeat", current.repeat)
+    if "repeat" in values:
+        values["recurrence"] = rrules.plain_name(rule)
+    if rule is not None and merged["parent_id"] is not None:
+        raise InvalidTaskInput(_SUBTASK_REPEATS)
+    if rule is not None and values.keys() & {"repeat", "due_at", "timezone"}:
+        _check_rule(rule, {**merged, "repeat": rule}, moment)
+
+
+def _skipped(
+    conn: Connection,
+    current: Row[Any],
+    merged: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    moment: datetime,
+) -> dict[str, Any]:
+    if changes.get("due") is not None:
+        raise InvalidTaskInput("give due or skip, not both")
+    if merged["repeat"] is None:
+        raise InvalidTaskInput("skip moves a repeating task to its next occurrence; this one "
+                               "does not repeat")  # fmt: skip
+    following = _following(_Merged(merged), moment, skip=True)
+    if following is None:
+        raise InvalidTaskInput(
+            "this is the last occurrence of the series (COUNT or UNTIL); complete or delete it"
+        )
+    # The next occurrence starts with its checklist open again.
+    conn.execute(update(_t).where(_t.c.parent_id == current.id).values(
+        completed=False, completed_at=None, updated_at=moment))  # fmt: skip
+    return following
+
+
+class _Merged:
+    """A task's merged values read as attributes, as _following reads a row."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def set_completed(
@@ -190,15 +437,22 @@ def set_completed(
     user_id: str,
     task_id: int,
     completed: bool = True,
+    subtasks: str | None = None,
     now: datetime | None = None,
 ) -> TaskChange:
-    """Complete or reopen a task; completing an open recurring task creates its next occurrence.
+    """Complete or reopen a task; completing an open repeating task creates its next
+    occurrence, with fresh open copies of its subtasks.
 
-    Completing a completed task (or reopening an open one) changes nothing; in particular it
-    never creates a second next occurrence.
+    A task with open subtasks is completed only with `subtasks="complete"`, which completes
+    them too. Completing a completed task (or reopening an open one) changes nothing; in
+    particular it never creates a second next occurrence.
     """
+    if subtasks is not None and subtasks != "complete":
+        raise InvalidTaskInput(f'subtasks must be "complete" or null (got {subtasks!r})')
     moment = utc_now(now)
     conn = session.connection()
+    if completed:
+        _complete_subtasks(conn, user_id, task_id, subtasks, moment)
     # The state test sits in the UPDATE itself, so of two concurrent completions exactly
     # one flips the task and creates the next occurrence.
     row = conn.execute(
@@ -209,24 +463,39 @@ def set_completed(
             completed_at=moment if completed else None,
             updated_at=moment,
         )
-        .returning(*TASK_COLUMNS, _t.c.user_id, _t.c.due_at.label("due_at"))
+        .returning(_t)
     ).first()
     status: ChangeStatus = "completed" if completed else "reopened"
     if row is None:
-        return _change(status, get_task(session, user_id=user_id, task_id=task_id))
+        return _change(status, _read(conn, user_id, task_id))
     next_task = None
-    if completed and row.recurrence != "none":
-        next_task = task_dict(_insert_next_occurrence(conn, row, moment))
-    return _change(status, task_dict(row), next_task)
+    if completed and row.repeat is not None:
+        next_task = _insert_next_occurrence(conn, row, moment)
+    return _change(status, _read(conn, user_id, task_id), next_task)
 
 
-def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -> Row[Any]:
-    if row.due_at is None:
-        # No due date to advance from: the next one falls an interval after today.
-        base, is_date = datetime.combine(moment.date(), time(), UTC), True
-    else:
-        base, is_date = row.due_at, row.due_is_date
-    return conn.execute(
+def _complete_subtasks(
+    conn: Connection, user_id: str, task_id: int, choice: str | None, moment: datetime
+) -> None:
+    open_ones = and_(_t.c.parent_id == task_id, _t.c.user_id == user_id,
+                     _t.c.completed == False)  # noqa: E712  # fmt: skip
+    count = conn.execute(select(func.count()).where(open_ones)).scalar_one()
+    if not count:
+        return
+    if choice != "complete":
+        raise NeedsChoice(
+            f"task {task_id} has {count} open subtask(s); complete them first, or pass "
+            'subtasks: "complete" to complete them with it'
+        )
+    conn.execute(update(_t).where(open_ones).values(
+        completed=True, completed_at=moment, updated_at=moment))  # fmt: skip
+
+
+def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -> TaskDict | None:
+    following = _following(row, moment)
+    if following is None:
+        return None
+    created = conn.execute(
         insert(_t)
         .values(
             user_id=row.user_id,
@@ -235,37 +504,84 @@ def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -
             completed=False,
             priority=row.priority,
             tags=row.tags,
-            due_at=next_due(base, row.recurrence),
-            due_is_date=is_date,
-            recurrence=row.recurrence,
+            list_id=row.list_id,
+            repeat_from=row.repeat_from,
+            timezone=row.timezone,
             created_at=moment,
             updated_at=moment,
+            **following,
         )
-        .returning(*TASK_COLUMNS)
-    ).one()
+        .returning(_t.c.id)
+    ).scalar_one()
+    _copy_subtasks(conn, row, created, following["due_at"], moment)
+    return _read(conn, row.user_id, created)
 
 
-def delete_task(session: Session, *, user_id: str, task_id: int) -> TaskChange:
-    """Delete a task; the result holds the task as it was."""
-    row = (
-        session.connection()
-        .execute(delete(_t).where(_owned(user_id, task_id)).returning(*TASK_COLUMNS))
-        .first()
-    )
-    if row is None:
+def _copy_subtasks(
+    conn: Connection, parent: Row[Any], copy_id: int, due_at: datetime, moment: datetime
+) -> None:
+    """Fresh open copies of `parent`'s subtasks under its next occurrence, their dues moved
+    as far as the parent's moved."""
+    shift = None if parent.due_at is None else due_at - parent.due_at
+    for sub in conn.execute(select(_t).where(_t.c.parent_id == parent.id).order_by(_t.c.id)):
+        sub_due = sub.due_at if sub.due_at is None or shift is None else sub.due_at + shift
+        if sub_due is not None and sub_due > MAX_DUE:
+            sub_due = None
+        conn.execute(insert(_t).values(
+            user_id=sub.user_id, title=sub.title, description=sub.description, completed=False,
+            priority=sub.priority, tags=sub.tags, due_at=sub_due, due_is_date=sub.due_is_date,
+            recurrence="none", list_id=parent.list_id, parent_id=copy_id,
+            repeat_from=sub.repeat_from, timezone=sub.timezone, created_at=moment,
+            updated_at=moment,
+        ))  # fmt: skip
+
+
+def delete_task(
+    session: Session, *, user_id: str, task_id: int, subtasks: str | None = None
+) -> TaskChange:
+    """Delete a task; the result holds the task as it was.
+
+    A task with subtasks needs `subtasks`: "delete" deletes them with it, "keep" makes them
+    top-level tasks.
+    """
+    if subtasks is not None and subtasks not in SUBTASK_CHOICES["delete"]:
+        raise InvalidTaskInput(f'subtasks must be "delete", "keep" or null (got {subtasks!r})')
+    conn = session.connection()
+    children = and_(_t.c.parent_id == task_id, _t.c.user_id == user_id)
+    count = conn.execute(select(func.count()).where(children)).scalar_one()
+    if count and subtasks is None:
+        raise NeedsChoice(
+            f'task {task_id} has {count} subtask(s); pass subtasks: "delete" to delete them '
+            'too, or subtasks: "keep" to keep them as top-level tasks'
+        )
+    before = conn.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
+    if before is None:
         raise TaskNotFound(task_id)
-    return _change("deleted", task_dict(row))
+    if count and subtasks == "delete":
+        conn.execute(delete(_t).where(children))
+    elif count:
+        conn.execute(update(_t).where(children).values(parent_id=None))
+    conn.execute(delete(_t).where(_owned(user_id, task_id)))
+    return _change("deleted", task_dict(before))
 
 
 # --- reads --------------------------------------------------------------------------
 
 
-def get_task(session: Session, *, user_id: str, task_id: int) -> TaskDict:
-    """One task of `user_id`."""
-    statement = select(*TASK_COLUMNS).where(_owned(user_id, task_id))
-    row = session.connection().execute(statement).first()
+def _read(conn: Connection, user_id: str, task_id: int) -> TaskDict:
+    row = conn.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
     if row is None:
         raise TaskNotFound(task_id)
     return task_dict(row)
 
 
+def get_task(session: Session, *, user_id: str, task_id: int) -> TaskDetail:
+    """One task of `user_id`, with its subtasks (oldest first)."""
+    conn = session.connection()
+    task = _read(conn, user_id, task_id)
+    rows = conn.execute(
+        select(*TASK_COLUMNS)
+        .where(_t.c.parent_id == task_id, _t.c.user_id == user_id)
+        .order_by(_t.c.id)
+    )
+    return cast(TaskDetail, {**task, "subtasks": [task_dict(row) for row in rows]})

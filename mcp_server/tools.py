@@ -20,15 +20,18 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import calls, outputs, tasks
+from mcp_server import calls, lists, outputs, tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.errors import Refused
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
+    DeleteListInput,
     DeleteTaskInput,
     GetTaskInput,
+    ListListsInput,
     ListTasksInput,
+    RenameListInput,
     ToolInput,
     UpdateTaskInput,
 )
@@ -40,6 +43,8 @@ from shared.contract import (
     CALL_ID_META_KEY,
     TOOL_ERROR_PREFIX,
     ErrorCode,
+    ListChange,
+    ListPage,
     ToolFailure,
     error_result,
 )
@@ -85,13 +90,14 @@ class TaskTools:
         query = tasks.TaskQuery(**dict(args))
         return await self._run(ctx, tasks.list_tasks, query=query, cursor_secret=self.cursors)
 
-    async def get_task(self, args: GetTaskInput, ctx: Context) -> tasks.TaskDict:
-        """Get one of the caller's tasks by id."""
+    async def get_task(self, args: GetTaskInput, ctx: Context) -> tasks.TaskDetail:
+        """Get one of the caller's tasks by id, with its subtasks."""
         return await self._run(ctx, tasks.get_task, task_id=args.task_id)
 
     async def update_task(self, args: UpdateTaskInput, ctx: Context) -> tasks.TaskChange:
         """Change fields of a task: omitted or null fields stay as they are, and the empty
-        value clears one (description "", due "", tags [], recurrence "none")."""
+        value clears one (description "", due "", tags [], repeat "", parent_id 0).
+        skip: true moves a repeating task to its next occurrence."""
         # Strict-schema clients (OpenAI strict mode) send null for every field they leave.
         changes = {
             field: value
@@ -105,16 +111,39 @@ class TaskTools:
     async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:
         """Mark a task done (or reopen it with completed=false).
 
-        Completing a recurring task creates its next occurrence, returned as next_task.
-        Completing a done task or reopening an open one changes nothing.
+        Completing a repeating task creates its next occurrence (with fresh subtasks),
+        returned as next_task; null when the series ended. Completing a done task or
+        reopening an open one changes nothing.
         """
         return await self._run(
-            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed, writes=True
-        )
+            ctx, tasks.set_completed, task_id=args.task_id, completed=args.completed,
+            subtasks=args.subtasks, writes=True,
+        )  # fmt: skip
 
     async def delete_task(self, args: DeleteTaskInput, ctx: Context) -> tasks.TaskChange:
         """Delete a task for good; the result shows the task as it was."""
-        return await self._run(ctx, tasks.delete_task, task_id=args.task_id, writes=True)
+        return await self._run(
+            ctx, tasks.delete_task, task_id=args.task_id, subtasks=args.subtasks, writes=True
+        )
+
+    async def list_lists(self, args: ListListsInput, ctx: Context) -> ListPage:
+        """The caller's task lists (Inbox first for a new user) with open and done counts."""
+        return await self._run(ctx, lists.list_lists)
+
+    async def rename_list(self, args: RenameListInput, ctx: Context) -> ListChange:
+        """Rename a list (its tasks stay in it), or change its color or position."""
+        return await self._run(
+            ctx, lists.rename_list, name=args.list, new_name=args.new_name, color=args.color,
+            position=args.position, writes=True,
+        )  # fmt: skip
+
+    async def delete_list(self, args: DeleteListInput, ctx: Context) -> ListChange:
+        """Delete a list. One holding tasks needs move_tasks_to or delete_tasks: true; the
+        Inbox cannot be deleted."""
+        return await self._run(
+            ctx, lists.delete_list, name=args.list, move_tasks_to=args.move_tasks_to,
+            delete_tasks=args.delete_tasks, writes=True,
+        )  # fmt: skip
 
     async def _run(
         self, ctx: Context, fn: Callable[..., Any], *, writes: bool = False, **kwargs: Any
@@ -138,7 +167,7 @@ class TaskTools:
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise Refused(DATABASE_UNAVAILABLE, ErrorCode.UNAVAILABLE) from exc
-        if writes:
+        if writes and "task_id" in result:
             await self._publish(user_id, result)
         return result
 
@@ -271,12 +300,17 @@ def build_tools(
         (body.add_task, "Add task", AddTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=False)),
         (body.list_tasks, "List tasks", ListTasksInput, outputs.TASK_PAGE, READ),
-        (body.get_task, "Get task", GetTaskInput, outputs.TASK, READ),
+        (body.get_task, "Get task", GetTaskInput, outputs.TASK_DETAIL, READ),
         (body.update_task, "Update task", UpdateTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=True, idempotent=True)),
         (body.complete_task, "Complete or reopen task", CompleteTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=True)),
         (body.delete_task, "Delete task", DeleteTaskInput, outputs.TASK_CHANGE,
+         _writes(destructive=True, idempotent=True)),
+        (body.list_lists, "List lists", ListListsInput, outputs.LIST_PAGE, READ),
+        (body.rename_list, "Rename list", RenameListInput, outputs.LIST_CHANGE,
+         _writes(destructive=False, idempotent=True)),
+        (body.delete_list, "Delete list", DeleteListInput, outputs.LIST_CHANGE,
          _writes(destructive=True, idempotent=True)),
     ]  # fmt: skip
     return [

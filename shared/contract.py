@@ -29,11 +29,23 @@ GET_TASK = "get_task"
 UPDATE_TASK = "update_task"
 COMPLETE_TASK = "complete_task"
 DELETE_TASK = "delete_task"
-TOOL_NAMES = (ADD_TASK, LIST_TASKS, GET_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK)
+LIST_LISTS = "list_lists"
+RENAME_LIST = "rename_list"
+DELETE_LIST = "delete_list"
+TOOL_NAMES = (
+    ADD_TASK, LIST_TASKS, GET_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK, LIST_LISTS,
+    RENAME_LIST, DELETE_LIST,
+)  # fmt: skip
 CHANGE_TOOLS = frozenset({ADD_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK})
+LIST_CHANGE_TOOLS = frozenset({RENAME_LIST, DELETE_LIST})
 
 Priority = Literal["low", "medium", "high"]
 Recurrence = Literal["none", "daily", "weekly", "monthly", "yearly"]
+# What a result's `recurrence` says: the old name of its `repeat` rule when it is a plain one
+# (FREQ=WEEKLY is "weekly"), "custom" for every other rule.
+RecurrenceShown = Literal["none", "daily", "weekly", "monthly", "yearly", "custom"]
+RepeatFrom = Literal["due", "completion"]
+SubtaskFilter = Literal["top_level", "all"]
 Status = Literal["all", "pending", "completed"]
 Sort = Literal["created", "due", "priority", "title"]
 Order = Literal["asc", "desc"]
@@ -71,9 +83,26 @@ class TaskDict(TypedDict):
     priority: Priority
     tags: list[str]
     due: str | None
-    recurrence: Recurrence
+    recurrence: RecurrenceShown
     created_at: str
     updated_at: str
+    # Since lists, subtasks and repeat rules (tasks_0007). NotRequired so a reader newer
+    # than the task server it talks to (a rolling upgrade) still reads its results.
+    list: NotRequired[str]
+    list_id: NotRequired[int]
+    parent_id: NotRequired[int | None]
+    open_subtasks: NotRequired[int]
+    repeat: NotRequired[str | None]
+    repeat_from: NotRequired[RepeatFrom]
+    repeat_text: NotRequired[str | None]
+    timezone: NotRequired[str | None]
+
+
+class TaskDetail(TaskDict):
+    """A task as get_task returns it: with its subtasks (NotRequired, as TaskDict's new
+    fields are)."""
+
+    subtasks: NotRequired[list[TaskDict]]
 
 
 class TaskChange(TypedDict):
@@ -93,7 +122,33 @@ class TaskPage(TypedDict):
     next_cursor: str | None
 
 
-ToolResult = TaskDict | TaskChange | TaskPage
+class ListDict(TypedDict):
+    """A task list and how many of its tasks are open and done."""
+
+    name: str
+    list_id: int
+    color: str | None
+    position: int
+    inbox: bool
+    open: int
+    done: int
+
+
+class ListPage(TypedDict):
+    """Every list of the caller."""
+
+    lists: list[ListDict]
+
+
+class ListChange(TypedDict):
+    """What a list write did, to the list as it is now (as it was, when deleted)."""
+
+    status: Literal["updated", "deleted"]
+    list: ListDict
+    moved_to: str | None
+
+
+ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange
 
 # How the MCP SDK words a tool error; the server words its refusals the same way.
 TOOL_ERROR_PREFIX = "Error executing tool "
@@ -105,8 +160,10 @@ ERROR_META_KEY = "taskchat/error"
 
 _READERS: dict[str, TypeAdapter[Any]] = {
     LIST_TASKS: TypeAdapter(TaskPage),
-    GET_TASK: TypeAdapter(TaskDict),
+    GET_TASK: TypeAdapter(TaskDetail),
     **{name: TypeAdapter(TaskChange) for name in CHANGE_TOOLS},
+    LIST_LISTS: TypeAdapter(ListPage),
+    **{name: TypeAdapter(ListChange) for name in LIST_CHANGE_TOOLS},
 }
 
 
@@ -114,7 +171,11 @@ class ErrorCode(StrEnum):
     """Why a task tool call failed, for programs; the message beside it is for people."""
 
     NOT_FOUND = "not_found"
-    """No task with this id belongs to the caller (`task_id` says which)."""
+    """No task with this id (`task_id` says which), or no list of that name, belongs to the
+    caller."""
+    CONFLICT = "conflict"
+    """The call would drop or orphan tasks (a parent's subtasks, a list's tasks) without
+    being told what to do with them; the message names the argument that says it."""
     INVALID_INPUT = "invalid_input"
     """An argument broke a rule; the message names it."""
     CALL_ID_REUSED = "call_id_reused"

@@ -397,10 +397,17 @@ def test_a_due_bound_outside_the_range_is_refused_by_name(session: Session, quer
     )
 
 
-def test_completing_a_recurring_task_whose_next_date_is_out_of_range_is_refused(any_session):
+def test_completing_a_repeating_task_past_the_last_supported_year_ends_the_series(any_session):
     session = any_session
     task = add(session, title="last", due="9999-06-01", recurrence="yearly")
-    with pytest.raises(InvalidTaskInput, match="^the next occurrence of this yearly task"):
+    change = tasks.set_completed(session, user_id="ann", task_id=task["id"])
+    assert (change["task"]["completed"], change["next_task"]) == (True, None)
+
+
+def test_an_occurrence_after_the_last_supported_date_is_refused(any_session):
+    session = any_session
+    task = add(session, title="last", due="9999-12-30", recurrence="daily")
+    with pytest.raises(InvalidTaskInput, match="^the next occurrence of this task .every day."):
         tasks.set_completed(session, user_id="ann", task_id=task["id"])
 
 

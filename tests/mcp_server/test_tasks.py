@@ -11,6 +11,8 @@ from shared.db import make_engine
 from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
 
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip"
+
 
 def test_add_task_returns_the_contract_shape(session: Session):
     change = tasks.add_task(
@@ -42,6 +44,14 @@ def test_add_task_returns_the_contract_shape(session: Session):
             "recurrence": "weekly",
             "created_at": "2025-03-10T12:00:00Z",
             "updated_at": "2025-03-10T12:00:00Z",
+            "list": "Inbox",
+            "list_id": 1,
+            "parent_id": None,
+            "open_subtasks": 0,
+            "repeat": "FREQ=WEEKLY",
+            "repeat_from": "due",
+            "repeat_text": "every week",
+            "timezone": None,
         },
         "next_task": None,
     }
@@ -63,7 +73,7 @@ def test_timed_due_is_shown_in_utc_whole_seconds(session: Session):
 
 def test_get_task_returns_the_stored_task(session: Session):
     task = add(session, title="read", tags=["books"])
-    assert tasks.get_task(session, user_id="ann", task_id=task["id"]) == task
+    assert tasks.get_task(session, user_id="ann", task_id=task["id"]) == {**task, "subtasks": []}
 
 
 def test_missing_task_is_not_found_with_its_id(session: Session):
@@ -86,7 +96,7 @@ def test_someone_elses_task_is_not_found_by_any_operation(session: Session):
     for operation in operations:
         with pytest.raises(TaskNotFound, match=f"^Task {bobs['id']} not found$"):
             operation()
-    assert tasks.get_task(session, user_id="bob", task_id=bobs["id"]) == bobs
+    assert tasks.get_task(session, user_id="bob", task_id=bobs["id"]) == {**bobs, "subtasks": []}
     assert tasks.list_tasks(session, user_id="ann")["tasks"] == []
 
 
@@ -116,6 +126,8 @@ def test_update_with_empty_values_clears_description_due_tags_and_recurrence(ses
         "due": None,
         "tags": [],
         "recurrence": "none",
+        "repeat": None,
+        "repeat_text": None,
     }
 
 
@@ -149,19 +161,19 @@ def test_update_sets_every_field(session: Session):
     ("changes", "message"),
     [
         ({}, "nothing to update: give at least one of title, description, due, priority, tags, "
-         "recurrence"),
+         f"recurrence, {NEW}"),
         ({"title": ""}, "title must not be empty"),
         ({"title": None, "priority": None}, "nothing to update: give at least one of title, "
-         "description, due, priority, tags, recurrence"),
+         f"description, due, priority, tags, recurrence, {NEW}"),
         ({"title": "  "}, "title must not be empty"),
         ({"priority": "urgent"}, "priority must be one of low, medium, high (got 'urgent')"),
         ({"due": "soon"}, "due: 'soon' is not an ISO 8601 date or date-time"),
         ({"tags": ["ok", "not ok"]}, "tag 'not ok' may only contain letters a-z, digits, '_' "
          "and '-'"),
         ({"completed": True}, "cannot update completed; updatable fields: title, description, "
-         "due, priority, tags, recurrence"),
+         f"due, priority, tags, recurrence, {NEW}"),
         ({"title": "fine", "user_id": "bob"}, "cannot update user_id; updatable fields: title, "
-         "description, due, priority, tags, recurrence"),
+         f"description, due, priority, tags, recurrence, {NEW}"),
     ],
 )  # fmt: skip
 def test_bad_update_is_refused_and_changes_nothing(session: Session, changes, message):
@@ -169,7 +181,7 @@ def test_bad_update_is_refused_and_changes_nothing(session: Session, changes, me
     with pytest.raises(InvalidTaskInput) as caught:
         tasks.update_task(session, user_id="ann", task_id=task["id"], changes=changes)
     assert str(caught.value) == message
-    assert tasks.get_task(session, user_id="ann", task_id=task["id"]) == task
+    assert tasks.get_task(session, user_id="ann", task_id=task["id"]) == {**task, "subtasks": []}
 
 
 @pytest.mark.parametrize(
@@ -238,7 +250,7 @@ def test_completing_a_recurring_task_creates_the_next_occurrence(session: Sessio
         "updated_at": "2025-03-10T12:00:00Z",
     }
     stored = tasks.get_task(session, user_id="ann", task_id=change["next_task"]["id"])
-    assert stored == change["next_task"]
+    assert stored == {**change["next_task"], "subtasks": []}
 
 
 def test_next_occurrence_of_a_timed_due_keeps_its_time(session: Session):

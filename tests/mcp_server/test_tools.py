@@ -18,8 +18,12 @@ from tests.mcp_server.conftest import in_own_task
 
 TASK_KEYS = [
     "id", "title", "description", "completed", "completed_at", "priority", "tags", "due",
-    "recurrence", "created_at", "updated_at",
+    "recurrence", "created_at", "updated_at", "list", "list_id", "parent_id", "open_subtasks",
+    "repeat", "repeat_from", "repeat_text", "timezone",
 ]  # fmt: skip
+LIST_TOOLS = {"list_lists", "rename_list", "delete_list"}
+
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip"
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     return result.content[0].text  # type: ignore[union-attr]
 
 
-async def test_lists_six_tools_with_annotations(client: Client):
+async def test_lists_nine_tools_with_annotations(client: Client):
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
     hints = {
         name: (
@@ -66,6 +70,9 @@ async def test_lists_six_tools_with_annotations(client: Client):
         "update_task": (False, True, True, False),
         "complete_task": (False, False, True, False),
         "delete_task": (False, True, True, False),
+        "list_lists": (True, False, True, False),
+        "rename_list": (False, False, True, False),
+        "delete_list": (False, True, True, False),
     }
     assert {name: tool.title for name, tool in listed.items()} == {
         "add_task": "Add task",
@@ -74,6 +81,9 @@ async def test_lists_six_tools_with_annotations(client: Client):
         "update_task": "Update task",
         "complete_task": "Complete or reopen task",
         "delete_task": "Delete task",
+        "list_lists": "List lists",
+        "rename_list": "Rename list",
+        "delete_list": "Delete list",
     }
 
 
@@ -81,14 +91,20 @@ async def test_input_schemas_match_the_contract(client: Client):
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
     properties = {name: list(tool.input_schema["properties"]) for name, tool in listed.items()}
     assert properties == {
-        "add_task": ["title", "description", "due", "priority", "tags", "recurrence"],
+        "add_task": ["title", "description", "due", "priority", "tags", "recurrence", "list",
+                     "parent_id", "repeat", "repeat_from", "timezone"],
         "list_tasks": ["status", "search", "tag", "priority", "due_before", "due_after",
-                       "overdue", "timezone", "sort", "order", "limit", "cursor"],
+                       "overdue", "timezone", "list", "subtasks", "sort", "order", "limit",
+                       "cursor"],
         "get_task": ["task_id"],
         "update_task": ["task_id", "title", "description", "due", "priority", "tags",
-                        "recurrence"],
-        "complete_task": ["task_id", "completed"],
-        "delete_task": ["task_id"],
+                        "recurrence", "list", "parent_id", "repeat", "repeat_from", "timezone",
+                        "skip"],
+        "complete_task": ["task_id", "completed", "subtasks"],
+        "delete_task": ["task_id", "subtasks"],
+        "list_lists": [],
+        "rename_list": ["list", "new_name", "color", "position"],
+        "delete_list": ["list", "move_tasks_to", "delete_tasks"],
     }  # fmt: skip
     required = {name: tool.input_schema.get("required", []) for name, tool in listed.items()}
     assert required == {
@@ -98,6 +114,9 @@ async def test_input_schemas_match_the_contract(client: Client):
         "update_task": ["task_id"],
         "complete_task": ["task_id"],
         "delete_task": ["task_id"],
+        "list_lists": [],
+        "rename_list": ["list"],
+        "delete_list": ["list"],
     }
     for tool in listed.values():
         assert tool.input_schema["additionalProperties"] is False
@@ -134,15 +153,23 @@ async def test_add_task_returns_a_task_change(client: Client):
         "tags": ["shop"],
         "due": "2025-03-10",
         "recurrence": "none",
+        "list": "Inbox",
+        "list_id": 1,
+        "parent_id": None,
+        "open_subtasks": 0,
+        "repeat": None,
+        "repeat_from": "due",
+        "repeat_text": None,
+        "timezone": None,
     }
     assert task["completed_at"] is None
     assert task["created_at"] == task["updated_at"]
     assert task["created_at"].endswith("Z") and len(task["created_at"]) == 20
 
 
-async def test_get_task_returns_the_task(client: Client):
+async def test_get_task_returns_the_task_with_its_subtasks(client: Client):
     added = (await call(client, "add_task", title="read"))["task"]
-    assert await call(client, "get_task", task_id=added["id"]) == added
+    assert await call(client, "get_task", task_id=added["id"]) == {**added, "subtasks": []}
 
 
 async def test_update_task_leaves_omitted_and_null_fields_and_clears_empty_ones(client: Client):
@@ -288,10 +315,10 @@ async def test_tags_sent_as_a_json_string_are_accepted(client: Client):
         ("add_task", {"title": "x", "priority": "urgent"},
          "priority: Input should be 'low', 'medium' or 'high' (got 'urgent')"),
         ("update_task", {"task_id": 1}, "nothing to update: give at least one of title, "
-         "description, due, priority, tags, recurrence"),
+         f"description, due, priority, tags, recurrence, {NEW}"),
         ("update_task", {"task_id": 1, "priority": None, "title": None},
          "nothing to update: give at least one of title, description, due, priority, tags, "
-         "recurrence"),
+         f"recurrence, {NEW}"),
         ("update_task", {"task_id": 1, "title": ""}, "title must not be empty"),
         ("get_task", {"task_id": "one"},
          "task_id: Input should be a valid integer, unable to parse string as an integer "
@@ -323,7 +350,8 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
         for tool in (await client.list_tools()).tools
     }
     assert set(strict) == {
-        "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"
+        "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task",
+        *LIST_TOOLS,
     }  # fmt: skip
     # A strict client sends every property of update_task, null for those it leaves alone.
     fields = strict["update_task"]["properties"]
@@ -377,7 +405,8 @@ async def test_output_schemas_are_inlined_with_type_lists_and_describe_every_fie
     added = await call(client, "add_task", title="rent", due="2025-01-31", recurrence="monthly")
     done = await call(client, "complete_task", task_id=added["task"]["id"])
     for tool, result in [
-        ("add_task", added), ("complete_task", done), ("get_task", done["task"]),
+        ("add_task", added), ("complete_task", done),
+        ("get_task", await call(client, "get_task", task_id=done["task"]["id"])),
         ("list_tasks", await call(client, "list_tasks", limit=1)),
     ]:  # fmt: skip
         jsonschema.validate(result, listed[tool].output_schema)  # type: ignore[arg-type]
