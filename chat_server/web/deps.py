@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import limits
 from fastapi import Depends, HTTPException, Request
 
 from chat_server.conversation.server import TaskChatServer
@@ -56,10 +57,9 @@ def current_user(request: Request, settings: SettingsDep) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-async def rate_limited_user(request: Request, user: CurrentUser) -> Principal:
-    """The current user, after counting this request against their rate limit."""
+async def _counted(user: Principal, limiter: RateLimiter) -> Principal:
+    """`user`, after counting this request against `limiter`; 429 when over it."""
     USER.set(user.user_id)  # for the log lines written while this request runs
-    limiter: RateLimiter = request.app.state.rate_limiter
     retry_after = await limiter.retry_after(user.user_id)
     if retry_after is not None:
         raise HTTPException(
@@ -70,4 +70,42 @@ async def rate_limited_user(request: Request, user: CurrentUser) -> Principal:
     return user
 
 
+async def rate_limited_user(request: Request, user: CurrentUser) -> Principal:
+    """The current user, after counting this request against their chat rate limit."""
+    return await _counted(user, request.app.state.rate_limiter)
+
+
 RateLimitedUser = Annotated[Principal, Depends(rate_limited_user)]
+
+# The tasks panel counts in a bucket of its own, this many times the chat's rate (600 a
+# minute beside the default 60): a page load is one request, a checkbox one, and a morning's
+# triage of fifty tasks in a minute must never be refused, nor use up the chat's turns.
+PANEL_RATE_FACTOR = 10
+
+
+def panel_rate(chat_rate: str) -> str:
+    """The panel's rate for a chat rate such as `60/minute`: PANEL_RATE_FACTOR times it."""
+    item = limits.parse(chat_rate)
+    return f"{item.amount * PANEL_RATE_FACTOR}/{item.multiples} {item.GRANULARITY.name}"
+
+
+def panel_limiter(request: Request, settings: SettingsDep) -> RateLimiter:
+    """The process's panel limiter, made on first use beside the chat's (same storage)."""
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "panel_rate_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(
+            panel_rate(settings.rate_limit), settings.rate_limit_storage_url, scope="panel"
+        )
+        state.panel_rate_limiter = limiter
+    return limiter
+
+
+async def panel_user(
+    user: CurrentUser, limiter: Annotated[RateLimiter, Depends(panel_limiter)]
+) -> Principal:
+    """The current user, after counting this request against their panel rate limit."""
+    return await _counted(user, limiter)
+
+
+PanelUser = Annotated[Principal, Depends(panel_user)]

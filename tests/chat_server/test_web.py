@@ -4,8 +4,10 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -182,9 +184,9 @@ async def test_tasks_panel_reports_a_refusal_and_an_outage_in_plain_words(tmp_pa
     assert refused.json() == {"error": "task_server_error",
                               "message": "the task server refused: limit must be at most 200"}
     assert down.status_code == 503
-    assert down.json()["message"] == (
-        "I couldn't reach the task server: The task server at http://127.0.0.1:1/mcp is not "
-        "reachable. Please try again in a moment.")
+    # The page is no place for the task server's address.
+    assert down.json() == {"error": "task_server_unavailable", "message":
+                           "The task server isn't answering right now, so nothing was changed."}
     assert bad_status.status_code == 422
 
 
@@ -310,3 +312,126 @@ async def test_tasks_panel_answers_a_refusal_by_its_code(
 
     assert response.status_code == status
     assert response.json() == {"error": error, "message": "try later"}
+
+
+class PagingMCP(TaskMCP):
+    """Answers list_tasks with `count` tasks, `limit` at a time, through opaque cursors."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.all = [make_task(i, f"task {i}", due=None if i % 3 else "2030-01-01")
+                    for i in range(1, count + 1)]
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        args = dict(arguments or {})
+        self.calls.append((tool_name, args, meta))
+        start = int(args.get("cursor") or 0)
+        end = start + args["limit"]
+        data = {"tasks": self.all[start:end],
+                "next_cursor": str(end) if end < len(self.all) else None}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_tasks_panel_pages_through_every_task_not_only_the_first_200(tmp_path: Path
+                                                                          ) -> None:
+    mcp = PagingMCP(1001)
+    async with client_for(tmp_path, mcp) as client:
+        response = await client.get("/api/tasks")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [t["id"] for t in body["tasks"]] == list(range(1, 1002))
+    assert body["next_cursor"] is None
+    assert [args.get("cursor") for _, args, _ in mcp.calls] == [None, "200", "400", "600",
+                                                                "800", "1000"]
+    assert all(args["limit"] == 200 for _, args, _ in mcp.calls)
+
+
+async def test_tasks_panel_stops_after_its_page_cap_and_says_more_are_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chat_server.web.panel.PANEL_MAX_PAGES", 2)
+    async with client_for(tmp_path, PagingMCP(450)) as client:
+        body = (await client.get("/api/tasks")).json()
+
+    assert len(body["tasks"]) == 400
+    assert body["next_cursor"] == "400"
+
+
+async def test_panel_actions_have_their_own_limit_beside_the_chats(tmp_path: Path) -> None:
+    async with client_for(tmp_path, ListingMCP(), rate_limit="3/minute") as client:
+        panel = [await client.get("/api/tasks") for _ in range(30)]
+        chat = [await client.post("/chatkit", json={"type": "threads.list", "params": {}})
+                for _ in range(4)]
+        over = [await client.get("/api/tasks") for _ in range(1)]
+
+    assert [r.status_code for r in panel] == [200] * 30
+    # The chat's three requests were not used up by the panel's thirty.
+    assert [r.status_code for r in chat] == [200, 200, 200, 429]
+    assert over[0].status_code == 429
+    assert over[0].headers["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        ("water plants tomorrow 8am !high #home", "Pacific/Auckland",
+         [{"title": "Water plants", "tags": ["home"], "priority": "high", "due": "8am"}]),
+        ("pay rent every month", "UTC", [{"title": "Pay rent", "recurrence": "monthly"}]),
+        ("milk, eggs and bread", "UTC",
+         [{"title": "Milk"}, {"title": "Eggs"}, {"title": "Bread"}]),
+        ("show my tasks", "UTC", [{"title": "Show my tasks"}]),
+        ("   ", "UTC", []),
+    ],
+)
+async def test_quick_add_text_is_read_like_a_chat_message_in_the_users_zone(
+    tmp_path: Path, text: str, zone: str, expected: list[dict[str, Any]]
+) -> None:
+    async with client_for(tmp_path) as client:
+        response = await client.post("/api/tasks/parse", json={"text": text},
+                                     headers={"X-Timezone": zone})
+
+    assert response.status_code == 200
+    tasks = response.json()["tasks"]
+    for task in tasks:
+        if "due" in task:
+            # 8 am tomorrow in Auckland, as an instant.
+            due = datetime.fromisoformat(task["due"].replace("Z", "+00:00"))
+            local = due.astimezone(ZoneInfo(zone))
+            assert (local.hour, local.minute) == (8, 0)
+            assert local.date() == datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+            task["due"] = "8am"
+    assert tasks == expected
+
+
+class EditingMCP(ListingMCP):
+    """Answers update_task with the task as the arguments leave it."""
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        if tool_name != "update_task":
+            return await super().call_tool(tool_name, arguments, meta)
+        args = dict(arguments or {})
+        self.calls.append((tool_name, dict(args), meta))
+        task = self.tasks[args.pop("task_id")]
+        task.update(args)
+        data = {"task_id": task["id"], "status": "updated", "title": task["title"],
+                "task": task, "next_task": None}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_an_edit_in_place_changes_only_the_fields_sent(tmp_path: Path) -> None:
+    mcp = EditingMCP()
+    mcp.own(Principal("local"), make_task(7, "old title"))
+    async with client_for(tmp_path, mcp) as client:
+        response = await client.patch("/api/tasks/7", json={
+            "title": "New title", "due": "", "priority": "high"})
+        unknown = await client.patch("/api/tasks/7", json={"colour": "red"})
+
+    assert response.status_code == 200
+    assert mcp.calls[-1][:2] == ("update_task", {"task_id": 7, "title": "New title", "due": "",
+                                                 "priority": "high"})
+    assert unknown.status_code == 422

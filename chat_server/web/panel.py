@@ -1,0 +1,233 @@
+"""The tasks panel's JSON API: every task of the user, quick add (read like the chat reads a
+message), edit, complete and delete, each through the same MCP client as the agent.
+
+Counted against the panel's own rate limit (deps.PanelUser), not the chat's: a morning's
+triage is dozens of clicks a minute, and none of them should be refused.
+"""
+
+import logging
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from chat_server.agent.offline.grammar import parse
+from chat_server.agent.offline.intents import AddSeveral, AddTask
+from chat_server.agent.task_tools import call_task_tool
+from chat_server.agent.zones import HEADER, local_zone, zone_from_header
+from chat_server.web.deps import ChatServerDep, PanelUser, SettingsDep
+from chat_server.web.protocol import RequestError
+from shared.auth import Principal
+from shared.contract import (
+    ADD_TASK,
+    COMPLETE_TASK,
+    DELETE_TASK,
+    DESCRIPTION_INPUT_MAX_CHARS,
+    DUE_INPUT_MAX_CHARS,
+    LIST_TASKS,
+    MAX_PAGE_SIZE,
+    TAG_INPUT_MAX_CHARS,
+    TAGS_INPUT_MAX_ITEMS,
+    TITLE_INPUT_MAX_CHARS,
+    UPDATE_TASK,
+    ErrorCode,
+    Priority,
+    Recurrence,
+    Status,
+    TaskChange,
+    TaskDict,
+    TaskPage,
+    ToolFailure,
+)
+
+log = logging.getLogger(__name__)
+
+# The panel shows every task, read a full page at a time; past this many pages (10,000
+# tasks) it stops and says so (next_cursor is then not null).
+PANEL_MAX_PAGES = 50
+OUTAGE = "The task server isn't answering right now, so nothing was changed."
+
+router = APIRouter()
+
+Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
+
+
+class NewTaskBody(BaseModel):
+    """The panel's quick add: a title and, optionally, when it is due and the rest.
+
+    Bounded like add_task's arguments (shared/contract.py); the task server applies the rules.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=TITLE_INPUT_MAX_CHARS)
+    due: str | None = Field(
+        default=None,
+        max_length=DUE_INPUT_MAX_CHARS,
+        description="ISO 8601 date or date-time with zone",
+    )
+    # The rest comes from what quick add read in the text, or lets "Undo" bring a deleted
+    # task back as it was.
+    description: str | None = Field(default=None, max_length=DESCRIPTION_INPUT_MAX_CHARS)
+    priority: Priority | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=TAGS_INPUT_MAX_ITEMS)
+    recurrence: Recurrence | None = None
+
+
+class TaskEditBody(BaseModel):
+    """An edit in place: the fields the user changed; "" clears a due date or notes."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=TITLE_INPUT_MAX_CHARS)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_INPUT_MAX_CHARS)
+    due: str | None = Field(default=None, max_length=DUE_INPUT_MAX_CHARS)
+    priority: Priority | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=TAGS_INPUT_MAX_ITEMS)
+
+
+class CompletionBody(BaseModel):
+    """A checkbox: done (true, also when the body leaves it out) or open again (false)."""
+
+    model_config = ConfigDict(extra="forbid")
+    completed: bool = True
+
+
+class QuickAddText(BaseModel):
+    """What the user typed in quick add."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=TITLE_INPUT_MAX_CHARS)
+
+
+class QuickAddReading(BaseModel):
+    """The add_task arguments read from the text: one task, or several ("milk, eggs and
+    bread"); empty when the text holds nothing to add."""
+
+    tasks: list[dict[str, Any]]
+
+
+# A task server refusal as the page's answer: what the user can act on is a 4xx in the
+# server's words; what only the operator can fix (our own call refused) is a 502.
+_ANSWERS: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.NOT_FOUND: (404, "not_found"),
+    ErrorCode.INVALID_INPUT: (400, "invalid_task"),
+    ErrorCode.RATE_LIMITED: (429, "rate_limited"),
+    ErrorCode.UNAVAILABLE: (503, "task_server_unavailable"),
+    ErrorCode.UNREACHABLE: (503, "task_server_unavailable"),
+}
+
+
+def refusal(failure: ToolFailure) -> RequestError:
+    """The answer to the page for a task tool call that failed."""
+    answer = _ANSWERS.get(failure.code)
+    if answer is None:
+        return RequestError(502, "task_server_error", f"the task server refused: {failure.reason}")
+    return RequestError(*answer, failure.reason)
+
+
+async def _call(
+    server: ChatServerDep, tool: str, arguments: dict[str, Any], user: Principal
+) -> Any:
+    """Run a task tool for the page's user; refusals become answers by their code.
+
+    An outage is said in plain words: the page is no place for the task server's address.
+    """
+    try:
+        result, _ = await call_task_tool(server.mcp, tool, arguments, user.user_id)
+    except ToolFailure as exc:
+        raise refusal(exc) from None
+    except Exception as exc:
+        log.warning("tasks panel: %s failed: %r", tool, exc)
+        raise RequestError(503, "task_server_unavailable", OUTAGE) from None
+    return result
+
+
+@router.get("/api/tasks")
+async def tasks_panel(user: PanelUser, server: ChatServerDep, status: Status = "all") -> TaskPage:
+    """Every task of the user (page after page of list_tasks), soonest due first.
+
+    next_cursor is null unless the user has more than PANEL_MAX_PAGES pages of tasks.
+    """
+    tasks: list[TaskDict] = []
+    seen: set[int] = set()
+    cursor: str | None = None
+    for _ in range(PANEL_MAX_PAGES):
+        arguments: dict[str, Any] = {
+            "status": status,
+            "sort": "due",
+            "order": "asc",
+            "limit": MAX_PAGE_SIZE,
+        }
+        if cursor is not None:
+            arguments["cursor"] = cursor
+        page = cast(TaskPage, await _call(server, LIST_TASKS, arguments, user))
+        # A task changed between two pages can show up on both.
+        tasks.extend(t for t in page["tasks"] if t["id"] not in seen)
+        seen.update(t["id"] for t in page["tasks"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return {"tasks": tasks, "next_cursor": cursor}
+
+
+def reading(text: str, now: datetime) -> list[dict[str, Any]]:
+    """add_task arguments for quick-add text, as the offline model reads "add <text>".
+
+    Only an add counts: text the model reads as anything else is a task of that title.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    match parse(f"add {text}", now):
+        case AddTask(args=args):
+            return [dict(args)]
+        case AddSeveral(adds=adds):
+            return [dict(add.args) for add in adds]
+        case _:
+            return [{"title": text}]
+
+
+@router.post("/api/tasks/parse")
+async def read_quick_add(
+    body: QuickAddText, request: Request, user: PanelUser, settings: SettingsDep
+) -> QuickAddReading:
+    """What quick add understood (date, time, priority, tags, repeat), before it adds it.
+
+    "tomorrow 8am" is the user's: read in the X-Timezone zone like a chat message.
+    """
+    zone = zone_from_header(request.headers.get(HEADER)) or local_zone(settings.taskchat_timezone)
+    return QuickAddReading(tasks=reading(body.text, datetime.now(zone)))
+
+
+@router.post("/api/tasks")
+async def add_task(body: NewTaskBody, user: PanelUser, server: ChatServerDep) -> TaskChange:
+    """Add a task from the panel's quick-add field."""
+    arguments = body.model_dump(exclude_none=True)
+    return cast(TaskChange, await _call(server, ADD_TASK, arguments, user))
+
+
+@router.patch("/api/tasks/{task_id}")
+async def edit_task(
+    task_id: int, body: TaskEditBody, user: PanelUser, server: ChatServerDep
+) -> TaskChange:
+    """Change a task's title, notes, due date and time, priority or tags in place."""
+    arguments = {"task_id": task_id, **body.model_dump(exclude_none=True)}
+    return cast(TaskChange, await _call(server, UPDATE_TASK, arguments, user))
+
+
+@router.post("/api/tasks/{task_id}/complete")
+async def complete_task(
+    task_id: int,
+    user: PanelUser,
+    server: ChatServerDep,
+    body: Annotated[CompletionBody | None, Body()] = None,
+) -> TaskChange:
+    """Complete a task (or reopen it with completed=false) from its checkbox."""
+    arguments = {"task_id": task_id, "completed": body is None or body.completed}
+    return cast(TaskChange, await _call(server, COMPLETE_TASK, arguments, user))
+
+
+@router.delete("/api/tasks/{task_id}")
+async def delete_task(task_id: int, user: PanelUser, server: ChatServerDep) -> TaskChange:
+    """Delete a task from the panel."""
+    return cast(TaskChange, await _call(server, DELETE_TASK, {"task_id": task_id}, user))
