@@ -37,6 +37,9 @@ _I = re.IGNORECASE
 _T = r"(?P<t>.+?(?<!\s))"
 CLEAR = ""  # update_task clears a due date or description given the empty value
 _TAGS = r"(?P<tags>#\w[\w-]*(?:(?:\s*,\s*|\s+and\s+|\s+)#\w[\w-]*)*)"
+# A task named before its tags stops at the first tag: a lazy target that could run on
+# through a long list of tags would retry the list from each of its words.
+_T_BEFORE_TAGS = r"(?P<t>(?:[^#]|#(?=\d))+?(?<!\s))"
 _DATE_VERBS = r"(?:move|reschedule|postpone|push|defer|delay|bump|shift)"
 
 
@@ -75,8 +78,11 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         _re(r"^(?:remove|delete|drop)\s+(?:the\s+)?tag\s+(?P<tag>[\w-]+)\s+from\s+" + _T + "$"),
         "remove_tags",
     ),
-    (_re(r"^untag\s+" + _T + r"\s+" + _TAGS + "$"), "remove_tags"),
-    (_re(r"^(?:tag|label)\s+" + _T + r"\s+(?:with\s+|as\s+)?" + _TAGS + "$"), "add_tags"),
+    (_re(r"^untag\s+" + _T_BEFORE_TAGS + r"\s+" + _TAGS + "$"), "remove_tags"),
+    (
+        _re(r"^(?:tag|label)\s+" + _T_BEFORE_TAGS + r"\s+(?:with\s+|as\s+)?" + _TAGS + "$"),
+        "add_tags",
+    ),
     (
         _re(r"^(?:tag|label)\s+" + _T + r"\s+(?:with|as)\s+(?:the\s+)?(?:tag\s+)?(?P<tag>[\w-]+)$"),
         "add_tags",
@@ -285,6 +291,9 @@ _DELIMITERS = frozenset({"to", "as", "into", "for", "until", "till"})
 # its length (seconds for a few thousand characters). A task named in more words than this
 # is a sentence, not a name.
 MAX_TARGET_WORDS = 20
+# A value that is only fields or a date ("high priority and due friday at 5pm") is short:
+# a longer one is never read as fields, so each cut costs a slice, not a whole reading.
+MAX_VALUE_CHARS = 100
 
 
 def _splits(rest: str) -> list[tuple[str, str, bool]]:
@@ -305,7 +314,7 @@ def _date_move(rest: str, now: datetime) -> Intent | None:
         target = parse_ref(head)
         if target is None:
             continue
-        when = parse_when(value, now)
+        when = parse_when(value, now) if len(value) <= MAX_VALUE_CHARS else None
         if when is not None:
             return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
         if first_bad is None and not isinstance(target, ByWords):
@@ -325,7 +334,7 @@ def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
         quoted = QUOTED.fullmatch(value)
         if delimited and quoted and verb in {"change", "set", "update", "edit"}:
             return ActOnTask("update", target, {"title": quoted["text"].strip()})
-        fields = fields_only(value, now)
+        fields = fields_only(value, now) if len(value) <= MAX_VALUE_CHARS else None
         if fields is not None:
             tags = tuple(fields.pop("tags", ()))
             return ActOnTask("update", target, fields, add_tags=tags)

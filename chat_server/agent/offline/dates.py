@@ -3,6 +3,7 @@ sentence, turn it into a task due value, and say a due value back ("tomorrow at 
 
 import calendar
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -46,7 +47,8 @@ _DATE_RE = re.compile(
     r"|(?P<sa>\d{1,2})/(?P<sb>\d{1,2})(?:/(?P<sy>\d{4}|\d{2}))?"
     r"|(?P<dat>(?:the\s+)?day\s+after\s+tomorrow)"
     r"|(?P<rel>today|tonight|tomorrow|tmrw|tmr)(?:\s+(?P<relpart>morning|afternoon|evening|night))?"
-    r"|in\s+(?P<n>" + _COUNT + r")\s+(?P<unit>days?|weeks?|months?|years?|hours?|minutes?|mins?)"
+    r"|in\s+(?P<n>" + _COUNT + r")\s+(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?"
+    r"|minutes?|mins?)"
     r"|(?P<per>next\s+week(?:end)?|this\s+week(?:end)?|the\s+weekend|weekend|this\s+month"
     r"|(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:week|month|year)|next\s+month|next\s+year)"
     r"|(?P<mon>" + _MONTH + r")\.?\s+(?P<md>\d{1,2})" + _ORD + r"(?:,?\s+(?P<my>\d{4}))?"
@@ -74,7 +76,18 @@ _WEEK_RANGE_RE = re.compile(
 
 
 class DateError(ValueError):
-    """A date phrase that names no real day, such as "Feb 30"."""
+    """A date phrase that names no real day, such as "Feb 30", or one past what a task holds."""
+
+
+# The days a task's due date may fall on (the task server's range, in UTC).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
+def _in_range(day: date, phrase: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DateError(f"“{phrase}” is further off than any due date I can set.")
+    return day
 
 
 @dataclass(frozen=True)
@@ -161,60 +174,112 @@ def end_of_week(today: date) -> date:
     return today + timedelta(days=6 - today.weekday())
 
 
-def _date_of(match: re.Match[str], now: datetime) -> When | None:
-    """The day (and maybe time) one _DATE_RE match names, or None to skip the match."""
-    today = now.date()
-    if match["iso"]:
-        try:
-            return When(date.fromisoformat(match["iso"]))
-        except ValueError:
-            raise DateError(f"“{match['iso']}” isn't a real date.") from None
-    if match["sa"]:
-        first, second = int(match["sa"]), int(match["sb"])
-        month, day = (second, first) if DAY_FIRST.get() else (first, second)
-        year = match["sy"] and str(
-            2000 + int(match["sy"]) if len(match["sy"]) == 2 else match["sy"]
-        )
-        if not 1 <= month <= 12:
-            raise DateError(f"“{match[0]}” isn't a real date.")
-        return When(_year_for(month, day, year, today, match[0]))
-    if match["dat"]:
-        return When(today + timedelta(days=2))
-    if match["rel"]:
-        word = match["rel"].lower()
-        part = DAY_PARTS.get((match["relpart"] or "").lower())
-        if word == "tonight":
-            return When(today, TONIGHT)
-        return When(today if word == "today" else today + timedelta(days=1), part)
-    if match["unit"]:
-        count, unit = _count(match["n"]), match["unit"].lower()
-        if unit.startswith(("hour", "min")):
-            later = now + timedelta(**{"hours" if unit.startswith("h") else "minutes": count})
-            return When(later.date(), later.time().replace(second=0, microsecond=0))
-        if unit.startswith("day"):
-            return When(today + timedelta(days=count))
-        if unit.startswith("week"):
-            return When(today + timedelta(weeks=count))
-        return When(add_months(today, count * (12 if unit.startswith("year") else 1)))
-    if match["per"]:
-        return When(_period(match["per"], today))
-    if match["mon"] or match["mon2"]:
-        month = MONTHS[(match["mon"] or match["mon2"])[:3].lower()]
-        day = int(match["md"] or match["dm"])
-        return When(_year_for(month, day, match["my"] or match["my2"], today, match[0]))
-    if match["dom"]:
-        day, start = int(match["dom"]), today
-        for _ in range(12):  # the next month that has this day
-            if day <= calendar.monthrange(start.year, start.month)[1]:
-                candidate = start.replace(day=day)
-                if candidate >= today:
-                    return When(candidate)
-            start = add_months(start.replace(day=1), 1)
+def _iso(match: re.Match[str], now: datetime) -> When:
+    try:
+        return When(date.fromisoformat(match["iso"]))
+    except ValueError:
+        raise DateError(f"“{match['iso']}” isn't a real date.") from None
+
+
+def _slashed(match: re.Match[str], now: datetime) -> When:
+    first, second = int(match["sa"]), int(match["sb"])
+    # "24/12": a first number that cannot be a month makes the date day-first.
+    day_first = DAY_FIRST.get() or (first > 12 and second <= 12)
+    month, day = (second, first) if day_first else (first, second)
+    year = match["sy"] and str(2000 + int(match["sy"]) if len(match["sy"]) == 2 else match["sy"])
+    if not 1 <= month <= 12:
         raise DateError(f"“{match[0]}” isn't a real date.")
-    found = _weekday(match, today)
+    return When(_year_for(month, day, year, now.date(), match[0]))
+
+
+def _after_tomorrow(match: re.Match[str], now: datetime) -> When:
+    return When(now.date() + timedelta(days=2))
+
+
+def _relative_day(match: re.Match[str], now: datetime) -> When:
+    word, today = match["rel"].lower(), now.date()
+    part = DAY_PARTS.get((match["relpart"] or "").lower())
+    if word == "tonight":
+        return When(today, TONIGHT)
+    return When(today if word == "today" else today + timedelta(days=1), part)
+
+
+_UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
+
+
+def _in_count(match: re.Match[str], now: datetime) -> When:
+    count, unit = _count(match["n"]), match["unit"].lower().rstrip("s")
+    if unit in {"hour", "minute", "min"}:
+        later = now + timedelta(**{"hours" if unit == "hour" else "minutes": count})
+        return When(later.date(), later.time().replace(second=0, microsecond=0))
+    if unit in _UNIT_DAYS:
+        return When(now.date() + timedelta(days=count * _UNIT_DAYS[unit]))
+    return When(add_months(now.date(), count * (12 if unit == "year" else 1)))
+
+
+def _named_period(match: re.Match[str], now: datetime) -> When:
+    return When(_period(match["per"], now.date()))
+
+
+def _month_day(match: re.Match[str], now: datetime) -> When:
+    month = MONTHS[(match["mon"] or match["mon2"])[:3].lower()]
+    day = int(match["md"] or match["dm"])
+    return When(_year_for(month, day, match["my"] or match["my2"], now.date(), match[0]))
+
+
+def _day_of_month(match: re.Match[str], now: datetime) -> When:
+    day, today = int(match["dom"]), now.date()
+    start = today
+    for _ in range(12):  # the next month that has this day
+        if day <= calendar.monthrange(start.year, start.month)[1]:
+            candidate = start.replace(day=day)
+            if candidate >= today:
+                return When(candidate)
+        start = add_months(start.replace(day=1), 1)
+    raise DateError(f"“{match[0]}” isn't a real date.")
+
+
+def _weekday_of(match: re.Match[str], now: datetime) -> When | None:
+    found = _weekday(match, now.date())
     if found is None:
         return None
     return When(found, DAY_PARTS.get((match["wdpart"] or "").lower()))
+
+
+# Which kind of date a _DATE_RE match is (the group it filled) and how to read it.
+_DATE_KINDS: tuple[tuple[str, Callable[[re.Match[str], datetime], When | None]], ...] = (
+    ("iso", _iso),
+    ("sa", _slashed),
+    ("dat", _after_tomorrow),
+    ("rel", _relative_day),
+    ("unit", _in_count),
+    ("per", _named_period),
+    ("mon", _month_day),
+    ("mon2", _month_day),
+    ("dom", _day_of_month),
+    ("wd", _weekday_of),
+)
+
+
+def _date_of(match: re.Match[str], now: datetime) -> When | None:
+    """The day (and maybe time) one _DATE_RE match names, or None to skip the match."""
+    for group, read in _DATE_KINDS:
+        if match[group]:
+            return read(match, now)
+    return None
+
+
+def _checked_date_of(match: re.Match[str], now: datetime) -> When | None:
+    """_date_of, with days no task can hold ("in 9999999 days") as a DateError."""
+    try:
+        when = _date_of(match, now)
+    except DateError:
+        raise
+    except (OverflowError, ValueError):
+        raise DateError(f"“{match[0]}” is further off than any due date I can set.") from None
+    if when is not None:
+        _in_range(when.day, match[0])
+    return when
 
 
 def _time_of(match: re.Match[str]) -> time:
@@ -249,7 +314,7 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
     """The first date/time phrase in `text` and the text without it; `now` is local."""
     when: When | None = None
     for match in _DATE_RE.finditer(text):
-        when = _date_of(match, now)
+        when = _checked_date_of(match, now)
         if when is not None:
             prefix = (match["pre"] or "").lower()
             deadline = prefix.endswith(("by", "before")) or prefix in {"until", "till"}
@@ -273,9 +338,15 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
 def parse_when(text: str, now: datetime) -> When | None:
     """`text` read as nothing but a date phrase ("to friday", "Dec 3 at 5pm"), else None."""
     when, rest = find_when(text, now)
+    if when is None and (match := _SHORT_DAY.match(text)):
+        # A short day name said alone ("to sat") is a day, not the word "sat".
+        when, rest = find_when(f"on {match['d']}{match['rest']}", now)
     if when is None or rest.strip(" ,.").lower() not in {"", "to", "for", "until", "due", "on"}:
         return None
     return when
+
+
+_SHORT_DAY = re.compile(r"^(?:to\s+|for\s+|until\s+)?(?P<d>" + _WEEKDAY + r")\b(?P<rest>.*)$", re.I)
 
 
 def find_range(text: str, now: datetime) -> tuple[str | None, str | None, str]:
@@ -363,11 +434,16 @@ def shifted(due: str | None, count: int, unit: str, now: datetime) -> str:
     """`due` moved later by `count` days, weeks or months (from today when it has none)."""
     zone = now.tzinfo or UTC
     day, at = parse_due(due, zone) if due else (now.date(), None)
-    if unit == "month":
-        day = add_months(day, count)
-    else:
-        day += timedelta(days=count * (7 if unit == "week" else 1))
-    return When(day, at).due(zone)
+    try:
+        if unit == "month":
+            day = add_months(day, count)
+        else:
+            day += timedelta(days=count * (7 if unit == "week" else 1))
+        return When(_in_range(day, f"{count} {unit}s later"), at).due(zone)
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, DateError):
+            raise
+        raise DateError(f"“{count} {unit}s later” is further off than any due date I can set.") from None
 
 
 def count_of(word: str) -> int:
