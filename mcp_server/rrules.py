@@ -44,6 +44,7 @@ _DAY_RE = re.compile(r"([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
 _NUMBER_RE = re.compile(r"[+-]?\d{1,3}")
 _UNTIL_RE = re.compile(r"(\d{8})(?:T(\d{6})(Z?))?")
 _WEEKDAYS = "MO,TU,WE,TH,FR"
+SHORTEST_MONTH = 28  # days; monthly from a later day falls back to the month's last day
 
 
 class RuleError(ValueError):
@@ -86,7 +87,33 @@ def _parts(text: str) -> dict[str, str]:
     return parts
 
 
+# The most each numeric BY part may be, either sign (BYMONTH: positive only).
+_NUMBER_BOUNDS = {"BYMONTHDAY": 31, "BYMONTH": 12, "BYSETPOS": 366}
+# How far a BYDAY position may go: 5 weeks in a month, 53 in a year.
+_MAX_POSITION = {"MONTHLY": 5, "YEARLY": 53}
+
+
 def _check_parts(parts: dict[str, str]) -> str:
+    freq = _check_names(parts)
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise RuleError("give COUNT or UNTIL, not both")
+    for name, top in (("INTERVAL", MAX_INTERVAL), ("COUNT", MAX_COUNT)):
+        if name in parts and not (parts[name].isdigit() and 1 <= int(parts[name]) <= top):
+            raise RuleError(f"{name} must be a whole number from 1 to {top}")
+    for token in parts["BYDAY"].split(",") if "BYDAY" in parts else ():
+        _check_day(token, freq)
+    for name, top in _NUMBER_BOUNDS.items():
+        _check_numbers(name, parts.get(name), top)
+    if "BYSETPOS" in parts and not parts.keys() & {"BYDAY", "BYMONTHDAY"}:
+        raise RuleError("BYSETPOS picks among the days BYDAY or BYMONTHDAY give; give one")
+    if "UNTIL" in parts:
+        _until(parts["UNTIL"])
+    if parts.get("WKST", "MO") not in DAYS:
+        raise RuleError(f"WKST: {parts['WKST']!r} is not a day like MO")
+    return freq
+
+
+def _check_names(parts: dict[str, str]) -> str:
     freq = parts.get("FREQ")
     if freq is None:
         raise RuleError("FREQ is missing (DAILY, WEEKLY, MONTHLY or YEARLY)")
@@ -98,33 +125,27 @@ def _check_parts(parts: dict[str, str]) -> str:
         if name in _ORDER or name in _KNOWN_ELSEWHERE:
             raise RuleError(f"{name} is not supported with FREQ={freq}")
         raise RuleError(f"unknown part {name!r}")
-    if "COUNT" in parts and "UNTIL" in parts:
-        raise RuleError("give COUNT or UNTIL, not both")
-    for name, top in (("INTERVAL", MAX_INTERVAL), ("COUNT", MAX_COUNT)):
-        if name in parts and not (parts[name].isdigit() and 1 <= int(parts[name]) <= top):
-            raise RuleError(f"{name} must be a whole number from 1 to {top}")
-    for token in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else ():
-        match = _DAY_RE.fullmatch(token)
-        if match is None:
-            raise RuleError(f"BYDAY: {token!r} is not a day like MO, TU or -1FR")
-        if match.group(2) and freq in ("DAILY", "WEEKLY"):
-            raise RuleError(f"BYDAY: {token} has a position, which only MONTHLY and YEARLY allow")
-        if match.group(2) and not 1 <= int(match.group(2)) <= (5 if freq == "MONTHLY" else 53):
-            raise RuleError(f"BYDAY: {token} is past the last such day of the period")
-    for name, top in (("BYMONTHDAY", 31), ("BYMONTH", 12), ("BYSETPOS", 366)):
-        values = parts[name].split(",") if name in parts else []
-        if not all(_NUMBER_RE.fullmatch(v) and 1 <= abs(int(v)) <= top for v in values):
-            low = "1" if name == "BYMONTH" else f"-{top}"
-            raise RuleError(f"{name}: {parts[name]!r} must be numbers from {low} to {top}, not 0")
-        if name == "BYMONTH" and any(int(v) < 0 for v in values):
-            raise RuleError(f"BYMONTH: {parts[name]!r} must be numbers from 1 to 12")
-    if "BYSETPOS" in parts and not parts.keys() & {"BYDAY", "BYMONTHDAY"}:
-        raise RuleError("BYSETPOS picks among the days BYDAY or BYMONTHDAY give; give one")
-    if "UNTIL" in parts:
-        _until(parts["UNTIL"])
-    if parts.get("WKST", "MO") not in DAYS:
-        raise RuleError(f"WKST: {parts['WKST']!r} is not a day like MO")
     return freq
+
+
+def _check_day(token: str, freq: str) -> None:
+    match = _DAY_RE.fullmatch(token)
+    if match is None:
+        raise RuleError(f"BYDAY: {token!r} is not a day like MO, TU or -1FR")
+    position = match.group(2)
+    if position and freq not in _MAX_POSITION:
+        raise RuleError(f"BYDAY: {token} has a position, which only MONTHLY and YEARLY allow")
+    if position and not 1 <= int(position) <= _MAX_POSITION[freq]:
+        raise RuleError(f"BYDAY: {token} is past the last such day of the period")
+
+
+def _check_numbers(name: str, value: str | None, top: int) -> None:
+    values = [] if value is None else value.split(",")
+    if not all(_NUMBER_RE.fullmatch(v) and 1 <= abs(int(v)) <= top for v in values):
+        low = "1" if name == "BYMONTH" else f"-{top}"
+        raise RuleError(f"{name}: {value!r} must be numbers from {low} to {top}, not 0")
+    if name == "BYMONTH" and any(int(v) < 0 for v in values):
+        raise RuleError(f"BYMONTH: {value!r} must be numbers from 1 to 12")
 
 
 def _until(value: str) -> Until:
@@ -220,7 +241,7 @@ def legacy_rule(recurrence: str, day: date | None) -> str | None:
     match recurrence:
         case "none":
             return None
-        case "monthly" if day is not None and day.day > 28:
+        case "monthly" if day is not None and day.day > SHORTEST_MONTH:
             return f"FREQ=MONTHLY;BYMONTHDAY={day.day},-1;BYSETPOS=1"
         case "yearly" if day is not None and (day.month, day.day) == (2, 29):
             return "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1"
@@ -252,7 +273,7 @@ def _ordinal(number: int) -> str:
     if number < 0:
         return f"{_ordinal(-number)}-to-last"
     suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    if 10 <= number % 100 <= 20:
+    if (number % 100) // 10 == 1:  # 11th, 12th, 13th
         suffix = "th"
     return f"{number}{suffix}"
 
@@ -294,31 +315,40 @@ def in_words(rule: str | None) -> str | None:
         where = f"the {_ordinal(int(day))}" if freq == "MONTHLY" else "Feb 29"
         text += f" on {where} (or the month's last day)"
     else:
-        if "BYMONTH" in parts:
-            months = [_MONTH_NAMES[int(m) - 1] for m in parts["BYMONTH"].split(",")]
-            if "BYMONTHDAY" in parts and len(months) == 1 and "," not in parts["BYMONTHDAY"]:
-                text += f" on {months[0]} {int(parts['BYMONTHDAY'])}"
-                parts.pop("BYMONTHDAY")
-            else:
-                text += f" in {_joined(months)}"
-        days = []
-        if "BYMONTHDAY" in parts:
-            days.append(_month_day_words(parts["BYMONTHDAY"]))
-        if "BYDAY" in parts:
-            days.append(_day_words(parts["BYDAY"]))
-        if "BYSETPOS" in parts:
-            positions = _joined([_ordinal(int(p)) for p in parts["BYSETPOS"].split(",")])
-            days_text = " that is a ".join(days).replace("weekdays", "weekday")
-            text += f" on the {positions} " + ("" if days_text == "weekday" else "of ") + days_text
-        elif days:
-            text += " on " + " that is a ".join(days)
+        text += _which_days(parts)
+    return text + _ending(parts)
+
+
+def _which_days(parts: dict[str, str]) -> str:
+    text = ""
+    if "BYMONTH" in parts:
+        months = [_MONTH_NAMES[int(m) - 1] for m in parts["BYMONTH"].split(",")]
+        if "BYMONTHDAY" in parts and len(months) == 1 and "," not in parts["BYMONTHDAY"]:
+            return f" on {months[0]} {int(parts['BYMONTHDAY'])}" + _which_days(
+                {k: v for k, v in parts.items() if k not in ("BYMONTH", "BYMONTHDAY")}
+            )
+        text += f" in {_joined(months)}"
+    days = []
+    if "BYMONTHDAY" in parts:
+        days.append(_month_day_words(parts["BYMONTHDAY"]))
+    if "BYDAY" in parts:
+        days.append(_day_words(parts["BYDAY"]))
+    if "BYSETPOS" in parts:
+        positions = _joined([_ordinal(int(p)) for p in parts["BYSETPOS"].split(",")])
+        days_text = " that is a ".join(days).replace("weekdays", "weekday")
+        of = "" if days_text == "weekday" else "of "
+        return f"{text} on the {positions} {of}{days_text}"
+    return text + (" on " + " that is a ".join(days) if days else "")
+
+
+def _ending(parts: dict[str, str]) -> str:
     if "COUNT" in parts:
         count = int(parts["COUNT"])
-        text += ", this is the last time" if count == 1 else f", {count} times including this one"
+        return ", this is the last time" if count == 1 else f", {count} times including this one"
     if "UNTIL" in parts:
         until = _until(parts["UNTIL"])
         when = until.day.isoformat()
         if until.at is not None:
             when += f" {until.at:%H:%M}" + (" UTC" if until.utc else "")
-        text += f", until {when}"
-    return text
+        return f", until {when}"
+    return ""

@@ -300,7 +300,8 @@ def update_task(
     ).first()
     if current is None:
         raise TaskNotFound(task_id)
-    values.update(_placement(conn, user_id, current, changes, values, moment))
+    values.update(_placement(conn, user_id=user_id, current=current, changes=changes,
+                             moment=moment))  # fmt: skip
     merged = {**current._mapping, **values}
     _check_repeat_change(current, changes, values, merged, moment)
     if changes.get("skip"):
@@ -325,34 +326,31 @@ def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidTaskInput("give repeat or recurrence, not both")
     values: dict[str, Any] = {}
     for field, value in changes.items():
-        if value is None:
-            continue
-        match field:
-            case "title":
-                values["title"] = clean_title(value)
-            case "description":
-                values["description"] = clean_description(value)
-            case "due":
-                values.update(_due_values(value or None))
-            case "priority":
-                values["priority"] = priority_rank(value)
-            case "tags":
-                values["tags"] = clean_tags(value)
-            case "repeat":
-                values["repeat"] = _clean_repeat(value)
-            case "repeat_from":
-                values["repeat_from"] = _repeat_from(value)
-            case "timezone":
-                values["timezone"] = _clean_zone(value)
+        if value is not None and field in _CLEANERS:
+            values.update(_CLEANERS[field](value))
     return values
+
+
+# How each plain field's new value is checked, and the columns it sets. (list, parent_id,
+# recurrence and skip depend on the task as it is: update_task handles them.)
+_CLEANERS: dict[str, Any] = {
+    "title": lambda v: {"title": clean_title(v)},
+    "description": lambda v: {"description": clean_description(v)},
+    "due": lambda v: _due_values(v or None),
+    "priority": lambda v: {"priority": priority_rank(v)},
+    "tags": lambda v: {"tags": clean_tags(v)},
+    "repeat": lambda v: {"repeat": _clean_repeat(v)},
+    "repeat_from": lambda v: {"repeat_from": _repeat_from(v)},
+    "timezone": lambda v: {"timezone": _clean_zone(v)},
+}
 
 
 def _placement(
     conn: Connection,
+    *,
     user_id: str,
     current: Row[Any],
     changes: Mapping[str, Any],
-    values: Mapping[str, Any],
     moment: datetime,
 ) -> dict[str, Any]:
     """The list_id and parent_id an update gives the task."""

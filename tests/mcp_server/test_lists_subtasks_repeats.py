@@ -1,6 +1,7 @@
 """Lists, subtasks and repeat rules through the official client, as the tools' callers see them."""
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -191,8 +192,6 @@ async def test_count_ends_the_series_and_skip_moves_to_the_next_occurrence(clien
 
 
 async def test_repeat_from_completion_follows_the_day_it_was_done(session: Session):
-    from datetime import UTC, datetime
-
     task = add(session, title="water", due="2025-03-01", repeat="FREQ=DAILY;INTERVAL=3",
                repeat_from="completion")  # fmt: skip
     done = tasks.set_completed(session, user_id="ann", task_id=task["id"],

@@ -25,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 INBOX = "Inbox"
+SHORTEST_MONTH = 28  # days
 
 
 def _task_list_table(metadata: sa.MetaData) -> sa.Table:
@@ -86,7 +87,7 @@ def rule_of(recurrence: str, due_at: datetime | None, due_is_date: bool) -> str 
     if recurrence == "none":
         return None
     day = None if due_at is None else due_at.astimezone(UTC) if due_at.tzinfo else due_at
-    if recurrence == "monthly" and day is not None and day.day > 28:
+    if recurrence == "monthly" and day is not None and day.day > SHORTEST_MONTH:
         return f"FREQ=MONTHLY;BYMONTHDAY={day.day},-1;BYSETPOS=1"
     if recurrence == "yearly" and day is not None and (day.month, day.day) == (2, 29):
         return "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29,-1;BYSETPOS=1"
