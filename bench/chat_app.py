@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 import chat_server.app as chat_app
+from chat_server.__main__ import main as chat_main
 from chat_server.agent.pool import MCPPool
 
 _create_app = chat_app.create_app
@@ -55,8 +56,6 @@ def timed_app_from_environment() -> FastAPI:
 
 def main() -> None:
     """Run chat_server's own main() on the timed app factory."""
-    from chat_server.__main__ import main as chat_main
-
     chat_main("bench.chat_app:timed_app_from_environment")
 
 

@@ -22,6 +22,7 @@ Run: .venv/bin/python -m bench.chat_turns [--quick] [--database sqlite|postgres]
 import asyncio
 import itertools
 import json
+import math
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -256,7 +257,9 @@ def report(args: Any, results: dict[Cell, TurnSamples]) -> dict[str, Any]:
                 fmt(s.rate, 1),
                 str(s.failures),
                 fmt(ms(s.median("cpu_per_turn_s"))) if "cpu_per_turn_s" in s.extra else "–",
-                "–" if workload == "hello" or share is None or share != share else f"{share:.0%}",
+                "–"
+                if workload == "hello" or share is None or math.isnan(share)
+                else f"{share:.0%}",
             ]
         )
         summary = s.summary()

@@ -6,6 +6,7 @@ interleaved rounds (`rounds()` rotates their order) and report ratios from the s
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -108,7 +109,7 @@ def rounds(count: int, names: Sequence[T]) -> Iterator[tuple[int, list[T]]]:
 
 def fmt(value: float, digits: int = 2) -> str:
     """A number for a table cell; NaN becomes a dash."""
-    if value != value:  # NaN
+    if math.isnan(value):
         return "–"
     return f"{value:,.{digits}f}"
 

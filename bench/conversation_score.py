@@ -25,10 +25,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,9 @@ SERVICE_TOKEN = "conversation-score-service-token-of-32-chars-plus"
 TURN_TIMEOUT = httpx.Timeout(10.0, read=90.0)
 FIELDS = ("title", "description", "due", "priority", "tags", "recurrence", "completed")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How far ahead a weekday, a day of the month, or a day of the year may be read: "friday" is
+# the next one, never one a month away.
+WEEK, LONGEST_MONTH, LONGEST_YEAR = 7, 31, 366
 
 # Which task field each spec key looks at ("changed" leaves every other field alone).
 SPEC_FIELDS = {
@@ -168,7 +172,7 @@ def local_due(due: str | None, zone: ZoneInfo) -> tuple[date | None, str | None]
     """A stored due as the user's local date and 'HH:MM' (None for a date-only due)."""
     if not due:
         return None, None
-    if len(due) == 10:
+    if len(due) == len("YYYY-MM-DD"):
         return date.fromisoformat(due), None
     moment = datetime.fromisoformat(due.replace("Z", "+00:00")).astimezone(zone)
     return moment.date(), moment.strftime("%H:%M")
@@ -191,22 +195,37 @@ def spec_problems(
     task: dict[str, Any], spec: dict[str, Any], today: date, zone: ZoneInfo, *, created: bool
 ) -> list[str]:
     """What about `task` breaks `spec` (empty when it matches)."""
-    problems = []
-    title = task["title"].lower()
     if created:  # a new task keeps the defaults the spec does not mention
         spec = {"completed": False, "recurrence": "none", "priority": "medium", **spec}
         if not DUE_KEYS & set(spec) and "due" not in spec:
             spec["due"] = "none"
-    for part in _as_list(spec.get("title_contains", [])):
-        if part.lower() not in title:
-            problems.append(f"title lacks {part!r}")
-    for part in spec.get("title_not_contains", []):
-        if part.lower() in title:
-            problems.append(f"title has {part!r}")
+    return [
+        *_text_problems(task, spec),
+        *_field_problems(task, spec),
+        *_due_problems(task["due"], spec, today, zone),
+    ]
+
+
+def _text_problems(task: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    title = task["title"].lower()
     description = (task.get("description") or "").lower()
-    for part in _as_list(spec.get("description_contains", [])):
-        if part.lower() not in description:
-            problems.append(f"description lacks {part!r}")
+    return [
+        *(
+            f"title lacks {p!r}"
+            for p in _as_list(spec.get("title_contains", []))
+            if p.lower() not in title
+        ),
+        *(f"title has {p!r}" for p in spec.get("title_not_contains", []) if p.lower() in title),
+        *(
+            f"description lacks {p!r}"
+            for p in _as_list(spec.get("description_contains", []))
+            if p.lower() not in description
+        ),
+    ]
+
+
+def _field_problems(task: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    problems = []
     if "priority" in spec and task["priority"] not in _as_list(spec["priority"]):
         problems.append(f"priority {task['priority']}")
     recurrence = spec.get("recurrence", "any")
@@ -219,7 +238,6 @@ def spec_problems(
         problems.append(f"tags lack {sorted(missing)}")
     if extra := set(spec.get("tags_exclude", [])) & tags:
         problems.append(f"tags have {sorted(extra)}")
-    problems += _due_problems(task["due"], spec, today, zone)
     return problems
 
 
@@ -240,11 +258,11 @@ def _due_problems(due: str | None, spec: dict[str, Any], today: date, zone: Zone
         low, high = spec["due_within"]
         ok &= low <= ahead <= high
     if "due_weekday" in spec:
-        ok &= WEEKDAYS[day.weekday()] == spec["due_weekday"].lower() and 0 <= ahead <= 7
+        ok &= WEEKDAYS[day.weekday()] == spec["due_weekday"].lower() and 0 <= ahead <= WEEK
     if "due_day" in spec:
-        ok &= day.day == spec["due_day"] and 0 <= ahead <= 31
+        ok &= day.day == spec["due_day"] and 0 <= ahead <= LONGEST_MONTH
     if "due_month_day" in spec:
-        ok &= day.strftime("%m-%d") == spec["due_month_day"] and 0 <= ahead <= 366
+        ok &= day.strftime("%m-%d") == spec["due_month_day"] and 0 <= ahead <= LONGEST_YEAR
     if "due_time" in spec:
         ok &= clock == (None if spec["due_time"] == "none" else spec["due_time"])
     return [] if ok else [shown]
@@ -267,28 +285,49 @@ class Verdict:
         return not self.wrong and not self.missed
 
 
-def judge(
-    expect: dict[str, Any],
-    seed_ids: list[int],
-    seed_titles: list[str],
-    before: dict[int, dict[str, Any]],
-    after: dict[int, dict[str, Any]],
-    reply: str,
-    today: date,
-    zone: ZoneInfo,
-) -> Verdict:
+@dataclass
+class Scene:
+    """What a case saw: its seeded tasks, every task before and after the turn, the reply."""
+
+    seed_ids: list[int]
+    seed_titles: list[str]
+    before: dict[int, dict[str, Any]]
+    after: dict[int, dict[str, Any]]
+    reply: str
+    today: date
+    zone: ZoneInfo
+
+    def ref(self, name: str) -> int:
+        """The id of the seed task `name` names."""
+        return self.seed_ids[seed_ref(self.seed_titles, name)]
+
+
+@dataclass
+class _Tally:
+    """The judge's working state: what changed, and what the expectation has accounted for."""
+
+    scene: Scene
+    created: list[int]
+    deleted: set[int]
+    modified: set[int]
+    accounted: set[int] = field(default_factory=set)
+    verdict: Verdict = field(default_factory=Verdict)
+
+
+def judge(expect: dict[str, Any], scene: Scene) -> Verdict:
     """The expectation against what happened; any_of takes its best alternative."""
     if "any_of" in expect:
-        verdicts = []
-        for alternative in expect["any_of"]:
-            merged = {**{k: v for k, v in expect.items() if k != "any_of"}, **alternative}
-            verdicts.append(judge(merged, seed_ids, seed_titles, before, after, reply, today, zone))
+        rest = {k: v for k, v in expect.items() if k != "any_of"}
+        verdicts = [judge({**rest, **alternative}, scene) for alternative in expect["any_of"]]
         return min(verdicts, key=lambda v: (not v.passed, len(v.wrong), len(v.missed)))
-    verdict = Verdict()
+    tally = _tally(scene)
+    for check in _CHECKS:
+        check(expect, tally)
+    return tally.verdict
 
-    def ref(name: str) -> int:
-        return seed_ids[seed_ref(seed_titles, name)]
 
+def _tally(scene: Scene) -> _Tally:
+    before, after = scene.before, scene.after
     created = [i for i in after if i not in before]
     deleted = {i for i in before if i not in after}
     # A task deleted and then restored (say by "undo") may come back under a new id: the
@@ -299,43 +338,56 @@ def judge(
             deleted.discard(old_id)
             created.remove(twin)
     modified = {i for i in before if i in after and _fields(before[i]) != _fields(after[i])}
-    accounted: set[int] = set()
+    return _Tally(scene, created, deleted, modified)
 
+
+def _check_deleted(expect: dict[str, Any], tally: _Tally) -> None:
     for name in expect.get("deleted", []):
-        if ref(name) in deleted:
-            accounted.add(ref(name))
+        if (task_id := tally.scene.ref(name)) in tally.deleted:
+            tally.accounted.add(task_id)
         else:
-            verdict.missed.append(f"not deleted: {name}")
+            tally.verdict.missed.append(f"not deleted: {name}")
+
+
+def _check_completed(expect: dict[str, Any], tally: _Tally) -> None:
+    before, after = tally.scene.before, tally.scene.after
     for key, done in (("completed", True), ("reopened", False)):
         for name in expect.get(key, []):
-            task_id = ref(name)
+            task_id = tally.scene.ref(name)
             if task_id not in after:
-                verdict.missed.append(f"not {key} (gone): {name}")
+                tally.verdict.missed.append(f"not {key} (gone): {name}")
                 continue
             want = {**_fields(before[task_id]), "completed": done}
-            if _fields(after[task_id]) == want and task_id in modified:
-                accounted.add(task_id)
+            if _fields(after[task_id]) == want and task_id in tally.modified:
+                tally.accounted.add(task_id)
             else:
-                verdict.missed.append(f"not {key}: {name}")
-    for name, spec in expect.get("changed", {}).items():
-        task_id = ref(name)
-        if task_id not in after:
-            verdict.missed.append(f"not changed (gone): {name}")
-            continue
-        problems = spec_problems(after[task_id], spec, today, zone, created=False)
-        touched = {SPEC_FIELDS[key] for key in spec}
-        old, new = _fields(before[task_id]), _fields(after[task_id])
-        problems += [f"{f} also changed" for f in FIELDS if f not in touched and old[f] != new[f]]
-        if problems or task_id not in modified:
-            verdict.missed.append(f"not changed as expected: {name} ({'; '.join(problems)})")
-        else:
-            accounted.add(task_id)
+                tally.verdict.missed.append(f"not {key}: {name}")
 
-    # Completing an open recurring task creates its next occurrence: that is no junk.
+
+def _check_changed(expect: dict[str, Any], tally: _Tally) -> None:
+    scene = tally.scene
+    for name, spec in expect.get("changed", {}).items():
+        task_id = scene.ref(name)
+        if task_id not in scene.after:
+            tally.verdict.missed.append(f"not changed (gone): {name}")
+            continue
+        problems = spec_problems(scene.after[task_id], spec, scene.today, scene.zone, created=False)
+        touched = {SPEC_FIELDS[key] for key in spec}
+        old, new = _fields(scene.before[task_id]), _fields(scene.after[task_id])
+        problems += [f"{f} also changed" for f in FIELDS if f not in touched and old[f] != new[f]]
+        if problems or task_id not in tally.modified:
+            tally.verdict.missed.append(f"not changed as expected: {name} ({'; '.join(problems)})")
+        else:
+            tally.accounted.add(task_id)
+
+
+def _account_renewals(_expect: dict[str, Any], tally: _Tally) -> None:
+    """Completing an open recurring task creates its next occurrence: that is no junk."""
+    before, after = tally.scene.before, tally.scene.after
     renewed: set[int] = set()
-    for task_id in list(created):
+    for task_id in list(tally.created):
         task = after[task_id]
-        for old_id in sorted((modified | accounted) - renewed):
+        for old_id in sorted((tally.modified | tally.accounted) - renewed):
             prior = before.get(old_id)
             if (
                 prior is not None
@@ -346,47 +398,72 @@ def judge(
                 and not task["completed"]
             ):
                 renewed.add(old_id)
-                accounted.add(task_id)
-                created.remove(task_id)
+                tally.accounted.add(task_id)
+                tally.created.remove(task_id)
                 break
 
+
+def _check_created(expect: dict[str, Any], tally: _Tally) -> None:
+    scene = tally.scene
     specs = expect.get("created", [])
     fits = [
         [
             task_id
-            for task_id in created
-            if not spec_problems(after[task_id], spec, today, zone, created=True)
+            for task_id in tally.created
+            if not spec_problems(scene.after[task_id], spec, scene.today, scene.zone, created=True)
         ]
         for spec in specs
     ]
     match = _matching(fits)
     for index, spec in enumerate(specs):
         if index in match:
-            accounted.add(match[index])
+            tally.accounted.add(match[index])
         else:
-            verdict.missed.append(f"not created: {spec}")
+            tally.verdict.missed.append(f"not created: {spec}")
 
-    for task_id in created:
-        if task_id not in accounted:
-            verdict.wrong.append(f"created {describe(after[task_id], zone)}")
-    for task_id in sorted(deleted - accounted):
-        verdict.wrong.append(f"deleted {before[task_id]['title']!r}")
-    for task_id in sorted(modified - accounted):
+
+def _check_unexpected(_expect: dict[str, Any], tally: _Tally) -> None:
+    """Every creation, deletion and change the expectation did not account for is wrong."""
+    before, after, wrong = tally.scene.before, tally.scene.after, tally.verdict.wrong
+    for task_id in tally.created:
+        if task_id not in tally.accounted:
+            wrong.append(f"created {describe(after[task_id], tally.scene.zone)}")
+    for task_id in sorted(tally.deleted - tally.accounted):
+        wrong.append(f"deleted {before[task_id]['title']!r}")
+    for task_id in sorted(tally.modified - tally.accounted):
         old, new = _fields(before[task_id]), _fields(after[task_id])
         diffs = ", ".join(f"{f}: {old[f]!r} -> {new[f]!r}" for f in FIELDS if old[f] != new[f])
-        verdict.wrong.append(f"changed {before[task_id]['title']!r} ({diffs})")
+        wrong.append(f"changed {before[task_id]['title']!r} ({diffs})")
 
-    lowered = reply.lower()
+
+def _check_reply(expect: dict[str, Any], tally: _Tally) -> None:
+    lowered = tally.scene.reply.lower()
+    missed = tally.verdict.missed
     any_of = expect.get("reply_contains_any")
     if any_of and not any(word.lower() in lowered for word in any_of):
-        verdict.missed.append(f"reply has none of {any_of}")
-    for word in expect.get("reply_contains_all", []):
-        if word.lower() not in lowered:
-            verdict.missed.append(f"reply lacks {word!r}")
-    for word in expect.get("reply_excludes", []):
-        if word.lower() in lowered:
-            verdict.missed.append(f"reply has {word!r}")
-    return verdict
+        missed.append(f"reply has none of {any_of}")
+    missed += [
+        f"reply lacks {word!r}"
+        for word in expect.get("reply_contains_all", [])
+        if word.lower() not in lowered
+    ]
+    missed += [
+        f"reply has {word!r}"
+        for word in expect.get("reply_excludes", [])
+        if word.lower() in lowered
+    ]
+
+
+# In this order: a later check counts only what the earlier ones left unaccounted for.
+_CHECKS: tuple[Callable[[dict[str, Any], _Tally], None], ...] = (
+    _check_deleted,
+    _check_completed,
+    _check_changed,
+    _account_renewals,
+    _check_created,
+    _check_unexpected,
+    _check_reply,
+)
 
 
 def _matching(fits: list[list[int]]) -> dict[int, int]:
@@ -485,7 +562,7 @@ async def say(http: httpx.AsyncClient, text: str, thread_id: str | None) -> tupl
             "params": {"thread_id": thread_id, "input": user_input(text)},
         }
     response = await http.post("/chatkit", json=request)
-    if response.status_code != 200:
+    if response.status_code != HTTPStatus.OK:
         raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
     reply = []
     for event in sse_json(response.text):
@@ -504,6 +581,7 @@ async def run_case(
     case: dict[str, Any],
     seeds: dict[str, Any],
     default_tz: str,
+    *,
     chat: Server,
     mcp_url: str,
     settings: Settings,
@@ -547,9 +625,8 @@ async def run_case(
                     thread_id, outcome.reply = await say(http, fill(text), thread_id)
             after = await all_tasks(client)
             outcome.tasks = [describe(task, zone) for task in after.values()]
-            outcome.verdict = judge(
-                case["expect"], seed_ids, titles, before, after, outcome.reply, today, zone
-            )
+            scene = Scene(seed_ids, titles, before, after, outcome.reply, today, zone)
+            outcome.verdict = judge(case["expect"], scene)
     except Exception as exc:  # reported as an error case, never as a crash of the run
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
@@ -597,7 +674,12 @@ async def run_all(data: dict[str, Any], jobs: int, mcp: Server, chat: Server) ->
     async def one(case: dict[str, Any]) -> Outcome:
         async with limit:
             return await run_case(
-                case, data["seeds"], default_tz, chat, f"{mcp.base_url}/mcp", settings
+                case,
+                data["seeds"],
+                default_tz,
+                chat=chat,
+                mcp_url=f"{mcp.base_url}/mcp",
+                settings=settings,
             )
 
     return await asyncio.gather(*(one(case) for case in data["cases"]))

@@ -9,6 +9,7 @@ and no access log, as the MCP server runs.
 from typing import Any
 
 import pydantic_core
+import uvicorn
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -53,8 +54,6 @@ def build_floor_app(engine: Engine, user_id: str = "local") -> Starlette:
 
 def main() -> None:
     """Serve the floor app on 127.0.0.1:PORT against DATABASE_URL."""
-    import uvicorn
-
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade_all(engine)

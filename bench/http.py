@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 # Servers close keep-alive connections idle this long (uvicorn: 5 s); reconnect before then,
@@ -97,7 +98,7 @@ class Connection:
         self.last_used = time.monotonic()
         if b"connection: close" in headers:
             await self.close()
-        if not 200 <= status < 300:
+        if not HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
             raise HTTPError(f"HTTP {status}: {answer.body[:300]!r}")
         return answer
 

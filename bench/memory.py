@@ -99,6 +99,10 @@ class User:
         return problem
 
 
+SHOWN_REASONS = 3
+"""How many failure reasons a run keeps to print: enough to see a pattern."""
+
+
 async def drive(users: list[User], turns: int, reasons: list[str]) -> int:
     """Send `turns` turns spread over the users, all at once; returns how many failed."""
     remaining = turns
@@ -111,7 +115,7 @@ async def drive(users: list[User], turns: int, reasons: list[str]) -> int:
             problem = await user.turn()
             if problem is not None:
                 failures += 1
-                if len(reasons) < 3:
+                if len(reasons) < SHOWN_REASONS:
                     reasons.append(problem)
 
     await asyncio.gather(*(user_loop(user) for user in users))

@@ -169,6 +169,14 @@ def deep_task_cursor(engine: Engine, sort: str, order: str, count: int) -> str:
     return encode_cursor(secret, sort, order, value, task_id)
 
 
+PAGE = 50
+"""Tasks and thread items per page, as the browser page asks for them."""
+THREAD_PAGE = 20
+"""Threads per page, as the ChatKit sidebar asks for them."""
+MIN_ROWS = 1000
+"""The smallest table measured: below it every page is the first."""
+
+
 def calls(engine: Engine, count: int) -> dict[str, Call]:
     """The measured calls against one filled database."""
     store = SQLStore(engine)
@@ -178,25 +186,25 @@ def calls(engine: Engine, count: int) -> dict[str, Call]:
     deep_item = f"msg_{deep:08d}"
 
     def list_tasks(sort: str, cursor: str | None) -> Call:
-        query = tasks.TaskQuery(sort=sort, order=SORTS[sort], limit=50, cursor=cursor)
+        query = tasks.TaskQuery(sort=sort, order=SORTS[sort], limit=PAGE, cursor=cursor)
 
         async def call() -> Any:
             page = await run_db(engine, tasks.list_tasks, user_id=USER.user_id, query=query)
-            assert len(page["tasks"]) == 50, len(page["tasks"])
+            assert len(page["tasks"]) == PAGE, len(page["tasks"])
 
         return call
 
     def threads(after: str | None) -> Call:
         async def call() -> Any:
-            page = await store.load_threads(20, after, "desc", USER)
-            assert len(page.data) == 20
+            page = await store.load_threads(THREAD_PAGE, after, "desc", USER)
+            assert len(page.data) == THREAD_PAGE
 
         return call
 
     def items(after: str | None) -> Call:
         async def call() -> Any:
-            page = await store.load_thread_items(ITEMS_THREAD, after, 50, "asc", USER)
-            assert len(page.data) == 50
+            page = await store.load_thread_items(ITEMS_THREAD, after, PAGE, "asc", USER)
+            assert len(page.data) == PAGE
 
         return call
 
@@ -310,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     args.rounds = args.rounds or (1 if args.quick else 5)
     sizes = args.sizes or ("1000,10000" if args.quick else "1000,100000")
     args.sizes = sorted(int(s) for s in sizes.split(","))
-    if len(args.sizes) != 2 or args.sizes[0] < 1000:
+    if len(args.sizes) != len(("small", "large")) or args.sizes[0] < MIN_ROWS:
         parser.error("--sizes takes two row counts of at least 1000, like 1000,100000")
     default = "sqlite,postgres" if postgres_available() else "sqlite"
     args.databases = (args.databases or default).split(",")

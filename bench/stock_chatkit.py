@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from agents import RunConfig, Runner
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
 from chatkit.server import ChatKitServer, StreamingResult
@@ -169,8 +170,6 @@ def create_stock_app() -> FastAPI:
 
 def main() -> None:
     """Serve the stock server on 127.0.0.1:PORT, with uvicorn set up like taskchat's."""
-    import uvicorn
-
     port = get_settings().chat_port
     uvicorn.run(create_stock_app(), host="127.0.0.1", port=port, log_level="warning")
 

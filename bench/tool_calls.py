@@ -17,6 +17,7 @@ Run: .venv/bin/python -m bench.tool_calls [--quick] [--database sqlite|postgres]
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 import httpx2
@@ -119,7 +120,7 @@ class PlainHTTP(Way):
 
         async def send() -> None:
             response = await self.http.post(path, content=body, headers=headers)
-            if response.status_code != 200:
+            if response.status_code != HTTPStatus.OK:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
             response.json()
 
@@ -149,7 +150,11 @@ class RawMCP(PlainHTTP):
         async def send() -> None:
             response = await self.http.post("/mcp", content=body, headers=headers)
             answer = response.json()
-            if response.status_code != 200 or "error" in answer or answer["result"]["isError"]:
+            if (
+                response.status_code != HTTPStatus.OK
+                or "error" in answer
+                or answer["result"]["isError"]
+            ):
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
 
         return send

@@ -27,7 +27,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
         check_database(settings.database_url)
         # Imported only now: the agent and ChatKit stack takes seconds to load, and a
         # refusal above should not wait for it.
-        from chat_server.app import check_settings
+        from chat_server.app import check_settings  # noqa: PLC0415
 
         check_settings(settings)
         # Once, here, before any worker starts: the workers then find the schema current.

@@ -1,8 +1,8 @@
 """The chat backend's FastAPI app: the ChatKit endpoint, health checks and the process lifespan."""
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
@@ -85,6 +85,34 @@ def create_app(
     """Build the app; tests may pass their own model or MCP server in place of the defaults."""
     settings = settings or get_settings()
     check_settings(settings)
+    docs = settings.chat_api_docs
+    app = FastAPI(
+        title="taskchat",
+        lifespan=_lifespan(settings, model, mcp_server),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    _add_middleware(app, settings)
+    for kind, handler in _ERROR_HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+    app.post("/chatkit")(chatkit)
+    app.include_router(page.router)
+    app.include_router(events.router)
+    app.include_router(signin.router)
+    app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))
+    # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
+    app.get("/healthz")(healthz)
+    app.get("/readyz")(readyz)
+    return app
+
+
+def _lifespan(
+    settings: Settings, model: Model | None, mcp_server: MCPServer | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The process's lifespan: the database, the MCP pool, the agent and the event hub."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -124,15 +152,11 @@ def create_app(
             await pool.cleanup()
             engine.dispose()
 
-    docs = settings.chat_api_docs
-    app = FastAPI(
-        title="taskchat",
-        lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
-    )
-    app.state.settings = settings
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware stack, innermost first."""
     # Added before CORS so that it runs inside it: its refusals then carry CORS headers for
     # allowed origins, whose scripts can read why.
     app.add_middleware(
@@ -160,76 +184,84 @@ def create_app(
     # this refuses.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own answer quotes each bad input whole (a 50 MB title came back whole).
-        return JSONResponse(error_body("invalid_request", problems(exc.errors())), 422)
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """Starlette's HTTP errors (404, 405, ...) in this app's error shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(RequestError)
-    async def request_error(_request: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), exc.status)
 
-    @app.exception_handler(DatabaseUnavailable)
-    async def database_unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return JSONResponse(error_body("database_unavailable", exc.message), 503)
+async def invalid_request(_request: Request, exc: Exception) -> Response:
+    """422 naming each problem, without quoting the input."""
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own answer quotes each bad input whole (a 50 MB title came back whole).
+    return JSONResponse(error_body("invalid_request", problems(exc.errors())), 422)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
-        # A thread or item that vanished between our ownership check and chatkit's use of it.
-        return JSONResponse(error_body("not_found", str(exc) or "not found"), 404)
 
-    @app.post("/chatkit")
-    async def chatkit(
-        request: Request, user: RateLimitedUser, server: ChatServerDep, settings: SettingsDep
-    ) -> Response:
-        # An unknown or malformed zone is ignored: the fallback zone answers instead.
-        REQUEST_ZONE.set(zone_from_header(request.headers.get(HEADER)))
-        # Whole and within MAX_BODY_BYTES: BodyLimit read it before this app ran.
-        body = await request.body()
-        chatkit_request = parse_request(body)
-        check_input(chatkit_request, settings.max_message_chars)
-        await check_ownership(chatkit_request, server.store, user)
-        result = await server.handle(chatkit_request, user)
-        if isinstance(result, StreamingResult):
-            return await _started_stream(result)
-        return Response(result.json, media_type="application/json")
+async def request_error(_request: Request, exc: Exception) -> Response:
+    """A refused ChatKit request, with its own code and status."""
+    assert isinstance(exc, RequestError)
+    return JSONResponse(error_body(exc.code, exc.message), exc.status)
 
-    app.include_router(page.router)
-    app.include_router(events.router)
-    app.include_router(signin.router)
-    app.include_router(
-        metrics_router(settings.metrics_token, required=settings.metrics_need_token)
-    )
-    # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
-    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
 
-    @app.get("/healthz")
-    async def healthz(request: Request) -> JSONResponse:
-        """200 when this instance's database answers (SELECT 1 in a worker thread), else 503.
+async def database_unavailable(_request: Request, exc: Exception) -> Response:
+    """503 while the chat database cannot be reached."""
+    assert isinstance(exc, DatabaseUnavailable)
+    return JSONResponse(error_body("database_unavailable", exc.message), 503)
 
-        The task server is left to /readyz: one task server down should not take every chat
-        instance out of a load balancer, which could then not even say so.
-        """
-        if not await _database_ok(request.app.state.engine):
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok"})
 
-    @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
-        checks = {
-            "database": await _database_ok(request.app.state.engine),
-            "mcp": await request.app.state.mcp.ping(),
-        }
-        status = 200 if all(checks.values()) else 503
-        body: dict[str, Any] = {k: "ok" if ok else "unavailable" for k, ok in checks.items()}
-        return JSONResponse(body, status)
+async def not_found(_request: Request, exc: Exception) -> Response:
+    """404 for a thread or item that vanished between our ownership check and chatkit's use."""
+    return JSONResponse(error_body("not_found", str(exc) or "not found"), 404)
 
-    return app
+
+_ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+    StarletteHTTPException: http_error,
+    RequestValidationError: invalid_request,
+    RequestError: request_error,
+    DatabaseUnavailable: database_unavailable,
+    NotFoundError: not_found,
+}
+
+
+async def chatkit(
+    request: Request, user: RateLimitedUser, server: ChatServerDep, settings: SettingsDep
+) -> Response:
+    """POST /chatkit: one ChatKit request for the authenticated user."""
+    # An unknown or malformed zone is ignored: the fallback zone answers instead.
+    REQUEST_ZONE.set(zone_from_header(request.headers.get(HEADER)))
+    # Whole and within MAX_BODY_BYTES: BodyLimit read it before this app ran.
+    body = await request.body()
+    chatkit_request = parse_request(body)
+    check_input(chatkit_request, settings.max_message_chars)
+    await check_ownership(chatkit_request, server.store, user)
+    result = await server.handle(chatkit_request, user)
+    if isinstance(result, StreamingResult):
+        return await _started_stream(result)
+    return Response(result.json, media_type="application/json")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when this instance's database answers (SELECT 1 in a worker thread), else 503.
+
+    The task server is left to /readyz: one task server down should not take every chat
+    instance out of a load balancer, which could then not even say so.
+    """
+    if not await _database_ok(request.app.state.engine):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """200 when both the database and the task server answer, else 503 naming which did not."""
+    checks = {
+        "database": await _database_ok(request.app.state.engine),
+        "mcp": await request.app.state.mcp.ping(),
+    }
+    status = 200 if all(checks.values()) else 503
+    body: dict[str, Any] = {k: "ok" if ok else "unavailable" for k, ok in checks.items()}
+    return JSONResponse(body, status)
 
 
 async def _started_stream(result: StreamingResult) -> StreamingResponse:

@@ -121,7 +121,7 @@ async def listen(database_url: str) -> AsyncIterator[tuple[str, TaskEvent]]:
     Raises when the connection fails or drops; the caller reconnects.
     """
     # Only PostgreSQL deployments need psycopg loaded.
-    from psycopg import AsyncConnection, sql
+    from psycopg import AsyncConnection, sql  # noqa: PLC0415
 
     async with await AsyncConnection.connect(
         libpq_url(database_url), autocommit=True

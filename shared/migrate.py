@@ -270,7 +270,8 @@ def check_ours(database_url: str) -> None:
             tables = set(inspect(conn).get_table_names())
             ours = {name for env in ENVIRONMENTS for name in (env.version_table, env.marker_table)}
             if conn.dialect.name == "sqlite" and tables and not tables & ours:
-                listed = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+                shown_tables = sorted(tables)
+                listed = ", ".join(shown_tables[:3]) + (", ..." if shown_tables[3:] else "")
                 raise not_ours(shown, f"it holds tables {listed} and none of taskchat's")
             for env in ENVIRONMENTS:
                 _refuse_unusable(conn, env, shown)

@@ -201,7 +201,8 @@ def observe(app: Starlette, process: Process, settings: Settings) -> None:
     app.add_middleware(ForgetWorkerAtShutdown)
     app.add_middleware(RequestContext)
     if tracing.set_up(process, settings):
-        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+        # OpenTelemetry is loaded only when a collector is configured (see shared/tracing.py).
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware  # noqa: PLC0415
 
         # Outermost, so the request's span covers everything; one span per request, not one
         # more per streamed message.

@@ -14,20 +14,26 @@ headers too, so the MCP server's span for the HTTP request joins the same trace.
 import re
 from collections.abc import Mapping
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from shared.settings import Settings
 
-_tracer: Any = None
-"""The process's tracer once set_up() ran with an endpoint; None means tracing is off."""
+
+@dataclass
+class _Tracing:
+    tracer: Any = None
+    """The process's tracer once set_up() ran with an endpoint; None means tracing is off."""
+
+
+_TRACING = _Tracing()
 
 
 def set_up(process: str, settings: Settings) -> bool:
     """Start exporting spans if OTEL_EXPORTER_OTLP_ENDPOINT is set; True when tracing is on."""
-    global _tracer
     if not settings.otel_exporter_otlp_endpoint:
         return False
-    if _tracer is None:  # once per process: a second provider would be refused anyway
+    if _TRACING.tracer is None:  # once per process: a second provider would be refused anyway
         from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
@@ -38,13 +44,13 @@ def set_up(process: str, settings: Settings) -> bool:
         provider = TracerProvider(resource=Resource.create({"service.name": name}))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(provider)
-        _tracer = provider.get_tracer("taskchat")
+        _TRACING.tracer = provider.get_tracer("taskchat")
     return True
 
 
 def enabled() -> bool:
     """Whether this process exports spans."""
-    return _tracer is not None
+    return _TRACING.tracer is not None
 
 
 def context_headers(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -67,9 +73,9 @@ def untraced_urls() -> str:
 
 def start_span(name: str, attributes: Mapping[str, Any]) -> Any:
     """A started child of the current span (end it with `end`); None when tracing is off."""
-    if _tracer is None:
+    if _TRACING.tracer is None:
         return None
-    return _tracer.start_span(name, attributes=dict(attributes))
+    return _TRACING.tracer.start_span(name, attributes=dict(attributes))
 
 
 def activated(span: Any) -> Any:

@@ -148,7 +148,9 @@ def run_interactive(client: ChatClient, term: Terminal, thread_id: str | None) -
     """The prompt loop: chat, with slash commands; Ctrl-D or Ctrl-C at the prompt leaves."""
     prompt = "you> " if sys.stdin.isatty() else ""
     if prompt:
-        import readline  # noqa: F401  (line editing and history for input())
+        # Line editing and history for input(); only at a terminal, where it cannot upset piped
+        # output.
+        import readline  # noqa: F401, PLC0415
     term.line(f"taskchat at {client.url}. Type /help for commands.", dim=True)
     if thread_id is not None:
         show_history(client, term, thread_id)  # a bad --thread fails here, before any prompt
@@ -201,11 +203,13 @@ def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | 
 
 def run_token(term: Terminal, user: str, ttl: int) -> int:
     """`token USER`: print a JWT for USER signed with this machine's JWT_SECRET."""
-    import jwt
+    # The server's settings and signing are loaded for this command only: the chat client
+    # itself needs neither JWT_SECRET nor a valid server configuration.
+    import jwt  # noqa: PLC0415
 
-    from shared.auth import mint_jwt
-    from shared.settings import get_settings
-    from shared.startup import EXIT_REFUSED, startup_errors
+    from shared.auth import mint_jwt  # noqa: PLC0415
+    from shared.settings import get_settings  # noqa: PLC0415
+    from shared.startup import EXIT_REFUSED, startup_errors  # noqa: PLC0415
 
     try:
         settings = get_settings()
@@ -308,28 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     """Run the client; returns the exit status (0 ok, 1 failure, 2 usage or settings, 130 ^C)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.message is not None and not args.message.strip():
-            parser.error("--message is empty")
-        if args.list and args.thread:
-            parser.error("--list cannot be combined with --thread")
-        if args.command == "token" and not args.user.strip():
-            parser.error("USER is empty")
-    except SystemExit as exc:  # argparse exits on bad usage and --help; callers want a status
-        return exc.code if isinstance(exc.code, int) else 0
+    args = parse_args(argv)
+    if isinstance(args, int):
+        return args
     term = Terminal.for_streams(sys.stdout, sys.stderr)
     if args.command == "token":
         return run_token(term, args.user.strip(), args.ttl)
-    token = args.token.strip().removeprefix("Bearer ").strip() if args.token else None
     try:
-        with ChatClient(args.url, token, transport=transport) as client:
-            if args.list:
-                return run_list(client, term)
-            if args.message is not None:
-                return run_message(client, term, args.message, args.thread)
-            return run_interactive(client, term, args.thread)
+        return run_chat(args, term, transport)
     except ChatError as exc:
         term.report(str(exc))
         return 1
@@ -341,6 +331,35 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
         # final flush from failing too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace | int:
+    """The command line, or the exit status argparse chose (bad usage, --help)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.message is not None and not args.message.strip():
+            parser.error("--message is empty")
+        if args.list and args.thread:
+            parser.error("--list cannot be combined with --thread")
+        if args.command == "token" and not args.user.strip():
+            parser.error("USER is empty")
+    except SystemExit as exc:  # argparse exits on bad usage and --help; callers want a status
+        return exc.code if isinstance(exc.code, int) else 0
+    return args
+
+
+def run_chat(
+    args: argparse.Namespace, term: Terminal, transport: httpx.BaseTransport | None
+) -> int:
+    """List threads, send one message, or chat at the prompt, as the arguments ask."""
+    token = args.token.strip().removeprefix("Bearer ").strip() if args.token else None
+    with ChatClient(args.url, token, transport=transport) as client:
+        if args.list:
+            return run_list(client, term)
+        if args.message is not None:
+            return run_message(client, term, args.message, args.thread)
+        return run_interactive(client, term, args.thread)
 
 
 if __name__ == "__main__":

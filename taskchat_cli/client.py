@@ -340,10 +340,10 @@ class ChatClient:
             ) from None
 
     def _check(self, response: httpx.Response) -> None:
-        if response.status_code < 400:
+        if response.status_code < HTTPStatus.BAD_REQUEST:
             return
         message = http_error_message(response.status_code, response.read(), self.endpoint)
-        if response.status_code == 401 and not self.has_token:
+        if response.status_code == HTTPStatus.UNAUTHORIZED and not self.has_token:
             message += " (pass --token or set TASKCHAT_TOKEN; `taskchat token USER` mints one)"
         raise ChatError(message)
 

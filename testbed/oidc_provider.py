@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+from http import HTTPStatus
 from pathlib import Path
 
 import httpx
@@ -67,7 +68,7 @@ def start_oidc_provider(
         if process.poll() is not None:
             raise RuntimeError(f"the OIDC provider exited with {process.returncode}")
         try:
-            if httpx.get(discovery, timeout=1).status_code == 200:
+            if httpx.get(discovery, timeout=1).status_code == HTTPStatus.OK:
                 return server
         except httpx.HTTPError:
             pass

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import IO
 
 import httpx
@@ -43,6 +44,7 @@ def start_server(
     module: str,
     env: dict[str, str],
     port: int,
+    *,
     timeout: float = 30,
     args: tuple[str, ...] = (),
     log: IO[bytes] | None = None,
@@ -59,7 +61,13 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT if log is not None else None,
     )
-    return _when_healthy(process, module, port, timeout, ready=lambda status: status < 500)
+    return _when_healthy(
+        process,
+        module,
+        port,
+        timeout,
+        ready=lambda status: status < HTTPStatus.INTERNAL_SERVER_ERROR,
+    )
 
 
 def _when_healthy(
@@ -112,4 +120,6 @@ def start_haproxy(addresses: dict[str, str], log: IO[bytes], timeout: float = 15
     )
     port = int(addresses["CHAT_BIND"].rsplit(":", 1)[1])
     # 200, not any answer: HAProxy says 503 until a chat instance passes its check.
-    return _when_healthy(process, "haproxy", port, timeout, ready=lambda status: status == 200)
+    return _when_healthy(
+        process, "haproxy", port, timeout, ready=lambda status: status == HTTPStatus.OK
+    )

@@ -5,7 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from agents import Agent, RunContextWrapper, RunHooks, Tool
+from agents import (
+    Agent,
+    OpenAIChatCompletionsModel,
+    OpenAIResponsesModel,
+    RunContextWrapper,
+    RunHooks,
+    Tool,
+)
 from agents.mcp import MCPServer
 from agents.models.interface import Model
 from agents.tool_context import ToolContext
@@ -69,13 +76,12 @@ never as a link or an image."""
 def build_model(settings: Settings) -> Model | str:
     """The model named by the settings: the built-in offline model or an OpenAI(-compatible) one."""
     if settings.model_name == "offline":
-        from chat_server.agent.offline import OfflineModel
+        # Only the deployments that run it pay for loading (and compiling) its grammar.
+        from chat_server.agent.offline import OfflineModel  # noqa: PLC0415
 
         return OfflineModel(
             timezone=settings.taskchat_timezone, day_first=settings.taskchat_day_first
         )
-    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
-
     client = AsyncOpenAI(
         api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url
     )

@@ -91,6 +91,7 @@ async def handle_action(
     store: Store[Principal],
     thread: ThreadMetadata,
     action: Action[str, Any],
+    *,
     sender: WidgetItem | None,
     context: Principal,
 ) -> AsyncIterator[ThreadStreamEvent]:

@@ -1,7 +1,9 @@
 """Failures while answering, put in plain words for the assistant message that reports them."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
@@ -62,12 +64,16 @@ _STREAM_FAILED = "Responses stream ended with terminal event"
 _SAID = re.compile(r"message=(.+?)(?:; param=|$)")
 
 
+_MAX_CAUSES = 10
+"""How deep describe_failure follows __cause__: a cycle must not hang the turn's error path."""
+
+
 def describe_failure(exc: BaseException) -> str:
     """A sentence a user can act on; never a traceback."""
     # The Agents SDK wraps tool failures (AgentsException from MCPUnavailable, ...):
     # explain the innermost cause we know.
     causes = [exc]
-    while causes[-1].__cause__ is not None and len(causes) < 10:
+    while causes[-1].__cause__ is not None and len(causes) < _MAX_CAUSES:
         causes.append(causes[-1].__cause__)
     # The pool's own errors know what happened to the call ("it may or may not have run");
     # the transport error inside one would claim that nothing was changed.
@@ -79,43 +85,79 @@ def describe_failure(exc: BaseException) -> str:
     return f"Something went wrong while answering ({type(exc).__name__}). Please retry."
 
 
+_Reader = Callable[[Any], str | None]
+"""Words for an exception of its row's types (which is why it may take Any), or None to let
+the later rows try."""
+
+_TASK_SERVER_DOWN = (
+    "I couldn't reach the task server, so nothing was changed. Please try again in a moment."
+)
+
+
 def _describe(exc: BaseException) -> str | None:
-    match exc:
-        case MCPUnavailable():
-            return f"I couldn't reach the task server: {exc} Please try again in a moment."
-        case MCPPoolError():
-            return f"The task server refused the request: {exc} Nothing was changed."
-        case MCPError():
-            return (
-                "I couldn't reach the task server, so nothing was changed. "
-                "Please try again in a moment."
-            )
-        case openai.AuthenticationError():
-            return "The language model rejected our API key. Check OPENAI_API_KEY."
-        case openai.RateLimitError():
-            return "The language model is rate limiting us. Please wait a moment and try again."
-        case openai.APIConnectionError() | openai.APITimeoutError():
-            return "I couldn't reach the language model. Please try again in a moment."
-        case openai.APIStatusError():
-            return f"The language model returned an error (HTTP {exc.status_code}). Please retry."
-        case ModelBehaviorError() if str(exc).startswith(_STREAM_FAILED):
-            # The Responses API ended its stream with an `error` or `response.failed` event.
-            said = _SAID.search(str(exc))
-            why = f": {said[1].rstrip('.')[:200]}" if said else ""
-            return f"The language model reported an error{why}. Please retry."
-        case openai.APIError():
-            return f"The language model reported an error: {exc.message[:200]}. Please retry."
-        case MaxTurnsExceeded():
-            return "I took too many steps on that request and stopped. Try rephrasing it."
-        case ModelBehaviorError():
-            return "The model produced an invalid tool call, so nothing was changed. Try again."
-        case SQLAlchemyError() | DatabaseUnavailable():
-            return DATABASE_UNAVAILABLE
-        case TimeoutError():
-            return "That took too long and was stopped. Please try again."
-        case UserError() if "MCP server" in str(exc):
-            return (
-                "I couldn't reach the task server, so nothing was changed. "
-                "Please try again in a moment."
-            )
+    """The first row whose types `exc` is and whose reader has words for it; None if none does."""
+    for kinds, reader in _DESCRIPTIONS:
+        if isinstance(exc, kinds) and (message := reader(exc)) is not None:
+            return message
     return None
+
+
+def _said(text: str) -> _Reader:
+    return lambda _exc: text
+
+
+def _stream_failure(exc: BaseException) -> str | None:
+    # The Responses API ended its stream with an `error` or `response.failed` event.
+    if not str(exc).startswith(_STREAM_FAILED):
+        return None
+    said = _SAID.search(str(exc))
+    why = f": {said[1].rstrip('.')[:200]}" if said else ""
+    return f"The language model reported an error{why}. Please retry."
+
+
+def _mcp_server_error(exc: BaseException) -> str | None:
+    return _TASK_SERVER_DOWN if "MCP server" in str(exc) else None
+
+
+# First match wins, so a subclass comes before its base (MCPUnavailable < MCPPoolError <
+# MCPError; the openai errors before openai.APIError).
+_DESCRIPTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], _Reader], ...] = (
+    (
+        MCPUnavailable,
+        lambda exc: f"I couldn't reach the task server: {exc} Please try again in a moment.",
+    ),
+    (MCPPoolError, lambda exc: f"The task server refused the request: {exc} Nothing was changed."),
+    (MCPError, _said(_TASK_SERVER_DOWN)),
+    (
+        openai.AuthenticationError,
+        _said("The language model rejected our API key. Check OPENAI_API_KEY."),
+    ),
+    (
+        openai.RateLimitError,
+        _said("The language model is rate limiting us. Please wait a moment and try again."),
+    ),
+    (
+        (openai.APIConnectionError, openai.APITimeoutError),
+        _said("I couldn't reach the language model. Please try again in a moment."),
+    ),
+    (
+        openai.APIStatusError,
+        lambda exc: f"The language model returned an error (HTTP {exc.status_code}). Please retry.",
+    ),
+    (ModelBehaviorError, _stream_failure),
+    (
+        openai.APIError,
+        lambda exc: f"The language model reported an error: {exc.message[:200]}. Please retry.",
+    ),
+    (
+        MaxTurnsExceeded,
+        _said("I took too many steps on that request and stopped. Try rephrasing it."),
+    ),
+    (
+        ModelBehaviorError,
+        _said("The model produced an invalid tool call, so nothing was changed. Try again."),
+    ),
+    ((SQLAlchemyError, DatabaseUnavailable), _said(DATABASE_UNAVAILABLE)),
+    (TimeoutError, _said("That took too long and was stopped. Please try again.")),
+    (UserError, _mcp_server_error),
+)

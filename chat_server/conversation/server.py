@@ -202,4 +202,4 @@ class TaskChatServer(ChatKitServer[Principal]):
         context: Principal,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """A task widget's button: the change goes through the same pooled MCP client."""
-        return handle_action(self.mcp, self.store, thread, action, sender, context)
+        return handle_action(self.mcp, self.store, thread, action, sender=sender, context=context)

@@ -131,7 +131,8 @@ class AdvisoryTurnLocks:
                 await self._ask(UNLOCK, thread_id)
 
     async def _ask(self, function: str, thread_id: str) -> bool:
-        import psycopg
+        # Only PostgreSQL deployments hold these locks, and only they need psycopg loaded.
+        import psycopg  # noqa: PLC0415
 
         async with self._using:
             if self._conn is not None and not self._conn.closed:

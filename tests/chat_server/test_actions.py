@@ -59,9 +59,10 @@ def list_item(*tasks: dict[str, Any]) -> WidgetItem:
 
 
 async def run(mcp: TaskMCP, store: SQLStore, kind: str, payload: Any, sender: WidgetItem | None,
-              user: Principal = ALICE) -> list[Any]:
+              *, user: Principal = ALICE) -> list[Any]:
     action: Action[str, Any] = Action(type=kind, payload=payload)
-    return [event async for event in handle_action(mcp, store, THREAD, action, sender, user)]
+    events = handle_action(mcp, store, THREAD, action, sender=sender, context=user)
+    return [event async for event in events]
 
 
 def dump(widget: Any) -> Any:

@@ -6,7 +6,14 @@ from datetime import datetime
 import httpx
 import openai
 from agents.exceptions import MaxTurnsExceeded
-from chatkit.types import HiddenContextItem, Workflow, WorkflowItem
+from agents.models.chatcmpl_converter import Converter
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    HiddenContextItem,
+    Workflow,
+    WorkflowItem,
+)
 from sqlalchemy.exc import OperationalError
 
 from chat_server.agent.agent import TaskChatConverter
@@ -101,9 +108,6 @@ async def test_workflow_items_are_not_repeated_to_the_model():
 
 
 async def test_earlier_assistant_messages_are_plain_text_both_model_apis_accept():
-    from agents.models.chatcmpl_converter import Converter
-    from chatkit.types import AssistantMessageContent, AssistantMessageItem
-
     item = AssistantMessageItem(
         id="m1",
         thread_id="t1",

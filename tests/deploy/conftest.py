@@ -17,7 +17,13 @@ def taskchat_db(database_url: str, *args: str, cwd: Path) -> subprocess.Complete
     """Run `taskchat-db ARGS` on `database_url`, as an operator would."""
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
-        [TASKCHAT_DB, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+        [TASKCHAT_DB, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

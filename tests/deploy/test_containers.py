@@ -92,7 +92,9 @@ def stack(image: str, podman_env: dict[str, str]) -> Iterator[tuple[str, str]]:
     try:
         yield f"http://127.0.0.1:{chat_port}", f"http://127.0.0.1:{mcp_port}"
     finally:
-        logs = subprocess.run([*compose, "logs"], env=env, capture_output=True, text=True)
+        logs = subprocess.run(
+            [*compose, "logs"], env=env, capture_output=True, text=True, check=False
+        )
         print(logs.stdout, logs.stderr)
         run(*compose, "down", "-v", env=env, timeout=300)
 

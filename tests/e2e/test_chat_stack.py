@@ -10,6 +10,7 @@ from mcp_server.tasks import TaskQuery, list_tasks
 from shared.auth import mint_jwt
 from shared.db import make_engine
 from shared.settings import Settings
+from testbed.servers import free_port, start_server
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, running_stack, user_input
 
 pytestmark = pytest.mark.e2e
@@ -172,8 +173,6 @@ def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url):
 
 
 def test_an_openai_compatible_server_drives_the_agent(sqlite_url):
-    from testbed.servers import free_port, start_server
-
     port = free_port()
     fake = start_server("tests.e2e.fake_openai", {}, port, args=(str(port),))
     try:

@@ -118,10 +118,10 @@ async def test_a_direct_mcp_call_reaches_only_its_users_stream_within_a_second(d
             for tool, args, expected in steps:
                 started = time.monotonic()
                 result = await called(client, tool, **args)
+                heard = list(expected)
                 if result["next_task"] is not None:  # completing a daily task makes the next
-                    expected = [*expected, {"task_id": result["next_task"]["id"],
-                                            "status": "created"}]
-                for event in expected:
+                    heard.append({"task_id": result["next_task"]["id"], "status": "created"})
+                for event in heard:
                     assert await anns.next(DEADLINE_SECONDS) == ("task", event)
                 latencies.append(time.monotonic() - started)
             assert max(latencies) < DEADLINE_SECONDS

@@ -21,7 +21,7 @@ from mcp_types import CallToolResult
 from shared.auth import mint_jwt
 from shared.contract import USER_META_KEY
 from shared.settings import Settings
-from testbed.servers import start_server
+from testbed.servers import free_port, start_server
 from testbed.sse import sse_json
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, Turn, user_input
 
@@ -51,7 +51,7 @@ class SplitStack(Stack):
 
     def start_chat(self) -> None:
         assert self.mcp is not None
-        port = self.chat.port if self.chat else _free()
+        port = self.chat.port if self.chat else free_port()
         env = {
             **self.env,
             "DATABASE_URL": self.chat_database_url or self.database_url,
@@ -77,12 +77,6 @@ class SplitStack(Stack):
     def mcp_url(self) -> str:
         assert self.mcp is not None
         return f"{self.mcp.base_url}/mcp"
-
-
-def _free() -> int:
-    from testbed.servers import free_port
-
-    return free_port()
 
 
 # --- ChatKit over HTTP, async -------------------------------------------------------

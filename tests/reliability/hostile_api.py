@@ -5,7 +5,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -41,11 +41,25 @@ NEW_TASK = {
 def api_cases(target: Target) -> Iterator[Case]:
     """/api/tasks (GET, POST), /api/tasks/{id}/complete, DELETE /api/tasks/{id}."""
     post: Headers = (*target.auth, ("Content-Type", JSON))
+    add = _adder(post)
+    yield from _add_type_cases(add)
+    yield from _add_size_cases(add, post)
+    yield from _add_value_cases(add)
+    yield from _list_cases(target)
+    yield from _by_id_cases(target, post)
+
+
+def _adder(post: Headers) -> Callable[..., Case]:
+    """A case posting `body` (JSON unless bytes) to /api/tasks."""
 
     def add(family: str, what: str, body: Any, **kw: Any) -> Case:
         data = body if isinstance(body, bytes) else dump(body, raw=kw.pop("raw", False))
         return Case(family, what, CHAT, "POST", "/api/tasks", post, data, **kw)
 
+    return add
+
+
+def _add_type_cases(add: Callable[..., Case]) -> Iterator[Case]:
     for field in NEW_TASK:
         for value_name, value in WRONG_TYPES.items():
             yield add("types", f"add {field}={value_name}", {**NEW_TASK, field: value})
@@ -53,6 +67,9 @@ def api_cases(target: Target) -> Iterator[Case]:
         yield add("types", f"add body={value_name}", value)
     yield add("types", "add unknown field", {**NEW_TASK, "user_id": "victim"})
     yield add("types", "add tags as JSON text", {"title": "t", "tags": '["a"]'})
+
+
+def _add_size_cases(add: Callable[..., Case], post: Headers) -> Iterator[Case]:
     for name, body in {
         "empty": b"",
         "1 byte": b"{",
@@ -101,6 +118,9 @@ def api_cases(target: Target) -> Iterator[Case]:
         big_field=True,
         may_hang_up=True,
     )
+
+
+def _add_value_cases(add: Callable[..., Case]) -> Iterator[Case]:
     for due in DATES:
         yield add(
             "range", f"add due={due[:40]!r}", {"title": "dated", "due": due, "recurrence": "daily"}
@@ -110,6 +130,9 @@ def api_cases(target: Target) -> Iterator[Case]:
             how = "raw UTF-8" if raw else "escaped"
             yield add("unicode", f"add title {name} ({how})", {"title": text}, raw=raw)
             yield add("unicode", f"add tag {name} ({how})", {"title": "t", "tags": [text]}, raw=raw)
+
+
+def _list_cases(target: Target) -> Iterator[Case]:
     statuses = [
         "pending",
         "done",
@@ -139,6 +162,9 @@ def api_cases(target: Target) -> Iterator[Case]:
         "%ff%fe=%c0%af",
     ):
         yield Case("range", f"list ?{query[:30]}", CHAT, "GET", f"/api/tasks?{query}", target.auth)
+
+
+def _by_id_cases(target: Target, post: Headers) -> Iterator[Case]:
     for path_id in [*PATH_IDS, str(target.foreign_task_id)]:
         yield Case(
             "range",
@@ -199,7 +225,7 @@ def api_cases(target: Target) -> Iterator[Case]:
         "POST",
         complete,
         post,
-        dump({"completed": True, "x": big}),
+        dump({"completed": True, "x": "x" * MB}),
         big_field=True,
     )
     yield Case(

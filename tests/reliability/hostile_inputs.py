@@ -8,7 +8,7 @@ families live in tests/reliability/hostile_rpc.py.
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +277,14 @@ def chatkit_cases(target: Target) -> Iterator[Case]:
         headers, body = _chatkit(target, request, raw=kw.pop("raw", False))
         return Case(family, what, CHAT, "POST", "/chatkit", headers, body, **kw)
 
+    templates = chatkit_templates(target)
+    yield from _chatkit_body_cases(target)
+    yield from _chatkit_size_cases(target, case)
+    yield from _chatkit_type_cases(case, templates)
+    yield from _chatkit_range_cases(target, case, templates)
+
+
+def _chatkit_body_cases(target: Target) -> Iterator[Case]:
     listing = {"type": "threads.list", "params": {}}
     for name, body in {
         "empty body": b"",
@@ -302,6 +310,9 @@ def chatkit_cases(target: Target) -> Iterator[Case]:
             body,
             big_field=len(body) >= MB,
         )
+
+
+def _chatkit_size_cases(target: Target, case: Callable[..., Case]) -> Iterator[Case]:
     for chars in (MESSAGE_LIMIT, MESSAGE_LIMIT + 1, 100_000):
         request = {"type": "threads.create", "params": {"input": _user_input("x" * chars)}}
         yield case("size", f"message of {chars} chars", request)
@@ -359,7 +370,11 @@ def chatkit_cases(target: Target) -> Iterator[Case]:
         big_field=True,
         may_hang_up=True,
     )
-    templates = chatkit_templates(target)
+
+
+def _chatkit_type_cases(
+    case: Callable[..., Case], templates: dict[str, dict[str, Any]]
+) -> Iterator[Case]:
     for kind, params in templates.items():
         for field in params:
             for value_name, value in WRONG_TYPES.items():
@@ -388,6 +403,11 @@ def chatkit_cases(target: Target) -> Iterator[Case]:
             "params": {"input": {**_user_input("hi"), field: value}},
         }
         yield case("types", f"threads.create input.{field} odd", request)
+
+
+def _chatkit_range_cases(
+    target: Target, case: Callable[..., Case], templates: dict[str, dict[str, Any]]
+) -> Iterator[Case]:
     for kind in ("threads.list", "items.list"):
         for name, cursor in CHATKIT_CURSORS.items():
             request = {"type": kind, "params": {**templates[kind], "after": cursor}}

@@ -5,7 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from shared.contract import CALL_ID_META_KEY, USER_META_KEY
@@ -142,6 +142,14 @@ def tool_cases(target: Target) -> Iterator[Case]:
         body = dump(message, raw=kw.pop("raw", False))
         return Case(family, what, MCP, "POST", "/mcp", headers, body, **kw)
 
+    yield from _type_cases(target, case)
+    yield from _range_cases(target, case)
+    yield from _unicode_cases(case)
+    yield from _size_cases(target, case, headers)
+    yield from _cursor_cases(target, case)
+
+
+def _type_cases(target: Target, case: Callable[..., Case]) -> Iterator[Case]:
     templates = tool_templates(target)
     for tool, args in templates.items():
         for field in args:
@@ -161,6 +169,9 @@ def tool_cases(target: Target) -> Iterator[Case]:
         for name, task_id in IDS.items():
             call = tool_call(tool, {**templates[tool], "task_id": task_id})
             yield case("range", f"{tool} task_id={name}", call)
+
+
+def _range_cases(target: Target, case: Callable[..., Case]) -> Iterator[Case]:
     for limit in (0, -1, 201, 10**12, 2**63, 10**100):
         call = tool_call("list_tasks", {"limit": limit})
         yield case("range", f"list_tasks limit={limit}", call)
@@ -202,6 +213,9 @@ def tool_cases(target: Target) -> Iterator[Case]:
             f"list_tasks timezone={zone[:20]!r}",
             tool_call("list_tasks", {"timezone": zone, "due_before": "2030-01-01"}),
         )
+
+
+def _unicode_cases(case: Callable[..., Case]) -> Iterator[Case]:
     for name, text in UNICODE.items():
         for raw in (False, True):
             how = "raw UTF-8" if raw else "escaped"
@@ -217,6 +231,9 @@ def tool_cases(target: Target) -> Iterator[Case]:
                 yield case(
                     "unicode", f"{tool} {field} {name} ({how})", tool_call(tool, args), raw=raw
                 )
+
+
+def _size_cases(target: Target, case: Callable[..., Case], headers: Headers) -> Iterator[Case]:
     big = "x" * MB
     for tool, args in (
         ("add_task", {"title": big}),
@@ -259,6 +276,9 @@ def tool_cases(target: Target) -> Iterator[Case]:
             f"add_task {count} tags",
             tool_call("add_task", {"title": "t", "tags": [f"t{i}" for i in range(count)]}),
         )
+
+
+def _cursor_cases(target: Target, case: Callable[..., Case]) -> Iterator[Case]:
     for name, cursor in _forged_cursors(target.cursor).items():
         for sort in ("due", "created", "title", "priority"):
             call = tool_call("list_tasks", {"sort": sort, "limit": 1, "cursor": cursor})

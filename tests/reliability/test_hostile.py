@@ -497,6 +497,18 @@ def summary(outcome: Outcome, logs: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
+def bad_server_logs(log_dir: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each server's traceback and ERROR lines, and the same lines by request id."""
+    by_server: dict[str, list[str]] = {}
+    by_request: dict[str, list[str]] = {}
+    for server in (CHAT, MCP):
+        for record in bad_log_lines(log_records(log_dir / f"{server}.log")):
+            line = describe_log(record)
+            by_server.setdefault(server, []).append(line)
+            by_request.setdefault(str(record.get("request_id")), []).append(line)
+    return by_server, by_request
+
+
 async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(hostile_stack):
     stack = hostile_stack
     assert stack.chat is not None and stack.mcp is not None and stack.log_dir is not None
@@ -536,13 +548,7 @@ async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(
     if stack.mcp.process.pid == pids[MCP]:
         rss_after[MCP] = rss(pids[MCP])
 
-    logs_by_request: dict[str, list[str]] = {}
-    bad_logs: dict[str, list[str]] = {}
-    for server in (CHAT, MCP):
-        for record in bad_log_lines(log_records(stack.log_dir / f"{server}.log")):
-            line = describe_log(record)
-            bad_logs.setdefault(server, []).append(line)
-            logs_by_request.setdefault(str(record.get("request_id")), []).append(line)
+    bad_logs, logs_by_request = bad_server_logs(stack.log_dir)
     for outcome in outcomes:
         outcome.problems = judge(outcome)
         if logs_by_request.get(outcome.request_id):

@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import pytest
+from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 from pydantic import ValidationError
 
+from chat_server.agent.agent import build_model
 from shared.settings import Settings, is_loopback
 from shared.startup import startup_errors
 
@@ -189,10 +191,6 @@ def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(monk
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None, openai_api_key="sk-test")
     assert settings.api_kind == api
-    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
-
-    from chat_server.agent.agent import build_model
-
     kind = OpenAIResponsesModel if api == "responses" else OpenAIChatCompletionsModel
     assert isinstance(build_model(settings), kind)
 

@@ -38,6 +38,7 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
 
 
@@ -262,6 +263,7 @@ def test_a_database_file_taskchat_cannot_use_is_refused_and_left_as_it_is(
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     told = assert_refused(done, f"{process}: DATABASE_URL: sqlite:///{path} ")
     if why:

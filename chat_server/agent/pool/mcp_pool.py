@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
 import httpx2
@@ -320,7 +321,7 @@ class MCPPool(MCPServer):
         if connection.last_status in GATEWAY_FAILURES:
             await connection.close()  # the next attempt opens a new one, to any instance
             return Resend(exc, maybe_ran=True)
-        if connection.last_status is not None and connection.last_status >= 400:
+        if connection.last_status is not None and connection.last_status >= HTTPStatus.BAD_REQUEST:
             # An HTTP-level refusal can mean the server forgot our session (a stateful server
             # that restarted answers 404), so the next request starts with a fresh handshake.
             await connection.close()
@@ -329,7 +330,9 @@ class MCPPool(MCPServer):
     def _rejected(self, connection: Connection, what: str, answer: MCPError) -> MCPPoolError:
         """A readable error for a request the server answered with a refusal."""
         status = connection.last_status
-        http = f" (HTTP {status})" if status is not None and status >= 400 else ""
+        http = (
+            f" (HTTP {status})" if status is not None and status >= HTTPStatus.BAD_REQUEST else ""
+        )
         return MCPPoolError(
             f"The task server at {self.url} rejected {what}{http}: {answer.error.message}"
         )
