@@ -317,7 +317,7 @@ def test_focus_goes_to_the_composer_before_old_widgets_and_axe_finds_nothing(
     page.wait_for_selector("body[data-ready=true]")
     first = page.evaluate("document.querySelector('a[href], button, input, textarea').className")
     assert first == "skip-link"
-    page.locator(".skip-link").focus()
+    page.get_by_role("link", name="Skip to the message box").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_label("Message")).to_be_focused()
     page.keyboard.press("Tab")

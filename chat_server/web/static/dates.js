@@ -1,5 +1,6 @@
 // Due dates the way todo apps show them, in the browser's time zone: "Today", "Tomorrow",
-// "Fri", "Dec 15", with local times. A date-only due ("2025-03-10") is that calendar day
+// "Fri", "Dec 15", with local times, all in the browser's language (the day words from
+// Intl.RelativeTimeFormat, beside weekday names from the same locale). A date-only due ("2025-03-10") is that calendar day
 // wherever the user is; a date-time due is an instant.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,11 +24,29 @@ export function daysFrom(date, now) {
   return Math.round((startOfDay(date) - startOfDay(now)) / DAY_MS);
 }
 
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+/** "Today", "Tomorrow", "Yesterday" in the browser's language, capitalised as a label. */
+export function relativeDay(days) {
+  const word = RELATIVE.format(days, "day");
+  return word.charAt(0).toLocaleUpperCase() + word.slice(1);
+}
+
+/** A day heading for the Upcoming view: "Tomorrow", "Wed, Dec 9". */
+export function dayHeading(date, now = new Date()) {
+  const days = daysFrom(date, now);
+  if (Math.abs(days) <= 1) return relativeDay(days);
+  return date.toLocaleDateString(undefined, { weekday: "short", month: "short", day: "numeric" });
+}
+
+/** Midnight `days` days after `now`'s day. */
+export function dayAfter(now, days) {
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate() + days);
+}
+
 function dayWord(date, now) {
   const days = daysFrom(date, now);
-  if (days === 0) return "Today";
-  if (days === 1) return "Tomorrow";
-  if (days === -1) return "Yesterday";
+  if (Math.abs(days) <= 1) return relativeDay(days);
   if (days > 1 && days < 7) return date.toLocaleDateString(undefined, { weekday: "short" });
   const options = { month: "short", day: "numeric" };
   if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
@@ -69,4 +88,14 @@ export function dueFromInputs(date, time, now = new Date()) {
   const [y, m, d] = day.split("-").map(Number);
   const [hh, mm] = time.split(":").map(Number);
   return new Date(y, m - 1, d, hh, mm).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The date and time inputs' values ("2025-03-10", "14:30") for a due string. */
+export function inputsFromDue(due) {
+  const parsed = parseDue(due);
+  if (!parsed) return { date: "", time: "" };
+  const at = parsed.at;
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+  return { date, time: parsed.allDay ? "" : `${pad(at.getHours())}:${pad(at.getMinutes())}` };
 }

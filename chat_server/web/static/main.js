@@ -5,6 +5,7 @@
 import { BuiltinChat } from "./builtin.js";
 import { adoptTokenFromUrl, getJson, getToken, plainMessage, sendJson, setToken } from "./client.js";
 import { el, replaceChildren } from "./dom.js";
+import { wireShortcuts } from "./keys.js";
 import { followTasks } from "./live.js";
 import { mountOfficial } from "./official.js";
 import { Reminders } from "./reminders.js";
@@ -180,7 +181,7 @@ function goLive(tasks) {
       document.body.dataset.live = "true";
       tasks.refresh();
     },
-    onTask: () => tasks.refresh(),
+    onTask: (event) => tasks.heard(event),
     onSignedOut: recheckSession,
     onDrop: () => {
       document.body.dataset.live = "false";
@@ -209,6 +210,9 @@ async function start() {
       reminders.schedule(list);
       chat?.syncTasks(list, complete, startedAt);
     } });
+  wireShortcuts(tasks, () => {
+    if (getComputedStyle($("tasks")).display === "none") sheets.tasks(true);
+  });
   const onChange = () => tasks.refresh();
   tasks.refresh();
   goLive(tasks);

@@ -1,19 +1,37 @@
-// The tasks panel: the user's tasks grouped Overdue / Today / Upcoming / No date / Done,
-// each with a real checkbox, a quick-add field with an optional date and time, and an undo
-// toast after completing or deleting. It refetches when the live stream says so.
+// The tasks panel: every task of the user in views (All: Overdue / Today / Upcoming /
+// No date / Done; Today; Upcoming, the next 7 days by day; Done) with a search box. A
+// checkbox, an edit or a delete shows at once and rolls back visibly if the server
+// refuses; each can be undone. Long groups show GROUP_CHUNK rows at a time, and rows are
+// rebuilt only when they change. It refetches when the live stream says so.
 
-import { getJson, sendJson } from "./client.js";
-import { dueFromInputs, dueText, groupOf, isOverdue, parseDue } from "./dates.js";
+import { getJson, plainMessage, sendJson } from "./client.js";
+import { dayAfter, dayHeading, daysFrom, groupOf, isOverdue, parseDue } from "./dates.js";
 import { el, replaceChildren } from "./dom.js";
+import { QuickAdd } from "./quickadd.js";
+import { editForm, reconcile, rowKey, taskRow } from "./taskrows.js";
 
 const GROUPS = [["overdue", "Overdue"], ["today", "Today"], ["upcoming", "Upcoming"],
   ["nodate", "No date"], ["done", "Done"]];
+const VIEWS = ["all", "today", "upcoming", "done"];
+const UPCOMING_DAYS = 7;
+const GROUP_CHUNK = 100;
 const TOAST_MS = 8000;
-const PRIORITY_WORD = { high: "High priority", low: "Low priority" };
+const ROLLBACK_MS = 6000;
 
 function byDue(a, b) {
   const at = (task) => parseDue(task.due)?.at.getTime() ?? Infinity;
   return at(a) - at(b) || a.id - b.id;
+}
+
+function byCompletedDesc(a, b) {
+  return (b.completed_at || "").localeCompare(a.completed_at || "") || b.id - a.id;
+}
+
+function matches(task, words) {
+  if (!words.length) return true;
+  const text = [task.title, task.description || "", ...(task.tags || []).map((t) => `#${t}`)]
+    .join(" ").toLocaleLowerCase();
+  return words.every((word) => text.includes(word));
 }
 
 export class TasksPanel {
@@ -22,22 +40,43 @@ export class TasksPanel {
    * @param {HTMLElement} opts.root  the panel, holding #task-list, #tasks-summary, #quick-add
    * @param {HTMLElement} opts.toast  where undo toasts appear
    * @param {(tasks: object[], complete: boolean, startedAt: number) => void} opts.onTasks
-   *   after each load, with the performance.now() at which the load was asked for
+   *   after each load or change, with the performance.now() at which it was asked for
    * @param {(error: Error, retry?: () => void) => void} opts.onError
    * @param {() => void} opts.onOk  a request worked: clear any banner
    */
   constructor({ root, toast, onTasks, onError, onOk }) {
+    this.root = root;
     this.list = root.querySelector("#task-list");
     this.summary = root.querySelector("#tasks-summary");
+    this.search = root.querySelector("#task-search");
     this.toast = toast;
     this.onTasks = onTasks;
     this.onError = onError;
     this.onOk = onOk;
-    this.tasks = [];
+    this.tasks = new Map(); // id -> task
+    this.complete = true;
+    this.view = "all";
+    this.shown = new Map(); // group key -> how many rows it shows
+    this.rows = new Map(); // id -> { key, node }
+    this.groupNodes = new Map(); // group key -> { node, title, ul, more }
+    this.current = null; // the id of the row in the tab order
+    this.editing = null; // the id of the row being edited
+    this.echoes = new Map(); // "id:status" -> count of our own changes the stream will echo
+    this.changedAt = new Map(); // id -> performance.now() of the last change made here
+    this.undo = null; // { label, run }
     this.pending = null;
     this.again = false;
     root.querySelector("#refresh-tasks").addEventListener("click", () => this.refresh());
-    this.#wireQuickAdd(root.querySelector("#quick-add"));
+    this.quickAdd = new QuickAdd(root.querySelector("#quick-add"), (tasks) => this.#add(tasks));
+    this.search.addEventListener("input", () => this.#render());
+    for (const button of root.querySelectorAll("[data-view]")) {
+      button.addEventListener("click", () => this.setView(button.dataset.view));
+    }
+    this.list.addEventListener("keydown", (event) => this.#arrows(event));
+    this.list.addEventListener("focusin", (event) => {
+      const row = event.target.closest(".panel-task");
+      if (row) this.#setCurrent(Number(row.dataset.taskId));
+    });
     // Groups and "overdue" move with the clock, not only with changes.
     setInterval(() => this.#render(), 60_000);
   }
@@ -58,15 +97,35 @@ export class TasksPanel {
     return this.pending;
   }
 
+  /** The live stream says a task changed: refetch, unless it is our own change's echo. */
+  heard(event) {
+    const key = `${event.task_id}:${event.status}`;
+    const count = this.echoes.get(key);
+    if (count) {
+      if (count === 1) this.echoes.delete(key);
+      else this.echoes.set(key, count - 1);
+      return;
+    }
+    this.refresh();
+  }
+
   async #load() {
     this.list.setAttribute("aria-busy", "true");
     const startedAt = performance.now();
     try {
       const page = await getJson("/api/tasks");
-      this.tasks = page.tasks;
+      const loaded = new Map(page.tasks.map((task) => [task.id, task]));
+      // A change made here since this load began is newer than what it read.
+      for (const [id, at] of this.changedAt) {
+        if (at < startedAt) this.changedAt.delete(id);
+        else if (this.tasks.has(id)) loaded.set(id, this.tasks.get(id));
+        else loaded.delete(id);
+      }
+      this.tasks = loaded;
+      this.complete = page.next_cursor === null;
       this.#render();
       this.onOk();
-      this.onTasks(this.tasks, page.next_cursor === null, startedAt);
+      this.#told(startedAt);
     } catch (error) {
       this.summary.textContent = "Could not load your tasks.";
       this.onError(error, () => this.refresh());
@@ -75,100 +134,393 @@ export class TasksPanel {
     }
   }
 
-  #wireQuickAdd(form) {
-    const title = form.querySelector("#quick-add-title");
-    const date = form.querySelector("#quick-add-date");
-    const time = form.querySelector("#quick-add-time");
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const text = title.value.trim();
-      if (!text) return;
-      const due = dueFromInputs(date.value, time.value);
-      const ok = await this.#change(() => sendJson("/api/tasks", due ? { title: text, due }
-        : { title: text }));
-      if (ok) {
-        form.reset();
-        title.focus();
-      }
-    });
+  #told(startedAt) {
+    this.onTasks([...this.tasks.values()], this.complete, startedAt);
   }
 
-  async #change(request) {
+  setView(view) {
+    if (!VIEWS.includes(view)) return;
+    this.view = view;
+    for (const button of this.root.querySelectorAll("[data-view]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.view === view));
+    }
+    this.shown.clear();
+    this.#render();
+  }
+
+  focusSearch() {
+    this.search.focus();
+    this.search.select();
+  }
+
+  focusQuickAdd() {
+    this.quickAdd.focus();
+  }
+
+  // --- changes -------------------------------------------------------------------------
+
+  #expectEcho(id, status) {
+    const key = `${id}:${status}`;
+    this.echoes.set(key, (this.echoes.get(key) || 0) + 1);
+  }
+
+  /** Apply a server's TaskChange to the local copy. */
+  #apply(change) {
+    this.changedAt.set(change.task_id, performance.now());
+    if (change.status === "deleted") this.tasks.delete(change.task_id);
+    else this.tasks.set(change.task.id, change.task);
+    if (change.next_task) {
+      this.tasks.set(change.next_task.id, change.next_task);
+      this.#expectEcho(change.next_task.id, "created");
+    }
+  }
+
+  /**
+   * Show `optimistic` at once, then send `request`; on success apply its answer, else put
+   * `before` back, mark the row and say why once. Resolves to the TaskChange or null.
+   */
+  async #change({ id, before, optimistic, request, status, focusAfter }) {
+    const startedAt = performance.now();
+    if (id !== null) this.changedAt.set(id, startedAt);
+    if (optimistic) {
+      if (optimistic === "deleted") this.tasks.delete(id);
+      else this.tasks.set(id, { ...optimistic, pending: true });
+      this.#render(focusAfter);
+    }
+    if (status) this.#expectEcho(id, status);
     try {
-      const result = await request();
+      const change = await request();
+      this.#apply(change);
+      this.#render();
       this.onOk();
-      await this.refresh();
-      return result;
+      this.#told(startedAt);
+      return change;
     } catch (error) {
-      this.onError(error, () => this.#change(request));
-      await this.refresh();
+      if (status) this.echoes.delete(`${id}:${status}`);
+      const hadFocus = this.root.contains(document.activeElement);
+      if (before) this.tasks.set(id, before);
+      this.#render();
+      if (before && error?.status !== 401) {
+        // Said once, on the row it concerns, in plain words.
+        this.#flash(id, plainMessage(error));
+        if (hadFocus) this.#focusRow(id);
+      } else {
+        this.onError(error);
+      }
       return null;
     }
   }
 
-  async #setDone(task, completed) {
-    const done = await this.#change(() =>
-      sendJson(`/api/tasks/${task.id}/complete`, { completed }));
-    if (done && completed) {
-      this.#toast(`Completed “${task.title}”`, () =>
-        this.#change(() => sendJson(`/api/tasks/${task.id}/complete`, { completed: false })));
+  #flash(id, message) {
+    const node = this.rows.get(id)?.node;
+    if (!node) return;
+    node.querySelector(".row-error")?.remove();
+    const said = el("p", { class: "row-error", role: "alert" }, `Not saved: ${message}`);
+    node.classList.add("rolled-back");
+    node.append(said);
+    clearTimeout(node.rollbackTimer);
+    node.rollbackTimer = setTimeout(() => {
+      node.classList.remove("rolled-back");
+      said.remove();
+    }, ROLLBACK_MS);
+  }
+
+  async toggle(task, completed) {
+    const before = this.tasks.get(task.id) || task;
+    const change = await this.#change({
+      id: task.id, before, status: completed ? "completed" : "reopened",
+      optimistic: { ...before, completed, completed_at: completed ? new Date().toISOString() : null },
+      request: () => sendJson(`/api/tasks/${task.id}/complete`, { completed }),
+      focusAfter: this.#neighbour(task.id),
+    });
+    if (change) {
+      this.#offerUndo(completed ? `Completed “${task.title}”` : `Reopened “${task.title}”`,
+        () => this.#undoToggle(task.id, !completed));
     }
+    return change;
   }
 
-  async #delete(task) {
-    const done = await this.#change(() => sendJson(`/api/tasks/${task.id}`, {}, "DELETE"));
-    if (!done) return;
-    const { title, due, description, priority, tags, recurrence } = task;
-    this.#toast(`Deleted “${title}”`, () => this.#change(() => sendJson("/api/tasks",
-      { title, due, description, priority, tags, recurrence })));
+  async #undoToggle(id, completed) {
+    const task = this.tasks.get(id);
+    if (!task) return;
+    await this.#change({ id, before: task, status: completed ? "completed" : "reopened",
+      optimistic: { ...task, completed }, focusAfter: id,
+      request: () => sendJson(`/api/tasks/${id}/complete`, { completed }) });
+    this.#focusRow(id);
   }
 
-  #toast(text, undo) {
+  async remove(task) {
+    const before = this.tasks.get(task.id) || task;
+    const change = await this.#change({ id: task.id, before, status: "deleted",
+      optimistic: "deleted", focusAfter: this.#neighbour(task.id),
+      request: () => sendJson(`/api/tasks/${task.id}`, {}, "DELETE") });
+    if (!change) return null;
+    this.#offerUndo(`Deleted “${task.title}”`, async () => {
+      // The task server has no restore: the task comes back as a new task with its fields.
+      const { title, due, description, priority, tags, recurrence } = before;
+      const fields = { title, due, description, priority, tags };
+      if (recurrence && recurrence !== "custom") fields.recurrence = recurrence;
+      const added = await this.#change({ id: null,
+        request: () => sendJson("/api/tasks", fields) });
+      if (added) {
+        this.#expectEcho(added.task_id, "created");
+        this.#focusRow(added.task_id);
+      }
+    });
+    return change;
+  }
+
+  async #add(tasks) {
+    for (const fields of tasks) {
+      try {
+        const change = await sendJson("/api/tasks", fields);
+        this.#expectEcho(change.task_id, "created");
+        this.#apply(change);
+        this.#render();
+        this.onOk();
+        this.#told(performance.now());
+      } catch (error) {
+        if (error?.status === 400 || error?.status === 422) return plainMessage(error);
+        this.onError(error);
+        return plainMessage(error);
+      }
+    }
+    return null;
+  }
+
+  edit(task) {
+    const row = this.rows.get(task.id)?.node;
+    if (!row) return;
+    this.editing = task.id;
+    const close = (focusId) => {
+      this.editing = null;
+      this.rows.delete(task.id);
+      this.#render();
+      this.#focusRow(focusId, "edit");
+    };
+    const { form, focus } = editForm(this.tasks.get(task.id) || task, {
+      cancel: () => close(task.id),
+      save: async (changes) => {
+        if (!Object.keys(changes).length) {
+          close(task.id);
+          return null;
+        }
+        try {
+          const change = await sendJson(`/api/tasks/${task.id}`, changes, "PATCH");
+          this.#expectEcho(task.id, "updated");
+          this.#apply(change);
+          this.onOk();
+          this.#told(performance.now());
+          close(task.id);
+          return null;
+        } catch (error) {
+          if (error?.status !== 400 && error?.status !== 422) this.onError(error);
+          return plainMessage(error);
+        }
+      },
+    });
+    replaceChildren(row, form);
+    row.classList.add("editing");
+    focus();
+  }
+
+  // --- undo ------------------------------------------------------------------------------
+
+  #offerUndo(text, run) {
+    this.undo = { text, run };
     clearTimeout(this.toastTimer);
     const hide = () => replaceChildren(this.toast);
     replaceChildren(this.toast, el("div", { class: "toast" },
-      el("span", {}, text),
-      el("button", { type: "button", class: "small", onclick: () => { hide(); undo(); } }, "Undo")));
+      el("span", { dir: "auto" }, text),
+      el("button", { type: "button", class: "small", title: "Undo (u)",
+        onclick: () => this.undoLast() }, "Undo")));
     this.toastTimer = setTimeout(hide, TOAST_MS);
   }
 
-  #render() {
-    const now = new Date();
-    const open = this.tasks.filter((t) => !t.completed).length;
-    const overdue = this.tasks.filter((t) => isOverdue(t, now)).length;
-    this.summary.textContent = this.tasks.length
-      ? `${open} open${overdue ? `, ${overdue} overdue` : ""}, ${this.tasks.length - open} done`
-      : "No tasks yet. Add one here or ask the chat.";
-    const groups = GROUPS.map(([key, label]) => {
-      const tasks = this.tasks.filter((t) => groupOf(t, now) === key).sort(byDue);
-      if (!tasks.length) return null;
-      if (key === "done") tasks.reverse();
-      return el("li", { class: `task-group g-${key}`, dataset: { group: key } },
-        el("h3", { class: "group-title", id: `group-${key}` }, label,
-          el("span", { class: "count" }, ` ${tasks.length}`)),
-        el("ul", { "aria-labelledby": `group-${key}` }, tasks.map((t) => this.#row(t, now))));
-    });
-    replaceChildren(this.list, groups);
+  /** Undo the last change made here (the toast's button, `u`, Ctrl+Z). */
+  undoLast() {
+    const undo = this.undo;
+    if (!undo) return false;
+    this.undo = null;
+    clearTimeout(this.toastTimer);
+    replaceChildren(this.toast);
+    undo.run();
+    return true;
   }
 
-  #row(task, now) {
-    const overdue = isOverdue(task, now);
-    const box = el("input", { type: "checkbox", checked: task.completed,
-      onchange: () => this.#setDone(task, box.checked) });
-    const due = dueText(task.due, now);
-    return el("li", {
-      class: `panel-task${task.completed ? " done" : ""}${overdue ? " overdue" : ""}`,
-      dataset: { taskId: task.id, completed: String(task.completed), priority: task.priority },
-    },
-      el("label", { class: "panel-check" }, box, el("span", { class: "panel-title" }, task.title)),
-      el("p", { class: "panel-meta" },
-        due ? el("span", { class: "due", title: task.due }, overdue ? `Overdue · ${due}` : due)
-          : null,
-        PRIORITY_WORD[task.priority]
-          ? el("span", { class: `prio p-${task.priority}` }, PRIORITY_WORD[task.priority]) : null,
-        (task.tags || []).map((tag) => el("span", { class: "tag" }, `#${tag}`))),
-      el("button", { type: "button", class: "icon danger panel-delete",
-        "aria-label": `Delete: ${task.title}`, title: "Delete",
-        onclick: () => this.#delete(task) }, "✕"));
+  // --- keyboard ------------------------------------------------------------------------
+
+  /** The task the keyboard acts on: the focused row's (never one the user is not on). */
+  currentTask() {
+    const row = document.activeElement?.closest?.(".panel-task");
+    return row && this.list.contains(row) ? this.tasks.get(Number(row.dataset.taskId)) : null;
+  }
+
+  /** Move to the next (1) or previous (-1) row shown. */
+  step(delta) {
+    const rows = [...this.list.querySelectorAll(".panel-task")];
+    if (!rows.length) return;
+    const at = rows.findIndex((row) => Number(row.dataset.taskId) === this.current);
+    const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + delta))];
+    this.#focusRow(Number(next.dataset.taskId));
+  }
+
+  #arrows(event) {
+    if (event.target.closest(".panel-edit-form")) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      this.step(event.key === "ArrowDown" ? 1 : -1);
+    }
+  }
+
+  #setCurrent(id) {
+    if (this.current === id) return;
+    const old = this.rows.get(this.current)?.node;
+    this.current = id;
+    for (const control of old?.querySelectorAll("[data-control]") || []) control.tabIndex = -1;
+    for (const control of this.rows.get(id)?.node.querySelectorAll("[data-control]") || []) {
+      control.tabIndex = 0;
+    }
+  }
+
+  #focusRow(id, control = "check") {
+    const node = this.rows.get(id)?.node;
+    if (!node || !node.isConnected) return;
+    this.#setCurrent(id);
+    (node.querySelector(`[data-control=${control}]`) || node.querySelector("[data-control]"))
+      ?.focus();
+  }
+
+  /** The row that takes `id`'s place when it leaves its group: the next, else the previous. */
+  #neighbour(id) {
+    const node = this.rows.get(id)?.node;
+    if (!node) return null;
+    const other = node.nextElementSibling || node.previousElementSibling;
+    return other ? Number(other.dataset.taskId) : null;
+  }
+
+  // --- rendering -----------------------------------------------------------------------
+
+  #groups(now, tasks) {
+    const groups = [];
+    const add = (key, label, items, empty) => groups.push({ key, label, items, empty });
+    const pick = (key) => tasks.filter((t) => groupOf(t, now) === key).sort(byDue);
+    switch (this.view) {
+      case "today":
+        add("overdue", "Overdue", pick("overdue"));
+        add("today", "Today", pick("today"), "Nothing else due today.");
+        break;
+      case "upcoming":
+        for (let day = 1; day <= UPCOMING_DAYS; day += 1) {
+          const date = dayAfter(now, day);
+          const items = tasks.filter((t) => !t.completed && t.due
+            && daysFrom(parseDue(t.due).at, now) === day).sort(byDue);
+          add(`day${day}`, dayHeading(date, now), items, "Nothing planned.");
+        }
+        break;
+      case "done":
+        add("done", "Done", tasks.filter((t) => t.completed).sort(byCompletedDesc),
+          "Nothing done yet.");
+        break;
+      default:
+        for (const [key, label] of GROUPS) {
+          const items = pick(key);
+          if (key === "done") items.sort(byCompletedDesc);
+          if (items.length) add(key, label, items);
+        }
+    }
+    return groups;
+  }
+
+  #summarise(now, shownCount, words) {
+    const all = [...this.tasks.values()];
+    const open = all.filter((t) => !t.completed).length;
+    const overdue = all.filter((t) => isOverdue(t, now)).length;
+    let text = all.length
+      ? `${open} open${overdue ? `, ${overdue} overdue` : ""}, ${all.length - open} done`
+      : "No tasks yet. Add one here or ask the chat.";
+    if (words.length) text += ` · ${shownCount} match “${this.search.value.trim()}”`;
+    if (!this.complete) text += " · more tasks than the panel can hold: search to find them";
+    this.summary.textContent = text;
+  }
+
+  #render(focusAfter) {
+    const now = new Date();
+    const focused = document.activeElement;
+    const hadFocus = this.list.contains(focused);
+    const focusedRow = hadFocus && focused.closest(".panel-task")
+      ? Number(focused.closest(".panel-task").dataset.taskId) : null;
+    const words = this.search.value.trim().toLocaleLowerCase().split(/\s+/).filter(Boolean);
+    const tasks = [...this.tasks.values()].filter((t) => matches(t, words));
+    const groups = this.#groups(now, tasks);
+    this.#summarise(now, tasks.length, words);
+    if (this.current !== null && !this.tasks.has(this.current)) this.current = null;
+    if (this.current === null) this.current = groups.find((g) => g.items.length)?.items[0]?.id ?? null;
+    const live = new Set();
+    const groupNodes = groups.map((group) => {
+      const limit = this.shown.get(group.key) || GROUP_CHUNK;
+      const rows = group.items.slice(0, limit).map((task) => {
+        live.add(task.id);
+        return this.#rowNode(task, now);
+      });
+      return this.#groupNode(group, rows, limit);
+    });
+    for (const id of this.rows.keys()) if (!live.has(id)) this.rows.delete(id);
+    if (!groupNodes.length) {
+      groupNodes.push(el("li", { class: "muted empty" }, words.length ? "No task matches."
+        : this.tasks.size ? "Nothing here." : ""));
+    }
+    reconcile(this.list, groupNodes);
+    if (!hadFocus) return;
+    if (focusAfter !== undefined) {
+      // The row the user acted on left its place: the one now there takes the focus.
+      if (focusAfter !== null && this.rows.has(focusAfter)) this.#focusRow(focusAfter);
+      else if (!this.list.contains(document.activeElement)) this.search.focus();
+    } else if (!this.list.contains(document.activeElement) && focusedRow !== null) {
+      this.#focusRow(focusedRow, focused.dataset?.control);
+    }
+  }
+
+  #rowNode(task, now) {
+    const current = task.id === this.current;
+    const cached = this.rows.get(task.id);
+    if (this.editing === task.id && cached) return cached.node;
+    const key = rowKey(task, now, current);
+    if (cached && cached.key === key) return cached.node;
+    const act = { toggle: (t, done) => this.toggle(t, done), edit: (t) => this.edit(t),
+      remove: (t) => this.remove(t) };
+    const node = taskRow(task, now, current, act);
+    if (cached?.node.contains(document.activeElement)) {
+      const control = document.activeElement.dataset.control;
+      cached.node.replaceWith(node);
+      node.querySelector(`[data-control=${control}]`)?.focus();
+    }
+    this.rows.set(task.id, { key, node });
+    return node;
+  }
+
+  #groupNode(group, rows, limit) {
+    let parts = this.groupNodes.get(group.key);
+    if (!parts) {
+      const title = el("h3", { class: "group-title", id: `group-${group.key}` });
+      const ul = el("ul", { "aria-labelledby": `group-${group.key}` });
+      const more = el("button", { type: "button", class: "small show-more", onclick: () => {
+        this.shown.set(group.key, (this.shown.get(group.key) || GROUP_CHUNK) + GROUP_CHUNK);
+        this.#render();
+      } });
+      const empty = el("p", { class: "muted empty" });
+      const node = el("li", { class: `task-group g-${group.key}`, dataset: { group: group.key } },
+        title, ul, empty, more);
+      parts = { node, title, ul, more, empty };
+      this.groupNodes.set(group.key, parts);
+    }
+    replaceChildren(parts.title, group.label, el("span", { class: "count" }, ` ${group.items.length}`));
+    reconcile(parts.ul, rows);
+    const left = group.items.length - Math.min(limit, group.items.length);
+    parts.more.hidden = left === 0;
+    parts.more.textContent = `Show ${Math.min(left, GROUP_CHUNK)} more (${left} not shown)`;
+    parts.empty.hidden = group.items.length > 0 || !group.empty;
+    parts.empty.textContent = group.empty || "";
+    return parts.node;
   }
 }
