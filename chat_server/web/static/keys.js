@@ -17,9 +17,13 @@ export const SHORTCUTS = [
   [["Esc"], "Close, cancel an edit"],
 ];
 
+const NOT_TYPED = new Set(["checkbox", "radio", "button", "submit", "reset"]);
+
+/** True in a field that takes text (a checkbox or a button takes shortcuts). */
 function typing(target) {
-  return target instanceof HTMLElement
-    && (target.isContentEditable || target.closest("input, textarea, select"));
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.closest("textarea, select")) return true;
+  return target instanceof HTMLInputElement && !NOT_TYPED.has(target.type);
 }
 
 /** The help overlay: a modal dialog listing SHORTCUTS. */
@@ -27,8 +31,8 @@ function helpDialog() {
   const dialog = el("dialog", { id: "shortcuts", class: "shortcuts",
     "aria-labelledby": "shortcuts-heading" },
     el("h2", { id: "shortcuts-heading" }, "Keyboard shortcuts"),
-    el("dl", {}, SHORTCUTS.map(([keys, what]) => [
-      el("dt", {}, keys.map((key, i) => [i ? " or " : "", el("kbd", {}, key)])),
+    el("dl", {}, SHORTCUTS.flatMap(([keys, what]) => [
+      el("dt", {}, keys.flatMap((key, i) => [i ? " or " : "", el("kbd", {}, key)])),
       el("dd", {}, what)])),
     el("form", { method: "dialog" }, el("button", { class: "small primary" }, "Close")));
   document.body.append(dialog);

@@ -454,17 +454,14 @@ export class TasksPanel {
     const tasks = [...this.tasks.values()].filter((t) => matches(t, words));
     const groups = this.#groups(now, tasks);
     this.#summarise(now, tasks.length, words);
-    if (this.current !== null && !this.tasks.has(this.current)) this.current = null;
-    if (this.current === null) this.current = groups.find((g) => g.items.length)?.items[0]?.id ?? null;
-    const live = new Set();
-    const groupNodes = groups.map((group) => {
-      const limit = this.shown.get(group.key) || GROUP_CHUNK;
-      const rows = group.items.slice(0, limit).map((task) => {
-        live.add(task.id);
-        return this.#rowNode(task, now);
-      });
-      return this.#groupNode(group, rows, limit);
-    });
+    const visible = groups.map((group) =>
+      group.items.slice(0, this.shown.get(group.key) || GROUP_CHUNK));
+    const live = new Set(visible.flat().map((task) => task.id));
+    // One row is always in the tab order, and it is one the user can see.
+    if (!live.has(this.current)) this.current = visible.flat()[0]?.id ?? null;
+    const groupNodes = groups.map((group, i) => this.#groupNode(group,
+      visible[i].map((task) => this.#rowNode(task, now)),
+      this.shown.get(group.key) || GROUP_CHUNK));
     for (const id of this.rows.keys()) if (!live.has(id)) this.rows.delete(id);
     if (!groupNodes.length) {
       groupNodes.push(el("li", { class: "muted empty" }, words.length ? "No task matches."

@@ -1,0 +1,213 @@
+"""The tasks panel by hand and by keyboard: quick add that reads like the chat, shortcuts
+and where focus goes, search and views, edit in place."""
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.harness import Browsing, Stack, open_app
+from tests.browser.test_live_ui import axe_violations, mcp_call
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def word() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+def row(page: Page, title: str) -> Locator:
+    return page.locator("#task-list li.panel-task", has_text=title)
+
+
+def app(browsing: Browsing, stack: Stack, **options: object) -> Page:
+    page = open_app(browsing.page(locale="en-US", **options), f"{stack.url}/?ui=builtin")
+    page.wait_for_selector("body[data-live=true]")
+    return page
+
+
+def test_quick_add_reads_date_time_priority_and_tags_and_each_can_be_removed(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = app(browsing, local_stack, timezone_id="Pacific/Auckland")
+    tag = f"home{word()}"
+    title = page.get_by_label("New task")
+    title.fill(f"water plants {tag[4:]} tomorrow 8am !high #{tag} #extra")
+
+    preview = page.locator("#quick-add-preview")
+    expect(preview).to_contain_text("📅 Tomorrow")
+    expect(preview).to_contain_text("⏰ 8:00 AM")
+    expect(preview).to_contain_text("! high")
+    expect(preview).to_contain_text(f"#{tag}")
+    page.get_by_role("button", name="Remove tag extra").click()
+    expect(preview).not_to_contain_text("#extra")
+    expect(title).to_be_focused()
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    added = row(page, f"Water plants {tag[4:]}")
+    expect(added).to_contain_text("Tomorrow 8:00 AM")
+    expect(added).to_contain_text("High priority")
+    expect(added).to_contain_text(f"#{tag}")
+    expect(added).not_to_contain_text("#extra")
+    expect(title).to_have_value("")
+    expect(preview).to_be_empty()
+
+
+def test_a_title_over_the_limit_is_refused_visibly_and_kept(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = app(browsing, local_stack)
+    long = "Remember " + "very " * 60 + word()
+    title = page.get_by_label("New task")
+    title.fill(long)
+    title.press("Enter")
+
+    error = page.locator("#quick-add-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("200")
+    expect(title).to_have_value(long)  # not cut, not lost
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(row(page, long[-6:])).to_have_count(0)
+
+
+def test_keyboard_triage_moves_completes_edits_deletes_and_undoes_keeping_focus(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"kb{word()}"
+    names = [f"Key {n} {tag}" for n in ("one", "two", "three")]
+    for name in names:
+        mcp_call(local_stack, "add_task", title=name, tags=[tag])
+    page = app(browsing, local_stack)
+    search = page.get_by_label("Search tasks")
+
+    page.get_by_role("heading", name="Your tasks").click()  # out of the message box
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    search.fill(tag)
+    expect(page.locator("#task-list .panel-task")).to_have_count(3)
+    search.press("Tab")  # past the four view buttons, one stop reaches the list
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    first = page.get_by_role("checkbox", name=names[0])
+    expect(first).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.get_by_role("checkbox", name=names[1])).to_be_focused()
+    page.keyboard.press("k")
+    expect(first).to_be_focused()
+
+    # x completes; focus stays in the list, on the task that took its place.
+    page.keyboard.press("x")
+    expect(row(page, names[0])).to_have_attribute("data-completed", "true")
+    expect(page.get_by_role("checkbox", name=names[1])).to_be_focused()
+    expect(page.locator("#toast")).to_contain_text(f"Completed “{names[0]}”")
+    page.keyboard.press("u")
+    expect(row(page, names[0])).to_have_attribute("data-completed", "false")
+    expect(first).to_be_focused()
+
+    # e edits in place; Escape cancels and gives focus back to the edit button.
+    page.keyboard.press("e")
+    editor = page.get_by_role("textbox", name="Title")
+    expect(editor).to_be_focused()
+    editor.press("Escape")
+    expect(page.get_by_role("button", name=f"Edit: {names[0]}")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(first).to_be_focused()
+
+    # Delete removes it, focus moves on; Ctrl+Z brings it back.
+    page.keyboard.press("Delete")
+    expect(row(page, names[0])).to_have_count(0)
+    expect(page.get_by_role("checkbox", name=names[1])).to_be_focused()
+    expect(page.locator("#toast")).to_contain_text(f"Deleted “{names[0]}”")
+    page.keyboard.press("Control+z")
+    expect(row(page, names[0])).to_have_count(1)
+    expect(page.get_by_role("checkbox", name=names[0])).to_be_focused()
+
+    # Only the current row is in the tab order: Tab leaves the list in one step.
+    assert page.locator("#task-list [tabindex='0']").count() == 3
+
+    page.keyboard.press("?")
+    help_box = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_box).to_be_visible()
+    expect(help_box).to_contain_text("Quick add a task")
+    page.keyboard.press("Escape")
+    expect(help_box).to_be_hidden()
+    page.keyboard.press("q")
+    expect(page.get_by_label("New task")).to_be_focused()
+
+
+def test_edit_in_place_changes_title_notes_date_time_and_priority(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    name = f"Edit me {word()}"
+    mcp_call(local_stack, "add_task", title=name)
+    page = app(browsing, local_stack, timezone_id="UTC")
+    page.locator(f"#task-list .panel-title:text-is('{name}')").dblclick()
+
+    page.get_by_role("textbox", name="Title").fill(f"{name} edited")
+    page.get_by_role("textbox", name="Notes").fill("bring the receipt")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    page.get_by_label("Due date", exact=True).last.fill(tomorrow)
+    page.get_by_label("Time", exact=True).fill("14:30")
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Save").click()
+
+    edited = row(page, f"{name} edited")
+    expect(edited).to_contain_text("Tomorrow 2:30 PM")
+    expect(edited).to_contain_text("High priority")
+    expect(page.get_by_role("button", name=f"Edit: {name} edited")).to_be_focused()
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    saved = next(t for t in tasks if t["title"] == f"{name} edited")
+    assert saved["description"] == "bring the receipt"
+    assert saved["priority"] == "high"
+
+
+def test_views_today_upcoming_by_day_and_done_with_search(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"v{word()}"
+    today = datetime.now(UTC).date()
+    mcp_call(local_stack, "add_task", title=f"Today {tag}", due=today.isoformat())
+    mcp_call(local_stack, "add_task", title=f"In three days {tag}",
+             due=(today + timedelta(days=3)).isoformat())
+    done = mcp_call(local_stack, "add_task", title=f"Finished {tag}")
+    mcp_call(local_stack, "complete_task", task_id=done["task_id"])
+    page = app(browsing, local_stack, timezone_id="UTC")
+    page.get_by_label("Search tasks").fill(tag)
+
+    page.get_by_role("button", name="Today", exact=True).click()
+    expect(page.locator("#task-list .panel-task")).to_have_count(1)
+    expect(page.locator("[data-group=today]")).to_contain_text(f"Today {tag}")
+
+    page.get_by_role("button", name="Upcoming", exact=True).click()
+    expect(page.locator("#task-list .task-group")).to_have_count(7)
+    day3 = page.locator("[data-group=day3]")
+    heading = (today + timedelta(days=3)).strftime("%a, %b ") + str((today + timedelta(days=3)).day)
+    expect(day3.locator(".group-title")).to_have_text(re.compile(f"^{heading} 1$"))
+    expect(day3).to_contain_text(f"In three days {tag}")
+    expect(page.locator("[data-group=day1]")).to_contain_text("Nothing planned.")
+
+    page.get_by_role("button", name="Done", exact=True).click()
+    expect(page.locator("#task-list .panel-task")).to_have_count(1)
+    expect(page.locator("#task-list")).to_contain_text(f"Finished {tag}")
+    expect(page.get_by_role("button", name="Done", exact=True)).to_have_attribute(
+        "aria-pressed", "true")
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("options", [
+    {"color_scheme": "light"},
+    {"color_scheme": "dark"},
+    {"viewport": {"width": 390, "height": 800}},
+], ids=["light", "dark", "phone"])
+def test_the_panel_with_its_new_parts_has_no_axe_findings(
+    local_stack: Stack, browsing: Browsing, options: dict[str, object]
+) -> None:
+    mcp_call(local_stack, "add_task", title=f"Axe {word()}", priority="high", tags=["a11y"])
+    page = app(browsing, local_stack, **options)
+    if "viewport" in options:
+        page.get_by_role("button", name="Tasks", exact=True).click()
+    page.get_by_label("New task").fill("call mum friday 6pm !low #family")
+    expect(page.locator("#quick-add-preview .chip")).to_have_count(4)
+    assert axe_violations(page) == []
