@@ -1,5 +1,6 @@
 """The task agent: which model runs, what it is told, and how tool calls show in the thread."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -7,6 +8,7 @@ from typing import Any
 
 from agents import (
     Agent,
+    FunctionTool,
     OpenAIChatCompletionsModel,
     OpenAIResponsesModel,
     RunContextWrapper,
@@ -40,6 +42,7 @@ from chat_server.agent.task_tools import (
     record_as_input,
     record_in,
     tool_record,
+    with_zone,
 )
 from chat_server.agent.zones import local_zone, user_zone
 from chat_server.sdk_compat import FAKE_RESPONSES_ID
@@ -64,7 +67,24 @@ otherwise list the matches with their ids and ask which one. Never act on a gues
 Several tasks: before a change that touches more than one task (deleting, completing or
 moving several), list them and ask the user to confirm; act only after a yes.
 update_task changes only the fields you pass. To clear a field, pass its empty value:
-description "", due "", tags [], recurrence "none".
+description "", due "", tags [], repeat "" (stops a task repeating), parent_id 0.
+
+Lists: every task is in one list; without `list` it goes to the Inbox. Pass list="Groceries"
+to add_task, update_task (moves the task) or list_tasks (filters); an unknown name makes a
+new list. list_lists shows them with counts; rename_list and delete_list change them
+(delete_list refuses a list with tasks unless given move_tasks_to or delete_tasks true: ask
+the user which).
+Subtasks: parent_id makes a task a checklist item of a top-level task, one level deep; a
+subtask stays in its parent's list and cannot repeat. list_tasks shows top-level tasks with
+`open_subtasks`; get_task shows a task's subtasks. complete_task and delete_task refuse a
+parent with subtasks until told what to do with them (subtasks "complete", or "delete" or
+"keep"): say so and ask.
+Repeats: `repeat` takes an RFC 5545 RRULE without "RRULE:" ("FREQ=WEEKLY;BYDAY=MO,WE",
+"FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=DAILY;INTERVAL=3;COUNT=5"); repeat_from "completion"
+counts from when the task is done instead of its due. Completing a repeating task returns
+the next occurrence as next_task. The older recurrence ("daily", "weekly", "monthly",
+"yearly") still works; never send both. Results carry `repeat_text`, the rule in words:
+use it when you tell the user how a task repeats, never the raw rule.
 Confirm each change naming the task and its id. If a tool reports an error, explain it in
 plain words.
 
@@ -117,8 +137,41 @@ def build_agent(
         return instructions_for(datetime.now(user_zone(fallback)))
 
     return ConvertedToolsAgent(
-        name="taskchat", instructions=instructions, model=model, mcp_servers=[mcp_server]
+        name="taskchat",
+        instructions=instructions,
+        model=model,
+        mcp_servers=[mcp_server],
+        fallback_zone=fallback,
     )
+
+
+def zone_name(zone: tzinfo) -> str | None:
+    """The IANA name the task server takes for `zone`, or None for a zone without one."""
+    key = getattr(zone, "key", None)
+    return key if isinstance(key, str) else None
+
+
+def zoned(tool: FunctionTool, fallback: tzinfo) -> FunctionTool:
+    """`tool`, its calls given the user's zone when they need one (`with_zone`).
+
+    The zone is the request's (X-Timezone), else `fallback`, read at call time: models,
+    including the offline one, need not repeat the zone in every add or change.
+    """
+    invoke = tool.on_invoke_tool
+
+    async def invoke_zoned(ctx: ToolContext[Any], input_json: str) -> Any:
+        try:
+            arguments = json.loads(input_json) if input_json else {}
+        except ValueError:
+            return await invoke(ctx, input_json)  # the SDK reports the bad JSON
+        if isinstance(arguments, dict):
+            given = with_zone(tool.name, arguments, zone_name(user_zone(fallback)))
+            if given is not arguments:
+                input_json = json.dumps(given)
+        return await invoke(ctx, input_json)
+
+    tool.on_invoke_tool = invoke_zoned
+    return tool
 
 
 @dataclass
@@ -131,12 +184,20 @@ class ConvertedToolsAgent(Agent[AgentContext[Any]]):
     `tool_meta_resolver` at call time, so the converted tools serve every run.
     """
 
+    fallback_zone: tzinfo | None = None
+    """The zone of calls made outside a request with X-Timezone; None sends no zone then."""
     _converted: list[Tool] | None = field(default=None, init=False, repr=False, compare=False)
 
     async def get_mcp_tools(self, run_context: RunContextWrapper[AgentContext[Any]]) -> list[Tool]:
         """The MCP tools as function tools, converted on first use (after the pool listed)."""
         if self._converted is None:
-            self._converted = await super().get_mcp_tools(run_context)
+            tools = await super().get_mcp_tools(run_context)
+            fallback = self.fallback_zone
+            self._converted = [
+                zoned(tool, fallback) if fallback is not None and isinstance(tool, FunctionTool)
+                else tool
+                for tool in tools
+            ]
         return self._converted
 
 

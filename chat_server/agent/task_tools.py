@@ -16,7 +16,10 @@ from typing_extensions import TypedDict
 
 from chat_server.agent.markdown import plain
 from shared.contract import (
+    ADD_TASK,
+    UPDATE_TASK,
     USER_META_KEY,
+    ListChange,
     ToolFailure,
     ToolResult,
     read_output,
@@ -39,6 +42,27 @@ class ToolRecord(TypedDict):
 def meta_for(user_id: str) -> dict[str, str]:
     """MCP `_meta` for a tool call made for `user_id`."""
     return {USER_META_KEY: user_id}
+
+
+ZONED_TOOLS = frozenset({ADD_TASK, UPDATE_TASK})
+"""The tools that take the zone a task's due and repeat rule are read in (`timezone`)."""
+_ZONED_FIELDS = ("due", "repeat", "recurrence")
+_NO_VALUE = (None, "", "none")
+
+
+def with_zone(name: str, arguments: dict[str, Any], zone: str | None) -> dict[str, Any]:
+    """`arguments` with `timezone` set to the user's zone when the call needs one and left
+    it out: an add_task or update_task call that sets a due or a repeat rule.
+
+    A zone given (even "") is the caller's choice and stays. Other calls get none: an edit
+    of a title must not move the zone a task already repeats in (a user travelling), and a
+    task without a due or a rule has nothing to read in a zone.
+    """
+    if zone is None or name not in ZONED_TOOLS or arguments.get("timezone") is not None:
+        return arguments
+    if all(arguments.get(key) in _NO_VALUE for key in _ZONED_FIELDS):
+        return arguments
+    return {**arguments, "timezone": zone}
 
 
 async def call_task_tool(
@@ -102,6 +126,8 @@ def read_run(name: str, output: str) -> ToolResult | None:
     return None if isinstance(outcome, ToolFailure) else outcome
 
 
+INBOX = "Inbox"
+"""Where a task goes when no list is named: a summary need not say so."""
 _DONE = {
     "created": "Added", "updated": "Updated", "completed": "Completed",
     "reopened": "Reopened", "deleted": "Deleted",
@@ -109,7 +135,8 @@ _DONE = {
 _FAILED = {
     "add_task": "add the task", "list_tasks": "list tasks", "get_task": "find the task",
     "update_task": "change the task", "complete_task": "complete the task",
-    "delete_task": "delete the task",
+    "delete_task": "delete the task", "list_lists": "list your lists",
+    "rename_list": "change the list", "delete_list": "delete the list",
 }
 
 
@@ -124,12 +151,26 @@ def describe(name: str, outcome: Outcome) -> str:
     if isinstance(outcome, ToolFailure):
         return f"Couldn't {_FAILED.get(name, name)}: {plain(outcome.reason[:200])}"
     data: Any = outcome
-    if "tasks" in data:
-        count = len(data["tasks"])
-        return f"Found {count} task{'' if count == 1 else 's'}" if count else "Found no tasks"
+    if "tasks" in data or "lists" in data:
+        kind, found = ("task", data["tasks"]) if "tasks" in data else ("list", data["lists"])
+        count = len(found)
+        return f"Found {count} {kind}{'' if count == 1 else 's'}" if count else f"Found no {kind}s"
+    if "moved_to" in data:
+        return _list_change(data)
     if "task_id" in data:
-        return f"{_DONE[data['status']]} “{plain(data['title'])}”"
+        done = f"{_DONE[data['status']]} “{plain(data['title'])}”"
+        where = data["task"].get("list")
+        added_elsewhere = data["status"] == "created" and where and where != INBOX
+        return f"{done} to {plain(where)}" if added_elsewhere else done
     return f"Looked up “{plain(data['title'])}”"
+
+
+def _list_change(change: ListChange) -> str:
+    name = f"“{plain(change['list']['name'])}”"
+    if change["status"] == "updated":
+        return f"Updated list {name}"
+    moved = change["moved_to"]
+    return f"Deleted list {name}" + (f", its tasks moved to {plain(moved)}" if moved else "")
 
 
 def output_text(result: object) -> str:

@@ -5,13 +5,20 @@ same path `WidgetTemplate.build` takes; chatkit's named widget classes are depre
 official ChatKit component and our built-in UI both render this JSON.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from chatkit.actions import ActionConfig
 from chatkit.widgets import DynamicWidgetRoot, WidgetRoot
 
-from chat_server.agent.task_tools import Outcome, outcome_of
-from shared.contract import CHANGE_TOOLS, GET_TASK, LIST_TASKS, TaskChange, ToolFailure
+from chat_server.agent.task_tools import INBOX, Outcome, outcome_of
+from shared.contract import (
+    CHANGE_TOOLS,
+    GET_TASK,
+    LIST_TASKS,
+    TaskChange,
+    TaskDetail,
+    ToolFailure,
+)
 from shared.contract import TaskDict as Task
 
 Node = dict[str, Any]
@@ -20,6 +27,7 @@ MAX_LIST_ITEMS = 25
 """A chat reply lists at most this many tasks; the tasks panel shows them all."""
 
 COMPLETE, REOPEN, DELETE = "task.complete", "task.reopen", "task.delete"
+
 
 _PRIORITY_COLOR = {"high": "danger", "low": "secondary"}
 _CHANGE_STATUS = {
@@ -34,6 +42,24 @@ _CHANGE_STATUS = {
 def item_key(task_id: int) -> str:
     """The widget key of a task's row or card: how an action finds what to redraw."""
     return f"task-{task_id}"
+
+
+def subtask_key(task_id: int) -> str:
+    """The widget key of a subtask's line in its parent's card.
+
+    Not `item_key`: the browser app keeps rows keyed `task-N` in step with its task list,
+    which holds top-level tasks only, and would take a subtask missing from it as deleted.
+    """
+    return f"subtask-{task_id}"
+
+
+def repeat_label(task: Task) -> str | None:
+    """'Repeats every 2 weeks on Tue and Thu' (the server's words), or None."""
+    words = task.get("repeat_text")
+    if words:
+        return f"Repeats {words}"
+    # A task server older than repeat rules names only the old recurrence.
+    return None if task["recurrence"] in {"none", "custom"} else f"Repeats {task['recurrence']}"
 
 
 def due_label(due: str | None) -> str:
@@ -51,19 +77,23 @@ def _action(kind: str, task_id: int) -> Node:
     return ActionConfig(type=kind, payload={"task_id": task_id}).model_dump(mode="json")
 
 
-def _buttons(task: Task, *, deleted: bool = False) -> Node:
-    if deleted:
-        return {"type": "Row", "gap": 2, "children": []}
+def _toggle(task: Task) -> Node:
+    """The Complete or Reopen button: a task's checkbox."""
     if task["completed"]:
-        toggle: Node = {
+        return {
             "type": "Button", "label": "Reopen", "color": "secondary", "variant": "outline",
             "size": "sm", "onClickAction": _action(REOPEN, task["id"]),
         }
-    else:
-        toggle = {
-            "type": "Button", "label": "Complete", "color": "success", "variant": "solid",
-            "size": "sm", "onClickAction": _action(COMPLETE, task["id"]),
-        }
+    return {
+        "type": "Button", "label": "Complete", "color": "success", "variant": "solid",
+        "size": "sm", "onClickAction": _action(COMPLETE, task["id"]),
+    }
+
+
+def _buttons(task: Task, *, deleted: bool = False) -> Node:
+    if deleted:
+        return {"type": "Row", "gap": 2, "children": []}
+    toggle = _toggle(task)
     delete: Node = {
         "type": "Button", "label": "Delete", "color": "danger", "variant": "outline",
         "size": "sm", "onClickAction": _action(DELETE, task["id"]),
@@ -71,8 +101,9 @@ def _buttons(task: Task, *, deleted: bool = False) -> Node:
     return {"type": "Row", "gap": 2, "children": [toggle, delete]}
 
 
-def _details(task: Task, *, deleted: bool = False) -> Node:
-    """Due date, state, priority and tags, in one wrapping row."""
+def _details(task: Task, *, deleted: bool = False, counted: bool = True) -> Node:
+    """Due date, state, priority, list, tags, repeat and open subtasks, in one wrapping row
+    (`counted=False` leaves the count to a card that lists the subtasks)."""
     children: list[Node] = [{"type": "Caption", "value": due_label(task["due"])}]
     if deleted:
         children.append({"type": "Badge", "label": "Deleted", "color": "danger"})
@@ -84,11 +115,50 @@ def _details(task: Task, *, deleted: bool = False) -> Node:
             {"type": "Badge", "label": priority.capitalize(), "color": _PRIORITY_COLOR[priority],
              "variant": "soft"}
         )
+    if (name := task.get("list")) and name != INBOX:
+        children.append({"type": "Badge", "label": name, "color": "discovery", "variant": "soft"})
     children += [
         {"type": "Badge", "label": f"#{tag}", "color": "info", "variant": "outline"}
         for tag in task["tags"]
     ]
+    if (repeats := repeat_label(task)) is not None:
+        children.append({"type": "Caption", "value": repeats})
+    if counted and (open_count := task.get("open_subtasks", 0)):
+        children.append({"type": "Caption", "value": _open_label(open_count)})
     return {"type": "Row", "gap": 2, "wrap": "wrap", "children": children}
+
+
+def _open_label(open_count: int, total: int | None = None) -> str:
+    """'1 open subtask', or with the total '2 of 5 subtasks open'."""
+    if total is None:
+        return f"{open_count} open subtask{'' if open_count == 1 else 's'}"
+    return f"{open_count} of {total} subtask{'' if total == 1 else 's'} open"
+
+
+def subtask_line(task: Task) -> Node:
+    """A subtask in its parent's card: its title and its own checkbox (Complete/Reopen).
+
+    No Caption or Badge: the browser app marks a row holding one as its task done.
+    """
+    title: Node = {"type": "Text", "value": task["title"], "size": "sm"}
+    if task["completed"]:
+        title |= {"lineThrough": True, "color": "secondary"}
+    return {
+        "type": "Row", "key": subtask_key(task["id"]), "gap": 2, "align": "center",
+        "children": [{"type": "Box", "flex": 1, "children": [title]}, _toggle(task)],
+    }
+
+
+def _subtask_block(subtasks: list[Task]) -> Node:
+    """The card's subtasks: how many are open, then one line each."""
+    open_count = sum(not sub["completed"] for sub in subtasks)
+    return {
+        "type": "Col", "key": "subtasks", "gap": 1,
+        "children": [
+            {"type": "Caption", "value": _open_label(open_count, len(subtasks))},
+            *(subtask_line(sub) for sub in subtasks),
+        ],
+    }
 
 
 def _title(task: Task, *, deleted: bool = False) -> Node:
@@ -143,9 +213,10 @@ def task_card(task: Task, *, status: str | None = None, deleted: bool = False) -
     ]
     if task["description"]:
         children.append({"type": "Text", "value": task["description"], "size": "sm"})
-    children.append(_details(task, deleted=deleted))
-    if task["recurrence"] != "none":
-        children.append({"type": "Caption", "value": f"Repeats {task['recurrence']}"})
+    subtasks = cast(TaskDetail, task).get("subtasks")
+    children.append(_details(task, deleted=deleted, counted=not subtasks))
+    if subtasks and not deleted:
+        children.append(_subtask_block(subtasks))
     buttons = _buttons(task, deleted=deleted)
     if buttons["children"]:
         children.append(buttons)
@@ -209,7 +280,10 @@ def redraw(widget: WidgetRoot, task: Task, *, status: str, deleted: bool = False
     """The widget with `task`'s row or card redrawn from its new state; other rows unchanged."""
     tree = widget.model_dump(mode="json", exclude_none=True)
     if tree.get("type") == "Card":
-        return task_card(task, status=status, deleted=deleted)
+        if tree.get("key") != item_key(task["id"]) and _redraw_subtask(tree, task):
+            return DynamicWidgetRoot.model_validate(tree)
+        card = task_card(task, status=status, deleted=deleted)
+        return _keep_subtasks(card, tree) if not deleted else card
     key = item_key(task["id"])
     tree["children"] = [
         task_row(task, deleted=deleted) if child.get("key") == key else child
@@ -228,4 +302,49 @@ def add_row(widget: WidgetRoot, task: Task, *, after_id: int) -> WidgetRoot:
     at = keys.index(item_key(after_id)) + 1 if item_key(after_id) in keys else len(children)
     children.insert(at, task_row(task))
     tree["children"] = children
+    return DynamicWidgetRoot.model_validate(tree)
+
+
+def _redraw_subtask(card: Node, task: Task) -> bool:
+    """Redraw `task`'s line in a parent's card, and the count above the lines; False when
+    the card does not list it."""
+    for child in card.get("children") or []:
+        if child.get("key") != "subtasks":
+            continue
+        caption, *lines = child["children"]
+        keys = [line.get("key") for line in lines]
+        if subtask_key(task["id"]) not in keys:
+            return False
+        lines[keys.index(subtask_key(task["id"]))] = subtask_line(task)
+        still_open = sum(_is_open(line) for line in lines)
+        caption["value"] = _open_label(still_open, len(lines))
+        child["children"] = [caption, *lines]
+        return True
+    return False
+
+
+def _is_open(line: Node) -> bool:
+    """Whether a subtask line offers Complete (it is open)."""
+    return any(
+        (part.get("onClickAction") or {}).get("type") == COMPLETE
+        for part in line.get("children") or []
+    )
+
+
+def _keep_subtasks(card: DynamicWidgetRoot, old: Node) -> DynamicWidgetRoot:
+    """A parent's rebuilt card with the subtask lines of the card it replaces: a change
+    result carries the task alone, without its subtasks."""
+    block = next((c for c in old.get("children") or [] if c.get("key") == "subtasks"), None)
+    if block is None:
+        return card
+    tree = card.model_dump(mode="json", exclude_none=True)
+    children = tree["children"]
+    # The block carries the count: the details row (the one Row that wraps) drops its own.
+    at = next(i for i, c in enumerate(children) if c.get("wrap") == "wrap")
+    details = children[at]
+    details["children"] = [
+        c for c in details["children"]
+        if not str(c.get("value", "")).endswith(("open subtask", "open subtasks"))
+    ]
+    children.insert(at + 1, block)
     return DynamicWidgetRoot.model_validate(tree)

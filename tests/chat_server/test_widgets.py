@@ -106,7 +106,8 @@ def test_long_task_list_is_cut_and_says_how_many_it_shows() -> None:
 
 def test_task_card_shows_status_description_details_recurrence_and_buttons() -> None:
     card = widgets.task_card(
-        task(4, description="2 litres", due="2025-06-02T14:30:00Z", recurrence="weekly"),
+        task(4, description="2 litres", due="2025-06-02T14:30:00Z", recurrence="weekly",
+             repeat="FREQ=WEEKLY", repeat_text="every week"),
         status="Task added",
     )
 
@@ -118,8 +119,8 @@ def test_task_card_shows_status_description_details_recurrence_and_buttons() -> 
             {"type": "Text", "value": "2 litres", "size": "sm"},
             {"type": "Row", "gap": 2, "wrap": "wrap", "children": [
                 {"type": "Caption", "value": "Due 2025-06-02 14:30 UTC"},
+                {"type": "Caption", "value": "Repeats every week"},
             ]},
-            {"type": "Caption", "value": "Repeats weekly"},
             {"type": "Row", "gap": 2, "children": [
                 button("Complete", "success", "solid", "task.complete", 4),
                 button("Delete", "danger", "outline", "task.delete", 4),
@@ -247,3 +248,110 @@ def test_priority_shows_as_a_badge_only_when_it_is_not_the_default() -> None:
     assert "Medium" not in json.dumps(dump(widgets.task_card(task(priority="medium"))))
     high = json.dumps(dump(widgets.task_card(task(priority="high"))))
     assert '"label": "High", "color": "danger"' in high
+
+
+def details_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    children: list[dict[str, Any]] = row["children"][0]["children"][1]["children"]
+    return children
+
+
+def test_a_row_shows_its_list_unless_inbox_its_repeat_in_words_and_open_subtasks() -> None:
+    row = widgets.task_row(task(
+        2, list="Groceries", recurrence="custom", repeat="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+        repeat_text="every 2 weeks on Tue and Thu", open_subtasks=2,
+    ))
+    inbox = widgets.task_row(task(3, list="Inbox", open_subtasks=1))
+
+    assert details_of(row) == [
+        {"type": "Caption", "value": "Due 2025-06-02"},
+        {"type": "Badge", "label": "Groceries", "color": "discovery", "variant": "soft"},
+        {"type": "Caption", "value": "Repeats every 2 weeks on Tue and Thu"},
+        {"type": "Caption", "value": "2 open subtasks"},
+    ]
+    assert details_of(inbox) == [
+        {"type": "Caption", "value": "Due 2025-06-02"},
+        {"type": "Caption", "value": "1 open subtask"},
+    ]
+
+
+def test_a_custom_rule_without_words_from_an_older_server_says_nothing_odd() -> None:
+    assert details_of(widgets.task_row(task(recurrence="custom"))) == [
+        {"type": "Caption", "value": "Due 2025-06-02"},
+    ]
+    assert widgets.repeat_label(task(recurrence="monthly")) == "Repeats monthly"
+
+
+def subtask_line(task_id: int, title: str, *, done: bool = False) -> dict[str, Any]:
+    text: dict[str, Any] = {"type": "Text", "value": title, "size": "sm"}
+    toggle = button("Complete", "success", "solid", "task.complete", task_id)
+    if done:
+        text |= {"lineThrough": True, "color": "secondary"}
+        toggle = button("Reopen", "secondary", "outline", "task.reopen", task_id)
+    return {"type": "Row", "key": f"subtask-{task_id}", "gap": 2, "align": "center",
+            "children": [{"type": "Box", "flex": 1, "children": [text]}, toggle]}
+
+
+def packing() -> str:
+    """get_task's output for a parent with one done and two open subtasks."""
+    subtasks = [task(11, title="socks", completed=True), task(12, title="charger"),
+                task(13, title="passport")]
+    return json.dumps({**task(10, title="pack", list="Trip", open_subtasks=2),
+                       "subtasks": subtasks})
+
+
+def test_get_task_card_lists_subtasks_each_with_its_own_checkbox() -> None:
+    card = dump(widgets.widget_for_turn([("get_task", packing())]))
+
+    assert card["key"] == "task-10"
+    details, block, buttons = card["children"][1:]
+    assert details["children"] == [
+        {"type": "Caption", "value": "Due 2025-06-02"},
+        {"type": "Badge", "label": "Trip", "color": "discovery", "variant": "soft"},
+    ]
+    assert block == {"type": "Col", "key": "subtasks", "gap": 1, "children": [
+        {"type": "Caption", "value": "2 of 3 subtasks open"},
+        subtask_line(11, "socks", done=True),
+        subtask_line(12, "charger"),
+        subtask_line(13, "passport"),
+    ]}
+    assert [b["label"] for b in buttons["children"]] == ["Complete", "Delete"]
+
+
+def test_completing_a_subtask_in_its_parents_card_redraws_its_line_and_the_count() -> None:
+    card = widgets.widget_for_turn([("get_task", packing())])
+    assert card is not None
+
+    after = dump(widgets.redraw(card, task(12, title="charger", completed=True, parent_id=10),
+                                status="Task completed"))
+
+    assert after["key"] == "task-10" and after["status"] == dump(card)["status"]
+    block = after["children"][2]
+    assert block["children"][0] == {"type": "Caption", "value": "1 of 3 subtasks open"}
+    assert block["children"][2] == subtask_line(12, "charger", done=True)
+    assert block["children"][3] == subtask_line(13, "passport")
+
+
+def test_a_parents_card_redrawn_after_its_own_change_keeps_its_subtasks() -> None:
+    card = widgets.widget_for_turn([("get_task", packing())])
+    assert card is not None
+
+    after = dump(widgets.redraw(card, task(10, title="pack", list="Trip", open_subtasks=2),
+                                status="Task updated"))
+
+    assert after["status"] == {"text": "Task updated"}
+    assert after["children"][1]["children"] == [
+        {"type": "Caption", "value": "Due 2025-06-02"},
+        {"type": "Badge", "label": "Trip", "color": "discovery", "variant": "soft"},
+    ]
+    assert after["children"][2]["children"][0]["value"] == "2 of 3 subtasks open"
+
+
+def test_subtask_cards_are_valid_stored_widgets() -> None:
+    card = widgets.widget_for_turn([("get_task", packing())])
+    assert card is not None
+    item = WidgetItem(id="w", thread_id="t", created_at=datetime(2025, 6, 1), widget=card)
+    adapter: TypeAdapter[Any] = TypeAdapter(ThreadItem)
+
+    stored = adapter.validate_json(item.model_dump_json())
+
+    assert dump(stored.widget) == dump(card)
