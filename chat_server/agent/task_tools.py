@@ -20,6 +20,7 @@ from shared.contract import (
     UPDATE_TASK,
     USER_META_KEY,
     ListChange,
+    TaskChange,
     ToolFailure,
     ToolResult,
     read_output,
@@ -158,11 +159,22 @@ def describe(name: str, outcome: Outcome) -> str:
     if "moved_to" in data:
         return _list_change(data)
     if "task_id" in data:
-        done = f"{_DONE[data['status']]} “{plain(data['title'])}”"
-        where = data["task"].get("list")
-        added_elsewhere = data["status"] == "created" and where and where != INBOX
-        return f"{done} to {plain(where)}" if added_elsewhere else done
+        return _task_change(data)
     return f"Looked up “{plain(data['title'])}”"
+
+
+def _task_change(change: TaskChange) -> str:
+    """'Added “Milk” to Groceries', 'Added “Gym”, repeating every week': the list and the
+    rule only for a new task, where the user did not see them before."""
+    done = f"{_DONE[change['status']]} “{plain(change['title'])}”"
+    if change["status"] != "created":
+        return done
+    task = change["task"]
+    if (where := task.get("list")) and where != INBOX:
+        done += f" to {plain(where)}"
+    if words := task.get("repeat_text"):
+        done += f", repeating {plain(words)}"
+    return done
 
 
 def _list_change(change: ListChange) -> str:

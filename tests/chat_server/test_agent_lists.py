@@ -117,6 +117,8 @@ def test_summaries_name_the_list_a_task_was_added_to_unless_the_inbox() -> None:
     assert summary("add_task", change(milk | {"list": "Inbox"})) == "Added “Milk”"
     assert summary("add_task", change(dict(make_task(1, "Milk")))) == "Added “Milk”"
     assert summary("update_task", change(milk, "updated")) == "Updated “Milk”"
+    gym = dict(make_task(2, "Gym", repeat="FREQ=WEEKLY", repeat_text="every week"))
+    assert summary("add_task", change(gym)) == "Added “Gym”, repeating every week"
 
 
 def test_summaries_of_the_list_tools() -> None:
