@@ -1,4 +1,4 @@
-"""Task input rules and the pure computations on tasks: validation, recurrence, list cursors.
+"""Task input rules and the pure computations on tasks: validation, due dates, list cursors.
 
 Nothing here touches the database; mcp_server/tasks.py applies these rules before every write.
 """
@@ -8,10 +8,8 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
-
-from dateutil.relativedelta import relativedelta
 
 from mcp_server.models import (
     DESCRIPTION_MAX_CHARS,
@@ -176,30 +174,6 @@ def _in_range(instant: datetime | None, value: str, field: str) -> datetime:
             f"{field}: {value!r} is outside the supported range, {DUE_RANGE_TEXT}"
         )
     return instant
-
-
-_INTERVALS: dict[str, timedelta | relativedelta] = {
-    "daily": timedelta(days=1),
-    "weekly": timedelta(weeks=1),
-    "monthly": relativedelta(months=1),
-    "yearly": relativedelta(years=1),
-}
-
-
-def next_due(due: datetime, recurrence: str) -> datetime:
-    """The due of the next occurrence: one interval later; months clamp to the month's end."""
-    if recurrence not in _INTERVALS:
-        raise ValueError(f"task does not recur: {recurrence!r}")
-    try:
-        following = due + _INTERVALS[recurrence]
-    except (OverflowError, ValueError):  # past year 9999
-        following = None
-    if following is None or following > MAX_DUE:
-        raise InvalidTaskInput(
-            f"the next occurrence of this {recurrence} task would be due after "
-            f"{MAX_DUE:%Y-%m-%d}, the last supported date; set its recurrence to none first"
-        )
-    return following
 
 
 # --- cursors ------------------------------------------------------------------------

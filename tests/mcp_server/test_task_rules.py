@@ -1,4 +1,4 @@
-"""The pure task rules: field validation, due parsing, recurrence dates, cursors."""
+"""The pure task rules: field validation, due parsing, cursors (repeat rules: test_rrules.py)."""
 
 import base64
 import hashlib
@@ -16,7 +16,6 @@ from mcp_server.task_rules import (
     clean_title,
     decode_cursor,
     encode_cursor,
-    next_due,
     parse_due,
     priority_rank,
 )
@@ -166,47 +165,6 @@ def test_the_ends_of_the_supported_range_are_accepted():
     assert parse_due("9999-12-30") == (datetime(9999, 12, 30, tzinfo=UTC), True)
     assert parse_due("1900-01-01T01:00:00+01:00") == (datetime(1900, 1, 1, tzinfo=UTC), False)
     assert parse_due("9999-12-30T23:59:59.999Z") == (MAX_DUE, False)
-
-
-@pytest.mark.parametrize(
-    ("due", "recurrence"),
-    [
-        (datetime(9999, 12, 30, tzinfo=UTC), "daily"),
-        (datetime(9999, 12, 24, 1, tzinfo=UTC), "weekly"),
-        (datetime(9999, 12, 1, tzinfo=UTC), "monthly"),
-        (datetime(9999, 1, 1, tzinfo=UTC), "yearly"),
-    ],
-)
-def test_an_occurrence_after_the_last_supported_date_is_refused(due, recurrence):
-    with pytest.raises(InvalidTaskInput) as caught:
-        next_due(due, recurrence)
-    assert str(caught.value) == (
-        f"the next occurrence of this {recurrence} task would be due after 9999-12-30, the last "
-        "supported date; set its recurrence to none first"
-    )
-
-
-def test_an_occurrence_on_the_last_supported_date_is_allowed():
-    assert next_due(datetime(9999, 12, 29, 23, 59, 59, tzinfo=UTC), "daily") == MAX_DUE
-
-
-@pytest.mark.parametrize(
-    ("due", "recurrence", "expected"),
-    [
-        (datetime(2025, 3, 10, 9, tzinfo=UTC), "daily", datetime(2025, 3, 11, 9, tzinfo=UTC)),
-        (datetime(2025, 12, 31, tzinfo=UTC), "daily", datetime(2026, 1, 1, tzinfo=UTC)),
-        (datetime(2025, 3, 10, tzinfo=UTC), "weekly", datetime(2025, 3, 17, tzinfo=UTC)),
-        (datetime(2025, 1, 15, tzinfo=UTC), "monthly", datetime(2025, 2, 15, tzinfo=UTC)),
-        (datetime(2025, 1, 31, tzinfo=UTC), "monthly", datetime(2025, 2, 28, tzinfo=UTC)),
-        (datetime(2024, 1, 31, tzinfo=UTC), "monthly", datetime(2024, 2, 29, tzinfo=UTC)),
-        (datetime(2025, 3, 31, tzinfo=UTC), "monthly", datetime(2025, 4, 30, tzinfo=UTC)),
-        (datetime(2025, 12, 31, 8, tzinfo=UTC), "monthly", datetime(2026, 1, 31, 8, tzinfo=UTC)),
-        (datetime(2025, 6, 1, tzinfo=UTC), "yearly", datetime(2026, 6, 1, tzinfo=UTC)),
-        (datetime(2024, 2, 29, tzinfo=UTC), "yearly", datetime(2025, 2, 28, tzinfo=UTC)),
-    ],
-)
-def test_next_due_advances_one_interval_and_clamps_to_month_end(due, recurrence, expected):
-    assert next_due(due, recurrence) == expected
 
 
 SECRET = b"test-cursor-secret-" + b"s" * 20
