@@ -34,6 +34,9 @@ customElements.define("openai-chatkit", StandIn);
 """
 
 
+CHOSE_OFFICIAL = "localStorage.setItem('taskchat:ui', 'chatkit')"
+
+
 def serve_stand_in(page: Page, stack: Stack) -> None:
     page.route(stack.env["CHATKIT_SCRIPT_URL"], lambda route: route.fulfill(
         status=200, content_type="text/javascript", body=STAND_IN))
@@ -42,7 +45,9 @@ def serve_stand_in(page: Page, stack: Stack) -> None:
 def test_auto_falls_back_to_the_built_in_ui_when_the_component_cannot_load(
     local_stack: Stack, browsing: Browsing
 ) -> None:
-    page = open_app(browsing.page(), f"{local_stack.url}/?ui=auto")
+    page = browsing.page()
+    page.add_init_script(CHOSE_OFFICIAL)
+    open_app(page, f"{local_stack.url}/?ui=auto")
 
     # A user-facing label; the technical reason is in its tooltip.
     label = page.locator("#ui-label")
@@ -72,6 +77,7 @@ def test_official_component_gets_our_endpoint_domain_key_and_the_users_token(
 ) -> None:
     token = mint_jwt("dora", Settings(_env_file=None, jwt_secret=JWT_SECRET))
     page = browsing.page()
+    page.add_init_script(CHOSE_OFFICIAL)
     serve_stand_in(page, jwt_stack)
 
     open_app(page, f"{jwt_stack.url}/?ui=auto#token={token}")
@@ -94,9 +100,29 @@ def test_official_component_gets_the_dark_theme_when_the_system_is_dark(
     local_stack: Stack, browsing: Browsing
 ) -> None:
     page = browsing.page(color_scheme="dark")
+    page.add_init_script(CHOSE_OFFICIAL)
     serve_stand_in(page, local_stack)
 
     open_app(page, f"{local_stack.url}/?ui=auto")
 
     expect(page.locator("#ui-label")).to_have_text("Official ChatKit UI")
     assert page.evaluate("chatkitOptions.theme.colorScheme") == "dark"
+
+
+def test_auto_asks_the_cdn_for_nothing_until_the_user_chooses_the_official_ui(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = browsing.page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.on("console", lambda m: asked.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    serve_stand_in(page, local_stack)
+    open_app(page, f"{local_stack.url}/")
+
+    expect(page.locator("#ui-label")).to_have_text("Built-in chat UI")
+    assert [u for u in asked if "chatkit.js" in u or u.startswith("console")] == []
+
+    page.get_by_role("button", name="Use the official ChatKit UI").click()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#ui-label")).to_have_text("Official ChatKit UI")

@@ -15,6 +15,7 @@ const config = JSON.parse(document.getElementById("taskchat-config").textContent
 const $ = (id) => document.getElementById(id);
 const LIVE_GRACE_MS = 5000;
 const SIGNED_OUT_KEY = "taskchat:signed-out";
+const UI_CHOICE_KEY = "taskchat:ui";
 // Longer than setTimeout can wait; a session that long is re-checked by its requests' 401s.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 let signedOut = false;
@@ -218,7 +219,11 @@ async function start() {
   goLive(tasks);
 
   const main = $("chat");
-  if (config.ui !== "builtin") {
+  // "auto" loads OpenAI's component only for someone who chose it (the link in the top
+  // bar): nobody else's page asks the CDN for anything, and an offline machine logs no error.
+  const official = config.ui === "chatkit"
+    || (config.ui === "auto" && localStorage.getItem(UI_CHOICE_KEY) === "chatkit");
+  if (official) {
     try {
       await mountOfficial({ config, main, onChange, onError: reportError });
       setUiLabel("chatkit", "Official ChatKit UI");
@@ -239,6 +244,13 @@ async function start() {
     }
   } else {
     setUiLabel("builtin", "Built-in chat UI");
+  }
+  if (config.ui === "auto" && !official) {
+    $("ui-label").after(el("button", { type: "button", class: "small link", id: "use-official",
+      onclick: () => {
+        localStorage.setItem(UI_CHOICE_KEY, "chatkit");
+        location.reload();
+      } }, "Use the official ChatKit UI"));
   }
   chat = new BuiltinChat({ apiUrl: config.apiUrl, nav: $("threads"), main, onChange,
     onError: reportError, onNavigate: () => sheets.threads(false) });
