@@ -74,6 +74,8 @@ class Expect:
     writes: tuple[Call, ...] = ()
     lists: dict[str, Any] | None = None
     asks: bool = False
+    says: str = ""
+    """Words the reply must hold, changing nothing (an answer to a question)."""
 
 
 def W(*calls: Call) -> Expect:  # noqa: N802 - reads as a table column
@@ -86,6 +88,10 @@ def L(**args: Any) -> Expect:  # noqa: N802
 
 ASK = Expect(asks=True)
 NOTHING = Expect()
+
+
+def SAYS(words: str) -> Expect:  # noqa: N802
+    return Expect(says=words)
 
 
 def add(title: str, **fields: Any) -> Call:
@@ -324,6 +330,156 @@ PHRASINGS: list[Phrasing] = [
     ),
 ]
 
+PHRASINGS += [
+    *_p(
+        "unclear",
+        [
+            # A sentence that names one of the user's tasks changes that task.
+            ("the dentist appointment is actually on the 20th", W(upd(7, due="2026-12-20"))),
+            ("bump the car wash up to high priority", W(upd(8, priority="high"))),
+            ("the slides are due monday not friday", W(upd(6, due="2026-11-30"))),
+            ("the rent is due on the 1st", W(upd(4, due="2026-12-01"))),
+            ("passport renewal needs to happen by friday", W(upd(14, due="2026-11-27"))),
+            ("the car wash isn't urgent anymore", W(upd(8, priority="low"))),
+            ("plants need watering saturday", W(upd(13, due="2026-11-28"))),
+            ("car wash, no rush", W(upd(8, priority="low"))),
+            # One that names none: asked about, or added when it plainly is a to-do.
+            ("sort the attic", ASK),
+            ("clean out the shed", ASK),
+            ("the weather is lovely today", NOTHING),
+            ("my sister's birthday is on the 14th", NOTHING),
+            ("I think tomorrow will be busy", NOTHING),
+            (
+                "renew the library card by friday",
+                W(add("Renew the library card", due="2026-11-27")),
+            ),
+            ("yes", W(add("Sort the attic")), "sort the attic"),
+            ("dinner with sam saturday", W(add("Dinner with sam", due="2026-11-28"))),
+            ("it's raining again", NOTHING),
+            ("lol", NOTHING),
+        ],
+    ),
+    *_p(
+        "questions",
+        [
+            ("when is the dentist?", SAYS("due tomorrow")),
+            ("when's the rent due?", SAYS("due today")),
+            ("what's the priority on the car wash?", SAYS("medium priority")),
+            ("have I done the dog walk yet?", SAYS("isn't done yet")),
+            ("did I book the flights?", SAYS("is done")),
+            ("did I already add bread?", SAYS("Yes")),
+            ("did I add the tax return?", SAYS("No")),
+            ("what's my next deadline?", SAYS("Renew passport")),
+            ("how many tasks do I have?", SAYS("19 pending tasks")),
+            ("high priority only", L(priority="high", status="pending")),
+            ("is the car wash done?", SAYS("isn't done yet")),
+            ("is the passport on my list?", SAYS("Yes")),
+        ],
+    ),
+    *_p(
+        "multi",
+        [
+            ("add buy eggs and call the bank", W(add("Buy eggs"), add("Call the bank"))),
+            (
+                "add 2 tasks: wash the car and feed the cat",
+                W(add("Wash the car"), add("Feed the cat")),
+            ),
+            ("- buy eggs\n- call grandma", W(add("Buy eggs"), add("Call grandma"))),
+            ("* oil change\n* dog food", W(add("Oil change"), add("Dog food"))),
+            (
+                "1) buy eggs 2) call grandma 3) feed cat",
+                W(add("Buy eggs"), add("Call grandma"), add("Feed cat")),
+            ),
+            ("add buy eggs; call grandma", W(add("Buy eggs"), add("Call grandma"))),
+            (
+                "add pick up the parcel and also book a haircut",
+                W(add("Pick up the parcel"), add("Book a haircut")),
+            ),
+            ("add 'fix tap' and 'oil hinges'", W(add("Fix tap"), add("Oil hinges"))),
+            (
+                "todo:\nwater the lawn\ncall the vet friday",
+                W(add("Water the lawn"), add("Call the vet", due="2026-11-27")),
+            ),
+            ("mark the car wash and the milk as done", W(done(8), done(1))),
+            ("remove the bread and the car wash", W(delete(15), delete(8))),
+            ("done: car wash, milk", W(done(8), done(1))),
+            ("add rice and beans", W(add("Rice and beans"))),
+        ],
+    ),
+    *_p(
+        "followups",
+        [
+            (
+                "wait no, 7am",
+                W(upd(NEXT_ID, due="2026-11-27T07:00:00Z")),
+                "add call grandma tomorrow at 9am",
+            ),
+            (
+                "no wait, sunday",
+                W(upd(NEXT_ID, due="2026-11-29T09:00:00Z")),
+                "add call grandma tomorrow at 9am",
+            ),
+            ("oh and it's for saturday", W(upd(NEXT_ID, due="2026-11-28")), "add call grandma"),
+            ("oops, I meant oat milk", W(upd(NEXT_ID, title="Buy oat milk")), "add buy milk"),
+            ("and the plumber too", W(done(2)), "mark the car wash done"),
+            ("and the vet too", W(add("Call the vet")), "add call grandma"),
+            (
+                "actually make that high priority",
+                W(upd(NEXT_ID, priority="high")),
+                "add call grandma",
+            ),
+            (
+                "make it 4 instead",
+                W(upd(NEXT_ID, due="2026-11-27T16:00:00Z")),
+                "add call grandma tomorrow at 3pm",
+            ),
+            ("sorry, friday", W(upd(NEXT_ID, due="2026-11-27")), "add call grandma monday"),
+            ("wait no, 7am", ASK),
+        ],
+    ),
+    *_p(
+        "everyday",
+        [
+            ("add call grandma in a fortnight", W(add("Call grandma", due="2026-12-10"))),
+            ("add pay fees 24/12", W(add("Pay fees", due="2026-12-24"))),
+            ("add call grandma 28 feb", W(add("Call grandma", due="2027-02-28"))),
+            ("move the dentist to sat", W(upd(7, due="2026-11-28"))),
+            ("add renew visa end of the month", W(add("Renew visa", due="2026-11-30"))),
+            (
+                "add dentist checkup next tues 5pm",
+                W(add("Dentist checkup", due="2026-12-01T17:00:00Z")),
+            ),
+            ("add pay the nanny the 14th", W(add("Pay the nanny", due="2026-12-14"))),
+            ("remnd me to call grandma tmrw", W(add("Call grandma", due="2026-11-27"))),
+            ("can u shwo my tasks", L()),
+            ("pls add call the bank", W(add("Call the bank"))),
+            ("add call grandma super important", W(add("Call grandma", priority="high"))),
+            ("add call grandma, no rush", W(add("Call grandma", priority="low"))),
+            ("add clean the gutters whenever", W(add("Clean the gutters", priority="low"))),
+            ("add fix the bike low prio", W(add("Fix the bike", priority="low"))),
+            ("add call the bank urgent!!", W(add("Call the bank", priority="high"))),
+            ("add tidy the shelf, not important", W(add("Tidy the shelf", priority="low"))),
+            ("ticked off the car wash", W(done(8))),
+            ("un-tick book flights", W(reopen(18))),
+            ("uncheck book flights", W(reopen(18))),
+            ("got the groceries", W(done(9))),
+            ("car wash done ✅", W(done(8))),
+            ("car wash ✔", W(done(8))),
+            ("rent paid!", W(done(4))),
+            ("put book flights back on my list", W(reopen(18))),
+            ("book flights isn't done yet", W(reopen(18))),
+            ("mark book flights incomplete", W(reopen(18))),
+            ("I didn't actually do it", W(reopen(8)), "complete the car wash"),
+            (
+                "move the dentist to wednesday",
+                W(upd(7, due="2026-12-02T09:00:00Z")),
+                "move the dentist to friday at 9am",
+            ),
+            ("add x in 9999999 days", NOTHING),
+        ],
+    ),
+]
+
 FAMILIES = list(dict.fromkeys(p.family for p in PHRASINGS))
 
 
@@ -425,6 +581,8 @@ def evaluate(phrasing: Phrasing) -> Result:
         passed = writes == list(expect.writes)
     elif expect.lists is not None:
         passed = not writes and bool(lists) and lists[-1] == expect.lists
+    elif expect.says:
+        passed = not writes and expect.says.lower() in reply.lower()
     elif expect.asks:
         passed = not writes and "?" in reply
     else:

@@ -145,7 +145,8 @@ ADDING = [
         "Could you add “Renew passport” for next month?",
         call("add_task", title="Renew passport", due="2026-12-01"),
     ),
-    ("buy milk tomorrow", call("add_task", title="Buy milk", due="2026-11-27")),
+    # A verbless sentence is first checked against the user's own titles (it may name one).
+    ("buy milk tomorrow", call("list_tasks", limit=200)),
     ("add iPhone repair", call("add_task", title="iPhone repair")),
 ]
 
@@ -288,8 +289,6 @@ HELP_ONLY = [
     "thanks!",
     "ok",
     "asdfgh qwerty",
-    "call mom",
-    "make dinner reservations",
     "what's up",
     "",
     "I cleaned up",  # a past tense with no words that could name a task
@@ -308,6 +307,15 @@ def test_phrasing_gets_help_and_no_tool_call(text: str) -> None:
     step = next_step(Conversation(user_text=text), NOW)
     assert isinstance(step, Say)
     assert "add call mom tomorrow high priority #family" in step.text
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [("call mom", "Call mom"), ("make dinner reservations", "Make dinner reservations")],
+)
+def test_a_bare_to_do_without_a_field_is_asked_about_not_added(text: str, title: str) -> None:
+    step = next_step(Conversation(user_text=text), NOW)
+    assert step == Say(f"Add “{title}” as a task? Say “yes” to add it.")
 
 
 # ---------------------------------------------------------------- zones
@@ -343,8 +351,13 @@ TOKYO = ZoneInfo("Asia/Tokyo")
         ),
         (
             "anything overdue?",
-            call("list_tasks", status="pending", overdue=True, timezone="America/Los_Angeles",
-                 sort="due"),
+            call(
+                "list_tasks",
+                status="pending",
+                overdue=True,
+                timezone="America/Los_Angeles",
+                sort="due",
+            ),
         ),
     ],
 )
@@ -716,3 +729,143 @@ def test_slash_dates_are_month_first_unless_the_model_is_set_day_first() -> None
     assert change(day_first, "move task 4 to 3/12/2027") == call(
         "update_task", task_id=4, due="2027-12-03"
     )
+
+
+# ---------------------------------------------------------------- new families, one row each
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["in 9999999 days", "in 8000 years", "in 99999999999999999999 minutes", "add x in 9999 years"],
+)
+def test_a_date_no_task_can_hold_is_a_clear_question_not_a_crash(text: str) -> None:
+    found = parse(text, NOW)
+    assert isinstance(found, Clarify) and "further off" in found.text
+
+
+def test_shifting_a_due_date_past_the_last_day_is_a_date_error() -> None:
+    from chat_server.agent.offline.dates import DateError, shifted
+
+    with pytest.raises(DateError):
+        shifted("9999-12-29", 3, "day", NOW)
+    with pytest.raises(DateError):
+        shifted("9999-12-29", 999999999, "month", NOW)
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("in a fortnight", date(2026, 12, 10)),
+        ("24/12", date(2026, 12, 24)),  # 24 cannot be a month: day first
+        ("28 feb", date(2027, 2, 28)),
+        ("to sat", date(2026, 11, 28)),
+        ("end of the month", date(2026, 11, 30)),
+        ("the 14th", date(2026, 12, 14)),
+    ],
+)
+def test_everyday_dates_name_the_day(said: str, day: date) -> None:
+    from chat_server.agent.offline.dates import parse_when
+
+    when = parse_when(said, NOW)
+    assert when is not None and when.day == day
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect", "words"),
+    [
+        ("when is the dentist?", "due", "dentist"),
+        ("what's the priority on the roof repair?", "priority", "roof repair"),
+        ("have I done the laundry yet?", "done", "laundry"),
+        ("did I already add oat milk?", "exists", "oat milk"),
+        ("did I book the flights?", "done", "flights"),
+    ],
+)
+def test_a_question_about_one_task_asks_and_changes_nothing(
+    text: str, aspect: str, words: str
+) -> None:
+    from chat_server.agent.offline.intents import AskAbout, ByWords
+
+    assert parse(text, NOW) == AskAbout(ByWords(words), aspect)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "answer"),
+    [
+        ("what's my next deadline?", {"status": "pending", "sort": "due"}, "next"),
+        ("how many tasks do I have?", {"status": "pending", "limit": 200}, "count"),
+        ("high priority only", {"priority": "high", "status": "pending"}, "list"),
+    ],
+)
+def test_a_question_about_the_list_is_a_list_query(
+    text: str, args: dict[str, object], answer: str
+) -> None:
+    from chat_server.agent.offline.intents import ListTasks
+
+    assert parse(text, NOW) == ListTasks(args, answer=answer)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wait no, 7am", {"at": "07:00"}),
+        ("make it 4 instead", {"at": "16:00"}),
+        ("no wait, sunday", {"args": {"due": "2026-11-29"}}),
+        ("oops, I meant oat milk", {"retitle": "oat milk"}),
+        ("actually make that high priority", {"args": {"priority": "high"}}),
+    ],
+)
+def test_a_correction_changes_the_task_just_changed(text: str, intent: dict[str, object]) -> None:
+    from chat_server.agent.offline.intents import ActOnTask, ByContext
+
+    assert parse(text, NOW) == ActOnTask("update", ByContext(), **intent)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("add call mom super important", "high"),
+        ("add call mom, no rush", "low"),
+        ("add call mom whenever", "low"),
+        ("add call mom low prio", "low"),
+        ("add call mom, not important", "low"),
+        ("add call mom urgent!!", "high"),  # the word wins over the "!!" beside it
+    ],
+)
+def test_priorities_in_words_and_their_negations(text: str, priority: str) -> None:
+    from chat_server.agent.offline.intents import AddTask
+
+    assert parse(text, NOW) == AddTask({"title": "Call mom", "priority": priority})
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        ("add buy eggs and call the bank", ["Buy eggs", "Call the bank"]),
+        ("add 2 tasks: wash the car and feed the cat", ["Wash the car", "Feed the cat"]),
+        ("- buy eggs\n- call grandma", ["Buy eggs", "Call grandma"]),
+        ("1) eggs 2) flour 3) sugar", ["Eggs", "Flour", "Sugar"]),
+        ("add eggs; flour", ["Eggs", "Flour"]),
+        ("add 'fix tap' and 'oil hinges'", ["Fix tap", "Oil hinges"]),
+        ("add salt and pepper", ["Salt and pepper"]),
+    ],
+)
+def test_several_tasks_however_joined(text: str, titles: list[str]) -> None:
+    from chat_server.agent.offline.intents import AddSeveral, AddTask
+
+    found = parse(text, NOW)
+    adds = found.adds if isinstance(found, AddSeveral) else (found,)
+    assert [a.args["title"] for a in adds if isinstance(a, AddTask)] == titles
+
+
+def test_a_request_longer_than_any_task_is_asked_about_unread() -> None:
+    found = parse("add " + "word " * 200, NOW)
+    assert isinstance(found, Clarify)
+
+
+def test_text_speak_and_a_slip_in_the_command_word_are_read() -> None:
+    from chat_server.agent.offline.intents import AddTask, ListTasks
+
+    assert parse("remnd me to call mom tmrw", NOW) == AddTask(
+        {"title": "Call mom", "due": "2026-11-27"}
+    )
+    assert parse("can u shwo my tasks pls", NOW) == ListTasks({})

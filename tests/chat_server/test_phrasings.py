@@ -30,6 +30,11 @@ def test_the_phrasing_set_has_at_least_100_phrasings_in_every_family_of_the_issu
         "shifts",
         "undo",
         "typos",
+        "unclear",
+        "questions",
+        "multi",
+        "followups",
+        "everyday",
     }
 
 

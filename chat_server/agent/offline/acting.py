@@ -2,14 +2,25 @@
 typos forgiven, or by the conversation), then show, complete, reopen, delete or change it;
 and moving every task a query finds, once the user has said yes."""
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
 from chat_server.agent.offline import replies
-from chat_server.agent.offline.dates import shifted
+from chat_server.agent.offline.dates import DateError, When, parse_due, shifted
 from chat_server.agent.offline.fuzzy import closest
-from chat_server.agent.offline.intents import ActOnTask, ById, ByIds, ByPosition, ByWords
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    ById,
+    ByIds,
+    ByNames,
+    ByPosition,
+    ByWords,
+    TaskRef,
+)
+from chat_server.agent.offline.phrases import DATE_HINT
 from chat_server.agent.offline.turns import (
     Call,
     Conversation,
@@ -110,54 +121,103 @@ def act(intent: ActOnTask, conversation: Conversation, replay: Replay, now: date
     """Find the task (or tasks) the intent names, then act on each."""
     target = intent.target
     if isinstance(target, ByIds):
-        said: list[str] = []
-        for task_id in target.task_ids:
-            one = ActOnTask(intent.action, ById(task_id), intent.args, intent.add_tags,
-                            intent.remove_tags, intent.shift)  # fmt: skip
-            step = _act_on_one(one, conversation, replay, now)
-            if isinstance(step, Call):
-                return step
-            said.append(step.text)
-        return Say("\n".join(said))
-    return _act_on_one(intent, conversation, replay, now)
+        ones: list[TaskRef] = [ById(task_id) for task_id in target.task_ids]
+    elif isinstance(target, ByNames):
+        ones = list(target.names)
+    else:
+        return _act_on_one(intent, conversation, replay, now)
+    said: list[str] = []
+    for one in ones:
+        step = _act_on_one(replace(intent, target=one), conversation, replay, now)
+        if isinstance(step, Call):
+            return step
+        said.append(step.text)
+    return Say("\n".join(said))
+
+
+def _in_view(target: TaskRef, conversation: Conversation) -> tuple[Task | None, str | None]:
+    """The task "it" or "the second one" means, or why none: from the last turn's tasks."""
+    seen = tasks_in_view(conversation)
+    if isinstance(target, ByPosition):
+        count = len(seen or [])
+        if not -count <= target.index < count:
+            return None, replies.no_position(target.index, count)
+        return seen[target.index], None  # type: ignore[index]
+    if seen is None or len(seen) != 1:
+        return None, ""
+    return seen[0], None
+
+
+def _resolve(
+    intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime
+) -> tuple[int, Task | None] | Step:
+    """The task id the intent names (and the task, when known), or the step to take first."""
+    target = intent.target
+    if isinstance(target, ById):
+        return target.task_id, None
+    if isinstance(target, ByWords):
+        known, step = _find_by_words(intent.action, target, replay, now)
+        if known is None:
+            assert step is not None
+            return step
+        return known["id"], known
+    task, why = _in_view(target, conversation)
+    if task is None:
+        return Say(why or replies.which_task(intent.action, tasks_in_view(conversation), now))
+    return task["id"], (task if "title" in task else None)
+
+
+def _show(replay: Replay, task_id: int, now: datetime) -> Step:
+    return finish(replay, "get_task", {"task_id": task_id}, lambda t: replies.shown(t, now))
+
+
+def _delete(replay: Replay, task_id: int, now: datetime) -> Step:
+    return finish(replay, "delete_task", {"task_id": task_id}, replies.deleted)
+
+
+def _complete(replay: Replay, task_id: int, now: datetime) -> Step:
+    args = {"task_id": task_id}
+    return finish(replay, "complete_task", args, lambda c: replies.completed(c, now))
+
+
+def _reopen(replay: Replay, task_id: int, now: datetime) -> Step:
+    args = {"task_id": task_id, "completed": False}
+    return finish(replay, "complete_task", args, lambda c: replies.completed(c, now))
+
+
+_FINISH: dict[str, Callable[[Replay, int, datetime], Step]] = {
+    "show": _show,
+    "delete": _delete,
+    "complete": _complete,
+    "reopen": _reopen,
+}
 
 
 def _act_on_one(
     intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime
 ) -> Step:
-    action, target = intent.action, intent.target
-    known: Task | None = None  # the task as a tool just returned it, tags and all
-    if isinstance(target, ById):
-        task_id = target.task_id
-    elif isinstance(target, ByWords):
-        known, step = _find_by_words(action, target, replay, now)
-        if known is None:
-            assert step is not None
-            return step
-        task_id = known["id"]
-    else:
-        seen = tasks_in_view(conversation)
-        if isinstance(target, ByPosition):
-            count = len(seen or [])
-            if not -count <= target.index < count:
-                return Say(replies.no_position(target.index, count))
-            task_id = seen[target.index]["id"]  # type: ignore[index]
-        elif seen is None or len(seen) != 1:
-            return Say(replies.which_task(action, seen, now))
-        else:
-            task_id = seen[0]["id"]
-    if action == "show":
-        return finish(replay, "get_task", {"task_id": task_id}, lambda t: replies.shown(t, now))
-    if action == "delete":
-        return finish(replay, "delete_task", {"task_id": task_id}, replies.deleted)
-    if action in {"complete", "reopen"}:
-        args: dict[str, Any] = {"task_id": task_id}
-        if action == "reopen":
-            args["completed"] = False
-        return finish(replay, "complete_task", args, lambda c: replies.completed(c, now))
+    resolved = _resolve(intent, conversation, replay, now)
+    if isinstance(resolved, Call | Say):
+        return resolved
+    task_id, known = resolved
+    if intent.action in _FINISH:
+        return _FINISH[intent.action](replay, task_id, now)
+    return _update(intent, (task_id, known), conversation, replay, now)
+
+
+def _update(
+    intent: ActOnTask, found: tuple[int, Task | None], conversation: Conversation,
+    replay: Replay, now: datetime,
+) -> Step:  # fmt: skip
+    """Change the task found (its id, and the task when a lookup this turn returned it)."""
+    task_id, known = found
     args = {"task_id": task_id, **intent.args}
-    edits_in_place = intent.add_tags or intent.remove_tags or intent.shift
-    if known is None and (edits_in_place or not _seen(task_id, conversation)):
+    reads_current = bool(
+        intent.add_tags or intent.remove_tags or intent.shift or intent.at or intent.retitle
+    )
+    if not isinstance(intent.target, ByWords):
+        known = None  # only a lookup made this turn is fresh
+    if known is None and (reads_current or not _seen(task_id, conversation)):
         # Read first: tags replace the whole list, shifts start from the current due, and
         # "undo" puts back the fields as the chat last saw them.
         run = replay.next()
@@ -166,13 +226,75 @@ def _act_on_one(
         if not isinstance(run.result, dict):
             return Say(replies.tool_error(run.failure))
         known = run.result
+    known = known or _last_seen(task_id, conversation)
     if known is not None:
-        if intent.shift:
-            args["due"] = shifted(known.get("due"), *intent.shift, now)
-        if intent.add_tags or intent.remove_tags:
-            current = [t for t in known.get("tags") or [] if t not in intent.remove_tags]
-            args["tags"] = current + [t for t in intent.add_tags if t not in current]
+        try:
+            args = edited(intent, known, args, now)
+        except DateError as exc:
+            return Say(f"{exc} {DATE_HINT}")
     return finish(replay, "update_task", args, lambda c: replies.updated(c, args, now))
+
+
+def edited(intent: ActOnTask, known: Task, args: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The update's arguments, worked out from the task as it is now."""
+    zone = now.tzinfo or UTC
+    current = known.get("due")
+    if intent.shift:
+        args["due"] = shifted(current, *intent.shift, now)
+    if intent.add_tags or intent.remove_tags:
+        tags = [t for t in known.get("tags") or [] if t not in intent.remove_tags]
+        args["tags"] = tags + [t for t in intent.add_tags if t not in tags]
+    if intent.at:
+        args["due"] = _at(intent.at, current, now)
+    elif len(args.get("due") or "") == DATE_ONLY and current and len(current) > DATE_ONLY:
+        # "move the dentist to wednesday": the day changes, the 9:00 stays.
+        _, at = parse_due(current, zone)
+        args["due"] = When(date.fromisoformat(args["due"]), at).due(zone)
+    if intent.retitle:
+        args["title"] = retitled(known.get("title", ""), intent.retitle)
+    return args
+
+
+DATE_ONLY = len("2026-12-03")
+
+
+def _at(hhmm: str, current: str | None, now: datetime) -> str:
+    """The current due day at a new local time (the next such moment when there is none)."""
+    zone = now.tzinfo or UTC
+    at = time.fromisoformat(hhmm)
+    if current:
+        day, _ = parse_due(current, zone)
+    else:
+        day = now.date() if at > now.time() else now.date() + timedelta(days=1)
+    return When(day, at).due(zone)
+
+
+def retitled(title: str, words: str) -> str:
+    """`title` corrected by `words`: "Buy milk" + "oat milk" -> "Buy oat milk"."""
+    old, new = title.split(), words.split()
+    lowered = [w.lower() for w in old]
+    if not old:
+        return words
+    if new[0].lower() in lowered:
+        at = lowered.index(new[0].lower())
+        fixed = old[:at] + new + old[at + len(new) :]
+    elif new[-1].lower() in lowered:
+        at = lowered.index(new[-1].lower())
+        fixed = old[:at] + new + old[at + 1 :]
+    elif len(new) == 1:
+        fixed = old[:-1] + new  # "I meant bread": the last word was wrong
+    else:
+        fixed = new
+    text = " ".join(fixed)
+    return text[0].upper() + text[1:]
+
+
+def _last_seen(task_id: int, conversation: Conversation) -> Task | None:
+    """The task as this chat last saw it (the last turn's, else an earlier one's)."""
+    for task in tasks_in_view(conversation) or []:
+        if task.get("id") == task_id and "title" in task:
+            return task
+    return snapshot(task_id, [run for turn in conversation.earlier for run in turn])
 
 
 def _seen(task_id: int, conversation: Conversation) -> bool:

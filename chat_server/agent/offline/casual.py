@@ -19,7 +19,9 @@ _T = r"(?P<t>.+?)"
 
 IRREGULAR_PAST = {
     "bought": ("buy",), "paid": ("pay",), "sent": ("send",), "wrote": ("write",),
-    "took": ("take",), "made": ("make",), "got": ("get",), "went": ("go",), "did": ("do",),
+    "took": ("take",), "made": ("make",), "got": ("get", "buy", "pick up", "grab", "collect"),
+    "picked": ("pick", "collect", "get"), "grabbed": ("grab", "buy", "get", "pick up"),
+    "went": ("go",), "did": ("do",),
     "read": ("read",), "put": ("put",), "brought": ("bring",), "met": ("meet",),
     "left": ("leave",), "found": ("find",), "gave": ("give",), "sold": ("sell",),
     "told": ("tell",), "spoke": ("speak",), "drove": ("drive",), "ate": ("eat",),
@@ -62,6 +64,14 @@ _FORGET = re.compile(
 )
 
 
+_PRONOUN = re.compile(r"^(?:i|we|you)\b", _I)
+
+
+def _asks(match: re.Match[str]) -> bool:
+    """ "did I book the flights": a question, not something done."""
+    return bool(_PRONOUN.match(match["t"]))
+
+
 def past_forms(verb: str) -> tuple[str, ...]:
     """The present forms a past-tense verb may come from: "walked" -> walk; "tried" -> try."""
     verb = verb.lower()
@@ -76,6 +86,35 @@ def past_forms(verb: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
+# "flights booked", "rent paid!", "laundry all done": the task, then what was done to it.
+_DONE_AFTER = re.compile(
+    r"^(?:the\s+|my\s+)?(?P<t>[^,\s][^,]*?(?<!\s))\s++(?:(?:is|are|was|were|has\s+been"
+    r"|have\s+been)\s+)?(?:(?:all|now|finally|just)\s+)?(?P<verb>[a-z]+ed|"
+    + "|".join(IRREGULAR_PAST)
+    + r")(?:\s+(?:already|just\s+now|today|finally|at\s+last|too|now))?$",
+    _I,
+)
+MAX_NAME_WORDS = 4  # "flights booked": a short name, not a sentence
+_NOT_A_PARTICIPLE = (
+    _NOT_DONE
+    | {"red", "bed", "need", "seed", "feed", "speed", "shed", "wed"}
+    | {"left", "read", "set", "put", "cut"}
+)
+
+
+def _done_after(text: str) -> Intent | None:
+    match = _DONE_AFTER.match(text)
+    if match is None or match["verb"].lower() in _NOT_A_PARTICIPLE:
+        return None
+    if not isinstance(parse_ref(match["t"]), ByWords):
+        return None
+    words = core_words(match["t"])
+    if not words or len(words.split()) > MAX_NAME_WORDS:
+        return None
+    verb = match["verb"].lower()
+    return ActOnTask("complete", ByWords(words, () if verb in _DONE_ANY else past_forms(verb)))
+
+
 def casual_intent(text: str) -> Intent | None:
     """A casual "I did it" or "I don't need it" about one task, else None."""
     match = _NO_LONGER.match(text)
@@ -87,7 +126,7 @@ def casual_intent(text: str) -> Intent | None:
         if target is None or isinstance(target, ByContext):
             return Help("ack")
         return ActOnTask("delete", target)
-    if (match := _PAST.match(text)) and match["verb"].lower() not in _NOT_DONE:
+    if (match := _PAST.match(text)) and not _asks(match) and match["verb"].lower() not in _NOT_DONE:
         target = parse_ref(match["t"])
         if isinstance(target, ByWords):
             words = core_words(match["t"])
@@ -98,4 +137,4 @@ def casual_intent(text: str) -> Intent | None:
             return ActOnTask("complete", ByWords(words, verbs))
         if target is not None:
             return ActOnTask("complete", target)
-    return None
+    return _done_after(text)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from chat_server.agent.offline.dates import parse_when
 from chat_server.agent.offline.intents import (
+    Action,
     ActOnTask,
     ByContext,
     ById,
@@ -29,7 +30,9 @@ from chat_server.agent.offline.phrases import (
     SeveralTasks,
     fields_only,
     parse_ref,
+    parse_targets,
     strip_quotes,
+    without_denied_dates,
 )
 
 _I = re.IGNORECASE
@@ -173,17 +176,31 @@ _DUE_SUFFIX = _re(r"^" + _T + r"\s+(?:is\s+|should\s+be\s+)?(?:now\s+)?due\s+(?P
 _GENERIC_UPDATE = _re(r"^(?P<verb>make|mark|set|change|update|edit|turn|switch)\s+(?P<rest>.+)$")
 _REOPEN = [
     _re(
-        r"^(?:reopen|re-open|uncomplete|un-complete|unmark|restore|unfinish|reactivate)\s+"
+        r"^(?:reopen|re-open|uncomplete|un-complete|unmark|un-mark|restore|unfinish|reactivate"
+        r"|untick|un-tick|uncheck|un-check|uncross|un-cross)\s+" + _T + r"(?:\s+(?:again|off))?$"
+    ),
+    _re(
+        r"^(?:put|add|bring|move)\s+" + _T + r"\s+back\s+(?:on|onto|in|into|to)\s+(?:my|the)\s+"
+        r"(?:\w+\s+)?(?:list|tasks|todos?)$"
+    ),
+    _re(
+        r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+"
+        r"|even\s+)?(?:do|did|done|finish|finished|complete|completed)\s+"
         + _T
-        + "$"
+        + r"(?:\s+(?:yet|after\s+all|actually))?$"
+    ),
+    _re(
+        r"^(?:i\s+)?(?:didn'?t|did\s+not|haven'?t)\s+(?:actually\s+|really\s+)?(?:do|finish"
+        r"|complete|done|finished)\s+(?:it|that|this)(?:\s+(?:yet|after\s+all|actually))?$"
     ),
     _re(
         r"^(?:mark|set)\s+" + _T + r"\s+(?:as\s+)?(?:not\s+(?:yet\s+)?(?:done|complete|completed"
         r"|finished)|undone|incomplete|uncompleted|pending|open|unfinished|to\s*do|active)$"
     ),
     _re(
-        r"^" + _T + r"\s+(?:is\s+not|isn'?t|was\s+not|wasn'?t|is\s+n't|not)\s+(?:actually\s+)?"
-        r"(?:done|finished|complete|completed)(?:\s+(?:yet|after\s+all))?$"
+        r"^" + _T + r"\s+(?:is\s+not|isn'?t|was\s+not|wasn'?t|is\s+n't|not|ain'?t|aren'?t)"
+        r"\s+(?:actually\s+|really\s+)?(?:done|finished|complete|completed|ticked\s+off"
+        r"|checked\s+off)(?:\s+(?:yet|after\s+all))?$"
     ),
 ]
 _COMPLETE = [
@@ -196,7 +213,9 @@ _COMPLETE = [
         r"^(?:i'?m|i\s+am|i'?ve|i\s+have|we'?re|we\s+are)\s+(?:all\s+)?(?:done|finished|through)"
         r"\s+with\s+" + _T + "$"
     ),
-    _re(r"^(?:done|finished)\s*(?:with|:|-)?\s+" + _T + "$"),
+    _re(
+        r"^(?:done|finished|ticked\s+off|checked\s+off|crossed\s+off)\s*(?:with|:|-)?\s+" + _T + "$"
+    ),
     _re(
         r"^(?:i|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)*(?:finished|completed|did|done)\s+"
         + _T
@@ -204,9 +223,9 @@ _COMPLETE = [
     ),
 ]
 _COMPLETE_SUFFIX = _re(
-    r"^"
-    + _T
-    + r"\s+(?:is\s+|are\s+|was\s+)?(?:now\s+|all\s+)?(?:done|complete|completed|finished)$"
+    r"^" + _T + r"\s+(?:is\s+|are\s+|was\s+|has\s+been\s+|have\s+been\s+)?(?:now\s+|all\s+)?(?:done"
+    r"|complete|completed|finished|ticked\s+off|checked\s+off|crossed\s+off|sorted|taken\s+care\s+of)"
+    r"(?:\s+done)*+$"
 )
 _PRIORITY_SUFFIX = _re(
     r"^"
@@ -219,7 +238,7 @@ _DELETE = _re(
     r"^(?:delete|del|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
     r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
 )
-_SHOW = [
+_SHOW_ROWS = [
     _re(
         r"^(?:show|display|open|view|see|get|describe|details\s+(?:of|for|on)|info\s+(?:on|about"
         r"|for))\s+(?:me\s+)?(?:the\s+)?(?:details\s+(?:of|for|on)\s+|info\s+(?:on|about|for)\s+)?"
@@ -229,6 +248,14 @@ _SHOW = [
     _re(r"^what(?:'s|\s+is)\s+" + _T + r"\s+about$"),
     _re(r"^what(?:'s|\s+is)\s+(?:in\s+|on\s+)?" + _T + "$"),
     _re(r"^tell\s+me\s+(?:more\s+)?about\s+" + _T + "$"),
+]
+
+
+# The one-verb actions, each pattern's `t` naming the task (or tasks).
+_ACTIONS: list[tuple[re.Pattern[str], Action]] = [
+    *((pattern, "reopen") for pattern in _REOPEN),
+    *((pattern, "complete") for pattern in _COMPLETE),
+    (_DELETE, "delete"),
 ]
 
 
@@ -280,7 +307,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
 def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
     if NO_DUE.fullmatch(phrase.strip()) or phrase.strip().lower() in {"none", "nothing", "never"}:
         return ActOnTask("update", target, {"due": CLEAR})
-    when = parse_when(phrase, now)
+    when = parse_when(without_denied_dates(phrase, now), now)
     if when is None:
         return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")
     return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
@@ -357,19 +384,14 @@ def act_intent(text: str, now: datetime) -> Intent | None:
     """A request to show, complete, reopen, delete or change one task, else None."""
     if (match := _DATE_MOVE.match(text)) and (found := _date_move(match["rest"], now)):
         return found
-    for pattern in _REOPEN:
-        if (match := pattern.match(text)) and (target := parse_ref(match["t"])):
-            return ActOnTask("reopen", target)
-    for pattern in _COMPLETE:
-        if (match := pattern.match(text)) and (target := parse_ref(match["t"])):
-            return ActOnTask("complete", target)
-    if (match := _DELETE.match(text)) and (target := parse_ref(match["t"])):
-        return ActOnTask("delete", target)
+    for pattern, action in _ACTIONS:
+        if (match := pattern.match(text)) and (target := parse_targets(match["t"])):
+            return ActOnTask(action, target)
     if (match := _GENERIC_UPDATE.match(text)) and (
         found := _generic_update(match["verb"].lower(), match["rest"], now)
     ):
         return found
-    for pattern in _SHOW:
+    for pattern in _SHOW_ROWS:
         if (match := pattern.match(text)) and isinstance(
             target := _ref(match["t"]), ById | ByContext | ByPosition
         ):
@@ -382,7 +404,7 @@ def act_intent(text: str, now: datetime) -> Intent | None:
 
 def suffix_intent(text: str) -> ActOnTask | None:
     """A sentence that starts with the task: "task 3 done", "the report is high priority"."""
-    if (match := _COMPLETE_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
+    if (match := _COMPLETE_SUFFIX.match(text)) and (target := parse_targets(match["t"])):
         return ActOnTask("complete", target)
     if (match := _PRIORITY_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
         return ActOnTask("update", target, {"priority": PRIORITY_WORDS[match["p"].lower()]})

@@ -443,7 +443,9 @@ def shifted(due: str | None, count: int, unit: str, now: datetime) -> str:
     except (OverflowError, ValueError) as exc:
         if isinstance(exc, DateError):
             raise
-        raise DateError(f"“{count} {unit}s later” is further off than any due date I can set.") from None
+        raise DateError(
+            f"“{count} {unit}s later” is further off than any due date I can set."
+        ) from None
 
 
 def count_of(word: str) -> int:

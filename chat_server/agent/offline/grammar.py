@@ -8,11 +8,14 @@ words that name a task or set its fields), the results in intents.py.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from chat_server.agent.offline.casual import casual_intent
 from chat_server.agent.offline.commands import act_intent, explicit_update, suffix_intent
 from chat_server.agent.offline.dates import DateError
+from chat_server.agent.offline.followups import followup_intent
 from chat_server.agent.offline.fuzzy import COMMAND_WORDS, one_slip_from
 from chat_server.agent.offline.intents import (
     Action,
@@ -38,11 +41,13 @@ from chat_server.agent.offline.phrases import (
     PRIORITY_WORDS,
     SeveralTasks,
     add_intent,
-    extract_fields,
     strip_tail,
 )
-from chat_server.agent.offline.queries import QUESTION_START, list_intent
+from chat_server.agent.offline.queries import list_intent
+from chat_server.agent.offline.questions import question_intent
+from chat_server.agent.offline.several import listed_items, several_added, several_in_body
 from chat_server.agent.offline.shifts import shift_intent
+from chat_server.agent.offline.unclear import unclear_intent
 
 ONE_AT_A_TIME = (
     "I can only work on one task at a time. Tell me which one, by number "
@@ -58,7 +63,20 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 # ---------------------------------------------------------------- normalising
 
-_TRANSLATE = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-"})
+_TRANSLATE = str.maketrans(
+    {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "\ufe0f": ""}
+    | {mark: " done " for mark in "✅✔☑✓"}
+)
+# Text-speak and short forms, word for word: "can u add milk tmrw pls".
+TEXT_SPEAK = {
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "tmrw": "tomorrow",
+    "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
+    "2day": "today", "tdy": "today", "prio": "priority", "w/": "with", "thru": "through",
+    "asap": "asap", "b4": "before", "nxt": "next", "wk": "week", "mins": "minutes",
+}  # fmt: skip
+_SPEAK = re.compile(
+    r"(?<![\w#'/])(?:" + "|".join(re.escape(w) for w in TEXT_SPEAK) + r")(?![\w'])", re.I
+)
 _GREETING_WORDS = r"hey|hi|hello|hiya|yo|howdy|greetings|good\s+(?:morning|afternoon|evening)"
 _LEAD = re.compile(
     r"^(?:(?:" + _GREETING_WORDS + r"|ok(?:ay)?|so|oh|also|and|actually|now|then|alright|um+|uh+"
@@ -97,6 +115,7 @@ _BANG_MARK = re.compile(r"(?<!\s)\s*+!(?:high|medium|low)\b", _I)
 def normalize(text: str) -> tuple[str, bool]:
     """The request without greetings, politeness and end punctuation; and whether it greeted."""
     text = " ".join(text.translate(_TRANSLATE).split())
+    text = _SPEAK.sub(lambda m: TEXT_SPEAK[m[0].lower()], text)
     lead = _LEAD.match(text)
     greeted = bool(lead and _GREETING.search(lead[0]))
     if lead:
@@ -125,8 +144,10 @@ _ADD = re.compile(
     _I,
 )
 # "put X on my list": `put` is an add only with the list named.
-_PUT = re.compile(r"^put\s+(?P<body>.+?\s+(?:on|to|onto|in)\s+(?:my|the)\s+(?:\w+\s+)?list)$", _I)
-_POLITE_END = re.compile(r"(?<![\s,])[\s,]++(?:please|pls|plz)[\s.!]*+$", _I)
+_PUT = re.compile(
+    r"^put\s+(?!.*\bback\s+(?:on|onto|in|into|to)\s)(?P<body>.+?\s+(?:on|to|onto|in)\s+(?:my|the)\s+(?:\w+\s+)?list)$",
+    _I,
+)
 _YES = re.compile(
     r"^(?:yes|yep|yeah|yup|sure|ok(?:ay)?|y|go\s+ahead|do\s+it|please\s+do|confirm(?:ed)?"
     r"|yes\s+please|that'?s\s+right|correct)$",
@@ -153,46 +174,74 @@ _BARE_VERB = _re(
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
 _UNDO = _re(r"^(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
              r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
+MAX_COMMAND_CHARS = 400
+"""The longest request read word by word: a title holds 200 characters, its fields fewer.
+Notes after "note:" may run on; a longer request without them is asked about, unread."""
+TOO_LONG = (
+    "That's longer than any request I can read. Add the task with a short title, then its "
+    "notes: “add a note to it: …”."
+)
 
 
-def _command(text: str, now: datetime) -> Intent | None:
-    """A request with an explicit verb, else None."""
+def _pick(text: str, now: datetime) -> Intent | None:
     if match := _PICK_NUMBER.match(text):
         return Pick(ById(int(match[1])))
     if match := POSITION_REF.match(_I_MEAN.sub("", text)):
         return Pick(ByPosition(ORDINALS[match[1].lower()]))
-    several = False  # a verb aimed at several tasks: explain, unless it reads as a list query
-    try:
-        if found := explicit_update(text, now):
-            return found
-    except SeveralTasks:
-        several = True
-    if found := shift_intent(text, now):
-        return found
-    if match := _ADD.match(text) or _PUT.match(text):
-        found = add_intent(match["body"], now)
-        if isinstance(found, AddTask) and "prio" in match.re.groupindex and match["prio"]:
-            priority = PRIORITY_WORDS[match["prio"].lower()]
-            found = AddTask({**found.args, "priority": priority})
-        return found
-    try:
-        if found := act_intent(text, now):
-            return found
-    except SeveralTasks:
-        several = True
-    if found := casual_intent(text):
-        return found
-    try:
-        told = suffix_intent(text)
-    except SeveralTasks:
-        several, told = True, None
-    # "task 3 done" names its task for sure; "groceries done" only if it is no list query.
-    if told is not None and not isinstance(told.target, ByWords):
-        return told
-    if found := list_intent(text, now):
-        return found
-    if told is not None:
-        return told
+    return None
+
+
+def _add_command(text: str, now: datetime) -> Intent | None:
+    if not (match := _ADD.match(text) or _PUT.match(text)):
+        return None
+    found = several_in_body(match["body"], now) or add_intent(match["body"], now)
+    if isinstance(found, AddTask) and "prio" in match.re.groupindex and match["prio"]:
+        priority = PRIORITY_WORDS[match["prio"].lower()]
+        found = AddTask({**found.args, "priority": priority})
+    return found
+
+
+def _named_for_sure(text: str, now: datetime) -> Intent | None:
+    """ "task 3 done" names its task for sure; "groceries done" only if it is no list query."""
+    told = suffix_intent(text)
+    return told if told is not None and not isinstance(told.target, ByWords) else None
+
+
+def _named_by_words(text: str, now: datetime) -> Intent | None:
+    return suffix_intent(text)
+
+
+def _casual(text: str, now: datetime) -> Intent | None:
+    return casual_intent(text)
+
+
+Reader = Callable[[str, datetime], Intent | None]
+# The readers a request goes through, in order; the first that reads it wins. A reader
+# that finds several tasks named at once raises SeveralTasks (explained, if none reads it).
+READERS: tuple[Reader, ...] = (
+    _pick,
+    followup_intent,
+    question_intent,
+    explicit_update,
+    shift_intent,
+    _add_command,
+    act_intent,
+    _casual,
+    _named_for_sure,
+    list_intent,
+    _named_by_words,
+)
+
+
+def _command(text: str, now: datetime) -> Intent | None:
+    """A request with an explicit verb, else None."""
+    several = False  # a verb aimed at several tasks: explain, unless another reader reads it
+    for read in READERS:
+        try:
+            if found := read(text, now):
+                return found
+        except SeveralTasks:
+            several = True
     return Clarify(ONE_AT_A_TIME) if several else None
 
 
@@ -203,73 +252,87 @@ def is_yes(text: str) -> bool:
 
 def parse(text: str, now: datetime) -> Intent:
     """What one user message asks for; `now` is aware, in the user's zone."""
-    found = _parse(text, now)
-    if isinstance(found, Help) and found.kind == "unknown":
-        # "delte task 3", "addd call grandma": one slip in the command word.
-        first, _, rest = normalize(text)[0].partition(" ")
-        if rest and (fixed := one_slip_from(first, COMMAND_WORDS)):
-            return _parse(f"{fixed} {rest}", now)
-    return found
+    if items := listed_items(text):
+        return several_added(items, now)
+    plain_text, greeted = normalize(text)
+    if len(_NOTES.split(plain_text, maxsplit=1)[0]) > MAX_COMMAND_CHARS:
+        return Clarify(TOO_LONG)
+    if (found := _parse(text, now)) is not None:
+        return found
+    # "delte task 3", "remnd me to call grandma": one slip in the command word.
+    first, _, rest = plain_text.partition(" ")
+    fixed = one_slip_from(first, COMMAND_WORDS) if rest else None
+    if fixed and (found := _parse(f"{fixed} {rest}", now)) is not None:
+        return found
+    try:
+        return unclear_intent(plain_text, text, now) or Help("greeting" if greeted else "unknown")
+    except DateError as exc:
+        return Clarify(f"{exc} {DATE_HINT}")
 
 
-def _parse(text: str, now: datetime) -> Intent:
+# Notes may run on after one of these words; the request before them may not.
+_NOTES = re.compile(r"\b(?:notes?|description|details|comments?)\b", _I)
+
+
+def _small_talk(plain: str, said: str, greeted: bool) -> Help | None:
+    if not plain:
+        return Help("greeting" if greeted else "thanks" if _THANKS_WORD.search(said) else "ack")
+    for pattern, kind in _SMALL_TALK_KINDS:
+        if pattern.match(plain):
+            return Help(kind)
+    return Help("greeting") if _GREETING.fullmatch(plain) else None
+
+
+_SMALL_TALK_KINDS: tuple[
+    tuple[re.Pattern[str], Literal["help", "thanks", "ack", "greeting", "bye"]], ...
+] = (
+    (_HELP, "help"),
+    (_THANKS, "thanks"),
+    (_ACK, "ack"),
+    (_SMALL_TALK, "greeting"),
+    (_BYE, "bye"),
+)
+
+
+def _bare_verb(text: str) -> Intent | None:
+    """ "delete" alone means the task just added or shown; with none, it asks which."""
+    if not (match := _BARE_VERB.match(text)):
+        return None
+    verb = match["verb"].split()[0].lower()
+    if verb == "show":
+        return (
+            ListTasks({})
+            if match[0].lower().endswith(("show", "me"))
+            else ActOnTask("show", ByContext())
+        )
+    return ActOnTask(_BARE_ACTIONS.get(verb, "complete"), ByContext())
+
+
+def _parse(text: str, now: datetime) -> Intent | None:
     said = text
     text, greeted = normalize(text)
     plain = _BANG_MARK.sub("", text).strip()  # small talk with a "!" of its own
-    if not plain:
-        return Help("greeting" if greeted else "thanks" if _THANKS_WORD.search(said) else "ack")
-    if _HELP.match(plain):
-        return Help("help")
-    if _THANKS.match(plain):
-        return Help("thanks")
-    if _ACK.match(plain):
-        return Help("ack")
-    if _GREETING.fullmatch(plain) or _SMALL_TALK.match(plain):
-        return Help("greeting")
-    if _BYE.match(plain):
-        return Help("bye")
+    if found := _small_talk(plain, said, greeted):
+        return found
     if _UNDO.match(text):
         return Undo()
-    if match := _BARE_VERB.match(text):
-        # "delete" alone means the task just added or shown; with none, it asks which.
-        verb = match["verb"].split()[0].lower()
-        if verb == "show":
-            return (
-                ListTasks({})
-                if match[0].lower().endswith(("show", "me"))
-                else ActOnTask("show", ByContext())
-            )
-        return ActOnTask(_BARE_ACTIONS.get(verb, "complete"), ByContext())
     try:
-        if found := _command(text, now):
-            return found
-        if match := _SOFT_ADD.match(text):
-            body = match["body"] or match["body2"]
-            found = _command(body, now)
-            # "I need to finish the report" is a new task; "I want to see my tasks" is a command.
-            verb = " ".join((match["verb"] or "").lower().split())
-            wants = verb.startswith("'d") or verb.endswith(("want to", "would like to"))
-            vague = isinstance(found, ActOnTask) and isinstance(found.target, ByWords)
-            if isinstance(found, ActOnTask | ListTasks) and (wants or not vague):
-                return found
-            return found if isinstance(found, AddTask | AddSeveral) else add_intent(body, now)
+        return _bare_verb(text) or _command(text, now) or _soft_add(text, now)
     except SeveralTasks:
         return Clarify(ONE_AT_A_TIME)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
-    return _bare_task(text, said, now) or Help("greeting" if greeted else "unknown")
 
 
-def _bare_task(text: str, said: str, now: datetime) -> AddTask | AddSeveral | None:
-    """A verbless `buy milk tomorrow`: a due date, priority, tag or a "please" says it is a task."""
-    if said.rstrip().endswith("?") or QUESTION_START.match(text):
+def _soft_add(text: str, now: datetime) -> Intent | None:
+    """ "I need to finish the report" is a new task; "I want to see my tasks" is a command."""
+    if not (match := _SOFT_ADD.match(text)):
         return None
-    try:
-        fields, _ = extract_fields(text, now)
-    except DateError:
-        return None
-    polite = bool(_POLITE_END.search(said)) and len(text.split()) > 1
-    if not polite and not fields.keys() & {"due", "priority", "tags", "recurrence"}:
-        return None
-    found = add_intent(text, now)
-    return found if isinstance(found, AddTask | AddSeveral) else None
+    body = match["body"] or match["body2"]
+    found = _command(body, now)
+    verb = " ".join((match["verb"] or "").lower().split())
+    wants = verb.startswith("'d") or verb.endswith(("want to", "would like to"))
+    vague = isinstance(found, ActOnTask) and isinstance(found.target, ByWords)
+    if isinstance(found, ActOnTask | ListTasks) and (wants or not vague):
+        return found
+    return found if isinstance(found, AddTask | AddSeveral) else add_intent(body, now)

@@ -42,7 +42,14 @@ class ByPosition:
     index: int
 
 
-TaskRef = ById | ByIds | ByWords | ByContext | ByPosition
+@dataclass(frozen=True)
+class ByNames:
+    """Several tasks named by words: "the laundry and the milk", "milk, gym"."""
+
+    names: tuple[ByWords, ...]
+
+
+TaskRef = ById | ByIds | ByWords | ByContext | ByPosition | ByNames
 Action = Literal["show", "complete", "reopen", "delete", "update"]
 
 
@@ -67,12 +74,51 @@ class AddTask:
     args: dict[str, Any]
 
 
+Answer = Literal["list", "count", "next"]
+
+
 @dataclass(frozen=True)
 class ListTasks:
-    """Call list_tasks with `args`; with `tag_or_words`, that tag, else those words in titles."""
+    """Call list_tasks with `args`; with `tag_or_words`, that tag, else those words in titles.
+
+    `answer` says how to reply: the list, how many there are, or the next one due.
+    """
 
     args: dict[str, Any]
     tag_or_words: str = ""
+    answer: Answer = "list"
+
+
+Aspect = Literal["due", "priority", "done", "exists", "details"]
+
+
+@dataclass(frozen=True)
+class AskAbout:
+    """A question about the task the words name ("when is the dentist?"): changes nothing."""
+
+    target: ByWords
+    aspect: Aspect
+
+
+@dataclass(frozen=True)
+class Unclear:
+    """A sentence read as no command. The model looks for a task its `words` name (then
+    `fields` change that task); else adds `title` when it reads as a to-do (`todo`) and says
+    a field or "please" (`marked`); else asks.
+    """
+
+    words: str
+    fields: dict[str, Any]
+    title: str
+    todo: bool
+    marked: bool
+
+
+@dataclass(frozen=True)
+class Also:
+    """ "and the plumber too": the last request again, for the task these words name."""
+
+    words: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +132,10 @@ class ActOnTask:
     remove_tags: tuple[str, ...] = ()
     shift: tuple[int, str] | None = None
     """Move the due date by (count, "day" | "week" | "month") from where it is now."""
+    at: str = ""
+    """A local "HH:MM" for the task's current due day ("wait no, 7am"): the day is kept."""
+    retitle: str = ""
+    """Words that correct part of the title ("I meant oat milk": Buy milk -> Buy oat milk)."""
 
 
 @dataclass(frozen=True)
@@ -115,4 +165,17 @@ class Undo:
     """Revert the last change this chat made."""
 
 
-Intent = Help | Clarify | AddTask | AddSeveral | ListTasks | ActOnTask | MoveMatching | Pick | Undo
+Intent = (
+    Help
+    | Clarify
+    | AddTask
+    | AddSeveral
+    | ListTasks
+    | ActOnTask
+    | MoveMatching
+    | Pick
+    | Undo
+    | AskAbout
+    | Unclear
+    | Also
+)

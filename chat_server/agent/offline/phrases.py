@@ -14,6 +14,7 @@ from chat_server.agent.offline.intents import (
     ByContext,
     ById,
     ByIds,
+    ByNames,
     ByPosition,
     ByWords,
     Clarify,
@@ -106,6 +107,26 @@ def parse_ref(text: str) -> TaskRef | None:
     return ByWords(words)
 
 
+_TARGETS_SPLIT = re.compile(r"(?<!\s)(?:\s*+,\s*+(?:and\s+)?|\s++(?:and|&)\s++(?:also\s+)?)", _I)
+MAX_TARGETS = 10
+
+
+def parse_targets(text: str) -> TaskRef | None:
+    """Like parse_ref, and several tasks named by words: "the laundry and the milk"."""
+    ref = parse_ref(text)
+    if not isinstance(ref, ByWords):
+        return ref
+    parts = _TARGETS_SPLIT.split(text.strip(" ,."))
+    if not 1 < len(parts) <= MAX_TARGETS:
+        return ref
+    refs = [parse_ref(part) for part in parts]
+    if all(isinstance(r, ById) for r in refs):
+        return ByIds(tuple(r.task_id for r in refs))  # type: ignore[union-attr]
+    if all(isinstance(r, ByWords) for r in refs):
+        return ByNames(tuple(r for r in refs if isinstance(r, ByWords)))
+    return ref
+
+
 # ---------------------------------------------------------------- task fields
 
 PRIORITY_WORDS = {
@@ -121,9 +142,41 @@ _PRIORITY = re.compile(
     r"(?:[,;]\s*)?\b(?:(?:with|at|as|in)\s+)?(?:an?\s+)?(?P<p>"
     + PRIORITY_WORD
     + r")[\s-]+(?:priority|prio|pri)\b"
-    r"|(?:[,;]\s*)?\bpriority\s*(?:[:=]|is|of)?\s*(?P<p2>" + PRIORITY_WORD + r")\b"
-    r"|(?:^|\s)!(?P<p3>high|low|medium)\b",
+    r"|(?:[,;]\s*)?\bpriority\s*(?:[:=]|is|of)?\s*(?P<p2>" + PRIORITY_WORD + r")\b",
     _I,
+)
+# "!!!", "!!", "!" (grammar.py turns them into !high, !medium, !low): a priority word said
+# beside them ("urgent!!") wins.
+_BANG_PRIORITY = re.compile(r"(?:^|\s)!(?P<p>high|low|medium)\b", _I)
+# Priorities said in everyday words, negations first: "not urgent" is low, not high.
+PRIORITY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?:[,;]\s*+)?\b(?:(?:it'?s|it\s+is|is|isn'?t|is\s+not|it\s+isn'?t|that'?s)\s+)?"
+            r"(?:not|no\s+longer|not\s+that|not\s+very|not\s+super|not\s+really|isn'?t)\s+"
+            r"(?:so\s+|that\s+|very\s+|really\s+)?(?:urgent|important|critical|a\s+priority"
+            r"|high\s+priority|pressing)(?:\s+any\s*more)?\b",
+            _I,
+        ),
+        "low",
+    ),
+    (
+        re.compile(
+            r"(?:[,;]\s*+)?\b(?:(?:there'?s\s+)?no\s+(?:rush|hurry)|whenever(?:\s+i\s+(?:can|have\s+time"
+            r"|get\s+(?:a\s+)?(?:chance|time|round\s+to\s+it)))?|(?:low|lo)\s*-?\s*prio\b"
+            r"|can\s+wait|not\s+a\s+big\s+deal|someday|some\s+day|eventually|low\s+key)\b",
+            _I,
+        ),
+        "low",
+    ),
+    (
+        re.compile(
+            r"(?:[,;]\s*+)?\b(?:(?:it'?s|it\s+is|is)\s+)?(?:super|very|really|extremely|most|so|top"
+            r"|hi|high)[\s-]*(?:important|urgent|prio(?:rity)?|critical)\b|\bmust\s+do\b",
+            _I,
+        ),
+        "high",
+    ),
 )
 _PRIORITY_EDGE = re.compile(
     r"^(?P<a>urgent|important|asap|critical)\b[\s:!,-]*"
@@ -172,11 +225,50 @@ def cut(text: str, match: re.Match[str]) -> str:
     return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
 
 
+def _priority(text: str, fields: dict[str, Any]) -> str:
+    """The priority said in words, a level or Todoist's p1-p4 (not "!!": see _bang)."""
+    for pattern, level in PRIORITY_PHRASES:
+        if match := pattern.search(text):
+            fields["priority"] = level
+            return cut(text, match)
+    if match := _PRIORITY.search(text):
+        fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"]).lower()]
+        return cut(text, match)
+    if match := _TODOIST.search(text):
+        fields["priority"] = _TODOIST_LEVELS[match["n"]]
+        return cut(text, match)
+    return text
+
+
+def _bang(text: str) -> tuple[str, str | None]:
+    """`text` without its "!!" mark, and the level the mark says."""
+    if match := _BANG_PRIORITY.search(text):
+        return cut(text, match), match["p"].lower()
+    return text, None
+
+
+# "due monday not friday", "on the 20th, not the 14th": the date it is not, dropped.
+_NOT_DATE = re.compile(
+    r"(?<![\s,])[\s,]*+\b(?:not|rather\s+than|instead\s+of)\s+(?:on\s+|the\s+)?(?=\S)", _I
+)
+
+
+def without_denied_dates(text: str, now: datetime) -> str:
+    """`text` without the dates it says the task is not due on."""
+    for match in _NOT_DATE.finditer(text):
+        after = text[match.end() :]
+        when, rest = find_when(after, now)
+        if when is not None and len(rest) < len(after):
+            return text[: match.start()] + " " + rest
+    return text
+
+
 def extract_fields(
     text: str, now: datetime, *, bare_priority: bool = False
 ) -> tuple[dict[str, Any], str]:
     """Task fields said in `text` (due, priority, tags, recurrence, description) and the rest."""
     fields: dict[str, Any] = {}
+    text, bang = _bang(text)
     if match := _DESCRIPTION.search(text):
         fields["description"] = match["d"].strip()
         text = cut(text, match)
@@ -185,12 +277,7 @@ def extract_fields(
     if tags:
         fields["tags"] = list(dict.fromkeys(tags))
         text = " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
-    if match := _PRIORITY.search(text):
-        fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"] or match["p3"]).lower()]
-        text = cut(text, match)
-    elif match := _TODOIST.search(text):
-        fields["priority"] = _TODOIST_LEVELS[match["n"]]
-        text = cut(text, match)
+    text = _priority(text, fields)
     if match := _RECURRENCE.search(text):
         if match["none"]:
             fields["recurrence"] = "none"
@@ -209,12 +296,14 @@ def extract_fields(
         fields["due"] = ""  # update_task's "clear"; an add leaves it out
         text = cut(text, match)
     else:
-        when, text = find_when(text, now)
+        when, text = find_when(without_denied_dates(text, now), now)
         if when is not None:
             fields["due"] = when.due(now.tzinfo)  # type: ignore[arg-type]
     if "priority" not in fields and (match := _PRIORITY_EDGE.search(text)):
         fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
         text = cut(text, match)
+    if bang:
+        fields.setdefault("priority", bang)
     if bare_priority and "priority" not in fields:
         rest = _LEADING_LINKS.sub("", text.strip(" ,"))
         if match := _BARE_PRIORITY.match(rest):
@@ -273,7 +362,7 @@ def _without_filler_nouns(text: str) -> str:
     return text[:end]
 
 
-def _clean_title(text: str) -> str:
+def clean_title(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
@@ -296,7 +385,7 @@ def _items(rest: str) -> list[str]:
     if len(pieces) < 2:
         return [rest]
     pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
-    titles = [_clean_title(piece) for piece in pieces]
+    titles = [clean_title(piece) for piece in pieces]
     # "buy milk, low priority" left "buy milk, ": not a list when any item is empty or long.
     if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
         return [rest]
@@ -319,7 +408,7 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
         return None
     if sum(1 for fields, _ in parsed if fields) < 2:
         return None
-    titles = [_clean_title(rest) for _, rest in parsed]
+    titles = [clean_title(rest) for _, rest in parsed]
     if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
         return None
     return AddSeveral(
@@ -348,7 +437,7 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
         del fields["due"]  # "add X, no due date": a new task has none anyway
     if title is None and len(items := _items(rest)) > 1:
         return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
-    title = title or _clean_title(rest)
+    title = title or clean_title(rest)
     if not title:
         return Clarify(NO_TITLE)
     return AddTask({"title": title, **fields})

@@ -6,6 +6,7 @@ someone else's data: titles and notes go in through `plain()`, so they show as w
 never become a link or an image in the assistant's voice.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,32 +97,50 @@ def deleted(change: Task) -> str:
     return f"Deleted task {change['task_id']}: {plain(change['title'])}."
 
 
+def _due_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    if task.get("due") is None:
+        return f"Removed the due date from task {number}: {title}."
+    return f"Task {number} ({title}) is now due {describe_due(task['due'], now)}."
+
+
+def _tags_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    tags = ", ".join(f"#{tag}" for tag in task.get("tags") or [])
+    if not tags:
+        return f"Task {number} ({title}) has no tags now."
+    return f"Task {number} ({title}) is now tagged {tags}."
+
+
+def _repeat_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    if task.get("recurrence", "none") == "none":
+        return f"Task {number} ({title}) no longer repeats."
+    return f"Task {number} ({title}) now repeats {task['recurrence']}."
+
+
+def _notes_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    if not task.get("description"):
+        return f"Removed the notes from task {number}: {title}."
+    return f"Updated the notes on task {number}: {title}."
+
+
+# What one changed field says, by field.
+_ONE_CHANGE: dict[str, Callable[[Task, int, str, datetime], str]] = {
+    "title": lambda task, number, title, now: f"Renamed task {number} to “{title}”.",
+    "due": _due_changed,
+    "priority": lambda task, number, title, now: (
+        f"Task {number} ({title}) is now {task['priority']} priority."
+    ),
+    "tags": _tags_changed,
+    "recurrence": _repeat_changed,
+    "description": _notes_changed,
+}
+
+
 def updated(change: Task, args: dict[str, Any], now: datetime) -> str:
     """Says what an update_task call changed, from its arguments and the result."""
     task, number = change["task"], change["task_id"]
-    title = plain(task["title"])
     changed = set(args) - {"task_id"}
-    if changed == {"title"}:
-        return f"Renamed task {number} to “{title}”."
-    if changed == {"due"}:
-        if task.get("due") is None:
-            return f"Removed the due date from task {number}: {title}."
-        return f"Task {number} ({title}) is now due {describe_due(task['due'], now)}."
-    if changed == {"priority"}:
-        return f"Task {number} ({title}) is now {task['priority']} priority."
-    if changed == {"tags"}:
-        tags = ", ".join(f"#{tag}" for tag in task.get("tags") or [])
-        if not tags:
-            return f"Task {number} ({title}) has no tags now."
-        return f"Task {number} ({title}) is now tagged {tags}."
-    if changed == {"recurrence"}:
-        if task.get("recurrence", "none") == "none":
-            return f"Task {number} ({title}) no longer repeats."
-        return f"Task {number} ({title}) now repeats {task['recurrence']}."
-    if changed == {"description"}:
-        if not task.get("description"):
-            return f"Removed the notes from task {number}: {title}."
-        return f"Updated the notes on task {number}: {title}."
+    if len(changed) == 1 and (say := _ONE_CHANGE.get(next(iter(changed)))):
+        return say(task, number, plain(task["title"]), now)
     return f"Updated task {number}: {summary(task, now)}."
 
 
@@ -301,3 +320,93 @@ def undone(tool: str, change: Task, *, now: datetime) -> str:
         state = "done" if task.get("completed") else "open"
         return f"Task {number} ({title}) is {state} again."
     return f"Task {number} is back as it was: {summary(task, now)}."
+
+
+def how_many(page: Task, args: dict[str, Any], now: datetime) -> str:
+    """How many tasks a list query found: "You have 4 pending tasks."."""
+    tasks = page.get("tasks") or []
+    adjectives, qualifiers = _kind(args, now)
+    more = "+" if page.get("next_cursor") is not None else ""
+    noun = " ".join(
+        p for p in (adjectives, "task" if len(tasks) == 1 else "tasks", qualifiers) if p
+    )
+    return f"You have {len(tasks)}{more} {noun}."
+
+
+def next_due(page: Task, args: dict[str, Any], now: datetime) -> str:
+    """The open task due soonest."""
+    dated = [task for task in page.get("tasks") or [] if task.get("due")]
+    if not dated:
+        return "None of your open tasks has a due date."
+    return f"Next up: task {dated[0]['id']}, {summary(dated[0], now)}."
+
+
+ANSWERS: dict[str, Callable[[Task, dict[str, Any], datetime], str]] = {
+    "count": how_many,
+    "next": next_due,
+}
+
+
+def _due_words(task: Task, now: datetime) -> str:
+    if not task.get("due"):
+        return "has no due date"
+    return f"is due {describe_due(task['due'], now)}"
+
+
+def _state_words(task: Task, now: datetime) -> str:
+    return "is done" if task.get("completed") else "isn't done yet"
+
+
+def _priority_words(task: Task, now: datetime) -> str:
+    return f"is {task.get('priority', 'medium')} priority"
+
+
+def _exists_words(task: Task, now: datetime) -> str:
+    return "is on your list" + (" (done)" if task.get("completed") else "")
+
+
+def _details_words(task: Task, now: datetime) -> str:
+    parts = _details(task, now, long=True)
+    return "is on your list" + (": " + ", ".join(parts) if parts else "")
+
+
+_ABOUT: dict[str, Callable[[Task, datetime], str]] = {
+    "due": _due_words,
+    "done": _state_words,
+    "priority": _priority_words,
+    "exists": _exists_words,
+    "details": _details_words,
+}
+
+
+def about(tasks: list[Task], aspect: str, words: str, now: datetime) -> str:
+    """The answer to a question about the task (or tasks) `words` name."""
+    if not tasks:
+        if aspect == "exists":
+            return f"No, there's no task matching “{plain(words)}” on your list."
+        return no_match(words, None)
+    say = _ABOUT[aspect]
+    lines = [f"Task {t['id']} ({plain(t['title'])}) {say(t, now)}." for t in tasks[:MAX_SHOWN]]
+    if aspect == "exists":
+        lines[0] = "Yes. " + lines[0]
+    return "\n".join(lines)
+
+
+def ask_add(title: str) -> str:
+    """A sentence that names no task and may be one: ask before adding it."""
+    return f"{ASK_ADD}“{plain(title)}” as a task? Say “yes” to add it."
+
+
+ASK_ADD = "Add "
+UNREAD = (
+    "I'm not sure what to change. Tell me the task and what to do, like “move the dentist to "
+    "friday” or “add buy milk tomorrow”."
+)
+
+
+def named_only(task: Task, now: datetime) -> str:
+    """A sentence names a task but says nothing to change on it."""
+    return (
+        f"Do you mean task {task['id']}, {summary(task, now)}? Tell me what to change, like "
+        f"“move it to friday” or “mark it done”."
+    )

@@ -5,15 +5,20 @@ turn's finished tool calls are replayed against the plan (chat_server/agent/offl
 to find the next call or the final reply.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from chat_server.agent.offline import replies
+from chat_server.agent.offline import replies, unclear
 from chat_server.agent.offline.acting import act, matches, move_matching, named_by_what_was_done
+from chat_server.agent.offline.answers import answer
 from chat_server.agent.offline.grammar import is_yes, parse
 from chat_server.agent.offline.intents import (
     ActOnTask,
     AddSeveral,
     AddTask,
+    Also,
+    AskAbout,
     ById,
     ByPosition,
     ByWords,
@@ -23,8 +28,11 @@ from chat_server.agent.offline.intents import (
     ListTasks,
     MoveMatching,
     Pick,
+    Unclear,
     Undo,
 )
+from chat_server.agent.offline.phrases import add_intent
+from chat_server.agent.offline.several import TODO_VERBS
 from chat_server.agent.offline.turns import (
     NOT_THE_USER,
     Call,
@@ -38,6 +46,7 @@ from chat_server.agent.offline.turns import (
     read_conversation,
     tasks_in_view,
 )
+from chat_server.agent.offline.unclear import ASK_ADD
 from chat_server.agent.offline.undo import undo
 
 __all__ = [
@@ -115,6 +124,9 @@ def _confirmed_move(conversation: Conversation, now: datetime) -> Step | None:
 def _list(intent: ListTasks, replay: Replay, now: datetime) -> Step:
     """List tasks; a bare word ("my work tasks") is a tag when tasks have it, else title words."""
     args, word = intent.args, intent.tag_or_words
+    if intent.answer != "list":
+        say = replies.ANSWERS[intent.answer]
+        return finish(replay, "list_tasks", args, lambda p: say(p, args, now))
     if not word:
         return finish(replay, "list_tasks", args, lambda p: replies.task_list(p, args, now))
     first = replay.next()
@@ -128,31 +140,102 @@ def _list(intent: ListTasks, replay: Replay, now: datetime) -> Step:
     return finish(replay, "list_tasks", words, lambda p: replies.tag_or_words(word, p, words, now))
 
 
+def _add(intent: AddTask | AddSeveral, replay: Replay, now: datetime) -> Step:
+    adds = intent.adds if isinstance(intent, AddSeveral) else (intent,)
+    said = []
+    for one in adds:
+        step = finish(replay, "add_task", one.args, lambda c: replies.added(c, now))
+        if isinstance(step, Call):
+            return step
+        said.append(step.text)
+    return Say("\n".join(said))
+
+
+def _also(intent: Also, conversation: Conversation, now: datetime) -> Intent:
+    """ "and the plumber too": the last request again, for the task these words name."""
+    last = parse(conversation.last_user_text, now) if conversation.last_user_text else None
+    if isinstance(last, ActOnTask):
+        return ActOnTask(last.action, ByWords(intent.words), last.args, last.add_tags,
+                         last.remove_tags, last.shift)  # fmt: skip
+    if isinstance(last, AddTask | AddSeveral):
+        first = last.adds[-1] if isinstance(last, AddSeveral) else last
+        verb = first.args["title"].split()[0]
+        words = intent.words
+        if words.split()[0].lower() not in TODO_VERBS:
+            words = f"{verb} {words}"
+        return add_intent(words, now)
+    return Clarify(f"What should I do with “{intent.words}”?")
+
+
+def _confirmed_add(conversation: Conversation, now: datetime) -> Step | None:
+    """A "yes" to "Add “X” as a task?": the add the last turn offered."""
+    if not conversation.last_user_text or not conversation.last_reply.startswith(ASK_ADD):
+        return None
+    asked = parse(conversation.last_user_text, now)
+    if not isinstance(asked, Unclear) or not asked.title:
+        return None
+    return _add(AddTask(unclear.add_args(asked)), Replay(conversation.this_turn), now)
+
+
+def _help(intent: Help, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return Say(replies.help_text(intent.kind))
+
+
+def _clarify(intent: Clarify, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return Say(intent.text)
+
+
+def _undo(intent: Undo, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return undo(conversation, replay, now)
+
+
+def _adding(intent: AddTask, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return _add(intent, replay, now)
+
+
+def _listing(intent: ListTasks, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return _list(intent, replay, now)
+
+
+def _moving(
+    intent: MoveMatching, conversation: Conversation, replay: Replay, now: datetime
+) -> Step:
+    return move_matching(intent.query, intent.args, None, replay, now)
+
+
+def _asking(intent: AskAbout, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return answer(intent, replay, now)
+
+
+def _again(intent: Also, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return _step_for(_also(intent, conversation, now), conversation, replay, now)
+
+
+# The step each kind of intent takes (the intent, the conversation, this turn's runs, now).
+_STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
+    Help: _help,
+    Clarify: _clarify,
+    Undo: _undo,
+    AddTask: _adding,
+    AddSeveral: _adding,
+    ListTasks: _listing,
+    MoveMatching: _moving,
+    AskAbout: _asking,
+    Unclear: unclear.settle,
+    Also: _again,
+    ActOnTask: act,
+}
+
+
+def _step_for(intent: Intent, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    return _STEPS[type(intent)](intent, conversation, replay, now)
+
+
 def next_step(conversation: Conversation, now: datetime) -> Step:
     """The next tool call of this turn, or its final reply; `now` is in the user's zone."""
     intent = _resolve_pick(parse(conversation.user_text, now), conversation, now)
-    replay = Replay(conversation.this_turn)
-    yes = isinstance(intent, Help) and is_yes(conversation.user_text)
-    if yes and (step := _confirmed_move(conversation, now)) is not None:
-        return step
-    if isinstance(intent, Help):
-        return Say(replies.help_text(intent.kind))
-    if isinstance(intent, Clarify):
-        return Say(intent.text)
-    if isinstance(intent, Undo):
-        return undo(conversation, replay, now)
-    if isinstance(intent, AddTask | AddSeveral):
-        adds = intent.adds if isinstance(intent, AddSeveral) else (intent,)
-        said = []
-        for one in adds:
-            step = finish(replay, "add_task", one.args, lambda c: replies.added(c, now))
-            if isinstance(step, Call):
+    if isinstance(intent, Help) and is_yes(conversation.user_text):
+        for confirmed in (_confirmed_move, _confirmed_add):
+            if (step := confirmed(conversation, now)) is not None:
                 return step
-            said.append(step.text)
-        return Say("\n".join(said))
-    if isinstance(intent, ListTasks):
-        return _list(intent, replay, now)
-    if isinstance(intent, MoveMatching):
-        return move_matching(intent.query, intent.args, None, replay, now)
-    assert isinstance(intent, ActOnTask)
-    return act(intent, conversation, replay, now)
+    return _step_for(intent, conversation, Replay(conversation.this_turn), now)

@@ -94,7 +94,7 @@ def undo(conversation: Conversation, replay: Replay, now: datetime) -> Step:
     for run in reversed(changes):
         calls = _inverse(run, history[: history.index(run)])
         if calls is None:
-            return Say(replies.cannot_undo(run.result["task_id"]))  # type: ignore[index]
+            return Say(replies.cannot_undo(run.result["task_id"]))
         plan += calls
     said = []
     for name, args in plan:

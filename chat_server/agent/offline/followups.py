@@ -1,0 +1,143 @@
+"""Corrections and additions right after a change, about the task it changed ("it"):
+"wait no, 7am", "no wait, sunday", "oh and it's for saturday", "make it 4 instead",
+"oops, I meant oat milk" (part of the title), "and the plumber too" (the same request
+again, for another task). Each row of FOLLOWUPS is (pattern, reader of its match)."""
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from chat_server.agent.offline.dates import DateError, find_when
+from chat_server.agent.offline.intents import ActOnTask, Also, ByContext, Intent
+from chat_server.agent.offline.phrases import fields_only, strip_quotes
+
+_I = re.IGNORECASE
+# "wait", "no", "oops", "sorry", "i meant", "make it", "it's", "for": what a correction
+# starts with, as many as were said ("no wait, sorry, make that ...").
+_LEAD = (
+    r"(?:(?:wait|no|nope|oops|whoops|sorry|hang\s+on|hold\s+on|hmm|ah|actually|scratch\s+that"
+    r"|my\s+bad|correction|i\s+mean(?:t)?|make\s+(?:that|it)|change\s+(?:that|it)"
+    r"|it'?s|it\s+is|it\s+should\s+be|should\s+be|that\s+should\s+be|set\s+it"
+    r"|for|to|on)\b[\s,!.:;-]*+)"
+)
+_TAIL = r"(?:[\s,]+(?:instead|then|rather|please|not\s+that))*+$"
+_CORRECTION = re.compile(r"^" + _LEAD + r"++(?P<rest>.+?)" + _TAIL, _I)
+_MARKED = re.compile(
+    r"^(?:wait|no|nope|oops|whoops|sorry|actually|i\s+mean|hmm|ah|my\s+bad|make\s+(?:it|that)"
+    r"|it'?s\s+(?:for|on|at|due|actually)|it\s+is\s+(?:for|on|at|due))\b",
+    _I,
+)
+_INSTEAD = re.compile(r"\binstead\b", _I)
+# "make it 4 instead", "at 7": a bare hour said as a correction.
+_BARE_HOUR = re.compile(
+    r"^(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?:\s*o'?clock)?(?:\s*(?P<ap>am|pm))?$", _I
+)
+_MEANT = re.compile(
+    r"^(?:(?:oops|sorry|whoops|no|wait|my\s+bad)\b[\s,!.]*+)*i\s+meant?\s+(?P<words>.+?)"
+    r"(?:[\s,]+(?:not\s+.+|instead))?$",
+    _I,
+)
+_ALSO = re.compile(
+    r"^(?:and\s+|also\s+|oh\s+and\s+|plus\s+)?(?:the\s+same\s+(?:for|with)\s+)?(?P<w>[^,\s][^,]*?(?<!\s))"
+    r"\s++(?:too|as\s+well|also)$"
+    r"|^(?:and\s+|oh\s+and\s+)?(?:the\s+same\s+(?:for|with)|same\s+for|also|and\s+also)\s+(?P<w2>.+)$",
+    _I,
+)
+LAST_MORNING_HOUR = 7  # "at 5" is 5pm; "at 8" is 8am
+NOON = 12
+
+
+def _hour(match: re.Match[str]) -> str | None:
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    if match["ap"]:
+        if not 1 <= hour <= NOON:
+            return None
+        hour = hour % NOON + (NOON if match["ap"].lower() == "pm" else 0)
+    elif 1 <= hour <= LAST_MORNING_HOUR:
+        hour += NOON
+    if hour > 23 or minute > 59:  # noqa: PLR2004 - the clock's own limits
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _time_only(rest: str) -> str | None:
+    """ "7am", "at 5:30", "4": a time of day said alone, as "HH:MM"."""
+    if match := _BARE_HOUR.match(rest.strip()):
+        return _hour(match)
+    return None
+
+
+def _correction(text: str, now: datetime) -> Intent | None:
+    match = _CORRECTION.match(text)
+    if match is None:
+        return None
+    rest = match["rest"]
+    if at := _time_only(rest):
+        return ActOnTask("update", ByContext(), at=at)
+    try:
+        fields = fields_only(rest, now)
+    except DateError:
+        return None
+    if not fields:
+        return None
+    if set(fields) == {"due"} and len(fields["due"]) > 10 and not _has_day(rest, now):  # noqa: PLR2004
+        return ActOnTask("update", ByContext(), at=fields["due"][11:16], args={})
+    tags = tuple(fields.pop("tags", ()))
+    return ActOnTask("update", ByContext(), fields, add_tags=tags)
+
+
+def _has_day(rest: str, now: datetime) -> bool:
+    when, _ = find_when(_TIME_WORDS.sub("", rest), now)
+    return when is not None
+
+
+_TIME_WORDS = re.compile(
+    r"\b(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\bat\s+\d{1,2}(?::\d{2})?\b"
+    r"|\b(?:at\s+)?(?:noon|midday)\b",
+    _I,
+)
+
+
+def _meant(text: str, now: datetime) -> Intent | None:
+    if not (match := _MEANT.match(text)):
+        return None
+    words = strip_quotes(match["words"])
+    if _time_only(words) or fields_only(words, now):
+        return None  # "I meant 7am": a correction of the date, read by _correction
+    return ActOnTask("update", ByContext(), retitle=words)
+
+
+def _also(text: str, now: datetime) -> Intent | None:
+    if match := _ALSO.match(text):
+        words = (match["w"] or match["w2"]).strip()
+        if words.lower() not in {"it", "that", "this", "me", "i", "you"}:
+            return Also(words)
+    return None
+
+
+def _marked(
+    reader: Callable[[str, datetime], Intent | None],
+) -> Callable[[str, datetime], Intent | None]:
+    """Only for a message that says it corrects ("wait", "no", "instead")."""
+
+    def read(text: str, now: datetime) -> Intent | None:
+        if _MARKED.match(text) or _INSTEAD.search(text):
+            return reader(text, now)
+        return None
+
+    return read
+
+
+FOLLOWUPS: tuple[Callable[[str, datetime], Intent | None], ...] = (
+    _meant,
+    _marked(_correction),
+    _also,
+)
+
+
+def followup_intent(text: str, now: datetime) -> Intent | None:
+    """A correction of, or an addition to, the change just made, else None."""
+    for read in FOLLOWUPS:
+        if found := read(text, now):
+            return found
+    return None

@@ -1,0 +1,199 @@
+"""Questions answered from the tasks, changing nothing: about one task ("when is the
+dentist?", "what's the priority on the roof repair?", "have I done the laundry yet?",
+"did I already add milk?"), and about the list ("what's my next deadline?", "how many tasks
+do I have?", "high priority only").
+
+Each row of QUESTIONS is (pattern, what it asks); a pattern's `w` group names the task.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from chat_server.agent.offline.acting import FUZZY_PAGE
+from chat_server.agent.offline.intents import AskAbout, Aspect, ByWords, Intent, ListTasks
+from chat_server.agent.offline.phrases import PRIORITY_WORD, PRIORITY_WORDS, core_words
+from chat_server.agent.offline.queries import list_intent
+
+_I = re.IGNORECASE
+# The task: a lazy run that ends on a non-space, before the question's own tail words.
+_W = r"(?P<w>[^?]+?(?<!\s))"
+_TAIL = r"(?:\s+(?:yet|already|again|now|then|exactly|actually|on\s+(?:my|the)\s+list))*+\??$"
+_BE = r"(?:is|are|was|'s|s)"
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, _I)
+
+
+QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
+    (
+        _re(
+            r"^(?:when|what\s+time|what\s+day|what\s+date)\s*"
+            + _BE
+            + r"\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"(?:\s+(?:due|happening|scheduled|set\s+for|on))?"
+            + _TAIL
+        ),
+        "due",
+    ),
+    (
+        _re(
+            r"^when\s+(?:do|did|should|must)\s+i\s+(?:need\s+to\s+|have\s+to\s+)?"
+            + _W
+            + r"(?:\s+by)?"
+            + _TAIL
+        ),
+        "due",
+    ),
+    (
+        _re(
+            r"^(?:when'?s|what'?s\s+the\s+(?:due\s+date|deadline)\s+(?:on|of|for))\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"(?:\s+due)?"
+            + _TAIL
+        ),
+        "due",
+    ),
+    (
+        _re(
+            r"^is\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+(?:due|on)\s+(?:today|tomorrow|this\s+week|\w+day)"
+            + _TAIL
+        ),
+        "due",
+    ),
+    (
+        _re(r"^what(?:'s|\s+is)\s+the\s+priority\s+(?:on|of|for)\s+(?:the\s+|my\s+)?" + _W + _TAIL),
+        "priority",
+    ),
+    (
+        _re(
+            r"^(?:what|which)\s+priority\s+(?:is|has|does)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"(?:\s+(?:have|got))?"
+            + _TAIL
+        ),
+        "priority",
+    ),
+    (_re(r"^how\s+(?:important|urgent)\s+is\s+(?:the\s+|my\s+)?" + _W + _TAIL), "priority"),
+    (
+        _re(
+            r"^is\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+(?:(?:a\s+)?(?:high|low|medium)(?:\s+priority)?|urgent"
+            r"|important)" + _TAIL
+        ),
+        "priority",
+    ),
+    (
+        _re(
+            r"^(?:have|did)\s+(?:i|we)\s+(?:already\s+|actually\s+)?(?:done|do|did|finish(?:ed)?"
+            r"|complete(?:d)?|check(?:ed)?\s+off|tick(?:ed)?\s+off)\s+(?:the\s+|my\s+)?"
+            + _W
+            + _TAIL
+        ),
+        "done",
+    ),
+    (
+        _re(
+            r"^(?:is|are|was)\s+(?:the\s+|my\s+)?" + _W + r"\s+(?:done|finished|complete(?:d)?"
+            r"|ticked\s+off|checked\s+off)" + _TAIL
+        ),
+        "done",
+    ),
+    (
+        _re(
+            r"^(?:did|have)\s+(?:i|we|you)\s+(?:already\s+)?(?:add(?:ed)?|put|create(?:d)?"
+            r"|write|written|save(?:d)?|note(?:d)?)\s+(?:the\s+|a\s+task\s+(?:for|to|about)\s+)?"
+            + _W
+            + r"(?:\s+(?:to|on|in)\s+(?:my|the)\s+list)?"
+            + _TAIL
+        ),
+        "exists",
+    ),
+    (
+        _re(
+            r"^is\s+(?:there\s+a\s+task\s+(?:for|to|about)\s+)?(?:the\s+)?"
+            + _W
+            + r"\s+(?:on|in)\s+(?:my|the)\s+list"
+            + _TAIL
+        ),
+        "exists",
+    ),
+    (
+        _re(r"^do\s+i\s+(?:already\s+)?have\s+(?:a\s+task\s+(?:for|to|about)\s+)" + _W + _TAIL),
+        "exists",
+    ),
+    # "did I book the flights?": whether the task is done, whatever the verb.
+    (
+        _re(
+            r"^(?:have|did)\s+(?:i|we)\s+(?:already\s+|actually\s+|ever\s+)?[a-z]+\s+" + _W + _TAIL
+        ),
+        "done",
+    ),
+)
+# Words that make "do I have ..." a list query, not a question about one task.
+_LIST_WORDS = re.compile(
+    r"\b(?:tasks?|todos?|anything|everything|something|overdue|due|today|tomorrow|week|priority"
+    r"|tagged|left|pending|open|done|completed|list)\b",
+    _I,
+)
+_NEXT = _re(
+    r"^(?:what(?:'s|\s+is)\s+(?:my\s+|the\s+)?(?:next|nearest|closest|soonest|upcoming)"
+    r"\s+(?:deadline|due\s+date|task|thing\s+due|thing)|what(?:'s|\s+is)\s+(?:due\s+)?next"
+    r"|what\s+(?:do\s+i\s+have\s+)?(?:due\s+)?next|what\s+should\s+i\s+do\s+next"
+    r"|when(?:'s|\s+is)\s+my\s+next\s+deadline)\??$"
+)
+_HOW_MANY = _re(r"^how\s+many\b")
+_ONLY = _re(
+    r"^(?:(?:show\s+)?(?:only|just)\s+)?(?:the\s+|my\s+)?(?P<p>" + PRIORITY_WORD + r")"
+    r"(?:[\s-]+(?:priority|prio))?(?:\s+(?:ones|tasks|items|stuff))?(?:\s+only)?$"
+)
+
+
+def _next_due(text: str, now: datetime) -> Intent | None:
+    if _NEXT.match(text):
+        return ListTasks({"status": "pending", "sort": "due"}, answer="next")
+    return None
+
+
+def _how_many(text: str, now: datetime) -> Intent | None:
+    if not _HOW_MANY.match(text):
+        return None
+    listed = list_intent(text, now) or ListTasks({})
+    args = {"status": "pending"} | {k: v for k, v in listed.args.items() if k != "sort"}
+    return ListTasks(args | {"limit": FUZZY_PAGE}, listed.tag_or_words, answer="count")
+
+
+def _only(text: str, now: datetime) -> Intent | None:
+    if match := _ONLY.match(text):
+        return ListTasks({"priority": PRIORITY_WORDS[match["p"].lower()], "status": "pending"})
+    return None
+
+
+def _about_one(text: str, now: datetime) -> Intent | None:
+    for pattern, aspect in QUESTIONS:
+        if (match := pattern.match(text)) and not _LIST_WORDS.search(match["w"]):
+            words = core_words(match["w"])
+            if words:
+                return AskAbout(ByWords(words), aspect)
+    return None
+
+
+_ASKERS: tuple[Callable[[str, datetime], Intent | None], ...] = (
+    _next_due,
+    _how_many,
+    _only,
+    _about_one,
+)
+
+
+def question_intent(text: str, now: datetime) -> Intent | None:
+    """A question answered from the tasks without changing them, else None."""
+    for ask in _ASKERS:
+        if found := ask(text, now):
+            return found
+    return None

@@ -1,0 +1,295 @@
+"""A sentence that reads as no command. It changes a task only when it names one the user
+has ("the vet appointment is actually on the 20th"), found among their own titles by the
+model (steps.py lists them first); else it is added only when it plainly reads as a to-do
+with something that makes it one (a date, a priority, a tag, "please"); else the model asks.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from chat_server.agent.offline import replies
+from chat_server.agent.offline.acting import FUZZY_PAGE, act
+from chat_server.agent.offline.intents import ActOnTask, ById, Unclear
+from chat_server.agent.offline.phrases import clean_title, extract_fields
+from chat_server.agent.offline.several import TODO_VERBS
+from chat_server.agent.offline.turns import Call, Conversation, Replay, Say, Step, Task, finish
+
+_I = re.IGNORECASE
+_QUESTION = re.compile(
+    r"^(?:what|which|who|whom|whose|why|how|when|where|any|anything|do|does|did|have|has|had"
+    r"|is|are|was|were|am|can|could|would|will|should|shall|may|might|must)\b",
+    _I,
+)
+_POLITE_END = re.compile(r"(?<![\s,])[\s,]++(?:please|pls|plz)[\s.!]*+$", _I)
+# Words that make a sentence a statement about something, never a to-do's title.
+_STATEMENT = frozenset(
+    [
+        "i",
+        "i'm",
+        "im",
+        "i've",
+        "i'd",
+        "i'll",
+        "me",
+        "my",
+        "we",
+        "we're",
+        "we've",
+        "us",
+        "our",
+        "you",
+        "you're",
+        "your",
+        "he",
+        "she",
+        "they",
+        "it",
+        "it's",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "is",
+        "are",
+        "was",
+        "were",
+        "am",
+        "be",
+        "been",
+        "being",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "not",
+        "no",
+        "never",
+        "actually",
+        "really",
+        "already",
+        "just",
+        "still",
+        "anymore",
+        "any",
+        "more",
+        "lol",
+        "haha",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "needs",
+        "should",
+        "must",
+        "will",
+        "has",
+        "had",
+        "gets",
+        "got",
+        "think",
+        "guess",
+        "hope",
+        "wish",
+        "feel",
+        "seems",
+    ]
+)
+# "the report's due monday": "'s" before a field word says "is".
+_IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
+MAX_TODO_WORDS = 10
+
+
+def reads_as_todo(rest: str, said: str) -> bool:
+    """Whether the words left after the fields plainly read as a task's title."""
+    words = [w.strip(',.!:;"') for w in rest.lower().split()]
+    if not words or len(words) > MAX_TODO_WORDS or said.rstrip().endswith("?"):
+        return False
+    if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said):
+        return False
+    return not any(w in _STATEMENT for w in words)
+
+
+def unclear_intent(text: str, said: str, now: datetime) -> Unclear | None:
+    """What an unread sentence might mean, for the model to check against the tasks.
+
+    None for a question (it changes nothing); a DateError for a date that names no day.
+    """
+    if said.rstrip().endswith("?") or _QUESTION.match(text):
+        return None
+    fields, rest = extract_fields(text, now)
+    title = clean_title(rest)
+    todo = reads_as_todo(rest, said) and bool(title)
+    sure = bool(fields.keys() & {"due", "priority", "tags", "recurrence"})
+    polite = bool(_POLITE_END.search(said)) and len(text.split()) > 1
+    if not fields and not (todo and (polite or rest.split()[0].lower() in TODO_VERBS)):
+        return None  # nothing to change and no to-do: not understood
+    return Unclear(rest, fields, title, todo, sure or polite)
+
+
+# ---------------------------------------------------------------- settling it against the tasks
+
+ASK_ADD = replies.ASK_ADD
+# Words that say how a task changes, never which task: left out when matching titles.
+_EDIT_WORDS = _STATEMENT | frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "on",
+        "at",
+        "for",
+        "in",
+        "by",
+        "up",
+        "down",
+        "back",
+        "out",
+        "off",
+        "due",
+        "now",
+        "move",
+        "moved",
+        "bump",
+        "bumped",
+        "push",
+        "pushed",
+        "change",
+        "changed",
+        "set",
+        "make",
+        "made",
+        "should",
+        "be",
+        "will",
+        "needs",
+        "need",
+        "has",
+        "have",
+        "got",
+        "instead",
+        "rather",
+        "than",
+        "task",
+        "todo",
+        "item",
+        "one",
+        "priority",
+        "date",
+        "deadline",
+        "time",
+        "day",
+        "please",
+        "also",
+        "again",
+        "until",
+        "till",
+        "from",
+        "with",
+        "and",
+        "or",
+        "but",
+        "so",
+        "then",
+        "actually",
+        "really",
+        "happen",
+        "happens",
+        "happening",
+        "get",
+        "done",
+        "finished",
+        "sorted",
+        "handled",
+    ]
+)
+_SAME = 85.0  # rapidfuzz ratio at which two words are the same word, typos forgiven
+_WORD = re.compile(r"[\w'-]+")
+
+
+def _content(text: str) -> list[str]:
+    words = [w.lower().removesuffix("'s").strip("'-") for w in _WORD.findall(text)]
+    return [w for w in words if len(w) > 1 and w not in _EDIT_WORDS]
+
+
+STEM = 4  # words this long that start another word are its stem: "water" in "watering"
+
+
+def _same(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return a == b or fuzz.ratio(a, b) >= _SAME or (len(short) >= STEM and long.startswith(short))
+
+
+def named_tasks(words: str, tasks: list[Task]) -> list[Task]:
+    """The tasks whose titles the words name: every word said is in the title, and at least
+    half the title's words are said. The best-covered titles, open ones first."""
+    said = _content(words)
+    if not said:
+        return []
+    scored: list[tuple[int, Task]] = []
+    for task in tasks:
+        title = _content(task.get("title", ""))
+        if not title or not all(any(_same(s, t) for t in title) for s in said):
+            continue
+        hits = sum(any(_same(t, s) for s in said) for t in title)
+        if hits * 2 >= len(title):
+            scored.append((hits, task))
+    if not scored:
+        return []
+    best = max(hits for hits, _ in scored)
+    named = [task for hits, task in scored if hits == best]
+    return [t for t in named if not t.get("completed")] or named
+
+
+def add_args(intent: Unclear) -> dict[str, Any]:
+    """add_task's arguments for the sentence read as a new task."""
+    fields = {k: v for k, v in intent.fields.items() if not (k == "due" and v == "")}
+    return {"title": intent.title, **fields}
+
+
+def settle(intent: Unclear, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """Change the one task the sentence names, else add it (when sure), else ask."""
+    if not intent.fields:  # nothing to change: "call mom" is a new task or a question
+        return _add_or_ask(intent, replay, now)
+    run = replay.next()
+    if run is None:
+        return Call("list_tasks", {"limit": FUZZY_PAGE})
+    if not isinstance(run.result, dict):
+        return Say(replies.tool_error(run.failure))
+    named = named_tasks(intent.words, list(run.result.get("tasks") or []))
+    if len(named) == 1 and intent.fields and not _same_title(named[0], intent):
+        fields = dict(intent.fields)
+        tags = tuple(fields.pop("tags", ()))
+        change = ActOnTask("update", ById(named[0]["id"]), fields, add_tags=tags)
+        return act(change, conversation, replay, now)
+    if named:
+        return Say(replies.candidates(named, "update", intent.words, now)
+                   if len(named) > 1 else replies.named_only(named[0], now))  # fmt: skip
+    return _add_or_ask(intent, replay, now)
+
+
+def _add_or_ask(intent: Unclear, replay: Replay, now: datetime) -> Step:
+    if intent.todo and intent.marked:
+        return finish(replay, "add_task", add_args(intent), lambda c: replies.added(c, now))
+    if intent.todo:
+        return Say(replies.ask_add(intent.title))
+    return Say(replies.UNREAD)
+
+
+def _same_title(task: Task, intent: Unclear) -> bool:
+    """ "buy milk tomorrow" when "Buy milk" is on the list: a new one, or that one? Ask."""
+    same = task.get("title", "").lower() == intent.title.lower()
+    return same and intent.todo and "due" in intent.fields
