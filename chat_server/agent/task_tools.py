@@ -47,21 +47,25 @@ def meta_for(user_id: str) -> dict[str, str]:
 
 ZONED_TOOLS = frozenset({ADD_TASK, UPDATE_TASK})
 """The tools that take the zone a task's due and repeat rule are read in (`timezone`)."""
-_ZONED_FIELDS = ("due", "repeat", "recurrence")
-_NO_VALUE = (None, "", "none")
+_NO_VALUE = (None, "")
 
 
 def with_zone(name: str, arguments: dict[str, Any], zone: str | None) -> dict[str, Any]:
     """`arguments` with `timezone` set to the user's zone when the call needs one and left
-    it out: an add_task or update_task call that sets a due or a repeat rule.
+    it out: an add_task or update_task call that sets a due with a time of day or a repeat
+    rule (which, without a due, starts on the user's today).
 
     A zone given (even "") is the caller's choice and stays. Other calls get none: an edit
     of a title must not move the zone a task already repeats in (a user travelling), and a
-    task without a due or a rule has nothing to read in a zone.
+    date-only task repeats by date. Nor does the old `recurrence` alone: the task server
+    reads a date-only due in the zone there, a day early west of UTC (monthly from the 1st
+    became "the 31st or the month's last day").
     """
     if zone is None or name not in ZONED_TOOLS or arguments.get("timezone") is not None:
         return arguments
-    if all(arguments.get(key) in _NO_VALUE for key in _ZONED_FIELDS):
+    due = arguments.get("due")
+    timed = isinstance(due, str) and "T" in due
+    if not timed and arguments.get("repeat") in _NO_VALUE:
         return arguments
     return {**arguments, "timezone": zone}
 

@@ -24,11 +24,16 @@ BERLIN = "Europe/Berlin"
 @pytest.mark.parametrize(
     ("name", "arguments", "sent"),
     [
-        ("add_task", {"title": "rent", "due": "2025-07-01"}, BERLIN),
+        ("add_task", {"title": "rent", "due": "2025-07-01T09:00:00+02:00"}, BERLIN),
         ("add_task", {"title": "gym", "repeat": "FREQ=WEEKLY;BYDAY=MO"}, BERLIN),
-        ("update_task", {"task_id": 3, "recurrence": "daily"}, BERLIN),
-        # Nothing read in a zone: a title, or values that clear the due or the rule.
+        ("update_task", {"task_id": 3, "due": "2025-07-01T09:00:00Z", "recurrence": "daily"},
+         BERLIN),
+        # Nothing read in a zone: a title, a date-only due, the old recurrence (which the
+        # task server would read a date-only due for in the zone, a day early west of UTC),
+        # or values that clear the due or the rule.
         ("add_task", {"title": "milk"}, None),
+        ("add_task", {"title": "rent", "due": "2025-07-01"}, None),
+        ("update_task", {"task_id": 3, "recurrence": "monthly"}, None),
         ("add_task", {"title": "milk", "due": None, "repeat": None, "timezone": None}, None),
         ("update_task", {"task_id": 3, "title": "rent!"}, None),
         ("update_task", {"task_id": 3, "repeat": "", "due": ""}, None),
@@ -45,10 +50,10 @@ def test_calls_that_set_a_due_or_a_rule_get_the_users_zone(
 
 def test_a_zone_the_caller_chose_stays_even_an_empty_one() -> None:
     for given in ("Asia/Tokyo", ""):
-        arguments = {"title": "rent", "due": "2025-07-01", "timezone": given}
+        arguments = {"title": "rent", "due": "2025-07-01T09:00:00Z", "timezone": given}
         assert with_zone("add_task", arguments, BERLIN) == arguments
-    assert with_zone("add_task", {"title": "rent", "due": "2025-07-01"}, None) == {
-        "title": "rent", "due": "2025-07-01"
+    assert with_zone("add_task", {"title": "rent", "repeat": "FREQ=DAILY"}, None) == {
+        "title": "rent", "repeat": "FREQ=DAILY"
     }
 
 
@@ -90,10 +95,10 @@ async def test_the_agents_add_task_calls_carry_the_request_zone_when_they_need_o
 async def test_without_an_x_timezone_header_the_servers_zone_is_sent() -> None:
     server = FakeTaskServer()
 
-    await run_adds(server, {"title": "rent", "due": "2025-07-01"})
+    await run_adds(server, {"title": "rent", "due": "2025-07-01T09:00:00-04:00"})
 
     assert server.calls[0][1] == {
-        "title": "rent", "due": "2025-07-01", "timezone": "America/New_York"
+        "title": "rent", "due": "2025-07-01T09:00:00-04:00", "timezone": "America/New_York"
     }
 
 
