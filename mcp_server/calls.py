@@ -99,6 +99,17 @@ def check_call_id(value: object) -> str:
     return value
 
 
+def item_call_id(call_id: str | None, index: int) -> str | None:
+    """The id item `index` of a batch call is stored under: the batch's id and the index,
+    so a batch sent again is applied once per item (an over-long id is hashed first)."""
+    if call_id is None:
+        return None
+    suffix = f"#{index}"
+    if len(call_id) + len(suffix) > MAX_CALL_ID_CHARS:
+        call_id = hashlib.sha256(call_id.encode()).hexdigest()
+    return call_id + suffix
+
+
 def apply(
     session: Session,
     write: Callable[..., Result],

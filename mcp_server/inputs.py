@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -23,6 +24,7 @@ from mcp_server.task_rules import MAX_CURSOR_CHARS
 from shared.contract import (
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
+    MAX_BATCH_ITEMS,
     MAX_PAGE_SIZE,
     SEARCH_MAX_CHARS,
     TAG_INPUT_MAX_CHARS,
@@ -282,3 +284,81 @@ class DeleteListInput(ToolInput):
         None, description="Moves its tasks to this list (made if new) first."
     )
     delete_tasks: bool = Field(False, description="true deletes its tasks with it.")
+
+
+BATCH = (
+    f"At most {MAX_BATCH_ITEMS} per call; each is applied or refused on its own, and the "
+    "result has one entry per item, in this order."
+)
+
+
+def _at_most_a_batch(value: Any) -> Any:
+    # Checked before any item is validated, so a flood costs nothing; the schema's maxItems
+    # tells clients the same.
+    if isinstance(value, list) and len(value) > MAX_BATCH_ITEMS:
+        raise ValueError(
+            f"at most {MAX_BATCH_ITEMS} items per call (got {len(value):,}); send the rest in "
+            "further calls"
+        )
+    return value
+
+
+class AddTasksInput(ToolInput):
+    items: list[AddTaskInput] = Field(
+        min_length=1, max_length=MAX_BATCH_ITEMS,
+        description=f"The tasks to add, each with add_task's arguments. {BATCH}",
+    )  # fmt: skip
+
+    _limit = field_validator("items", mode="before")(_at_most_a_batch)
+
+
+class UpdateTasksInput(ToolInput):
+    items: list[UpdateTaskInput] = Field(
+        min_length=1, max_length=MAX_BATCH_ITEMS,
+        description=f"The changes, each with update_task's arguments. {BATCH}",
+    )  # fmt: skip
+
+    _limit = field_validator("items", mode="before")(_at_most_a_batch)
+
+
+TASK_IDS = f"The tasks' ids. {BATCH}"
+
+
+class CompleteTasksInput(ToolInput):
+    task_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH_ITEMS, description=TASK_IDS)
+    completed: bool = Field(True, description="true marks them done; false reopens them.")
+    subtasks: Literal["complete"] | None = CompleteTaskInput.model_fields["subtasks"]
+
+    _limit = field_validator("task_ids", mode="before")(_at_most_a_batch)
+
+
+class DeleteTasksInput(ToolInput):
+    task_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH_ITEMS, description=TASK_IDS)
+    subtasks: Literal["delete", "keep"] | None = DeleteTaskInput.model_fields["subtasks"]
+    confirm: bool = Field(
+        False,
+        description="Deleting 5 or more tasks asks the user first (when the client can ask), "
+        "else is refused: send confirm: true once the user has agreed.",
+    )
+
+    _limit = field_validator("task_ids", mode="before")(_at_most_a_batch)
+
+
+BATCH_INPUTS = (AddTasksInput, UpdateTasksInput)
+
+
+def tool_schema(model: type[ToolInput]) -> dict[str, Any]:
+    """The model's JSON schema as tools/list shows it.
+
+    A batch's items keep every type and choice (strict-schema clients build their own
+    schema from them) but not the descriptions and titles their single tool's schema gives
+    already: they cost every client's tools/list about 1,000 tokens a batch tool.
+    """
+    schema = model.model_json_schema()
+    if model in BATCH_INPUTS:
+        for definition in schema.get("$defs", {}).values():
+            definition.pop("title", None)
+            for prop in definition.get("properties", {}).values():
+                prop.pop("description", None)
+                prop.pop("title", None)
+    return schema

@@ -8,11 +8,15 @@ is for clients and models that read text: one compact line per task instead of a
 JSON copy of the page, which every client would otherwise parse again.
 """
 
+from collections.abc import Callable
 from typing import Any, get_args
 
 from shared.contract import (
     PRIORITIES,
+    BatchItem,
+    BatchResult,
     ChangeStatus,
+    ErrorCode,
     ListChange,
     ListDict,
     ListPage,
@@ -197,34 +201,104 @@ TASK_CHANGE: Schema = {
 }
 
 
+# An item's task names the task fields (typed one by one in get_task's and the single
+# writes' schemas) rather than typing each again in every batch tool.
+_TASK_NAMED = {"type": "object", "required": TASK["required"]}
+
+BATCH_RESULT: Schema = {
+    "type": "object",
+    "description": "What a batch did, item by item.",
+    "properties": {
+        "results": {
+            **_field("array", "One entry per item, in input order."),
+            "items": {
+                "type": "object",
+                "description": "ok: true with status and task, or ok: false with error, code "
+                "(and task_id when it names one).",
+                "properties": {
+                    "ok": _field("boolean", "true when this item was applied."),
+                    "status": _field("string", "What happened.", enum=list(get_args(ChangeStatus))),
+                    "task": {**_TASK_NAMED, "description": "The task after it (as it was, when "
+                             "deleted), with the fields of a task."},
+                    "next_task": {**_TASK_NAMED, "description": "A completed repeating task's "
+                                  "next occurrence, when one was made."},
+                    "error": _field("string", "Why this item was refused."),
+                    "code": _field("string", "The refusal's code.",
+                                   enum=[code.value for code in ErrorCode]),
+                    "task_id": _field("integer", "The task the refusal names."),
+                },
+                "required": ["ok"],
+            },
+        },
+        "succeeded": _field("integer", "How many items were applied."),
+        "failed": _field("integer", "How many were refused."),
+    },
+    "required": ["results", "succeeded", "failed"],
+}  # fmt: skip
+
+
 def as_text(result: ToolResult) -> str:
     """The compact text form of a tool result: one line per task, then the cursor."""
-    if "lists" in result:
-        lists: ListPage = result  # type: ignore[assignment]
-        return "\n".join(list_line(item) for item in lists["lists"])
-    if "moved_to" in result:
-        list_change: ListChange = result  # type: ignore[assignment]
-        text = f"{list_change['status']}: {list_line(list_change['list'])}"
-        if list_change["moved_to"]:
-            text += f"\ntasks moved to {list_change['moved_to']}"
-        return text
-    if "tasks" in result:
-        page: TaskPage = result  # type: ignore[assignment]
-        lines = [task_line(task) for task in page["tasks"]] or ["no tasks"]
-        cursor = page["next_cursor"]
-        lines.append(f"next_cursor: {cursor}" if cursor else "next_cursor: null (last page)")
-        return "\n".join(lines)
-    if "task_id" in result:
-        change: TaskChange = result  # type: ignore[assignment]
-        text = f"{change['status']}: {task_text(change['task'])}"
-        if change["next_task"] is not None:
-            text += f"\nnext occurrence: {task_text(change['next_task'])}"
-        return text
-    if "subtasks" in result:
-        detail: TaskDetail = result  # type: ignore[assignment]
-        lines = [task_text(detail), *(f"  subtask {task_line(sub)}" for sub in detail["subtasks"])]
-        return "\n".join(lines)
+    for key, render in _TEXTS:
+        if key in result:
+            return render(result)
     return task_text(result)  # type: ignore[arg-type]
+
+
+def _batch_text(batch: BatchResult) -> str:
+    lines = [batch_line(n, item) for n, item in enumerate(batch["results"], 1)]
+    return "\n".join([*lines, f"{batch['succeeded']} succeeded, {batch['failed']} failed"])
+
+
+def _lists_text(lists: ListPage) -> str:
+    return "\n".join(list_line(item) for item in lists["lists"])
+
+
+def _list_change_text(list_change: ListChange) -> str:
+    text = f"{list_change['status']}: {list_line(list_change['list'])}"
+    if list_change["moved_to"]:
+        text += f"\ntasks moved to {list_change['moved_to']}"
+    return text
+
+
+def _page_text(page: TaskPage) -> str:
+    lines = [task_line(task) for task in page["tasks"]] or ["no tasks"]
+    cursor = page["next_cursor"]
+    lines.append(f"next_cursor: {cursor}" if cursor else "next_cursor: null (last page)")
+    return "\n".join(lines)
+
+
+def _change_text(change: TaskChange) -> str:
+    text = f"{change['status']}: {task_text(change['task'])}"
+    if change["next_task"] is not None:
+        text += f"\nnext occurrence: {task_text(change['next_task'])}"
+    return text
+
+
+def _detail_text(detail: TaskDetail) -> str:
+    lines = [task_text(detail), *(f"  subtask {task_line(sub)}" for sub in detail["subtasks"])]
+    return "\n".join(lines)
+
+
+# Which text a result gets, by a key only its shape has (checked in this order).
+_TEXTS: list[tuple[str, Callable[[Any], str]]] = [
+    ("results", _batch_text),
+    ("lists", _lists_text),
+    ("moved_to", _list_change_text),
+    ("tasks", _page_text),
+    ("task_id", _change_text),
+    ("subtasks", _detail_text),
+]
+
+
+def batch_line(number: int, item: BatchItem) -> str:
+    """One batch item on one line: its place, then its task or why it was refused."""
+    if not item["ok"]:
+        return f"{number}. refused ({item.get('code')}): {item.get('error')}"
+    line = f"{number}. {item.get('status')}: {task_line(item['task'])}"
+    if item.get("next_task"):
+        line += f" | next occurrence #{item['next_task']['id']}"  # type: ignore[index]
+    return line
 
 
 def list_line(item: ListDict) -> str:

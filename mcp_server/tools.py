@@ -16,24 +16,29 @@ from limits.errors import StorageError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import calls, lists, outputs, tasks
+from mcp_server import batches, calls, lists, outputs, tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.errors import Refused
 from mcp_server.inputs import (
     AddTaskInput,
+    AddTasksInput,
     CompleteTaskInput,
+    CompleteTasksInput,
     DeleteListInput,
     DeleteTaskInput,
+    DeleteTasksInput,
     GetTaskInput,
     ListListsInput,
     ListTasksInput,
     RenameListInput,
     ToolInput,
     UpdateTaskInput,
+    UpdateTasksInput,
+    tool_schema,
 )
 from mcp_server.metrics import meta_of, tool_execution
 from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
@@ -42,6 +47,7 @@ from shared import events
 from shared.contract import (
     CALL_ID_META_KEY,
     TOOL_ERROR_PREFIX,
+    BatchResult,
     ErrorCode,
     ListChange,
     ListPage,
@@ -98,14 +104,8 @@ class TaskTools:
         """Change fields of a task: omitted or null fields stay as they are, and the empty
         value clears one (description "", due "", tags [], repeat "", parent_id 0).
         skip: true moves a repeating task to its next occurrence."""
-        # Strict-schema clients (OpenAI strict mode) send null for every field they leave.
-        changes = {
-            field: value
-            for field in args.model_fields_set - {"task_id"}
-            if (value := getattr(args, field)) is not None
-        }
         return await self._run(
-            ctx, tasks.update_task, task_id=args.task_id, changes=changes, writes=True
+            ctx, tasks.update_task, task_id=args.task_id, changes=_changes(args), writes=True
         )
 
     async def complete_task(self, args: CompleteTaskInput, ctx: Context) -> tasks.TaskChange:
@@ -125,6 +125,51 @@ class TaskTools:
         return await self._run(
             ctx, tasks.delete_task, task_id=args.task_id, subtasks=args.subtasks, writes=True
         )
+
+    async def add_tasks(self, args: AddTasksInput, ctx: Context) -> BatchResult:
+        """Add several tasks in one call (each item takes add_task's arguments).
+
+        results has one entry per item, in order: {ok: true, task} or {ok: false, error,
+        code}; one refused item never stops the others."""
+        writes = [
+            batches.Write(tasks.add_task, {"data": tasks.NewTask(**dict(item))})
+            for item in args.items
+        ]
+        return await self._run_batch(ctx, writes)
+
+    async def update_tasks(self, args: UpdateTasksInput, ctx: Context) -> BatchResult:
+        """Change several tasks in one call (each item takes update_task's arguments);
+        results per item, in order, as add_tasks gives them."""
+        writes = [
+            batches.Write(tasks.update_task, {"task_id": item.task_id, "changes": _changes(item)})
+            for item in args.items
+        ]
+        return await self._run_batch(ctx, writes)
+
+    async def complete_tasks(self, args: CompleteTasksInput, ctx: Context) -> BatchResult:
+        """Complete (or reopen, with completed=false) several tasks; results per task, in
+        order, as add_tasks gives them."""
+        kwargs = {"completed": args.completed, "subtasks": args.subtasks}
+        writes = [
+            batches.Write(tasks.set_completed, {"task_id": task_id, **kwargs})
+            for task_id in args.task_ids
+        ]
+        return await self._run_batch(ctx, writes)
+
+    async def delete_tasks(
+        self, args: DeleteTasksInput, ctx: Context
+    ) -> BatchResult | InputRequiredResult:
+        """Delete several tasks for good; results per task, in order, as add_tasks gives
+        them. 5 or more ask the user first, or need confirm: true."""
+        writes = [
+            batches.Write(tasks.delete_task, {"task_id": task_id, "subtasks": args.subtasks})
+            for task_id in args.task_ids
+        ]
+        return await self._run_batch(
+            ctx, writes, before=lambda: batches.confirm_delete(
+                ctx, args.task_ids, confirmed=args.confirm
+            ),
+        )  # fmt: skip
 
     async def list_lists(self, args: ListListsInput, ctx: Context) -> ListPage:
         """The caller's task lists (Inbox first for a new user) with open and done counts."""
@@ -171,6 +216,27 @@ class TaskTools:
             await self._publish(user_id, result)
         return result
 
+    async def _run_batch(
+        self,
+        ctx: Context,
+        writes: list[batches.Write],
+        *,
+        before: Callable[[], Awaitable[InputRequiredResult | None]] | None = None,
+    ) -> BatchResult | InputRequiredResult:
+        # Counted as one call against the rate limit: MAX_BATCH_ITEMS bounds what it does.
+        user_id = self.identity.user_id(ctx, WRITE_SCOPE)
+        USER.set(user_id)
+        await self._count_call(user_id)
+        if before is not None and (question := await before()) is not None:
+            return question
+        outcomes = await run_db(
+            self.engine, batches.apply_all, writes, user_id=user_id, call_id=_call_id(ctx)
+        )
+        for outcome in outcomes:
+            if outcome.change is not None:
+                await self._publish(user_id, outcome.change)
+        return batches.summary(outcomes)
+
     async def _publish(self, user_id: str, change: tasks.TaskChange) -> None:
         # Published here, where every client's change passes (chat turns, widget buttons,
         # other agents), so each open page hears of it. The write has committed: a failure
@@ -195,6 +261,16 @@ class TaskTools:
                 f"{rate.GRANULARITY.name}); retry in {retry_after} s",
                 ErrorCode.RATE_LIMITED,
             )
+
+
+def _changes(args: UpdateTaskInput) -> dict[str, Any]:
+    """The fields an update names. Strict-schema clients (OpenAI strict mode) send null for
+    every field they leave alone, so null is "unchanged" too."""
+    return {
+        field: value
+        for field in args.model_fields_set - {"task_id"}
+        if (value := getattr(args, field)) is not None
+    }
 
 
 def _call_id(ctx: Context) -> str | None:
@@ -231,7 +307,7 @@ class TaskTool(Tool):
                 raise
             failure = ToolFailure(self.name, str(exc), exc.code, task_id=exc.task_id)
             return error_result(failure)
-        if not convert_result:
+        if not convert_result or isinstance(result, InputRequiredResult):
             return result
         # The text block is the compact form for readers of text; clients that understand
         # structured content (the chat backend among them) read that instead.
@@ -307,6 +383,14 @@ def build_tools(
          _writes(destructive=False, idempotent=True)),
         (body.delete_task, "Delete task", DeleteTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=True, idempotent=True)),
+        (body.add_tasks, "Add tasks", AddTasksInput, outputs.BATCH_RESULT,
+         _writes(destructive=False, idempotent=False)),
+        (body.update_tasks, "Update tasks", UpdateTasksInput, outputs.BATCH_RESULT,
+         _writes(destructive=True, idempotent=True)),
+        (body.complete_tasks, "Complete or reopen tasks", CompleteTasksInput,
+         outputs.BATCH_RESULT, _writes(destructive=False, idempotent=True)),
+        (body.delete_tasks, "Delete tasks", DeleteTasksInput, outputs.BATCH_RESULT,
+         _writes(destructive=True, idempotent=True)),
         (body.list_lists, "List lists", ListListsInput, outputs.LIST_PAGE, READ),
         (body.rename_list, "Rename list", RenameListInput, outputs.LIST_CHANGE,
          _writes(destructive=False, idempotent=True)),
@@ -319,7 +403,7 @@ def build_tools(
             name=fn.__name__,
             title=title,
             description=_doc(fn),
-            parameters=model.model_json_schema(),
+            parameters=tool_schema(model),
             # output_model stays unset: results are built in the published shape already.
             fn_metadata=FuncMetadata(arg_model=model, output_schema=output),
             is_async=True,

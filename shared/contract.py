@@ -38,6 +38,16 @@ TOOL_NAMES = (
 )  # fmt: skip
 CHANGE_TOOLS = frozenset({ADD_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK})
 LIST_CHANGE_TOOLS = frozenset({RENAME_LIST, DELETE_LIST})
+# Several writes in one call, each item applied (or refused) on its own: a BatchResult.
+ADD_TASKS = "add_tasks"
+UPDATE_TASKS = "update_tasks"
+COMPLETE_TASKS = "complete_tasks"
+DELETE_TASKS = "delete_tasks"
+BATCH_TOOLS = (ADD_TASKS, UPDATE_TASKS, COMPLETE_TASKS, DELETE_TASKS)
+# The most items (tasks or task ids) one batch call may carry; more is refused whole.
+MAX_BATCH_ITEMS = 25
+# delete_tasks of this many tasks or more asks first, unless the call says confirm: true.
+CONFIRM_DELETE_FROM = 5
 
 Priority = Literal["low", "medium", "high"]
 Recurrence = Literal["none", "daily", "weekly", "monthly", "yearly"]
@@ -148,7 +158,28 @@ class ListChange(TypedDict):
     moved_to: str | None
 
 
-ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange
+class BatchItem(TypedDict):
+    """One item of a batch: ok with the task after its write (as it was, when deleted), or
+    the refusal of that item alone (`error`, `code`, and `task_id` when one is named)."""
+
+    ok: bool
+    status: NotRequired[ChangeStatus]
+    task: NotRequired[TaskDict]
+    next_task: NotRequired[TaskDict | None]
+    error: NotRequired[str]
+    code: NotRequired[str]
+    task_id: NotRequired[int]
+
+
+class BatchResult(TypedDict):
+    """What a batch tool did: one item per input, in input order, and the counts."""
+
+    results: list[BatchItem]
+    succeeded: int
+    failed: int
+
+
+ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange | BatchResult
 
 # How the MCP SDK words a tool error; the server words its refusals the same way.
 TOOL_ERROR_PREFIX = "Error executing tool "
@@ -164,6 +195,7 @@ _READERS: dict[str, TypeAdapter[Any]] = {
     **{name: TypeAdapter(TaskChange) for name in CHANGE_TOOLS},
     LIST_LISTS: TypeAdapter(ListPage),
     **{name: TypeAdapter(ListChange) for name in LIST_CHANGE_TOOLS},
+    **{name: TypeAdapter(BatchResult) for name in BATCH_TOOLS},
 }
 
 
@@ -180,6 +212,9 @@ class ErrorCode(StrEnum):
     """An argument broke a rule; the message names it."""
     CALL_ID_REUSED = "call_id_reused"
     """The call id was already used for another tool or other arguments."""
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    """A destructive batch (delete_tasks of CONFIRM_DELETE_FROM tasks or more) was neither
+    confirmed by the user when asked nor sent with confirm: true."""
     RATE_LIMITED = "rate_limited"
     UNAUTHORIZED = "unauthorized"
     """No acting user: no token, a scope the token lacks, or no user named for a service."""

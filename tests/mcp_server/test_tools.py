@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from mcp_server.outputs import as_text
 from mcp_server.server import build_server
-from shared.contract import ErrorCode, ToolFailure, read_result
+from shared.contract import BATCH_TOOLS, ErrorCode, ToolFailure, read_result
 from shared.settings import Settings
 from tests.mcp_server.conftest import in_own_task
 
@@ -51,7 +51,7 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     return result.content[0].text  # type: ignore[union-attr]
 
 
-async def test_lists_nine_tools_with_annotations(client: Client):
+async def test_lists_thirteen_tools_with_annotations(client: Client):
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
     hints = {
         name: (
@@ -73,6 +73,10 @@ async def test_lists_nine_tools_with_annotations(client: Client):
         "list_lists": (True, False, True, False),
         "rename_list": (False, False, True, False),
         "delete_list": (False, True, True, False),
+        "add_tasks": (False, False, False, False),
+        "update_tasks": (False, True, True, False),
+        "complete_tasks": (False, False, True, False),
+        "delete_tasks": (False, True, True, False),
     }
     assert {name: tool.title for name, tool in listed.items()} == {
         "add_task": "Add task",
@@ -84,6 +88,10 @@ async def test_lists_nine_tools_with_annotations(client: Client):
         "list_lists": "List lists",
         "rename_list": "Rename list",
         "delete_list": "Delete list",
+        "add_tasks": "Add tasks",
+        "update_tasks": "Update tasks",
+        "complete_tasks": "Complete or reopen tasks",
+        "delete_tasks": "Delete tasks",
     }
 
 
@@ -105,6 +113,10 @@ async def test_input_schemas_match_the_contract(client: Client):
         "list_lists": [],
         "rename_list": ["list", "new_name", "color", "position"],
         "delete_list": ["list", "move_tasks_to", "delete_tasks"],
+        "add_tasks": ["items"],
+        "update_tasks": ["items"],
+        "complete_tasks": ["task_ids", "completed", "subtasks"],
+        "delete_tasks": ["task_ids", "subtasks", "confirm"],
     }  # fmt: skip
     required = {name: tool.input_schema.get("required", []) for name, tool in listed.items()}
     assert required == {
@@ -117,6 +129,10 @@ async def test_input_schemas_match_the_contract(client: Client):
         "list_lists": [],
         "rename_list": ["list"],
         "delete_list": ["list"],
+        "add_tasks": ["items"],
+        "update_tasks": ["items"],
+        "complete_tasks": ["task_ids"],
+        "delete_tasks": ["task_ids"],
     }
     for tool in listed.values():
         assert tool.input_schema["additionalProperties"] is False
@@ -351,7 +367,7 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
     }
     assert set(strict) == {
         "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task",
-        *LIST_TOOLS,
+        *LIST_TOOLS, *BATCH_TOOLS,
     }  # fmt: skip
     # A strict client sends every property of update_task, null for those it leaves alone.
     fields = strict["update_task"]["properties"]
