@@ -130,7 +130,8 @@ def _lifespan(
         # Whatever serves the tools, every call carries the authenticated user, never a
         # value the model chose.
         pool.tool_meta_resolver = user_meta
-        await pool.connect()
+        # The Agents SDK leaves MCPServer.connect and .cleanup unannotated.
+        await pool.connect()  # type: ignore[no-untyped-call]
         default_zone = local_zone(settings.taskchat_timezone)
         agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
@@ -149,7 +150,7 @@ def _lifespan(
             await app.state.event_hub.stop()
             if turn_locks is not None:
                 await turn_locks.close()
-            await pool.cleanup()
+            await pool.cleanup()  # type: ignore[no-untyped-call]
             engine.dispose()
 
     return lifespan

@@ -68,7 +68,8 @@ def exposition() -> bytes:
     if folder is None:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=folder)
+    # prometheus_client's multiprocess module has no annotations.
+    multiprocess.MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
 
 
@@ -118,7 +119,7 @@ class ForgetWorkerAtShutdown:
 
         async def send_then_forget(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                multiprocess.mark_process_dead(os.getpid())
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
             await send(message)
 
         await self.app(scope, receive, send_then_forget)

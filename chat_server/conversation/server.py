@@ -126,7 +126,9 @@ class TaskChatServer(ChatKitServer[Principal]):
             # chatkit saves the thread and tells the client when it sees the change.
             thread.title = title_from(message_text(input_user_message))
         with observed_turn(thread.id) as turn:
-            agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+            agent_context = AgentContext[Principal](
+                thread=thread, store=self.store, request_context=context
+            )
             try:
                 history = await self.store.load_history(
                     thread.id, HISTORY_ITEMS, context, skip=_converter.LEFT_OUT

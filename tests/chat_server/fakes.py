@@ -1,14 +1,14 @@
 """In-process stand-ins for the unit layer: an MCP server that records what it is asked."""
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from agents.mcp import MCPServer
 from mcp import Tool as MCPTool
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, TextContent
 
 from shared.auth import Principal
-from shared.contract import ErrorCode, ToolFailure, as_model_output, error_result
+from shared.contract import ErrorCode, TaskDict, ToolFailure, as_model_output, error_result
 
 TASK_TOOLS = ["add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task"]
 
@@ -85,13 +85,14 @@ def not_found(tool: str, task_id: int) -> CallToolResult:
     return as_model_output(tool, error_result(failure))
 
 
-def make_task(task_id: int, title: str, **fields: Any) -> dict[str, Any]:
-    return {
+def make_task(task_id: int, title: str, **fields: Any) -> TaskDict:
+    """A task as the tools return it, with `fields` in place of the defaults."""
+    return cast(TaskDict, {
         "id": task_id, "title": title, "description": None, "completed": False,
         "completed_at": None, "priority": "medium", "tags": [], "due": None,
         "recurrence": "none", "created_at": "2025-06-01T08:00:00Z",
         "updated_at": "2025-06-01T08:00:00Z",
-    } | fields
+    } | fields)
 
 
 class TaskMCP(MCPServer):

@@ -27,6 +27,7 @@ from chat_server.conversation.actions import handle_action
 from chat_server.conversation.server import TaskChatServer
 from chat_server.conversation.store import SQLStore
 from shared.auth import Principal
+from shared.contract import TaskDict
 from shared.db import make_engine
 from shared.migrate import upgrade_all
 from tests.chat_server.fakes import TaskMCP, make_task
@@ -53,7 +54,7 @@ def mcp() -> TaskMCP:
     return TaskMCP()
 
 
-def list_item(*tasks: dict[str, Any]) -> WidgetItem:
+def list_item(*tasks: TaskDict) -> WidgetItem:
     return WidgetItem(id="msg_widget", thread_id=THREAD.id, created_at=datetime(2025, 6, 1),
                       widget=widgets.task_list(list(tasks)))
 

@@ -23,7 +23,7 @@ class ListingCounter(FakeTaskServer):
         return await super().list_tools(run_context, agent)
 
 
-async def test_the_agent_converts_its_mcp_tools_once_and_each_run_still_acts_for_its_user():
+async def test_the_agent_converts_its_mcp_tools_once_and_each_run_still_acts_for_its_user() -> None:
     server = ListingCounter()
     server.tool_meta_resolver = user_meta
     model = ScriptedModel([

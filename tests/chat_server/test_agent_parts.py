@@ -28,20 +28,20 @@ MILK = {
 }
 
 
-def test_title_is_the_first_words_of_a_short_message():
+def test_title_is_the_first_words_of_a_short_message() -> None:
     assert title_from("  add   buy milk tomorrow ") == "add buy milk tomorrow"
 
 
-def test_long_title_is_cut_at_a_word_boundary():
+def test_long_title_is_cut_at_a_word_boundary() -> None:
     title = title_from("please add a task to call the plumber about the leaking kitchen sink today")
     assert title == "please add a task to call the plumber about the…"
 
 
-def test_empty_message_gets_a_default_title():
+def test_empty_message_gets_a_default_title() -> None:
     assert title_from("   ") == "New chat"
 
 
-def test_failures_become_plain_sentences():
+def test_failures_become_plain_sentences() -> None:
     request = httpx.Request("POST", "http://127.0.0.1/v1")
     assert describe_failure(OperationalError("select", {}, Exception("down"))) == (
         "The database is unavailable right now. Please try again in a moment."
@@ -57,7 +57,7 @@ def test_failures_become_plain_sentences():
     )
 
 
-def test_tool_summaries_name_what_happened():
+def test_tool_summaries_name_what_happened() -> None:
     milk = json.dumps(MILK)
     assert summary("list_tasks", f'{{"tasks": [{milk}, {milk}], "next_cursor": null}}') == (
         "Found 2 tasks"
@@ -75,7 +75,7 @@ def test_tool_summaries_name_what_happened():
     )
 
 
-async def test_tool_records_are_replayed_as_function_call_and_output():
+async def test_tool_records_are_replayed_as_function_call_and_output() -> None:
     record = {
         "call_id": "call_1",
         "name": "add_task",
@@ -97,7 +97,7 @@ async def test_tool_records_are_replayed_as_function_call_and_output():
     ]
 
 
-async def test_workflow_items_are_not_repeated_to_the_model():
+async def test_workflow_items_are_not_repeated_to_the_model() -> None:
     item = WorkflowItem(
         id="w1",
         thread_id="t1",
@@ -107,7 +107,7 @@ async def test_workflow_items_are_not_repeated_to_the_model():
     assert await TaskChatConverter().to_agent_input([item]) == []
 
 
-async def test_earlier_assistant_messages_are_plain_text_both_model_apis_accept():
+async def test_earlier_assistant_messages_are_plain_text_both_model_apis_accept() -> None:
     item = AssistantMessageItem(
         id="m1",
         thread_id="t1",

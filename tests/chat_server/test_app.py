@@ -1,6 +1,7 @@
 """The chat backend in-process: ASGI client, real SQLite store, scripted model, fake MCP server."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +28,7 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 SERVICE_TOKEN = "test-service-token-of-32-characters-or-more"
 
 
-async def test_a_reply_streams_and_is_saved_with_a_title(tmp_path):
+async def test_a_reply_streams_and_is_saved_with_a_title(tmp_path: Path) -> None:
     steps = [[assistant_message("Hello! I manage your tasks.", item_id="msg_a1")]]
     async with harness(tmp_path, steps) as h:
         events = await create_thread(h.client, "hi there")
@@ -41,7 +42,9 @@ async def test_a_reply_streams_and_is_saved_with_a_title(tmp_path):
         assert saved[1]["content"][0]["text"] == "Hello! I manage your tasks."
 
 
-async def test_tool_calls_act_for_the_authenticated_user_and_show_as_workflow(tmp_path):
+async def test_tool_calls_act_for_the_authenticated_user_and_show_as_workflow(
+    tmp_path: Path,
+) -> None:
     steps = [
         [function_call("add_task", {"title": "Buy milk"}, call_id="call_1")],
         [assistant_message("Added task 1: Buy milk.", item_id="msg_b1")],
@@ -61,7 +64,7 @@ async def test_tool_calls_act_for_the_authenticated_user_and_show_as_workflow(tm
         assert assistant_texts(events) == ["Added task 1: Buy milk."]
 
 
-async def test_the_next_turn_sees_earlier_tool_calls_as_function_calls(tmp_path):
+async def test_the_next_turn_sees_earlier_tool_calls_as_function_calls(tmp_path: Path) -> None:
     steps = [
         [function_call("add_task", {"title": "Buy milk"}, call_id="call_1")],
         [assistant_message("Added.", item_id="msg_c1")],
@@ -85,7 +88,7 @@ async def test_the_next_turn_sees_earlier_tool_calls_as_function_calls(tmp_path)
         assert json.loads(second_turn_input[2]["output"])["task_id"] == 1
 
 
-async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
+async def test_a_tool_error_reaches_the_model_as_output(tmp_path: Path) -> None:
     steps = [
         [function_call("get_task", {"task_id": 99}, call_id="call_1")],
         ModelStep.respond(
@@ -102,7 +105,7 @@ async def test_a_tool_error_reaches_the_model_as_output(tmp_path):
         assert assistant_texts(events) == ["Sorry: Task 99 not found"]
 
 
-async def test_task_server_down_becomes_a_saved_assistant_message(tmp_path):
+async def test_task_server_down_becomes_a_saved_assistant_message(tmp_path: Path) -> None:
     steps = [[function_call("list_tasks", {}, call_id="call_1")]]
     async with harness(tmp_path, steps) as h:
         h.mcp.fail_with = MCPUnavailable(
@@ -122,7 +125,7 @@ async def test_task_server_down_becomes_a_saved_assistant_message(tmp_path):
         assert workflow["workflow"]["tasks"][0]["content"] == expected
 
 
-async def test_a_model_error_becomes_an_assistant_message(tmp_path):
+async def test_a_model_error_becomes_an_assistant_message(tmp_path: Path) -> None:
     async with harness(tmp_path, [RuntimeError("boom")]) as h:
         events = await create_thread(h.client, "hello")
         assert assistant_texts(events) == [
@@ -155,7 +158,9 @@ async def test_a_model_error_becomes_an_assistant_message(tmp_path):
         (b"x" * 70_000, 413, "request body is over 64000 bytes"),
     ],
 )
-async def test_bad_requests_get_a_json_error_and_change_nothing(tmp_path, body, status, message):
+async def test_bad_requests_get_a_json_error_and_change_nothing(
+    tmp_path: Path, body, status, message
+) -> None:
     async with harness(tmp_path) as h:
         response = await h.client.post(
             "/chatkit", content=body, headers={"Content-Type": "application/json"}
@@ -170,7 +175,7 @@ def jwt_settings() -> dict[str, Any]:
     return {"jwt_secret": SECRET, "mcp_service_token": SERVICE_TOKEN}
 
 
-async def test_jwt_mode_requires_a_valid_token(tmp_path):
+async def test_jwt_mode_requires_a_valid_token(tmp_path: Path) -> None:
     async with harness(tmp_path, **jwt_settings()) as h:
         listing = {"type": "threads.list", "params": {}}
         missing = await post(h.client, listing)
@@ -194,7 +199,7 @@ async def test_jwt_mode_requires_a_valid_token(tmp_path):
         assert (await post(h.client, listing, headers=own_page)).status_code == 200
 
 
-async def test_users_cannot_reach_each_others_threads_or_items(tmp_path):
+async def test_users_cannot_reach_each_others_threads_or_items(tmp_path: Path) -> None:
     steps = [[assistant_message("Hi Alice.", item_id="msg_e1")]]
     async with harness(tmp_path, steps, **jwt_settings()) as h:
         alice = {"Authorization": f"Bearer {mint_jwt('alice', h.settings)}"}
@@ -247,7 +252,7 @@ async def test_users_cannot_reach_each_others_threads_or_items(tmp_path):
         assert thread.json()["title"] == "hello"
 
 
-async def test_a_foreign_item_id_in_an_owned_thread_is_a_404(tmp_path):
+async def test_a_foreign_item_id_in_an_owned_thread_is_a_404(tmp_path: Path) -> None:
     async with harness(tmp_path, [[assistant_message("Hi.", item_id="msg_f1")]]) as h:
         events = await create_thread(h.client, "hello")
         thread_id = events[0]["thread"]["id"]
@@ -264,7 +269,7 @@ async def test_a_foreign_item_id_in_an_owned_thread_is_a_404(tmp_path):
         )
 
 
-async def test_the_rate_limit_answers_429_with_retry_after(tmp_path):
+async def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
     async with harness(tmp_path, rate_limit="3/minute") as h:
         listing = {"type": "threads.list", "params": {}}
         statuses = [(await post(h.client, listing)).status_code for _ in range(4)]
@@ -274,7 +279,7 @@ async def test_the_rate_limit_answers_429_with_retry_after(tmp_path):
         assert limited.json()["error"] == "too_many_requests"
 
 
-async def test_cors_preflight_allows_only_configured_origins(tmp_path):
+async def test_cors_preflight_allows_only_configured_origins(tmp_path: Path) -> None:
     async with harness(
         tmp_path,
         cors_origins="https://app.example.com",
@@ -302,12 +307,12 @@ async def test_cors_preflight_allows_only_configured_origins(tmp_path):
         assert "access-control-allow-origin" not in denied.headers
 
 
-def test_jwt_mode_without_a_service_token_is_refused():
+def test_jwt_mode_without_a_service_token_is_refused() -> None:
     with pytest.raises(StartupError, match="^MCP_SERVICE_TOKEN: is needed when JWT_SECRET is set"):
         create_app(Settings(_env_file=None, jwt_secret=SECRET))
 
 
-async def test_readyz_reports_the_mcp_server(tmp_path):
+async def test_readyz_reports_the_mcp_server(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         assert (await h.client.get("/readyz")).json() == {"database": "ok", "mcp": "ok"}
         h.mcp.up = False
@@ -319,7 +324,9 @@ async def test_readyz_reports_the_mcp_server(tmp_path):
         assert (await h.client.get("/healthz")).status_code == 200
 
 
-async def test_feedback_on_own_items_is_accepted_and_logged(tmp_path, caplog):
+async def test_feedback_on_own_items_is_accepted_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with harness(tmp_path, [[assistant_message("Hi.", item_id="msg_g1")]]) as h:
         events = await create_thread(h.client, "hello")
         thread_id = events[0]["thread"]["id"]

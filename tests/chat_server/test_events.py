@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,7 +105,9 @@ async def finish(calls: list[Call]) -> None:
         await asyncio.gather(*(call.task for call in calls if call.task))
 
 
-async def test_300_concurrent_opens_give_exactly_the_limit_and_429_to_the_rest(tmp_path):
+async def test_300_concurrent_opens_give_exactly_the_limit_and_429_to_the_rest(
+    tmp_path: Path,
+) -> None:
     async with jwt_app(tmp_path) as (app, settings):
         hub: EventHub = app.state.event_hub
         token = mint_jwt("ann", settings)
@@ -127,7 +130,7 @@ async def test_300_concurrent_opens_give_exactly_the_limit_and_429_to_the_rest(t
         await finish([again])
 
 
-async def test_a_stream_ends_with_expired_when_its_token_expires(tmp_path):
+async def test_a_stream_ends_with_expired_when_its_token_expires(tmp_path: Path) -> None:
     async with jwt_app(tmp_path) as (app, settings):
         call = start(app, mint_jwt("ann", settings, ttl_seconds=2))
         assert await call.status == 200
@@ -142,7 +145,7 @@ async def test_a_stream_ends_with_expired_when_its_token_expires(tmp_path):
         assert app.state.event_hub.stream_count("ann") == 0
 
 
-async def test_a_stream_with_a_long_lived_token_stays_open(tmp_path):
+async def test_a_stream_with_a_long_lived_token_stays_open(tmp_path: Path) -> None:
     async with jwt_app(tmp_path) as (app, settings):
         call = start(app, mint_jwt("ann", settings, ttl_seconds=3600))
         assert await call.status == 200
@@ -152,14 +155,14 @@ async def test_a_stream_with_a_long_lived_token_stays_open(tmp_path):
         await finish([call])
 
 
-async def test_an_expired_token_cannot_open_a_stream(tmp_path):
+async def test_an_expired_token_cannot_open_a_stream(tmp_path: Path) -> None:
     async with jwt_app(tmp_path) as (app, settings):
         call = start(app, mint_jwt("ann", settings, ttl_seconds=-1))
         assert await call.status == 401
         await finish([call])
 
 
-async def test_clients_that_hang_up_at_once_give_their_stream_slots_back(tmp_path):
+async def test_clients_that_hang_up_at_once_give_their_stream_slots_back(tmp_path: Path) -> None:
     async with jwt_app(tmp_path) as (app, settings):
         token = mint_jwt("ann", settings)
         for _ in range(2):

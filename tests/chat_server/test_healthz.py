@@ -1,5 +1,7 @@
 """GET /healthz: what a load balancer asks each chat server instance."""
 
+from pathlib import Path
+
 import httpx
 from agents.testing import ScriptedModel
 
@@ -9,7 +11,9 @@ from shared.settings import Settings
 from tests.chat_server.fakes import FakeTaskServer
 
 
-async def test_healthz_answers_503_with_the_reason_while_the_database_is_unreachable(tmp_path):
+async def test_healthz_answers_503_with_the_reason_while_the_database_is_unreachable(
+    tmp_path: Path,
+) -> None:
     settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'chat.db'}")
     mcp = FakeTaskServer()
     app = create_app(settings, model=ScriptedModel([]), mcp_server=mcp)

@@ -80,7 +80,7 @@ def shown_text(rendered: str) -> str:
     return html.unescape(text)
 
 
-def test_escaped_text_renders_as_exactly_what_was_written_and_as_nothing_else():
+def test_escaped_text_renders_as_exactly_what_was_written_and_as_nothing_else() -> None:
     rendered = render([plain(text) for text in HOSTILE])
     for text, out in zip(HOSTILE, rendered, strict=True):
         tags = set(re.findall(r"</?([a-z0-9]+)", out))
@@ -89,7 +89,7 @@ def test_escaped_text_renders_as_exactly_what_was_written_and_as_nothing_else():
         assert shown_text(out) == "\n".join(line.strip() for line in text.split("\n")), out
 
 
-def test_unescaped_the_same_texts_would_be_markup():
+def test_unescaped_the_same_texts_would_be_markup() -> None:
     """The renderer does make links and images of these: the escaping is what stops it."""
     rendered = render([LINK, IMAGE, "https://evil.example", "<https://evil.example>"])
     assert [("<a " in out or "<img " in out) for out in rendered] == [True] * 4
@@ -115,11 +115,11 @@ def test_unescaped_the_same_texts_would_be_markup():
     ids=["link", "image", "autolink", "www", "email", "inline-marks", "entity", "line-starts",
          "ordinary", "underscores"],
 )  # fmt: skip
-def test_only_what_could_start_markup_is_escaped(text: str, escaped: str):
+def test_only_what_could_start_markup_is_escaped(text: str, escaped: str) -> None:
     assert plain(text) == escaped
 
 
-def test_a_long_run_of_markup_characters_is_escaped_in_linear_time():
+def test_a_long_run_of_markup_characters_is_escaped_in_linear_time() -> None:
     text = "&" * 50_000 + "[" * 50_000 + "\n-" * 50_000 + "www." * 50_000
     # Every [, every line-start -, every www; no & (none is an entity).
     assert plain(text).count("\\") == 50_000 * 3
@@ -131,7 +131,7 @@ def change(title: str) -> dict:
     return {"task_id": 1, "status": "created", "title": title, "task": task, "next_task": None}
 
 
-def test_the_offline_replies_and_the_activity_lines_repeat_a_hostile_title_as_text():
+def test_the_offline_replies_and_the_activity_lines_repeat_a_hostile_title_as_text() -> None:
     made = change(LINK)
     texts = [
         replies.added(made, NOW),
@@ -156,7 +156,7 @@ def test_the_offline_replies_and_the_activity_lines_repeat_a_hostile_title_as_te
 @pytest.mark.parametrize(("title", "shown"), [(LINK, "link"), (IMAGE, "image")])
 async def test_adding_a_task_with_a_markdown_title_gets_a_reply_that_renders_no_link(
     title: str, shown: str
-):
+) -> None:
     tasks = FakeTasks()
     reply, _ = await chat(tasks, f"add {title}")
     assert tasks.calls == [("add_task", {"title": title})]
@@ -167,7 +167,7 @@ async def test_adding_a_task_with_a_markdown_title_gets_a_reply_that_renders_no_
     assert shown_text(out) == f"Added task 1: {title}."
 
 
-async def test_listing_a_task_another_agent_named_with_a_link_shows_its_text():
+async def test_listing_a_task_another_agent_named_with_a_link_shows_its_text() -> None:
     tasks = FakeTasks()
     tasks.seed(LINK)
     tasks.seed("see https://evil.example or <https://evil.example>")

@@ -7,6 +7,7 @@ it was, and the thread's next turn still works.
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,7 +139,7 @@ ODD_REQUESTS: dict[str, tuple[Callable[[Ids], dict], int, Callable[[Ids], dict]]
 
 
 @pytest.mark.parametrize("case", ODD_REQUESTS, ids=str)
-async def test_odd_requests_are_refused_and_the_thread_still_works(tmp_path, case):
+async def test_odd_requests_are_refused_and_the_thread_still_works(tmp_path: Path, case) -> None:
     request, status, body = ODD_REQUESTS[case]
     async with harness(tmp_path, replies(2)) as h:
         events = await create_thread(h.client, "hello")
@@ -152,7 +153,7 @@ async def test_odd_requests_are_refused_and_the_thread_still_works(tmp_path, cas
         assert assistant_texts(sse_events(next_turn)) == ["Reply 1."]
 
 
-async def test_a_pending_client_tool_call_takes_its_output(tmp_path):
+async def test_a_pending_client_tool_call_takes_its_output(tmp_path: Path) -> None:
     async with harness(tmp_path, replies(2)) as h:
         thread = (await create_thread(h.client, "hello"))[0]["thread"]["id"]
         call = ClientToolCallItem(
@@ -176,7 +177,7 @@ async def test_a_pending_client_tool_call_takes_its_output(tmp_path):
         )
 
 
-async def test_a_structured_input_is_answered_once(tmp_path):
+async def test_a_structured_input_is_answered_once(tmp_path: Path) -> None:
     async with harness(tmp_path, replies(2)) as h:
         thread = (await create_thread(h.client, "hello"))[0]["thread"]["id"]
         question = StructuredInputItem(
@@ -205,7 +206,9 @@ async def test_a_structured_input_is_answered_once(tmp_path):
         )
 
 
-async def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path, caplog):
+async def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'chat.db'}")
     app = create_app(settings, model=ScriptedModel([]), mcp_server=FakeTaskServer())
     sent: list[dict[str, Any]] = []

@@ -437,7 +437,7 @@ def refusals(**values: Any) -> list[str]:
 
 
 def test_half_configured_sign_in_stops_start_up_with_one_line_each() -> None:
-    jwt_mode = {"jwt_secret": SECRET}
+    jwt_mode: dict[str, Any] = {"jwt_secret": SECRET}
     assert refusals(**jwt_mode, oidc_issuer=ISSUER) == [
         "OIDC_CLIENT_ID: is needed when OIDC_ISSUER is set: the client id the provider gave "
         "taskchat"

@@ -26,7 +26,9 @@ async def two_processes(request: pytest.FixtureRequest, tmp_path: Path) -> Async
     await second.close()
 
 
-async def test_a_turn_waits_for_another_process_turn_in_the_same_thread(two_processes):
+async def test_a_turn_waits_for_another_process_turn_in_the_same_thread(
+    two_processes: tuple[TurnLocks, TurnLocks],
+) -> None:
     first, second = two_processes
     order: list[str] = []
 
@@ -42,13 +44,17 @@ async def test_a_turn_waits_for_another_process_turn_in_the_same_thread(two_proc
     assert order == ["first starts", "first ends", "second starts", "second ends"]
 
 
-async def test_turns_in_different_threads_do_not_wait_for_each_other(two_processes):
+async def test_turns_in_different_threads_do_not_wait_for_each_other(
+    two_processes: tuple[TurnLocks, TurnLocks],
+) -> None:
     first, second = two_processes
     async with first.hold("thr_one"):
         await asyncio.wait_for(_enter(second, "thr_two"), 2)
 
 
-async def test_a_lost_lock_session_frees_the_thread_and_the_next_turn_reconnects(postgres_url):
+async def test_a_lost_lock_session_frees_the_thread_and_the_next_turn_reconnects(
+    postgres_url: str,
+) -> None:
     first, second = turn_locks_for(postgres_url), turn_locks_for(postgres_url)
     assert first is not None and second is not None
     try:

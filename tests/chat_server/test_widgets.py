@@ -2,24 +2,25 @@
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from chatkit.types import ThreadItem, WidgetItem
 from pydantic import TypeAdapter
 
 from chat_server.conversation import widgets
+from shared.contract import TaskDict
 
 SERVER_ACTION = {"handler": "server", "loadingBehavior": "auto", "streaming": True}
 
 
-def task(task_id: int = 1, **fields: Any) -> dict[str, Any]:
+def task(task_id: int = 1, **fields: Any) -> TaskDict:
     base = {
         "id": task_id, "title": "buy milk", "description": None, "completed": False,
         "completed_at": None, "priority": "medium", "tags": [], "due": "2025-06-02",
         "recurrence": "none", "created_at": "2025-06-01T08:00:00Z",
         "updated_at": "2025-06-01T08:00:00Z",
     }
-    return base | fields
+    return cast(TaskDict, base | fields)
 
 
 def change(status: str, t: dict[str, Any], next_task: dict[str, Any] | None = None) -> str:

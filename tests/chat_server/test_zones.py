@@ -37,7 +37,7 @@ async def _added(tmp_path: Path, said: list[tuple[str, str | None]]) -> list[dic
     return [args for name, args, _ in mcp.calls if name == "add_task"]
 
 
-async def test_tomorrow_and_tonight_are_each_users_own_at_the_same_instant(tmp_path):
+async def test_tomorrow_and_tonight_are_each_users_own_at_the_same_instant(tmp_path: Path) -> None:
     added = await _added(
         tmp_path,
         [
@@ -55,7 +55,9 @@ async def test_tomorrow_and_tonight_are_each_users_own_at_the_same_instant(tmp_p
     ]
 
 
-async def test_a_missing_or_invalid_zone_falls_back_to_taskchat_timezone_never_a_500(tmp_path):
+async def test_a_missing_or_invalid_zone_falls_back_to_taskchat_timezone_never_a_500(
+    tmp_path: Path,
+) -> None:
     bad = [None, "Mars/Base", "../../etc/passwd", "", "x" * 500, "Europe"]
     added = await _added(
         tmp_path,
@@ -65,20 +67,20 @@ async def test_a_missing_or_invalid_zone_falls_back_to_taskchat_timezone_never_a
     assert [a["due"] for a in added] == ["2026-11-28"] + ["2026-11-27"] * len(bad)
 
 
-def test_zone_names_are_checked_before_use():
+def test_zone_names_are_checked_before_use() -> None:
     assert zone_from_header(" Asia/Tokyo ") == ZoneInfo("Asia/Tokyo")
     for bad in (None, "", "Mars/Base", "/etc/passwd", "Europe", "a" * 100):
         assert zone_from_header(bad) is None
 
 
-def test_the_real_models_instructions_name_the_users_date_time_and_zone():
+def test_the_real_models_instructions_name_the_users_date_time_and_zone() -> None:
     text = instructions_for(INSTANT.astimezone(ZoneInfo("Asia/Tokyo")))
     assert "it is now 08:30 in the user's time zone, Asia/Tokyo; today is Friday 2026-11-27" in text
     assert "2025-03-10T17:00:00+09:00" in text
     assert 'description "", due "", tags [], recurrence "none"' in text
 
 
-async def test_the_agents_instructions_follow_the_requests_zone():
+async def test_the_agents_instructions_follow_the_requests_zone() -> None:
     agent = build_agent("gpt-test", FakeTaskServer(), ZoneInfo("UTC"))
     token = REQUEST_ZONE.set(ZoneInfo("America/Los_Angeles"))
     try:

@@ -27,6 +27,12 @@ class Stack:
     """When set, each process writes its output to mcp.log / chat.log in this folder."""
 
     @property
+    def chat_url(self) -> str:
+        """The running chat server's base URL."""
+        assert self.chat is not None, "the chat server is not running"
+        return self.chat.base_url
+
+    @property
     def mcp_env(self) -> dict[str, str]:
         return {**self.env, "DATABASE_URL": self.database_url}
 
@@ -65,7 +71,7 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    database_url: str, log_dir: Path | None = None, **env: str
+    database_url: str, *, log_dir: Path | None = None, **env: str
 ) -> Iterator[Stack]:
     """Start the MCP server then the chat server; stop both afterwards."""
     defaults = {"TASKCHAT_MODEL": "offline", "TASKCHAT_TIMEZONE": "UTC"}

@@ -27,7 +27,7 @@ def tasks_of(database_url: str, user_id: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def test_a_whole_conversation_manages_tasks(database_url):
+def test_a_whole_conversation_manages_tasks(database_url: str) -> None:
     with running_stack(database_url) as stack:
         chat = stack.client()
         first = chat.create("add buy milk tomorrow high priority #home")
@@ -57,10 +57,11 @@ def test_a_whole_conversation_manages_tasks(database_url):
         assert chat.threads()[0]["title"] == "add buy milk tomorrow high priority #home"
 
 
-def test_threads_items_and_titles_survive_a_chat_server_restart(sqlite_url):
+def test_threads_items_and_titles_survive_a_chat_server_restart(sqlite_url: str) -> None:
     with running_stack(sqlite_url) as stack:
         turn = stack.client().create("add call the plumber")
         before_items = stack.client().items(turn.thread_id)
+        assert stack.chat is not None
         stack.chat.stop()
         stack.start_chat()
         chat = stack.client()
@@ -69,7 +70,7 @@ def test_threads_items_and_titles_survive_a_chat_server_restart(sqlite_url):
         assert chat.say(turn.thread_id, "show my tasks").tools == ["list_tasks"]
 
 
-def test_two_users_never_see_each_others_threads_items_or_tasks(database_url):
+def test_two_users_never_see_each_others_threads_items_or_tasks(database_url: str) -> None:
     env = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
     with running_stack(database_url, **env) as stack:
         settings = Settings(_env_file=None, jwt_secret=SECRET)
@@ -104,24 +105,25 @@ def test_two_users_never_see_each_others_threads_items_or_tasks(database_url):
         assert stack.client().post({"type": "threads.list", "params": {}}).status_code == 401
 
 
-def test_the_mcp_server_going_down_is_reported_and_recovered_from(sqlite_url):
+def test_the_mcp_server_going_down_is_reported_and_recovered_from(sqlite_url: str) -> None:
     with running_stack(sqlite_url) as stack:
         chat = stack.client()
         thread = chat.create("add water the plants").thread_id
+        assert stack.mcp is not None
         stack.mcp.stop()
         down = chat.say(thread, "show my tasks")
         assert "task server" in down.reply
         assert chat.items(thread)[-1]["content"][0]["text"] == down.reply
-        assert httpx.get(f"{stack.chat.base_url}/readyz").status_code == 503
+        assert httpx.get(f"{stack.chat_url}/readyz").status_code == 503
 
         stack.start_mcp()
         back = chat.say(thread, "show my tasks")
         assert back.tools == ["list_tasks"]
         assert "- #1 Water the plants" in back.reply
-        assert httpx.get(f"{stack.chat.base_url}/readyz").status_code == 200
+        assert httpx.get(f"{stack.chat_url}/readyz").status_code == 200
 
 
-def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url):
+def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url: str) -> None:
     with running_stack(
         sqlite_url, RATE_LIMIT="30/minute", CORS_ORIGINS="http://localhost:3000"
     ) as stack:
@@ -172,7 +174,7 @@ def test_bad_requests_get_clear_errors_from_the_real_server(sqlite_url):
         assert 1 <= int(limited.headers["retry-after"]) <= 60
 
 
-def test_an_openai_compatible_server_drives_the_agent(sqlite_url):
+def test_an_openai_compatible_server_drives_the_agent(sqlite_url: str) -> None:
     port = free_port()
     fake = start_server("tests.e2e.fake_openai", {}, port, args=(str(port),))
     try:

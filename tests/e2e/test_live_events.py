@@ -90,7 +90,9 @@ async def called(client: Client, tool: str, **args: Any) -> Any:
     return result.structured_content
 
 
-async def test_a_direct_mcp_call_reaches_only_its_users_stream_within_a_second(database_url):
+async def test_a_direct_mcp_call_reaches_only_its_users_stream_within_a_second(
+    database_url: str,
+) -> None:
     ann, bob = f"ann-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
     env = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
     with running_stack(database_url, **env) as stack:
@@ -131,7 +133,7 @@ async def test_a_direct_mcp_call_reaches_only_its_users_stream_within_a_second(d
                 await bobs.next(within=DEADLINE_SECONDS)
 
 
-async def test_the_event_stream_needs_a_signed_in_user(sqlite_url):
+async def test_the_event_stream_needs_a_signed_in_user(sqlite_url: str) -> None:
     env = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
     with running_stack(sqlite_url, **env) as stack:
         assert stack.chat is not None
@@ -140,7 +142,7 @@ async def test_the_event_stream_needs_a_signed_in_user(sqlite_url):
         assert response.status_code == 401
 
 
-async def test_a_stream_that_outlives_its_token_is_told_so_and_ended(sqlite_url):
+async def test_a_stream_that_outlives_its_token_is_told_so_and_ended(sqlite_url: str) -> None:
     env = {"JWT_SECRET": SECRET, "MCP_SERVICE_TOKEN": SERVICE_TOKEN}
     with running_stack(sqlite_url, **env) as stack:
         assert stack.chat is not None

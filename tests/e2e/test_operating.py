@@ -117,7 +117,9 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def test_json_logs_carry_the_chat_requests_id_into_the_mcp_servers_line(tmp_path, sqlite_url):
+def test_json_logs_carry_the_chat_requests_id_into_the_mcp_servers_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     with running_stack(sqlite_url, log_dir=tmp_path, LOG_FORMAT="json") as stack:
         chat = stack.client()
         chat.http.headers["X-Request-ID"] = "turn-42"
@@ -143,7 +145,7 @@ def test_json_logs_carry_the_chat_requests_id_into_the_mcp_servers_line(tmp_path
     assert turn_line["outcome"] == "ok"
 
 
-def test_one_chat_turn_is_one_trace_across_both_processes(sqlite_url):
+def test_one_chat_turn_is_one_trace_across_both_processes(sqlite_url: str) -> None:
     with otlp_receiver() as receiver:
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
         with running_stack(sqlite_url, **env) as stack:

@@ -64,7 +64,9 @@ def _outputs(request: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def test_a_whole_conversation_adds_lists_completes_and_deletes(responses_api, sqlite_url):
+def test_a_whole_conversation_adds_lists_completes_and_deletes(
+    responses_api: tuple[Scripted, Stack], sqlite_url: str
+) -> None:
     fake, stack = responses_api
     chat = stack.client(timezone="Asia/Tokyo")
     listing = "You have **1** open task:\n\n- **#1** Buy milk — due *2030-01-02*\n\n`done`? Say so."
@@ -119,7 +121,9 @@ def test_a_whole_conversation_adds_lists_completes_and_deletes(responses_api, sq
     assert "Asia/Tokyo" in sent[0]["instructions"]
 
 
-def test_a_tool_failure_reaches_the_model_and_comes_back_as_its_message(responses_api):
+def test_a_tool_failure_reaches_the_model_and_comes_back_as_its_message(
+    responses_api: tuple[Scripted, Stack],
+) -> None:
     fake, stack = responses_api
     fake.queue(call("complete_task", task_id=99), {"text": "I couldn't find task 99."})
     turn = stack.client().create("complete task 99")
@@ -131,7 +135,9 @@ def test_a_tool_failure_reaches_the_model_and_comes_back_as_its_message(response
     }
 
 
-def test_model_errors_become_readable_assistant_messages(responses_api):
+def test_model_errors_become_readable_assistant_messages(
+    responses_api: tuple[Scripted, Stack],
+) -> None:
     fake, stack = responses_api
     chat = stack.client()
     fake.queue(*[{"status": 500, "text": "boom"}] * 3)  # the client retries twice

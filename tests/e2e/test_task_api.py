@@ -8,7 +8,7 @@ from tests.e2e.stack import running_stack
 pytestmark = pytest.mark.e2e
 
 
-def test_quick_add_complete_reopen_and_delete_through_the_json_api(database_url):
+def test_quick_add_complete_reopen_and_delete_through_the_json_api(database_url: str) -> None:
     with running_stack(database_url) as stack:
         assert stack.chat is not None
         http = httpx.Client(base_url=stack.chat.base_url, timeout=30)
@@ -31,7 +31,7 @@ def test_quick_add_complete_reopen_and_delete_through_the_json_api(database_url)
         assert http.get("/api/tasks").json()["tasks"] == []
 
 
-def test_task_api_mistakes_get_clear_4xx_answers(sqlite_url):
+def test_task_api_mistakes_get_clear_4xx_answers(sqlite_url: str) -> None:
     with running_stack(sqlite_url) as stack:
         assert stack.chat is not None
         http = httpx.Client(base_url=stack.chat.base_url, timeout=30)

@@ -69,7 +69,7 @@ def second_chat() -> Iterator[Any]:
         server.stop()
 
 
-def test_both_servers_run_the_worker_processes_asked_for(sqlite_url):
+def test_both_servers_run_the_worker_processes_asked_for(sqlite_url: str) -> None:
     with running_stack(sqlite_url, WEB_CONCURRENCY="2", MCP_WORKERS="2") as stack:
         assert stack.chat is not None and stack.mcp is not None
         assert (len(worker_pids(stack.chat)), len(worker_pids(stack.mcp))) == (2, 2)
@@ -91,8 +91,8 @@ def test_both_servers_run_the_worker_processes_asked_for(sqlite_url):
 
 
 async def test_messages_sent_at_once_into_one_thread_through_two_chat_servers_are_answered_in_turn(
-    database_url, second_chat
-):
+    database_url: str, second_chat: Any
+) -> None:
     with running_stack(database_url) as stack:
         assert stack.chat is not None
         other = second_chat(stack)
@@ -113,7 +113,9 @@ async def test_messages_sent_at_once_into_one_thread_through_two_chat_servers_ar
     assert len([i for i in items if i["type"] == "user_message"]) == ERRANDS + 1
 
 
-def test_a_worker_that_dies_is_replaced_and_the_log_says_why(sqlite_url, tmp_path):
+def test_a_worker_that_dies_is_replaced_and_the_log_says_why(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     port = free_port()
     env = {"DATABASE_URL": sqlite_url, "MCP_PORT": str(port), "MCP_WORKERS": "2"}
     log_path = tmp_path / "mcp_server.log"

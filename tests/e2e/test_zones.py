@@ -29,7 +29,7 @@ def _server_zone() -> str:
     raise AssertionError("no zone differs")  # cannot happen: they span 26 hours
 
 
-def test_users_in_tokyo_and_los_angeles_each_get_their_own_tomorrow(sqlite_url):
+def test_users_in_tokyo_and_los_angeles_each_get_their_own_tomorrow(sqlite_url: str) -> None:
     server_zone = _server_zone()
     said = {TOKYO: TOKYO, LOS_ANGELES: LOS_ANGELES, "Mars/Base": server_zone}  # unknown: fallback
     expected = {zone: {_tomorrow(day_of)} for zone, day_of in said.items()}

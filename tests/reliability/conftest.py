@@ -85,7 +85,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="package")
-def slow_stack(pg_stack, pg_sandbox) -> Iterator[tuple[Server, Server]]:
+def slow_stack(pg_stack: SplitStack, pg_sandbox: PgSandbox) -> Iterator[tuple[Server, Server]]:
     """A second chat server on the same database and task server, whose model talks slowly."""
     model_port = free_port()
     model = start_server("tests.reliability.slow_openai", {}, model_port, args=(str(model_port),))

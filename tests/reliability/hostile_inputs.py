@@ -451,7 +451,9 @@ def offline_model_cases(target: Target) -> Iterator[Case]:
         yield Case("offline model", summary, CHAT, "POST", "/chatkit", headers, body)
 
 
-def encoding_bodies(valid: Any) -> dict[str, tuple[str | None, bytes, Headers]]:
+def encoding_bodies(
+    valid: Any,
+) -> dict[str, tuple[str | None, bytes] | tuple[str | None, bytes, Headers]]:
     """(content type, body, extra headers) variants of one valid JSON request, badly encoded."""
     text = json.dumps(valid)
     utf8 = text.encode()
@@ -483,7 +485,7 @@ def encoding_bodies(valid: Any) -> dict[str, tuple[str | None, bytes, Headers]]:
         "gzip body": (JSON, gzip.compress(utf8), (("Content-Encoding", "gzip"),)),
         "gzip bomb 10 MB": (JSON, gzip.compress(b" " * 10 * MB), (("Content-Encoding", "gzip"),)),
         "br claim": (JSON, utf8, (("Content-Encoding", "br"),)),
-    }  # type: ignore[return-value]
+    }
 
 
 def encoding_cases(target: Target, mcp_call: dict[str, Any]) -> Iterator[Case]:

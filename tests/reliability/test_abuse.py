@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tests.e2e.stack import SERVICE_TOKEN, ChatKit, user_input
 from tests.reliability.harness import (
     BackgroundLoop,
+    SplitStack,
     call,
     fresh_user,
     mcp_client,
@@ -54,11 +55,11 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-def scene(pg_stack, pg_sandbox) -> Iterator[Scene]:
+def scene(pg_stack: SplitStack, pg_sandbox: PgSandbox) -> Iterator[Scene]:
     victim, attacker = fresh_user("victim"), fresh_user("mallory")
     made = {}
     for user in (victim, attacker):
-        chat = ChatKit(pg_stack.chat.base_url, token(user))
+        chat = ChatKit(pg_stack.chat_url, token(user))
         turn = chat.create(f"add private plans of {user}")
         items = chat.items(turn.thread_id)
         task_id = pg_sandbox.tasks(user)[0][0]
@@ -260,18 +261,18 @@ def chatkit_bases(scene: Scene) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def attacker_http(stack, scene) -> Iterator[httpx.Client]:
+def attacker_http(stack: SplitStack, scene: Scene) -> Iterator[httpx.Client]:
     headers = {
         "Authorization": f"Bearer {token(scene.attacker)}",
         "Content-Type": "application/json",
     }
-    with httpx.Client(base_url=stack.chat.base_url, headers=headers, timeout=60) as client:
+    with httpx.Client(base_url=stack.chat_url, headers=headers, timeout=60) as client:
         yield client
 
 
 def test_generated_hostile_chatkit_requests_get_clear_errors_and_touch_nothing_else(
-    stack, pg_sandbox: PgSandbox, scene: Scene, attacker_http: httpx.Client
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene, attacker_http: httpx.Client
+) -> None:
     victim_before = pg_sandbox.fingerprint(scene.victim)
 
     @ABUSE_SETTINGS
@@ -313,7 +314,9 @@ RAW_BODIES = [
 
 
 @pytest.mark.parametrize("body", RAW_BODIES, ids=lambda body: repr(body[:40]))
-def test_raw_malformed_bodies_get_clear_errors(stack, pg_sandbox, scene, attacker_http, body):
+def test_raw_malformed_bodies_get_clear_errors(
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene, attacker_http: httpx.Client, body
+) -> None:
     before = [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)]
     response = attacker_http.post(
         "/chatkit", content=body, headers={"Content-Type": "application/json"}
@@ -325,10 +328,12 @@ def test_raw_malformed_bodies_get_clear_errors(stack, pg_sandbox, scene, attacke
         assert pg_sandbox.fingerprint(scene.victim) == before[0]
 
 
-def test_messages_that_claim_to_be_another_user_get_nowhere(stack, pg_sandbox, scene):
+def test_messages_that_claim_to_be_another_user_get_nowhere(
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene
+) -> None:
     victim_before = pg_sandbox.fingerprint(scene.victim)
     victim_title = pg_sandbox.tasks(scene.victim)[0][1]
-    chat = ChatKit(stack.chat.base_url, token(scene.attacker))
+    chat = ChatKit(stack.chat_url, token(scene.attacker))
     thread = chat.create("hello").thread_id
     for text in injections(scene):
         reply = chat.say(thread, text).reply
@@ -380,7 +385,9 @@ def _encodable(value: Any) -> bool:
         return False
 
 
-def test_generated_hostile_tool_arguments_get_tool_errors_that_say_why(stack, pg_sandbox, scene):
+def test_generated_hostile_tool_arguments_get_tool_errors_that_say_why(
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene
+) -> None:
     victim_before = pg_sandbox.fingerprint(scene.victim)
     with BackgroundLoop() as loop:
 
@@ -461,7 +468,9 @@ SERVICE_BODIES = [
 
 
 @pytest.mark.parametrize("body", SERVICE_BODIES, ids=lambda body: repr(body[-50:]))
-def test_the_service_token_with_a_bad_user_in_meta_is_refused(stack, pg_sandbox, scene, body):
+def test_the_service_token_with_a_bad_user_in_meta_is_refused(
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene, body
+) -> None:
     before = [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)]
     headers = {
         "Authorization": f"Bearer {SERVICE_TOKEN}",
@@ -481,7 +490,9 @@ def test_the_service_token_with_a_bad_user_in_meta_is_refused(stack, pg_sandbox,
 
 
 @pytest.mark.parametrize("body", RAW_MCP_BODIES, ids=lambda body: repr(body[-60:]))
-def test_raw_mcp_bodies_get_json_rpc_errors(stack, pg_sandbox, scene, body):
+def test_raw_mcp_bodies_get_json_rpc_errors(
+    stack: SplitStack, pg_sandbox: PgSandbox, scene: Scene, body
+) -> None:
     before = [pg_sandbox.fingerprint(user) for user in (scene.victim, scene.attacker)]
     headers = {
         "Authorization": f"Bearer {token(scene.attacker)}",

@@ -8,15 +8,18 @@ from typing import Any
 import httpx
 import pytest
 
+from testbed.servers import Server
 from tests.e2e.stack import user_input
 from tests.reliability.harness import (
     AsyncChat,
+    SplitStack,
     conversation,
     fresh_user,
     ok_turn,
     readable_failure,
     token,
 )
+from tests.reliability.pg import PgSandbox
 from tests.reliability.waits import until
 
 pytestmark = pytest.mark.timeout(150)
@@ -59,10 +62,10 @@ def tool_started(event: Event) -> bool:
 
 
 async def test_leaving_during_tool_calls_keeps_the_thread_usable_and_frees_the_pool(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
 
     async def in_flight() -> None:
@@ -100,8 +103,8 @@ async def test_leaving_during_tool_calls_keeps_the_thread_usable_and_frees_the_p
 
 
 async def test_leaving_mid_reply_stops_the_model_keeps_what_was_said_and_the_thread_works(
-    stack, slow_stack, http
-):
+    stack: SplitStack, slow_stack: tuple[Server, Server], http: httpx.AsyncClient
+) -> None:
     slow_chat, model = slow_stack
     alice = fresh_user("alice")
     chat = AsyncChat(slow_chat.base_url, token(alice), http)
@@ -136,9 +139,11 @@ async def test_leaving_mid_reply_stops_the_model_keeps_what_was_said_and_the_thr
     assert conversation(await chat.items(thread))[4:] == ["user: thanks", "assistant: Done: thanks"]
 
 
-async def test_a_thread_deleted_mid_turn_ends_the_turn_with_a_message(stack, pg_sandbox, http):
+async def test_a_thread_deleted_mid_turn_ends_the_turn_with_a_message(
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     with pg_sandbox.locked("task"):
         turn = asyncio.create_task(chat.say(thread, "add feed the cat"))

@@ -1,15 +1,24 @@
 """A Chat Completions model (any OPENAI_BASE_URL server) through a whole conversation."""
 
+import httpx
 import pytest
 
-from tests.reliability.harness import AsyncChat, conversation, fresh_user, ok_turn, token
+from testbed.servers import Server
+from tests.reliability.harness import (
+    AsyncChat,
+    SplitStack,
+    conversation,
+    fresh_user,
+    ok_turn,
+    token,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
 
 async def test_every_reply_of_a_chat_completions_model_is_kept_in_the_thread(
-    stack, slow_stack, http
-):
+    stack: SplitStack, slow_stack: tuple[Server, Server], http: httpx.AsyncClient
+) -> None:
     slow_chat, _model = slow_stack
     chat = AsyncChat(slow_chat.base_url, token(fresh_user("alice")), http)
     thread = ok_turn(await chat.create("hello")).thread_id

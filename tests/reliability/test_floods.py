@@ -85,7 +85,7 @@ def assert_bounded_and_healthy(server: Server, rss_before: int) -> None:
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 async def test_50_mb_task_bodies_to_the_chat_api_get_413_and_memory_stays_bounded(
     stack: Stack, declared: bool
-):
+) -> None:
     assert stack.chat is not None
     rss_before, _ = memory_mb(stack.chat)
     url = f"{stack.chat.base_url}/api/tasks"
@@ -99,7 +99,9 @@ async def test_50_mb_task_bodies_to_the_chat_api_get_413_and_memory_stays_bounde
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
-async def test_50_mb_bodies_to_mcp_get_413_and_memory_stays_bounded(stack: Stack, declared: bool):
+async def test_50_mb_bodies_to_mcp_get_413_and_memory_stays_bounded(
+    stack: Stack, declared: bool
+) -> None:
     assert stack.mcp is not None
     rss_before, _ = memory_mb(stack.mcp)
     url = f"{stack.mcp.base_url}/mcp"
@@ -132,7 +134,7 @@ def send_huge_header(port: int) -> str:
 
 
 @pytest.mark.parametrize("which", ["chat", "mcp"])
-def test_50_mb_headers_are_refused_and_memory_stays_bounded(stack: Stack, which: str):
+def test_50_mb_headers_are_refused_and_memory_stays_bounded(stack: Stack, which: str) -> None:
     server = stack.chat if which == "chat" else stack.mcp
     assert server is not None
     rss_before, _ = memory_mb(server)

@@ -509,7 +509,9 @@ def bad_server_logs(log_dir: Path) -> tuple[dict[str, list[str]], dict[str, list
     return by_server, by_request
 
 
-async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(hostile_stack):
+async def test_hostile_requests_get_no_5xx_no_traceback_and_leave_others_served(
+    hostile_stack: Stack,
+) -> None:
     stack = hostile_stack
     assert stack.chat is not None and stack.mcp is not None and stack.log_dir is not None
     target = make_target(stack, fresh_user("mallory"), fresh_user("victim"))

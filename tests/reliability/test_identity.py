@@ -32,7 +32,7 @@ HIDDEN = [("\u202e", "U+202E"), ("\u200b", "U+200B"), ("\ufeff", "U+FEFF")]
 )
 async def test_both_servers_refuse_the_token_with_401(
     stack: SplitStack, http: httpx.AsyncClient, bearer: str, reason: str
-):
+) -> None:
     assert stack.mcp is not None and stack.chat is not None
     auth = {"Authorization": f"Bearer {bearer}"}
     mcp = await http.post(
@@ -53,7 +53,7 @@ async def test_both_servers_refuse_the_token_with_401(
 
 async def test_the_service_token_naming_a_user_with_hidden_characters_gets_a_tool_error(
     stack: SplitStack, pg_sandbox: PgSandbox
-):
+) -> None:
     ann = fresh_user("ann")
     async with mcp_client(stack.mcp_url, SERVICE_TOKEN) as service:
         for char, code_point in HIDDEN:

@@ -26,7 +26,15 @@ from hypothesis.stateful import (
 )
 
 from tests.e2e.stack import SERVICE_TOKEN, ChatKit, user_input
-from tests.reliability.harness import BackgroundLoop, call, fresh_user, mcp_client, token
+from tests.reliability.harness import (
+    BackgroundLoop,
+    SplitStack,
+    call,
+    fresh_user,
+    mcp_client,
+    token,
+)
+from tests.reliability.pg import PgSandbox
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -314,7 +322,9 @@ def build_machine(stack: Any, pg_sandbox: Any, loop: BackgroundLoop) -> type[Iso
     return type("BoundIsolation", (Isolation,), bound)
 
 
-def test_no_user_ever_sees_or_changes_another_users_threads_items_or_tasks(stack, pg_sandbox):
+def test_no_user_ever_sees_or_changes_another_users_threads_items_or_tasks(
+    stack: SplitStack, pg_sandbox: PgSandbox
+) -> None:
     with BackgroundLoop() as loop:
         machine = build_machine(stack, pg_sandbox, loop)
         run_state_machine_as_test(

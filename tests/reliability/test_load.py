@@ -4,16 +4,19 @@ import asyncio
 import re
 import time
 
+import httpx
 import pytest
 
 from tests.reliability.harness import (
     AsyncChat,
+    SplitStack,
     assert_answered,
     fresh_user,
     ok_turn,
     readable_failure,
     token,
 )
+from tests.reliability.pg import PgSandbox
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -22,9 +25,11 @@ USERS = 8
 ADDED = re.compile(r"Added task (\d+): (Load task \d+)\.")
 
 
-async def test_two_hundred_concurrent_turns_each_add_exactly_one_task(stack, pg_sandbox, http):
+async def test_two_hundred_concurrent_turns_each_add_exactly_one_task(
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     users = [fresh_user(f"load{n}") for n in range(USERS)]
-    chats = [AsyncChat(stack.chat.base_url, token(user), http) for user in users]
+    chats = [AsyncChat(stack.chat_url, token(user), http) for user in users]
     started = time.monotonic()
     responses = await asyncio.wait_for(
         asyncio.gather(
@@ -54,9 +59,11 @@ async def test_two_hundred_concurrent_turns_each_add_exactly_one_task(stack, pg_
     print(f"{TURNS} turns in {elapsed:.1f} s")
 
 
-async def test_messages_sent_at_once_into_one_thread_are_answered_in_turn(stack, pg_sandbox, http):
+async def test_messages_sent_at_once_into_one_thread_are_answered_in_turn(
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add first thing")).thread_id
     responses = await asyncio.wait_for(
         asyncio.gather(*(chat.say(thread, f"add errand {n}") for n in range(10))), timeout=120
@@ -70,10 +77,10 @@ async def test_messages_sent_at_once_into_one_thread_are_answered_in_turn(stack,
 
 
 async def test_sessions_killed_again_and_again_under_load_lose_and_duplicate_nothing(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     users = [fresh_user(f"chaos{n}") for n in range(4)]
-    chats = [AsyncChat(stack.chat.base_url, token(user), http) for user in users]
+    chats = [AsyncChat(stack.chat_url, token(user), http) for user in users]
     turns = 100
     done = asyncio.Event()
 

@@ -184,8 +184,8 @@ async def streamed_turn(http: httpx.AsyncClient, url: str, user: str, text: str)
 
 
 async def test_two_hundred_turns_from_eight_users_through_the_load_balancer_all_succeed(
-    balanced, http
-):
+    balanced: Balanced, http: httpx.AsyncClient
+) -> None:
     users = [fresh_user(f"lb{n}") for n in range(8)]
     outcomes = await asyncio.wait_for(
         asyncio.gather(
@@ -203,8 +203,8 @@ async def test_two_hundred_turns_from_eight_users_through_the_load_balancer_all_
 
 
 async def test_messages_sent_at_once_into_one_thread_through_two_instances_are_answered_in_turn(
-    balanced, http
-):
+    balanced: Balanced, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
     chats = [
         AsyncChat(balanced.instances[name].base_url, token(alice), http)
@@ -222,7 +222,9 @@ async def test_messages_sent_at_once_into_one_thread_through_two_instances_are_a
     assert_answered(await chats[1].items(thread))
 
 
-async def test_the_rate_limit_is_counted_across_chat_instances(balanced, http):
+async def test_the_rate_limit_is_counted_across_chat_instances(
+    balanced: Balanced, http: httpx.AsyncClient
+) -> None:
     bob = fresh_user("bob")
     chats = [
         AsyncChat(balanced.instances[name].base_url, token(bob), http)
@@ -238,8 +240,8 @@ async def test_the_rate_limit_is_counted_across_chat_instances(balanced, http):
 
 
 async def test_killing_a_chat_and_an_mcp_instance_mid_load_fails_only_the_chat_ones(
-    balanced, http, tmp_path
-):
+    balanced: Balanced, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
     users = [fresh_user(f"kill{n}") for n in range(8)]
     outcomes: list[Outcome] = []
     killed_at: list[int] = []
@@ -314,8 +316,8 @@ def kill_with_calls_in_flight(balanced: Balanced, killing: Callable[[], None]) -
 
 
 async def test_metrics_are_scraped_from_each_instance_never_through_the_load_balancer(
-    balanced, http
-):
+    balanced: Balanced, http: httpx.AsyncClient
+) -> None:
     scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     for path in ("/metrics", "/metrics?x=1", "/metrics/"):
         through = await http.get(f"{balanced.url}{path}", headers=scrape)

@@ -2,26 +2,29 @@
 
 import asyncio
 
+import httpx
 import pytest
 
 from tests.reliability.harness import (
     AsyncChat,
+    SplitStack,
     conversation,
     fresh_user,
     ok_turn,
     readable_failure,
     token,
 )
+from tests.reliability.pg import PgSandbox
 from tests.reliability.waits import until
 
 pytestmark = pytest.mark.timeout(150)
 
 
 async def test_a_task_server_killed_mid_turn_is_reported_and_the_thread_works_after_restart(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
 
     # The lock holds add_task inside the MCP server until the process is dead.
@@ -58,7 +61,7 @@ async def test_a_task_server_killed_mid_turn_is_reported_and_the_thread_works_af
 
     stack.start_mcp()
     # Every pooled connection (4) was left pointing at the dead process; all of them heal.
-    others = [AsyncChat(stack.chat.base_url, token(fresh_user("bob")), http) for _ in range(8)]
+    others = [AsyncChat(stack.chat_url, token(fresh_user("bob")), http) for _ in range(8)]
     turns = await asyncio.gather(*(other.create("show my tasks") for other in others))
     assert [ok_turn(turn).tools for turn in turns] == [["list_tasks"]] * 8
     again = ok_turn(await chat.say(thread, "add feed the cat"))

@@ -57,7 +57,7 @@ def assert_limited(result, tool: str) -> None:
 
 async def test_a_users_sixth_call_is_refused_clearly_changes_nothing_and_spares_others(
     server: Server, database_url: str
-):
+) -> None:
     ann, bob = fresh_user("ann"), fresh_user("bob")
     url = f"{server.base_url}/mcp"
     async with mcp_client(url, token(ann)) as as_ann, mcp_client(url, token(bob)) as as_bob:
@@ -70,7 +70,7 @@ async def test_a_users_sixth_call_is_refused_clearly_changes_nothing_and_spares_
     assert await titles_in_database(database_url, ann) == [f"t{i}" for i in range(5)]
 
 
-async def test_the_service_token_is_limited_per_meta_user_not_as_one_caller(server: Server):
+async def test_the_service_token_is_limited_per_meta_user_not_as_one_caller(server: Server) -> None:
     ann, bob = fresh_user("ann"), fresh_user("bob")
     url = f"{server.base_url}/mcp"
     async with mcp_client(url, SERVICE_TOKEN) as service:
@@ -84,7 +84,7 @@ async def test_the_service_token_is_limited_per_meta_user_not_as_one_caller(serv
         assert_limited(await call(as_ann, "list_tasks", {}), "list_tasks")
 
 
-async def test_local_mode_counts_the_local_user(tmp_path: Path):
+async def test_local_mode_counts_the_local_user(tmp_path: Path) -> None:
     port = free_port()
     env = {**mcp_env(f"sqlite:///{tmp_path / 'local.db'}"), "JWT_SECRET": "", "MCP_PORT": str(port)}
     with running("mcp_server", env, port) as local:
@@ -97,7 +97,7 @@ async def test_local_mode_counts_the_local_user(tmp_path: Path):
 
 async def test_two_instances_sharing_redis_share_each_users_count(
     redis_url: str, database_url: str
-):
+) -> None:
     ann, bob = fresh_user("ann"), fresh_user("bob")
     first_port, second_port = free_port(), free_port()
     env = mcp_env(database_url, RATE_LIMIT_STORAGE_URL=redis_url)
@@ -119,7 +119,7 @@ async def test_two_instances_sharing_redis_share_each_users_count(
 
 async def test_an_unreachable_rate_limit_storage_gives_a_clear_tool_error_and_changes_nothing(
     database_url: str,
-):
+) -> None:
     ann, port = fresh_user("ann"), free_port()
     env = mcp_env(
         database_url, RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{free_port()}", MCP_PORT=str(port)

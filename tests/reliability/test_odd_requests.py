@@ -10,6 +10,7 @@ import pytest
 
 from tests.chat_server.test_odd_requests import ACTION, ODD_REQUESTS
 from tests.e2e.stack import ChatKit
+from tests.reliability.conftest import LoggedServer
 from tests.reliability.harness import fresh_user, token
 
 pytestmark = pytest.mark.timeout(180)
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.timeout(180)
 ABORTED_UPLOADS = 200
 
 
-def test_odd_chatkit_requests_get_a_4xx_and_the_thread_still_works(logged_chat):
+def test_odd_chatkit_requests_get_a_4xx_and_the_thread_still_works(
+    logged_chat: LoggedServer,
+) -> None:
     chat = ChatKit(logged_chat.server.base_url, token(fresh_user("odd")))
     thread = chat.create("add buy milk").thread_id
     before = chat.items(thread)
@@ -56,7 +59,7 @@ def hang_up_mid_body(port: int, bearer: str) -> None:
         sock.sendall(head.encode() + b'{"type": "threads.create", "params": {"inp')
 
 
-def test_clients_that_hang_up_mid_upload_leave_no_traceback(logged_chat):
+def test_clients_that_hang_up_mid_upload_leave_no_traceback(logged_chat: LoggedServer) -> None:
     user = token(fresh_user("hangup"))
     for _ in range(ABORTED_UPLOADS):
         hang_up_mid_body(logged_chat.server.port, user)

@@ -7,6 +7,7 @@ import pytest
 
 from tests.reliability.harness import (
     AsyncChat,
+    SplitStack,
     assert_answered,
     call,
     fresh_user,
@@ -16,6 +17,7 @@ from tests.reliability.harness import (
     token,
     tool_text,
 )
+from tests.reliability.pg import PgSandbox
 from tests.reliability.waits import until
 
 pytestmark = pytest.mark.timeout(150)
@@ -26,10 +28,10 @@ def titles(pg_sandbox, user: str) -> list[str]:
 
 
 async def test_killed_database_sessions_under_both_servers_are_replaced_without_an_error(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     users = [fresh_user(name) for name in ("alice", "bob", "carol")]
-    chats = [AsyncChat(stack.chat.base_url, token(user), http) for user in users]
+    chats = [AsyncChat(stack.chat_url, token(user), http) for user in users]
     threads = [ok_turn(await chat.create("add first thing")).thread_id for chat in chats]
     for round_ in range(3):
         assert pg_sandbox.sessions("mcp") > 0 and pg_sandbox.sessions("chat") > 0
@@ -53,10 +55,10 @@ async def test_killed_database_sessions_under_both_servers_are_replaced_without_
 
 
 async def test_a_database_outage_is_explained_and_both_servers_recover_on_their_own(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     before = await chat.items(thread)
 
@@ -73,14 +75,14 @@ async def test_a_database_outage_is_explained_and_both_servers_recover_on_their_
         result = await call(mcp, "add_task", {"title": "buy bread"})
         assert result.is_error
         assert "database" in tool_text(result).lower(), tool_text(result)
-    ready = await http.get(f"{stack.chat.base_url}/readyz")
+    ready = await http.get(f"{stack.chat_url}/readyz")
     assert ready.status_code == 503 and ready.json()["database"] == "unavailable"
     health = await http.get(f"{stack.mcp.base_url}/healthz")
     assert health.status_code == 503 and health.json()["database"] == "unreachable"
 
     pg_sandbox.come_back()
     # Neither process is restarted: their connection pools reconnect on the next request.
-    for url in (f"{stack.chat.base_url}/readyz", f"{stack.mcp.base_url}/healthz"):
+    for url in (f"{stack.chat_url}/readyz", f"{stack.mcp.base_url}/healthz"):
         await until(lambda url=url: httpx.get(url, timeout=5).status_code == 200, within=30)
     assert titles(pg_sandbox, alice) == ["Water the plants"]
     assert await chat.items(thread) == before
@@ -90,9 +92,11 @@ async def test_a_database_outage_is_explained_and_both_servers_recover_on_their_
     assert_answered(await chat.items(thread))
 
 
-async def test_the_task_database_lost_mid_turn_is_explained_in_the_reply(stack, pg_sandbox, http):
+async def test_the_task_database_lost_mid_turn_is_explained_in_the_reply(
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     with pg_sandbox.locked("task"):
         turn = asyncio.create_task(chat.say(thread, "add buy bread"))
@@ -109,10 +113,10 @@ async def test_the_task_database_lost_mid_turn_is_explained_in_the_reply(stack, 
 
 
 async def test_the_chat_database_lost_mid_turn_ends_the_stream_with_a_readable_error(
-    stack, pg_sandbox, http
-):
+    stack: SplitStack, pg_sandbox: PgSandbox, http: httpx.AsyncClient
+) -> None:
     alice = fresh_user("alice")
-    chat = AsyncChat(stack.chat.base_url, token(alice), http)
+    chat = AsyncChat(stack.chat_url, token(alice), http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     with pg_sandbox.locked("task"):
         turn = asyncio.create_task(chat.say(thread, "add buy bread"))

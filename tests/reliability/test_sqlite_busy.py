@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from testbed.servers import Server
@@ -69,7 +70,9 @@ def titles(path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT title FROM task ORDER BY id")]
 
 
-async def test_turns_wait_out_a_held_write_lock_and_then_complete(sqlite_stack, http):
+async def test_turns_wait_out_a_held_write_lock_and_then_complete(
+    sqlite_stack: SqliteStack, http: httpx.AsyncClient
+) -> None:
     chat = AsyncChat(sqlite_stack.chat.base_url, None, http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     held_for = 2.0
@@ -88,8 +91,8 @@ async def test_turns_wait_out_a_held_write_lock_and_then_complete(sqlite_stack, 
 
 
 async def test_a_lock_held_past_the_busy_timeout_is_explained_and_nothing_is_half_saved(
-    sqlite_stack, http
-):
+    sqlite_stack: SqliteStack, http: httpx.AsyncClient
+) -> None:
     chat = AsyncChat(sqlite_stack.chat.base_url, None, http)
     thread = ok_turn(await chat.create("add water the plants")).thread_id
     before_items = await chat.items(thread)

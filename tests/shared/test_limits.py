@@ -59,7 +59,7 @@ async def pieces(total: int, size: int = 300) -> AsyncIterator[bytes]:
 TOO_LARGE = {"error": "body_too_large", "message": f"request body is over {LIMIT} bytes"}
 
 
-async def test_a_content_length_over_the_limit_is_refused_before_the_app_runs():
+async def test_a_content_length_over_the_limit_is_refused_before_the_app_runs() -> None:
     app = BodyReader()
     async with client_for(app) as client:
         response = await client.post("/", content=b"x" * (LIMIT + 1))
@@ -71,7 +71,7 @@ async def test_a_content_length_over_the_limit_is_refused_before_the_app_runs():
     assert app.calls == 0
 
 
-async def test_a_chunked_body_over_the_limit_is_refused_before_the_app_runs():
+async def test_a_chunked_body_over_the_limit_is_refused_before_the_app_runs() -> None:
     app = BodyReader()
     async with client_for(app) as client:
         response = await client.post("/", content=pieces(50 * LIMIT))
@@ -84,7 +84,7 @@ async def test_a_chunked_body_over_the_limit_is_refused_before_the_app_runs():
 
 
 @pytest.mark.parametrize("chunked", [False, True])
-async def test_a_body_of_exactly_the_limit_passes(chunked: bool):
+async def test_a_body_of_exactly_the_limit_passes(chunked: bool) -> None:
     app = BodyReader()
     content = pieces(LIMIT) if chunked else b"x" * LIMIT
     async with client_for(app) as client:
@@ -93,7 +93,7 @@ async def test_a_body_of_exactly_the_limit_passes(chunked: bool):
     assert (response.status_code, response.json()) == (200, {"size": LIMIT})
 
 
-async def test_the_refusal_never_echoes_the_body():
+async def test_the_refusal_never_echoes_the_body() -> None:
     marker = b"SECRET-INPUT-" * 200
     async with client_for(BodyReader()) as client:
         declared = await client.post("/", content=marker)
@@ -105,7 +105,7 @@ async def test_the_refusal_never_echoes_the_body():
         assert len(response.content) < 100
 
 
-async def test_other_scopes_and_bodiless_requests_pass_untouched():
+async def test_other_scopes_and_bodiless_requests_pass_untouched() -> None:
     app = BodyReader()
     async with client_for(app) as client:
         response = await client.get("/")
@@ -113,7 +113,7 @@ async def test_other_scopes_and_bodiless_requests_pass_untouched():
     assert (response.status_code, response.json()) == (200, {"size": 0})
 
 
-def test_clipped_quotes_the_start_and_says_how_long_the_text_was():
+def test_clipped_quotes_the_start_and_says_how_long_the_text_was() -> None:
     assert clipped("short") == "short"
     assert clipped("a" * 100) == "a" * 100
     assert clipped("a" * 1_000_000) == "a" * 100 + "… (1,000,000 characters)"
@@ -128,12 +128,12 @@ def test_clipped_quotes_the_start_and_says_how_long_the_text_was():
         ("max_connections", 0, "must be at least 1"),
     ],
 )
-def test_limits_too_small_for_ordinary_requests_are_refused(field, value, message):
+def test_limits_too_small_for_ordinary_requests_are_refused(field, value, message) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings(_env_file=None, **{field: value})
 
 
-def test_the_default_limits():
+def test_the_default_limits() -> None:
     settings = Settings(_env_file=None)
     assert (settings.max_body_bytes, settings.max_header_bytes, settings.max_connections) == (
         64_000,
@@ -192,12 +192,12 @@ def get_with(*headers: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def test_a_head_within_the_bound_is_served(server_port: int):
+def test_a_head_within_the_bound_is_served(server_port: int) -> None:
     answer = exchange(server_port, get_with(b"X-Fill: " + b"a" * (HEAD_LIMIT - 200)))
     assert answer.startswith(b"HTTP/1.1 200 OK")
 
 
-def test_a_complete_head_over_the_bound_gets_431_without_reaching_the_app(server_port: int):
+def test_a_complete_head_over_the_bound_gets_431_without_reaching_the_app(server_port: int) -> None:
     answer = exchange(server_port, get_with(b"X-Fill: " + b"a" * HEAD_LIMIT))
 
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -209,12 +209,12 @@ def test_a_complete_head_over_the_bound_gets_431_without_reaching_the_app(server
     )
 
 
-def test_many_small_headers_are_bounded_by_their_total_size(server_port: int):
+def test_many_small_headers_are_bounded_by_their_total_size(server_port: int) -> None:
     answer = exchange(server_port, get_with(*[b"a: b"] * 2000))
     assert answer.startswith(b"HTTP/1.1 431")
 
 
-def test_a_header_that_never_ends_is_refused_as_it_arrives(server_port: int):
+def test_a_header_that_never_ends_is_refused_as_it_arrives(server_port: int) -> None:
     with socket.create_connection(("127.0.0.1", server_port), timeout=5) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
         refused = False
@@ -230,7 +230,7 @@ def test_a_header_that_never_ends_is_refused_as_it_arrives(server_port: int):
     assert exchange(server_port, get_with()).startswith(b"HTTP/1.1 200 OK")
 
 
-def test_connections_beyond_the_limit_get_503(server_port: int):
+def test_connections_beyond_the_limit_get_503(server_port: int) -> None:
     idle = [socket.create_connection(("127.0.0.1", server_port)) for _ in range(4)]
     try:
         # Connections count as soon as uvicorn accepts them.
@@ -247,7 +247,7 @@ def test_connections_beyond_the_limit_get_503(server_port: int):
         time.sleep(0.05)
 
 
-def test_the_largest_valid_requests_fit_the_default_body_limit():
+def test_the_largest_valid_requests_fit_the_default_body_limit() -> None:
     # Worst cases as a client may send them: JSON with every non-ASCII character escaped
     # (Python's default), astral characters taking 12 bytes each, and every field at the
     # most the bounds read while the rules still accept it (spaces are trimmed, a tag's '#'

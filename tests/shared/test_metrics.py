@@ -90,7 +90,9 @@ def _answers(base_url: str) -> bool:
 
 
 @pytest.mark.e2e
-def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(two_workers):
+def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(
+    two_workers: tuple[str, subprocess.Popen[str]],
+) -> None:
     base_url, _ = two_workers
     pids: set[int] = set()
     hits = 0
@@ -119,13 +121,15 @@ def test_metrics_add_up_every_worker_and_forget_a_dead_workers_gauges(two_worker
     assert seen["demo_hits_total"] == hits  # the dead worker's counts stay
 
 
-def test_one_worker_needs_no_shared_folder(monkeypatch):
+def test_one_worker_needs_no_shared_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MULTIPROC_DIR, raising=False)
     prepare_multiprocess_metrics(1)
     assert MULTIPROC_DIR not in os.environ
 
 
-def test_a_configured_folder_is_emptied_of_an_earlier_runs_samples(monkeypatch, tmp_path):
+def test_a_configured_folder_is_emptied_of_an_earlier_runs_samples(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     folder = tmp_path / "metrics"
     folder.mkdir()
     (folder / "counter_123.db").write_bytes(b"old")
@@ -150,17 +154,17 @@ async def metrics_answers(token: str | None, required: bool) -> list[int]:
         ]
 
 
-async def test_metrics_want_the_bearer_token_when_one_is_set():
+async def test_metrics_want_the_bearer_token_when_one_is_set() -> None:
     assert await metrics_answers("the-metrics-token", required=True) == [401, 401, 401, 200]
     assert await metrics_answers("the-metrics-token", required=False) == [401, 401, 401, 200]
 
 
-async def test_metrics_are_off_outside_local_mode_without_a_token_and_open_in_local_mode():
+async def test_metrics_are_off_outside_local_mode_without_a_token_and_open_in_local_mode() -> None:
     assert await metrics_answers(None, required=True) == [404, 404, 404, 404]
     assert await metrics_answers(None, required=False) == [200, 200, 200, 200]
 
 
-def test_metrics_need_a_token_whenever_jwt_or_oauth_is_set():
+def test_metrics_need_a_token_whenever_jwt_or_oauth_is_set() -> None:
     secret = "s" * 32
     assert Settings(_env_file=None).metrics_need_token is False
     assert Settings(_env_file=None, jwt_secret=secret).metrics_need_token is True

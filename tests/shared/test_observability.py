@@ -19,12 +19,12 @@ def settings(**values: object) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def no_outside_configuration(monkeypatch):
+def no_outside_configuration(monkeypatch: pytest.MonkeyPatch):
     for name in ("WEB_CONCURRENCY", "MCP_WORKERS", "OAUTH_ISSUER"):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_the_start_up_line_names_mode_database_model_workers_and_metrics():
+def test_the_start_up_line_names_mode_database_model_workers_and_metrics() -> None:
     line = startup_line(
         "chat", settings(database_url=POSTGRES), "http://127.0.0.1:8000", model="offline"
     )
@@ -35,7 +35,7 @@ def test_the_start_up_line_names_mode_database_model_workers_and_metrics():
     )
 
 
-def test_the_start_up_line_shows_no_secret_and_says_metrics_need_the_token():
+def test_the_start_up_line_shows_no_secret_and_says_metrics_need_the_token() -> None:
     configured = settings(
         database_url=POSTGRES, jwt_secret=SECRET, metrics_token="metrics-secret-token"
     )
@@ -46,7 +46,9 @@ def test_the_start_up_line_shows_no_secret_and_says_metrics_need_the_token():
         assert secret not in line
 
 
-def test_the_start_up_line_reads_workers_and_oauth_from_the_environment(monkeypatch):
+def test_the_start_up_line_reads_workers_and_oauth_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
     monkeypatch.setenv("MCP_WORKERS", "3")
     monkeypatch.setenv("OAUTH_ISSUER", "https://auth.example.com")
@@ -55,14 +57,14 @@ def test_the_start_up_line_reads_workers_and_oauth_from_the_environment(monkeypa
     assert "mode=OAuth" in mcp and " workers=3 " in mcp
 
 
-def test_a_callers_request_id_is_kept_only_when_it_is_safe_to_log():
+def test_a_callers_request_id_is_kept_only_when_it_is_safe_to_log() -> None:
     assert request_id_from("turn-42") == "turn-42"
     for bad in (None, "", "two\nlines", "x" * 200, "quote\"d"):
         made_up = request_id_from(bad)
         assert len(made_up) == 32 and made_up != bad
 
 
-def test_without_an_otlp_endpoint_nothing_of_opentelemetry_tracing_is_loaded():
+def test_without_an_otlp_endpoint_nothing_of_opentelemetry_tracing_is_loaded() -> None:
     script = """
 import sys
 from chat_server.app import create_app

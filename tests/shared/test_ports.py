@@ -3,6 +3,7 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from shared.startup import StartupError, check_port
 from testbed.servers import ROOT
 
 
-def test_a_free_port_passes_and_a_taken_one_is_refused_naming_its_variable():
+def test_a_free_port_passes_and_a_taken_one_is_refused_naming_its_variable() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -27,7 +28,9 @@ def test_a_free_port_passes_and_a_taken_one_is_refused_naming_its_variable():
 @pytest.mark.parametrize(
     ("module", "variable"), [("chat_server", "CHAT_PORT"), ("mcp_server", "MCP_PORT")]
 )
-def test_a_server_on_a_taken_port_says_so_in_its_first_and_only_line(tmp_path, module, variable):
+def test_a_server_on_a_taken_port_says_so_in_its_first_and_only_line(
+    tmp_path: Path, module, variable
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

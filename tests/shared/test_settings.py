@@ -1,6 +1,7 @@
 """Settings: documented formats, unsafe values refused, readable start-up errors."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
@@ -11,7 +12,7 @@ from shared.settings import Settings, is_loopback
 from shared.startup import startup_errors
 
 
-def test_lists_are_comma_separated_not_json(monkeypatch):
+def test_lists_are_comma_separated_not_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "CORS_ORIGINS", "http://localhost:3000, https://app.example.com,http://[::1]:8080"
     )
@@ -25,7 +26,7 @@ def test_lists_are_comma_separated_not_json(monkeypatch):
     assert settings.mcp_allowed_hosts == ["tasks.example.com:443"]
 
 
-def test_defaults_run_locally_with_the_offline_model():
+def test_defaults_run_locally_with_the_offline_model() -> None:
     settings = Settings(_env_file=None)
     assert settings.database_url == "sqlite:///./taskchat.db"
     assert (settings.local_mode, settings.model_name) == (True, "offline")
@@ -37,20 +38,22 @@ def test_defaults_run_locally_with_the_offline_model():
     )
 
 
-def test_an_openai_key_selects_an_openai_model_unless_one_is_named():
+def test_an_openai_key_selects_an_openai_model_unless_one_is_named() -> None:
     assert Settings(_env_file=None, openai_api_key="sk-x").model_name == "gpt-4.1-mini"
     named = Settings(_env_file=None, openai_api_key="sk-x", taskchat_model="offline")
     assert named.model_name == "offline"
 
 
-def problems(**values: str) -> dict[str, str]:
+def problems(**values: Any) -> dict[str, str]:
     """The refusal of each variable Settings(**values) rejects, as the processes print them."""
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=None, **values)
     return {p.variable: p.message for p in startup_errors(refused.value)}
 
 
-def test_an_empty_secret_or_token_means_unset_and_local_mode(tmp_path, monkeypatch):
+def test_an_empty_secret_or_token_means_unset_and_local_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)  # the .env file decides
     monkeypatch.setenv("MCP_SERVICE_TOKEN", "")
     monkeypatch.setenv("CORS_ORIGIN_REGEX", "")
@@ -64,7 +67,7 @@ def test_an_empty_secret_or_token_means_unset_and_local_mode(tmp_path, monkeypat
     assert settings.cors_origin_regex is None
 
 
-def test_a_jwt_secret_needs_32_bytes_counted_in_utf8():
+def test_a_jwt_secret_needs_32_bytes_counted_in_utf8() -> None:
     assert Settings(_env_file=None, jwt_secret="k" * 32).jwt_secret == "k" * 32
     assert Settings(_env_file=None, jwt_secret="é" * 16).jwt_secret == "é" * 16  # 32 bytes
     assert problems(jwt_secret="k" * 31) == {
@@ -74,13 +77,13 @@ def test_a_jwt_secret_needs_32_bytes_counted_in_utf8():
     assert "15 of at least 32 bytes" in problems(jwt_secret="é" * 7 + "x")["JWT_SECRET"]
 
 
-def test_a_jwt_secret_of_only_whitespace_is_refused_whatever_its_length():
+def test_a_jwt_secret_of_only_whitespace_is_refused_whatever_its_length() -> None:
     assert problems(jwt_secret=" \t" * 20)["JWT_SECRET"].startswith(
         "is only whitespace: leave it empty for local mode, or make one with"
     )
 
 
-def test_a_service_token_needs_32_characters():
+def test_a_service_token_needs_32_characters() -> None:
     assert Settings(_env_file=None, mcp_service_token="t" * 32).mcp_service_token == "t" * 32
     assert problems(mcp_service_token="svc-token")["MCP_SERVICE_TOKEN"].startswith(
         "is too short (9 of at least 32 characters); make one with"
@@ -90,7 +93,7 @@ def test_a_service_token_needs_32_characters():
     )
 
 
-def test_every_bad_variable_is_reported_at_once_without_its_value():
+def test_every_bad_variable_is_reported_at_once_without_its_value() -> None:
     found = problems(jwt_secret="hunter2", mcp_service_token="hunter3", mcp_port="x")
     assert sorted(found) == ["JWT_SECRET", "MCP_PORT", "MCP_SERVICE_TOKEN"]
     assert not any("hunter" in message for message in found.values())
@@ -111,7 +114,7 @@ def test_every_bad_variable_is_reported_at_once_without_its_value():
         ("http://localhost:80", "'http://localhost:80' never matches: browsers send it as"),
     ],
 )
-def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, complaint):
+def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, complaint) -> None:
     message = problems(cors_origins=f"https://ok.example.com,{origin}")["CORS_ORIGINS"]
     assert message.startswith(complaint)
 
@@ -133,12 +136,12 @@ def test_cors_origins_refuses_wildcards_null_and_anything_but_an_origin(origin, 
         (r"https://[a-z-]*app\.example\.com", "https://evilapp.example.com"),
     ],
 )
-def test_an_origin_regex_matching_an_unrelated_origin_is_refused(regex, probe):
+def test_an_origin_regex_matching_an_unrelated_origin_is_refused(regex, probe) -> None:
     message = problems(cors_origin_regex=regex)["CORS_ORIGIN_REGEX"]
     assert message.startswith(f"matches {probe!r}, an unrelated origin")
 
 
-def test_an_origin_regex_must_compile_and_may_match_your_own_domains():
+def test_an_origin_regex_must_compile_and_may_match_your_own_domains() -> None:
     for regex in (
         r"https://[a-z0-9-]+\.preview\.example\.com",
         r"https://(app|admin)\.example\.com",
@@ -164,11 +167,11 @@ def test_an_origin_regex_must_compile_and_may_match_your_own_domains():
         ("example.com", False),
     ],
 )
-def test_is_loopback(host, loopback):
+def test_is_loopback(host, loopback) -> None:
     assert is_loopback(host) is loopback
 
 
-def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up():
+def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up() -> None:
     assert Settings(_env_file=None).mcp_rate_limit == "600/minute"
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None, mcp_rate_limit="lots")
@@ -186,7 +189,9 @@ def test_mcp_rate_limit_defaults_to_600_a_minute_and_a_bad_rate_stops_start_up()
         ({"OPENAI_API": "chat_completions"}, "chat_completions"),
     ],
 )
-def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(monkeypatch, env, api):
+def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(
+    monkeypatch: pytest.MonkeyPatch, env, api
+) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None, openai_api_key="sk-test")
@@ -195,7 +200,7 @@ def test_openai_api_picks_the_api_and_defaults_by_whether_a_base_url_is_set(monk
     assert isinstance(build_model(settings), kind)
 
 
-def test_an_unknown_openai_api_stops_start_up():
+def test_an_unknown_openai_api_stops_start_up() -> None:
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None, openai_api="completions")
     assert [problem.variable for problem in startup_errors(caught.value)] == ["OPENAI_API"]
@@ -210,7 +215,7 @@ def test_an_unknown_openai_api_stops_start_up():
         ("https://app.example.com:443", "'https://app.example.com:443' never matches"),
     ],
 )
-def test_mcp_cors_origins_are_comma_separated_exact_origins(origin, complaint):
+def test_mcp_cors_origins_are_comma_separated_exact_origins(origin, complaint) -> None:
     settings = Settings(
         _env_file=None,
         mcp_cors_origins="https://a.example.com, http://b.test:8, https://c.test:8443",
@@ -232,14 +237,16 @@ def test_mcp_cors_origins_are_comma_separated_exact_origins(origin, complaint):
         ("https://auth.example.com/?tenant=1", "'https://auth.example.com/?tenant=1' must have no"),
     ],
 )
-def test_oauth_urls_must_be_https_except_on_loopback(value, complaint):
+def test_oauth_urls_must_be_https_except_on_loopback(value, complaint) -> None:
     assert problems(oauth_issuer=value)["OAUTH_ISSUER"].startswith(complaint)
     assert problems(mcp_resource_url=value)["MCP_RESOURCE_URL"].startswith(complaint)
     local = Settings(_env_file=None, oauth_issuer="http://127.0.0.1:9000")
     assert (local.local_mode, local.mcp_local_mode) == (True, False)
 
 
-def test_mcp_port_alone_moves_the_url_the_chat_server_calls(monkeypatch):
+def test_mcp_port_alone_moves_the_url_the_chat_server_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("MCP_SERVER_URL", raising=False)
     monkeypatch.setenv("MCP_PORT", "9001")
     assert Settings(_env_file=None).mcp_server_url == "http://127.0.0.1:9001/mcp"
@@ -249,20 +256,22 @@ def test_mcp_port_alone_moves_the_url_the_chat_server_calls(monkeypatch):
     )
 
 
-def test_an_explicit_mcp_server_url_wins_over_mcp_port(monkeypatch):
+def test_an_explicit_mcp_server_url_wins_over_mcp_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MCP_PORT", "9001")
     monkeypatch.setenv("MCP_SERVER_URL", "http://tasks.internal:8001/mcp")
     assert Settings(_env_file=None).mcp_server_url == "http://tasks.internal:8001/mcp"
 
 
-def test_the_chat_port_is_chat_port_not_the_port_honcho_sets(monkeypatch):
+def test_the_chat_port_is_chat_port_not_the_port_honcho_sets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("PORT", "5000")
     assert Settings(_env_file=None).chat_port == 8000
     monkeypatch.setenv("CHAT_PORT", "8100")
     assert Settings(_env_file=None).chat_port == 8100
 
 
-def test_previous_jwt_secrets_are_comma_separated_and_as_long_as_the_current_one():
+def test_previous_jwt_secrets_are_comma_separated_and_as_long_as_the_current_one() -> None:
     old = "o" * 32
     settings = Settings(_env_file=None, jwt_secret="n" * 32, jwt_previous_secrets=f"{old}, {old}2")
     assert settings.jwt_previous_secrets == [old, old + "2"]
@@ -272,7 +281,7 @@ def test_previous_jwt_secrets_are_comma_separated_and_as_long_as_the_current_one
     }
 
 
-def test_jwt_not_before_needs_a_time_zone():
+def test_jwt_not_before_needs_a_time_zone() -> None:
     assert problems(jwt_not_before="2026-03-01T12:00:00") == {
         "JWT_NOT_BEFORE": "needs a time zone, e.g. 2026-03-01T12:00:00Z"
     }
@@ -280,12 +289,12 @@ def test_jwt_not_before_needs_a_time_zone():
     assert cutoff is not None and cutoff.timestamp() == 1772366400
 
 
-def test_worker_startup_timeout_defaults_to_a_minute_and_must_be_positive():
+def test_worker_startup_timeout_defaults_to_a_minute_and_must_be_positive() -> None:
     assert Settings(_env_file=None).worker_startup_timeout == 60
     assert problems(worker_startup_timeout="0") == {"WORKER_STARTUP_TIMEOUT": "must be at least 1"}
 
 
-def test_env_example_lists_every_setting():
+def test_env_example_lists_every_setting() -> None:
     listed = (Path(__file__).parents[2] / ".env.example").read_text(encoding="utf-8")
     missing = [name.upper() for name in Settings.model_fields if f"# {name.upper()}=" not in listed]
     assert missing == []

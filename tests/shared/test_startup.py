@@ -81,17 +81,17 @@ BAD_SETTINGS_IDS = [
 
 
 @pytest.mark.parametrize(("variable", "env"), BAD_SETTINGS, ids=BAD_SETTINGS_IDS)
-def test_the_chat_server_refuses_weak_settings_in_one_line(tmp_path, variable, env):
+def test_the_chat_server_refuses_weak_settings_in_one_line(tmp_path: Path, variable, env) -> None:
     assert_refused(run(["chat_server"], tmp_path, **env), f"taskchat-chat: {variable}: ")
 
 
 @pytest.mark.parametrize(("variable", "env"), BAD_SETTINGS[:3], ids=BAD_SETTINGS_IDS[:3])
-def test_the_mcp_server_refuses_weak_secrets_in_one_line(tmp_path, variable, env):
+def test_the_mcp_server_refuses_weak_secrets_in_one_line(tmp_path: Path, variable, env) -> None:
     assert_refused(run(["mcp_server"], tmp_path, **env), f"taskchat-mcp: {variable}: ")
 
 
 @pytest.mark.parametrize(("variable", "env"), BAD_SETTINGS[:2], ids=BAD_SETTINGS_IDS[:2])
-def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path, variable, env):
+def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path: Path, variable, env) -> None:
     done = run(["taskchat_cli.cli", "token", "alice"], tmp_path, **env)
     assert_refused(done, f"taskchat: {variable}: ")
 
@@ -100,12 +100,14 @@ def test_taskchat_token_refuses_a_weak_secret_in_one_line(tmp_path, variable, en
     ("module", "process", "variable"),
     [("chat_server", "chat", "WEB_CONCURRENCY"), ("mcp_server", "mcp", "MCP_WORKERS")],
 )
-def test_each_process_refuses_fewer_than_one_worker(tmp_path, module, process, variable):
+def test_each_process_refuses_fewer_than_one_worker(
+    tmp_path: Path, module, process, variable
+) -> None:
     done = run([module], tmp_path, **{variable: "0", "CHAT_PORT": "1", "MCP_PORT": "1"})
     assert assert_refused(done, f"taskchat-{process}: {variable}: ") == "must be at least 1"
 
 
-def test_the_chat_server_refuses_jwt_mode_without_a_service_token(tmp_path):
+def test_the_chat_server_refuses_jwt_mode_without_a_service_token(tmp_path: Path) -> None:
     done = run(["chat_server"], tmp_path, JWT_SECRET=GOOD_SECRET)
     assert assert_refused(done, "taskchat-chat: MCP_SERVICE_TOKEN: ").startswith(
         "is needed when JWT_SECRET is set"
@@ -116,7 +118,7 @@ def test_the_chat_server_refuses_jwt_mode_without_a_service_token(tmp_path):
     ("module", "process", "variable"),
     [("chat_server", "chat", "CHAT_HOST"), ("mcp_server", "mcp", "MCP_HOST")],
 )
-def test_local_mode_refuses_a_non_loopback_host(tmp_path, module, process, variable):
+def test_local_mode_refuses_a_non_loopback_host(tmp_path: Path, module, process, variable) -> None:
     done = run([module], tmp_path, **{variable: "0.0.0.0", "JWT_SECRET": ""})
     assert assert_refused(done, f"taskchat-{process}: {variable}: ") == (
         "0.0.0.0 is not a loopback address, and without JWT_SECRET (local mode) anyone who can "
@@ -130,8 +132,8 @@ PROCESSES = [("chat_server", "chat"), ("mcp_server", "mcp")]
 @pytest.mark.postgres
 @pytest.mark.parametrize(("module", "process"), PROCESSES)
 def test_a_missing_postgres_database_is_refused_without_the_password(
-    tmp_path, postgres_server_url, module, process
-):
+    tmp_path: Path, postgres_server_url: str, module, process
+) -> None:
     url = postgres(postgres_server_url, database="taskchat_no_such_db")
     done = run([module], tmp_path, DATABASE_URL=url)
     shown = make_url(url).render_as_string(hide_password=True)
@@ -141,7 +143,9 @@ def test_a_missing_postgres_database_is_refused_without_the_password(
 
 
 @pytest.mark.parametrize(("module", "process"), PROCESSES)
-def test_a_closed_postgres_port_is_refused_without_the_password(tmp_path, module, process):
+def test_a_closed_postgres_port_is_refused_without_the_password(
+    tmp_path: Path, module, process
+) -> None:
     url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{free_port()}/test"
     done = run([module], tmp_path, DATABASE_URL=url)
     assert assert_refused(done, f"taskchat-{process}: DATABASE_URL: ") == (
@@ -150,7 +154,7 @@ def test_a_closed_postgres_port_is_refused_without_the_password(tmp_path, module
 
 
 @pytest.mark.parametrize(("module", "process"), PROCESSES)
-def test_a_sqlite_file_in_a_missing_directory_is_refused(tmp_path, module, process):
+def test_a_sqlite_file_in_a_missing_directory_is_refused(tmp_path: Path, module, process) -> None:
     missing = tmp_path / "no-such-dir"
     done = run([module], tmp_path, DATABASE_URL=f"sqlite:///{missing}/tasks.db")
     assert assert_refused(done, f"taskchat-{process}: DATABASE_URL: ") == (
@@ -159,17 +163,17 @@ def test_a_sqlite_file_in_a_missing_directory_is_refused(tmp_path, module, proce
     )
 
 
-def test_check_database_accepts_a_sqlite_file_and_memory(tmp_path):
+def test_check_database_accepts_a_sqlite_file_and_memory(tmp_path: Path) -> None:
     check_database(f"sqlite:///{tmp_path}/tasks.db")
     check_database("sqlite://")
 
 
 @pytest.mark.postgres
-def test_check_database_accepts_a_reachable_postgres(postgres_server_url):
+def test_check_database_accepts_a_reachable_postgres(postgres_server_url: str) -> None:
     check_database(postgres_server_url)
 
 
-def test_check_database_never_echoes_a_url_it_cannot_parse():
+def test_check_database_never_echoes_a_url_it_cannot_parse() -> None:
     with pytest.raises(StartupError) as refused:
         check_database(f"postgres ql://u:{PASSWORD}@h/db")
     assert refused.value.variable == "DATABASE_URL"
@@ -177,14 +181,14 @@ def test_check_database_never_echoes_a_url_it_cannot_parse():
     assert PASSWORD not in str(refused.value)
 
 
-def test_check_bind_allows_any_host_once_users_sign_in():
+def test_check_bind_allows_any_host_once_users_sign_in() -> None:
     check_bind(Settings(_env_file=None, jwt_secret=GOOD_SECRET), "CHAT_HOST", "0.0.0.0")
     check_bind(Settings(_env_file=None), "CHAT_HOST", "::1")
     with pytest.raises(StartupError, match="^CHAT_HOST: 10.0.0.5 is not a loopback address"):
         check_bind(Settings(_env_file=None), "CHAT_HOST", "10.0.0.5")
 
 
-def test_the_mcp_server_refuses_a_short_cursor_secret_in_one_line(tmp_path):
+def test_the_mcp_server_refuses_a_short_cursor_secret_in_one_line(tmp_path: Path) -> None:
     done = run(["mcp_server"], tmp_path, CURSOR_SECRET="only-twenty-bytes!!!")
     assert assert_refused(done, "taskchat-mcp: CURSOR_SECRET: ").startswith(
         "is too short (20 of at least 32 bytes): leave it empty to use the secret the database "
@@ -249,8 +253,8 @@ ENTRY_POINTS = [
 @pytest.mark.parametrize("make", BAD_FILES, ids=[make.__name__ for make in BAD_FILES])
 @pytest.mark.parametrize(("command", "process"), ENTRY_POINTS, ids=lambda x: str(x)[-20:])
 def test_a_database_file_taskchat_cannot_use_is_refused_and_left_as_it_is(
-    tmp_path, make, command, process
-):
+    tmp_path: Path, make, command, process
+) -> None:
     path = tmp_path / "foreign.db"
     why = make(path)
     before = path.read_bytes()

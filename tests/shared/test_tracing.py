@@ -12,7 +12,7 @@ from starlette.routing import Route
 from shared import tracing
 
 
-async def test_health_checks_and_scrapes_make_no_span_and_other_requests_do():
+async def test_health_checks_and_scrapes_make_no_span_and_other_requests_do() -> None:
     async def hello(_request):
         return PlainTextResponse("ok")
 
