@@ -166,10 +166,14 @@ def _check_rule(rule: str | None, values: Mapping[str, Any], now: datetime) -> N
         raise InvalidTaskInput(f"repeat: {exc}") from None
 
 
-def _legacy(recurrence: str, due_at: datetime | None, zone: str | None) -> str | None:
+def _legacy(recurrence: str, due: Mapping[str, Any]) -> str | None:
+    """The rule for an old `recurrence` value, on the day of `due` (due_at, due_is_date,
+    timezone). A date-only due is its own day, stored at midnight UTC: read in a zone west
+    of UTC it would be the day before."""
     day: date | None = None
-    if due_at is not None:
-        day = due_at.astimezone(_zone(zone)).date()
+    if (due_at := due["due_at"]) is not None:
+        local = due_at if due["due_is_date"] else due_at.astimezone(_zone(due["timezone"]))
+        day = local.date()
     return rrules.legacy_rule(clean_recurrence(recurrence), day)
 
 
@@ -239,7 +243,7 @@ def add_task(
     if data.repeat is not None:
         rule = _clean_repeat(data.repeat)
     else:
-        rule = _legacy(data.recurrence, values["due_at"], values["timezone"])
+        rule = _legacy(data.recurrence, values)
     _check_rule(rule, values, moment)
     conn = session.connection()
     if data.parent_id is not None:
@@ -389,7 +393,7 @@ def _check_repeat_change(
 ) -> None:
     """Resolve the old `recurrence` argument, and check the rule the task will have."""
     if changes.get("recurrence") is not None:
-        values["repeat"] = _legacy(changes["recurrence"], merged["due_at"], merged["timezone"])
+        values["repeat"] = _legacy(changes["recurrence"], merged)
     rule = values.get("repeat", current.repeat)
     if "repeat" in values:
         values["recurrence"] = rrules.plain_name(rule)

@@ -246,3 +246,17 @@ async def test_the_old_recurrence_argument_still_works(client: Client):
     )  # fmt: skip
     weekly = await call(client, "update_task", task_id=task["id"], recurrence="weekly")
     assert (weekly["task"]["repeat"], weekly["task"]["recurrence"]) == ("FREQ=WEEKLY", "weekly")
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati", ""])
+async def test_the_old_monthly_recurrence_keeps_a_date_only_dues_own_day_in_any_zone(
+    client: Client, zone: str
+):
+    task = (
+        await call(client, "add_task", title="rent", due="2025-04-01", recurrence="monthly",
+                   timezone=zone)
+    )["task"]
+
+    assert (task["repeat"], task["repeat_text"]) == ("FREQ=MONTHLY", "every month")
+    changed = await call(client, "update_task", task_id=task["id"], recurrence="monthly")
+    assert changed["task"]["repeat"] == "FREQ=MONTHLY"
