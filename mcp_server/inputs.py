@@ -78,6 +78,11 @@ TIMEZONE = (
 )
 
 
+REMINDERS = (
+    'When to be reminded: a list of {"before": "<ISO 8601 duration>"} before the due (PT30M, '
+    'PT2H, P1D, P1W; needs a due date) or {"at": "<date-time with offset>"}, at most 5. Sent '
+    "to the user's channels (webhook, email). A repeating task's next occurrence keeps them."
+)
 Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=TAGS_INPUT_MAX_ITEMS)]
 Due = Annotated[str, Field(max_length=DUE_INPUT_MAX_CHARS)]
@@ -130,6 +135,18 @@ class ToolInput(ArgModelBase):
             raise ValidationError.from_exception_data(exc.title, details) from None
 
 
+class ReminderInput(ToolInput):
+    """One reminder: exactly one of before and at."""
+
+    before: str | None = Field(
+        None, max_length=DUE_INPUT_MAX_CHARS, description="An ISO 8601 duration before the due."
+    )
+    at: Due | None = Field(None, description="An ISO 8601 date-time with its offset.")
+
+
+Reminders = Annotated[list[ReminderInput], Field(max_length=10)]
+
+
 class AddTaskInput(ToolInput):
     title: str = Field(max_length=TITLE_INPUT_MAX_CHARS, description=TITLE)
     description: str | None = Field(
@@ -144,6 +161,7 @@ class AddTaskInput(ToolInput):
     repeat: Rule | None = Field(None, description=REPEAT)
     repeat_from: RepeatFrom = Field("due", description=REPEAT_FROM)
     timezone: Zone | None = Field(None, description=TIMEZONE)
+    reminders: Reminders | None = Field(None, description=REMINDERS)
 
 
 class ListTasksInput(ToolInput):
@@ -238,6 +256,9 @@ class UpdateTaskInput(ToolInput):
         None,
         description="true moves a repeating task to its next occurrence without completing it "
         "(its subtasks reopen).",
+    )
+    reminders: Reminders | None = Field(
+        None, description=f"Replaces all reminders. {REMINDERS} [] removes them; null leaves them."
     )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Index, Integer, SmallInteger, String, and_, func, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -15,7 +16,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from mcp_server.rrules import in_words
-from shared.contract import PRIORITIES, TaskDict
+from shared.contract import PRIORITIES, ReminderSpec, TaskDict
 
 TITLE_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 2000
@@ -68,6 +69,43 @@ def _utc_text_sqlite(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str
 def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
     value = compiler.process(element.clauses, **kw)
     return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+class reminder_specs(FunctionElement[str]):  # noqa: N801 (SQL function naming)
+    """A task's reminders as one text, "0:before PT30M|1:at 2025-...": each prefixed by its
+    position, as neither database promises an order inside group_concat without one."""
+
+    type = String()
+    name = "reminder_specs"
+    inherit_cache = True
+
+
+@compiles(reminder_specs, "sqlite")
+def _reminder_specs_sqlite(element: reminder_specs, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, '|')"
+
+
+@compiles(reminder_specs, "postgresql")
+def _reminder_specs_postgresql(element: reminder_specs, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, '|')"
+
+
+def cast_text(column: Any) -> Any:
+    """An integer column as text, to build reminder_specs' entries."""
+    return sa_cast(column, String)
+
+
+def reminder_list(specs: str | None) -> list[ReminderSpec]:
+    """reminder_specs' text as the contract's list, in the order they were given."""
+    if not specs:
+        return []
+    entries = sorted((int(pos), spec) for pos, _, spec in
+                     (entry.partition(":") for entry in specs.split("|")))  # fmt: skip
+    found: list[ReminderSpec] = []
+    for _, spec in entries:
+        kind, _, value = spec.partition(" ")
+        found.append({"before": value} if kind == "before" else {"at": value})
+    return found
 
 
 class TaskList(SQLModel, table=True):
@@ -143,12 +181,42 @@ Index("ix_task_parent", _table.c.parent_id)
 Index("ix_task_list", _table.c.list_id)
 
 
+# --- reminders ------------------------------------------------------------------------
+
+
+class TaskReminder(SQLModel, table=True):
+    """One reminder of a task (mcp_server/reminders.py): when it fires, and how it went.
+
+    A scheduler claims a row by setting sent_at (mcp_server/scheduler.py), once across every
+    process; `late` says it went out after its time (every process was down, say).
+    """
+
+    __tablename__ = "task_reminder"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(sa_type=Integer, foreign_key="task.id", ondelete="CASCADE")
+    user_id: str = Field(max_length=200)
+    position: int = Field(sa_type=SmallInteger)  # its place in the task's list of reminders
+    spec: str = Field(max_length=80)  # "before PT30M" or "at 2025-03-10T09:00:00+01:00"
+    fire_at: datetime  # UTC
+    sent_at: datetime | None = None
+    late: bool = False
+    outcome: str | None = Field(default=None, max_length=10)  # sent, failed, skipped
+
+
+REMINDER_TABLE: Any = TaskReminder.__table__  # type: ignore[attr-defined]
+Index("ix_task_reminder_fire_at", REMINDER_TABLE.c.fire_at)
+Index("ix_task_reminder_task", REMINDER_TABLE.c.task_id)
+
+
 # --- rows to dicts ------------------------------------------------------------------
 
 TASK_TABLE: Any = Task.__table__  # type: ignore[attr-defined]
 LIST_TABLE: Any = _lists
 _t = TASK_TABLE
 _sub = TASK_TABLE.alias("sub")
+_rem = REMINDER_TABLE
 
 TASK_COLUMNS = (
     # What a TaskDict is read from, timestamps already formatted by the database.
@@ -175,6 +243,8 @@ TASK_COLUMNS = (
     _t.c.repeat,
     _t.c.repeat_from,
     _t.c.timezone,
+    select(reminder_specs(cast_text(_rem.c.position) + ":" + _rem.c.spec))
+    .where(_rem.c.task_id == _t.c.id).correlate(_t).scalar_subquery().label("reminders"),
 )  # fmt: skip
 
 
@@ -182,7 +252,7 @@ def task_dict(row: Row[Any]) -> TaskDict:
     """A row selected with TASK_COLUMNS as the contract's TaskDict."""
     (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
      recurrence, created_at, updated_at, list_name, list_id, parent_id, open_subtasks, repeat,
-     repeat_from, zone) = cast(tuple[Any, ...], row)[:19]  # fmt: skip
+     repeat_from, zone, reminders) = cast(tuple[Any, ...], row)[:20]  # fmt: skip
     return {
         "id": task_id,
         "title": title,
@@ -204,6 +274,7 @@ def task_dict(row: Row[Any]) -> TaskDict:
         "repeat_from": repeat_from,
         "repeat_text": in_words(repeat),
         "timezone": zone,
+        "reminders": reminder_list(reminders),
     }
 
 
@@ -223,3 +294,4 @@ class DeploymentSecret(SQLModel, table=True):
 
     name: str = Field(max_length=40, primary_key=True)
     value: str = Field(max_length=100)  # URL-safe base64 of the secret's bytes
+

@@ -74,6 +74,11 @@ TASK: Schema = {
         ),
         "repeat_text": _field(["string", "null"], "The rule in words, e.g. every 2 weeks on Tue."),
         "timezone": _field(["string", "null"], "IANA zone it repeats in; null: UTC."),
+        "reminders": _field(
+            "array",
+            'Its reminders: {"before": "PT30M"} (before the due) or {"at": "<date-time>"}.',
+            items={"type": "object"},
+        ),
     },
     "required": [
         "id",
@@ -95,6 +100,7 @@ TASK: Schema = {
         "repeat_from",
         "repeat_text",
         "timezone",
+        "reminders",
     ],  # fmt: skip
 }
 

@@ -7,7 +7,7 @@ their caller (calls.apply), so a write and the record of the call that made it c
 together; one that raises leaves nothing behind. Listing lives in listing.py.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, cast
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from mcp_server import rrules
+from mcp_server import reminders, rrules
 from mcp_server.listing import CursorSecret, TaskQuery, list_tasks
 from mcp_server.lists import NeedsChoice, list_id_for
 from mcp_server.models import MAX_TASK_ID, TASK_COLUMNS, TASK_TABLE, task_dict
@@ -71,7 +71,7 @@ __all__ = [
 
 UPDATABLE_FIELDS = (
     "title", "description", "due", "priority", "tags", "recurrence", "list", "parent_id",
-    "repeat", "repeat_from", "timezone", "skip",
+    "repeat", "repeat_from", "timezone", "skip", "reminders",
 )  # fmt: skip
 REPEAT_FROM = ("due", "completion")
 SUBTASK_CHOICES = {"complete": ("complete",), "delete": ("delete", "keep")}
@@ -95,6 +95,8 @@ class NewTask:
     repeat: str | None = None
     repeat_from: str = "due"
     timezone: str | None = None
+    # [{"before": "PT30M"}, {"at": "2025-03-10T09:00:00+01:00"}] (mcp_server/reminders.py)
+    reminders: Sequence[object] | None = None
 
 
 def _change(status: ChangeStatus, task: TaskDict, next_task: TaskDict | None = None) -> TaskChange:
@@ -245,6 +247,7 @@ def add_task(
     else:
         rule = _legacy(data.recurrence, values)
     _check_rule(rule, values, moment)
+    specs = reminders.clean_reminders(data.reminders or [])
     conn = session.connection()
     if data.parent_id is not None:
         parent = _parent(conn, user_id, data.parent_id)
@@ -265,6 +268,8 @@ def add_task(
                 repeat=rule, recurrence=rrules.plain_name(rule), **values)
         .returning(_t.c.id)
     ).scalar_one()  # fmt: skip
+    if specs:
+        reminders.write(conn, task_id=task_id, user_id=user_id, specs=specs, task=values)
     return _change("created", _read(conn, user_id, task_id))
 
 
@@ -313,7 +318,25 @@ def update_task(
     conn.execute(update(_t).where(_owned(user_id, task_id)).values(updated_at=moment, **values))
     if "list_id" in values and current.parent_id is None:
         conn.execute(update(_t).where(_t.c.parent_id == task_id).values(list_id=values["list_id"]))
+    _retime_reminders(conn, user_id, task_id, changes, {**current._mapping, **values})
     return _change("updated", _read(conn, user_id, task_id))
+
+
+def _retime_reminders(
+    conn: Connection, user_id: str, task_id: int, changes: Mapping[str, Any],
+    task: Mapping[str, Any],
+) -> None:
+    """Rewrite the task's reminders when they, its due or its zone changed."""
+    given = changes.get("reminders")
+    timing = {"due", "timezone", "skip"} & {
+        name for name, value in changes.items() if value is not None and value is not False
+    }
+    if given is None and not timing:
+        return
+    specs = reminders.clean_reminders(given) if given is not None else reminders.specs_of(
+        conn, task_id)  # fmt: skip
+    if specs or given is not None:
+        reminders.write(conn, task_id=task_id, user_id=user_id, specs=specs, task=task)
 
 
 def _update_values(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -516,7 +539,26 @@ def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -
         .returning(_t.c.id)
     ).scalar_one()
     _copy_subtasks(conn, row, created, following["due_at"], moment)
+    _carry_reminders(conn, row, created, following)
     return _read(conn, row.user_id, created)
+
+
+def _carry_reminders(
+    conn: Connection, row: Row[Any], copy_id: int, following: Mapping[str, Any]
+) -> None:
+    """The next occurrence's reminders: the same `before`s, and each `at` moved as far as
+    the due moved (dropped when the task has no due to move by)."""
+    specs = []
+    for spec in reminders.specs_of(conn, row.id):
+        kind, _, value = spec.partition(" ")
+        if kind == "before":
+            specs.append(spec)
+        elif row.due_at is not None and following["due_at"] is not None:
+            shifted = datetime.fromisoformat(value) + (following["due_at"] - row.due_at)
+            specs.append(f"at {shifted.isoformat()}")
+    if specs:
+        task = {**following, "timezone": row.timezone}
+        reminders.write(conn, task_id=copy_id, user_id=row.user_id, specs=specs, task=task)
 
 
 def _copy_subtasks(

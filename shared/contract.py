@@ -82,6 +82,14 @@ DUE_INPUT_MAX_CHARS = 64
 SEARCH_MAX_CHARS = 200
 
 
+class ReminderSpec(TypedDict, total=False):
+    """One reminder of a task: `before` its due (an ISO 8601 duration such as PT30M or P1D),
+    or `at` a moment (an ISO 8601 date-time with its offset). Exactly one of the two."""
+
+    before: str
+    at: str
+
+
 class TaskDict(TypedDict):
     """A task as tools return it."""
 
@@ -106,6 +114,8 @@ class TaskDict(TypedDict):
     repeat_from: NotRequired[RepeatFrom]
     repeat_text: NotRequired[str | None]
     timezone: NotRequired[str | None]
+    # Since reminders (tasks_0008).
+    reminders: NotRequired[list[ReminderSpec]]
 
 
 class TaskDetail(TaskDict):

@@ -11,7 +11,7 @@ from shared.db import make_engine
 from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
 
-NEW = "list, parent_id, repeat, repeat_from, timezone, skip"
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders"
 
 
 def test_add_task_returns_the_contract_shape(session: Session):
@@ -52,6 +52,7 @@ def test_add_task_returns_the_contract_shape(session: Session):
             "repeat_from": "due",
             "repeat_text": "every week",
             "timezone": None,
+            "reminders": [],
         },
         "next_task": None,
     }

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel
 import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables for create_all)
 import mcp_server.calls  # noqa: F401  (registers the tool_call table for create_all)
 import mcp_server.models  # noqa: F401  (registers the task table for create_all)
+import shared.channels  # noqa: F401  (registers the channel and digest tables for create_all)
 import shared.events  # noqa: F401  (registers the task_event table for create_all)
 from chat_server.conversation.store import SQLStore
 from mcp_server import tasks
