@@ -5,9 +5,11 @@ resolving words and "it" to a task id is the model's job (chat_server/agent/offl
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from chat_server.agent.offline.dates import parse_when
+from chat_server.agent.offline.dates import When, parse_when
 from chat_server.agent.offline.intents import (
     Action,
     ActOnTask,
@@ -32,6 +34,7 @@ from chat_server.agent.offline.phrases import (
     parse_ref,
     parse_targets,
     strip_quotes,
+    time_only,
     without_denied_dates,
 )
 
@@ -116,7 +119,36 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         ),
         "clear_description",
     ),
+    (
+        _re(
+            r"^(?:notes?|description|details|comment)\s+(?:for|on|to)\s+"
+            + _T
+            + r"\s*(?::|-|,)\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
+    (
+        _re(
+            r"^(?:add|put|write)\s+(?P<d>.+?)\s+(?:to|in|on|into)\s+(?:the\s+)?(?:notes?|description"
+            r"|details)\s+(?:of|for|on)\s+" + _T + "$"
+        ),
+        "description",
+    ),
+    (
+        _re(
+            r"^(?:for\s+)?"
+            + _T
+            + r"\s*[,:]\s*(?:add\s+a\s+note|note|notes|description)\s*(?::|-|,|that"
+            r"|saying)?\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
     (_re(r"^(?:rename|retitle)\s+" + _T + r"\s+(?:to|as)\s+(?P<title>.+)$"), "title"),
+    (
+        _re(r"^" + _T + r"\s+should\s+(?:be\s+)?(?:called|named|titled|say|read)\s+(?P<title>.+)$"),
+        "title",
+    ),
+    (_re(r"^(?:call|name)\s+(?:it|that|this)\s+(?P<title>.+?)(?:\s+instead)?$"), "title_it"),
     (
         _re(
             r"^(?:change|set|update|edit)\s+(?:the\s+)?(?:title|name|text|wording)\s+(?:of|for|on)\s+"
@@ -251,11 +283,30 @@ _SHOW_ROWS = [
 ]
 
 
+# Deletions said without a delete verb.
+_DELETE_SAID = [
+    _re(
+        r"^"
+        + _T
+        + r"\s+(?:is|was|got|has\s+been|have\s+been|are|were)\s+(?:cancell?ed|called\s+off"
+        r"|scrapped|off|no\s+longer\s+(?:needed|happening))(?:\s+(?:now|anyway|after\s+all))?$"
+    ),
+    _re(r"^no\s+(?:need|longer\s+need)\s+(?:to\s+|for\s+)?" + _T + r"(?:\s+any\s*more)?$"),
+    _re(r"^(?:take|strike)\s+" + _T + r"\s+off\s+(?:my|the)\s+(?:\w+\s+)?list$"),
+]
+# "it's not done", "not done yet": the task just completed was not.
+_REOPEN_IT = _re(
+    r"^(?:(?:it'?s|that'?s|it\s+is|that\s+is|it\s+was|that\s+was|it\s+wasn'?t|that\s+wasn'?t"
+    r"|it\s+isn'?t|that\s+isn'?t)\s+)?(?:not\s+)?(?:actually\s+|really\s+)?(?:not\s+)(?:done"
+    r"|finished|complete)(?:\s+yet)?$|^(?:it|that)\s+(?:isn'?t|wasn'?t)\s+(?:actually\s+)?(?:done"
+    r"|finished|complete)(?:\s+yet)?$"
+)
 # The one-verb actions, each pattern's `t` naming the task (or tasks).
 _ACTIONS: list[tuple[re.Pattern[str], Action]] = [
     *((pattern, "reopen") for pattern in _REOPEN),
     *((pattern, "complete") for pattern in _COMPLETE),
     (_DELETE, "delete"),
+    *((pattern, "delete") for pattern in _DELETE_SAID),
 ]
 
 
@@ -272,36 +323,44 @@ def _tags_of(match: re.Match[str]) -> tuple[str, ...]:
     return (match["tag"].lower().lstrip("#"),)
 
 
+def _title(target: TaskRef, match: re.Match[str], now: datetime) -> Intent:
+    title = strip_quotes(match["title"])
+    return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
+
+
+def _priority_named(target: TaskRef, match: re.Match[str], now: datetime) -> Intent:
+    word = match["p"].lower()
+    if word not in PRIORITY_WORDS:
+        return Clarify(f"“{match['p']}” isn't a priority: say high, medium or low.")
+    return ActOnTask("update", target, {"priority": PRIORITY_WORDS[word]})
+
+
+def _set(**args: Any) -> Callable[[TaskRef, re.Match[str], datetime], Intent]:
+    return lambda target, match, now: ActOnTask("update", target, args)
+
+
+# What each kind of _UPDATES row does to the task its match names.
+_UPDATE_KINDS: dict[str, Callable[[TaskRef, re.Match[str], datetime], Intent]] = {
+    "clear_due": _set(due=CLEAR),
+    "clear_tags": _set(tags=[]),
+    "remove_tags": lambda t, m, now: ActOnTask("update", t, remove_tags=_tags_of(m)),
+    "add_tags": lambda t, m, now: ActOnTask("update", t, add_tags=_tags_of(m)),
+    "description": lambda t, m, now: ActOnTask("update", t, {"description": strip_quotes(m["d"])}),
+    "clear_description": _set(description=CLEAR),
+    "title": _title,
+    "title_it": _title,
+    "due": lambda t, m, now: _due_update(t, m["d"], now),
+    "priority": _priority_named,
+    "priority_high": _set(priority="high"),
+    "priority_low": _set(priority="low"),
+    "no_repeat": _set(recurrence="none"),
+}
+
+
 def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | None:
     """One _UPDATES pattern's match as an intent (None when its target names no task)."""
-    target = parse_ref(match["t"])
-    if target is None:
-        return None
-    if kind == "clear_due":
-        return ActOnTask("update", target, {"due": CLEAR})
-    if kind == "clear_tags":
-        return ActOnTask("update", target, {"tags": []})
-    if kind == "remove_tags":
-        return ActOnTask("update", target, remove_tags=_tags_of(match))
-    if kind == "add_tags":
-        return ActOnTask("update", target, add_tags=_tags_of(match))
-    if kind == "description":
-        return ActOnTask("update", target, {"description": strip_quotes(match["d"])})
-    if kind == "clear_description":
-        return ActOnTask("update", target, {"description": CLEAR})
-    if kind == "title":
-        title = strip_quotes(match["title"])
-        return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
-    if kind == "due":
-        return _due_update(target, match["d"], now)
-    if kind == "priority":
-        word = match["p"].lower()
-        if word not in PRIORITY_WORDS:
-            return Clarify(f"“{match['p']}” isn't a priority: say high, medium or low.")
-        return ActOnTask("update", target, {"priority": PRIORITY_WORDS[word]})
-    if kind in {"priority_high", "priority_low"}:
-        return ActOnTask("update", target, {"priority": kind.removeprefix("priority_")})
-    return ActOnTask("update", target, {"recurrence": "none"})
+    target = parse_ref(match["t"] if "t" in match.re.groupindex else "it")
+    return None if target is None else _UPDATE_KINDS[kind](target, match, now)
 
 
 def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
@@ -310,6 +369,13 @@ def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
     when = parse_when(without_denied_dates(phrase, now), now)
     if when is None:
         return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")
+    return due_change(target, when, now)
+
+
+def due_change(target: TaskRef, when: When, now: datetime) -> ActOnTask:
+    """Set the due date; a time said alone ("to 3pm") keeps the task's day."""
+    if not when.dated and when.at is not None:
+        return ActOnTask("update", target, at=when.at.strftime("%H:%M"))
     return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
 
 
@@ -343,7 +409,7 @@ def _date_move(rest: str, now: datetime) -> Intent | None:
             continue
         when = parse_when(value, now) if len(value) <= MAX_VALUE_CHARS else None
         if when is not None:
-            return ActOnTask("update", target, {"due": when.due(now.tzinfo)})  # type: ignore[arg-type]
+            return due_change(target, when, now)
         if first_bad is None and not isinstance(target, ByWords):
             first_bad = (target, value)
     if first_bad is not None:
@@ -364,7 +430,8 @@ def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
         fields = fields_only(value, now) if len(value) <= MAX_VALUE_CHARS else None
         if fields is not None:
             tags = tuple(fields.pop("tags", ()))
-            return ActOnTask("update", target, fields, add_tags=tags)
+            at = time_only(fields)
+            return ActOnTask("update", target, fields, add_tags=tags, at=at)
         if delimited and title_split is None and verb in {"change", "update", "edit"}:
             title_split = (target, value)
     if title_split is not None:
@@ -384,6 +451,8 @@ def act_intent(text: str, now: datetime) -> Intent | None:
     """A request to show, complete, reopen, delete or change one task, else None."""
     if (match := _DATE_MOVE.match(text)) and (found := _date_move(match["rest"], now)):
         return found
+    if _REOPEN_IT.match(text):
+        return ActOnTask("reopen", ByContext())
     for pattern, action in _ACTIONS:
         if (match := pattern.match(text)) and (target := parse_targets(match["t"])):
             return ActOnTask(action, target)

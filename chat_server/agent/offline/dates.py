@@ -97,6 +97,7 @@ class When:
     day: date
     at: time | None = None
     deadline: bool = False  # said with "by"/"before": the day is an upper bound
+    dated: bool = True  # False for a time said alone ("at 3pm"): a change keeps the day
 
     def due(self, zone: tzinfo) -> str:
         """The contract's due value: "YYYY-MM-DD", or a UTC "YYYY-MM-DDTHH:MM:SSZ"."""
@@ -329,7 +330,7 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
     if when is None:
         # A time alone means its next occurrence.
         day = now.date() if at > now.time() else now.date() + timedelta(days=1)
-        return When(day, at), text
+        return When(day, at, dated=False), text
     if when.at == TONIGHT and at.hour < 12:
         at = at.replace(hour=at.hour + 12)  # "tonight at 9"
     return When(when.day, at, when.deadline), text

@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from chat_server.agent.offline.dates import DateError, find_when
+from chat_server.agent.offline.dates import DateError
 from chat_server.agent.offline.intents import ActOnTask, Also, ByContext, Intent
-from chat_server.agent.offline.phrases import fields_only, strip_quotes
+from chat_server.agent.offline.phrases import fields_only, strip_quotes, time_only
 
 _I = re.IGNORECASE
 # "wait", "no", "oops", "sorry", "i meant", "make it", "it's", "for": what a correction
@@ -80,22 +80,9 @@ def _correction(text: str, now: datetime) -> Intent | None:
         return None
     if not fields:
         return None
-    if set(fields) == {"due"} and len(fields["due"]) > 10 and not _has_day(rest, now):  # noqa: PLR2004
-        return ActOnTask("update", ByContext(), at=fields["due"][11:16], args={})
+    at = time_only(fields)
     tags = tuple(fields.pop("tags", ()))
-    return ActOnTask("update", ByContext(), fields, add_tags=tags)
-
-
-def _has_day(rest: str, now: datetime) -> bool:
-    when, _ = find_when(_TIME_WORDS.sub("", rest), now)
-    return when is not None
-
-
-_TIME_WORDS = re.compile(
-    r"\b(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\bat\s+\d{1,2}(?::\d{2})?\b"
-    r"|\b(?:at\s+)?(?:noon|midday)\b",
-    _I,
-)
+    return ActOnTask("update", ByContext(), fields, add_tags=tags, at=at)
 
 
 def _meant(text: str, now: datetime) -> Intent | None:

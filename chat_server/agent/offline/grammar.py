@@ -264,12 +264,15 @@ def parse(text: str, now: datetime) -> Intent:
     fixed = one_slip_from(first, COMMAND_WORDS) if rest else None
     if fixed and (found := _parse(f"{fixed} {rest}", now)) is not None:
         return found
+    if _TASKS_NOUN.search(plain_text) and (listed := list_intent(f"show {plain_text}", now)):
+        return listed  # "today's tasks", "work stuff this week"
     try:
         return unclear_intent(plain_text, text, now) or Help("greeting" if greeted else "unknown")
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
 
 
+_TASKS_NOUN = _re(r"\b(?:tasks|todos|to-dos|agenda|schedule|stuff|things|reminders)\b")
 # Notes may run on after one of these words; the request before them may not.
 _NOTES = re.compile(r"\b(?:notes?|description|details|comments?)\b", _I)
 

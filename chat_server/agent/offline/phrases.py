@@ -3,6 +3,7 @@ the fields a sentence sets (due date, priority, tags, recurrence, notes), and th
 "add ..." request describes. Pure functions; `now` is aware, in the user's zone."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -221,6 +222,18 @@ _FIELD_FILLER = re.compile(
 )
 
 
+AT_ONLY = "_at"
+"""Beside "due": the time said alone ("at 3pm"), which a change sets on the task's own day."""
+
+
+def time_only(fields: dict[str, Any]) -> str:
+    """The time said alone, as "HH:MM" ("" when a day was said too); taken out of `fields`."""
+    at: str = fields.pop(AT_ONLY, "")
+    if at:
+        del fields["due"]
+    return at
+
+
 def cut(text: str, match: re.Match[str]) -> str:
     return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
 
@@ -263,45 +276,84 @@ def without_denied_dates(text: str, now: datetime) -> str:
     return text
 
 
+def _description(text: str, fields: dict[str, Any], now: datetime) -> str:
+    if match := _DESCRIPTION.search(text):
+        fields["description"] = match["d"].strip()
+        return cut(text, match)
+    return text
+
+
+def _tags(text: str, fields: dict[str, Any], now: datetime) -> str:
+    tags = [m["tag"].lower() for m in TAG.finditer(text)]
+    tags += [m["tag"].lower() for m in _WORD_TAG.finditer(text)]
+    if not tags:
+        return text
+    fields["tags"] = list(dict.fromkeys(tags))
+    return " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
+
+
+def _said_priority(text: str, fields: dict[str, Any], now: datetime) -> str:
+    return _priority(text, fields)
+
+
+def _recurrence(text: str, fields: dict[str, Any], now: datetime) -> str:
+    if not (match := _RECURRENCE.search(text)):
+        return text
+    if match["wd"]:
+        # "every monday": weekly, first due on the coming Monday.
+        fields["recurrence"] = "weekly"
+        said = f" this {match['wd']} "
+        return " ".join((text[: match.start()] + said + text[match.end() :]).split())
+    if match["none"]:
+        fields["recurrence"] = "none"
+    else:
+        fields["recurrence"] = (
+            _EVERY.get((match["u"] or "").lower()) or _ADVERB[match["adv"].lower()]
+        )
+    return cut(text, match)
+
+
+def _due(text: str, fields: dict[str, Any], now: datetime) -> str:
+    if match := NO_DUE.search(text):
+        fields["due"] = ""  # update_task's "clear"; an add leaves it out
+        return cut(text, match)
+    when, text = find_when(without_denied_dates(text, now), now)
+    if when is not None:
+        fields["due"] = when.due(now.tzinfo)  # type: ignore[arg-type]
+        if not when.dated and when.at is not None:
+            fields[AT_ONLY] = when.at.strftime("%H:%M")
+    return text
+
+
+def _edge_priority(text: str, fields: dict[str, Any], now: datetime) -> str:
+    """ "urgent: fix the roof", "pay the fine asap": a priority word at either end."""
+    if "priority" in fields or not (match := _PRIORITY_EDGE.search(text)):
+        return text
+    fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
+    return cut(text, match)
+
+
+FieldReader = Callable[[str, dict[str, Any], datetime], str]
+# The readers of a sentence's fields, in order: each sets what it finds in `fields` and
+# returns the sentence without it. A new field, or a new way to say one, is a row here.
+FIELD_READERS: tuple[FieldReader, ...] = (
+    _description,
+    _tags,
+    _said_priority,
+    _recurrence,
+    _due,
+    _edge_priority,
+)
+
+
 def extract_fields(
     text: str, now: datetime, *, bare_priority: bool = False
 ) -> tuple[dict[str, Any], str]:
     """Task fields said in `text` (due, priority, tags, recurrence, description) and the rest."""
     fields: dict[str, Any] = {}
     text, bang = _bang(text)
-    if match := _DESCRIPTION.search(text):
-        fields["description"] = match["d"].strip()
-        text = cut(text, match)
-    tags = [m["tag"].lower() for m in TAG.finditer(text)]
-    tags += [m["tag"].lower() for m in _WORD_TAG.finditer(text)]
-    if tags:
-        fields["tags"] = list(dict.fromkeys(tags))
-        text = " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
-    text = _priority(text, fields)
-    if match := _RECURRENCE.search(text):
-        if match["none"]:
-            fields["recurrence"] = "none"
-        elif match["wd"]:
-            # "every monday": weekly, first due on the coming Monday.
-            fields["recurrence"] = "weekly"
-            said = f" this {match['wd']} "
-            text = " ".join((text[: match.start()] + said + text[match.end() :]).split())
-        else:
-            fields["recurrence"] = (
-                _EVERY.get((match["u"] or "").lower()) or _ADVERB[match["adv"].lower()]
-            )
-        if not match["wd"]:
-            text = cut(text, match)
-    if match := NO_DUE.search(text):
-        fields["due"] = ""  # update_task's "clear"; an add leaves it out
-        text = cut(text, match)
-    else:
-        when, text = find_when(without_denied_dates(text, now), now)
-        if when is not None:
-            fields["due"] = when.due(now.tzinfo)  # type: ignore[arg-type]
-    if "priority" not in fields and (match := _PRIORITY_EDGE.search(text)):
-        fields["priority"] = PRIORITY_WORDS[(match["a"] or match["b"]).lower().removesuffix("ly")]
-        text = cut(text, match)
+    for read in FIELD_READERS:
+        text = read(text, fields, now)
     if bang:
         fields.setdefault("priority", bang)
     if bare_priority and "priority" not in fields:
@@ -406,8 +458,10 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
         parsed = [extract_fields(piece, now) for piece in pieces]
     except DateError:
         return None
-    if sum(1 for fields, _ in parsed if fields) < 2:
+    if sum(1 for fields, _ in parsed if fields) < 2:  # noqa: PLR2004 - two or more items
         return None
+    for fields, _ in parsed:
+        fields.pop(AT_ONLY, None)
     titles = [clean_title(rest) for _, rest in parsed]
     if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
         return None
@@ -433,6 +487,7 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
         fields, rest = extract_fields(body, now)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
+    fields.pop(AT_ONLY, None)  # a new task's time alone is its next occurrence
     if fields.get("due") == "":
         del fields["due"]  # "add X, no due date": a new task has none anyway
     if title is None and len(items := _items(rest)) > 1:

@@ -2,6 +2,8 @@
 arguments: status, tag, priority, search, due window, overdue and sort."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,74 +88,129 @@ def _search_words(text: str) -> str:
     return core_words(strip_quotes(text))
 
 
-def list_intent(text: str, now: datetime) -> ListTasks | None:
-    """A request to see tasks (with filters), else None."""
-    if not _LIST_START.match(text):
-        return None
-    text = _POSSESSIVE_DAY.sub(r"\g<d>", text)  # "today's tasks" -> "today tasks"
-    args: dict[str, Any] = {}
-    found = False
-    if (match := _ABOUT.search(text)) or (match := _SEARCH.match(text)):
-        query = _search_words(match["q"])
-        tag = TAG.fullmatch(query)
-        if tag:
-            args["tag"] = tag["tag"].lower()
-        elif query and query.lower() not in _STOP:
-            args["search"] = query
-        text, found = text[: match.start("q")], True
-    if "tag" not in args and ((match := TAG.search(text)) or (match := _LIST_TAG.search(text))):
-        args["tag"] = next(g for g in match.groups() if g).lower()
-        text, found = cut(text, match), True
-    if match := _LIST_PRIORITY.search(text):
-        args["priority"] = PRIORITY_WORDS[match["p"].lower()]
-        text, found = cut(text, match), True
-    tag_word = ""
-    if "tag" not in args and "search" not in args and (match := _TAG_NOUN.search(text)):
-        word = match["w"].lower()
-        if word not in _STOP and not any(f.fullmatch(word) for f in (*_FILTER_WORDS, _DATES)):
-            args["tag"], tag_word = word, word
-            text, found = (
-                " ".join((text[: match.start("w")] + text[match.end("w") :]).split()),
-                True,
-            )
-    if match := _SORT.search(text):
-        sort = (match["s"] or "created").lower().split()[0]
-        args["sort"] = _SORT_NAMES.get(sort, sort)
-        if match["new"] or sort == "priority":
-            args["order"] = "desc"  # newest first; high priority first
-        text = cut(text, match)
+@dataclass
+class _Query:
+    """A list query being read: the text left, the arguments so far, and what was found."""
+
+    text: str
+    args: dict[str, Any] = field(default_factory=dict)
+    found: bool = False
+    tag_word: str = ""
+
+    def took(self, text: str) -> None:
+        self.text, self.found = text, True
+
+
+def _about(query: _Query, now: datetime) -> None:
+    """ "tasks about the garden", "search for milk": words in titles, or a #tag."""
+    text = query.text
+    if not ((match := _ABOUT.search(text)) or (match := _SEARCH.match(text))):
+        return
+    words = _search_words(match["q"])
+    if tag := TAG.fullmatch(words):
+        query.args["tag"] = tag["tag"].lower()
+    elif words and words.lower() not in _STOP:
+        query.args["search"] = words
+    query.took(text[: match.start("q")])
+
+
+def _tag(query: _Query, now: datetime) -> None:
+    if "tag" in query.args:
+        return
+    if (match := TAG.search(query.text)) or (match := _LIST_TAG.search(query.text)):
+        query.args["tag"] = next(g for g in match.groups() if g).lower()
+        query.took(cut(query.text, match))
+
+
+def _priority(query: _Query, now: datetime) -> None:
+    if match := _LIST_PRIORITY.search(query.text):
+        query.args["priority"] = PRIORITY_WORDS[match["p"].lower()]
+        query.took(cut(query.text, match))
+
+
+def _tag_noun(query: _Query, now: datetime) -> None:
+    """ "my work tasks": the word before a plural task noun, a tag said without '#'."""
+    if "tag" in query.args or "search" in query.args:
+        return
+    if not (match := _TAG_NOUN.search(query.text)):
+        return
+    word = match["w"].lower()
+    if word in _STOP or any(f.fullmatch(word) for f in (*_FILTER_WORDS, _DATES)):
+        return
+    query.args["tag"] = query.tag_word = word
+    text = query.text
+    query.took(" ".join((text[: match.start("w")] + text[match.end("w") :]).split()))
+
+
+def _sort(query: _Query, now: datetime) -> None:
+    if not (match := _SORT.search(query.text)):
+        return
+    sort = (match["s"] or "created").lower().split()[0]
+    query.args["sort"] = _SORT_NAMES.get(sort, sort)
+    if match["new"] or sort == "priority":
+        query.args["order"] = "desc"  # newest first; high priority first
+    query.text = cut(query.text, match)
+
+
+# The filters a list query may say, read in this order; each takes its words out.
+_FILTERS: tuple[Callable[[_Query, datetime], None], ...] = (
+    _about,
+    _tag,
+    _priority,
+    _tag_noun,
+    _sort,
+)
+
+
+def _window(query: _Query, now: datetime) -> bool | None:
+    """Status and due window; False when the dates make it no question about tasks."""
     try:
-        after, before, text = find_range(text, now)
+        after, before, text = find_range(query.text, now)
     except DateError:
         after = before = None
+        text = query.text
+    query.text = text
+    args = query.args
     overdue = bool(_OVERDUE.search(text))
-    completed = bool(_COMPLETED.search(text)) and not _PENDING.search(text)
     dated = overdue or before is not None or after is not None
-    if dated and not (overdue or QUESTION_START.match(text) or _DUE_WORD.search(text)
-                      or _TASK_NOUN.search(text) or found):  # fmt: skip
-        return None  # "see the doctor tomorrow" is not a question about tasks
-    if completed:
+    asked = overdue or QUESTION_START.match(text) or _DUE_WORD.search(text)
+    if dated and not (asked or _TASK_NOUN.search(text) or query.found):
+        return False  # "see the doctor tomorrow" is not a question about tasks
+    if _COMPLETED.search(text) and not _PENDING.search(text):
         args["status"] = "completed"
     elif _PENDING.search(text) or dated:
         args["status"] = "pending"
-    if overdue:
-        args["overdue"] = True
-    if after is not None:
-        args["due_after"] = after
-    if before is not None:
-        args["due_before"] = before
+    args.update({k: v for k, v in (("overdue", overdue or None), ("due_after", after),
+                                   ("due_before", before)) if v is not None})  # fmt: skip
     zone = getattr(now.tzinfo, "key", None)
     if dated and zone not in (None, "UTC", "Etc/UTC"):
         args["timezone"] = zone  # "today" and "overdue" are the user's days
     if (dated or _DUE_WORD.search(text)) and "sort" not in args:
         args["sort"] = "due"
-    found = found or bool(args) or bool(_TASK_NOUN.search(text)) or bool(_ALL.search(text))
-    if not found:
+    return None
+
+
+def _leftover_search(query: _Query) -> None:
+    """ "show me the milk task": words left over after the filters are a search."""
+    if "search" in query.args or not _LEFTOVER_VERB.match(query.text):
+        return
+    left = [w for w in _WORD.findall(query.text) if w.lower() not in _STOP]
+    left = [w for w in left if not any(f.fullmatch(w) for f in _FILTER_WORDS)]
+    if left:
+        query.args["search"] = " ".join(left)
+
+
+def list_intent(text: str, now: datetime) -> ListTasks | None:
+    """A request to see tasks (with filters), else None."""
+    if not _LIST_START.match(text):
         return None
-    if "search" not in args and _LEFTOVER_VERB.match(text):
-        # "show me the milk task": words left over after the filters are a search.
-        left = [w for w in _WORD.findall(text) if w.lower() not in _STOP]
-        left = [w for w in left if not any(f.fullmatch(w) for f in _FILTER_WORDS)]
-        if left:
-            args["search"] = " ".join(left)
-    return ListTasks(args, tag_word)
+    query = _Query(_POSSESSIVE_DAY.sub(r"\g<d>", text))  # "today's tasks" -> "today tasks"
+    for read in _FILTERS:
+        read(query, now)
+    if _window(query, now) is False:
+        return None
+    said = bool(_TASK_NOUN.search(query.text)) or bool(_ALL.search(query.text))
+    if not (query.found or query.args or said):
+        return None
+    _leftover_search(query)
+    return ListTasks(query.args, query.tag_word)

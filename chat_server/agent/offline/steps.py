@@ -211,6 +211,16 @@ def _again(intent: Also, conversation: Conversation, replay: Replay, now: dateti
     return _step_for(_also(intent, conversation, now), conversation, replay, now)
 
 
+_RENAMED_AFTER = {"add_task", "update_task"}
+
+
+def _acting(intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """Act on the task; "I meant oat milk" corrects only a title just added or changed."""
+    if intent.retitle and not {run.name for run in conversation.last_turn} & _RENAMED_AFTER:
+        return Say(replies.which_task("update", None, now))
+    return act(intent, conversation, replay, now)
+
+
 # The step each kind of intent takes (the intent, the conversation, this turn's runs, now).
 _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Help: _help,
@@ -223,7 +233,7 @@ _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     AskAbout: _asking,
     Unclear: unclear.settle,
     Also: _again,
-    ActOnTask: act,
+    ActOnTask: _acting,
 }
 
 

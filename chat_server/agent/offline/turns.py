@@ -105,27 +105,38 @@ def _args(raw: Any) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
+@dataclass
+class _Items:
+    """The input items sorted by kind, each with its place in the input."""
+
+    users: list[tuple[int, str]] = field(default_factory=list)
+    calls: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    runs: list[tuple[int, ToolRun]] = field(default_factory=list)
+    replies: list[tuple[int, str]] = field(default_factory=list)
+
+    def take(self, index: int, item: Any) -> None:
+        kind, role = _get(item, "type"), _get(item, "role")
+        if kind == "function_call":
+            self.calls[_get(item, "call_id")] = (_get(item, "name"), _args(_get(item, "arguments")))
+        elif kind == "function_call_output":
+            name, args = self.calls.get(_get(item, "call_id"), ("", {}))
+            self.runs.append((index, ToolRun(name, args, _text(_get(item, "output")))))
+        elif kind in {None, "message"} and role == "user":
+            text = _text(_get(item, "content")).strip()
+            if text and not text.startswith(NOT_THE_USER):
+                self.users.append((index, text))
+        elif kind in {None, "message"} and role == "assistant":
+            self.replies.append((index, _text(_get(item, "content"))))
+
+
 def read_conversation(items: str | Sequence[Any]) -> Conversation:
     """The latest user message, this turn's tool runs, and the turn before it."""
     if isinstance(items, str):
         return Conversation(user_text=items)
-    users: list[tuple[int, str]] = []
-    calls: dict[str, tuple[str, dict[str, Any]]] = {}
-    runs: list[tuple[int, ToolRun]] = []
-    replies_at: list[tuple[int, str]] = []
+    seen = _Items()
     for index, item in enumerate(items):
-        kind, role = _get(item, "type"), _get(item, "role")
-        if kind == "function_call":
-            calls[_get(item, "call_id")] = (_get(item, "name"), _args(_get(item, "arguments")))
-        elif kind == "function_call_output":
-            name, args = calls.get(_get(item, "call_id"), ("", {}))
-            runs.append((index, ToolRun(name, args, _text(_get(item, "output")))))
-        elif role == "user" and kind in {None, "message"}:
-            text = _text(_get(item, "content")).strip()
-            if text and not text.startswith(NOT_THE_USER):
-                users.append((index, text))
-        elif role == "assistant" and kind in {None, "message"}:
-            replies_at.append((index, _text(_get(item, "content"))))
+        seen.take(index, item)
+    users, runs = seen.users, seen.runs
     if not users:
         return Conversation()
     latest = users[-1][0]
@@ -140,7 +151,9 @@ def read_conversation(items: str | Sequence[Any]) -> Conversation:
         user_text=users[-1][1],
         this_turn=[run for at, run in runs if at > latest],
         last_turn=[run for at, run in runs if previous < at < latest],
-        last_reply=next((text for at, text in reversed(replies_at) if previous < at < latest), ""),
+        last_reply=next(
+            (text for at, text in reversed(seen.replies) if previous < at < latest), ""
+        ),
         last_user_text=users[-2][1] if len(users) > 1 else "",
         earlier=earlier,
     )

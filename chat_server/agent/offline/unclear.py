@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 from chat_server.agent.offline import replies
 from chat_server.agent.offline.acting import FUZZY_PAGE, act
 from chat_server.agent.offline.intents import ActOnTask, ById, Unclear
-from chat_server.agent.offline.phrases import clean_title, extract_fields
+from chat_server.agent.offline.phrases import AT_ONLY, clean_title, extract_fields, time_only
 from chat_server.agent.offline.several import TODO_VERBS
 from chat_server.agent.offline.turns import Call, Conversation, Replay, Say, Step, Task, finish
 
@@ -107,6 +107,54 @@ _STATEMENT = frozenset(
     ]
 )
 # "the report's due monday": "'s" before a field word says "is".
+# Verbs that change a task that exists: a sentence led by one is never a new task's title
+# ("flag the report as important", "repeat the plant watering every week").
+EDIT_VERBS = frozenset(
+    [
+        "move",
+        "moved",
+        "bump",
+        "bumped",
+        "push",
+        "pushed",
+        "update",
+        "updated",
+        "edit",
+        "rename",
+        "renamed",
+        "reschedule",
+        "rescheduled",
+        "postpone",
+        "postponed",
+        "delay",
+        "delayed",
+        "shift",
+        "flag",
+        "flagged",
+        "star",
+        "starred",
+        "pin",
+        "pinned",
+        "mark",
+        "marked",
+        "label",
+        "labelled",
+        "labeled",
+        "tag",
+        "tagged",
+        "untag",
+        "prioritise",
+        "prioritize",
+        "deprioritise",
+        "deprioritize",
+        "raise",
+        "lower",
+        "demote",
+        "promote",
+        "repeat",
+        "recur",
+    ]
+)
 _IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
 MAX_TODO_WORDS = 10
 
@@ -116,7 +164,7 @@ def reads_as_todo(rest: str, said: str) -> bool:
     words = [w.strip(',.!:;"') for w in rest.lower().split()]
     if not words or len(words) > MAX_TODO_WORDS or said.rstrip().endswith("?"):
         return False
-    if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said):
+    if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said) or words[0] in EDIT_VERBS:
         return False
     return not any(w in _STATEMENT for w in words)
 
@@ -142,79 +190,88 @@ def unclear_intent(text: str, said: str, now: datetime) -> Unclear | None:
 
 ASK_ADD = replies.ASK_ADD
 # Words that say how a task changes, never which task: left out when matching titles.
-_EDIT_WORDS = _STATEMENT | frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "on",
-        "at",
-        "for",
-        "in",
-        "by",
-        "up",
-        "down",
-        "back",
-        "out",
-        "off",
-        "due",
-        "now",
-        "move",
-        "moved",
-        "bump",
-        "bumped",
-        "push",
-        "pushed",
-        "change",
-        "changed",
-        "set",
-        "make",
-        "made",
-        "should",
-        "be",
-        "will",
-        "needs",
-        "need",
-        "has",
-        "have",
-        "got",
-        "instead",
-        "rather",
-        "than",
-        "task",
-        "todo",
-        "item",
-        "one",
-        "priority",
-        "date",
-        "deadline",
-        "time",
-        "day",
-        "please",
-        "also",
-        "again",
-        "until",
-        "till",
-        "from",
-        "with",
-        "and",
-        "or",
-        "but",
-        "so",
-        "then",
-        "actually",
-        "really",
-        "happen",
-        "happens",
-        "happening",
-        "get",
-        "done",
-        "finished",
-        "sorted",
-        "handled",
-    ]
+_EDIT_WORDS = (
+    _STATEMENT
+    | EDIT_VERBS
+    | frozenset(
+        {"as", "its", "them", "into", "onto", "over", "about", "very", "super", "high", "low"}
+        | {"medium", "urgent", "important", "normal", "every", "each", "repeating", "recurring"}
+        | {"happen", "happens", "happening", "get", "done", "finished", "sorted", "handled"}
+    )
+    | frozenset(
+        [
+            "the",
+            "a",
+            "an",
+            "of",
+            "to",
+            "on",
+            "at",
+            "for",
+            "in",
+            "by",
+            "up",
+            "down",
+            "back",
+            "out",
+            "off",
+            "due",
+            "now",
+            "move",
+            "moved",
+            "bump",
+            "bumped",
+            "push",
+            "pushed",
+            "change",
+            "changed",
+            "set",
+            "make",
+            "made",
+            "should",
+            "be",
+            "will",
+            "needs",
+            "need",
+            "has",
+            "have",
+            "got",
+            "instead",
+            "rather",
+            "than",
+            "task",
+            "todo",
+            "item",
+            "one",
+            "priority",
+            "date",
+            "deadline",
+            "time",
+            "day",
+            "please",
+            "also",
+            "again",
+            "until",
+            "till",
+            "from",
+            "with",
+            "and",
+            "or",
+            "but",
+            "so",
+            "then",
+            "actually",
+            "really",
+            "happen",
+            "happens",
+            "happening",
+            "get",
+            "done",
+            "finished",
+            "sorted",
+            "handled",
+        ]
+    )
 )
 _SAME = 85.0  # rapidfuzz ratio at which two words are the same word, typos forgiven
 _WORD = re.compile(r"[\w'-]+")
@@ -256,7 +313,7 @@ def named_tasks(words: str, tasks: list[Task]) -> list[Task]:
 
 def add_args(intent: Unclear) -> dict[str, Any]:
     """add_task's arguments for the sentence read as a new task."""
-    fields = {k: v for k, v in intent.fields.items() if not (k == "due" and v == "")}
+    fields = {k: v for k, v in intent.fields.items() if k != AT_ONLY and v != ""}
     return {"title": intent.title, **fields}
 
 
@@ -272,8 +329,8 @@ def settle(intent: Unclear, conversation: Conversation, replay: Replay, now: dat
     named = named_tasks(intent.words, list(run.result.get("tasks") or []))
     if len(named) == 1 and intent.fields and not _same_title(named[0], intent):
         fields = dict(intent.fields)
-        tags = tuple(fields.pop("tags", ()))
-        change = ActOnTask("update", ById(named[0]["id"]), fields, add_tags=tags)
+        tags, at = tuple(fields.pop("tags", ())), time_only(fields)
+        change = ActOnTask("update", ById(named[0]["id"]), fields, add_tags=tags, at=at)
         return act(change, conversation, replay, now)
     if named:
         return Say(replies.candidates(named, "update", intent.words, now)
