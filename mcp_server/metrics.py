@@ -34,8 +34,18 @@ TOOL_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
 
+REMINDERS = Counter(
+    "taskchat_reminders",
+    "Reminders and digests by outcome: due (claimed by this process), late (claimed after "
+    "their time), sent (to at least one channel), failed (to none), skipped (done task, no "
+    "channels, empty digest).",
+    ["kind", "outcome"],
+)
 
 # Every series is listed (at 0) from the start, as on the chat server.
+for _kind in ("reminder", "digest"):
+    for _outcome in ("due", "late", "sent", "failed", "skipped"):
+        REMINDERS.labels(_kind, _outcome)
 for _tool in TOOL_NAMES:
     TOOL_SECONDS.labels(_tool)
     for _outcome in ("ok", "error", "crash"):

@@ -20,6 +20,7 @@ from mcp_server.auth import CallerIdentity, TaskchatTokenVerifier
 from mcp_server.edge import auth_settings, protect, resource_metadata_url
 from mcp_server.listing import CursorSecret
 from mcp_server.metrics import add_metrics_route
+from mcp_server.scheduler import Scheduler
 from mcp_server.scopes import guard_scopes, scoped_tool_list
 from mcp_server.tools import build_tools
 from shared.db import make_engine, run_db
@@ -71,7 +72,14 @@ def build_server(
     async def migrate_first(_server: MCPServer) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(upgrade, engine, TASKS)
         await anyio.to_thread.run_sync(cursors.load, engine)
-        yield
+        if not settings.reminder_interval_seconds:
+            yield
+            return
+        # Reminders and digests: every process runs a scheduler; claims keep each once.
+        async with anyio.create_task_group() as group:
+            group.start_soon(Scheduler(engine, settings).run)
+            yield
+            group.cancel_scope.cancel()
 
     auth: dict[str, object] = {}
     if not settings.mcp_local_mode:

@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str | None = None
 
+    # Reminders and daily digests, sent by a scheduler inside every task server process
+    # (docs/operating.md, "Reminders"). It looks for due ones every REMINDER_INTERVAL_SECONDS;
+    # 0 turns it off in this process.
+    reminder_interval_seconds: float = Field(default=5.0, ge=0)
+    # Webhooks may go to loopback and private addresses only when this is true (tests, a
+    # receiver on the same network); off, a user cannot make the server call inside it.
+    reminder_allow_private_urls: bool = False
+    # Email reminders go through this server: smtp://host:port, smtps://host:port, with
+    # user:password@ when it needs a login. Unset: email channels are not delivered.
+    smtp_url: str | None = None
+    smtp_from: str = "taskchat@localhost"
+
     @field_validator(
         "mcp_allowed_hosts",
         "chat_allowed_hosts",
@@ -192,6 +204,7 @@ class Settings(BaseSettings):
         "mcp_resource_url",
         "metrics_token",
         "otel_exporter_otlp_endpoint",
+        "smtp_url",
         "jwt_not_before",
         "cursor_secret",
         mode="before",
