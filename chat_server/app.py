@@ -29,7 +29,7 @@ from chat_server.conversation.server import TaskChatServer
 from chat_server.conversation.store import SQLStore
 from chat_server.conversation.turns import turn_locks_for
 from chat_server.metrics import metrics_router
-from chat_server.web import events, page, signin
+from chat_server.web import channels, events, page, signin
 from chat_server.web.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.web.edge import EdgeGuard, HostGuard, allowed_host_names
 from chat_server.web.events import EventHub
@@ -99,6 +99,7 @@ def create_app(
         app.add_exception_handler(kind, handler)
     app.post("/chatkit")(chatkit)
     app.include_router(page.router)
+    app.include_router(channels.router)
     app.include_router(events.router)
     app.include_router(signin.router)
     app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))

@@ -12,11 +12,12 @@ import re
 import secrets
 import socket
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import Index, delete, func, insert, select
 from sqlmodel import Field, Session, SQLModel
+from typing_extensions import TypedDict
 
 from shared.zones import MAX_ZONE_CHARS, zone_named
 

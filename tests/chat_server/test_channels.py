@@ -1,0 +1,49 @@
+"""/api/channels and /api/digest: the signed-in user's reminder channels and digest time."""
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from chat_server.agent.offline import OfflineModel
+from chat_server.app import create_app
+from shared.channels import DIGEST_TABLE
+from shared.db import make_engine
+from shared.migrate import TASKS, upgrade
+from shared.settings import Settings
+from tests.chat_server.fakes import FakeTaskServer
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def test_channels_are_added_listed_and_deleted_and_the_digest_keeps_the_users_zone(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    engine = make_engine(url)
+    upgrade(engine, TASKS)  # the task server's migration makes the tables
+    settings = Settings(_env_file=None, database_url=url, taskchat_timezone="UTC")
+    app = create_app(settings, model=OfflineModel(timezone="UTC"), mcp_server=FakeTaskServer())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            refused = await client.post("/api/channels", headers=JSON,
+                                        json={"type": "webhook", "url": "http://127.0.0.1/x"})
+            made = await client.post("/api/channels", headers=JSON,
+                                     json={"type": "email", "address": "ann@example.com"})
+            listed = await client.get("/api/channels")
+            digest = await client.put("/api/digest", json={"time": "07:30"},
+                                      headers={**JSON, "X-Timezone": "Asia/Tokyo"})
+            gone = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
+            again = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
+
+    assert refused.status_code == 422
+    assert "private" in refused.text
+    assert made.status_code == 201
+    assert made.json()["address"] == "ann@example.com"
+    assert [channel["type"] for channel in listed.json()["channels"]] == ["email"]
+    assert digest.json() == {"time": "07:30", "timezone": "Asia/Tokyo"}
+    assert (gone.status_code, again.status_code) == (204, 404)
+    with engine.connect() as conn:
+        assert conn.execute(select(DIGEST_TABLE.c.timezone)).scalars().all() == ["Asia/Tokyo"]
+    engine.dispose()
