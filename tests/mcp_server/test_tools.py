@@ -19,11 +19,11 @@ from tests.mcp_server.conftest import in_own_task
 TASK_KEYS = [
     "id", "title", "description", "completed", "completed_at", "priority", "tags", "due",
     "recurrence", "created_at", "updated_at", "list", "list_id", "parent_id", "open_subtasks",
-    "repeat", "repeat_from", "repeat_text", "timezone",
+    "repeat", "repeat_from", "repeat_text", "timezone", "reminders",
 ]  # fmt: skip
 LIST_TOOLS = {"list_lists", "rename_list", "delete_list"}
 
-NEW = "list, parent_id, repeat, repeat_from, timezone, skip"
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders"
 
 
 @pytest.fixture
@@ -100,14 +100,14 @@ async def test_input_schemas_match_the_contract(client: Client):
     properties = {name: list(tool.input_schema["properties"]) for name, tool in listed.items()}
     assert properties == {
         "add_task": ["title", "description", "due", "priority", "tags", "recurrence", "list",
-                     "parent_id", "repeat", "repeat_from", "timezone"],
+                     "parent_id", "repeat", "repeat_from", "timezone", "reminders"],
         "list_tasks": ["status", "search", "tag", "priority", "due_before", "due_after",
                        "overdue", "timezone", "list", "subtasks", "sort", "order", "limit",
                        "cursor"],
         "get_task": ["task_id"],
         "update_task": ["task_id", "title", "description", "due", "priority", "tags",
                         "recurrence", "list", "parent_id", "repeat", "repeat_from", "timezone",
-                        "skip"],
+                        "skip", "reminders"],
         "complete_task": ["task_id", "completed", "subtasks"],
         "delete_task": ["task_id", "subtasks"],
         "list_lists": [],
@@ -177,6 +177,7 @@ async def test_add_task_returns_a_task_change(client: Client):
         "repeat_from": "due",
         "repeat_text": None,
         "timezone": None,
+        "reminders": [],
     }
     assert task["completed_at"] is None
     assert task["created_at"] == task["updated_at"]
