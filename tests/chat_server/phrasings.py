@@ -494,6 +494,30 @@ PHRASINGS += [
             ("call it buy oat milk instead", W(upd(NEXT_ID, title="buy oat milk")), "add buy milk"),
             ("oops I meant the team meeting", ASK, "complete the car wash"),
             ("the plants need watering every day", W(upd(13, recurrence="daily"))),
+            ("groceries tomorrow", ASK),  # "Buy groceries" is on the list: move it, or a new one?
+            (
+                "set a reminder for the car service next month",
+                W(add("The car service", due="2026-12-01")),
+            ),
+            ("I didn't walk the dog", W(reopen(3)), "complete walk the dog"),
+            ("the rent isn't paid yet", W(reopen(4)), "complete pay the rent"),
+            ("oops, undo that", W(reopen(8)), "complete the car wash"),
+            ("actually friday", W(upd(NEXT_ID, due="2026-11-27")), "add call mom"),
+            ("and the bread", W(delete(15)), "delete the car wash"),
+            ("and bread", W(add("Buy bread")), "add buy milk"),
+            (
+                "make that 2 litres of milk",
+                W(upd(NEXT_ID, title="Buy 2 litres of milk")),
+                "add buy milk",
+            ),
+            (
+                "add a note: bring insurance card",
+                W(upd(7, description="bring insurance card")),
+                "show task 7",
+            ),
+            ("the dentist note should say bring the card", W(upd(7, description="bring the card"))),
+            ("friday", ASK),
+            ("what's the dentist about?", SAYS("due tomorrow")),
         ],
     ),
 ]

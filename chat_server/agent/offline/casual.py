@@ -115,8 +115,38 @@ def _done_after(text: str) -> Intent | None:
     return ActOnTask("complete", ByWords(words, () if verb in _DONE_ANY else past_forms(verb)))
 
 
+# "I didn't walk the dog", "I haven't paid the rent yet": a completed task is not done.
+_DID_NOT = re.compile(
+    r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+"
+    r"|even\s+)?(?P<verb>[a-z]+)\s+" + _T + r"(?:\s+(?:yet|after\s+all|actually))?$",
+    _I,
+)
+# "the rent isn't paid yet", "the flights weren't booked after all".
+_NOT_DONE_AFTER = re.compile(
+    r"^(?:the\s+|my\s+)?(?P<t>[^,\s][^,]*?(?<!\s))\s++(?:isn'?t|wasn'?t|is\s+not|was\s+not"
+    r"|aren'?t|weren'?t|hasn'?t\s+been|haven'?t\s+been)\s+(?:actually\s+|really\s+)?"
+    r"(?P<verb>[a-z]+ed|" + "|".join(IRREGULAR_PAST) + r")(?:\s+(?:yet|after\s+all))?$",
+    _I,
+)
+# Verbs after "I didn't" that say nothing about a task being done.
+_NOT_ABOUT_DOING = frozenset({"add", "want", "need", "mean", "say", "ask", "know", "think"})
+
+
+def _not_done(text: str) -> Intent | None:
+    for pattern in (_DID_NOT, _NOT_DONE_AFTER):
+        match = pattern.match(text)
+        verb = match["verb"].lower() if match else ""
+        if not match or verb in _NOT_ABOUT_DOING or verb in _NOT_A_PARTICIPLE - {"set", "put"}:
+            continue
+        if isinstance(parse_ref(match["t"]), ByWords):
+            return ActOnTask("reopen", ByWords(core_words(match["t"])))
+    return None
+
+
 def casual_intent(text: str) -> Intent | None:
     """A casual "I did it" or "I don't need it" about one task, else None."""
+    if found := _not_done(text):
+        return found
     match = _NO_LONGER.match(text)
     if match and _NEEDS_ANYMORE.search(text) and (target := parse_ref(match["t"])):
         return ActOnTask("delete", target)

@@ -143,6 +143,20 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         ),
         "description",
     ),
+    (
+        _re(
+            r"^(?:(?:add|attach|put)\s+(?:a\s+)?)?(?:note|notes|description|comment)\s*(?::|-"
+            r"|saying|that\s+says)\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
+    (
+        _re(
+            r"^(?:the\s+)?" + _T + r"(?:'s)?\s+(?:note|notes|description|details)\s+(?:should\s+say"
+            r"|says|should\s+be|is|are)\s*:?\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
     (_re(r"^(?:rename|retitle)\s+" + _T + r"\s+(?:to|as)\s+(?P<title>.+)$"), "title"),
     (
         _re(r"^" + _T + r"\s+should\s+(?:be\s+)?(?:called|named|titled|say|read)\s+(?P<title>.+)$"),

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from chat_server.agent.offline.dates import DateError
 from chat_server.agent.offline.intents import ActOnTask, Also, ByContext, Intent
-from chat_server.agent.offline.phrases import fields_only, strip_quotes, time_only
+from chat_server.agent.offline.phrases import AT_ONLY, fields_only, strip_quotes, time_only
 
 _I = re.IGNORECASE
 # "wait", "no", "oops", "sorry", "i meant", "make it", "it's", "for": what a correction
@@ -94,6 +94,30 @@ def _meant(text: str, now: datetime) -> Intent | None:
     return ActOnTask("update", ByContext(), retitle=words)
 
 
+_MAKE_THAT = re.compile(r"^(?:make|change)\s+(?:that|it)\s+(?:to\s+|into\s+)?(?P<words>.+)$", _I)
+
+
+def _make_that(text: str, now: datetime) -> Intent | None:
+    """ "make that 2 litres of milk": words that correct the title just added."""
+    if not (match := _MAKE_THAT.match(text)) or _time_only(match["words"]):
+        return None
+    if fields_only(match["words"], now):
+        return None  # "make it friday": a field, read by the update rows
+    return ActOnTask("update", ByContext(), retitle=strip_quotes(match["words"]))
+
+
+def _day_alone(text: str, now: datetime) -> Intent | None:
+    """ "friday", "tomorrow at 5": a date said alone moves the task just added or shown."""
+    try:
+        fields = fields_only(text, now)
+    except DateError:
+        return None
+    if not fields or set(fields) - {"due", AT_ONLY}:
+        return None
+    at = time_only(fields)
+    return ActOnTask("update", ByContext(), fields, at=at)
+
+
 def _also(text: str, now: datetime) -> Intent | None:
     if match := _ALSO.match(text):
         words = (match["w"] or match["w2"]).strip()
@@ -118,7 +142,9 @@ def _marked(
 FOLLOWUPS: tuple[Callable[[str, datetime], Intent | None], ...] = (
     _meant,
     _marked(_correction),
+    _make_that,
     _also,
+    _day_alone,
 )
 
 

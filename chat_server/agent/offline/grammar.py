@@ -22,6 +22,7 @@ from chat_server.agent.offline.intents import (
     ActOnTask,
     AddSeveral,
     AddTask,
+    Also,
     ByContext,
     ById,
     ByPosition,
@@ -45,7 +46,12 @@ from chat_server.agent.offline.phrases import (
 )
 from chat_server.agent.offline.queries import list_intent
 from chat_server.agent.offline.questions import question_intent
-from chat_server.agent.offline.several import listed_items, several_added, several_in_body
+from chat_server.agent.offline.several import (
+    TODO_VERBS,
+    listed_items,
+    several_added,
+    several_in_body,
+)
 from chat_server.agent.offline.shifts import shift_intent
 from chat_server.agent.offline.unclear import unclear_intent
 
@@ -131,7 +137,7 @@ _ADD = re.compile(
     r"|(?:add|create|jot\s+down|note\s+down|write\s+down)(?:\s+(?:a|an|the|another|one\s+more"
     r"|new|(?P<prio>" + PRIORITY_WORD + r")(?:[\s-]+priority)?))*\s+(?:task|todo|to-do|item"
     r"|reminder|entry)s?\b"
-    r"|(?:make|set\s+up|put\s+in|schedule)(?:\s+(?:a|an|another|one\s+more|new))+\s+(?:task|todo"
+    r"|(?:make|set\s+up|set|put\s+in|schedule)(?:\s+(?:a|an|another|one\s+more|new))+\s+(?:task|todo"
     r"|to-do|item|reminder|entry)\b"
     r"|(?:add|jot\s+down|note\s+down|write\s+down)\b"
     r"|new\s+(?:task|todo|to-do|item|reminder)\b"
@@ -140,7 +146,7 @@ _ADD = re.compile(
     r"|(?:i\s+(?:need|have|must)\s+(?:to\s+)?)?remember\s+to\b"
     r"|(?:don'?t|do\s+not)\s+(?:let\s+me\s+)?forget(?:\s+to\b)?"
     r"|note\s+to\s+self)"
-    r"\s*(?:(?:to|called|named|titled|saying|that\s+says)\b|[:-])?\s*(?P<body>.*)$",
+    r"\s*(?:(?:to|called|named|titled|saying|that\s+says|for)\b|[:-])?\s*(?P<body>.*)$",
     _I,
 )
 # "put X on my list": `put` is an add only with the list named.
@@ -172,7 +178,8 @@ _BARE_VERB = _re(
     r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
 )
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
-_UNDO = _re(r"^(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
+_UNDO = _re(r"^(?:(?:oops|whoops|sorry|no|nope)[\s,!.]*+)?(?:undo|revert|reverse|take\s+back)"
+             r"(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
              r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
 MAX_COMMAND_CHARS = 400
 """The longest request read word by word: a title holds 200 characters, its fields fewer.
@@ -264,7 +271,10 @@ def parse(text: str, now: datetime) -> Intent:
     fixed = one_slip_from(first, COMMAND_WORDS) if rest else None
     if fixed and (found := _parse(f"{fixed} {rest}", now)) is not None:
         return found
-    if _TASKS_NOUN.search(plain_text) and (listed := list_intent(f"show {plain_text}", now)):
+    if _AND_MORE.match(text) and not _STATEMENT_START.match(plain_text):
+        return Also(plain_text)  # "and the bread": the last request again, for another task
+    verb_led = plain_text.split(" ", 1)[0].lower() in TODO_VERBS
+    if not verb_led and _TASKS_NOUN.search(plain_text) and (listed := _as_list(plain_text, now)):
         return listed  # "today's tasks", "work stuff this week"
     try:
         return unclear_intent(plain_text, text, now) or Help("greeting" if greeted else "unknown")
@@ -272,7 +282,18 @@ def parse(text: str, now: datetime) -> Intent:
         return Clarify(f"{exc} {DATE_HINT}")
 
 
-_TASKS_NOUN = _re(r"\b(?:tasks|todos|to-dos|agenda|schedule|stuff|things|reminders)\b")
+_TASKS_NOUN = _re(r"\b(?:tasks|todos|to-dos|agenda|stuff|things|reminders)\b")
+
+
+# "and the bread", "also the gym": more of the same, said as the message's start.
+_AND_MORE = _re(r"^\s*+(?:(?:oh|ah)[\s,]++)?(?:and|also|plus)\b")
+_STATEMENT_START = _re(r"^(?:i|we|you|it|it's|that|this|there|what|how|why|when|where)\b")
+
+
+def _as_list(text: str, now: datetime) -> ListTasks | None:
+    return list_intent(f"show {text}", now)
+
+
 # Notes may run on after one of these words; the request before them may not.
 _NOTES = re.compile(r"\b(?:notes?|description|details|comments?)\b", _I)
 

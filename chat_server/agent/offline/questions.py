@@ -11,8 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chat_server.agent.offline.acting import FUZZY_PAGE
-from chat_server.agent.offline.intents import AskAbout, Aspect, ByWords, Intent, ListTasks
-from chat_server.agent.offline.phrases import PRIORITY_WORD, PRIORITY_WORDS, core_words
+from chat_server.agent.offline.intents import AskAbout, Aspect, ByWords, Intent, ListTasks, TaskRef
+from chat_server.agent.offline.phrases import (
+    PRIORITY_WORD,
+    PRIORITY_WORDS,
+    SeveralTasks,
+    parse_ref,
+)
 from chat_server.agent.offline.queries import list_intent
 
 _I = re.IGNORECASE
@@ -127,6 +132,14 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         _re(r"^do\s+i\s+(?:already\s+)?have\s+(?:a\s+task\s+(?:for|to|about)\s+)" + _W + _TAIL),
         "exists",
     ),
+    (_re(r"^what(?:'s|\s+is)\s+(?:the\s+|my\s+)?" + _W + r"\s+about" + _TAIL), "details"),
+    (
+        _re(
+            r"^(?:tell\s+me\s+(?:more\s+)?about|details\s+(?:of|for|on)|info\s+(?:on|about))\s+"
+            r"(?:the\s+|my\s+)?" + _W + _TAIL
+        ),
+        "details",
+    ),
     # "did I book the flights?": whether the task is done, whatever the verb.
     (
         _re(
@@ -176,11 +189,18 @@ def _only(text: str, now: datetime) -> Intent | None:
 
 def _about_one(text: str, now: datetime) -> Intent | None:
     for pattern, aspect in QUESTIONS:
-        if (match := pattern.match(text)) and not _LIST_WORDS.search(match["w"]):
-            words = core_words(match["w"])
-            if words:
-                return AskAbout(ByWords(words), aspect)
+        if not (match := pattern.match(text)) or _LIST_WORDS.search(match["w"]):
+            continue
+        if isinstance(target := _ref(match["w"]), ByWords):
+            return AskAbout(target, aspect)
     return None
+
+
+def _ref(words: str) -> TaskRef | None:
+    try:
+        return parse_ref(words)
+    except SeveralTasks:
+        return None
 
 
 _ASKERS: tuple[Callable[[str, datetime], Intent | None], ...] = (

@@ -404,9 +404,9 @@ UNREAD = (
 )
 
 
-def named_only(task: Task, now: datetime) -> str:
-    """A sentence names a task but says nothing to change on it."""
+def move_or_add(task: Task, title: str, now: datetime) -> str:
+    """A dated to-do that names a task on the list: ask whether it moves that one."""
     return (
-        f"Do you mean task {task['id']}, {summary(task, now)}? Tell me what to change, like "
-        f"“move it to friday” or “mark it done”."
+        f"You already have task {task['id']}, {summary(task, now)}. Should I move it (say "
+        f"“move task {task['id']} to …”), or add “{plain(title)}” as a new task (say “add …”)?"
     )

@@ -91,6 +91,7 @@ _STATEMENT = frozenset(
         "yep",
         "nope",
         "needs",
+        "need",
         "should",
         "must",
         "will",
@@ -327,15 +328,17 @@ def settle(intent: Unclear, conversation: Conversation, replay: Replay, now: dat
     if not isinstance(run.result, dict):
         return Say(replies.tool_error(run.failure))
     named = named_tasks(intent.words, list(run.result.get("tasks") or []))
-    if len(named) == 1 and intent.fields and not _same_title(named[0], intent):
-        fields = dict(intent.fields)
-        tags, at = tuple(fields.pop("tags", ())), time_only(fields)
-        change = ActOnTask("update", ById(named[0]["id"]), fields, add_tags=tags, at=at)
-        return act(change, conversation, replay, now)
-    if named:
-        return Say(replies.candidates(named, "update", intent.words, now)
-                   if len(named) > 1 else replies.named_only(named[0], now))  # fmt: skip
-    return _add_or_ask(intent, replay, now)
+    if len(named) != 1:
+        return _add_or_ask(intent, replay, now) if not named else Say(
+            replies.candidates(named, "update", intent.words, now)
+        )  # fmt: skip
+    if intent.todo and "due" in intent.fields:
+        # "groceries tomorrow" with "Buy groceries" on the list: move it, or a new one? Ask.
+        return Say(replies.move_or_add(named[0], intent.title, now))
+    fields = dict(intent.fields)
+    tags, at = tuple(fields.pop("tags", ())), time_only(fields)
+    change = ActOnTask("update", ById(named[0]["id"]), fields, add_tags=tags, at=at)
+    return act(change, conversation, replay, now)
 
 
 def _add_or_ask(intent: Unclear, replay: Replay, now: datetime) -> Step:
@@ -344,9 +347,3 @@ def _add_or_ask(intent: Unclear, replay: Replay, now: datetime) -> Step:
     if intent.todo:
         return Say(replies.ask_add(intent.title))
     return Say(replies.UNREAD)
-
-
-def _same_title(task: Task, intent: Unclear) -> bool:
-    """ "buy milk tomorrow" when "Buy milk" is on the list: a new one, or that one? Ask."""
-    same = task.get("title", "").lower() == intent.title.lower()
-    return same and intent.todo and "due" in intent.fields
