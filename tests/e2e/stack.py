@@ -1,5 +1,6 @@
 """Both taskchat processes started for real, and a small synchronous ChatKit client for tests."""
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ class Stack:
     chat: Server | None = None
     log_dir: Path | None = None
     """When set, each process writes its output to mcp.log / chat.log in this folder."""
+    clients: list["ChatKit"] = field(default_factory=list)
+    """Every client() made, closed by stop(): an open one leaks its sockets."""
 
     @property
     def chat_url(self) -> str:
@@ -60,19 +63,22 @@ class Stack:
             return start_server(module, env, port, log=log)
 
     def stop(self) -> None:
+        for client in self.clients:
+            client.http.close()
+        self.clients.clear()
         for server in (self.chat, self.mcp):
             if server is not None:
                 server.stop()
 
     def client(self, token: str | None = None, timezone: str | None = None) -> "ChatKit":
         assert self.chat is not None
-        return ChatKit(self.chat.base_url, token, timezone)
+        client = ChatKit(self.chat.base_url, token, timezone)
+        self.clients.append(client)
+        return client
 
 
 @contextmanager
-def running_stack(
-    database_url: str, *, log_dir: Path | None = None, **env: str
-) -> Iterator[Stack]:
+def running_stack(database_url: str, *, log_dir: Path | None = None, **env: str) -> Iterator[Stack]:
     """Start the MCP server then the chat server; stop both afterwards."""
     defaults = {"TASKCHAT_MODEL": "offline", "TASKCHAT_TIMEZONE": "UTC"}
     stack = Stack(database_url, {**defaults, **env}, log_dir=log_dir)
@@ -136,6 +142,9 @@ class ChatKit:
         if timezone:
             headers["X-Timezone"] = timezone  # as the pages send the browser's zone
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+        # Closed when this client is dropped, so a test that forgets leaks no socket (with
+        # filterwarnings = error, the ResourceWarning would fail whichever test ran next).
+        weakref.finalize(self, self.http.close)
 
     def post(self, request: dict[str, Any]) -> httpx.Response:
         return self.http.post("/chatkit", json=request)
