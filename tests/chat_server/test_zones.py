@@ -77,7 +77,7 @@ def test_the_real_models_instructions_name_the_users_date_time_and_zone() -> Non
     text = instructions_for(INSTANT.astimezone(ZoneInfo("Asia/Tokyo")))
     assert "it is now 08:30 in the user's time zone, Asia/Tokyo; today is Friday 2026-11-27" in text
     assert "2025-03-10T17:00:00+09:00" in text
-    assert 'description "", due "", tags [], recurrence "none"' in text
+    assert 'description "", due "", tags [], repeat "" (stops a task repeating)' in text
 
 
 async def test_the_agents_instructions_follow_the_requests_zone() -> None:
