@@ -70,6 +70,14 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         ),
         "clear_tags",
     ),
+    (_re(r"^untag\s+" + _T_BEFORE_TAGS + "$"), "clear_tags"),
+    (
+        _re(
+            r"^(?:tag|label)\s+" + _T + r"\s+(?:with|as)\s+(?:the\s+)?(?:tags\s+)?(?P<words>[\w-]+"
+            r"(?:(?:\s*+,\s*+|\s++and\s++)[\w-]+)+)$"
+        ),
+        "add_word_tags",
+    ),
     (
         _re(
             r"^(?:remove|delete|drop|take\s+off)\s+(?:the\s+)?(?:tags?\s+)?"
@@ -225,6 +233,15 @@ _REOPEN = [
         r"^(?:reopen|re-open|uncomplete|un-complete|unmark|un-mark|restore|unfinish|reactivate"
         r"|untick|un-tick|uncheck|un-check|uncross|un-cross)\s+" + _T + r"(?:\s+(?:again|off))?$"
     ),
+    _re(r"^(?:not|un)[\s-]*(?:done|finished|complete|completed)\s*[:-]\s*" + _T + "$"),
+    _re(r"^bring\s+back\s+" + _T + "$"),
+    _re(r"^(?:i|we)\s+still\s+(?:need|have|got|gotta|must)\s+(?:to\s+)?" + _T + "$"),
+    _re(
+        r"^"
+        + _T
+        + r"\s+(?:still\s+needs?\s+(?:doing|to\s+be\s+done)|needs?\s+(?:doing|to\s+be\s+done)"
+        r"\s+again)$"
+    ),
     _re(
         r"^(?:put|add|bring|move)\s+" + _T + r"\s+back\s+(?:on|onto|in|into|to)\s+(?:my|the)\s+"
         r"(?:\w+\s+)?(?:list|tasks|todos?)$"
@@ -282,7 +299,9 @@ _PRIORITY_SUFFIX = _re(
 )
 _DELETE = _re(
     r"^(?:delete|del|remove|erase|trash|drop|discard|cancel|scrap|scratch|get\s+rid\s+of|throw\s+away"
-    r"|bin)\s+" + _T + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
+    r"|bin|kill|nuke|ditch|axe|remove)\s+"
+    + _T
+    + r"(?:\s+(?:from|off)\s+(?:my|the)\s+(?:\w+\s+)?list)?$"
 )
 _SHOW_ROWS = [
     _re(
@@ -306,6 +325,17 @@ _DELETE_SAID = [
         r"|scrapped|off|no\s+longer\s+(?:needed|happening))(?:\s+(?:now|anyway|after\s+all))?$"
     ),
     _re(r"^no\s+(?:need|longer\s+need)\s+(?:to\s+|for\s+)?" + _T + r"(?:\s+any\s*more)?$"),
+    _re(
+        r"^"
+        + _T
+        + r"\s+(?:isn'?t|is\s+not|won'?t\s+be|will\s+not\s+be|is\s+no\s+longer)\s+happening"
+        r"(?:\s+any\s*more)?$"
+    ),
+    _re(
+        r"^(?:i'?m|i\s+am|we'?re|we\s+are)\s+not\s+(?:doing|going\s+to\s+do)\s+"
+        + _T
+        + r"(?:\s+any\s*more|\s+after\s+all)?$"
+    ),
     _re(r"^(?:take|strike)\s+" + _T + r"\s+off\s+(?:my|the)\s+(?:\w+\s+)?list$"),
 ]
 # "it's not done", "not done yet": the task just completed was not.
@@ -337,6 +367,9 @@ def _tags_of(match: re.Match[str]) -> tuple[str, ...]:
     return (match["tag"].lower().lstrip("#"),)
 
 
+_WORDS = re.compile(r"[\w-]+")
+
+
 def _title(target: TaskRef, match: re.Match[str], now: datetime) -> Intent:
     title = strip_quotes(match["title"])
     return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
@@ -359,6 +392,9 @@ _UPDATE_KINDS: dict[str, Callable[[TaskRef, re.Match[str], datetime], Intent]] =
     "clear_tags": _set(tags=[]),
     "remove_tags": lambda t, m, now: ActOnTask("update", t, remove_tags=_tags_of(m)),
     "add_tags": lambda t, m, now: ActOnTask("update", t, add_tags=_tags_of(m)),
+    "add_word_tags": lambda t, m, now: ActOnTask(
+        "update", t, add_tags=tuple(w.lower() for w in _WORDS.findall(m["words"]) if w != "and")
+    ),
     "description": lambda t, m, now: ActOnTask("update", t, {"description": strip_quotes(m["d"])}),
     "clear_description": _set(description=CLEAR),
     "title": _title,

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chat_server.agent.offline.dates import DateError
-from chat_server.agent.offline.intents import ActOnTask, Also, ByContext, Intent
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    Also,
+    ByContext,
+    FieldsAlone,
+    Intent,
+    ListTasks,
+)
 from chat_server.agent.offline.phrases import AT_ONLY, fields_only, strip_quotes, time_only
 
 _I = re.IGNORECASE
@@ -118,6 +125,18 @@ def _day_alone(text: str, now: datetime) -> Intent | None:
     return ActOnTask("update", ByContext(), fields, at=at)
 
 
+def _priority_alone(text: str, now: datetime) -> Intent | None:
+    """ "no rush", "urgent": a priority said alone, about the task just added or changed."""
+    try:
+        fields = fields_only(text, now)
+    except DateError:
+        return None
+    if not fields or set(fields) != {"priority"}:
+        return None
+    listing = ListTasks({"priority": fields["priority"], "status": "pending"})
+    return FieldsAlone(ActOnTask("update", ByContext(), fields), listing)
+
+
 def _also(text: str, now: datetime) -> Intent | None:
     if match := _ALSO.match(text):
         words = (match["w"] or match["w2"]).strip()
@@ -145,6 +164,7 @@ FOLLOWUPS: tuple[Callable[[str, datetime], Intent | None], ...] = (
     _make_that,
     _also,
     _day_alone,
+    _priority_alone,
 )
 
 

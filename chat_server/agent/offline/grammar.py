@@ -86,7 +86,8 @@ _SPEAK = re.compile(
 _GREETING_WORDS = r"hey|hi|hello|hiya|yo|howdy|greetings|good\s+(?:morning|afternoon|evening)"
 _LEAD = re.compile(
     r"^(?:(?:" + _GREETING_WORDS + r"|ok(?:ay)?|so|oh|also|and|actually|now|then|alright|um+|uh+"
-    r"|well|great|cool|please|pls|plz|kindly|just|quickly)\b(?:\s+there\b)?[\s,!.:;-]*"
+    r"|well|great|cool|please|pls|plz|kindly|just|quickly|oops|whoops|sorry|hmm+|ah)\b(?:\s+there\b)?"
+    r"[\s,!.:;-]*"
     r"|(?:can|could|would|will)\s+you\s+|(?:go\s+ahead\s+and|let'?s)\s+)+",
     _I,
 )
@@ -178,7 +179,7 @@ _BARE_VERB = _re(
     r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
 )
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
-_UNDO = _re(r"^(?:(?:oops|whoops|sorry|no|nope)[\s,!.]*+)?(?:undo|revert|reverse|take\s+back)"
+_UNDO = _re(r"^(?:(?:wait|oops|whoops|sorry|no|nope)[\s,!.]*+)*+(?:undo|revert|reverse|take\s+back)"
              r"(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
              r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
 MAX_COMMAND_CHARS = 400

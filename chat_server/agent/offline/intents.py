@@ -165,6 +165,15 @@ class Undo:
     """Revert the last change this chat made."""
 
 
+@dataclass(frozen=True)
+class FieldsAlone:
+    """ "high priority" alone: a change to the task just added or changed, if there is one
+    (`change`), else the list query it also reads as (`listing`)."""
+
+    change: ActOnTask
+    listing: ListTasks
+
+
 Intent = (
     Help
     | Clarify
@@ -178,4 +187,5 @@ Intent = (
     | AskAbout
     | Unclear
     | Also
+    | FieldsAlone
 )

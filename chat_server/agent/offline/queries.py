@@ -27,11 +27,13 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 _LIST_START = _re(
     r"^(?:show|list|display|view|see|give|tell|read|print|what|what'?s|whats|what're|which|any"
-    r"|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|how\s+many|search|find|look|my|all"
+    r"|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|is\s+anything|are\s+any|how\s+many"
+    r"|search|find|look|my|all"
     r"|pending|completed|finished|done|overdue|open|upcoming|due|todo|to-do|tasks?|todos|#)"
 )
 QUESTION_START = _re(
-    r"^(?:what|which|any|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|how\s+many)\b"
+    r"^(?:what|which|any|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|is\s+anything"
+    r"|are\s+any|how\s+many)\b"
 )
 _SEARCH = _re(
     r"^(?:search|find|look\s+up|look\s+for|look)\b(?:\s+(?:for|my|all|the|tasks?|todos?|through"

@@ -11,7 +11,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chat_server.agent.offline.acting import FUZZY_PAGE
-from chat_server.agent.offline.intents import AskAbout, Aspect, ByWords, Intent, ListTasks, TaskRef
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    AskAbout,
+    Aspect,
+    ByContext,
+    ByWords,
+    FieldsAlone,
+    Intent,
+    ListTasks,
+    TaskRef,
+)
 from chat_server.agent.offline.phrases import (
     PRIORITY_WORD,
     PRIORITY_WORDS,
@@ -140,6 +150,15 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         ),
         "details",
     ),
+    (
+        _re(
+            r"^is\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+(?:today|tomorrow|tonight|this\s+week|next\s+week"
+            r"|on\s+\w+day|\w+day)" + _TAIL
+        ),
+        "due",
+    ),
     # "did I book the flights?": whether the task is done, whatever the verb.
     (
         _re(
@@ -181,10 +200,18 @@ def _how_many(text: str, now: datetime) -> Intent | None:
     return ListTasks(args | {"limit": FUZZY_PAGE}, listed.tag_or_words, answer="count")
 
 
+_FILTER_SAID = _re(r"\b(?:only|just|show|ones|tasks|items|stuff)\b")
+
+
 def _only(text: str, now: datetime) -> Intent | None:
-    if match := _ONLY.match(text):
-        return ListTasks({"priority": PRIORITY_WORDS[match["p"].lower()], "status": "pending"})
-    return None
+    """ "high priority only" lists; "high priority" alone may be said of the task just added."""
+    if not (match := _ONLY.match(text)):
+        return None
+    priority = PRIORITY_WORDS[match["p"].lower()]
+    listing = ListTasks({"priority": priority, "status": "pending"})
+    if _FILTER_SAID.search(text):
+        return listing
+    return FieldsAlone(ActOnTask("update", ByContext(), {"priority": priority}), listing)
 
 
 def _about_one(text: str, now: datetime) -> Intent | None:

@@ -23,6 +23,7 @@ from chat_server.agent.offline.intents import (
     ByPosition,
     ByWords,
     Clarify,
+    FieldsAlone,
     Help,
     Intent,
     ListTasks,
@@ -221,6 +222,17 @@ def _acting(intent: ActOnTask, conversation: Conversation, replay: Replay, now: 
     return act(intent, conversation, replay, now)
 
 
+def _fields_alone(
+    intent: FieldsAlone, conversation: Conversation, replay: Replay, now: datetime
+) -> Step:
+    """ "high priority" right after a change sets it on that task; otherwise it lists."""
+    changed = {run.name for run in conversation.last_turn} & _RENAMED_AFTER
+    seen = tasks_in_view(conversation)
+    if changed and seen is not None and len(seen) == 1:
+        return act(intent.change, conversation, replay, now)
+    return _list(intent.listing, replay, now)
+
+
 # The step each kind of intent takes (the intent, the conversation, this turn's runs, now).
 _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Help: _help,
@@ -234,6 +246,7 @@ _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Unclear: unclear.settle,
     Also: _again,
     ActOnTask: _acting,
+    FieldsAlone: _fields_alone,
 }
 
 

@@ -297,18 +297,18 @@ def named_tasks(words: str, tasks: list[Task]) -> list[Task]:
     said = _content(words)
     if not said:
         return []
-    scored: list[tuple[int, Task]] = []
+    scored: list[tuple[tuple[int, int], Task]] = []
     for task in tasks:
         title = _content(task.get("title", ""))
         if not title or not all(any(_same(s, t) for t in title) for s in said):
             continue
         hits = sum(any(_same(t, s) for s in said) for t in title)
         if hits * 2 >= len(title):
-            scored.append((hits, task))
+            scored.append(((hits, hits - len(title)), task))  # more said, fewer left over
     if not scored:
         return []
-    best = max(hits for hits, _ in scored)
-    named = [task for hits, task in scored if hits == best]
+    best = max(score for score, _ in scored)
+    named = [task for score, task in scored if score == best]
     return [t for t in named if not t.get("completed")] or named
 
 
