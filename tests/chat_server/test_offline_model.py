@@ -200,6 +200,53 @@ async def test_gibberish_gets_help_and_calls_no_tool(tasks):
     assert reply.startswith("Sorry, I didn't understand that.")
 
 
+# ---------------------------------------------------------------- never a wrong change
+
+
+async def test_a_sentence_that_names_a_task_edits_it_instead_of_adding_a_new_one(tasks):
+    tasks.seed("Vet appointment", due="2026-12-01")
+    reply, _ = await chat(tasks, "the vet appointment is actually on the 20th")
+    assert [name for name, _ in tasks.calls] == ["list_tasks", "get_task", "update_task"]
+    assert tasks.calls[-1] == ("update_task", {"task_id": 1, "due": "2026-12-20"})
+    assert len(tasks.tasks) == 1
+    assert reply == "Task 1 (Vet appointment) is now due Dec 20."
+
+
+async def test_an_unread_to_do_is_asked_about_and_added_after_a_yes(tasks):
+    reply, history = await chat(tasks, "sort the attic")
+    assert tasks.calls == [] and reply == "Add “Sort the attic” as a task? Say “yes” to add it."
+    reply, _ = await chat(tasks, "yes", history)
+    assert tasks.calls == [("add_task", {"title": "Sort the attic"})]
+    assert reply == "Added task 1: Sort the attic."
+
+
+async def test_a_statement_with_a_date_that_names_no_task_changes_nothing(tasks):
+    tasks.seed("Call the plumber")
+    reply, _ = await chat(tasks, "my sister's birthday is on the 14th")
+    assert [name for name, _ in tasks.calls] == ["list_tasks"]
+    assert len(tasks.tasks) == 1 and reply.startswith("I'm not sure what to change.")
+
+
+async def test_a_question_about_a_task_is_answered_from_it_and_changes_nothing(tasks):
+    tasks.seed("Dentist", due="2026-11-27T09:00:00Z", priority="high")
+    reply, _ = await chat(tasks, "when is the dentist?")
+    assert tasks.calls == [("list_tasks", {"search": "dentist"})]
+    assert reply == "Task 1 (Dentist) is due tomorrow at 9am."
+
+
+async def test_moving_a_timed_task_to_another_day_keeps_its_time(tasks):
+    tasks.seed("Dentist", due="2026-11-27T09:00:00Z")
+    reply, _ = await chat(tasks, "move the dentist to wednesday")
+    assert tasks.calls[-1] == ("update_task", {"task_id": 1, "due": "2026-12-02T09:00:00Z"})
+
+
+async def test_a_correction_right_after_an_add_changes_the_time_and_keeps_the_day(tasks):
+    _, history = await chat(tasks, "remind me to call mom tomorrow at 9am")
+    reply, _ = await chat(tasks, "wait no, 7am", history)
+    assert tasks.calls[-1] == ("update_task", {"task_id": 1, "due": "2026-11-27T07:00:00Z"})
+    assert reply == "Task 1 (Call mom) is now due tomorrow at 7am."
+
+
 # ---------------------------------------------------------------- chains
 
 
