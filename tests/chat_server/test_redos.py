@@ -50,6 +50,7 @@ BOUND = 0.5
 # A whole message: the model reads at most MAX_COMMAND_CHARS of a request word by word, so
 # the worst message takes a few milliseconds (bench/offline_parse.py); ten times that here.
 MESSAGE_BOUND = 0.05
+TRIES = 3
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 _REGEX_CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall"}
@@ -242,9 +243,14 @@ def test_no_message_keeps_the_offline_model_busy() -> None:
     worst: tuple[float, str] = (0.0, "")
     slow = []
     for message in attack_messages():
-        took = max(
-            _timed(lambda text: parse(text, NOW), message),
-            _timed(lambda text: model.decide(text, tools), message),  # type: ignore[arg-type]
+        # Best of a few tries: a busy machine can pause any one call for longer than the
+        # bound, but no pause makes a slow reading fast.
+        took = min(
+            max(
+                _timed(lambda text: parse(text, NOW), message),
+                _timed(lambda text: model.decide(text, tools), message),  # type: ignore[arg-type]
+            )
+            for _ in range(TRIES)
         )
         worst = max(worst, (took, f"{message[:30]!r}... ({len(message)} characters)"))
         if took > MESSAGE_BOUND:

@@ -89,20 +89,16 @@ def _find_by_words(
 ) -> tuple[Task | None, Step | None]:
     """The one task the words name, or the step that looks it up or asks which."""
     lookup = lookup_args(action, target)
-    run = replay.next()
-    if run is None:
-        return None, Call("list_tasks", lookup)
-    if not isinstance(run.result, dict):
-        return None, Say(replies.tool_error(run.failure))
-    found = matches(target, [run])
-    if not found:
-        # Nothing has those exact words: compare every title, typos forgiven.
-        run2 = replay.next()
-        if run2 is None:
-            return None, Call("list_tasks", _fuzzy_args(action))
-        if not isinstance(run2.result, dict):
-            return None, Say(replies.tool_error(run2.failure))
-        found = matches(target, [run2])
+    # The words first; when nothing has them, every title, typos forgiven.
+    found: list[Task] = []
+    for args in (lookup, _fuzzy_args(action)):
+        run = replay.next()
+        if run is None:
+            return None, Call("list_tasks", args)
+        if not isinstance(run.result, dict):
+            return None, Say(replies.tool_error(run.failure))
+        if found := matches(target, [run]):
+            break
     if not found:
         return None, Say(replies.no_match(target.words, lookup.get("status")))
     if len(found) > 1 or not named_by_what_was_done(found[0], target):

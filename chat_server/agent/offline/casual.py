@@ -10,6 +10,7 @@ named by words.
 """
 
 import re
+from collections.abc import Callable
 
 from chat_server.agent.offline.intents import ActOnTask, ByContext, ByWords, Help, Intent
 from chat_server.agent.offline.phrases import core_words, parse_ref
@@ -72,6 +73,10 @@ def _asks(match: re.Match[str]) -> bool:
     return bool(_PRONOUN.match(match["t"]))
 
 
+# A stem this short keeps its double letter: "added" is not "ad".
+SHORT_STEM = 2
+
+
 def past_forms(verb: str) -> tuple[str, ...]:
     """The present forms a past-tense verb may come from: "walked" -> walk; "tried" -> try."""
     verb = verb.lower()
@@ -79,7 +84,7 @@ def past_forms(verb: str) -> tuple[str, ...]:
         return IRREGULAR_PAST[verb]
     stem = verb[:-2]
     forms = [stem, verb[:-1]]  # walked -> walk; prepared -> prepare
-    if len(stem) > 2 and stem[-1] == stem[-2]:
+    if len(stem) > SHORT_STEM and stem[-1] == stem[-2]:
         forms.append(stem[:-1])  # submitted -> submit
     if stem.endswith("i"):
         forms.append(stem[:-1] + "y")  # tried -> try
@@ -143,28 +148,52 @@ def _not_done(text: str) -> Intent | None:
     return None
 
 
-def casual_intent(text: str) -> Intent | None:
-    """A casual "I did it" or "I don't need it" about one task, else None."""
-    if found := _not_done(text):
-        return found
+def _no_longer(text: str) -> Intent | None:
+    """ "I don't need to buy milk anymore": delete it."""
     match = _NO_LONGER.match(text)
     if match and _NEEDS_ANYMORE.search(text) and (target := parse_ref(match["t"])):
         return ActOnTask("delete", target)
-    if match := _FORGET.match(text):
-        target = parse_ref(match["t"])
-        # "forget it" / "never mind that" drop the request, not the task.
-        if target is None or isinstance(target, ByContext):
-            return Help("ack")
-        return ActOnTask("delete", target)
-    if (match := _PAST.match(text)) and not _asks(match) and match["verb"].lower() not in _NOT_DONE:
-        target = parse_ref(match["t"])
-        if isinstance(target, ByWords):
-            words = core_words(match["t"])
-            if not set(words.lower().split()) - _PARTICLES:
-                return None
-            verb = match["verb"].lower()
-            verbs = () if verb in _DONE_ANY else past_forms(verb)
-            return ActOnTask("complete", ByWords(words, verbs))
-        if target is not None:
-            return ActOnTask("complete", target)
-    return _done_after(text)
+    return None
+
+
+def _forget(text: str) -> Intent | None:
+    """ "forget about the car wash" deletes it; "forget it" drops the request, not a task."""
+    if not (match := _FORGET.match(text)):
+        return None
+    target = parse_ref(match["t"])
+    if target is None or isinstance(target, ByContext):
+        return Help("ack")
+    return ActOnTask("delete", target)
+
+
+def _did(text: str) -> Intent | None:
+    """ "I bought the milk": complete the task that starts with that verb."""
+    match = _PAST.match(text)
+    if not match or _asks(match) or match["verb"].lower() in _NOT_DONE:
+        return None
+    target = parse_ref(match["t"])
+    if not isinstance(target, ByWords):
+        return None if target is None else ActOnTask("complete", target)
+    words = core_words(match["t"])
+    if not set(words.lower().split()) - _PARTICLES:
+        return None  # "I cleaned up": nothing left that names a task
+    verb = match["verb"].lower()
+    return ActOnTask("complete", ByWords(words, () if verb in _DONE_ANY else past_forms(verb)))
+
+
+# The casual readers, in order; the first that reads the sentence wins.
+CASUAL: tuple[Callable[[str], Intent | None], ...] = (
+    _not_done,
+    _no_longer,
+    _forget,
+    _did,
+    _done_after,
+)
+
+
+def casual_intent(text: str) -> Intent | None:
+    """A casual "I did it" or "I don't need it" about one task, else None."""
+    for read in CASUAL:
+        if found := read(text):
+            return found
+    return None

@@ -497,27 +497,61 @@ def explicit_update(text: str, now: datetime) -> Intent | None:
     return None
 
 
-def act_intent(text: str, now: datetime) -> Intent | None:
-    """A request to show, complete, reopen, delete or change one task, else None."""
-    if (match := _DATE_MOVE.match(text)) and (found := _date_move(match["rest"], now)):
-        return found
-    if _REOPEN_IT.match(text):
-        return ActOnTask("reopen", ByContext())
+def _moved(text: str, now: datetime) -> Intent | None:
+    if match := _DATE_MOVE.match(text):
+        return _date_move(match["rest"], now)
+    return None
+
+
+def _reopen_it(text: str, now: datetime) -> Intent | None:
+    return ActOnTask("reopen", ByContext()) if _REOPEN_IT.match(text) else None
+
+
+def _one_verb(text: str, now: datetime) -> Intent | None:
     for pattern, action in _ACTIONS:
         if (match := pattern.match(text)) and (target := parse_targets(match["t"])):
             return ActOnTask(action, target)
-    if (match := _GENERIC_UPDATE.match(text)) and (
-        found := _generic_update(match["verb"].lower(), match["rest"], now)
-    ):
-        return found
+    return None
+
+
+def _changed(text: str, now: datetime) -> Intent | None:
+    if match := _GENERIC_UPDATE.match(text):
+        return _generic_update(match["verb"].lower(), match["rest"], now)
+    return None
+
+
+def _shown(text: str, now: datetime) -> Intent | None:
     for pattern in _SHOW_ROWS:
         if (match := pattern.match(text)) and isinstance(
             target := _ref(match["t"]), ById | ByContext | ByPosition
         ):
             return ActOnTask("show", target)
-    # Patterns that start with the task itself go last: they match the most.
+    return None
+
+
+def _due_said(text: str, now: datetime) -> Intent | None:
     if (match := _DUE_SUFFIX.match(text)) and (target := parse_ref(match["t"])):
         return _due_update(target, match["d"], now)
+    return None
+
+
+# The readers of a request about one task, in order. Patterns that start with the task
+# itself go last: they match the most.
+ACT_READERS: tuple[Callable[[str, datetime], Intent | None], ...] = (
+    _moved,
+    _reopen_it,
+    _one_verb,
+    _changed,
+    _shown,
+    _due_said,
+)
+
+
+def act_intent(text: str, now: datetime) -> Intent | None:
+    """A request to show, complete, reopen, delete or change one task, else None."""
+    for read in ACT_READERS:
+        if found := read(text, now):
+            return found
     return None
 
 

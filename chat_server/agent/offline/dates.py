@@ -75,6 +75,21 @@ _WEEK_RANGE_RE = re.compile(
 )
 
 
+# Calendar and clock facts, named.
+LEAP_DAY = (2, 29)
+SATURDAY = 5
+SUNDAY = 6
+DAYS_IN_WEEK = 7
+MONTHS_IN_YEAR = 12
+CENTURY = 2000  # "12/3/26" is 2026
+NOON_HOUR = 12
+HOURS_IN_DAY = 24
+MINUTES_IN_HOUR = 60
+LAST_MORNING_HOUR = 7  # a bare "at 5" is 5pm; "at 8" is 8am
+SHORT_DAY_NAME = 5  # "sat", "tues", "thurs": ordinary words too, read as days only when marked
+YEAR_SAID_AFTER_DAYS = 180  # a day further off than this (or past) says its year
+
+
 class DateError(ValueError):
     """A date phrase that names no real day, such as "Feb 30", or one past what a task holds."""
 
@@ -116,7 +131,7 @@ def _year_for(month: int, day: int, year: str | None, today: date, phrase: str) 
         return found if found >= today else date(today.year + 1, month, day)
     except ValueError:
         # Feb 29 without a year may exist next time round only in a leap year.
-        if not year and month == 2 and day == 29:
+        if not year and (month, day) == LEAP_DAY:
             for later in range(today.year + 1, today.year + 9):
                 if calendar.isleap(later):
                     return date(later, 2, 29)
@@ -137,7 +152,12 @@ def _weekday(match: re.Match[str], today: date) -> date | None:
     modifier = (match["wmod"] or "").lower()
     # Abbreviations ("sun", "sat") are ordinary words too: only read them as days when
     # something marks them as dates ("on sat", "next fri").
-    if len(name) <= 5 and not name.endswith("day") and not modifier and not match["pre"]:
+    if (
+        len(name) <= SHORT_DAY_NAME
+        and not name.endswith("day")
+        and not modifier
+        and not match["pre"]
+    ):
         return None
     target = WEEKDAYS[name]
     if modifier == "next":
@@ -150,29 +170,43 @@ def _weekday(match: re.Match[str], today: date) -> date | None:
     return today + timedelta(days=ahead)
 
 
-def _period(phrase: str, today: date) -> date:
-    words = " ".join(phrase.lower().split())
-    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
-    if words == "next week":
-        return today + timedelta(days=7 - today.weekday())
-    if words == "next weekend":
-        return today + timedelta(days=7 - today.weekday() + 5)
-    if words.endswith("weekend"):
-        return today if today.weekday() == 6 else saturday
-    if words.endswith("week"):
-        return end_of_week(today)
-    if words.endswith("month") and words.startswith("next"):
-        return add_months(today.replace(day=1), 1)
-    if words.endswith("month"):
-        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    if words.startswith("next"):
-        return date(today.year + 1, 1, 1)
-    return date(today.year, 12, 31)
-
-
 def end_of_week(today: date) -> date:
     """The Sunday that ends `today`'s week."""
     return today + timedelta(days=6 - today.weekday())
+
+
+def _next_week(today: date) -> date:
+    return today + timedelta(days=DAYS_IN_WEEK - today.weekday())
+
+
+def _this_weekend(today: date) -> date:
+    saturday = today + timedelta(days=(SATURDAY - today.weekday()) % DAYS_IN_WEEK)
+    return today if today.weekday() == SUNDAY else saturday
+
+
+def _end_of_month(today: date) -> date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+# A named period's day, by its last words (the first row that matches wins).
+_PERIODS: tuple[tuple[str, Callable[[date], date]], ...] = (
+    ("next week", _next_week),
+    ("next weekend", lambda today: _next_week(today) + timedelta(days=SATURDAY)),
+    ("weekend", _this_weekend),
+    ("week", end_of_week),
+    ("next month", lambda today: add_months(today.replace(day=1), 1)),
+    ("month", _end_of_month),
+    ("next year", lambda today: date(today.year + 1, 1, 1)),
+    ("year", lambda today: date(today.year, MONTHS_IN_YEAR, 31)),
+)
+
+
+def _period(phrase: str, today: date) -> date:
+    words = " ".join(phrase.lower().split())
+    for said, day in _PERIODS:
+        if words == said or (" " not in said and words.endswith(said)):
+            return day(today)
+    return date(today.year, MONTHS_IN_YEAR, 31)
 
 
 def _iso(match: re.Match[str], now: datetime) -> When:
@@ -185,10 +219,11 @@ def _iso(match: re.Match[str], now: datetime) -> When:
 def _slashed(match: re.Match[str], now: datetime) -> When:
     first, second = int(match["sa"]), int(match["sb"])
     # "24/12": a first number that cannot be a month makes the date day-first.
-    day_first = DAY_FIRST.get() or (first > 12 and second <= 12)
+    day_first = DAY_FIRST.get() or (first > MONTHS_IN_YEAR >= second)
     month, day = (second, first) if day_first else (first, second)
-    year = match["sy"] and str(2000 + int(match["sy"]) if len(match["sy"]) == 2 else match["sy"])
-    if not 1 <= month <= 12:
+    short = len(match["sy"] or "") == len("26")
+    year = match["sy"] and str(CENTURY + int(match["sy"]) if short else match["sy"])
+    if not 1 <= month <= MONTHS_IN_YEAR:
         raise DateError(f"“{match[0]}” isn't a real date.")
     return When(_year_for(month, day, year, now.date(), match[0]))
 
@@ -294,15 +329,15 @@ def _time_of(match: re.Match[str]) -> time:
     elif match["hb"]:
         # A bare "at 5" is an afternoon meeting far more often than a 5 a.m. one.
         hour, minute = int(match["hb"]), 0
-        if 1 <= hour <= 7:
+        if 1 <= hour <= LAST_MORNING_HOUR:
             hour += 12
     else:
         hour, minute = int(match["h"]), int(match["m"] or 0)
-        if not 1 <= hour <= 12:
+        if not 1 <= hour <= NOON_HOUR:
             raise DateError(f"“{said}” isn't a time of day.")
         pm = match["ampm"].lower().startswith("p")
         hour = hour % 12 + (12 if pm else 0)
-    if hour > 23 or minute > 59:
+    if hour >= HOURS_IN_DAY or minute >= MINUTES_IN_HOUR:
         raise DateError(f"“{said}” isn't a time of day.")
     return time(hour, minute)
 
@@ -331,7 +366,7 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
         # A time alone means its next occurrence.
         day = now.date() if at > now.time() else now.date() + timedelta(days=1)
         return When(day, at, dated=False), text
-    if when.at == TONIGHT and at.hour < 12:
+    if when.at == TONIGHT and at.hour < NOON_HOUR:
         at = at.replace(hour=at.hour + 12)  # "tonight at 9"
     return When(when.day, at, when.deadline), text
 
@@ -350,23 +385,23 @@ def parse_when(text: str, now: datetime) -> When | None:
 _SHORT_DAY = re.compile(r"^(?:to\s+|for\s+|until\s+)?(?P<d>" + _WEEKDAY + r")\b(?P<rest>.*)$", re.I)
 
 
+def _span(match: re.Match[str], today: date) -> tuple[str | None, str]:
+    """ "soon", "this week", "next month": the window's first and last days."""
+    if match["soon"]:
+        return today.isoformat(), (today + timedelta(days=DAYS_IN_WEEK)).isoformat()
+    this = match["which"].lower() == "this"
+    if match["span"].lower() == "week":
+        start = today if this else _next_week(today)
+        return None if this else start.isoformat(), end_of_week(start).isoformat()
+    start = today if this else add_months(today.replace(day=1), 1)
+    return None if this else start.isoformat(), _end_of_month(start).isoformat()
+
+
 def find_range(text: str, now: datetime) -> tuple[str | None, str | None, str]:
     """A list query's due window (due_after, due_before) and the text without it."""
-    today = now.date()
-    match = _WEEK_RANGE_RE.search(text)
-    if match:
-        rest = _cut(text, match.span())
-        if match["soon"]:
-            return today.isoformat(), (today + timedelta(days=7)).isoformat(), rest
-        if match["span"].lower() == "week":
-            if match["which"].lower() == "this":
-                return None, end_of_week(today).isoformat(), rest
-            start = today + timedelta(days=7 - today.weekday())
-            return start.isoformat(), end_of_week(start).isoformat(), rest
-        if match["which"].lower() == "this":
-            return None, _period("end of month", today).isoformat(), rest
-        start = add_months(today.replace(day=1), 1)
-        return start.isoformat(), _period("end of month", start).isoformat(), rest
+    if match := _WEEK_RANGE_RE.search(text):
+        after, before = _span(match, now.date())
+        return after, before, _cut(text, match.span())
     when, rest = find_when(text, now)
     if when is None:
         return None, None, text
@@ -377,7 +412,7 @@ def find_range(text: str, now: datetime) -> tuple[str | None, str | None, str]:
 def _clock(at: time) -> str:
     if at == time(12):
         return "noon"
-    suffix = "am" if at.hour < 12 else "pm"
+    suffix = "am" if at.hour < NOON_HOUR else "pm"
     hour = at.hour % 12 or 12
     return f"{hour}{suffix}" if at.minute == 0 else f"{hour}:{at.minute:02d}{suffix}"
 
@@ -391,17 +426,17 @@ def day_words(day: date, today: date) -> str:
         return "tomorrow"
     if ahead == -1:
         return "yesterday"
-    if 2 <= ahead <= 6:
+    if 1 < ahead < DAYS_IN_WEEK:
         return day.strftime("%A")
     label = f"{day.strftime('%b')} {day.day}"
-    if day.year != today.year and not 0 < ahead < 180:
+    if day.year != today.year and not 0 < ahead < YEAR_SAID_AFTER_DAYS:
         label += f", {day.year}"
     return label
 
 
 def parse_due(due: str, zone: tzinfo) -> tuple[date, time | None]:
     """A contract due value read back as a local day and (for datetimes) local time."""
-    if len(due) == 10:
+    if len(due) == len("2026-12-03"):
         return date.fromisoformat(due), None
     moment = datetime.fromisoformat(due.replace("Z", "+00:00"))
     if moment.tzinfo is None:

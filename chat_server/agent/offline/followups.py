@@ -7,7 +7,13 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from chat_server.agent.offline.dates import DateError
+from chat_server.agent.offline.dates import (
+    HOURS_IN_DAY,
+    LAST_MORNING_HOUR,
+    MINUTES_IN_HOUR,
+    NOON_HOUR,
+    DateError,
+)
 from chat_server.agent.offline.intents import (
     ActOnTask,
     Also,
@@ -50,8 +56,7 @@ _ALSO = re.compile(
     r"|^(?:and\s+|oh\s+and\s+)?(?:the\s+same\s+(?:for|with)|same\s+for|also|and\s+also)\s+(?P<w2>.+)$",
     _I,
 )
-LAST_MORNING_HOUR = 7  # "at 5" is 5pm; "at 8" is 8am
-NOON = 12
+NOON = NOON_HOUR
 
 
 def _hour(match: re.Match[str]) -> str | None:
@@ -62,7 +67,7 @@ def _hour(match: re.Match[str]) -> str | None:
         hour = hour % NOON + (NOON if match["ap"].lower() == "pm" else 0)
     elif 1 <= hour <= LAST_MORNING_HOUR:
         hour += NOON
-    if hour > 23 or minute > 59:  # noqa: PLR2004 - the clock's own limits
+    if hour >= HOURS_IN_DAY or minute >= MINUTES_IN_HOUR:
         return None
     return f"{hour:02d}:{minute:02d}"
 

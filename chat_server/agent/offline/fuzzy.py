@@ -24,6 +24,10 @@ COMMAND_WORDS = (
 NOUNS = ("task", "todo", "item", "reminder")
 
 
+# A word shorter than this is never a slip of another ("ad" is no "add" typo unless 3+).
+MIN_WORD = 2
+
+
 def _words(text: str) -> list[str]:
     return [w for w in utils.default_process(text).split() if w not in _FILLER]
 
@@ -56,7 +60,7 @@ def one_slip_from(word: str, choices: tuple[str, ...]) -> str | None:
     """The one choice `word` is a single slip from (a letter missed, added, changed or
     swapped), or None when it is one of them, or near none or several."""
     word = word.lower()
-    if word in choices or len(word) < 2:
+    if word in choices or len(word) < MIN_WORD:
         return None
-    near = [c for c in choices if OSA.distance(word, c) == 1 and len(c) > 2]
+    near = [c for c in choices if OSA.distance(word, c) == 1 and len(c) > MIN_WORD]
     return near[0] if len(near) == 1 else None

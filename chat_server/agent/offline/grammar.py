@@ -265,22 +265,53 @@ def parse(text: str, now: datetime) -> Intent:
     plain_text, greeted = normalize(text)
     if len(_NOTES.split(plain_text, maxsplit=1)[0]) > MAX_COMMAND_CHARS:
         return Clarify(TOO_LONG)
-    if (found := _parse(text, now)) is not None:
-        return found
-    # "delte task 3", "remnd me to call grandma": one slip in the command word.
+    for read in FALLBACKS:
+        if (found := read(text, plain_text, now)) is not None:
+            return found
+    return Help("greeting" if greeted else "unknown")
+
+
+def _as_said(text: str, plain_text: str, now: datetime) -> Intent | None:
+    return _parse(text, now)
+
+
+def _slip_fixed(text: str, plain_text: str, now: datetime) -> Intent | None:
+    """ "delte task 3", "remnd me to call grandma": one slip in the command word."""
     first, _, rest = plain_text.partition(" ")
     fixed = one_slip_from(first, COMMAND_WORDS) if rest else None
-    if fixed and (found := _parse(f"{fixed} {rest}", now)) is not None:
-        return found
+    return _parse(f"{fixed} {rest}", now) if fixed else None
+
+
+def _more_of_the_same(text: str, plain_text: str, now: datetime) -> Intent | None:
+    """ "and the bread": the last request again, for another task."""
     if _AND_MORE.match(text) and not _STATEMENT_START.match(plain_text):
-        return Also(plain_text)  # "and the bread": the last request again, for another task
-    verb_led = plain_text.split(" ", 1)[0].lower() in TODO_VERBS
-    if not verb_led and _TASKS_NOUN.search(plain_text) and (listed := _as_list(plain_text, now)):
-        return listed  # "today's tasks", "work stuff this week"
+        return Also(plain_text)
+    return None
+
+
+def _plain_list(text: str, plain_text: str, now: datetime) -> Intent | None:
+    """ "today's tasks", "work stuff this week": a list asked for without a verb."""
+    if plain_text.split(" ", 1)[0].lower() in TODO_VERBS or not _TASKS_NOUN.search(plain_text):
+        return None
+    return _as_list(plain_text, now)
+
+
+def _unclear(text: str, plain_text: str, now: datetime) -> Intent | None:
     try:
-        return unclear_intent(plain_text, text, now) or Help("greeting" if greeted else "unknown")
+        return unclear_intent(plain_text, text, now)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
+
+
+# How a message is read, in order: as said, with a slip in its command word fixed, as more
+# of the same, as a plain list, and last as a sentence to check against the user's tasks.
+FALLBACKS: tuple[Callable[[str, str, datetime], Intent | None], ...] = (
+    _as_said,
+    _slip_fixed,
+    _more_of_the_same,
+    _plain_list,
+    _unclear,
+)
 
 
 _TASKS_NOUN = _re(r"\b(?:tasks|todos|to-dos|agenda|stuff|things|reminders)\b")

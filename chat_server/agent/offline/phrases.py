@@ -76,7 +76,7 @@ class SeveralTasks(Exception):
 def strip_quotes(text: str) -> str:
     """`text` without one pair of surrounding quotes."""
     text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+    if len(text) >= len('""') and text[0] == text[-1] and text[0] in "\"'":
         return text[1:-1].strip()
     return text
 
@@ -86,20 +86,31 @@ def core_words(text: str) -> str:
     return _without_filler_nouns(_WORDS_HEAD.sub("", text, count=1)).strip(" \"'")
 
 
+def _by_ids(match: re.Match[str]) -> TaskRef:
+    ids = tuple(dict.fromkeys(int(n) for n in _NUMBER.findall(match[0])))
+    return ByIds(ids) if len(ids) > 1 else ById(ids[0])
+
+
+def _several(match: re.Match[str]) -> TaskRef:
+    raise SeveralTasks
+
+
+# How a phrase can name a task other than by its words: (pattern, the reference it makes).
+_REFS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], TaskRef]], ...] = (
+    (_ID_REF, lambda match: ById(int(match[1]))),
+    (_IDS_REF, _by_ids),
+    (_CONTEXT_REF, lambda match: ByContext()),
+    (POSITION_REF, lambda match: ByPosition(ORDINALS[match[1].lower()])),
+    (_ALL_REF, _several),
+)
+
+
 def parse_ref(text: str) -> TaskRef | None:
     """The task a phrase names, or None when it names none."""
     text = text.strip(" ,.")
-    if match := _ID_REF.match(text):
-        return ById(int(match[1]))
-    if _IDS_REF.match(text):
-        ids = tuple(dict.fromkeys(int(n) for n in _NUMBER.findall(text)))
-        return ByIds(ids) if len(ids) > 1 else ById(ids[0])
-    if _CONTEXT_REF.match(text):
-        return ByContext()
-    if match := POSITION_REF.match(text):
-        return ByPosition(ORDINALS[match[1].lower()])
-    if _ALL_REF.match(text):
-        raise SeveralTasks
+    for pattern, ref in _REFS:
+        if match := pattern.match(text):
+            return ref(match)
     if _NOT_A_REF.search(text):
         return None
     words = core_words(text)
@@ -428,13 +439,14 @@ def clean_title(text: str) -> str:
 _NOUN_SLIP = re.compile(r"^(?P<w>[a-z]{3,9})\s*:\s*", _I)
 _LIST_ITEMS = re.compile(r"(?:(?<!\s)\s*+)?,\s*(?:and\s+)?")
 _LAST_AND = re.compile(r"(?<!\s)\s++(?:and|&)\s+", _I)
+SEVERAL = 2  # items that make a list
 MAX_ITEM_WORDS = 6
 
 
 def _items(rest: str) -> list[str]:
     """ "milk, eggs and bread" -> its items; a phrase without a comma list is one item."""
     pieces = _LIST_ITEMS.split(rest.strip(" ,"))
-    if len(pieces) < 2:
+    if len(pieces) < SEVERAL:
         return [rest]
     pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
     titles = [clean_title(piece) for piece in pieces]
@@ -451,14 +463,14 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
     tomorrow") are for every item, as add_intent reads them.
     """
     pieces = _LIST_ITEMS.split(body.strip(" ,"))
-    if len(pieces) < 2:
+    if len(pieces) < SEVERAL:
         return None
     pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
     try:
         parsed = [extract_fields(piece, now) for piece in pieces]
     except DateError:
         return None
-    if sum(1 for fields, _ in parsed if fields) < 2:  # noqa: PLR2004 - two or more items
+    if sum(1 for fields, _ in parsed if fields) < SEVERAL:
         return None
     for fields, _ in parsed:
         fields.pop(AT_ONLY, None)

@@ -37,6 +37,7 @@ ACTION_VERBS = {
     "delete": "delete",
     "update": "change",
 }
+WEEK = 7  # days
 MAX_SHOWN = 10  # candidates listed when several tasks match
 
 
@@ -171,7 +172,7 @@ def _window(args: dict[str, Any], now: datetime) -> str | None:
             "due this week" if end == end_of_week(today) else f"due by {describe_due(before, now)}"
         )
     start, _ = parse_due(after, zone)
-    if start.weekday() == 0 and end == end_of_week(start) and 0 < (start - today).days <= 7:
+    if start.weekday() == 0 and end == end_of_week(start) and 0 < (start - today).days <= WEEK:
         return "due next week"
     return f"due between {describe_due(after, now)} and {describe_due(before, now)}"
 

@@ -106,6 +106,7 @@ TODO_VERBS = frozenset(
         "study",
     ]
 )
+MAX_LINE_CHARS = 120  # a longer line under a header is a paragraph, not an item
 MAX_ITEMS = 20
 
 
@@ -120,7 +121,7 @@ def listed_items(text: str) -> list[str] | None:
     if len(lines) > 1:
         head, body = (lines[0], lines[1:]) if _HEADER.match(lines[0]) else ("", lines)
         items = _item_list(body)
-        if items is None and head and all(len(line) < 120 for line in body):
+        if items is None and head and all(len(line) < MAX_LINE_CHARS for line in body):
             items = [line.strip(" -*•") for line in body]
         return items
     numbered = list(_NUMBERED.finditer(text))
