@@ -23,7 +23,7 @@ from mcp_server.metrics import add_metrics_route
 from mcp_server.scheduler import Scheduler
 from mcp_server.scopes import guard_scopes, scoped_tool_list
 from mcp_server.tools import build_tools
-from shared.db import make_engine, run_db
+from shared.db import make_engine, one_connection, run_db
 from shared.limits import BodyLimit, clipped
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
@@ -72,7 +72,9 @@ def build_server(
     async def migrate_first(_server: MCPServer) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(upgrade, engine, TASKS)
         await anyio.to_thread.run_sync(cursors.load, engine)
-        if not settings.reminder_interval_seconds:
+        if not settings.reminder_interval_seconds or one_connection(engine):
+            # An in-memory database is one connection shared by every thread: a scheduler's
+            # claim would open a second transaction on it beside a tool's write.
             yield
             return
         # Reminders and digests: every process runs a scheduler; claims keep each once.

@@ -54,6 +54,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def one_connection(engine: Engine) -> bool:
+    """True for an in-memory SQLite database: every thread shares its one connection."""
+    return isinstance(engine.pool, StaticPool)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     _use_wal(cursor)
