@@ -21,7 +21,7 @@ from mcp_server import tasks
 from mcp_server.inputs import AddTaskInput, ListTasksInput
 from shared.db import make_engine, run_db
 from shared.migrate import upgrade_all
-from shared.settings import get_settings
+from shared.settings import get_chat_settings
 
 
 def build_floor_app(engine: Engine, user_id: str = "local") -> Starlette:
@@ -54,7 +54,7 @@ def build_floor_app(engine: Engine, user_id: str = "local") -> Starlette:
 
 def main() -> None:
     """Serve the floor app on 127.0.0.1:PORT against DATABASE_URL."""
-    settings = get_settings()
+    settings = get_chat_settings()
     engine = make_engine(settings.database_url)
     upgrade_all(engine)
     app = build_floor_app(engine)

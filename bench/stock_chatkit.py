@@ -31,7 +31,7 @@ from chat_server.agent.agent import build_agent
 from chat_server.agent.offline import OfflineModel
 from chat_server.agent.pool import MCPPool
 from shared.contract import USER_META_KEY
-from shared.settings import get_settings
+from shared.settings import get_chat_settings
 
 Context = dict[str, Any]
 HISTORY_ITEMS = 40  # as many as taskchat's server loads
@@ -137,7 +137,7 @@ class StockServer(ChatKitServer[Context]):
 
 def create_stock_app() -> FastAPI:
     """The FastAPI app: POST /chatkit straight into `server.process()`, GET /healthz."""
-    settings = get_settings()
+    settings = get_chat_settings()
     headers = {}
     if settings.mcp_service_token:
         headers["Authorization"] = f"Bearer {settings.mcp_service_token}"
@@ -170,7 +170,7 @@ def create_stock_app() -> FastAPI:
 
 def main() -> None:
     """Serve the stock server on 127.0.0.1:PORT, with uvicorn set up like taskchat's."""
-    port = get_settings().chat_port
+    port = get_chat_settings().chat_port
     uvicorn.run(create_stock_app(), host="127.0.0.1", port=port, log_level="warning")
 
 

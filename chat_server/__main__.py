@@ -8,7 +8,7 @@ from shared.limits import server_limits
 from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
-from shared.settings import get_settings
+from shared.settings import get_chat_settings
 from shared.startup import check_bind, check_database, check_port, refusing
 from shared.workers import report_worker_deaths
 
@@ -19,7 +19,7 @@ APP_FACTORY = "chat_server.app:app_from_environment"
 def main(app_factory: str = APP_FACTORY) -> None:
     """Start the chat backend, or refuse in one line when the configuration cannot work."""
     with refusing("chat"):
-        settings = get_settings()
+        settings = get_chat_settings()
         logs = log_config("chat", settings.log_format)
         logging.config.dictConfig(logs)
         check_bind(settings, "CHAT_HOST", settings.chat_host)

@@ -45,7 +45,7 @@ from shared.limits import BodyLimit
 from shared.migrate import CHAT, upgrade
 from shared.observability import REQUEST_ID_HEADER, observe
 from shared.ratelimit import RateLimiter
-from shared.settings import Settings, get_settings
+from shared.settings import ChatSettings, get_chat_settings
 from shared.startup import StartupError
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def check_settings(settings: Settings) -> None:
+def check_settings(settings: ChatSettings) -> None:
     """Refuse configurations that would fail later (raises StartupError)."""
     if not settings.local_mode and not settings.mcp_service_token:
         raise StartupError(
@@ -68,7 +68,7 @@ def app_from_environment() -> FastAPI:
 
     Logging is already set up: uvicorn applies the entry point's log config in each worker.
     """
-    return create_app(get_settings())
+    return create_app(get_chat_settings())
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -77,13 +77,13 @@ def error_body(code: str, message: str) -> dict[str, str]:
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: ChatSettings | None = None,
     *,
     model: Model | None = None,
     mcp_server: MCPServer | None = None,
 ) -> FastAPI:
     """Build the app; tests may pass their own model or MCP server in place of the defaults."""
-    settings = settings or get_settings()
+    settings = settings or get_chat_settings()
     check_settings(settings)
     docs = settings.chat_api_docs
     app = FastAPI(
@@ -111,7 +111,7 @@ def create_app(
 
 
 def _lifespan(
-    settings: Settings, model: Model | None, mcp_server: MCPServer | None
+    settings: ChatSettings, model: Model | None, mcp_server: MCPServer | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The process's lifespan: the database, the MCP pool, the agent and the event hub."""
 
@@ -157,7 +157,7 @@ def _lifespan(
     return lifespan
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
     """The middleware stack, innermost first."""
     # Added before CORS so that it runs inside it: its refusals then carry CORS headers for
     # allowed origins, whose scripts can read why.

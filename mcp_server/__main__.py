@@ -10,7 +10,7 @@ from shared.limits import server_limits
 from shared.metrics import prepare_multiprocess_metrics
 from shared.migrate import TASKS, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
-from shared.settings import get_settings
+from shared.settings import get_mcp_settings
 from shared.startup import check_bind, check_database, check_port, refusing
 from shared.workers import report_worker_deaths
 
@@ -21,7 +21,7 @@ APP_FACTORY = "mcp_server.server:app_from_environment"
 def main() -> None:
     """Start the server on MCP_HOST:MCP_PORT (default 127.0.0.1:8001), or refuse in one line."""
     with refusing("mcp"):
-        settings = get_settings()
+        settings = get_mcp_settings()
         logs = log_config("mcp", settings.log_format)
         logging.config.dictConfig(logs)
         check_oauth_settings(settings)

@@ -20,7 +20,7 @@ from mcp_server.errors import Refused
 from mcp_server.oauth import SCOPES, OAuthTokens, missing_scope, scope_problem
 from shared.auth import AuthError, check_user_id, verify_jwt
 from shared.contract import USER_META_KEY, ErrorCode
-from shared.settings import Settings
+from shared.settings import McpSettings
 
 SERVICE_CLIENT = "taskchat-service"
 USER_CLIENT = "taskchat-user"
@@ -29,7 +29,7 @@ USER_CLIENT = "taskchat-user"
 class TaskchatTokenVerifier:
     """Accepts the service token, user JWTs and (in OAuth mode) the issuer's access tokens."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: McpSettings) -> None:
         self.settings = settings
         self._service_token = (settings.mcp_service_token or "").encode()
         self.oauth = OAuthTokens(settings) if settings.oauth_issuer else None
@@ -63,7 +63,7 @@ class TaskchatTokenVerifier:
 class CallerIdentity:
     """Resolves the user every query of a tool call is scoped to."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: McpSettings) -> None:
         self.settings = settings
 
     def user_id(self, ctx: Context, scope: str) -> str:

@@ -20,14 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mcp_server.auth import TaskchatTokenVerifier
 from mcp_server.oauth import SCOPES
 from shared.auth import AuthError
-from shared.settings import Settings
+from shared.settings import McpSettings
 
 METADATA_ROOT = "/.well-known/oauth-protected-resource"
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Mcp-Protocol-Version", "Last-Event-ID"]
 CORS_EXPOSE_HEADERS = ["Mcp-Session-Id", "Mcp-Protocol-Version", "WWW-Authenticate"]
 
 
-def auth_settings(settings: Settings) -> AuthSettings:
+def auth_settings(settings: McpSettings) -> AuthSettings:
     """The SDK's auth settings: OAuth resource server mode, or the bearer check alone."""
     if settings.oauth_issuer and settings.mcp_resource_url:
         return AuthSettings(
@@ -41,13 +41,13 @@ def auth_settings(settings: Settings) -> AuthSettings:
     return AuthSettings(issuer_url="http://localhost", resource_server_url=None)  # type: ignore[arg-type]
 
 
-def resource_metadata_url(settings: Settings) -> str | None:
+def resource_metadata_url(settings: McpSettings) -> str | None:
     """Where this server's protected resource metadata is, in OAuth mode."""
     resource = auth_settings(settings).resource_server_url
     return None if resource is None else str(build_resource_metadata_url(resource))
 
 
-def metadata_routes(settings: Settings) -> list[Route]:
+def metadata_routes(settings: McpSettings) -> list[Route]:
     """RFC 9728 metadata at the resource's own well-known path and at the root one."""
     # AuthSettings parses the URLs without adding a trailing slash to an empty path.
     auth = auth_settings(settings)
@@ -136,7 +136,7 @@ def _quotable(text: str) -> str:
     return "".join(c if " " <= c <= "~" and c not in '"\\' else "'" for c in text)
 
 
-def protect(app: Starlette, settings: Settings, verifier: TaskchatTokenVerifier | None) -> None:
+def protect(app: Starlette, settings: McpSettings, verifier: TaskchatTokenVerifier | None) -> None:
     """Add the metadata routes, the explained 401s and CORS (outermost) to the /mcp app."""
     if settings.oauth_issuer:
         # Ahead of the SDK's own metadata route, which cannot list both scopes as supported

@@ -17,7 +17,7 @@ import jwt
 from mcp.server.auth.provider import AccessToken
 
 from shared.auth import AuthError, check_user_id, token_expiry
-from shared.settings import Settings
+from shared.settings import McpSettings
 from shared.startup import StartupError
 
 ALGORITHMS = ("RS256", "ES256")
@@ -46,7 +46,7 @@ FETCH_TIMEOUT_SECONDS = 5.0
 OAUTH_CLIENT = "oauth"
 
 
-def check_oauth_settings(settings: Settings) -> None:
+def check_oauth_settings(settings: McpSettings) -> None:
     """Refuse half an OAuth set-up: the issuer and the resource URL go together."""
     if settings.oauth_issuer and not settings.mcp_resource_url:
         raise StartupError(
@@ -134,7 +134,7 @@ class IssuerKeys:
 class OAuthTokens:
     """Verifies access tokens of OAUTH_ISSUER issued for MCP_RESOURCE_URL."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: McpSettings) -> None:
         assert settings.oauth_issuer and settings.mcp_resource_url
         self.issuer = settings.oauth_issuer
         self.resource = settings.mcp_resource_url

@@ -28,7 +28,7 @@ from mcp_server.metrics import REMINDERS
 from mcp_server.models import REMINDER_TABLE, TASK_COLUMNS, TASK_TABLE, task_dict
 from shared.channels import CHANNEL_TABLE, DIGEST_TABLE, next_digest_at
 from shared.contract import TaskDict
-from shared.settings import Settings
+from shared.settings import McpSettings
 from shared.zones import zone_named
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class Scheduler:
     """Claims and delivers due reminders and digests; `tick` is one round, `run` loops."""
 
     def __init__(
-        self, engine: Engine, settings: Settings, *,
+        self, engine: Engine, settings: McpSettings, *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:  # fmt: skip
         self.engine = engine

@@ -28,7 +28,7 @@ from shared.limits import BodyLimit, clipped
 from shared.migrate import TASKS, upgrade
 from shared.observability import observe
 from shared.ratelimit import RateLimiter
-from shared.settings import LOOPBACK_HOSTS, Settings, get_settings
+from shared.settings import LOOPBACK_HOSTS, McpSettings, get_mcp_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class TaskServer(MCPServer):
 
 
 def build_server(
-    settings: Settings, engine: Engine, verifier: TaskchatTokenVerifier | None = None
+    settings: McpSettings, engine: Engine, verifier: TaskchatTokenVerifier | None = None
 ) -> MCPServer:
     """The MCP server with every task tool; bearer tokens unless in local mode."""
 
@@ -120,7 +120,7 @@ def build_server(
     return server
 
 
-def transport_security(settings: Settings) -> TransportSecuritySettings:
+def transport_security(settings: McpSettings) -> TransportSecuritySettings:
     """DNS-rebinding protection: loopback names, MCP_HOST and MCP_ALLOWED_HOSTS only."""
     loopback = [f"[{name}]" if ":" in name else name for name in LOOPBACK_HOSTS]
     names = [*loopback, *settings.mcp_allowed_hosts]
@@ -144,7 +144,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-def build_app(settings: Settings, engine: Engine) -> Starlette:
+def build_app(settings: McpSettings, engine: Engine) -> Starlette:
     """The ASGI app: stateless streamable HTTP with JSON responses at /mcp, and /healthz."""
     verifier = None if settings.mcp_local_mode else TaskchatTokenVerifier(settings)
     app = build_server(settings, engine, verifier).streamable_http_app(
@@ -166,5 +166,5 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
 
 def app_from_environment() -> Starlette:
     """The app as `python -m mcp_server` serves it, built once in each worker process."""
-    settings = get_settings()
+    settings = get_mcp_settings()
     return build_app(settings, make_engine(settings.database_url))

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from shared.settings import Settings
+from shared.settings import CommonSettings
 
 MAX_USER_ID_CHARS = 200
 # An id is a name: never a line break or a NUL (which PostgreSQL cannot even store), an
@@ -37,7 +37,7 @@ class Principal:
     expires_at: float | None = field(default=None, compare=False)
 
 
-def verify_jwt(token: str, settings: Settings) -> Principal:
+def verify_jwt(token: str, settings: CommonSettings) -> Principal:
     """Decode an HS256 JWT into a Principal, or raise AuthError.
 
     JWT_SECRET and then each of JWT_PREVIOUS_SECRETS may have signed it (rotation); it is
@@ -64,7 +64,9 @@ def token_expiry(exp: object) -> float:
     return expires_at
 
 
-def _decode_signed_by_any(token: str, secrets: list[str], settings: Settings) -> dict[str, Any]:
+def _decode_signed_by_any(
+    token: str, secrets: list[str], settings: CommonSettings
+) -> dict[str, Any]:
     # Only a bad signature sends it on to the next secret: an expired or foreign token
     # is refused for that reason whichever secret signed it.
     for secret in secrets[:-1]:
@@ -76,7 +78,7 @@ def _decode_signed_by_any(token: str, secrets: list[str], settings: Settings) ->
     return _decode(token, secrets[-1], settings)
 
 
-def _refuse_revoked(claims: dict[str, Any], settings: Settings) -> None:
+def _refuse_revoked(claims: dict[str, Any], settings: CommonSettings) -> None:
     jti = claims.get("jti")
     if isinstance(jti, str) and jti in settings.jwt_revoked_ids:
         raise AuthError("token revoked (its jti is in JWT_REVOKED_IDS)")
@@ -87,7 +89,7 @@ def _refuse_revoked(claims: dict[str, Any], settings: Settings) -> None:
             raise AuthError("token revoked: issued before JWT_NOT_BEFORE")
 
 
-def _decode(token: str, secret: str, settings: Settings) -> dict[str, Any]:
+def _decode(token: str, secret: str, settings: CommonSettings) -> dict[str, Any]:
     try:
         return jwt.decode(
             token,
@@ -124,7 +126,7 @@ def check_user_id(user_id: object) -> str:
     return user_id
 
 
-def mint_jwt(user_id: str, settings: Settings, ttl_seconds: int = 3600) -> str:
+def mint_jwt(user_id: str, settings: CommonSettings, ttl_seconds: int = 3600) -> str:
     """Issue a token for `user_id` (for tests, scripts and the CLI)."""
     if not settings.jwt_secret:
         raise AuthError("JWT_SECRET is not set")

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from shared.settings import Settings
+from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class BoundedHttpTools(HttpToolsProtocol):
         return start, body
 
 
-def server_limits(settings: Settings) -> dict[str, Any]:
+def server_limits(settings: CommonSettings) -> dict[str, Any]:
     """uvicorn.run's arguments for the head bound and the connection limit of one process."""
     http: type[asyncio.Protocol] = BoundedHttpTools
     return {

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from shared.db import make_engine
-from shared.settings import get_settings
+from shared.settings import get_common_settings
 from shared.startup import StartupError, check_database, connect_args, not_ours, refusing
 
 # pg_advisory_xact_lock key shared by every taskchat process: "taskchat" in ASCII.
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  {script.revision}{head}  {script.doc.splitlines()[0]}")
         return
     with refusing("db"):
-        database_url = get_settings().database_url
+        database_url = get_common_settings().database_url
         check_database(database_url)
         check_ours(database_url)
         engine = make_engine(database_url)
@@ -230,7 +230,7 @@ def _maintain(action: str, target: str, *, replace: bool) -> None:
     """The commands that change or copy the database: downgrade, backup, restore."""
     from shared import backup  # noqa: PLC0415  (only these commands need it)
 
-    database_url = get_settings().database_url
+    database_url = get_common_settings().database_url
     match action:
         case "backup":
             backup.backup(database_url, Path(target))

@@ -7,7 +7,6 @@ MCP server in each tool call's `_meta`, so both processes log one id for one too
 """
 
 import logging
-import os
 import re
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -23,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
 from shared.metrics import ForgetWorkerAtShutdown
-from shared.settings import Settings
+from shared.settings import CommonSettings
 
 Process = Literal["chat", "mcp"]
 LogFormat = Literal["text", "json"]
@@ -136,14 +135,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def mode_of(settings: Settings) -> str:
+def mode_of(settings: CommonSettings) -> str:
     """How callers are identified: OAuth, JWT or local."""
     if _setting(settings, "oauth_issuer"):
         return "OAuth"
     return "local" if settings.local_mode else "JWT"
 
 
-def workers_of(settings: Settings, variable: str) -> int:
+def workers_of(settings: CommonSettings, variable: str) -> int:
     """How many worker processes serve this process's port (WEB_CONCURRENCY, MCP_WORKERS)."""
     value = _setting(settings, variable.lower())
     try:
@@ -160,7 +159,7 @@ def shown_database(url: str) -> str:
         return "(unparsable DATABASE_URL)"
 
 
-def startup_line(process: Process, settings: Settings, url: str, **extra: object) -> str:
+def startup_line(process: Process, settings: CommonSettings, url: str, **extra: object) -> str:
     """One line naming where the process serves and how it runs; never a secret."""
     base = url.removesuffix("/mcp")
     metrics = f"{base}/metrics" + (" (METRICS_TOKEN)" if settings.metrics_token else "")
@@ -188,14 +187,13 @@ def announce(line: str, log_format: LogFormat) -> None:
         print(line, flush=True)
 
 
-def _setting(settings: Settings, name: str) -> Any:
-    # Read from the settings once they declare it, from the environment until then (the
-    # worker and OAuth settings are added to Settings separately).
-    value = getattr(settings, name, None)
-    return value if value is not None else os.environ.get(name.upper())
+def _setting(settings: CommonSettings, name: str) -> Any:
+    # A process's own class declares it (OAUTH_ISSUER, MCP_WORKERS on the task server;
+    # WEB_CONCURRENCY on the chat server); the other process's variables do not apply.
+    return getattr(settings, name, None)
 
 
-def observe(app: Starlette, process: Process, settings: Settings) -> None:
+def observe(app: Starlette, process: Process, settings: CommonSettings) -> None:
     """Give `app` request ids, multi-process metrics upkeep and, when OTEL_EXPORTER_OTLP_ENDPOINT
     is set, a span per request."""
     app.add_middleware(ForgetWorkerAtShutdown)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from shared.db import SQLITE_BUSY_SECONDS
-from shared.settings import Settings, is_loopback
+from shared.settings import SETTINGS_CLASSES, CommonSettings, is_loopback
 
 EXIT_REFUSED = 2
 CONNECT_TIMEOUT_SECONDS = 3
@@ -38,7 +38,7 @@ def startup_errors(exc: Exception) -> list[StartupError]:
     """The refusals an exception stands for (one per invalid setting); empty if it is a bug."""
     if isinstance(exc, StartupError):
         return [exc]
-    if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
+    if isinstance(exc, ValidationError) and exc.title in {cls.__name__ for cls in SETTINGS_CLASSES}:
         return [
             StartupError(
                 ".".join(map(str, error["loc"])).upper() or "settings",
@@ -64,7 +64,9 @@ def refusing(process: str) -> Iterator[None]:
         raise SystemExit(EXIT_REFUSED) from None
 
 
-def check_bind(settings: Settings, variable: str, host: str, *, local: bool | None = None) -> None:
+def check_bind(
+    settings: CommonSettings, variable: str, host: str, *, local: bool | None = None
+) -> None:
     """Refuse a non-loopback bind address in local mode, where nobody has to sign in."""
     if (settings.local_mode if local is None else local) and not is_loopback(host):
         raise StartupError(

@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from shared.settings import Settings
+from shared.settings import CommonSettings
 
 
 @dataclass
@@ -29,7 +29,7 @@ class _Tracing:
 _TRACING = _Tracing()
 
 
-def set_up(process: str, settings: Settings) -> bool:
+def set_up(process: str, settings: CommonSettings) -> bool:
     """Start exporting spans if OTEL_EXPORTER_OTLP_ENDPOINT is set; True when tracing is on."""
     if not settings.otel_exporter_otlp_endpoint:
         return False

@@ -208,11 +208,11 @@ def run_token(term: Terminal, user: str, ttl: int) -> int:
     import jwt  # noqa: PLC0415
 
     from shared.auth import mint_jwt  # noqa: PLC0415
-    from shared.settings import get_settings  # noqa: PLC0415
+    from shared.settings import get_common_settings  # noqa: PLC0415
     from shared.startup import EXIT_REFUSED, startup_errors  # noqa: PLC0415
 
     try:
-        settings = get_settings()
+        settings = get_common_settings()
     except ValidationError as exc:
         problems = startup_errors(exc)
         if not problems:

@@ -9,10 +9,10 @@ from chat_server.conversation.server import TaskChatServer
 from shared.auth import AuthError, Principal, verify_jwt
 from shared.observability import USER
 from shared.ratelimit import RateLimiter
-from shared.settings import Settings
+from shared.settings import ChatSettings
 
 
-def get_settings(request: Request) -> Settings:
+def get_settings(request: Request) -> ChatSettings:
     return request.app.state.settings
 
 
@@ -20,7 +20,7 @@ def get_chat_server(request: Request) -> TaskChatServer:
     return request.app.state.chat_server
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[ChatSettings, Depends(get_settings)]
 ChatServerDep = Annotated[TaskChatServer, Depends(get_chat_server)]
 
 
@@ -28,7 +28,7 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def presented_token(request: Request, settings: Settings) -> tuple[str, str] | None:
+def presented_token(request: Request, settings: ChatSettings) -> tuple[str, str] | None:
     """The request's token and how it came ("token": bearer header, "cookie"), or None."""
     header = request.headers.get("authorization")
     if header:

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import jwt
 
-from shared.settings import Settings
+from shared.settings import ChatSettings
 
 # Only the provider's public keys may vouch for an ID token: "none" and the HS* family
 # (keyed with the client secret, which taskchat also holds) are refused.
@@ -71,7 +71,7 @@ class Pkce:
         return cls(verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"))
 
 
-def provider_name(settings: Settings) -> str:
+def provider_name(settings: ChatSettings) -> str:
     """What the sign-in button calls the provider: OIDC_PROVIDER_NAME, else the issuer's host."""
     return settings.oidc_provider_name or urlsplit(settings.oidc_issuer or "").hostname or "?"
 
@@ -80,7 +80,7 @@ class OIDCClient:
     """Talks to one provider; its discovery document and keys are cached for the process."""
 
     def __init__(
-        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        self, settings: ChatSettings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         if not settings.oidc_issuer or not settings.oidc_client_id:
             raise ValueError("OIDC_ISSUER and OIDC_CLIENT_ID are needed")

@@ -18,7 +18,7 @@ from chat_server.web import panel
 from chat_server.web.deps import CurrentUser, SettingsDep
 from chat_server.web.oidc import provider_name
 from shared.limits import clipped
-from shared.settings import Settings
+from shared.settings import ChatSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def content_security_policy(ui: str, script_url: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def page_config(ui: str, settings: Settings) -> dict[str, Any]:
+def page_config(ui: str, settings: ChatSettings) -> dict[str, Any]:
     """What the page's script needs to know, embedded in the page as JSON."""
     return {
         "ui": ui,

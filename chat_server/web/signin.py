@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from chat_server.web.deps import SettingsDep, presented_token
 from chat_server.web.oidc import OIDCClient, Pkce, SignInError
 from shared.auth import AuthError, TokenExpired, check_user_id, mint_jwt, verify_jwt
-from shared.settings import Settings
+from shared.settings import ChatSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ REFUSAL_POLICY = "default-src 'none'; style-src 'self'; frame-ancestors 'none'"
 
 def get_oidc(request: Request) -> OIDCClient:
     """The provider client, made on first use (tests may put their own on app.state)."""
-    settings: Settings = request.app.state.settings
+    settings: ChatSettings = request.app.state.settings
     client: OIDCClient | None = getattr(request.app.state, "oidc", None)
     if client is None:
         if not settings.oidc_issuer or settings.local_mode:
@@ -59,7 +59,7 @@ def get_oidc(request: Request) -> OIDCClient:
 OIDCDep = Annotated[OIDCClient, Depends(get_oidc)]
 
 
-def callback_url(request: Request, settings: Settings) -> str:
+def callback_url(request: Request, settings: ChatSettings) -> str:
     """The redirect URI registered with the provider: OIDC_REDIRECT_URL, else ours as reached."""
     return settings.oidc_redirect_url or str(request.url_for("signin_callback"))
 
@@ -92,7 +92,7 @@ def refusal_page(error: SignInError) -> HTMLResponse:
     return HTMLResponse(body, error.status, headers=headers)
 
 
-def _flow_token(settings: Settings, claims: dict[str, Any]) -> str:
+def _flow_token(settings: ChatSettings, claims: dict[str, Any]) -> str:
     assert settings.jwt_secret  # get_oidc refuses local mode
     expires = int(time.time()) + FLOW_SECONDS
     return jwt.encode(
@@ -100,7 +100,7 @@ def _flow_token(settings: Settings, claims: dict[str, Any]) -> str:
     )
 
 
-def _read_flow(token: str | None, settings: Settings) -> dict[str, Any]:
+def _read_flow(token: str | None, settings: ChatSettings) -> dict[str, Any]:
     if not token or not settings.jwt_secret:
         raise SignInError(
             400,

@@ -8,7 +8,7 @@ from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 from pydantic import ValidationError
 
 from chat_server.agent.agent import build_model
-from shared.settings import Settings, is_loopback
+from shared.settings import ChatSettings, CommonSettings, McpSettings, Settings, is_loopback
 from shared.startup import startup_errors
 
 
@@ -298,3 +298,58 @@ def test_env_example_lists_every_setting() -> None:
     listed = (Path(__file__).parents[2] / ".env.example").read_text(encoding="utf-8")
     missing = [name.upper() for name in Settings.model_fields if f"# {name.upper()}=" not in listed]
     assert missing == []
+
+
+# Each process reads only its own variables: a value only the other process uses, however
+# malformed, cannot stop it from starting.
+MCP_ONLY = {"OAUTH_ISSUER": "http://not-https.example", "MCP_CORS_ORIGINS": "*"}
+CHAT_ONLY = {"OIDC_ISSUER": "http://not-https.example", "CORS_ORIGINS": "*"}
+
+
+def refused_variables(settings_class: type[CommonSettings]) -> set[str]:
+    """The variables `settings_class`, read from this test's environment, refuses."""
+    with pytest.raises(ValidationError) as refused:
+        settings_class(_env_file=None)
+    return {p.variable for p in startup_errors(refused.value)}
+
+
+def test_the_chat_servers_settings_ignore_the_task_servers_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in MCP_ONLY.items():
+        monkeypatch.setenv(name, value)
+    settings = ChatSettings(_env_file=None)
+    assert not hasattr(settings, "oauth_issuer") and not hasattr(settings, "mcp_cors_origins")
+    assert refused_variables(McpSettings) == set(MCP_ONLY)
+    for name, value in CHAT_ONLY.items():
+        monkeypatch.setenv(name, value)
+    assert refused_variables(ChatSettings) == set(CHAT_ONLY)
+
+
+def test_the_task_servers_settings_ignore_the_chat_servers_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in CHAT_ONLY.items():
+        monkeypatch.setenv(name, value)
+    settings = McpSettings(_env_file=None)
+    assert not hasattr(settings, "oidc_issuer") and not hasattr(settings, "cors_origins")
+    assert refused_variables(ChatSettings) == set(CHAT_ONLY)
+    for name, value in MCP_ONLY.items():
+        monkeypatch.setenv(name, value)
+    assert refused_variables(McpSettings) == set(MCP_ONLY)
+
+
+def test_shared_variables_are_checked_by_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", "short-secret")
+    for settings_class in (CommonSettings, ChatSettings, McpSettings, Settings):
+        assert refused_variables(settings_class) == {"JWT_SECRET"}
+
+
+def test_the_combined_settings_are_each_processs_settings() -> None:
+    settings = Settings(_env_file=None)
+    assert isinstance(settings, ChatSettings) and isinstance(settings, McpSettings)
+    # The task server's rule: OAUTH_ISSUER alone also puts /metrics behind METRICS_TOKEN.
+    oauth = "https://auth.example.com"
+    assert Settings(_env_file=None, oauth_issuer=oauth).metrics_need_token
+    assert McpSettings(_env_file=None, oauth_issuer=oauth).metrics_need_token
+    assert not ChatSettings(_env_file=None).metrics_need_token

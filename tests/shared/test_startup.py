@@ -129,6 +129,24 @@ def test_local_mode_refuses_a_non_loopback_host(tmp_path: Path, module, process,
 PROCESSES = [("chat_server", "chat"), ("mcp_server", "mcp")]
 
 
+@pytest.mark.parametrize(
+    ("module", "process", "others"),
+    [
+        ("chat_server", "chat", {"OAUTH_ISSUER": "http://not-https.example"}),
+        ("mcp_server", "mcp", {"OIDC_ISSUER": "http://not-https.example", "CORS_ORIGINS": "*"}),
+    ],
+)
+def test_each_process_starts_past_a_bad_setting_only_the_other_reads(
+    tmp_path: Path, module, process, others
+) -> None:
+    # The settings pass: what stops the process is the next check, the database's directory.
+    missing = tmp_path / "no-such-dir"
+    done = run([module], tmp_path, DATABASE_URL=f"sqlite:///{missing}/tasks.db", **others)
+    assert assert_refused(done, f"taskchat-{process}: DATABASE_URL: ").startswith(
+        f"cannot use sqlite:///{missing}/tasks.db"
+    )
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(("module", "process"), PROCESSES)
 def test_a_missing_postgres_database_is_refused_without_the_password(

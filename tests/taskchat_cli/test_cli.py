@@ -45,7 +45,7 @@ from pydantic import BaseModel
 
 from chat_server.web.protocol import check_input, parse_request
 from shared.auth import verify_jwt
-from shared.settings import Settings, get_settings
+from shared.settings import Settings, get_common_settings
 from taskchat_cli.cli import Terminal, format_when, main, thread_lines
 from taskchat_cli.client import (
     ChatClient,
@@ -785,9 +785,9 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     for name in ("JWT_SECRET", "JWT_AUDIENCE", "JWT_ISSUER"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
+    get_common_settings.cache_clear()
     yield
-    get_settings.cache_clear()
+    get_common_settings.cache_clear()
 
 
 def test_token_prints_a_jwt_the_server_accepts(
