@@ -110,10 +110,15 @@ def _change(status: ChangeStatus, task: TaskDict, next_task: TaskDict | None = N
 
 
 def _owned(user_id: str, task_id: int) -> ColumnElement[bool]:
-    if not 1 <= task_id <= MAX_TASK_ID:
-        # No such row can exist, and PostgreSQL would refuse the comparison outright.
-        raise TaskNotFound(task_id)
+    _existing_id(task_id)
     return and_(_t.c.id == task_id, _t.c.user_id == user_id)
+
+
+def _existing_id(task_id: int) -> None:
+    """TaskNotFound for an id no row can have, before any query compares with it (PostgreSQL
+    refuses the comparison outright, SQLite cannot bind an integer past 64 bits)."""
+    if not 1 <= task_id <= MAX_TASK_ID:
+        raise TaskNotFound(task_id)
 
 
 # --- repeat rules on a task -----------------------------------------------------------
@@ -474,6 +479,7 @@ def set_completed(
     """
     if subtasks is not None and subtasks != "complete":
         raise InvalidTaskInput(f'subtasks must be "complete" or null (got {subtasks!r})')
+    _existing_id(task_id)
     moment = utc_now(now)
     conn = session.connection()
     if completed:
@@ -590,6 +596,7 @@ def delete_task(
     """
     if subtasks is not None and subtasks not in SUBTASK_CHOICES["delete"]:
         raise InvalidTaskInput(f'subtasks must be "delete", "keep" or null (got {subtasks!r})')
+    _existing_id(task_id)
     conn = session.connection()
     children = and_(_t.c.parent_id == task_id, _t.c.user_id == user_id)
     count = conn.execute(select(func.count()).where(children)).scalar_one()

@@ -549,3 +549,15 @@ async def test_a_refusal_is_read_back_as_its_code_not_its_words(client: Client):
     with pytest.raises(ToolFailure) as refused:
         read_result("delete_task", result)
     assert (refused.value.code, refused.value.missing_task) == (ErrorCode.NOT_FOUND, 7)
+
+
+@pytest.mark.parametrize("tool", ["complete_task", "delete_task", "get_task", "update_task"])
+@pytest.mark.parametrize("task_id", [2**31, 2**63, 10**30, -(2**63), 0])
+async def test_an_id_no_task_can_have_is_not_found_not_a_crash(
+    client: Client, tool: str, task_id: int
+) -> None:
+    extra = {"title": "x"} if tool == "update_task" else {}
+    result = await client.call_tool(tool, {"task_id": task_id, **extra})
+
+    assert result.is_error and result.meta is not None
+    assert result.meta["taskchat/error"]["code"] == "not_found"
