@@ -43,6 +43,7 @@ from chat_server.conversation.store import SQLStore
 from chat_server.conversation.store_tables import items_table, threads_table
 from mcp_server import tasks
 from mcp_server.listing import CursorSecret
+from mcp_server.lists import list_id_for
 from mcp_server.models import Task, utc_text
 from mcp_server.task_rules import encode_cursor
 from shared.auth import Principal
@@ -76,6 +77,8 @@ def fill(engine: Engine, count: int) -> None:
         content=[AssistantMessageContent(text="Added task 7: Buy milk — due tomorrow.")],
     )
     item_data = item.model_dump_json()
+    with engine.begin() as conn:
+        inbox = list_id_for(conn, USER.user_id, None, create=True, now=START)
 
     def task_row(i: int) -> dict[str, Any]:
         moment = START + timedelta(seconds=i)
@@ -89,6 +92,7 @@ def fill(engine: Engine, count: int) -> None:
             "due_at": moment + timedelta(days=3),
             "due_is_date": True,
             "recurrence": "none",
+            "list_id": inbox,
             "created_at": moment,
             "updated_at": moment,
         }
