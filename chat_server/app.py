@@ -29,6 +29,7 @@ from chat_server.conversation.server import TaskChatServer
 from chat_server.conversation.store import SQLStore
 from chat_server.conversation.turns import turn_locks_for
 from chat_server.metrics import metrics_router
+from chat_server.sdk_compat import quiet_chatkit_merge_noise
 from chat_server.web import channels, events, page, signin
 from chat_server.web.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.web.edge import EdgeGuard, HostGuard, allowed_host_names
@@ -85,6 +86,7 @@ def create_app(
     """Build the app; tests may pass their own model or MCP server in place of the defaults."""
     settings = settings or get_chat_settings()
     check_settings(settings)
+    quiet_chatkit_merge_noise()
     docs = settings.chat_api_docs
     app = FastAPI(
         title="taskchat",

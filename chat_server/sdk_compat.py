@@ -6,6 +6,7 @@ an upgrade fails loudly there instead of quietly somewhere else, and pyproject.t
 the SDKs to the minor versions those tests cover.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,9 +18,11 @@ from mcp.types import ListToolsResult
 
 __all__ = [
     "FAKE_RESPONSES_ID",
+    "MergeNoiseFilter",
     "absorb_tool_listing",
     "process_non_streaming",
     "process_streaming",
+    "quiet_chatkit_merge_noise",
     "sse_event",
 ]
 
@@ -61,3 +64,29 @@ def absorb_tool_listing(client: Client, listing: ListToolsResult) -> bool:
         return False
     absorb(listing, complete=True)
     return True
+
+
+class MergeNoiseFilter(logging.Filter):
+    """Drops asyncio's "Task was destroyed but it is pending!" for chatkit's event queue.
+
+    chatkit's `_merge_generators` (agents.py) cancels its pending `queue.get()` task when the
+    agent's stream ends, without awaiting it; when the generator is collected before the
+    loop runs the cancellation, asyncio logs that task's destruction as an ERROR. The task
+    holds nothing and the turn has finished, so it is noise, seen about once in a hundred
+    turns; every other destroyed task is still logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for exactly that record."""
+        message = record.getMessage()
+        return not (
+            message.startswith("Task was destroyed but it is pending!")
+            and "_AsyncQueueIterator.__anext__" in message
+        )
+
+
+def quiet_chatkit_merge_noise() -> None:
+    """Install MergeNoiseFilter on asyncio's logger (once per process)."""
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, MergeNoiseFilter) for f in asyncio_log.filters):
+        asyncio_log.addFilter(MergeNoiseFilter())

@@ -5,6 +5,7 @@ in a chat turn.
 """
 
 import inspect
+import logging
 
 from agents.models import chatcmpl_stream_handler
 from chatkit.server import ChatKitServer
@@ -12,6 +13,7 @@ from chatkit.types import ErrorEvent
 from mcp.client.session import ClientSession
 
 from chat_server import sdk_compat
+from chat_server.sdk_compat import MergeNoiseFilter
 
 
 def parameters(function: object) -> list[str]:
@@ -50,3 +52,23 @@ def test_mcp_sessions_can_still_absorb_a_shared_tool_listing() -> None:
 def test_chat_completions_models_still_name_every_message_with_the_fake_id() -> None:
     assert sdk_compat.FAKE_RESPONSES_ID == "__fake_id__"
     assert chatcmpl_stream_handler.FAKE_RESPONSES_ID is sdk_compat.FAKE_RESPONSES_ID
+
+
+def test_only_chatkits_merge_queue_task_destruction_is_dropped_from_asyncio_logs() -> None:
+    # The coroutine the filter names must still be the one chatkit merges its events with.
+    from chatkit.agents import _AsyncQueueIterator  # noqa: PLC0415  (only this test needs it)
+
+    assert hasattr(_AsyncQueueIterator, "__anext__")
+    quiet = MergeNoiseFilter()
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, None)
+
+    assert not quiet.filter(record(
+        "Task was destroyed but it is pending!\ntask: <Task pending name='Task-8003' "
+        "coro=<_AsyncQueueIterator.__anext__() running at chatkit/agents.py:288>>"
+    ))
+    assert quiet.filter(record(
+        "Task was destroyed but it is pending!\ntask: <Task pending coro=<other() running>>"
+    ))
+    assert quiet.filter(record("Unclosed client session"))
