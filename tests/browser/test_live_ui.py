@@ -62,6 +62,13 @@ def live_app(page: Page, url: str) -> Page:
 
 def axe_violations(page: Page) -> list[str]:
     """axe-core's findings of moderate impact or worse, one line each."""
+    # A sheet or banner still sliding in is half transparent: axe would measure its colours
+    # mid-transition (the phone layout's tasks sheet did, on a loaded machine).
+    page.evaluate(
+        "Promise.all(document.getAnimations()"
+        ".filter(a => a.effect?.getComputedTiming().iterations !== Infinity)"
+        ".map(a => a.finished.catch(() => null)))"
+    )
     page.evaluate(AXE)
     found = page.evaluate("axe.run(document).then(r => r.violations)")
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
