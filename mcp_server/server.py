@@ -160,7 +160,7 @@ def build_app(settings: McpSettings, engine: Engine) -> Starlette:
     observe(app, "mcp", settings)
     # Outermost, before the bearer check: the SDK's own limit (above) only counts a body
     # once the token has been checked.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, jsonrpc=True)
     return app
 
 

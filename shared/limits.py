@@ -33,9 +33,19 @@ def clipped(text: str, limit: int = ECHO_MAX_CHARS) -> str:
     return f"{text[:limit]}… ({len(text):,} characters)"
 
 
-def _refusal(status: int, code: str, message: str) -> tuple[Message, Message]:
-    """A JSON error in the chat server's shape, as ASGI messages."""
-    body = json.dumps({"error": code, "message": message}).encode()
+# JSON-RPC's "Invalid Request": what an MCP client reads in the body of a refused POST.
+JSONRPC_INVALID_REQUEST = -32600
+
+
+def _refusal(
+    status: int, code: str, message: str, *, jsonrpc: bool = False
+) -> tuple[Message, Message]:
+    """A JSON error as ASGI messages: the chat server's shape, or a JSON-RPC error."""
+    error: dict[str, object] = {"error": code, "message": message}
+    if jsonrpc:
+        error = {"jsonrpc": "2.0", "id": None,
+                 "error": {"code": JSONRPC_INVALID_REQUEST, "message": message}}  # fmt: skip
+    body = json.dumps(error).encode()
     start = {
         "type": "http.response.start",
         "status": status,
@@ -54,12 +64,14 @@ class BodyLimit:
     Installed outermost, so nothing (authentication included) reads a body it refuses. A
     Content-Length over the limit is refused unread; any other body is read first, at most
     `max_bytes` of it, and handed to the app whole, so no app ever sees a body cut off
-    half-way (the MCP SDK logs that as an error).
+    half-way (the MCP SDK logs that as an error). `jsonrpc` words the 413 as a JSON-RPC
+    error, for an MCP endpoint.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, jsonrpc: bool = False) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.jsonrpc = jsonrpc
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +111,8 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         start, body = _refusal(
-            413, "body_too_large", f"request body is over {self.max_bytes} bytes"
+            413, "body_too_large", f"request body is over {self.max_bytes} bytes",
+            jsonrpc=self.jsonrpc,
         )
         await send(start)
         await send(body)

@@ -27,6 +27,9 @@ CONCURRENT = 4
 # How much a server's memory may grow (peak included) while refusing every flood at once.
 GROWTH_LIMIT_MB = 100
 TOO_LARGE = {"error": "body_too_large", "message": "request body is over 64000 bytes"}
+# /mcp words it as JSON-RPC, which its clients read.
+TOO_LARGE_RPC = {"jsonrpc": "2.0", "id": None,
+                 "error": {"code": -32600, "message": "request body is over 64000 bytes"}}
 MCP_HEADERS = {
     "Accept": "application/json, text/event-stream",
     "Content-Type": "application/json",
@@ -69,7 +72,7 @@ async def post_floods(url: str, headers: dict[str, str], declared: bool) -> list
         except httpx.TransportError as exc:
             return type(exc).__name__
         if response.status_code == 413:
-            assert response.json() == TOO_LARGE
+            assert response.json() == (TOO_LARGE_RPC if url.endswith("/mcp") else TOO_LARGE)
         return response.status_code
 
     async with httpx.AsyncClient(timeout=httpx.Timeout(120, connect=5)) as client:

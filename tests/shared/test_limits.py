@@ -291,3 +291,15 @@ def test_the_largest_valid_requests_fit_the_default_body_limit() -> None:
     limit = Settings(_env_file=None).max_body_bytes
     for request in (add_task, message):
         assert len(json.dumps(request).encode()) < limit
+
+
+async def test_an_mcp_endpoints_refusal_is_a_json_rpc_error():
+    transport = httpx.ASGITransport(app=BodyLimit(BodyReader(), max_bytes=LIMIT, jsonrpc=True))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        response = await client.post("/mcp", content=b"x" * (LIMIT + 1))
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "jsonrpc": "2.0", "id": None,
+        "error": {"code": -32600, "message": f"request body is over {LIMIT} bytes"},
+    }
