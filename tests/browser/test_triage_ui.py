@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.harness import Browsing, Stack, open_app
-from tests.browser.test_live_ui import axe_violations, mcp_call
+from tests.browser.test_live_ui import axe_violations, mcp_call, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -206,6 +206,9 @@ def test_the_panel_with_its_new_parts_has_no_axe_findings(
 ) -> None:
     mcp_call(local_stack, "add_task", title=f"Axe {word()}", priority="high", tags=["a11y"])
     page = app(browsing, local_stack, **options)
+    # A card in the conversation: its h3 title must follow an h2 on every layout.
+    send(page, f"add call the vet {word()} tomorrow")
+    expect(page.locator("#chat h3").first).to_be_attached()
     if "viewport" in options:
         page.get_by_role("button", name="Tasks", exact=True).click()
     page.get_by_label("New task").fill("call mum friday 6pm !low #family")

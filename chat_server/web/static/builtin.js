@@ -76,7 +76,10 @@ export class BuiltinChat {
       this.input, this.sendButton);
     // The composer comes first in the DOM (CSS shows it at the bottom), so the tab path
     // reaches it before the buttons of every old widget in the conversation.
-    replaceChildren(this.main, this.form, this.log, this.progress);
+    // Cards' titles are h3: this h2 keeps the outline h1, h2, h3 where the chats list and
+    // its own h2 are hidden, as on a phone.
+    const heading = el("h2", { class: "visually-hidden" }, "Conversation");
+    replaceChildren(this.main, heading, this.form, this.log, this.progress);
   }
 
   /** Load the thread list and open the last thread this tab used, or the newest. */
