@@ -37,8 +37,8 @@ TOOL_SECONDS = Histogram(
 REMINDERS = Counter(
     "taskchat_reminders",
     "Reminders and digests by outcome: due (claimed by this process), late (claimed after "
-    "their time), sent (to at least one channel), failed (to none), skipped (done task, no "
-    "channels, empty digest).",
+    "their time), skipped (done task, no channels, empty digest); sent and failed count "
+    "deliveries to one channel (a failed one may be retried in a later round).",
     ["kind", "outcome"],
 )
 

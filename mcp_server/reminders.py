@@ -109,13 +109,24 @@ def write(
     """Replace the task's reminder rows with `specs`, timed for the task's due and zone."""
     times = [fire_at(spec, task["due_at"], task["due_is_date"], task["timezone"])
              for spec in specs]  # fmt: skip
+    # A reminder kept at the same moment keeps having been sent: adding a reminder (or a
+    # snooze) must not fire again the ones already gone.
+    sent = {(row.spec, _utc(row.fire_at)): row for row in conn.execute(
+        select(_r).where(_r.c.task_id == task_id, _r.c.sent_at.is_not(None)))}  # fmt: skip
     conn.execute(delete(_r).where(_r.c.task_id == task_id))
-    if specs:
-        conn.execute(insert(_r), [
-            {"task_id": task_id, "user_id": user_id, "position": position, "spec": spec,
-             "fire_at": moment, "late": False}
-            for position, (spec, moment) in enumerate(zip(specs, times, strict=True))
-        ])  # fmt: skip
+    rows = []
+    for position, (spec, moment) in enumerate(zip(specs, times, strict=True)):
+        before = sent.get((spec, moment))
+        rows.append({"task_id": task_id, "user_id": user_id, "position": position, "spec": spec,
+                     "fire_at": moment, "late": bool(before and before.late),
+                     "sent_at": before.sent_at if before else None,
+                     "outcome": before.outcome if before else None})  # fmt: skip
+    if rows:
+        conn.execute(insert(_r), rows)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def as_specs(specs: Sequence[str]) -> list[ReminderSpec]:

@@ -2,17 +2,20 @@
 
 Every REMINDER_INTERVAL_SECONDS each process claims the reminders and digests that are due,
 and only then delivers them. A claim marks the rows sent in the transaction that finds
-them, so each goes out exactly once however many instances and workers race: on PostgreSQL
+them, so each fires exactly once however many instances and workers race: on PostgreSQL
 the rows are read `FOR UPDATE SKIP LOCKED` (a second claimer skips them, then finds them
 sent); on SQLite the claim runs in `BEGIN IMMEDIATE`, which one process on the machine holds
-at a time. The price is at most once: a process killed between its claim and its delivery
-loses those (the log and the `due` counter show it). Rows that fell due while every process
-was down are claimed by the first one up, and marked `late`.
+at a time. The same transaction writes one outbox row per channel (mcp_server/outbox.py),
+which the claimer then sends; rows left pending (a failed round worth retrying, or a
+process killed before it sent them) are taken up by whichever process comes next. Rows
+that fell due while every process was down are claimed by the first one up, and marked
+`late`.
 """
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,12 +25,13 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from mcp_server import delivery
+from mcp_server import delivery, outbox
 from mcp_server.listing import TaskQuery, list_tasks
 from mcp_server.metrics import REMINDERS
 from mcp_server.models import REMINDER_TABLE, TASK_COLUMNS, TASK_TABLE, task_dict
 from shared.channels import CHANNEL_TABLE, DIGEST_TABLE, next_digest_at
 from shared.contract import TaskDict
+from shared.deployment_keys import ACTIONS, link_key, sign_link, vapid_key
 from shared.settings import McpSettings
 from shared.zones import zone_named
 
@@ -36,27 +40,51 @@ log = logging.getLogger(__name__)
 BATCH = 50  # rows one claim takes; the rest wait for the next tick
 MIN_LATE = timedelta(minutes=1)
 DIGEST_TASKS = 50  # per section
+ACT_PATH = "/api/reminders/act"  # the chat server's endpoint for signed actions
+LINK_PAGE = "/reminder#"  # its page that asks before acting on a link from a message
 
 _r, _t, _c, _d = REMINDER_TABLE, TASK_TABLE, CHANNEL_TABLE, DIGEST_TABLE
 
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What a claim needs to put signed snooze and complete links in a reminder."""
+
+    key: bytes
+    base_url: str | None  # REMINDER_LINKS_URL: the chat server's public URL
+    now: float
+
+    def for_task(self, user_id: str, task_id: int) -> dict[str, Any]:
+        """`tokens` (always: the service worker posts them) and `links` (with a base URL)."""
+        tokens = {action: sign_link(self.key, user_id=user_id, task_id=task_id,
+                                    action=action, now=self.now) for action in ACTIONS}  # fmt: skip
+        found: dict[str, Any] = {"tokens": tokens}
+        if self.base_url:
+            base = self.base_url.rstrip("/")
+            found["links"] = {"open": f"{base}/", "act": f"{base}{ACT_PATH}",
+                              **{action: f"{base}{LINK_PAGE}{token}"
+                                 for action, token in tokens.items()}}  # fmt: skip
+        return found
+
+
 @dataclass(slots=True)
 class Job:
-    """One claimed reminder or digest, with everything its delivery needs."""
+    """One claimed reminder or digest, and the outbox rows its claim wrote."""
 
     kind: str  # reminder or digest
     id: int | str  # the reminder's id, or the digest's user
     user_id: str
     late: bool
-    payload: dict[str, Any]
-    subject: str
-    text: str
-    channels: list[delivery.Channel] = field(default_factory=list)
-    completed: bool = False
+    deliveries: list[outbox.Delivery]
+    skipped: str | None = None  # why nothing is sent
 
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _locked(conn: Connection, query: Select[Any]) -> Select[Any]:
@@ -73,16 +101,36 @@ def _begin_claim(conn: Connection) -> None:
 
 
 def _channels(conn: Connection, users: set[str]) -> dict[str, list[delivery.Channel]]:
+    """Each user's channels that are not paused."""
     found: dict[str, list[delivery.Channel]] = {user: [] for user in users}
     if users:
-        rows = conn.execute(select(_c).where(_c.c.user_id.in_(users)).order_by(_c.c.id))
+        rows = conn.execute(select(_c).where(_c.c.user_id.in_(users), _c.c.paused_at.is_(None))
+                            .order_by(_c.c.id))  # fmt: skip
         for row in rows:
-            found[row.user_id].append(delivery.Channel(row.id, row.kind, row.target, row.secret))
+            found[row.user_id].append(
+                delivery.Channel(row.id, row.kind, row.target, row.secret, row.push_keys))
     return found
 
 
-def claim_reminders(conn: Connection, now: datetime, late_after: timedelta) -> list[Job]:
-    """Claim (mark sent) the due reminders no other process has; the caller commits."""
+def _job(
+    conn: Connection, kind: str, ident: int | str, user_id: str, *, due_at: datetime,
+    occurrence: str, message: dict[str, Any], channels: list[delivery.Channel],
+    now: datetime, late_after: timedelta, skipped: str | None,
+) -> Job:  # fmt: skip
+    late = due_at < now - late_after
+    if skipped is None and not channels:
+        skipped = "no channels"
+    made = [] if skipped else outbox.enqueue(
+        conn, occurrence=occurrence, kind=kind, user_id=user_id, due_at=due_at,
+        message=message, channels=channels, now=now)  # fmt: skip
+    return Job(kind, ident, user_id, late, made, skipped)
+
+
+def claim_reminders(
+    conn: Connection, now: datetime, late_after: timedelta, links: Links
+) -> list[Job]:
+    """Claim (mark sent) the due reminders no other process has, and write their outbox
+    rows; the caller commits."""
     _begin_claim(conn)
     due = conn.execute(_locked(conn, select(_r.c.id, _r.c.task_id, _r.c.user_id, _r.c.spec,
                                             _r.c.fire_at)
@@ -99,14 +147,19 @@ def claim_reminders(conn: Connection, now: datetime, late_after: timedelta) -> l
     jobs = []
     for row in due:
         task, completed = tasks[row.task_id]
-        late = _utc(row.fire_at) < now - late_after
-        jobs.append(Job(
-            "reminder", row.id, row.user_id, late,
-            {"type": "reminder", "task": task, "late": late, "reminder": _shown_spec(row.spec),
-             "fire_at": _utc(row.fire_at).strftime("%Y-%m-%dT%H:%M:%SZ")},
-            f"Reminder: {task['title']}", _reminder_text(task, late),
-            channels[row.user_id], completed,
-        ))  # fmt: skip
+        fire_at = _utc(row.fire_at)
+        payload = {"type": "reminder", "task": task, "late": False,
+                   "reminder": _shown_spec(row.spec), "fire_at": _stamp(fire_at),
+                   **links.for_task(row.user_id, task["id"])}  # fmt: skip
+        message = {"payload": payload, "subject": f"Reminder: {task['title']}",
+                   "text": _reminder_text(task)}  # fmt: skip
+        # Keyed by the task, the reminder and its moment (not the row, which an edit
+        # rewrites): the same reminder at the same moment goes out once.
+        occurrence = f"reminder:{task['id']}:{_stamp(fire_at)}:{row.spec}"[:120]
+        jobs.append(_job(conn, "reminder", row.id, row.user_id, due_at=fire_at,
+                         occurrence=occurrence, message=message,
+                         channels=channels[row.user_id], now=now, late_after=late_after,
+                         skipped="task done" if completed else None))  # fmt: skip
     return jobs
 
 
@@ -115,17 +168,18 @@ def _shown_spec(spec: str) -> dict[str, str]:
     return {kind: value}
 
 
-def _reminder_text(task: TaskDict, late: bool) -> str:
+def _reminder_text(task: TaskDict) -> str:
     lines = [task["title"], f"Due: {task['due'] or 'no due date'}"]
     if task["description"]:
         lines.append(task["description"])
-    if late:
-        lines.append("(This reminder is late: the server was not running at its time.)")
     return "\n".join(lines)
 
 
-def claim_digests(conn: Connection, now: datetime, late_after: timedelta) -> list[Job]:
-    """Claim the due daily digests (moving each to its next day); the caller commits."""
+def claim_digests(
+    conn: Connection, now: datetime, late_after: timedelta, links: Links
+) -> list[Job]:
+    """Claim the due daily digests (moving each to its next day) and write their outbox
+    rows; the caller commits."""
     _begin_claim(conn)
     due = conn.execute(_locked(conn, select(_d).where(_d.c.next_at <= now)
                                .order_by(_d.c.next_at).limit(BATCH))).all()  # fmt: skip
@@ -136,18 +190,22 @@ def claim_digests(conn: Connection, now: datetime, late_after: timedelta) -> lis
         conn.execute(update(_d).where(_d.c.user_id == row.user_id).values(
             next_at=next_digest_at(row.time, zone, now), last_sent_at=now))  # fmt: skip
         today = now.astimezone(zone).date().isoformat()
-        late = _utc(row.next_at) < now - late_after
         due_today = _digest_tasks(conn, row.user_id, row.timezone, now, overdue=False, day=today)
         overdue = _digest_tasks(conn, row.user_id, row.timezone, now, overdue=True, day=today)
         text = "\n".join([f"Due today ({today}):", *(f"- {t['title']}" for t in due_today),
                           "Overdue:", *(f"- {t['title']} (due {t['due']})" for t in overdue)])
-        jobs.append(Job(
-            "digest", row.user_id, row.user_id, late,
-            {"type": "digest", "date": today, "timezone": row.timezone, "due_today": due_today,
-             "overdue": overdue, "late": late},
-            f"Today: {len(due_today)} due, {len(overdue)} overdue", text,
-            channels[row.user_id], completed=not (due_today or overdue),
-        ))  # fmt: skip
+        payload: dict[str, Any] = {
+            "type": "digest", "date": today, "timezone": row.timezone, "due_today": due_today,
+            "overdue": overdue, "late": False,
+        }  # fmt: skip
+        if links.base_url:
+            payload["links"] = {"open": f"{links.base_url.rstrip('/')}/"}
+        message = {"payload": payload, "text": text,
+                   "subject": f"Today: {len(due_today)} due, {len(overdue)} overdue"}
+        jobs.append(_job(conn, "digest", row.user_id, row.user_id, due_at=_utc(row.next_at),
+                         occurrence=f"digest:{row.user_id}:{today}"[:120], message=message,
+                         channels=channels[row.user_id], now=now, late_after=late_after,
+                         skipped=None if due_today or overdue else "nothing to send"))  # fmt: skip
     return jobs
 
 
@@ -161,9 +219,7 @@ def _digest_tasks(
         return list_tasks(session, user_id=user_id, query=query, now=now)["tasks"]
 
 
-def _record(conn: Connection, job: Job, outcome: str) -> None:
-    if job.kind == "reminder":
-        conn.execute(update(_r).where(_r.c.id == job.id).values(outcome=outcome))
+Claim = Callable[[Connection, datetime, timedelta, Links], list[Job]]
 
 
 class Scheduler:
@@ -180,6 +236,12 @@ class Scheduler:
         self.client = httpx.AsyncClient(
             timeout=delivery.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
         )
+        self.sender = delivery.Sender(
+            self.client, settings.reminder_allow_private_urls, settings.smtp_url,
+            settings.smtp_from, vapid_subject=settings.vapid_subject or
+            f"mailto:{settings.smtp_from}",
+        )  # fmt: skip
+        self.link_key: bytes | None = None
 
     async def run(self) -> None:
         """Tick every REMINDER_INTERVAL_SECONDS until cancelled; a failed tick is logged."""
@@ -197,62 +259,71 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> list[Job]:
         """Claim what is due at `now` (default: the clock), then deliver it."""
         moment = (now or self.clock()).astimezone(UTC).replace(microsecond=0)
-        jobs = [*await self._claim(claim_reminders, moment), *await self._claim(claim_digests,
-                                                                                moment)]
+        if self.link_key is None:
+            await anyio.to_thread.run_sync(self._load_keys)
+        jobs = [*await self._claim(claim_reminders, moment),
+                *await self._claim(claim_digests, moment)]  # fmt: skip
+        retried = await self._in_transaction(lambda conn: outbox.claim_pending(conn, moment))
+        sends = [item for job in jobs for item in job.deliveries] + retried
         outcomes: dict[int, str] = {}
 
-        async def one(index: int, job: Job) -> None:
-            outcomes[index] = await self._deliver(job)
+        async def one(item: outbox.Delivery) -> None:
+            outcomes[item.id] = await self._send(item, moment)
 
         async with anyio.create_task_group() as group:
-            for index, job in enumerate(jobs):
-                group.start_soon(one, index, job)
-        if any(job.kind == "reminder" for job in jobs):
-            await anyio.to_thread.run_sync(self._record, jobs, outcomes)
+            for item in sends:
+                group.start_soon(one, item)
+        await anyio.to_thread.run_sync(self._record, jobs, outcomes)
         return jobs
 
-    async def _claim(
-        self, claim: Callable[[Connection, datetime, timedelta], list[Job]], now: datetime
-    ) -> list[Job]:
-        def work() -> list[Job]:
-            with self.engine.connect() as conn:
-                jobs = claim(conn, now, self.late_after)
-                conn.commit()
-                return jobs
+    def _load_keys(self) -> None:
+        with self.engine.connect() as conn:
+            self.link_key = link_key(conn)
+            self.sender.vapid = vapid_key(conn)
 
-        jobs = await anyio.to_thread.run_sync(work)
+    async def _in_transaction(self, work: Callable[[Connection], Any]) -> Any:
+        def run() -> Any:
+            with self.engine.connect() as conn:
+                found = work(conn)
+                conn.commit()
+                return found
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def _claim(self, claim: Claim, now: datetime) -> list[Job]:
+        links = Links(self.link_key or b"", self.settings.reminder_links_url, time.time())
+        jobs: list[Job] = await self._in_transaction(
+            lambda conn: claim(conn, now, self.late_after, links))
         for job in jobs:
             REMINDERS.labels(job.kind, "due").inc()
             if job.late:
                 REMINDERS.labels(job.kind, "late").inc()
+            if job.skipped:
+                log.info("%s %s skipped: %s", job.kind, job.id, job.skipped)
+                REMINDERS.labels(job.kind, "skipped").inc()
         return jobs
 
-    def _record(self, jobs: Sequence[Job], outcomes: dict[int, str]) -> None:
-        with self.engine.begin() as conn:
-            for index, job in enumerate(jobs):
-                _record(conn, job, outcomes.get(index, "failed"))
+    async def _send(self, item: outbox.Delivery, now: datetime) -> str:
+        """Deliver one outbox row and record how it went; its new status."""
+        message = item.message(now, self.late_after)
+        result = await delivery.deliver(self.sender, item.channel, message)
+        status: str = await self._in_transaction(
+            lambda conn: outbox.finish(conn, item, result, now))
+        log.info("%s for user %s %s to %s channel %s (round %d)%s%s", item.occurrence,
+                 item.user_id, "sent" if result.ok else "failed", item.channel.kind,
+            item.channel.id, item.attempts, " (late)" if message.payload["late"] else "",
+            f": {result.error}" if result.error else "")  # fmt: skip
+        REMINDERS.labels(item.kind, "sent" if result.ok else "failed").inc()
+        return status
 
-    async def _deliver(self, job: Job) -> str:
-        if job.completed or not job.channels:
-            reason = "nothing to send" if job.kind == "digest" else (
-                "task done" if job.completed else "no channels")  # fmt: skip
-            log.info("%s %s skipped: %s", job.kind, job.id, reason)
-            REMINDERS.labels(job.kind, "skipped").inc()
-            return "skipped"
-        delivered = 0
-        for channel in job.channels:
-            if channel.kind == "webhook":
-                ok = await delivery.post_webhook(
-                    self.client, channel, job.payload,
-                    allow_private=self.settings.reminder_allow_private_urls,
-                )  # fmt: skip
-            else:
-                ok = await delivery.send_email(self.settings.smtp_url, self.settings.smtp_from,
-                                               channel, job.subject, job.text)  # fmt: skip
-            delivered += ok
-            log.info("%s %s for user %s %s to %s channel %s%s", job.kind, job.id, job.user_id,
-                     "sent" if ok else "failed", channel.kind, channel.id,
-                     " (late)" if job.late else "")  # fmt: skip
-        outcome = "sent" if delivered else "failed"
-        REMINDERS.labels(job.kind, outcome).inc()
-        return outcome
+    def _record(self, jobs: list[Job], outcomes: dict[int, str]) -> None:
+        """Each claimed reminder's outcome: sent (to some channel), pending (a retry is
+        due), failed, or skipped."""
+        with self.engine.begin() as conn:
+            for job in jobs:
+                if job.kind != "reminder":
+                    continue
+                statuses = {outcomes.get(item.id, "failed") for item in job.deliveries}
+                outcome = "skipped" if job.skipped else next(
+                    (s for s in ("sent", "pending") if s in statuses), "failed")  # fmt: skip
+                conn.execute(update(_r).where(_r.c.id == job.id).values(outcome=outcome))

@@ -294,16 +294,42 @@ class McpSettings(CommonSettings):
     # user:password@ when it needs a login. Unset: email channels are not delivered.
     smtp_url: str | None = None
     smtp_from: str = "taskchat@localhost"
+    # The chat server's public URL (https://tasks.example.com): reminders then carry links
+    # to open the app, and to snooze or complete the task (signed, for a few days). Unset:
+    # messages carry no links (browser notifications still have their buttons).
+    reminder_links_url: str | None = None
+    # Who runs this server, for push services (RFC 8292 `sub`): mailto:you@example.com or
+    # an https URL. Unset: mailto:SMTP_FROM.
+    vapid_subject: str | None = None
 
     @field_validator("mcp_allowed_hosts", "mcp_cors_origins", mode="before")
     @classmethod
     def _split_mcp_commas(cls, value: object) -> object:
         return split_commas(value)
 
-    @field_validator("oauth_issuer", "mcp_resource_url", "smtp_url", "cursor_secret", mode="before")
+    @field_validator(
+        "oauth_issuer", "mcp_resource_url", "smtp_url", "cursor_secret", "reminder_links_url",
+        "vapid_subject", mode="before",
+    )
     @classmethod
     def _empty_mcp_is_unset(cls, value: object) -> object:
         return empty_is_unset(value)
+
+    @field_validator("reminder_links_url")
+    @classmethod
+    def _links_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https")
+                                  or not urlsplit(value).hostname):  # fmt: skip
+            raise ValueError(f"{value!r} is not a URL: write e.g. https://tasks.example.com")
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str | None) -> str | None:
+        # Push services refuse other forms (RFC 8292, section 2.1).
+        if value is not None and not value.startswith(("mailto:", "https://")):
+            raise ValueError(f"{value!r} must be mailto:you@example.com or an https:// URL")
+        return value
 
     @field_validator("cursor_secret")
     @classmethod

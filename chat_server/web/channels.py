@@ -1,4 +1,6 @@
-"""Where the signed-in user's reminders go: /api/channels (webhooks, email) and /api/digest.
+"""Where the signed-in user's reminders go: /api/channels (webhooks, email, ntfy topics,
+browser push subscriptions), /api/push/key (the key browsers subscribe with) and
+/api/digest. Acting on a reminder is chat_server/web/reminder_actions.py.
 
 The rows live in the task database both servers share (shared/channels.py); the task
 server's scheduler reads them. Written here directly rather than through new MCP tools:
@@ -13,19 +15,43 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chat_server.agent.zones import HEADER, zone_from_header
-from chat_server.web.deps import PanelUser, SettingsDep
+from chat_server.web import reminder_actions
+from chat_server.web.deps import CurrentUser, PanelUser, SettingsDep
 from shared import channels
 from shared.db import run_db
+from shared.deployment_keys import vapid_key
 
 router = APIRouter()
+router.include_router(reminder_actions.router)
+# What each type of channel is given by: the field of the request that must be there.
+TARGET_FIELD = {"webhook": "url", "ntfy": "url", "email": "address", "webpush": "subscription"}
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    p256dh: Annotated[str, Field(max_length=200)]
+    auth: Annotated[str, Field(max_length=100)]
+
+
+class Subscription(BaseModel):
+    """A browser's PushSubscription JSON (expirationTime and anything newer are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: Annotated[str, Field(max_length=channels.URL_MAX_CHARS)]
+    keys: PushKeys
 
 
 class ChannelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["webhook", "email"]
+    type: Literal["webhook", "email", "ntfy", "webpush"]
     url: Annotated[str, Field(max_length=channels.URL_MAX_CHARS)] | None = None
     address: Annotated[str, Field(max_length=channels.ADDRESS_MAX_CHARS)] | None = None
+    subscription: Subscription | None = None
+    # An ntfy topic's access token, when the server wants one.
+    token: Annotated[str, Field(max_length=channels.NTFY_TOKEN_MAX_CHARS)] | None = None
 
 
 class DigestBody(BaseModel):
@@ -42,24 +68,40 @@ def _engine(request: Request) -> Any:
 async def add_channel(
     body: ChannelBody, request: Request, user: PanelUser, settings: SettingsDep
 ) -> channels.ChannelDict:
-    """Add a webhook (the answer carries its signing secret, shown only here) or an email."""
-    target = body.url if body.type == "webhook" else body.address
-    if not target:
-        raise HTTPException(422, f"a {body.type} channel needs "
-                                 f"{'url' if body.type == 'webhook' else 'address'}")  # fmt: skip
+    """Add a channel: a webhook (the answer carries its signing secret, shown only here), an
+    email address, an ntfy topic URL or this browser's push subscription."""
+    needed = TARGET_FIELD[body.type]
+    given = {name: getattr(body, name) for name in ("url", "address", "subscription")
+             if getattr(body, name) is not None}  # fmt: skip
+    if set(given) != {needed}:
+        raise HTTPException(422, f"a {body.type} channel is given by {needed} (only)")
+    target = body.subscription.model_dump() if body.subscription else given[needed]
     try:
         return await run_db(
             _engine(request), lambda session: channels.add_channel(
                 session, user_id=user.user_id, kind=body.type, target=target,
-                allow_private=settings.reminder_allow_private_urls, now=datetime.now(UTC)),
+                allow_private=settings.reminder_allow_private_urls, now=datetime.now(UTC),
+                token=body.token),
         )  # fmt: skip
     except channels.ChannelError as exc:
         raise HTTPException(422, str(exc)) from None
 
 
+@router.get("/api/push/key")
+async def push_key(request: Request, user: CurrentUser) -> dict[str, str]:
+    """The server's VAPID public key: what a browser subscribes to push with."""
+    del user  # signed in only: the key is no secret, but the app is not open to strangers
+
+    def read(session: Any) -> str:
+        return vapid_key(session.connection()).public_b64
+
+    return {"key": await run_db(_engine(request), read)}
+
+
 @router.get("/api/channels")
 async def list_channels(request: Request, user: PanelUser) -> dict[str, list[Any]]:
-    """The user's channels, oldest first (without secrets)."""
+    """The user's channels, oldest first (without secrets), each with its status and the
+    last error of a failing one."""
     user_id = user.user_id
     found = await run_db(_engine(request), lambda s: channels.list_channels(s, user_id=user_id))
     return {"channels": list(found)}

@@ -248,5 +248,5 @@ def test_webhooks_to_loopback_and_private_addresses_are_refused_by_default() -> 
     for url in ("http://127.0.0.1/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
                 "http://[::1]/x", "ftp://example.com/x", "http://user:pw@example.com/"):
         with pytest.raises(channels.ChannelError):
-            channels.check_webhook_url(url, allow_private=False)
-    assert channels.check_webhook_url("http://127.0.0.1/x", allow_private=True)
+            channels.check_url(url, allow_private=False)
+    assert channels.check_url("http://127.0.0.1/x", allow_private=True)

@@ -1,11 +1,19 @@
-// Reminders: a task with a due time raises an in-page reminder at that time and, once the
-// user allows it, a browser notification. Each (task, due time) reminds once, across reloads.
+// Reminders in the page, and the way they reach the user with the page closed.
+//
+// In the page: a task with a due time raises a reminder at that time, with Done and Snooze
+// buttons; each (task, due time) reminds once, across reloads. "Allow notifications" also
+// subscribes this browser to Web Push (the server's VAPID key from /api/push/key, the
+// subscription saved as a "webpush" channel), and registers the service worker (/sw.js)
+// that shows the server's reminders as system notifications while no tab is open.
 
 import { el } from "./dom.js";
 import { dueText, parseDue } from "./dates.js";
+import { getJson, plainMessage, sendJson } from "./client.js";
 
 const SEEN_KEY = "taskchat:reminded";
+const PUSH_KEY = "taskchat:push-key"; // the server key this browser subscribed with
 const HORIZON_MS = 24 * 60 * 60 * 1000; // timers further out are set on a later refresh
+const SNOOZE_MINUTES = 15;
 
 function seen() {
   try {
@@ -18,6 +26,39 @@ function seen() {
 function remember(key) {
   const keys = [...seen(), key].slice(-500);
   localStorage.setItem(SEEN_KEY, JSON.stringify(keys));
+}
+
+function pushSupported() {
+  return "serviceWorker" in navigator && "PushManager" in window && window.isSecureContext;
+}
+
+function keyBytes(base64url) {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/**
+ * Subscribe this browser to the server's pushes (again, if the server's key changed) and
+ * save the subscription as a channel. Returns false where the browser cannot.
+ */
+export async function subscribePush() {
+  if (!pushSupported() || Notification.permission !== "granted") return false;
+  const registration = await navigator.serviceWorker.register("/sw.js");
+  await navigator.serviceWorker.ready;
+  const { key } = await getJson("/api/push/key");
+  let subscription = await registration.pushManager.getSubscription();
+  if (subscription && localStorage.getItem(PUSH_KEY) !== key) {
+    await subscription.unsubscribe();
+    subscription = null;
+  }
+  if (!subscription) {
+    subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true, applicationServerKey: keyBytes(key),
+    });
+  }
+  await sendJson("/api/channels", { type: "webpush", subscription: subscription.toJSON() });
+  localStorage.setItem(PUSH_KEY, key);
+  return true;
 }
 
 export class Reminders {
@@ -34,7 +75,14 @@ export class Reminders {
     allowButton.addEventListener("click", async () => {
       await Notification.requestPermission();
       allowButton.hidden = Notification.permission !== "default";
+      this.#subscribe();
     });
+    if ("Notification" in window && Notification.permission === "granted") this.#subscribe();
+  }
+
+  #subscribe() {
+    // No push service (an offline machine, a browser without one): the page still reminds.
+    subscribePush().catch((error) => console.warn("push subscription failed:", error));
   }
 
   /** Set a timer for each open task due (with a time) later on; drop the others. */
@@ -67,11 +115,29 @@ export class Reminders {
     if (seen().has(key)) return; // another tab got there first
     remember(key);
     const text = `“${task.title}” is due now (${dueText(task.due)}).`;
+    const status = el("span", { class: "reminder-status", role: "status" });
+    const act = (label, url, body) => el("button", {
+      type: "button", class: "small",
+      onclick: async () => {
+        try {
+          await sendJson(url, body);
+          note.remove();
+        } catch (error) {
+          status.textContent = plainMessage(error);
+        }
+      },
+    }, label);
     const note = el("div", { class: "reminder", role: "alert", dataset: { taskId: task.id } },
       el("span", {}, el("strong", {}, "Reminder: "), text),
-      el("button", { type: "button", class: "small", onclick: () => note.remove() }, "Dismiss"));
+      act("Done", `/api/tasks/${task.id}/complete`, {}),
+      act(`Snooze ${SNOOZE_MINUTES} min`, `/api/tasks/${task.id}/snooze`,
+        { minutes: SNOOZE_MINUTES }),
+      el("button", { type: "button", class: "small", onclick: () => note.remove() }, "Dismiss"),
+      status);
     this.area.append(note);
-    if ("Notification" in window && Notification.permission === "granted") {
+    // With push on, the server's reminder shows as a notification of its own.
+    if ("Notification" in window && Notification.permission === "granted"
+        && !localStorage.getItem(PUSH_KEY)) {
       new Notification("taskchat reminder", { body: text, tag: key });
     }
   }
