@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Index, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
@@ -87,6 +88,9 @@ def _plain(value: object) -> object:
     # Arguments arrive as the writes take them: NewTask is a dataclass.
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    # A tool's nested input model: reminders, [{"before": "PT30M"}].
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")
 
 
