@@ -25,6 +25,7 @@ from shared.contract import (
     DELETE_TASK,
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
+    LIST_LISTS,
     LIST_TASKS,
     MAX_PAGE_SIZE,
     TAG_INPUT_MAX_CHARS,
@@ -32,8 +33,10 @@ from shared.contract import (
     TITLE_INPUT_MAX_CHARS,
     UPDATE_TASK,
     ErrorCode,
+    ListPage,
     Priority,
     Recurrence,
+    RepeatFrom,
     Status,
     TaskChange,
     TaskDict,
@@ -51,6 +54,21 @@ OUTAGE = "The task server isn't answering right now, so nothing was changed."
 router = APIRouter()
 
 Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
+# Looser than the task server's own rules (a list name of 100 characters, a rule of 300),
+# which it checks and words; these only refuse a flood before a call is made.
+ListName = Annotated[str, Field(max_length=200)]
+Rule = Annotated[str, Field(max_length=300)]
+
+
+class Reminder(BaseModel):
+    """One reminder: {"before": "PT30M"} before the due, or {"at": "<date-time>"}."""
+
+    model_config = ConfigDict(extra="forbid")
+    before: str | None = Field(default=None, max_length=DUE_INPUT_MAX_CHARS)
+    at: str | None = Field(default=None, max_length=DUE_INPUT_MAX_CHARS)
+
+
+Reminders = Annotated[list[Reminder], Field(max_length=10)]
 
 
 class NewTaskBody(BaseModel):
@@ -72,10 +90,16 @@ class NewTaskBody(BaseModel):
     priority: Priority | None = None
     tags: list[Tag] | None = Field(default=None, max_length=TAGS_INPUT_MAX_ITEMS)
     recurrence: Recurrence | None = None
+    list: ListName | None = None
+    parent_id: int | None = None
+    repeat: Rule | None = None
+    repeat_from: RepeatFrom | None = None
+    reminders: Reminders | None = None
 
 
 class TaskEditBody(BaseModel):
-    """An edit in place: the fields the user changed; "" clears a due date or notes."""
+    """An edit in place: the fields the user changed; "" clears a due date, notes or a
+    repeat rule, [] the reminders."""
 
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(default=None, max_length=TITLE_INPUT_MAX_CHARS)
@@ -83,6 +107,10 @@ class TaskEditBody(BaseModel):
     due: str | None = Field(default=None, max_length=DUE_INPUT_MAX_CHARS)
     priority: Priority | None = None
     tags: list[Tag] | None = Field(default=None, max_length=TAGS_INPUT_MAX_ITEMS)
+    list: ListName | None = None
+    repeat: Rule | None = None
+    repeat_from: RepeatFrom | None = None
+    reminders: Reminders | None = None
 
 
 class CompletionBody(BaseModel):
@@ -110,6 +138,7 @@ class QuickAddReading(BaseModel):
 # server's words; what only the operator can fix (our own call refused) is a 502.
 _ANSWERS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.NOT_FOUND: (404, "not_found"),
+    ErrorCode.CONFLICT: (409, "conflict"),
     ErrorCode.INVALID_INPUT: (400, "invalid_task"),
     ErrorCode.RATE_LIMITED: (429, "rate_limited"),
     ErrorCode.UNAVAILABLE: (503, "task_server_unavailable"),
@@ -144,7 +173,8 @@ async def _call(
 
 @router.get("/api/tasks")
 async def tasks_panel(user: PanelUser, server: ChatServerDep, status: Status = "all") -> TaskPage:
-    """Every task of the user (page after page of list_tasks), soonest due first.
+    """Every task of the user, subtasks too (page after page of list_tasks), soonest due
+    first.
 
     next_cursor is null unless the user has more than PANEL_MAX_PAGES pages of tasks.
     """
@@ -157,6 +187,7 @@ async def tasks_panel(user: PanelUser, server: ChatServerDep, status: Status = "
             "sort": "due",
             "order": "asc",
             "limit": MAX_PAGE_SIZE,
+            "subtasks": "all",
         }
         if cursor is not None:
             arguments["cursor"] = cursor
@@ -168,6 +199,12 @@ async def tasks_panel(user: PanelUser, server: ChatServerDep, status: Status = "
         if cursor is None:
             break
     return {"tasks": tasks, "next_cursor": cursor}
+
+
+@router.get("/api/lists")
+async def task_lists(user: PanelUser, server: ChatServerDep) -> ListPage:
+    """The user's lists, in order, with their open and done counts (the list picker)."""
+    return cast(ListPage, await _call(server, LIST_LISTS, {}, user))
 
 
 def reading(text: str, now: datetime) -> list[dict[str, Any]]:
@@ -210,7 +247,8 @@ async def add_task(body: NewTaskBody, user: PanelUser, server: ChatServerDep) ->
 async def edit_task(
     task_id: int, body: TaskEditBody, user: PanelUser, server: ChatServerDep
 ) -> TaskChange:
-    """Change a task's title, notes, due date and time, priority or tags in place."""
+    """Change a task's title, notes, due date and time, priority, tags, list, repeat rule or
+    reminders in place."""
     arguments = {"task_id": task_id, **body.model_dump(exclude_none=True)}
     return cast(TaskChange, await _call(server, UPDATE_TASK, arguments, user))
 
@@ -222,12 +260,21 @@ async def complete_task(
     server: ChatServerDep,
     body: Annotated[CompletionBody | None, Body()] = None,
 ) -> TaskChange:
-    """Complete a task (or reopen it with completed=false) from its checkbox."""
-    arguments = {"task_id": task_id, "completed": body is None or body.completed}
+    """Complete a task (or reopen it with completed=false) from its checkbox.
+
+    Ticking a parent ticks its open subtasks too: the checkbox is the user's choice for the
+    whole task, and the panel shows them ticked under it.
+    """
+    completed = body is None or body.completed
+    arguments: dict[str, Any] = {"task_id": task_id, "completed": completed}
+    if completed:
+        arguments["subtasks"] = "complete"
     return cast(TaskChange, await _call(server, COMPLETE_TASK, arguments, user))
 
 
 @router.delete("/api/tasks/{task_id}")
 async def delete_task(task_id: int, user: PanelUser, server: ChatServerDep) -> TaskChange:
-    """Delete a task from the panel."""
-    return cast(TaskChange, await _call(server, DELETE_TASK, {"task_id": task_id}, user))
+    """Delete a task from the panel, its subtasks with it (Undo restores them all)."""
+    arguments = {"task_id": task_id, "subtasks": "delete"}
+    return cast(TaskChange, await _call(server, DELETE_TASK, arguments, user))
+

@@ -148,8 +148,10 @@ async def test_tasks_panel_lists_the_callers_tasks_through_the_mcp_client(tmp_pa
 
     assert response.status_code == 200
     assert response.json() == {"tasks": [make_task(1, "buy milk")], "next_cursor": None}
+    # Subtasks too: the panel shows them under their parents.
     assert mcp.calls == [("list_tasks", {"status": "all", "sort": "due", "order": "asc",
-                                         "limit": 200}, {"taskchat/user_id": "local"})]
+                                         "limit": 200, "subtasks": "all"},
+                          {"taskchat/user_id": "local"})]
 
 
 async def test_tasks_panel_uses_the_user_from_the_token(tmp_path: Path) -> None:
@@ -167,7 +169,8 @@ async def test_tasks_panel_uses_the_user_from_the_token(tmp_path: Path) -> None:
     assert anonymous.status_code == 401
     assert response.status_code == 200
     assert mcp.calls == [("list_tasks", {"status": "pending", "sort": "due", "order": "asc",
-                                         "limit": 200}, {"taskchat/user_id": "alice"})]
+                                         "limit": 200, "subtasks": "all"},
+                          {"taskchat/user_id": "alice"})]
     assert me.json() == {"user_id": "bob", "auth": "jwt"}
 
 
@@ -435,3 +438,48 @@ async def test_an_edit_in_place_changes_only_the_fields_sent(tmp_path: Path) -> 
     assert mcp.calls[-1][:2] == ("update_task", {"task_id": 7, "title": "New title", "due": "",
                                                  "priority": "high"})
     assert unknown.status_code == 422
+
+
+async def test_a_checkbox_ticks_a_parent_with_its_subtasks_and_a_delete_takes_them_along(
+    tmp_path: Path
+) -> None:
+    mcp = TaskMCP()
+    mcp.own(Principal("local"), make_task(3, "move house"))
+    async with client_for(tmp_path, mcp) as client:
+        ticked = await client.post("/api/tasks/3/complete", json={})
+        reopened = await client.post("/api/tasks/3/complete", json={"completed": False})
+        deleted = await client.request("DELETE", "/api/tasks/3", json={})
+        again = await client.request("DELETE", "/api/tasks/3", json={})
+
+    assert [r.status_code for r in (ticked, reopened, deleted)] == [200, 200, 200]
+    assert [call[:2] for call in mcp.calls[:3]] == [
+        ("complete_task", {"task_id": 3, "completed": True, "subtasks": "complete"}),
+        ("complete_task", {"task_id": 3, "completed": False}),
+        ("delete_task", {"task_id": 3, "subtasks": "delete"}),
+    ]
+    assert again.status_code == 404
+    assert again.json()["error"] == "not_found"
+
+
+class ListsMCP(ListingMCP):
+    """Answers list_lists with one Inbox."""
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        if tool_name != "list_lists":
+            return await super().call_tool(tool_name, arguments, meta)
+        self.calls.append((tool_name, dict(arguments or {}), meta))
+        data = {"lists": [{"name": "Inbox", "list_id": 1, "color": None, "position": 0,
+                           "inbox": True, "open": 2, "done": 1}]}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_the_list_picker_reads_the_users_lists(tmp_path: Path) -> None:
+    mcp = ListsMCP()
+    async with client_for(tmp_path, mcp) as client:
+        response = await client.get("/api/lists")
+
+    assert response.status_code == 200
+    assert [item["name"] for item in response.json()["lists"]] == ["Inbox"]
+    assert mcp.calls == [("list_lists", {}, {"taskchat/user_id": "local"})]
