@@ -13,7 +13,7 @@ from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadM
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import SQLAlchemyError
 
-from chat_server.agent.pool import MCPPoolError, MCPUnavailable
+from chat_server.agent.pool import MCPCallBroke, MCPPoolError, MCPTimeout, MCPUnavailable
 from shared.auth import Principal
 
 DATABASE_UNAVAILABLE = "The database is unavailable right now. Please try again in a moment."
@@ -119,14 +119,27 @@ def _mcp_server_error(exc: BaseException) -> str | None:
     return _TASK_SERVER_DOWN if "MCP server" in str(exc) else None
 
 
+# The pool's messages name the task server's address for the log; users get no use of it.
+_ADDRESS = re.compile(r" at https?://\S+")
+
+
+def _refused(exc: BaseException) -> str:
+    return f"The task server refused the request: {_ADDRESS.sub('', str(exc))} Nothing was changed."
+
+
+_MAYBE_RAN = "so it may or may not have run: check your tasks before trying again."
+
+
 # First match wins, so a subclass comes before its base (MCPUnavailable < MCPPoolError <
 # MCPError; the openai errors before openai.APIError).
 _DESCRIPTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], _Reader], ...] = (
+    (MCPTimeout, _said(f"The task server did not answer in time, {_MAYBE_RAN}")),
     (
-        MCPUnavailable,
-        lambda exc: f"I couldn't reach the task server: {exc} Please try again in a moment.",
+        MCPCallBroke,
+        _said(f"The connection to the task server broke during the request, {_MAYBE_RAN}"),
     ),
-    (MCPPoolError, lambda exc: f"The task server refused the request: {exc} Nothing was changed."),
+    (MCPUnavailable, _said(_TASK_SERVER_DOWN)),
+    (MCPPoolError, _refused),
     (MCPError, _said(_TASK_SERVER_DOWN)),
     (
         openai.AuthenticationError,

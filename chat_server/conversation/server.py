@@ -171,7 +171,8 @@ class TaskChatServer(ChatKitServer[Principal]):
                 turn.outcome, turn.error = "error", exc
                 log.warning("turn failed in thread %s: %r", thread.id, exc)
                 reason = describe_failure(exc)
-                workflow = fail_open_workflow(agent_context.workflow_item, reason)
+                # The reply below says why: the activity line only says it stopped.
+                workflow = fail_open_workflow(agent_context.workflow_item, "Did not finish")
                 if workflow is not None:
                     yield ThreadItemDoneEvent(item=workflow)
                 answer = assistant_message(self.store, thread, reason, context)

@@ -17,6 +17,7 @@ from chatkit.types import (
 from sqlalchemy.exc import OperationalError
 
 from chat_server.agent.agent import TaskChatConverter
+from chat_server.agent.pool import MCPCallBroke, MCPPoolError, MCPTimeout, MCPUnavailable
 from chat_server.agent.task_tools import TOOL_RECORD, summary
 from chat_server.conversation.errors import describe_failure
 from chat_server.conversation.server import title_from
@@ -55,6 +56,23 @@ def test_failures_become_plain_sentences() -> None:
     assert describe_failure(KeyError("x")) == (
         "Something went wrong while answering (KeyError). Please retry."
     )
+
+
+def test_task_server_failures_say_what_happened_without_its_address() -> None:
+    url = "http://10.0.0.7:8001/mcp"
+    said = f"The task server at {url} said no (HTTP 502)."
+    told = {kind: describe_failure(kind(said))
+            for kind in (MCPUnavailable, MCPTimeout, MCPCallBroke, MCPPoolError)}
+    assert told[MCPUnavailable] == (
+        "I couldn't reach the task server, so nothing was changed. Please try again in a moment."
+    )
+    assert told[MCPTimeout].startswith("The task server did not answer in time, so it may")
+    assert told[MCPCallBroke].startswith("The connection to the task server broke during")
+    assert told[MCPPoolError] == (
+        "The task server refused the request: The task server said no (HTTP 502). "
+        "Nothing was changed."
+    )
+    assert not [text for text in told.values() if "10.0.0.7" in text]
 
 
 def test_tool_summaries_name_what_happened() -> None:

@@ -5,7 +5,12 @@ connections out fairly, `failures` reads what went wrong out of exception chains
 `mcp_pool` puts them together as an Agents SDK `MCPServer`.
 """
 
-from chat_server.agent.pool.failures import MCPPoolError, MCPTimeout, MCPUnavailable
+from chat_server.agent.pool.failures import (
+    MCPCallBroke,
+    MCPPoolError,
+    MCPTimeout,
+    MCPUnavailable,
+)
 from chat_server.agent.pool.mcp_pool import MCPPool
 
-__all__ = ["MCPPool", "MCPPoolError", "MCPTimeout", "MCPUnavailable"]
+__all__ = ["MCPCallBroke", "MCPPool", "MCPPoolError", "MCPTimeout", "MCPUnavailable"]

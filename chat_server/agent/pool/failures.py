@@ -20,6 +20,10 @@ class MCPUnavailable(MCPPoolError):
     """The task server could not be reached, or the connection broke during a call."""
 
 
+class MCPCallBroke(MCPUnavailable):
+    """The connection broke during a call, which may or may not have run."""
+
+
 class MCPTimeout(MCPUnavailable):
     """The task server did not answer within the pool's timeout."""
 

@@ -45,6 +45,7 @@ from tenacity import (
 
 from chat_server.agent.pool.connection import Connection
 from chat_server.agent.pool.failures import (
+    MCPCallBroke,
     MCPPoolError,
     MCPTimeout,
     MCPUnavailable,
@@ -270,7 +271,7 @@ class MCPPool(MCPServer):
         except Resend as exc:
             self._fail_fast_until = time.monotonic() + self._retry_for
             if broke is not None:
-                raise MCPUnavailable(
+                raise MCPCallBroke(
                     f"The connection to the task server at {self.url} broke during {what} "
                     f"({reason(broke.cause)}); it may or may not have run."
                 ) from broke.cause
