@@ -22,6 +22,10 @@ from taskchat_cli.client import (
     TurnView,
     history_outputs,
 )
+from taskchat_cli.tasks import COMMANDS as TASK_COMMANDS
+from taskchat_cli.tasks import TasksClient
+from taskchat_cli.tasks import add_commands as add_task_commands
+from taskchat_cli.tasks import run as run_tasks
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 HELP = """Type a message to chat. Commands:
@@ -307,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     lifetime.add_argument(
         "--ttl", dest="ttl", type=_positive_int, metavar="SECONDS", help="lifetime in seconds"
     )
+    add_task_commands(commands)
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
 
@@ -354,6 +360,9 @@ def run_chat(
 ) -> int:
     """List threads, send one message, or chat at the prompt, as the arguments ask."""
     token = args.token.strip().removeprefix("Bearer ").strip() if args.token else None
+    if args.command in TASK_COMMANDS:
+        with TasksClient(args.url, token, transport=transport) as api:
+            return run_tasks(args, api, term)
     with ChatClient(args.url, token, transport=transport) as client:
         if args.list:
             return run_list(client, term)
