@@ -14,6 +14,7 @@ from chatkit.store import NotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -105,7 +106,8 @@ def create_app(
     app.include_router(events.router)
     app.include_router(signin.router)
     app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))
-    # The page's scripts and styles, with ETags so a reload revalidates instead of refetching.
+    # The page's files unhashed, with ETags so a reload revalidates (the app page itself
+    # takes them from /assets/<version>/, kept for a year: chat_server/web/assets.py).
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     app.get("/healthz")(healthz)
     app.get("/readyz")(readyz)
@@ -184,6 +186,9 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
     )
     observe(app, "chat", settings)
     app.add_middleware(NoStore)
+    # The page, JSON answers and /static compress to about a quarter; event streams
+    # (text/event-stream) are left alone, and /assets brings its own gzipped bytes.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Outermost: nothing (authentication and FastAPI's body parsing included) reads a body
     # this refuses.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

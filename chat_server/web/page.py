@@ -2,19 +2,22 @@
 the tasks panel is chat_server/web/panel.py).
 
 `GET /` serves one page that shows either OpenAI's ChatKit web component (loaded from its
-CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`.
+CDN) or our built-in chat UI; both speak the ChatKit protocol to `/chatkit`. Its scripts
+and styles come from `/assets/<version>/` (chat_server/web/assets.py).
 """
 
 import json
 import logging
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 
 from chat_server.web import panel
+from chat_server.web.assets import IMMUTABLE, Assets
 from chat_server.web.deps import CurrentUser, SettingsDep
 from chat_server.web.oidc import provider_name
 from shared.limits import clipped
@@ -72,10 +75,25 @@ def page_config(ui: str, settings: ChatSettings) -> dict[str, Any]:
     }
 
 
+@cache
+def assets() -> Assets:
+    """The static folder as served, read once per process."""
+    return Assets(STATIC_DIR)
+
+
 def render_page(config: dict[str, Any]) -> str:
     """The app page with `config` embedded; '<' is escaped so no value can end the script."""
+    files = assets()
+    preloads = "\n".join(
+        f'  <link rel="modulepreload" href="{files.url(name)}">'
+        for name in files.module_graph("main.js")[1:]
+    )
     template = PAGE.read_text(encoding="utf-8")
-    return template.replace("__TASKCHAT_CONFIG__", json.dumps(config).replace("<", "\\u003c"))
+    return (
+        template.replace("__ASSETS__", files.prefix)
+        .replace("__MODULEPRELOADS__", preloads)
+        .replace("__TASKCHAT_CONFIG__", json.dumps(config).replace("<", "\\u003c"))
+    )
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -86,11 +104,27 @@ async def app_page(settings: SettingsDep, ui: str | None = None) -> HTMLResponse
         choices = ", ".join(UI_MODES)
         raise HTTPException(400, f"ui must be one of {choices}; got {clipped(mode)!r}")
     headers = {
-        "Cache-Control": "no-store",
+        # Asked again on every load (it names the current assets), yet kept for back/forward.
+        "Cache-Control": "no-cache",
         "Content-Security-Policy": content_security_policy(mode, settings.chatkit_script_url),
     }
     config = page_config(mode, settings)
     return HTMLResponse(render_page(config), headers=headers)
+
+
+@router.get("/assets/{version}/{name:path}", include_in_schema=False)
+async def asset(version: str, name: str, request: Request) -> Response:
+    """A static file of this version, gzipped when the browser takes it; kept for a year."""
+    found = assets().get(version, name)
+    if found is None:
+        # An old version too: its page is gone, and mixing versions' modules would break it.
+        raise HTTPException(404, "Not Found")
+    headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+    body = found.body
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = found.gzipped
+    return Response(body, media_type=found.media_type, headers=headers)
 
 
 @router.get("/api/me")

@@ -273,7 +273,7 @@ async def test_every_api_and_chatkit_json_answer_is_sent_no_store(tmp_path: Path
     for response in answers:
         assert response.headers["content-type"].startswith("application/json")
         assert response.headers["cache-control"] == "no-store", response.request.url
-    assert page.headers["cache-control"] == "no-store"  # the page sets its own
+    assert page.headers["cache-control"] == "no-cache"  # the page sets its own
     assert "cache-control" not in health.headers
 
 
@@ -483,3 +483,52 @@ async def test_the_list_picker_reads_the_users_lists(tmp_path: Path) -> None:
     assert response.status_code == 200
     assert [item["name"] for item in response.json()["lists"]] == ["Inbox"]
     assert mcp.calls == [("list_lists", {}, {"taskchat/user_id": "local"})]
+
+
+async def test_the_page_takes_its_files_from_hashed_urls_kept_for_a_year_and_gzipped(
+    tmp_path: Path
+) -> None:
+    async with client_for(tmp_path) as client:
+        page = await client.get("/?ui=builtin")
+        urls = re.findall(r'(?:href|src)="(/assets/[0-9a-f]{16}/[^"]+)"', page.text)
+        answers = {url: await client.get(url) for url in urls}
+        plain = await client.get(urls[0], headers={"Accept-Encoding": "identity"})
+        other_version = await client.get(re.sub(r"/assets/\w+/", "/assets/0123456789abcdef/",
+                                                urls[0]))
+        not_a_file = await client.get(urls[0].rsplit("/", 1)[0] + "/page.py")
+
+    assert page.headers["content-encoding"] == "gzip"  # the page itself, by GZipMiddleware
+    assert "/static/" not in page.text
+    names = {url.split("/", 3)[3] for url in urls}
+    # main.js, every module it imports (preloaded at once), the stylesheet and the icon.
+    assert {"main.js", "builtin.js", "vendor/purify.es.js", "app.css", "favicon.svg"} <= names
+    assert len(urls) == len(names)
+    for url, answer in answers.items():
+        assert answer.status_code == 200, url
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert answer.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in answer.headers["vary"]
+    assert "content-encoding" not in plain.headers
+    assert plain.content == answers[urls[0]].content  # httpx undid the gzip
+    assert other_version.status_code == not_a_file.status_code == 404
+    # Minified: comments gone, the code kept.
+    script = next(a.text for u, a in answers.items() if u.endswith("/builtin.js"))
+    assert "export class BuiltinChat" in script
+    assert "// The built-in chat UI" not in script
+
+
+async def test_json_answers_are_gzipped_and_event_streams_are_not(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        turn = await client.post("/chatkit", json={
+            "type": "threads.create",
+            "params": {"input": {"content": [{"type": "input_text", "text": "x" * 2000}],
+                                 "attachments": [], "inference_options": {}}}})
+        thread_id = re.search(r'"thread":\{"id":"(thr_\w+)"', turn.text)
+        assert thread_id
+        listed = await client.post("/chatkit", json={
+            "type": "items.list", "params": {"thread_id": thread_id.group(1)}})
+
+    assert turn.headers["content-type"].startswith("text/event-stream")
+    assert "content-encoding" not in turn.headers
+    assert listed.headers["content-encoding"] == "gzip"
+    assert "x" * 2000 in listed.text

@@ -1,0 +1,107 @@
+"""The page's scripts and styles, minified and gzipped once, under a content-hashed URL.
+
+`GET /assets/<version>/<path>` serves a file of `static/`, where `<version>` is a hash of
+every file's content: a changed file changes the URL of them all, so browsers may keep each
+one for a year without asking again (`immutable`). One version for the whole folder, not
+one per file, because the ES modules import each other by relative path (`./client.js`):
+they all resolve under the same versioned folder with no import rewritten.
+
+`/static/<path>` keeps serving the same files unhashed (the sign-in page's stylesheet,
+anything linked from outside the app page), revalidated on every use.
+
+rjsmin and rcssmin only strip comments and whitespace (no renaming), so what runs is the
+source as written; they are the minifiers Django's and Flask's asset pipelines use.
+"""
+
+import gzip
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import rcssmin
+import rjsmin
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SUFFIXES = (".js", ".css", ".svg")
+# `import ... from "./x.js"` and `import "./x.js"`: a module's static imports, for preloading.
+_IMPORT = re.compile(r"""(?m)^\s*(?:import|export)\b[^"';]*?["'](\.{1,2}/[^"']+)["']""")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file as served: its bytes, gzipped bytes and media type."""
+
+    body: bytes
+    gzipped: bytes
+    media_type: str
+
+
+def _minified(path: Path, text: str) -> str:
+    if path.suffix == ".js":
+        return str(rjsmin.jsmin(text))
+    if path.suffix == ".css":
+        return str(rcssmin.cssmin(text))
+    return text
+
+
+def _media_type(path: Path) -> str:
+    guessed = "text/javascript" if path.suffix == ".js" else mimetypes.guess_type(path.name)[0]
+    return f"{guessed or 'application/octet-stream'}; charset=utf-8"
+
+
+class Assets:
+    """Every script, style and icon of a folder, read once at start-up."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: dict[str, Asset] = {}
+        self.sources: dict[str, str] = {}
+        digest = hashlib.sha256()
+        for path in sorted(directory.rglob("*")):
+            if path.suffix not in SUFFIXES or not path.is_file():
+                continue
+            name = path.relative_to(directory).as_posix()
+            text = path.read_text(encoding="utf-8")
+            body = _minified(path, text).encode()
+            self.sources[name] = text
+            # mtime=0: the same bytes (and so the same ETag-free answer) in every process.
+            self.files[name] = Asset(body, gzip.compress(body, 9, mtime=0), _media_type(path))
+            digest.update(name.encode() + b"\0" + body + b"\0")
+        self.version = digest.hexdigest()[:16]
+        self.prefix = f"/assets/{self.version}/"
+
+    def url(self, name: str) -> str:
+        """The long-lived URL of `name` (a path under the folder)."""
+        return self.prefix + name
+
+    def get(self, version: str, name: str) -> Asset | None:
+        """The file at `name` of this version, or None (another version, or no such file)."""
+        return self.files.get(name) if version == self.version else None
+
+    def module_graph(self, entry: str) -> list[str]:
+        """`entry` and every module it imports, directly or not, in the order first reached."""
+        seen: list[str] = []
+        todo = [entry]
+        while todo:
+            name = todo.pop(0)
+            if name in seen or name not in self.sources:
+                continue
+            seen.append(name)
+            base = Path(name).parent
+            for spec in _IMPORT.findall(self.sources[name]):
+                todo.append(_normalised(base / spec))
+        return seen
+
+
+def _normalised(path: Path) -> str:
+    """'a/../b/./c.js' as 'b/c.js' (a module specifier resolved against its folder)."""
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
