@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +12,7 @@ from agents.mcp import MCPServer
 from agents.models.interface import Model
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
+from chatkit.types import ChatKitReq
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -53,6 +55,9 @@ from shared.startup import StartupError
 log = logging.getLogger(__name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# Requests that change no thread: the user's other pages need not hear of them.
+READ_ONLY_REQUESTS = frozenset({"threads.get_by_id", "threads.list", "items.list",
+                                "items.feedback", "input.transcribe"})
 
 
 def check_settings(settings: ChatSettings) -> None:
@@ -246,9 +251,18 @@ async def chatkit(
     check_input(chatkit_request, settings.max_message_chars)
     await check_ownership(chatkit_request, server.store, user)
     result = await server.handle(chatkit_request, user)
+    changed = partial(_tell_other_pages, request.app.state.event_hub, user.user_id,
+                      chatkit_request)
     if isinstance(result, StreamingResult):
-        return await _started_stream(result)
+        return await _started_stream(result, changed)
+    changed()
     return Response(result.json, media_type="application/json")
+
+
+def _tell_other_pages(hub: EventHub, user_id: str, chatkit_request: ChatKitReq) -> None:
+    """Tell the user's open pages that a thread changed, unless the request only read."""
+    if chatkit_request.type not in READ_ONLY_REQUESTS:
+        hub.thread_changed(user_id, getattr(chatkit_request.params, "thread_id", None))
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -273,8 +287,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status)
 
 
-async def _started_stream(result: StreamingResult) -> StreamingResponse:
-    """The stream as a response, once its first event is made.
+async def _started_stream(result: StreamingResult, done: Callable[[], None]) -> StreamingResponse:
+    """The stream as a response, once its first event is made; `done()` once it ends.
 
     chatkit saves the thread or the user message before the first event; if that fails,
     the error handlers can still answer with a status and a message, which they cannot
@@ -287,9 +301,13 @@ async def _started_stream(result: StreamingResult) -> StreamingResponse:
         first = b""
 
     async def replay() -> AsyncIterator[bytes]:
-        yield first
-        async for event in events:
-            yield event
+        try:
+            yield first
+            async for event in events:
+                yield event
+        finally:
+            # Even a turn cut short saved its user message: the other pages should see it.
+            done()
 
     return StreamingResponse(replay(), media_type="text/event-stream", headers=SSE_HEADERS)
 

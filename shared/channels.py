@@ -360,6 +360,16 @@ def next_digest_at(at: str, zone: tzinfo, after: datetime) -> datetime:
     raise AssertionError("a wall-clock time recurs within three days")  # pragma: no cover
 
 
+def get_digest(session: Session, *, user_id: str) -> dict[str, str | None]:
+    """`user_id`'s daily digest: its local time and zone, both None when there is none."""
+    row = session.connection().execute(
+        select(DIGEST_TABLE.c.time, DIGEST_TABLE.c.timezone).where(
+            DIGEST_TABLE.c.user_id == user_id)).first()  # fmt: skip
+    if row is None:
+        return {"time": None, "timezone": None}
+    return {"time": row.time, "timezone": row.timezone}
+
+
 def set_digest(
     session: Session, *, user_id: str, at: str | None, zone_name: str, now: datetime
 ) -> dict[str, str | None]:

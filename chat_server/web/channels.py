@@ -117,6 +117,13 @@ async def delete_channel(channel_id: int, request: Request, user: PanelUser) -> 
     return Response(status_code=204)
 
 
+@router.get("/api/digest")
+async def get_digest(request: Request, user: PanelUser) -> dict[str, str | None]:
+    """The user's daily digest: `time` (HH:MM) and `timezone`, both null when there is none."""
+    user_id = user.user_id
+    return await run_db(_engine(request), lambda s: channels.get_digest(s, user_id=user_id))
+
+
 @router.put("/api/digest")
 async def set_digest(
     body: DigestBody, request: Request, user: PanelUser, settings: SettingsDep

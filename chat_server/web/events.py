@@ -1,8 +1,10 @@
-"""Live task updates for the page: `GET /api/events`, one server-sent event stream per user.
+"""Live updates for the page: `GET /api/events`, one server-sent event stream per user.
 
-One EventHub per process hears every published change (shared/events.py: polling the
-event table on SQLite, LISTEN on PostgreSQL) and hands each one only to the streams of
-the user it belongs to.
+One EventHub per process hears every published task change (shared/events.py: polling
+the event table on SQLite, LISTEN on PostgreSQL) and hands each one only to the streams of
+the user it belongs to. A chat changed through this process (`thread_changed`) reaches
+the user's streams on this process only; a page catches up with the rest when it comes
+back into view or reconnects.
 
 A stream lives no longer than the token that opened it: at the token's `exp` it sends
 `event: expired` and ends, so a signed-out or revoked-by-expiry page stops hearing
@@ -16,7 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Engine
@@ -40,13 +42,23 @@ QUEUE_SIZE = 256
 router = APIRouter()
 
 
+class ThreadEvent(TypedDict):
+    """A chat of the user's changed: new items, a new title, or deleted (None: which is
+    not known, e.g. a thread being created)."""
+
+    thread_id: str | None
+
+
+Event = TaskEvent | ThreadEvent
+
+
 class EventHub:
     """Fans each task event out to the open streams of the user it belongs to."""
 
     def __init__(self, engine: Engine, database_url: str) -> None:
         self.engine = engine
         self.database_url = database_url
-        self._streams: dict[str, set[asyncio.Queue[TaskEvent]]] = {}
+        self._streams: dict[str, set[asyncio.Queue[Event]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -61,7 +73,7 @@ class EventHub:
             with suppress(asyncio.CancelledError):
                 await self._task
 
-    def open_stream(self, user_id: str) -> asyncio.Queue[TaskEvent]:
+    def open_stream(self, user_id: str) -> asyncio.Queue[Event]:
         """A queue that receives `user_id`'s events until `close_stream`, or 429 when the
         user already holds STREAMS_PER_USER (each one holds a connection open).
 
@@ -74,11 +86,11 @@ class EventHub:
                 429, "too_many_streams",
                 f"at most {STREAMS_PER_USER} live update streams per user; close a tab",
             )
-        queue: asyncio.Queue[TaskEvent] = asyncio.Queue(QUEUE_SIZE)
+        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
         streams.add(queue)
         return queue
 
-    def close_stream(self, user_id: str, queue: asyncio.Queue[TaskEvent]) -> None:
+    def close_stream(self, user_id: str, queue: asyncio.Queue[Event]) -> None:
         """Give back the slot `open_stream` took (again is harmless)."""
         streams = self._streams.get(user_id)
         if streams is None:
@@ -91,12 +103,16 @@ class EventHub:
         """How many streams `user_id` holds open in this process."""
         return len(self._streams.get(user_id, ()))
 
-    def dispatch(self, user_id: str, event: TaskEvent) -> None:
+    def dispatch(self, user_id: str, event: Event) -> None:
         """Hand `event` to every open stream of `user_id`, and to no one else's."""
         for queue in self._streams.get(user_id, ()):
             with suppress(asyncio.QueueFull):
                 # A page that stopped reading loses events, not the server its memory.
                 queue.put_nowait(event)
+
+    def thread_changed(self, user_id: str, thread_id: str | None) -> None:
+        """Tell `user_id`'s pages that one of their chats changed."""
+        self.dispatch(user_id, ThreadEvent(thread_id=thread_id))
 
     async def _poll(self) -> None:
         last_id: int | None = None
@@ -161,7 +177,7 @@ class HeldStream(EventSourceResponse):
 
 
 async def events_until(
-    queue: asyncio.Queue[TaskEvent], expires_at: float | None
+    queue: asyncio.Queue[Event], expires_at: float | None
 ) -> AsyncIterator[ServerSentEvent]:
     """`ready`, then each of the queue's events, until `expires_at` (Unix seconds) passes:
     then `expired`, and the stream ends."""
@@ -180,13 +196,15 @@ async def events_until(
         except TimeoutError:
             yield EXPIRED
             return
-        yield ServerSentEvent(event="task", data=json.dumps(event))
+        name = "thread" if "thread_id" in event else "task"
+        yield ServerSentEvent(event=name, data=json.dumps(event))
 
 
 @router.get("/api/events")
 async def task_events(user: CurrentUser, hub: HubDep) -> EventSourceResponse:
-    """The signed-in user's task changes as `event: task` lines, with a heartbeat comment,
-    until the user's token expires (`event: expired`)."""
+    """The signed-in user's task changes as `event: task` lines and chat changes as
+    `event: thread`, with a heartbeat comment, until the user's token expires
+    (`event: expired`)."""
     queue = hub.open_stream(user.user_id)
     return HeldStream(
         events_until(queue, user.expires_at),

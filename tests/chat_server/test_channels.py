@@ -35,8 +35,10 @@ async def test_channels_are_added_listed_and_deleted_and_the_digest_keeps_the_us
             made = await client.post("/api/channels", headers=JSON,
                                      json={"type": "email", "address": "ann@example.com"})
             listed = await client.get("/api/channels")
+            no_digest = await client.get("/api/digest")
             digest = await client.put("/api/digest", json={"time": "07:30"},
                                       headers={**JSON, "X-Timezone": "Asia/Tokyo"})
+            read_back = await client.get("/api/digest")
             gone = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
             again = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
 
@@ -45,7 +47,8 @@ async def test_channels_are_added_listed_and_deleted_and_the_digest_keeps_the_us
     assert made.status_code == 201
     assert made.json()["address"] == "ann@example.com"
     assert [channel["type"] for channel in listed.json()["channels"]] == ["email"]
-    assert digest.json() == {"time": "07:30", "timezone": "Asia/Tokyo"}
+    assert no_digest.json() == {"time": None, "timezone": None}
+    assert digest.json() == read_back.json() == {"time": "07:30", "timezone": "Asia/Tokyo"}
     assert (gone.status_code, again.status_code) == (204, 404)
     with engine.connect() as conn:
         assert conn.execute(select(DIGEST_TABLE.c.timezone)).scalars().all() == ["Asia/Tokyo"]

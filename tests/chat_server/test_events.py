@@ -1,17 +1,20 @@
-"""`GET /api/events` in-process: the per-user stream limit under concurrent opens, and
-streams that end when the token that opened them expires.
+"""`GET /api/events` in-process: the per-user stream limit under concurrent opens, chat
+changes told to their own user only, and streams that end when the token that opened them
+expires.
 
 Driven over raw ASGI rather than httpx's ASGITransport, which waits for the whole
 response: an event stream never ends by itself.
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from agents.testing import ScriptedModel
 from fastapi import FastAPI
@@ -171,3 +174,38 @@ async def test_clients_that_hang_up_at_once_give_their_stream_slots_back(tmp_pat
                 call.hang_up.set()  # gone before the stream's first event
             await finish(calls)
             assert app.state.event_hub.stream_count("ann") == 0
+
+
+async def test_a_chat_change_reaches_only_its_users_streams_and_reads_change_nothing(
+    tmp_path: Path
+) -> None:
+    async with jwt_app(tmp_path) as (app, settings):
+        ann, bob = mint_jwt("ann", settings), mint_jwt("bob", settings)
+        calls = {"ann": start(app, ann), "bob": start(app, bob)}
+        for call in calls.values():
+            await call.text_until("event: ready", within=5)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+
+            async def chatkit(token: str, body: dict[str, Any]) -> httpx.Response:
+                return await client.post("/chatkit", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})
+
+            text = {"content": [{"type": "input_text", "text": "hi"}], "attachments": [],
+                    "inference_options": {}}
+            created = await chatkit(ann, {"type": "threads.create", "params": {"input": text}})
+            thread = re.search(r'"thread":\{"id":"(thr_\w+)"', created.text)
+            assert thread
+            await chatkit(ann, {"type": "items.list", "params": {"thread_id": thread[1]}})
+            await chatkit(ann, {"type": "threads.update",
+                                "params": {"thread_id": thread[1], "title": "Errands"}})
+            await chatkit(bob, {"type": "threads.create", "params": {"input": text}})
+
+        anns = await calls["ann"].text_until(f'"thread_id": "{thread[1]}"', within=5)
+        bobs = await calls["bob"].text_until('"thread_id": null', within=5)
+        await finish(list(calls.values()))
+
+    # Ann's create (its id not known up front), then her rename; her read told nobody.
+    assert anns.count("event: thread") == 2
+    assert 'data: {"thread_id": null}' in anns
+    assert bobs.count("event: thread") == 1

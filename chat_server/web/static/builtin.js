@@ -3,12 +3,10 @@
 // official component, so either can show the same threads.
 
 import { ChatKitClient, textInput } from "./client.js";
+import { Conversation, PAGE_SIZE } from "./conversation.js";
 import { el, replaceChildren } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
-import { renderWidget, syncWidget } from "./widgets.js";
 
 const THREAD_KEY = "taskchat:thread";
-const HISTORY_LIMIT = 100;
 const EXAMPLES = ["add buy milk tomorrow", "what's due this week?", "show my tasks"];
 
 export class BuiltinChat {
@@ -33,10 +31,15 @@ export class BuiltinChat {
     this.widgetsSentAt = -Infinity; // performance.now() when the server last sent a widget
     this.threads = [];
     this.threadId = null;
-    this.items = new Map(); // item id -> item JSON, in display order
-    this.nodes = new Map(); // item id -> its DOM node
     this.busy = false;
     this.#build();
+    this.conversation = new Conversation({
+      log: this.log,
+      onAction: (itemId, action) => this.#action(itemId, action),
+      loadOlder: (after) => this.client.request("items.list",
+        { thread_id: this.threadId, after, limit: PAGE_SIZE, order: "desc" }),
+      onError: (error, retry) => this.onError(error, retry),
+    });
   }
 
   #build() {
@@ -158,9 +161,7 @@ export class BuiltinChat {
   newChat() {
     this.threadId = null;
     sessionStorage.removeItem(THREAD_KEY);
-    this.items.clear();
-    this.nodes.clear();
-    replaceChildren(this.log, this.#welcome());
+    this.conversation.clear(this.#welcome());
     this.#renderThreads();
     this.input.focus();
     this.onNavigate();
@@ -175,24 +176,47 @@ export class BuiltinChat {
 
   async openThread(threadId) {
     try {
-      const page = await this.client.request("items.list",
-        { thread_id: threadId, limit: HISTORY_LIMIT, order: "desc" });
+      const page = await this.#newest(threadId);
       this.threadId = threadId;
       sessionStorage.setItem(THREAD_KEY, threadId);
-      this.items.clear();
-      this.nodes.clear();
-      replaceChildren(this.log);
-      for (const item of (page.data || []).reverse()) this.#upsert(item);
-      for (const item of [...this.items.values()]) {
-        if (item.type === "widget") this.#refreshReplyBefore(item.id);
-      }
+      this.conversation.reset(page);
       this.#syncWidgets();
       this.#renderThreads();
-      this.#scroll(true);
       this.input.focus();
       this.onNavigate();
     } catch (error) {
       this.onError(error, () => this.openThread(threadId));
+    }
+  }
+
+  /** The thread's newest page of items, newest first. */
+  #newest(threadId) {
+    return this.client.request("items.list", { thread_id: threadId, limit: PAGE_SIZE, order: "desc" });
+  }
+
+  /**
+   * Another tab (or device) changed a thread: show its new and changed items, and the
+   * chats list as it is now. `threadId` null means only the list changed.
+   */
+  async heard(threadId) {
+    if (this.busy) {
+      this.heardWhileBusy = true; // this tab's own turn; looked at once it ends
+      return;
+    }
+    try {
+      await this.loadThreads();
+      if (!this.threadId || (threadId && threadId !== this.threadId)) return;
+      if (!this.threads.some((t) => t.id === this.threadId)) {
+        this.newChat(); // deleted elsewhere
+        return;
+      }
+      const shown = this.threadId;
+      const page = await this.#newest(shown);
+      if (shown !== this.threadId || this.busy) return;
+      if (!this.conversation.merge(page)) this.conversation.reset(page);
+      this.#syncWidgets();
+    } catch (error) {
+      if (error.status !== 404) this.onError(error, () => this.heard(threadId));
     }
   }
 
@@ -203,13 +227,13 @@ export class BuiltinChat {
     const [type, params] = this.threadId
       ? ["threads.add_user_message", { thread_id: this.threadId, input: textInput(text) }]
       : ["threads.create", { input: textInput(text) }];
-    if (!this.threadId) replaceChildren(this.log);
+    if (!this.threadId) this.conversation.clear();
     // Shown at once; the server's copy replaces it when it arrives.
     this.pendingUser?.remove();
     this.pendingUser = el("article", { class: "msg msg-user pending", "aria-label": "You" },
-      el("p", {}, text));
+      el("p", { dir: "auto" }, text));
     this.log.append(this.pendingUser);
-    this.#scroll(true);
+    this.conversation.scrollToEnd();
     const ok = await this.#run(type, params, () => this.send(text));
     if (!ok && this.pendingUser) {
       this.pendingUser.remove();
@@ -218,7 +242,6 @@ export class BuiltinChat {
     }
   }
 
-  /** Keep the task widgets shown in step with the tasks as they are now. */
   /**
    * Bring the shown widgets up to date with the panel's tasks. A list asked for before the
    * server last sent a widget may predate that widget (a button pressed meanwhile), so it
@@ -231,12 +254,7 @@ export class BuiltinChat {
   }
 
   #syncWidgets() {
-    if (!this.tasks) return;
-    for (const item of this.items.values()) {
-      if (item.type !== "widget") continue;
-      const widget = syncWidget(item.widget, this.tasks, this.tasksComplete);
-      if (widget) this.#upsert({ ...item, widget });
-    }
+    if (this.tasks) this.conversation.syncTasks(this.tasks, this.tasksComplete);
   }
 
   async #action(itemId, action) {
@@ -249,8 +267,8 @@ export class BuiltinChat {
     this.busy = true;
     this.sendButton.disabled = true;
     this.retry = retry;
-    this.log.append(this.typing);
     this.typing.hidden = false;
+    this.conversation.appendLine(this.typing);
     // Screen readers announce the finished reply once, not every streamed fragment.
     this.log.setAttribute("aria-busy", "true");
     try {
@@ -266,6 +284,10 @@ export class BuiltinChat {
       this.sendButton.disabled = false;
       this.progress.textContent = "";
       this.onChange();
+      if (this.heardWhileBusy) {
+        this.heardWhileBusy = false;
+        this.heard(null);
+      }
     }
   }
 
@@ -293,21 +315,16 @@ export class BuiltinChat {
         if (event.item.type === "assistant_message" || event.item.type === "widget") {
           this.typing.hidden = true;
         }
-        this.#upsert(event.item);
+        this.conversation.upsert(event.item);
         // Not synced with the tasks here: the panel's copy may predate this very turn. The
         // turn's end refreshes the panel, which syncs every widget.
-        if (event.item.type === "widget") {
-          this.widgetsSentAt = performance.now();
-          this.#refreshReplyBefore(event.item.id);
-        }
+        if (event.item.type === "widget") this.widgetsSentAt = performance.now();
         break;
       case "thread.item.updated":
-        this.#update(event.item_id, event.update);
+        this.conversation.update(event.item_id, event.update);
         break;
       case "thread.item.removed":
-        this.items.delete(event.item_id);
-        this.nodes.get(event.item_id)?.remove();
-        this.nodes.delete(event.item_id);
+        this.conversation.remove(event.item_id);
         break;
       case "progress_update":
         this.progress.textContent = event.text;
@@ -330,134 +347,7 @@ export class BuiltinChat {
         notice.remove();
         retry();
       } }, "Retry") : null);
-    this.log.append(notice);
-    this.#scroll(true);
+    this.conversation.appendLine(notice);
+    this.conversation.scrollToEnd();
   }
-
-  #update(itemId, update) {
-    const item = this.items.get(itemId);
-    if (!item) return;
-    switch (update.type) {
-      case "assistant_message.content_part.added":
-      case "assistant_message.content_part.done":
-        item.content = item.content || [];
-        item.content[update.content_index] = update.content;
-        break;
-      case "assistant_message.content_part.text_delta": {
-        item.content = item.content || [];
-        const part = item.content[update.content_index] || { type: "output_text", text: "" };
-        part.text += update.delta;
-        item.content[update.content_index] = part;
-        break;
-      }
-      case "workflow.task.added":
-      case "workflow.task.updated":
-        item.workflow.tasks[update.task_index] = update.task;
-        break;
-      case "widget.root.updated":
-        item.widget = update.widget;
-        break;
-      default:
-        return;
-    }
-    this.#upsert(item);
-  }
-
-  #upsert(item) {
-    const nearBottom = this.#nearBottom();
-    this.items.set(item.id, item);
-    const node = this.#render(item);
-    const old = this.nodes.get(item.id);
-    if (!node) {
-      old?.remove();
-      this.nodes.delete(item.id);
-      return;
-    }
-    node.dataset.itemId = item.id;
-    node.dataset.itemType = item.type;
-    // A keyboard user who pressed a widget button keeps focus in the redrawn widget.
-    const focused = old && old.contains(document.activeElement)
-      ? [...old.querySelectorAll("button")].indexOf(document.activeElement) : -1;
-    if (old) old.replaceWith(node);
-    else this.log.append(node);
-    if (focused >= 0) {
-      const buttons = node.querySelectorAll("button");
-      (buttons[Math.min(focused, buttons.length - 1)] || this.input).focus();
-    }
-    this.nodes.set(item.id, node);
-    this.#scroll(nearBottom);
-  }
-
-  #render(item) {
-    switch (item.type) {
-      case "user_message":
-        return el("article", { class: "msg msg-user", "aria-label": "You" },
-          el("p", {}, (item.content || []).map((part) => part.text).join("")));
-      case "assistant_message": {
-        const text = (item.content || []).map((part) => part.text).join("\n\n");
-        return el("article", { class: "msg msg-assistant markdown", "aria-label": "taskchat" },
-          renderMarkdown(this.#listShownBelow(item.id) ? leadOf(text) : text));
-      }
-      case "workflow":
-        return this.#workflow(item.workflow);
-      case "widget":
-        return el("div", { class: "msg msg-widget" },
-          renderWidget(item.widget, (action) => this.#action(item.id, action)));
-      case "task":
-        return el("div", { class: "workflow" }, item.task.title || "", " ", item.task.content || "");
-      default:
-        return null; // end_of_turn, hidden context, and kinds this UI does not show.
-    }
-  }
-
-  /** True when a list widget follows this reply in its turn: the reply need not repeat it. */
-  #listShownBelow(itemId) {
-    let after = false;
-    for (const item of this.items.values()) {
-      if (item.id === itemId) after = true;
-      else if (after && item.type === "user_message") return false;
-      else if (after && item.type === "widget") return item.widget?.type === "ListView";
-    }
-    return false;
-  }
-
-  #workflow(workflow) {
-    // One plain line per call ("Added “Buy milk”"); a failed call gets a red mark.
-    const tasks = workflow.tasks || [];
-    return el("ul", { class: "workflow" }, tasks.map((task) => {
-      const state = task.status_indicator === "loading" ? "loading"
-        : task.status_indicator === "none" ? "failed" : "done";
-      const words = state === "loading" ? "Working on your tasks…" : task.content || task.title;
-      return el("li", { class: `wf-task wf-${state}`, title: task.title || undefined },
-        el("span", { class: "wf-mark", "aria-hidden": "true" },
-          { loading: "…", failed: "✕", done: "✓" }[state]),
-        state === "failed" ? el("span", { class: "visually-hidden" }, "Failed: ") : null,
-        el("span", { class: "wf-content" }, words));
-    }));
-  }
-
-  #refreshReplyBefore(widgetId) {
-    let previous = null;
-    for (const item of this.items.values()) {
-      if (item.id === widgetId) break;
-      previous = item;
-    }
-    if (previous?.type === "assistant_message") this.#upsert(previous);
-  }
-
-  #nearBottom() {
-    const log = this.log;
-    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-  }
-
-  #scroll(force) {
-    if (force) this.log.scrollTop = this.log.scrollHeight;
-  }
-}
-
-/** The reply's lead-in ("You have 3 tasks:") without the list a widget shows below it. */
-function leadOf(text) {
-  const lines = text.split("\n");
-  const listStart = lines.findIndex((line) => /^\s*([-*•]|\d+[.)]|#\d+)\s/.test(line));
-  return listStart > 0 ? lines.slice(0, listStart).join("\n") : text;
 }

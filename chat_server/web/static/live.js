@@ -1,4 +1,4 @@
-// Live task updates: reads /api/events (server-sent events) and reconnects after a drop,
+// Live updates: reads /api/events (server-sent events) and reconnects after a drop,
 // until the server says the user is no longer signed in.
 // fetch() rather than EventSource, because EventSource cannot send the user's bearer token.
 
@@ -8,14 +8,15 @@ import { readServerSentEvents } from "./sse.js";
 const MAX_WAIT_MS = 15000;
 
 /**
- * Follow the signed-in user's task changes until the page closes.
+ * Follow the signed-in user's task and chat changes until the page closes.
  * @param {object} handlers
  * @param {() => void} handlers.onReady  the stream is live (again): refetch what is shown
  * @param {(event: {task_id: number, status: string}) => void} handlers.onTask
+ * @param {(event: {thread_id: ?string}) => void} handlers.onThread  a chat changed elsewhere
  * @param {(error: Error) => void} handlers.onDrop  the stream broke; it will reconnect
  * @param {() => void} handlers.onSignedOut  401: the token expired or was refused; it stops
  */
-export async function followTasks({ onReady, onTask, onDrop, onSignedOut }) {
+export async function followTasks({ onReady, onTask, onThread = () => {}, onDrop, onSignedOut }) {
   let wait = 1000;
   for (;;) {
     try {
@@ -31,6 +32,8 @@ export async function followTasks({ onReady, onTask, onDrop, onSignedOut }) {
           onReady();
         } else if (name === "task") {
           onTask(data);
+        } else if (name === "thread") {
+          onThread(data);
         }
       });
       throw new Error("live updates stopped");

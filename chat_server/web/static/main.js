@@ -173,7 +173,7 @@ function showUser(session) {
   }
 }
 
-function goLive(tasks) {
+function goLive(tasks, chat) {
   let dropTimer = null;
   followTasks({
     onReady: () => {
@@ -181,8 +181,10 @@ function goLive(tasks) {
       dropTimer = null;
       document.body.dataset.live = "true";
       tasks.refresh();
+      chat.current?.heard(null);
     },
     onTask: (event) => tasks.heard(event),
+    onThread: (event) => chat.current?.heard(event.thread_id),
     onSignedOut: recheckSession,
     onDrop: () => {
       document.body.dataset.live = "false";
@@ -204,6 +206,7 @@ async function start() {
   showUser(session);
   const sheets = wireSheets();
   let chat = null;
+  const liveChat = { get current() { return chat; } };
   const reminders = new Reminders($("reminders"), $("allow-notifications"));
   const tasks = new TasksPanel({ root: $("tasks"), toast: $("toast"), onError: reportError,
     onOk: clearNotice,
@@ -216,7 +219,7 @@ async function start() {
   });
   const onChange = () => tasks.refresh();
   tasks.refresh();
-  goLive(tasks);
+  goLive(tasks, liveChat);
 
   const main = $("chat");
   // "auto" loads OpenAI's component only for someone who chose it (the link in the top
@@ -255,6 +258,11 @@ async function start() {
   chat = new BuiltinChat({ apiUrl: config.apiUrl, nav: $("threads"), main, onChange,
     onError: reportError, onNavigate: () => sheets.threads(false) });
   await chat.start();
+  // Where live updates cannot reach (another worker process), a tab coming back into view
+  // catches up with what changed meanwhile.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") chat.heard(null);
+  });
   tasks.refresh(); // now that widgets are shown, bring them up to date
   document.body.dataset.ready = "true";
 }

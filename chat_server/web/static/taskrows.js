@@ -4,6 +4,7 @@
 
 import { dueFromInputs, dueText, inputsFromDue, isOverdue } from "./dates.js";
 import { el } from "./dom.js";
+import { readReminders, remindersText } from "./reminders.js";
 
 const PRIORITY_WORD = { high: "High priority", low: "Low priority" };
 const REPEAT_WORD = { daily: "Daily", weekly: "Weekly", monthly: "Monthly", yearly: "Yearly" };
@@ -78,6 +79,8 @@ export function editForm(task, { save, cancel }) {
       p[0].toUpperCase() + p.slice(1))));
   const tags = el("input", { type: "text", value: (task.tags || []).join(", "),
     placeholder: "home, errands" });
+  const remind = el("input", { type: "text", value: remindersText(task.reminders),
+    placeholder: "due, 30m, 1d" });
   const error = el("p", { class: "field-error", role: "alert", hidden: true });
   const form = el("form", { class: "panel-edit-form", "aria-label": `Edit “${task.title}”`,
     onsubmit: async (event) => {
@@ -91,6 +94,9 @@ export function editForm(task, { save, cancel }) {
       if (priority.value !== task.priority) changes.priority = priority.value;
       const newTags = tags.value.split(",").map((t) => t.trim().replace(/^#/, "")).filter(Boolean);
       if (newTags.join(",") !== (task.tags || []).join(",")) changes.tags = newTags;
+      if (remind.value.trim() !== remindersText(task.reminders)) {
+        changes.reminders = readReminders(remind.value);
+      }
       const problem = await save(changes);
       if (problem) {
         error.textContent = problem;
@@ -101,7 +107,7 @@ export function editForm(task, { save, cancel }) {
     field("Title", title), field("Notes", notes),
     el("div", { class: "edit-row" }, field("Due date", day), field("Time", hour),
       field("Priority", priority)),
-    field("Tags", tags), error,
+    field("Tags", tags), field("Remind", remind), error,
     el("div", { class: "edit-row" },
       el("button", { type: "submit", class: "small primary" }, "Save"),
       el("button", { type: "button", class: "small", onclick: cancel }, "Cancel")));

@@ -118,14 +118,14 @@ function render(node, ctx) {
     case "Form":
       return el("div", { class: "w-box w-col", style: clean(boxStyle(node)) }, kids());
     case "Title":
-      return el("h3", { class: `w-title w-title-${node.size || "md"} ${tone("c", node.color)}` },
-        node.value);
+      return el("h3", { class: `w-title w-title-${node.size || "md"} ${tone("c", node.color)}`,
+        dir: "auto" }, node.value);
     case "Text":
     case "Markdown": {
       const classes = ["w-text", `w-text-${node.size || "md"}`, tone("c", node.color),
         node.weight ? `w-${node.weight}` : "", node.italic ? "w-italic" : ""];
       const text = node.lineThrough ? el("s", {}, node.value) : node.value;
-      return el("p", { class: classes.join(" ") }, text);
+      return el("p", { class: classes.join(" "), dir: "auto" }, text);
     }
     case "Caption":
       return el("span", { class: `w-caption ${tone("c", node.color)}` }, friendlyDue(node.value));
@@ -183,6 +183,29 @@ function walk(node, visit) {
   for (const child of node.children || []) walk(child, visit);
 }
 
+/** The ids of the tasks a widget shows (its rows and cards keyed `task-N`). */
+export function taskIdsOf(tree) {
+  const ids = [];
+  walk(tree, (node) => {
+    const match = TASK_KEY.exec(node.key || "");
+    if (match) ids.push(Number(match[1]));
+  });
+  return ids;
+}
+
+// A card's header says what last happened to its task; these say it of a task's state.
+const HEADERS = new Set(["Task added", "Task updated", "Task completed", "Task reopened",
+  "Task deleted", "Task restored"]);
+
+function header(status, task) {
+  if (!status?.text || !HEADERS.has(status.text)) return status;
+  const text = !task ? "Task deleted"
+    : task.completed ? "Task completed"
+      : status.text === "Task completed" ? "Task reopened"
+        : status.text === "Task deleted" ? "Task restored" : status.text;
+  return { ...status, text };
+}
+
 /**
  * Bring a widget tree in line with the tasks as they are now (changed elsewhere): a done
  * task shows Done and Reopen, an open one Complete, a deleted one Deleted with its buttons
@@ -204,6 +227,7 @@ export function syncWidget(tree, tasks, deletedKnown) {
 
 function syncTask(node, task) {
   const before = JSON.stringify(node);
+  if (node.type === "Card") node.status = header(node.status, task);
   const gone = !task;
   const done = gone || task.completed;
   let titled = false;
