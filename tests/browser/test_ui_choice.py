@@ -51,7 +51,7 @@ def test_auto_falls_back_to_the_built_in_ui_when_the_component_cannot_load(
 
     # A user-facing label; the technical reason is in its tooltip.
     label = page.locator("#ui-label")
-    expect(label).to_have_text("Built-in chat")
+    expect(label).to_have_text("ChatKit unavailable")
     expect(label).to_have_attribute("title", re.compile(
         r"^The official ChatKit component could not be loaded: .+"))
     expect(page.locator("body")).to_have_attribute("data-ui", "builtin")
@@ -69,7 +69,9 @@ def test_chatkit_mode_says_the_component_could_not_load_and_offers_the_built_in_
     expect(notice).to_contain_text("could not be loaded")
     notice.get_by_role("link", name="Use the built-in chat instead").click()
     page.wait_for_selector("body[data-ready=true]")
-    expect(page.locator("#ui-label")).to_have_text("Built-in chat UI")
+    # The usual chat needs no label.
+    expect(page.locator("#ui-label")).to_be_hidden()
+    expect(page.locator("body")).to_have_attribute("data-ui", "builtin")
 
 
 def test_official_component_gets_our_endpoint_domain_key_and_the_users_token(
@@ -120,9 +122,19 @@ def test_auto_asks_the_cdn_for_nothing_until_the_user_chooses_the_official_ui(
     serve_stand_in(page, local_stack)
     open_app(page, f"{local_stack.url}/")
 
-    expect(page.locator("#ui-label")).to_have_text("Built-in chat UI")
+    expect(page.locator("#ui-label")).to_be_hidden()
     assert [u for u in asked if "chatkit.js" in u or u.startswith("console")] == []
 
     page.get_by_role("button", name="Use the official ChatKit UI").click()
     page.wait_for_selector("body[data-ready=true]")
     expect(page.locator("#ui-label")).to_have_text("Official ChatKit UI")
+
+    # And back: the choice is forgotten, and the CDN is not asked again.
+    page.get_by_role("button", name="Use the standard chat").click()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("body")).to_have_attribute("data-ui", "builtin")
+    asked.clear()
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_role("button", name="Use the official ChatKit UI")).to_be_visible()
+    assert [u for u in asked if "chatkit.js" in u] == []

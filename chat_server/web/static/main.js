@@ -115,10 +115,22 @@ function reportError(error, retry) {
   $("notice").dataset.transient = "true";
 }
 
+/** Which chat the page shows; the label is for what is not the usual chat (no text: hidden). */
 function setUiLabel(ui, text, reason) {
   document.body.dataset.ui = ui;
   $("ui-label").textContent = text;
+  $("ui-label").hidden = !text;
   if (reason) $("ui-label").title = reason;
+}
+
+/** In "auto" mode, a top-bar button that switches to the other chat UI (remembered). */
+function offerSwitch(toOfficial) {
+  $("ui-label").after(el("button", { type: "button", class: "small link", id: "switch-ui",
+    onclick: () => {
+      if (toOfficial) localStorage.setItem(UI_CHOICE_KEY, "chatkit");
+      else localStorage.removeItem(UI_CHOICE_KEY);
+      location.reload();
+    } }, toOfficial ? "Use the official ChatKit UI" : "Use the standard chat"));
 }
 
 /** On a phone, chats and tasks are full-height sheets over the conversation. */
@@ -230,6 +242,7 @@ async function start() {
     try {
       await mountOfficial({ config, main, onChange, onError: reportError });
       setUiLabel("chatkit", "Official ChatKit UI");
+      if (config.ui === "auto") offerSwitch(false);
       $("toggle-threads").hidden = true;
       document.querySelector(".skip-link").setAttribute("href", "#chat");
       document.body.dataset.ready = "true";
@@ -242,19 +255,13 @@ async function start() {
           el("a", { href: "/?ui=builtin" }, "Use the built-in chat instead"), "."));
         return;
       }
-      setUiLabel("builtin", "Built-in chat", `The official ChatKit component could not be loaded: ${
+      setUiLabel("builtin", "ChatKit unavailable", `The official ChatKit component could not be loaded: ${
         error.message}`);
     }
   } else {
-    setUiLabel("builtin", "Built-in chat UI");
+    setUiLabel("builtin", "");
   }
-  if (config.ui === "auto" && !official) {
-    $("ui-label").after(el("button", { type: "button", class: "small link", id: "use-official",
-      onclick: () => {
-        localStorage.setItem(UI_CHOICE_KEY, "chatkit");
-        location.reload();
-      } }, "Use the official ChatKit UI"));
-  }
+  if (config.ui === "auto") offerSwitch(!official);
   chat = new BuiltinChat({ apiUrl: config.apiUrl, nav: $("threads"), main, onChange,
     onError: reportError, onNavigate: () => sheets.threads(false) });
   await chat.start();
