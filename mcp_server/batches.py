@@ -35,6 +35,8 @@ from shared.db import UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
+# Batches of this many items or more report progress to a client that asked for it.
+PROGRESS_FROM = 5
 ITEM_UNAVAILABLE = "the task database was unavailable for this item; send it again"
 
 
@@ -55,13 +57,22 @@ class Outcome:
 
 
 def apply_all(
-    session: Session, writes: list[Write], *, user_id: str, call_id: str | None
+    session: Session,
+    writes: list[Write],
+    *,
+    user_id: str,
+    call_id: str | None,
+    on_item: Callable[[int], None] | None = None,
 ) -> list[Outcome]:
-    """Apply each write in its own transaction, in order; a refusal stays with its item."""
-    return [
-        _apply_one(session, write, user_id=user_id, call_id=calls.item_call_id(call_id, index))
-        for index, write in enumerate(writes)
-    ]
+    """Apply each write in its own transaction, in order; a refusal stays with its item.
+    `on_item(n)` is told after each item how many are done (progress)."""
+    outcomes = []
+    for index, write in enumerate(writes):
+        item_call = calls.item_call_id(call_id, index)
+        outcomes.append(_apply_one(session, write, user_id=user_id, call_id=item_call))
+        if on_item is not None:
+            on_item(index + 1)
+    return outcomes
 
 
 def _apply_one(session: Session, write: Write, *, user_id: str, call_id: str | None) -> Outcome:

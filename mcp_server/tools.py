@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from limits.errors import StorageError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -20,7 +21,7 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import batches, calls, lists, outputs, tasks
+from mcp_server import batches, calls, links, lists, outputs, tasks
 from mcp_server.auth import CallerIdentity
 from mcp_server.errors import Refused
 from mcp_server.inputs import (
@@ -190,6 +191,11 @@ class TaskTools:
             delete_tasks=args.delete_tasks, writes=True,
         )  # fmt: skip
 
+    async def read(self, ctx: Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """`fn(session, user_id=caller, **kwargs)` checked and counted like a read tool's
+        call (resources and completions read through here)."""
+        return await self._run(ctx, fn, **kwargs)
+
     async def _run(
         self, ctx: Context, fn: Callable[..., Any], *, writes: bool = False, **kwargs: Any
     ) -> Any:
@@ -230,8 +236,9 @@ class TaskTools:
         if before is not None and (question := await before()) is not None:
             return question
         outcomes = await run_db(
-            self.engine, batches.apply_all, writes, user_id=user_id, call_id=_call_id(ctx)
-        )
+            self.engine, batches.apply_all, writes, user_id=user_id, call_id=_call_id(ctx),
+            on_item=_progress(ctx, len(writes)),
+        )  # fmt: skip
         for outcome in outcomes:
             if outcome.change is not None:
                 await self._publish(user_id, outcome.change)
@@ -273,6 +280,14 @@ def _changes(args: UpdateTaskInput) -> dict[str, Any]:
     }
 
 
+def _progress(ctx: Context, total: int) -> Callable[[int], None] | None:
+    """Reports a long batch's progress from its worker thread (a no-op when the client
+    asked for none, or cannot be told: progress needs a streamed answer)."""
+    if total < batches.PROGRESS_FROM:
+        return None
+    return lambda done: anyio.from_thread.run(ctx.report_progress, done, total)
+
+
 def _call_id(ctx: Context) -> str | None:
     """The id the client gave this call in `_meta`, if any (calls.py)."""
     value = meta_of(ctx).get(CALL_ID_META_KEY)
@@ -312,7 +327,9 @@ class TaskTool(Tool):
         # The text block is the compact form for readers of text; clients that understand
         # structured content (the chat backend among them) read that instead.
         text = TextContent(type="text", text=outputs.as_text(result))
-        return CallToolResult(content=[text], structured_content=result)
+        # Links after the text: clients that browse resources can open each task written.
+        content = [text, *links.links_of(result)]
+        return CallToolResult(content=content, structured_content=result)
 
     async def _call(self, arguments: dict[str, Any], context: Context[Any, Any]) -> Any:
         try:

@@ -12,17 +12,22 @@ Two transports, chosen by the database both processes already share:
 """
 
 import json
+import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import anyio
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel
 from typing_extensions import TypedDict
 
 from shared.contract import ChangeStatus, TaskChange
+from shared.db import run_db
+
+log = logging.getLogger(__name__)
 
 KEEP_EVENTS = timedelta(minutes=5)
 # The channel is per schema, so deployments (or test runs) sharing one database but not
@@ -137,3 +142,32 @@ async def listen(database_url: str) -> AsyncIterator[tuple[str, TaskEvent]]:
             except (ValueError, KeyError, TypeError):
                 continue  # not ours: someone else's NOTIFY on the same channel
 
+
+async def follow(
+    engine: Engine, database_url: str, *, poll_seconds: float = 0.25, retry_seconds: float = 2.0
+) -> AsyncIterator[tuple[str, TaskEvent]]:
+    """(user id, event) for every change published from now on, by any process, forever.
+
+    Polls the event table on SQLite, LISTENs on PostgreSQL; a failure is logged and
+    retried, so a caller's loop over it never ends by itself.
+    """
+    if engine.dialect.name == "postgresql":
+        while True:
+            try:
+                async for item in listen(database_url):
+                    yield item
+            except Exception as exc:
+                log.warning("listening for task events failed, retrying: %r", exc)
+            await anyio.sleep(retry_seconds)
+    last_id: int | None = None
+    while True:
+        try:
+            if last_id is None:
+                last_id = await run_db(engine, last_event_id)
+            for event_id, user_id, event in await run_db(engine, events_after, last_id):
+                yield user_id, event
+                last_id = event_id
+        except Exception as exc:
+            if not is_missing_table(exc):  # no table yet: no task has changed either
+                log.warning("reading task events failed: %r", exc)
+        await anyio.sleep(poll_seconds)

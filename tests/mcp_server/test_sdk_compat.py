@@ -6,9 +6,19 @@ An SDK upgrade that changes one fails here, by name, instead of in every tool ca
 import inspect
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 
-from mcp_server.sdk_compat import ArgModelBase, FuncMetadata, Tool
+from mcp_server.sdk_compat import (
+    ArgModelBase,
+    FuncMetadata,
+    Tool,
+    answer_by_revision,
+    handle_modern_request,
+    lowlevel,
+)
+from mcp_server.server import build_server
 from mcp_server.tools import TaskTool
+from shared.settings import Settings
 
 
 def test_tool_run_still_takes_arguments_context_and_convert_result() -> None:
@@ -37,3 +47,30 @@ def test_tool_is_still_a_pydantic_model_with_the_fields_the_tools_set() -> None:
     fields = set(Tool.model_fields)
     assert {"fn", "name", "title", "description", "parameters", "fn_metadata", "is_async",
             "context_kwarg", "annotations"} <= fields
+
+
+def test_the_modern_entry_still_takes_json_response_and_lifespan_state() -> None:
+    parameters = list(inspect.signature(handle_modern_request).parameters)
+    assert parameters == [
+        "app", "security_settings", "json_response", "lifespan_state", "scope", "receive", "send"
+    ]
+
+
+def test_the_session_manager_still_holds_what_answer_by_revision_reads(engine: Engine) -> None:
+    server = build_server(Settings(_env_file=None, jwt_secret=None), engine)
+    server.streamable_http_app(stateless_http=True, json_response=True)
+    manager = server.session_manager
+    before = manager.asgi_app
+    answer_by_revision(manager)
+    assert manager.asgi_app is not before
+    assert {"app", "security_settings", "max_request_body_size", "_lifespan_state"} <= set(
+        vars(manager)
+    )
+
+
+def test_lowlevel_is_the_server_mcpserver_wraps(engine: Engine) -> None:
+    server = build_server(Settings(_env_file=None, jwt_secret=None), engine)
+    low = lowlevel(server)
+    assert low.name == server.name
+    for method in ("completion/complete", "subscriptions/listen", "server/discover"):
+        assert low.get_request_handler(method) is not None

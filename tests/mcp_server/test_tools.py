@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from agents.strict_schema import ensure_strict_json_schema
 from mcp import Client
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, ResourceLink, TextContent
 from sqlalchemy.engine import Engine
 
 from mcp_server.outputs import as_text
@@ -38,7 +38,9 @@ async def call(client: Client, tool: str, **arguments: Any) -> Any:
     """Call a tool that must succeed; check the text block is the compact form of the result."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
-    assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
+    # The text block, then a resource link per task a write left in place.
+    assert isinstance(result.content[0], TextContent)
+    assert all(isinstance(block, ResourceLink) for block in result.content[1:])
     assert result.content[0].text == as_text(result.structured_content)  # type: ignore[arg-type]
     return result.structured_content
 
