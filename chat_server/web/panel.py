@@ -6,15 +6,15 @@ triage is dozens of clicks a minute, and none of them should be refused.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from chat_server.agent.offline.grammar import parse
 from chat_server.agent.offline.intents import AddSeveral, AddTask
-from chat_server.agent.task_tools import call_task_tool
+from chat_server.agent.task_tools import call_task_tool, with_zone
 from chat_server.agent.zones import HEADER, local_zone, zone_from_header
 from chat_server.web.deps import ChatServerDep, PanelUser, SettingsDep
 from chat_server.web.protocol import RequestError
@@ -224,32 +224,47 @@ def reading(text: str, now: datetime) -> list[dict[str, Any]]:
             return [{"title": text}]
 
 
+def page_zone(request: Request, settings: SettingsDep) -> tzinfo:
+    """The user's zone: the page's X-Timezone, else the server's."""
+    return zone_from_header(request.headers.get(HEADER)) or local_zone(settings.taskchat_timezone)
+
+
+PageZone = Annotated[tzinfo, Depends(page_zone)]
+
+
+def _zoned(tool: str, arguments: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """`arguments` with the user's zone when a timed due or a repeat rule needs one, as the
+    chat's calls get it: 9:00 every weekday stays 9:00 across a daylight-saving change."""
+    return with_zone(tool, arguments, getattr(zone, "key", None))
+
+
 @router.post("/api/tasks/parse")
-async def read_quick_add(
-    body: QuickAddText, request: Request, user: PanelUser, settings: SettingsDep
-) -> QuickAddReading:
-    """What quick add understood (date, time, priority, tags, repeat), before it adds it.
+async def read_quick_add(body: QuickAddText, user: PanelUser, zone: PageZone) -> QuickAddReading:
+    """What quick add understood (date, time, priority, tags, repeat, reminders), before it
+    adds it.
 
     "tomorrow 8am" is the user's: read in the X-Timezone zone like a chat message.
     """
-    zone = zone_from_header(request.headers.get(HEADER)) or local_zone(settings.taskchat_timezone)
     return QuickAddReading(tasks=reading(body.text, datetime.now(zone)))
 
 
 @router.post("/api/tasks")
-async def add_task(body: NewTaskBody, user: PanelUser, server: ChatServerDep) -> TaskChange:
+async def add_task(
+    body: NewTaskBody, user: PanelUser, server: ChatServerDep, zone: PageZone
+) -> TaskChange:
     """Add a task from the panel's quick-add field."""
-    arguments = body.model_dump(exclude_none=True)
+    arguments = _zoned(ADD_TASK, body.model_dump(exclude_none=True), zone)
     return cast(TaskChange, await _call(server, ADD_TASK, arguments, user))
 
 
 @router.patch("/api/tasks/{task_id}")
 async def edit_task(
-    task_id: int, body: TaskEditBody, user: PanelUser, server: ChatServerDep
+    task_id: int, body: TaskEditBody, user: PanelUser, server: ChatServerDep, zone: PageZone
 ) -> TaskChange:
     """Change a task's title, notes, due date and time, priority, tags, list, repeat rule or
     reminders in place."""
-    arguments = {"task_id": task_id, **body.model_dump(exclude_none=True)}
+    changes = {"task_id": task_id, **body.model_dump(exclude_none=True)}
+    arguments = _zoned(UPDATE_TASK, changes, zone)
     return cast(TaskChange, await _call(server, UPDATE_TASK, arguments, user))
 
 

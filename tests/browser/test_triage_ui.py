@@ -214,3 +214,29 @@ def test_the_panel_with_its_new_parts_has_no_axe_findings(
     page.get_by_label("New task").fill("call mum friday 6pm !low #family")
     expect(page.locator("#quick-add-preview .chip")).to_have_count(4)
     assert axe_violations(page) == []
+
+
+def test_quick_add_reads_a_repeat_rule_and_a_reminder_and_the_row_says_the_rule(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = app(browsing, local_stack, timezone_id="Europe/Paris")
+    name = f"Standup {word()}"
+    title = page.get_by_label("New task")
+    title.fill(f"{name} every weekday at 9:30 remind me 10 minutes before")
+
+    preview = page.locator("#quick-add-preview")
+    expect(preview).to_contain_text("↻ Every weekday")
+    expect(preview).to_contain_text("🔔 10 min before")
+    expect(preview).to_contain_text("⏰ 9:30 AM")
+    page.get_by_role("button", name="Remove reminder 10 min before").click()
+    expect(preview).not_to_contain_text("🔔")
+    title.press("Enter")
+
+    added = row(page, name)
+    expect(added).to_contain_text("↻ Every weekday")
+    expect(added).to_contain_text("9:30 AM")
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    saved = next(t for t in tasks if t["title"] == name)
+    assert saved["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert saved["timezone"] == "Europe/Paris"  # 9:30 stays 9:30 across DST
+    assert saved["reminders"] == []

@@ -532,3 +532,26 @@ async def test_json_answers_are_gzipped_and_event_streams_are_not(tmp_path: Path
     assert "content-encoding" not in turn.headers
     assert listed.headers["content-encoding"] == "gzip"
     assert "x" * 2000 in listed.text
+
+
+
+async def test_a_timed_or_repeating_add_carries_the_users_zone_and_a_title_edit_does_not(
+    tmp_path: Path
+) -> None:
+    mcp = EditingMCP()
+    mcp.own(Principal("local"), make_task(7, "standup"))
+    paris = {"X-Timezone": "Europe/Paris"}
+    async with client_for(tmp_path, mcp) as client:
+        await client.post("/api/tasks", headers=paris, json={
+            "title": "standup", "due": "2030-03-29T08:00:00Z", "repeat": "FREQ=DAILY"})
+        await client.post("/api/tasks", headers=paris, json={"title": "someday"})
+        await client.patch("/api/tasks/7", headers=paris, json={"title": "Standup"})
+        await client.patch("/api/tasks/7", headers=paris, json={"repeat": "FREQ=WEEKLY"})
+
+    assert [args for _, args, _ in mcp.calls] == [
+        {"title": "standup", "due": "2030-03-29T08:00:00Z", "repeat": "FREQ=DAILY",
+         "timezone": "Europe/Paris"},
+        {"title": "someday"},
+        {"task_id": 7, "title": "Standup"},
+        {"task_id": 7, "repeat": "FREQ=WEEKLY", "timezone": "Europe/Paris"},
+    ]

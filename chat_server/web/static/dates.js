@@ -99,3 +99,51 @@ export function inputsFromDue(due) {
   const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
   return { date, time: parsed.allDay ? "" : `${pad(at.getHours())}:${pad(at.getMinutes())}` };
 }
+
+const FREQ_UNIT = { DAILY: "day", WEEKLY: "week", MONTHLY: "month", YEARLY: "year" };
+const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+const ORDINAL = { 1: "first", 2: "second", 3: "third", 4: "fourth", "-1": "last" };
+
+/** "Mon" for "MO", in the browser's language (Jan 5, 2026 was a Monday). */
+function weekdayName(code) {
+  const date = new Date(2026, 0, 5 + WEEKDAYS.indexOf(code));
+  return date.toLocaleDateString(undefined, { weekday: "short" });
+}
+
+/**
+ * A repeat rule (RFC 5545, without "RRULE:") in a few words, for quick add's chip before
+ * the task server words it: "Every weekday", "Every 2 weeks on Tue, Thu", "Every month
+ * on the last Fri". A rule it cannot word is shown as it is.
+ */
+export function ruleWords(rule) {
+  const parts = Object.fromEntries(rule.split(";").map((part) => part.split("=")));
+  const unit = FREQ_UNIT[parts.FREQ];
+  if (!unit) return rule;
+  const every = Number(parts.INTERVAL || 1);
+  const days = parts.BYDAY ? parts.BYDAY.split(",") : [];
+  let text = every > 1 ? `Every ${every} ${unit}s` : `Every ${unit}`;
+  if (unit === "week" && every === 1 && days.join(",") === "MO,TU,WE,TH,FR") {
+    text = "Every weekday";
+  } else if (days.length) {
+    const named = days.map((day) => {
+      const [, nth, code] = day.match(/^([+-]?\d*)([A-Z]{2})$/) || [];
+      const n = nth || parts.BYSETPOS;
+      return n ? `the ${ORDINAL[Number(n)] || n} ${weekdayName(code)}` : weekdayName(code);
+    });
+    text += ` on ${named.join(", ")}`;
+  } else if (parts.BYMONTHDAY) {
+    text += ` on day ${parts.BYMONTHDAY}`;
+  }
+  if (parts.COUNT) text += `, ${parts.COUNT} times`;
+  return text;
+}
+
+/** A reminder ({before: "PT30M"} or {at: "<date-time>"}) in words: "30 min before". */
+export function reminderWords(reminder, now = new Date()) {
+  if (reminder.at) return dueText(reminder.at, now);
+  const [, days, hours, minutes] = (reminder.before || "")
+    .match(/^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/) || [];
+  const said = [[days, "d"], [hours, "h"], [minutes, "min"]]
+    .filter(([n]) => Number(n)).map(([n, unit]) => `${Number(n)} ${unit}`);
+  return said.length ? `${said.join(" ")} before` : "At the due time";
+}

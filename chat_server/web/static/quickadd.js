@@ -1,10 +1,11 @@
 // Quick add reads what you type the way the chat does ("water plants tomorrow 8am !high
 // #home"): the server's offline model reads it (POST /api/tasks/parse) and the form shows
-// what it understood as chips (date, time, priority, tags, repeat), each removable before
-// the task is added. A date or time picked in the form's own fields wins over the text's.
+// what it understood as chips (date, time, priority, tags, list, repeat, reminders), each
+// removable before the task is added. A date or time picked in the form's own fields wins
+// over the text's.
 
 import { sendJson } from "./client.js";
-import { dueFromInputs, dueText, parseDue } from "./dates.js";
+import { dueFromInputs, dueText, parseDue, reminderWords, ruleWords } from "./dates.js";
 import { el, replaceChildren } from "./dom.js";
 
 const READ_DELAY_MS = 200;
@@ -24,10 +25,15 @@ function chipsOf(task) {
     chips.push(["priority", `! ${task.priority}`, `${task.priority} priority`]);
   }
   for (const tag of task.tags || []) chips.push([`tag:${tag}`, `#${tag}`, `tag ${tag}`]);
-  if (task.recurrence && task.recurrence !== "none") {
-    chips.push(["recurrence", `↻ ${REPEAT_WORD[task.recurrence] || task.recurrence}`,
-      `repeat ${task.recurrence}`]);
-  }
+  if (task.list) chips.push(["list", `≡ ${task.list}`, `list ${task.list}`]);
+  const repeat = task.repeat ? ruleWords(task.repeat)
+    : task.recurrence && task.recurrence !== "none"
+      ? REPEAT_WORD[task.recurrence] || task.recurrence : null;
+  if (repeat) chips.push(["repeat", `↻ ${repeat}`, `repeat ${repeat}`]);
+  (task.reminders || []).forEach((reminder, i) => {
+    const words = reminderWords(reminder);
+    chips.push([`reminder:${i}`, `🔔 ${words}`, `reminder ${words}`]);
+  });
   return chips;
 }
 
@@ -40,8 +46,16 @@ function without(task, removed) {
     out.due = dueFromInputs(at.toLocaleDateString("en-CA"), "");
   }
   if (removed.has("priority")) delete out.priority;
-  if (removed.has("recurrence")) delete out.recurrence;
+  if (removed.has("repeat")) {
+    delete out.repeat;
+    delete out.recurrence;
+  }
+  if (removed.has("list")) delete out.list;
   if (out.tags) out.tags = out.tags.filter((tag) => !removed.has(`tag:${tag}`));
+  if (out.reminders) {
+    out.reminders = out.reminders.filter((_, i) => !removed.has(`reminder:${i}`));
+    if (!out.reminders.length) delete out.reminders;
+  }
   return out;
 }
 

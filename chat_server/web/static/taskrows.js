@@ -9,6 +9,14 @@ import { readReminders, remindersText } from "./reminders.js";
 const PRIORITY_WORD = { high: "High priority", low: "Low priority" };
 const REPEAT_WORD = { daily: "Daily", weekly: "Weekly", monthly: "Monthly", yearly: "Yearly" };
 
+/** The task's repeat rule in words ("every 2 weeks on Tue and Thu"), or null. */
+export function repeatText(task) {
+  const words = task.repeat_text;
+  if (words) return words.charAt(0).toLocaleUpperCase() + words.slice(1);
+  if (!task.recurrence || task.recurrence === "none") return null;
+  return REPEAT_WORD[task.recurrence] || "Repeats";
+}
+
 /** What a row shows, as one string: the row is rebuilt only when this changes. */
 export function rowKey(task, now, current) {
   return JSON.stringify([task.title, task.completed, task.due, task.priority, task.tags,
@@ -33,8 +41,7 @@ export function taskRow(task, now, current, act) {
     "aria-labelledby": `task-title-${task.id}`, dataset: { control: "check" },
     onchange: () => act.toggle(task, box.checked) });
   const due = dueText(task.due, now);
-  const repeat = REPEAT_WORD[task.recurrence] || (task.recurrence === "custom"
-    ? task.repeat_text || "Repeats" : null);
+  const repeat = repeatText(task);
   return el("li", {
     class: `panel-task${task.completed ? " done" : ""}${overdue ? " overdue" : ""}${
       task.pending ? " pending" : ""}`,
