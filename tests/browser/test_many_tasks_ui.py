@@ -150,3 +150,41 @@ def test_a_failed_checkbox_rolls_back_visibly_and_says_why_once(
     expect(row).to_have_class(re.compile("rolled-back"))
     expect(box).not_to_be_checked()
     assert page.locator("[role=alert]:visible").count() == 1
+
+
+def test_many_tasks_show_a_thousand_at_once_counted_by_the_server_while_the_rest_load(
+    busy_stack: Stack, browsing: Browsing
+) -> None:
+    tasks = synthetic_tasks(2500)
+    open_count = sum(1 for t in tasks if not t["completed"])
+    held: list[Any] = []
+
+    def answer(route: Any) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+        elif "cursor=" not in route.request.url:
+            route.fulfill(status=200, content_type="application/json",
+                          body=json.dumps({"tasks": tasks[:1000], "next_cursor": "c1"}))
+        else:
+            held.append(route)  # answered once the test has looked at the half-loaded panel
+
+    page = browsing.page()
+    page.route(re.compile(r".*/api/tasks(\?.*)?$"), answer)
+    page.route("**/api/lists", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"lists": [
+            {"name": "Inbox", "list_id": 1, "color": None, "position": 0, "inbox": True,
+             "open": open_count, "done": len(tasks) - open_count}]})))
+    open_app(page, f"{busy_stack.url}/?ui=builtin")
+
+    summary = page.locator("#tasks-summary")
+    expect(summary).to_have_text(f"{open_count:,} open, {len(tasks) - open_count:,} done"
+                                 " · loading (1,000 so far)…")
+    expect(page.locator("#task-list .panel-task").first).to_be_visible()
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].fulfill(status=200, content_type="application/json",
+                    body=json.dumps({"tasks": tasks[1000:], "next_cursor": None}))
+    expect(summary).to_contain_text(f"{open_count:,} open, ")
+    expect(summary).not_to_contain_text("loading")
+    page.get_by_label("Search tasks").fill("Task number 2500 ")
+    expect(page.locator("#task-list .panel-task")).to_have_count(1)

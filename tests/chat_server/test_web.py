@@ -337,30 +337,23 @@ class PagingMCP(TaskMCP):
                               structured_content=data)
 
 
-async def test_tasks_panel_pages_through_every_task_not_only_the_first_200(tmp_path: Path
-                                                                          ) -> None:
+async def test_tasks_panel_reads_a_thousand_tasks_a_call_and_a_cursor_reads_on(
+    tmp_path: Path
+) -> None:
     mcp = PagingMCP(1001)
     async with client_for(tmp_path, mcp) as client:
-        response = await client.get("/api/tasks")
+        first = (await client.get("/api/tasks")).json()
+        rest = (await client.get("/api/tasks", params={"cursor": first["next_cursor"]})).json()
+        flood = await client.get("/api/tasks", params={"cursor": "c" * 1001})
 
-    assert response.status_code == 200
-    body = response.json()
-    assert [t["id"] for t in body["tasks"]] == list(range(1, 1002))
-    assert body["next_cursor"] is None
+    assert [t["id"] for t in first["tasks"]] == list(range(1, 1001))
+    assert first["next_cursor"] == "1000"
+    assert [t["id"] for t in rest["tasks"]] == [1001]
+    assert rest["next_cursor"] is None
     assert [args.get("cursor") for _, args, _ in mcp.calls] == [None, "200", "400", "600",
                                                                 "800", "1000"]
     assert all(args["limit"] == 200 for _, args, _ in mcp.calls)
-
-
-async def test_tasks_panel_stops_after_its_page_cap_and_says_more_are_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("chat_server.web.panel.PANEL_MAX_PAGES", 2)
-    async with client_for(tmp_path, PagingMCP(450)) as client:
-        body = (await client.get("/api/tasks")).json()
-
-    assert len(body["tasks"]) == 400
-    assert body["next_cursor"] == "400"
+    assert flood.status_code == 422
 
 
 async def test_panel_actions_have_their_own_limit_beside_the_chats(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ const GROUPS = [["overdue", "Overdue"], ["today", "Today"], ["upcoming", "Upcomi
 const VIEWS = ["all", "today", "upcoming", "done"];
 const UPCOMING_DAYS = 7;
 const GROUP_CHUNK = 100;
+// Past this many the panel stops reading and says so (search and the chat reach the rest).
+const PANEL_MAX_TASKS = 20_000;
 const TOAST_MS = 8000;
 const ROLLBACK_MS = 6000;
 
@@ -55,6 +57,9 @@ export class TasksPanel {
     this.onOk = onOk;
     this.tasks = new Map(); // id -> task
     this.complete = true;
+    this.loading = false; // more tasks are on their way
+    this.loadedOnce = false;
+    this.lists = null; // the user's lists, with the task server's open and done counts
     this.view = "all";
     this.shown = new Map(); // group key -> how many rows it shows
     this.rows = new Map(); // id -> { key, node }
@@ -113,25 +118,47 @@ export class TasksPanel {
     this.list.setAttribute("aria-busy", "true");
     const startedAt = performance.now();
     try {
-      const page = await getJson("/api/tasks");
-      const loaded = new Map(page.tasks.map((task) => [task.id, task]));
-      // A change made here since this load began is newer than what it read.
-      for (const [id, at] of this.changedAt) {
-        if (at < startedAt) this.changedAt.delete(id);
-        else if (this.tasks.has(id)) loaded.set(id, this.tasks.get(id));
-        else loaded.delete(id);
-      }
-      this.tasks = loaded;
-      this.complete = page.next_cursor === null;
-      this.#render();
+      // The lists' counts are the task server's own: every task is counted at once, while
+      // the tasks themselves arrive a thousand at a time.
+      const lists = getJson("/api/lists").catch(() => null);
+      const loaded = new Map();
+      let cursor = null;
+      do {
+        const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+        const page = await getJson(`/api/tasks${query}`);
+        for (const task of page.tasks) loaded.set(task.id, task);
+        cursor = page.next_cursor;
+        if (cursor !== null && loaded.size >= PANEL_MAX_TASKS) break;
+        if (!this.lists) this.lists = (await lists)?.lists || null;
+        // The first load shows what it has at once; a reload swaps in when it has it all.
+        this.loading = cursor !== null;
+        if (this.loading && !this.loadedOnce) this.#take(loaded, startedAt);
+      } while (this.loading);
+      this.lists = (await lists)?.lists || this.lists;
+      this.complete = cursor === null;
+      this.loadedOnce = true;
+      this.#take(loaded, startedAt);
       this.onOk();
       this.#told(startedAt);
     } catch (error) {
+      this.loading = false;
       this.summary.textContent = "Could not load your tasks.";
       this.onError(error, () => this.refresh());
     } finally {
       this.list.removeAttribute("aria-busy");
     }
+  }
+
+  /** Show `loaded`, keeping what changed here since the load began (it is newer). */
+  #take(loaded, startedAt) {
+    const tasks = new Map(loaded);
+    for (const [id, at] of this.changedAt) {
+      if (at < startedAt) this.changedAt.delete(id);
+      else if (this.tasks.has(id)) tasks.set(id, this.tasks.get(id));
+      else tasks.delete(id);
+    }
+    this.tasks = tasks;
+    this.#render();
   }
 
   #told(startedAt) {
@@ -255,6 +282,9 @@ export class TasksPanel {
       optimistic: "deleted", focusAfter: this.#neighbour(task.id),
       request: () => sendJson(`/api/tasks/${task.id}`, {}, "DELETE") });
     if (!change) return null;
+    const subtasks = this.#descendants(task.id);
+    for (const sub of subtasks) this.tasks.delete(sub.id); // deleted along with it
+    if (subtasks.length) this.#render();
     this.#offerUndo(`Deleted “${task.title}”`, async () => {
       // The task server has no restore: the task comes back as a new task with its fields.
       const { title, due, description, priority, tags, recurrence } = before;
@@ -268,6 +298,23 @@ export class TasksPanel {
       }
     });
     return change;
+  }
+
+  /** The subtasks of `id`, theirs, and so on. */
+  #descendants(id) {
+    const found = [];
+    const parents = new Set([id]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const task of this.tasks.values()) {
+        if (parents.has(task.parent_id) && !parents.has(task.id)) {
+          parents.add(task.id);
+          found.push(task);
+          grew = true;
+        }
+      }
+    }
+    return found;
   }
 
   async #add(tasks) {
@@ -434,13 +481,25 @@ export class TasksPanel {
 
   #summarise(now, shownCount, words) {
     const all = [...this.tasks.values()];
-    const open = all.filter((t) => !t.completed).length;
+    let open = all.filter((t) => !t.completed).length;
+    let done = all.length - open;
     const overdue = all.filter((t) => isOverdue(t, now)).length;
-    let text = all.length
-      ? `${open} open${overdue ? `, ${overdue} overdue` : ""}, ${all.length - open} done`
-      : "No tasks yet. Add one here or ask the chat.";
+    if (this.loading && this.lists) {
+      // Still reading: the task server's counts of every task, not of those read so far.
+      open = this.lists.reduce((sum, list) => sum + list.open, 0);
+      done = this.lists.reduce((sum, list) => sum + list.done, 0);
+    }
+    const number = (n) => n.toLocaleString();
+    // No template inside a template: the page's minifier (rjsmin) reads those wrongly.
+    const parts = [`${number(open)} open`];
+    if (overdue && !this.loading) parts.push(`${number(overdue)} overdue`);
+    parts.push(`${number(done)} done`);
+    let text = open + done ? parts.join(", ") : "No tasks yet. Add one here or ask the chat.";
+    if (this.loading) text += ` · loading (${number(all.length)} so far)…`;
     if (words.length) text += ` · ${shownCount} match “${this.search.value.trim()}”`;
-    if (!this.complete) text += " · more tasks than the panel can hold: search to find them";
+    if (!this.complete && !this.loading) {
+      text += " · more tasks than the panel can hold: search to find them";
+    }
     this.summary.textContent = text;
   }
 
