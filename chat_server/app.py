@@ -33,7 +33,7 @@ from chat_server.conversation.store import SQLStore
 from chat_server.conversation.turns import turn_locks_for
 from chat_server.metrics import metrics_router
 from chat_server.sdk_compat import quiet_chatkit_merge_noise
-from chat_server.web import channels, events, page, signin
+from chat_server.web import calendar, channels, events, page, signin, transfer
 from chat_server.web.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.web.edge import EdgeGuard, HostGuard, allowed_host_names
 from chat_server.web.events import EventHub
@@ -110,6 +110,8 @@ def create_app(
     app.include_router(channels.router)
     app.include_router(events.router)
     app.include_router(signin.router)
+    app.include_router(calendar.router)
+    app.include_router(transfer.router)
     app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))
     # The page's files unhashed, with ETags so a reload revalidates (the app page itself
     # takes them from /assets/<version>/, kept for a year: chat_server/web/assets.py).
@@ -175,6 +177,7 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
         cors_origins=settings.cors_origins,
         cors_origin_regex=settings.cors_origin_regex,
         session_cookie="" if settings.local_mode else settings.session_cookie_name,
+        multipart_paths={transfer.IMPORT_PATH},
     )
     app.add_middleware(
         CORSMiddleware,
@@ -196,7 +199,11 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Outermost: nothing (authentication and FastAPI's body parsing included) reads a body
     # this refuses.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={transfer.IMPORT_PATH: transfer.IMPORT_MAX_BYTES},
+    )
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ header of any size, and 8 of 50 MB took a server from 186 MB to over 600 MB of m
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -68,32 +69,42 @@ class BodyLimit:
     error, for an MCP endpoint.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, jsonrpc: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        jsonrpc: bool = False,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.jsonrpc = jsonrpc
+        # Paths allowed a bound of their own (an import file is bigger than any message).
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         declared = Headers(scope=scope).get("content-length", "")
         # A malformed Content-Length never gets here: the HTTP parser refuses it with 400.
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         try:
-            body = await self._read(receive)
+            body = await self._read(receive, limit)
         except _ClientGone as gone:
             # Not an error, and not worth a traceback: nobody is left to read an answer.
             log.debug("client hung up after %d bytes of its request body", gone.received)
             return
         if body is None:
-            await self._refuse(send)
+            await self._refuse(send, limit)
         else:
             await self.app(scope, _replaying(body, receive), send)
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None past the limit."""
         chunks: list[bytes] = []
         size = 0
@@ -103,15 +114,15 @@ class BodyLimit:
                 raise _ClientGone(size)
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         start, body = _refusal(
-            413, "body_too_large", f"request body is over {self.max_bytes} bytes",
+            413, "body_too_large", f"request body is over {limit} bytes",
             jsonrpc=self.jsonrpc,
         )
         await send(start)

@@ -26,6 +26,9 @@ from taskchat_cli.tasks import COMMANDS as TASK_COMMANDS
 from taskchat_cli.tasks import TasksClient
 from taskchat_cli.tasks import add_commands as add_task_commands
 from taskchat_cli.tasks import run as run_tasks
+from taskchat_cli.transfer import COMMANDS as TRANSFER_COMMANDS
+from taskchat_cli.transfer import TransferClient, add_commands
+from taskchat_cli.transfer import run as run_transfer
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 HELP = """Type a message to chat. Commands:
@@ -311,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     lifetime.add_argument(
         "--ttl", dest="ttl", type=_positive_int, metavar="SECONDS", help="lifetime in seconds"
     )
+    add_commands(commands)
     add_task_commands(commands)
     commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
@@ -363,6 +367,9 @@ def run_chat(
     if args.command in TASK_COMMANDS:
         with TasksClient(args.url, token, transport=transport) as api:
             return run_tasks(args, api, term)
+    if args.command in TRANSFER_COMMANDS:
+        with TransferClient(args.url, token, transport=transport) as files:
+            return run_transfer(args, files, term)
     with ChatClient(args.url, token, transport=transport) as client:
         if args.list:
             return run_list(client, term)

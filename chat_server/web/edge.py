@@ -86,8 +86,12 @@ class EdgeGuard:
         cors_origins: Iterable[str] = (),
         cors_origin_regex: str | None = None,
         session_cookie: str = "",
+        multipart_paths: Iterable[str] = (),
     ) -> None:
         self.app = app
+        # The paths that take a file upload (multipart/form-data); the Origin checks below
+        # still refuse one sent cross-site.
+        self.multipart_paths = frozenset(multipart_paths)
         self.cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
         self.cors_regex = re.compile(cors_origin_regex) if cors_origin_regex else None
         self.session_cookie = session_cookie
@@ -110,7 +114,8 @@ class EdgeGuard:
         if scope["method"] in SAFE_METHODS:
             return None
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type != "application/json":
+        upload = content_type == "multipart/form-data" and scope["path"] in self.multipart_paths
+        if content_type != "application/json" and not upload:
             return 415, "unsupported_media_type", (
                 "state-changing requests must be sent as Content-Type: application/json"
             )

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables for create_all)
+import chat_server.transfer.tables  # noqa: F401  (registers the feed and import tables)
 import mcp_server.calls  # noqa: F401  (registers the tool_call table for create_all)
 import mcp_server.models  # noqa: F401  (registers the task table for create_all)
 import shared.channels  # noqa: F401  (registers the channel and digest tables for create_all)
@@ -38,6 +39,7 @@ RELEASE_MAX_TASK_ID = 5
 TASKCHAT_DB = str(Path(sys.executable).with_name("taskchat-db"))
 # The newest task revision, so a new migration does not change every expected line.
 TASKS_HEAD = heads(TASKS)[0]
+CHAT_HEAD = heads(CHAT)[0]
 
 
 def upgrade_all(engine: Engine) -> None:
@@ -315,12 +317,12 @@ def test_taskchat_db_current_upgrade_and_history_work_as_commands(
         "tasks: unversioned tables of a release before migrations "
         f"(newest is {TASKS_HEAD}: run taskchat-db upgrade)\n"
         "chat: unversioned tables of a release before migrations "
-        "(newest is chat_0002: run taskchat-db upgrade)\n"
+        f"(newest is {CHAT_HEAD}: run taskchat-db upgrade)\n"
     )
     assert db("upgrade") == (
-        f"tasks: upgraded tasks_0001 -> {TASKS_HEAD}\nchat: upgraded chat_0001 -> chat_0002\n"
+        f"tasks: upgraded tasks_0001 -> {TASKS_HEAD}\nchat: upgraded chat_0001 -> {CHAT_HEAD}\n"
     )
-    up_to_date = f"tasks: {TASKS_HEAD} (up to date)\nchat: chat_0002 (up to date)\n"
+    up_to_date = f"tasks: {TASKS_HEAD} (up to date)\nchat: {CHAT_HEAD} (up to date)\n"
     assert db("current") == up_to_date
     assert db("upgrade") == up_to_date
     history = db("history")
@@ -330,7 +332,8 @@ def test_taskchat_db_current_upgrade_and_history_work_as_commands(
     assert "  tasks_0003  Task change events for live pages" in history
     assert "  tasks_0002  Task ids are never reused" in history
     assert "  tasks_0001  The task table exactly as create_all made it" in history
-    assert "chat:\n  chat_0002 (head)  Drop chat_attachment" in history
+    assert history.split("chat:\n", 1)[1].startswith(f"  {CHAT_HEAD} (head)  ")
+    assert re.search(r"^  chat_0002( \(head\))?  Drop chat_attachment", history, re.M)
     assert "  chat_0001  The chat tables exactly as create_all made them" in history
 
 
@@ -350,9 +353,9 @@ def test_several_taskchat_db_upgrades_at_once_on_an_empty_database_all_succeed(
     # Whoever took the lock first created the tables; the others found them up to date.
     lines = sorted("".join(outputs).splitlines())
     assert lines == [
-        "chat: chat_0002 (up to date)",
-        "chat: chat_0002 (up to date)",
-        "chat: upgraded an empty database -> chat_0002",
+        f"chat: {CHAT_HEAD} (up to date)",
+        f"chat: {CHAT_HEAD} (up to date)",
+        f"chat: upgraded an empty database -> {CHAT_HEAD}",
         f"tasks: {TASKS_HEAD} (up to date)",
         f"tasks: {TASKS_HEAD} (up to date)",
         f"tasks: upgraded an empty database -> {TASKS_HEAD}",
