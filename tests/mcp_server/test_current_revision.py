@@ -232,3 +232,41 @@ async def test_a_long_batch_reports_progress_at_the_current_revision(server: Ser
         result = await client.call_tool("add_tasks", {"items": items}, progress_callback=progress)
     assert not result.is_error
     assert seen == [(n, 6) for n in range(1, 7)]
+
+
+@pytest.mark.parametrize("mode", ["legacy", MODERN])
+async def test_the_python_client_calls_every_tool_at_both_revisions(
+    server: Server, mode: str
+) -> None:
+    async with connect(server, user("ann"), mode) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+        called: set[str] = set()
+
+        async def call(tool: str, **args: Any) -> Any:
+            called.add(tool)
+            return await ok(client, tool, **args)
+
+        task_id = (await call("add_task", title="rent", list="Py"))["task_id"]
+        await call("get_task", task_id=task_id)
+        await call("list_tasks", status="all")
+        await call("update_task", task_id=task_id, priority="high")
+        await call("complete_task", task_id=task_id)
+        batch = await call("add_tasks", items=[{"title": "a"}, {"title": "b"}])
+        ids = [item["task"]["id"] for item in batch["results"]]
+        await call("update_tasks", items=[{"task_id": n, "priority": "low"} for n in ids])
+        done = await call("complete_tasks", task_ids=[*ids, 2147483000])
+        assert (done["succeeded"], done["failed"]) == (2, 1)
+        assert (await call("delete_tasks", task_ids=ids))["succeeded"] == 2
+        await call("list_lists")
+        await call("rename_list", list="Py", new_name="Py2")
+        if "share_list" in listed:  # shared lists, where this server has them
+            friend = user("friend")
+            await call("share_list", list="Py2", user_id=friend, role="viewer")
+            await call("list_members", list="Py2")
+            await call("unshare_list", list="Py2", user_id=friend)
+        await call("delete_task", task_id=task_id)
+        if "restore_task" in listed:
+            await call("restore_task", task_id=task_id)
+            await call("delete_task", task_id=task_id)
+        await call("delete_list", list="Py2")
+    assert called == listed
