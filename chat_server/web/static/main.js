@@ -10,6 +10,7 @@ import { followTasks } from "./live.js";
 import { mountOfficial } from "./official.js";
 import { Reminders } from "./reminders.js";
 import { TasksPanel } from "./tasks.js";
+import { mountTransfer } from "./transfer.js";
 
 const config = JSON.parse(document.getElementById("taskchat-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -229,6 +230,7 @@ async function start() {
   wireShortcuts(tasks, () => {
     if (getComputedStyle($("tasks")).display === "none") sheets.tasks(true);
   });
+  mountTransfer($("tasks"), { onError: reportError, onImported: () => tasks.refresh() });
   const onChange = () => tasks.refresh();
   tasks.refresh();
   goLive(tasks, liveChat);

@@ -1,0 +1,59 @@
+"""The tasks panel's "Calendar, import and export": a calendar URL made and revoked from the
+page, a Todoist file uploaded with its report shown and its tasks in the panel, and an
+export downloaded, all with a JWT page against both real servers."""
+
+from pathlib import Path
+
+import httpx
+import icalendar
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.harness import Browsing, Stack, open_app
+from tests.browser.test_jwt_ui import token
+from tests.browser.test_live_ui import axe_violations
+from tests.chat_server.test_imports import TODOIST_CSV
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def test_the_panel_makes_and_revokes_a_feed_url_imports_a_file_and_exports(
+    jwt_stack: Stack, browsing: Browsing, tmp_path: Path
+) -> None:
+    page = open_app(browsing.page(accept_downloads=True),
+                    f"{jwt_stack.url}/?ui=builtin#token={token('dana')}")
+    page.locator("#transfer summary").click()
+
+    page.get_by_role("button", name="New calendar URL").click()
+    url_field = page.get_by_label("Your calendar feed URL")
+    expect(url_field).to_be_visible()
+    first = url_field.input_value()
+    assert first.startswith(f"{jwt_stack.url}/calendar/") and first.endswith(".ics")
+    feed = httpx.get(first, timeout=30)
+    assert feed.status_code == 200
+    assert icalendar.Calendar.from_ical(feed.content).walk("VTODO") == []
+
+    source = tmp_path / "Home.csv"
+    source.write_text(TODOIST_CSV)
+    page.locator("#import-file").set_input_files(str(source))
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("5 imported, 0 already there, 1 not imported.")
+    expect(report.locator("li", has_text="row 8")).to_contain_text("it has no title")
+    expect(page.locator("#task-list li.panel-task", has_text="Water plants")).to_have_count(1)
+    assert axe_violations(page) == []  # the open section: URL, form, report and buttons
+    # The imported weekly task is in the feed now.
+    todos = icalendar.Calendar.from_ical(httpx.get(first, timeout=30).content).walk("VTODO")
+    assert "Water plants" in {str(todo["SUMMARY"]) for todo in todos}
+
+    with page.expect_download() as downloaded:
+        page.locator("[data-export=ics]").click()
+    saved = tmp_path / "out.ics"
+    downloaded.value.save_as(saved)
+    assert downloaded.value.suggested_filename == "taskchat-tasks.ics"
+    exported = icalendar.Calendar.from_ical(saved.read_bytes()).walk("VTODO")
+    assert len(exported) == 5
+
+    page.get_by_role("button", name="Turn off").click()
+    expect(page.locator("#feed-status")).to_have_text("Calendar feed off: its URL no longer works.")
+    assert httpx.get(first, timeout=30).status_code == 404
