@@ -11,10 +11,14 @@ anything linked from outside the app page), revalidated on every use.
 
 rjsmin and rcssmin only strip comments and whitespace (no renaming), so what runs is the
 source as written; they are the minifiers Django's and Flask's asset pipelines use.
+
+The app page loads `main.js` and every module it imports as one script, `BUNDLE`
+(chat_server/web/bundle.py); if a module cannot be bundled, it loads them one by one.
 """
 
 import gzip
 import hashlib
+import logging
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -23,8 +27,13 @@ from pathlib import Path
 import rcssmin
 import rjsmin
 
+from chat_server.web.bundle import BundleError, bundle, resolved
+
+log = logging.getLogger(__name__)
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 SUFFIXES = (".js", ".css", ".svg")
+ENTRY, BUNDLE = "main.js", "bundle.js"
 # `import ... from "./x.js"` and `import "./x.js"`: a module's static imports, for preloading.
 _IMPORT = re.compile(r"""(?m)^\s*(?:import|export)\b[^"';]*?["'](\.{1,2}/[^"']+)["']""")
 
@@ -71,6 +80,21 @@ class Assets:
             digest.update(name.encode() + b"\0" + body + b"\0")
         self.version = digest.hexdigest()[:16]
         self.prefix = f"/assets/{self.version}/"
+        self.bundled = self._bundle()
+
+    def _bundle(self) -> bool:
+        """Add BUNDLE (ENTRY and its imports as one script); False if it cannot be made."""
+        graph = self.module_graph(ENTRY)
+        if not graph:
+            return False
+        try:
+            text = bundle({name: self.sources[name] for name in graph}, ENTRY, resolved)
+        except BundleError as exc:
+            log.warning("the page's modules load one by one: %s", exc)
+            return False
+        body = str(rjsmin.jsmin(text)).encode()
+        self.files[BUNDLE] = Asset(body, gzip.compress(body, 9, mtime=0), _media_type(Path(BUNDLE)))
+        return True
 
     def url(self, name: str) -> str:
         """The long-lived URL of `name` (a path under the folder)."""
@@ -89,19 +113,5 @@ class Assets:
             if name in seen or name not in self.sources:
                 continue
             seen.append(name)
-            base = Path(name).parent
-            for spec in _IMPORT.findall(self.sources[name]):
-                todo.append(_normalised(base / spec))
+            todo.extend(resolved(name, spec) for spec in _IMPORT.findall(self.sources[name]))
         return seen
-
-
-def _normalised(path: Path) -> str:
-    """'a/../b/./c.js' as 'b/c.js' (a module specifier resolved against its folder)."""
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)

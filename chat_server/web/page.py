@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from chat_server.web import panel
-from chat_server.web.assets import IMMUTABLE, Assets
+from chat_server.web.assets import BUNDLE, ENTRY, IMMUTABLE, Assets
 from chat_server.web.deps import CurrentUser, SettingsDep
 from chat_server.web.oidc import provider_name
 from shared.limits import clipped
@@ -84,13 +84,15 @@ def assets() -> Assets:
 def render_page(config: dict[str, Any]) -> str:
     """The app page with `config` embedded; '<' is escaped so no value can end the script."""
     files = assets()
+    # One script when the modules could be bundled, else each module preloaded at once.
+    script, preloaded = (BUNDLE, []) if files.bundled else (ENTRY, files.module_graph(ENTRY)[1:])
     preloads = "\n".join(
-        f'  <link rel="modulepreload" href="{files.url(name)}">'
-        for name in files.module_graph("main.js")[1:]
+        f'  <link rel="modulepreload" href="{files.url(name)}">' for name in preloaded
     )
     template = PAGE.read_text(encoding="utf-8")
     return (
-        template.replace("__ASSETS__", files.prefix)
+        template.replace("__SCRIPT__", files.url(script))
+        .replace("__ASSETS__", files.prefix)
         .replace("__MODULEPRELOADS__", preloads)
         .replace("__TASKCHAT_CONFIG__", json.dumps(config).replace("<", "\\u003c"))
     )

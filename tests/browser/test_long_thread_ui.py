@@ -160,3 +160,27 @@ def test_a_second_tab_sees_the_chat_change_and_cards_follow_an_undo(
     expect(done_card.locator(".w-status")).to_have_text("Task reopened")
     expect(done_card.get_by_role("button", name="Complete: Call the plumber")).to_be_visible()
 
+
+def test_long_words_stay_inside_the_chat_and_right_to_left_titles_read_right_to_left(
+    jwt_stack: Stack, browsing: Browsing
+) -> None:
+    user = f"wide-{uuid.uuid4().hex[:8]}"
+    page = open_as(browsing, jwt_stack, user)
+    word = "x" * 180
+    send(page, f"add {word}")
+    expect(page.locator("[data-item-type=widget]").last).to_contain_text("Task added")
+    send(page, "add اشتري الحليب")
+    expect(page.locator("[data-item-type=widget]").last).to_contain_text("اشتري الحليب")
+
+    # Nothing in the conversation is wider than the conversation.
+    overflowing = page.locator("#messages").evaluate("""log => [...log.querySelectorAll(
+        '.wf-content, .w-title, .w-status, .msg p, .progress')]
+        .filter((node) => node.scrollWidth > log.clientWidth).length""")
+    assert overflowing == 0
+    assert page.locator("#messages").evaluate("log => log.scrollWidth <= log.clientWidth")
+    # The browser picks each line's direction from its own text.
+    title = page.locator("[data-item-type=widget]").last.locator(".w-title")
+    expect(title).to_have_attribute("dir", "auto")
+    expect(title).to_have_css("direction", "rtl")
+    # ("add ..." starts with a left-to-right word, so the message itself reads ltr.)
+    expect(page.locator("[data-item-type=user_message] p").last).to_have_attribute("dir", "auto")

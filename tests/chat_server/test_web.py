@@ -493,9 +493,9 @@ async def test_the_page_takes_its_files_from_hashed_urls_kept_for_a_year_and_gzi
     assert page.headers["content-encoding"] == "gzip"  # the page itself, by GZipMiddleware
     assert "/static/" not in page.text
     names = {url.split("/", 3)[3] for url in urls}
-    # main.js, every module it imports (preloaded at once), the stylesheet and the icon.
-    assert {"main.js", "builtin.js", "vendor/purify.es.js", "app.css", "favicon.svg"} <= names
-    assert len(urls) == len(names)
+    # main.js and every module it imports as one script, the stylesheet and the icon.
+    assert names == {"bundle.js", "app.css", "favicon.svg"}
+    assert "modulepreload" not in page.text
     for url, answer in answers.items():
         assert answer.status_code == 200, url
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
@@ -505,9 +505,14 @@ async def test_the_page_takes_its_files_from_hashed_urls_kept_for_a_year_and_gzi
     assert plain.content == answers[urls[0]].content  # httpx undid the gzip
     assert other_version.status_code == not_a_file.status_code == 404
     # Minified: comments gone, the code kept.
-    script = next(a.text for u, a in answers.items() if u.endswith("/builtin.js"))
-    assert "export class BuiltinChat" in script
+    script = next(a.text for u, a in answers.items() if u.endswith("/bundle.js"))
+    assert "class BuiltinChat" in script
     assert "// The built-in chat UI" not in script
+    # Each module is still served on its own under the same version.
+    async with client_for(tmp_path) as client:
+        module = await client.get(urls[0].rsplit("/", 1)[0] + "/builtin.js")
+    assert module.status_code == 200
+    assert "export class BuiltinChat" in module.text
 
 
 async def test_json_answers_are_gzipped_and_event_streams_are_not(tmp_path: Path) -> None:
