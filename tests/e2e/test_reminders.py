@@ -1,7 +1,9 @@
 """End to end: reminders from real task server processes to a real webhook receiver
 process, and the chat server's signed reminder actions through a real task server."""
 
+import base64
 import json
+import mailbox
 import subprocess
 import sys
 import time
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from shared.deployment_keys import b64url, link_key, sign_link
 from shared.migrate import upgrade_all
 from testbed.servers import Server, free_port, start_server
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, running_stack
+from tests.mcp_server.test_outbox import Browser
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,8 +85,8 @@ def add_task(
     return task_id
 
 
-def task_servers(url: str, count: int = 2) -> list[Server]:
-    env = {**FAST, "DATABASE_URL": url}
+def task_servers(url: str, count: int = 2, env: dict[str, str] | None = None) -> list[Server]:
+    env = {**FAST, "DATABASE_URL": url, **(env or {})}
     servers = []
     for _ in range(count):
         port = free_port()
@@ -171,3 +175,103 @@ def test_a_signed_link_completes_or_snoozes_and_a_forged_or_foreign_one_is_refus
     assert manifest.headers["content-type"] == "application/manifest+json"
     assert manifest.json()["display"] == "standalone"
     assert "notificationclick" in worker.text
+
+
+# --- the issue's "done when": every channel, two instances, a restart, the digest ---------
+
+
+def _channel_of(line: dict[str, Any]) -> str:
+    return {"/hook": "webhook", "/": "ntfy"}.get(line["path"], "webpush")
+
+
+def _said(line: dict[str, Any], browser: Browser) -> tuple[str, str, bool | None]:
+    """(channel, what it was about, late) of one received POST."""
+    channel = _channel_of(line)
+    body = line["body"]
+    if channel == "webpush":
+        data = browser.decrypt(base64.b64decode(line["raw"]))
+        return channel, data["title"], data["late"]
+    if channel == "ntfy":
+        return channel, body["title"], None
+    about = f"Reminder: {body['task']['title']}" if body["type"] == "reminder" else "digest"
+    return channel, about, body["late"]
+
+
+def _mail(maildir: Path) -> list[str]:
+    return sorted(str(message["Subject"]) for message in mailbox.Maildir(maildir))
+
+
+@pytest.mark.postgres
+def test_every_channel_is_reminded_once_across_a_restart_and_gets_the_digest_on_time(
+    postgres_url: str, receiver: tuple[str, Path], tmp_path: Path
+) -> None:
+    hook, got = receiver
+    base = hook.removesuffix("/hook")
+    smtp_port, maildir = free_port(), tmp_path / "mail"
+    smtp = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l",
+                             f"127.0.0.1:{smtp_port}", "-c", "aiosmtpd.handlers.Mailbox",
+                             str(maildir)], cwd=ROOT)  # fmt: skip
+    browser = Browser(f"{base}/push/local")
+    engine = make_engine(postgres_url)
+    upgrade_all(engine)
+    with Session(engine) as session:
+        for kind, target in (("webhook", hook), ("ntfy", f"{base}/reminders"),
+                             ("email", "ann@example.com"), ("webpush", browser.subscription)):
+            channels.add_channel(session, user_id="local", kind=kind, target=target,
+                                 allow_private=True, now=datetime.now(UTC))  # fmt: skip
+    env = {"SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
+
+    def said() -> list[tuple[str, str, bool | None]]:
+        return sorted(_said(line, browser) for line in received(got))
+
+    servers = task_servers(postgres_url, env=env)
+    try:
+        # Due in a moment with both instances up: every channel, once, within seconds.
+        first = datetime.now(UTC) + timedelta(seconds=3)
+        add_task(postgres_url, "water the plants", first)
+        assert eventually(lambda: len(said()) == 3 and _mail(maildir))  # noqa: PLR2004
+        arrived = datetime.now(UTC)
+        assert arrived - first < timedelta(seconds=10)
+        # Due while every process was down (five minutes of it): sent when they are back,
+        # late, once.
+        for server in servers:
+            server.stop()
+        add_task(postgres_url, "feed the cat", datetime.now(UTC) - timedelta(minutes=5))
+        servers = task_servers(postgres_url, env=env)
+        assert eventually(lambda: len(said()) == 6 and len(_mail(maildir)) == 2)  # noqa: PLR2004
+
+        # The digest at the next minute of the user's own clock (a zone with a :45 offset).
+        zone, now = ZoneInfo("Asia/Kathmandu"), datetime.now(UTC)
+        at = (now.astimezone(zone) + timedelta(minutes=1)).strftime("%H:%M")
+        due = channels.next_digest_at(at, zone, now)
+        with Session(engine) as session:
+            channels.set_digest(session, user_id="local", at=at, zone_name=zone.key, now=now)
+        assert eventually(lambda: len(said()) == 9 and len(_mail(maildir)) == 3,  # noqa: PLR2004
+                          timeout=120)  # fmt: skip
+        assert timedelta(0) <= datetime.now(UTC) - due < timedelta(seconds=15)
+    finally:
+        for server in servers:
+            server.stop()
+        smtp.terminate()
+        smtp.wait(timeout=10)
+        engine.dispose()
+
+    reminder, late = "Reminder: water the plants", "Reminder: feed the cat"
+    assert said() == sorted([
+        ("webhook", reminder, False), ("webhook", late, True), ("webhook", "digest", False),
+        ("ntfy", reminder, None), ("ntfy", late, None), ("ntfy", _digest_subject(got), None),
+        ("webpush", reminder, False), ("webpush", late, True),
+        ("webpush", _digest_subject(got), False),
+    ])  # fmt: skip
+    assert _mail(maildir) == sorted([reminder, late, _digest_subject(got)])
+    digest = next(line["body"] for line in received(got) if line["path"] == "/hook"
+                  and line["body"]["type"] == "digest")  # fmt: skip
+    assert digest["timezone"] == "Asia/Kathmandu"
+    assert digest["date"] == due.astimezone(zone).date().isoformat()
+    assert [task["title"] for task in digest["overdue"]] == ["feed the cat", "water the plants"]
+    assert deliveries(postgres_url) == 12  # noqa: PLR2004
+
+
+def _digest_subject(got: Path) -> str:
+    return next(str(line["body"]["title"]) for line in received(got) if line["path"] == "/"
+                and line["body"]["title"].startswith("Today:"))  # fmt: skip

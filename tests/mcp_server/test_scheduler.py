@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mcp_server import tasks
+from mcp_server.metrics import REMINDERS
 from mcp_server.models import REMINDER_TABLE
 from mcp_server.scheduler import Scheduler
 from shared import channels
@@ -250,3 +252,35 @@ def test_webhooks_to_loopback_and_private_addresses_are_refused_by_default() -> 
         with pytest.raises(channels.ChannelError):
             channels.check_url(url, allow_private=False)
     assert channels.check_url("http://127.0.0.1/x", allow_private=True)
+
+
+def _count(kind: str, outcome: str) -> float:
+    return float(REMINDERS.labels(kind, outcome)._value.get())
+
+
+async def test_each_delivery_is_counted_and_logged_without_its_url_or_secret(
+    engine: Engine, receiver: tuple[Receiver, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    got, url = receiver
+    on_time, missed = add_task(engine, "on time"), add_task(engine, "missed", user_id="bob")
+    add_webhook(engine, url, got)
+    with Session(engine) as session:  # bob's hook answers nothing: port 9 is closed
+        channels.add_channel(session, user_id="bob", kind="webhook", target="http://127.0.0.1:9/",
+                             allow_private=True, now=DUE)  # fmt: skip
+    before = {o: _count("reminder", o) for o in ("due", "late", "sent", "failed")}
+    scheduler = Scheduler(engine, settings())
+    scheduler.sender.webhook_attempts = 1
+    caplog.set_level(logging.INFO, logger="mcp_server.scheduler")
+
+    await scheduler.tick(FIRES + timedelta(minutes=5))  # late: five minutes after its time
+
+    grown = {o: _count("reminder", o) - n for o, n in before.items()}
+    assert grown == {"due": 2, "late": 2, "sent": 1, "failed": 1}
+    lines = sorted(r.getMessage() for r in caplog.records if r.name == "mcp_server.scheduler")
+    moment = "2025-03-11T08:30:00Z:before PT30M"
+    assert lines == [
+        f"reminder:{on_time}:{moment} for user ann sent to webhook channel 1 (round 1) (late)",
+        f"reminder:{missed}:{moment} for user bob failed to webhook channel 2 (round 1) (late): "
+        "could not be reached (ConnectError)",
+    ]
+    assert not any(url in line or got.secret in line for line in lines)
