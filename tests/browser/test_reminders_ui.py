@@ -1,7 +1,7 @@
 """Reminders in the page, in headless Chromium against both real servers: the settings
-dialog (channels added, refused and removed; the daily digest), a task's reminders set in
-the edit form, and the service worker showing a pushed reminder whose Done button
-completes the task through its signed link."""
+dialog (channels added, refused and removed; the daily digest), a failing channel said in
+the page, and the service worker showing a pushed reminder whose Done button completes
+the task through its signed link."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import Session
 
 from mcp_server.delivery import Message, push_data
 from mcp_server.scheduler import Links
+from shared import channels
 from shared.db import make_engine
 from shared.deployment_keys import link_key
 from tests.browser.harness import Browsing, Stack
-from tests.browser.test_live_ui import live_app, mcp_call, panel_task, unique
+from tests.browser.test_live_ui import live_app, mcp_call, unique
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 LOCAL_USER = "local"  # the one user of a server without JWT_SECRET
@@ -68,28 +70,30 @@ def test_channels_are_added_refused_and_removed_and_the_digest_is_kept_in_the_di
     assert page.evaluate("fetch('/api/digest').then(r => r.json())")["time"] is None
 
 
-def test_a_tasks_reminders_are_set_and_shown_in_its_edit_form(
+def test_a_failing_channel_is_reported_in_the_page_with_its_last_error(
     local_stack: Stack, browsing: Browsing
 ) -> None:
-    title = unique("Renew the passport")
-    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
-    mcp_call(local_stack, "add_task", title=title, due=due.isoformat())
-    page = live_app(browsing.page(timezone_id="UTC"), local_stack.url)
-    page.locator(f"#task-list .panel-title:text-is('{title}')").dblclick()
-    remind = page.get_by_role("textbox", name="Remind")
-    expect(remind).to_have_value("")
-    remind.fill("due, 30m, 1d")
-    page.get_by_role("button", name="Save").click()
-    expect(panel_task(page, title)).to_have_count(1)
-    saved = next(task for task in tasks_of(page) if task["title"] == title)
-    assert saved["reminders"] == [{"before": "PT0S"}, {"before": "PT30M"}, {"before": "P1D"}]
-
-    page.locator(f"#task-list .panel-title:text-is('{title}')").dblclick()
-    remind = page.get_by_role("textbox", name="Remind")
-    expect(remind).to_have_value("due, 30m, 1d")
-    remind.fill("in a bit")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert").filter(has_text="reminders")).to_be_visible()
+    engine = make_engine(local_stack.env["DATABASE_URL"])
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        channel_id = channels.add_channel(
+            session, user_id=LOCAL_USER, kind="webhook", target="https://hooks.example.com/x",
+            allow_private=True, now=now)["id"]  # fmt: skip
+        channels.note_delivery(session.connection(), channel_id, "answered HTTP 500", now)
+        session.commit()
+    try:
+        page = live_app(browsing.page(), local_stack.url)
+        note = page.locator("[data-channels=failing]")
+        expect(note).to_contain_text("A reminder channel is failing (answered HTTP 500).")
+        note.get_by_role("button", name="Open reminder settings").click()
+        dialog = page.get_by_role("dialog", name="Reminder settings")
+        expect(dialog.locator(f"li[data-channel-id='{channel_id}']")).to_contain_text(
+            "Failing: answered HTTP 500")
+        expect(note).to_have_count(0)
+    finally:
+        with Session(engine) as session:
+            channels.delete_channel(session, user_id=LOCAL_USER, channel_id=channel_id)
+        engine.dispose()
 
 
 SHOW_PUSH = """async (data) => {

@@ -63,6 +63,28 @@ export class ReminderSettings {
     this.#kindChanged();
   }
 
+  /** Say in `area` that a channel is failing or paused: the user hears of it in the page. */
+  async warn(area) {
+    let channels;
+    try {
+      ({ channels } = await getJson("/api/channels"));
+    } catch {
+      return; // the tasks panel already says when the server cannot be reached
+    }
+    const bad = channels.filter((channel) => channel.status !== "ok");
+    if (!bad.length) return;
+    const which = bad.length === 1 ? "A reminder channel is" : `${bad.length} reminder channels are`;
+    const note = el("div", { class: "reminder", role: "status", dataset: { channels: "failing" } },
+      el("span", {}, el("strong", {}, "Reminders: "),
+        `${which} failing (${bad[0].last_error || bad[0].status}).`),
+      el("button", { type: "button", class: "small", onclick: () => {
+        note.remove();
+        this.open();
+      } }, "Open reminder settings"),
+      el("button", { type: "button", class: "small", onclick: () => note.remove() }, "Dismiss"));
+    area.append(note);
+  }
+
   async open() {
     this.status.textContent = "";
     this.dialog.showModal();

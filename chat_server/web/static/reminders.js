@@ -115,6 +115,7 @@ export class Reminders {
       allowButton.hidden = Notification.permission !== "default";
       return subscribePush();
     });
+    this.settings.warn(area);
   }
 
   #subscribe() {
