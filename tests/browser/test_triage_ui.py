@@ -240,3 +240,59 @@ def test_quick_add_reads_a_repeat_rule_and_a_reminder_and_the_row_says_the_rule(
     assert saved["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
     assert saved["timezone"] == "Europe/Paris"  # 9:30 stays 9:30 across DST
     assert saved["reminders"] == []
+
+
+def test_subtasks_sit_under_their_parent_and_a_lists_view_shows_only_that_list(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"l{word()}"
+    groceries = f"Groceries {tag}"
+    parent = mcp_call(local_stack, "add_task", title=f"Move house {tag}")
+    mcp_call(local_stack, "add_task", title=f"Book the van {tag}", parent_id=parent["task_id"])
+    mcp_call(local_stack, "add_task", title=f"Milk {tag}", list=groceries)
+    page = app(browsing, local_stack)
+    page.get_by_label("Search tasks").fill(tag)
+
+    rows = page.locator("#task-list .panel-task")
+    expect(rows).to_have_count(3)
+    nodate = page.locator("[data-group=nodate] .panel-task")
+    expect(nodate.nth(0)).to_contain_text(f"Move house {tag}")
+    expect(nodate.nth(1)).to_contain_text(f"Book the van {tag}")
+    expect(nodate.nth(1)).to_have_class(re.compile("subtask"))
+    expect(row(page, f"Milk {tag}")).to_contain_text(f"≡ {groceries}")
+
+    page.get_by_label("List", exact=True).select_option(label=groceries)
+    expect(rows).to_have_count(1)
+    expect(row(page, f"Milk {tag}")).not_to_contain_text("≡")
+    # Quick add in a list's view adds to that list.
+    page.get_by_label("New task").fill(f"Eggs {tag}")
+    page.get_by_label("New task").press("Enter")
+    expect(rows).to_have_count(2)
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    assert next(t for t in tasks if t["title"] == f"Eggs {tag}")["list"] == groceries
+
+
+def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"e{word()}"
+    mcp_call(local_stack, "add_task", title=f"Other list {tag}", list=f"Work {tag}")
+    due = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat()
+    mcp_call(local_stack, "add_task", title=f"Water plants {tag}", due=due)
+    page = app(browsing, local_stack, timezone_id="UTC")
+    page.get_by_role("button", name=f"Edit: Water plants {tag}").click()
+
+    form = page.locator(".panel-edit-form")
+    form.get_by_label("List", exact=True).select_option(label=f"Work {tag}")
+    form.get_by_label("Repeat").select_option(label="Every weekday")
+    form.get_by_label("Reminder").select_option(label="30 min before")
+    page.get_by_role("button", name="Save").click()
+
+    edited = row(page, f"Water plants {tag}")
+    expect(edited).to_contain_text("↻ Every weekday")
+    expect(edited).to_contain_text(f"≡ Work {tag}")
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    saved = next(t for t in tasks if t["title"] == f"Water plants {tag}")
+    assert saved["list"] == f"Work {tag}"
+    assert saved["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert saved["reminders"] == [{"before": "PT30M"}]

@@ -60,6 +60,10 @@ export class TasksPanel {
     this.loading = false; // more tasks are on their way
     this.loadedOnce = false;
     this.lists = null; // the user's lists, with the task server's open and done counts
+    this.listView = null; // the list_id a list's view shows, or null for every list
+    this.listsById = new Map();
+    this.me = null; // the user's id, to tell their changes from a list member's
+    this.depth = new Map(); // id -> how deep a subtask is drawn under its parent
     this.view = "all";
     this.shown = new Map(); // group key -> how many rows it shows
     this.rows = new Map(); // id -> { key, node }
@@ -77,6 +81,9 @@ export class TasksPanel {
     for (const button of root.querySelectorAll("[data-view]")) {
       button.addEventListener("click", () => this.setView(button.dataset.view));
     }
+    this.listPicker = el("select", { id: "list-view", class: "list-view", hidden: true,
+      "aria-label": "List", onchange: () => this.setList(this.listPicker.value) });
+    root.querySelector(".views")?.after(this.listPicker);
     this.list.addEventListener("keydown", (event) => this.#arrows(event));
     this.list.addEventListener("focusin", (event) => {
       const row = event.target.closest(".panel-task");
@@ -121,6 +128,7 @@ export class TasksPanel {
       // The lists' counts are the task server's own: every task is counted at once, while
       // the tasks themselves arrive a thousand at a time.
       const lists = getJson("/api/lists").catch(() => null);
+      const me = this.me ? null : getJson("/api/me").catch(() => null);
       const loaded = new Map();
       let cursor = null;
       do {
@@ -129,12 +137,18 @@ export class TasksPanel {
         for (const task of page.tasks) loaded.set(task.id, task);
         cursor = page.next_cursor;
         if (cursor !== null && loaded.size >= PANEL_MAX_TASKS) break;
-        if (!this.lists) this.lists = (await lists)?.lists || null;
         // The first load shows what it has at once; a reload swaps in when it has it all.
-        this.loading = cursor !== null;
-        if (this.loading && !this.loadedOnce) this.#take(loaded, startedAt);
-      } while (this.loading);
+        if (cursor !== null && !this.loadedOnce) {
+          this.loading = true;
+          this.lists ??= (await lists)?.lists || null;
+          this.#take(loaded, startedAt);
+        }
+      } while (cursor !== null);
+      this.loading = false;
       this.lists = (await lists)?.lists || this.lists;
+      this.listsById = new Map((this.lists || []).map((l) => [l.list_id, l]));
+      this.me = this.me || (await me)?.user_id || null;
+      this.#fillListPicker();
       this.complete = cursor === null;
       this.loadedOnce = true;
       this.#take(loaded, startedAt);
@@ -173,6 +187,31 @@ export class TasksPanel {
     }
     this.shown.clear();
     this.#render();
+  }
+
+  /** Show one list's tasks (its list_id), or every list's (""). */
+  setList(listId) {
+    this.listView = listId ? Number(listId) : null;
+    this.listPicker.value = listId ? String(listId) : "";
+    this.shown.clear();
+    this.#render();
+  }
+
+  /** The list picker's options: shown once the user has more than one list. */
+  #fillListPicker() {
+    const lists = this.lists || [];
+    const chosen = this.listPicker.value;
+    replaceChildren(this.listPicker, el("option", { value: "" }, "All lists"),
+      lists.map((list) => el("option", { value: list.list_id },
+        list.owner && list.role !== "owner" ? `${list.name} (shared by ${list.owner})`
+          : list.name)));
+    this.listPicker.value = lists.some((l) => String(l.list_id) === chosen) ? chosen : "";
+    this.listPicker.hidden = lists.length < 2;
+  }
+
+  /** The list the panel shows, if one: quick add puts new tasks in it. */
+  currentList() {
+    return (this.lists || []).find((list) => list.list_id === this.listView) || null;
   }
 
   focusSearch() {
@@ -318,7 +357,10 @@ export class TasksPanel {
   }
 
   async #add(tasks) {
-    for (const fields of tasks) {
+    const inList = this.currentList();
+    for (const reading of tasks) {
+      const fields = inList && !reading.list && !reading.parent_id
+        ? { ...reading, list: inList.name } : reading;
       try {
         const change = await sendJson("/api/tasks", fields);
         this.#expectEcho(change.task_id, "created");
@@ -359,13 +401,15 @@ export class TasksPanel {
           this.onOk();
           this.#told(performance.now());
           close(task.id);
+          // Its subtasks moved with it, and the list may be new: read both again.
+          if (changes.list) this.refresh();
           return null;
         } catch (error) {
           if (error?.status !== 400 && error?.status !== 422) this.onError(error);
           return plainMessage(error);
         }
       },
-    });
+    }, this.lists || []);
     replaceChildren(row, form);
     row.classList.add("editing");
     focus();
@@ -450,8 +494,26 @@ export class TasksPanel {
 
   #groups(now, tasks) {
     const groups = [];
-    const add = (key, label, items, empty) => groups.push({ key, label, items, empty });
-    const pick = (key) => tasks.filter((t) => groupOf(t, now) === key).sort(byDue);
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const children = new Map(); // parent id -> its subtasks drawn under it
+    const key = (t) => (this.view === "done" ? "done" : groupOf(t, now));
+    for (const task of tasks) {
+      const parent = byId.get(task.parent_id);
+      if (parent && key(parent) === key(task)) {
+        if (!children.has(parent.id)) children.set(parent.id, []);
+        children.get(parent.id).push(task);
+      }
+    }
+    this.depth.clear();
+    // A group's items: its top tasks, each followed by its subtasks (sorted the same way).
+    const nest = (items, sort, depth = 0) => items.sort(sort).flatMap((task) => {
+      if (depth) this.depth.set(task.id, depth);
+      return [task, ...nest(children.get(task.id) || [], sort, depth + 1)];
+    });
+    const nested = (t) => children.get(t.parent_id)?.includes(t);
+    const add = (key, label, items, empty, sort = byDue) => groups.push({ key, label,
+      items: nest(items.filter((t) => !nested(t)), sort), empty });
+    const pick = (key) => tasks.filter((t) => groupOf(t, now) === key);
     switch (this.view) {
       case "today":
         add("overdue", "Overdue", pick("overdue"));
@@ -461,19 +523,18 @@ export class TasksPanel {
         for (let day = 1; day <= UPCOMING_DAYS; day += 1) {
           const date = dayAfter(now, day);
           const items = tasks.filter((t) => !t.completed && t.due
-            && daysFrom(parseDue(t.due).at, now) === day).sort(byDue);
+            && daysFrom(parseDue(t.due).at, now) === day);
           add(`day${day}`, dayHeading(date, now), items, "Nothing planned.");
         }
         break;
       case "done":
-        add("done", "Done", tasks.filter((t) => t.completed).sort(byCompletedDesc),
-          "Nothing done yet.");
+        add("done", "Done", tasks.filter((t) => t.completed), "Nothing done yet.",
+          byCompletedDesc);
         break;
       default:
         for (const [key, label] of GROUPS) {
           const items = pick(key);
-          if (key === "done") items.sort(byCompletedDesc);
-          if (items.length) add(key, label, items);
+          if (items.length) add(key, label, items, undefined, key === "done" ? byCompletedDesc : byDue);
         }
     }
     return groups;
@@ -510,7 +571,8 @@ export class TasksPanel {
     const focusedRow = hadFocus && focused.closest(".panel-task")
       ? Number(focused.closest(".panel-task").dataset.taskId) : null;
     const words = this.search.value.trim().toLocaleLowerCase().split(/\s+/).filter(Boolean);
-    const tasks = [...this.tasks.values()].filter((t) => matches(t, words));
+    const tasks = [...this.tasks.values()].filter((t) => matches(t, words)
+      && (this.listView === null || t.list_id === this.listView));
     const groups = this.#groups(now, tasks);
     this.#summarise(now, tasks.length, words);
     const visible = groups.map((group) =>
@@ -541,11 +603,17 @@ export class TasksPanel {
     const current = task.id === this.current;
     const cached = this.rows.get(task.id);
     if (this.editing === task.id && cached) return cached.node;
-    const key = rowKey(task, now, current);
+    // The list is said where more than one is shown; a subtask is drawn under its parent.
+    const list = this.listsById.get(task.list_id);
+    const shown = { depth: this.depth.get(task.id) || 0,
+      list: this.listView === null && (this.lists?.length || 0) > 1 ? task.list : null,
+      shared: list && (list.shared || (list.role && list.role !== "owner"))
+        ? { owner: list.owner, me: this.me } : null };
+    const key = rowKey(task, now, current, shown);
     if (cached && cached.key === key) return cached.node;
     const act = { toggle: (t, done) => this.toggle(t, done), edit: (t) => this.edit(t),
       remove: (t) => this.remove(t) };
-    const node = taskRow(task, now, current, act);
+    const node = taskRow(task, now, current, act, shown);
     if (cached?.node.contains(document.activeElement)) {
       const control = document.activeElement.dataset.control;
       cached.node.replaceWith(node);
