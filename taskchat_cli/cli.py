@@ -23,7 +23,7 @@ from taskchat_cli.client import (
     history_outputs,
 )
 from taskchat_cli.tasks import COMMANDS as TASK_COMMANDS
-from taskchat_cli.tasks import TasksClient
+from taskchat_cli.tasks import TasksClient, print_tasks
 from taskchat_cli.tasks import add_commands as add_task_commands
 from taskchat_cli.tasks import run as run_tasks
 from taskchat_cli.transfer import COMMANDS as TRANSFER_COMMANDS
@@ -35,6 +35,7 @@ HELP = """Type a message to chat. Commands:
   /new        start a new thread
   /threads    list your threads (* marks the current one)
   /open ID    switch to thread ID and show its history
+  /tasks      list your open tasks (/tasks all, /tasks done)
   /help       show this help
   /quit       leave (Ctrl-D and Ctrl-C work too)"""
 
@@ -201,6 +202,10 @@ def run_command(client: ChatClient, term: Terminal, line: str, thread_id: str | 
             return arg
         case "/open":
             term.report("usage: /open THREAD_ID (see /threads)")
+        case "/tasks" if isinstance(client, TasksClient) and arg in ("", "all", "done"):
+            print_tasks(client, term, status=arg or "open")
+        case "/tasks":
+            term.report("usage: /tasks [all|done]")
         case "/help":
             term.line(HELP)
         case _:
@@ -370,7 +375,7 @@ def run_chat(
     if args.command in TRANSFER_COMMANDS:
         with TransferClient(args.url, token, transport=transport) as files:
             return run_transfer(args, files, term)
-    with ChatClient(args.url, token, transport=transport) as client:
+    with TasksClient(args.url, token, transport=transport) as client:
         if args.list:
             return run_list(client, term)
         if args.message is not None:

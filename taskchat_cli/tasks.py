@@ -238,17 +238,24 @@ def run(args: argparse.Namespace, client: TasksClient, term: Lines) -> int:
 
 def show_tasks(args: argparse.Namespace, client: TasksClient, term: Lines) -> int:
     """`taskchat tasks`."""
-    tasks = client.api("GET", "/api/tasks", params={"status": STATUSES[args.status]})["tasks"]
+    print_tasks(client, term, status=args.status, list_name=args.list_name)
+    return 0
+
+
+def print_tasks(
+    client: TasksClient, term: Lines, *, status: str = "open", list_name: str | None = None
+) -> None:
+    """The user's tasks under their lists (`taskchat tasks`, and /tasks at the prompt)."""
+    tasks = client.api("GET", "/api/tasks", params={"status": STATUSES[status]})["tasks"]
     lists = client.api("GET", "/api/lists")["lists"]
-    if args.list_name:
-        wanted = args.list_name.casefold()
+    if list_name:
+        wanted = list_name.casefold()
         tasks = [task for task in tasks if str(task.get("list", "")).casefold() == wanted]
     if not tasks:
-        term.report("no tasks" + (f" in {args.list_name}" if args.list_name else ""))
-        return 0
+        term.report("no tasks" + (f" in {list_name}" if list_name else ""))
+        return
     for line in task_lines(tasks, lists):
         term.line(line, bold=not line.startswith(" "))
-    return 0
 
 
 def run_channels(args: argparse.Namespace, client: TasksClient, term: Lines) -> int:

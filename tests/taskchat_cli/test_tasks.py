@@ -2,6 +2,8 @@
 and `taskchat tasks`, `remind`, `channels` and `digest` against both real servers."""
 
 import argparse
+import io
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import tzlocal
 
 from taskchat_cli.cli import main as taskchat
 from taskchat_cli.tasks import channel_line, reminder_spec, reminder_text, task_lines
@@ -21,9 +24,11 @@ def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This machine's clock is Berlin's: times are shown on it, whatever zone they came in."""
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
+    tzlocal.reload_localzone()  # it keeps the zone it found first
     yield
     monkeypatch.undo()
     time.tzset()
+    tzlocal.reload_localzone()
 
 
 def task(task_id: int, title: str, **fields: Any) -> dict[str, Any]:
@@ -108,7 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.mark.e2e
 @pytest.mark.usefixtures("berlin")
 def test_the_terminal_lists_tasks_sets_reminders_channels_and_the_digest(
-    stack: Stack, capsys: pytest.CaptureFixture[str]
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ann = f"ann-{uuid.uuid4().hex[:8]}"
     common = ["--url", stack.chat_url, "--token", token(ann)]
@@ -129,6 +134,12 @@ def test_the_terminal_lists_tasks_sets_reminders_channels_and_the_digest(
                                   "repeats ")  # fmt: skip
     assert out[at + 1].endswith("remind 30 min before, 1 day before)")
     assert out[at + 2].startswith("      [ ] ") and out[at + 2].endswith("  Vacuum")
+    # The same at the chat prompt.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/tasks\n/tasks later\n/quit\n"))
+    assert taskchat(common) == 0
+    prompt, err = capsys.readouterr()
+    assert "\n".join(out[at : at + 3]) in prompt
+    assert err == "taskchat: usage: /tasks [all|done]\n"
     assert taskchat([*common, "remind", str(parent)]) == 0  # none given: cleared
     assert "remind" not in capsys.readouterr().out
     assert taskchat([*common, "remind", str(parent), "soon"]) == 2  # noqa: PLR2004
