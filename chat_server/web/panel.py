@@ -93,7 +93,8 @@ class NewTaskBody(BaseModel):
     priority: Priority | None = None
     tags: list[Tag] | None = Field(default=None, max_length=TAGS_INPUT_MAX_ITEMS)
     recurrence: Recurrence | None = None
-    list: ListName | None = None
+    # A name, or the list_id of a list shared with the user (names are only one's own).
+    list: ListName | int | None = None
     parent_id: int | None = None
     repeat: Rule | None = None
     repeat_from: RepeatFrom | None = None

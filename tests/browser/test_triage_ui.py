@@ -296,3 +296,33 @@ def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
     assert saved["list"] == f"Work {tag}"
     assert saved["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
     assert saved["reminders"] == [{"before": "PT30M"}]
+
+
+def test_dragging_a_task_onto_another_group_reschedules_it_keeping_its_time(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"d{word()}"
+    later = (datetime.now(UTC) + timedelta(days=3)).replace(hour=18, minute=15, second=0)
+    mcp_call(local_stack, "add_task", title=f"Someday {tag}")
+    mcp_call(local_stack, "add_task", title=f"Timed {tag}",
+             due=later.isoformat().replace("+00:00", "Z"))
+    page = app(browsing, local_stack, timezone_id="UTC")
+    page.get_by_label("Search tasks").fill(tag)
+    page.get_by_role("button", name="Today", exact=True).click()
+    page.get_by_role("button", name="All", exact=True).click()
+    expect(page.locator("[data-group=nodate]")).to_contain_text(f"Someday {tag}")
+
+    row(page, f"Someday {tag}").drag_to(page.locator("[data-group=upcoming]"))
+    expect(page.locator("[data-group=upcoming]")).to_contain_text(f"Someday {tag}")
+    expect(row(page, f"Someday {tag}")).to_contain_text("Tomorrow")
+
+    page.get_by_role("button", name="Upcoming", exact=True).click()
+    row(page, f"Timed {tag}").drag_to(page.locator("[data-group=day1]"))
+    expect(row(page, f"Timed {tag}")).to_contain_text("Tomorrow 6:15 PM")
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    saved = {t["title"]: t for t in tasks}
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    assert saved[f"Someday {tag}"]["due"] == tomorrow
+    assert saved[f"Timed {tag}"]["due"] == f"{tomorrow}T18:15:00Z"
+    page.keyboard.press("Control+z")  # the last move undone
+    expect(row(page, f"Timed {tag}")).not_to_contain_text("Tomorrow")

@@ -51,6 +51,12 @@ export function taskRow(task, now, current, act, shown = {}) {
     task.pending && "pending", depth && "subtask"].filter(Boolean).join(" ");
   return el("li", {
     class: classes,
+    // Dragged onto another group (Today, a day of Upcoming, No date), it moves there.
+    draggable: task.completed ? undefined : "true",
+    ondragstart: (event) => {
+      event.dataTransfer.setData("application/x-task-id", String(task.id));
+      event.dataTransfer.effectAllowed = "move";
+    },
     dataset: { taskId: task.id, completed: String(task.completed), priority: task.priority,
       ...(depth ? { depth: String(Math.min(depth, 3)) } : {}) },
   },

@@ -5,7 +5,9 @@
 // rebuilt only when they change. It refetches when the live stream says so.
 
 import { getJson, plainMessage, sendJson } from "./client.js";
-import { dayAfter, dayHeading, daysFrom, groupOf, isOverdue, parseDue } from "./dates.js";
+import {
+  dayAfter, dayHeading, daysFrom, dueFromInputs, groupOf, inputsFromDue, isOverdue, parseDue,
+} from "./dates.js";
 import { el, replaceChildren } from "./dom.js";
 import { QuickAdd } from "./quickadd.js";
 import { editForm, reconcile, rowKey, taskRow } from "./taskrows.js";
@@ -63,6 +65,7 @@ export class TasksPanel {
     this.listView = null; // the list_id a list's view shows, or null for every list
     this.listsById = new Map();
     this.me = null; // the user's id, to tell their changes from a list member's
+    this.auth = null; // "local" when the server has one user (no sharing)
     this.depth = new Map(); // id -> how deep a subtask is drawn under its parent
     this.view = "all";
     this.shown = new Map(); // group key -> how many rows it shows
@@ -147,7 +150,8 @@ export class TasksPanel {
       this.loading = false;
       this.lists = (await lists)?.lists || this.lists;
       this.listsById = new Map((this.lists || []).map((l) => [l.list_id, l]));
-      this.me = this.me || (await me)?.user_id || null;
+      const who = await me;
+      if (who) [this.me, this.auth] = [who.user_id, who.auth];
       this.#fillListPicker();
       this.complete = cursor === null;
       this.loadedOnce = true;
@@ -207,6 +211,7 @@ export class TasksPanel {
           : list.name)));
     this.listPicker.value = lists.some((l) => String(l.list_id) === chosen) ? chosen : "";
     this.listPicker.hidden = lists.length < 2;
+    if (!this.listPicker.value) this.listView = null;
   }
 
   /** The list the panel shows, if one: quick add puts new tasks in it. */
@@ -359,8 +364,10 @@ export class TasksPanel {
   async #add(tasks) {
     const inList = this.currentList();
     for (const reading of tasks) {
+      // A list shared with the user is named by its id (names are only one's own).
+      const list = inList?.role && inList.role !== "owner" ? inList.list_id : inList?.name;
       const fields = inList && !reading.list && !reading.parent_id
-        ? { ...reading, list: inList.name } : reading;
+        ? { ...reading, list } : reading;
       try {
         const change = await sendJson("/api/tasks", fields);
         this.#expectEcho(change.task_id, "created");
@@ -413,6 +420,39 @@ export class TasksPanel {
     replaceChildren(row, form);
     row.classList.add("editing");
     focus();
+  }
+
+  /** Days from today a group's tasks are due in: null for "No date", undefined if none. */
+  #dayOf(key) {
+    if (key === "today") return 0;
+    if (key === "upcoming") return 1;
+    if (key === "nodate") return null;
+    const day = /^day(\d+)$/.exec(key);
+    return day ? Number(day[1]) : undefined;
+  }
+
+  /** Move a task to a group dropped on: its day (keeping its time of day), or no date. */
+  async reschedule(task, key) {
+    const days = this.#dayOf(key);
+    if (days === undefined || task.completed) return null;
+    const before = this.tasks.get(task.id) || task;
+    let due = "";
+    if (days !== null) {
+      const day = dayAfter(new Date(), days);
+      const pad = (n) => String(n).padStart(2, "0");
+      const date = `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+      due = dueFromInputs(date, inputsFromDue(before.due).time);
+    }
+    if ((before.due || "") === due) return null;
+    const change = await this.#change({ id: task.id, before, status: "updated",
+      optimistic: { ...before, due: due || null },
+      request: () => sendJson(`/api/tasks/${task.id}`, { due }, "PATCH") });
+    if (change) {
+      this.#offerUndo(`Moved “${task.title}”`, () => this.#change({ id: task.id,
+        before: this.tasks.get(task.id), status: "updated", optimistic: before,
+        request: () => sendJson(`/api/tasks/${task.id}`, { due: before.due || "" }, "PATCH") }));
+    }
+    return change;
   }
 
   // --- undo ------------------------------------------------------------------------------
@@ -633,8 +673,18 @@ export class TasksPanel {
         this.#render();
       } });
       const empty = el("p", { class: "muted empty" });
-      const node = el("li", { class: `task-group g-${group.key}`, dataset: { group: group.key } },
-        title, ul, empty, more);
+      const node = el("li", { class: `task-group g-${group.key}`, dataset: { group: group.key },
+        ondragover: (event) => {
+          if (this.#dayOf(group.key) === undefined) return;
+          event.preventDefault();
+          event.dataTransfer.dropEffect = "move";
+        },
+        ondrop: (event) => {
+          event.preventDefault();
+          const id = Number(event.dataTransfer.getData("application/x-task-id"));
+          if (this.tasks.has(id)) this.reschedule(this.tasks.get(id), group.key);
+        } },
+      title, ul, empty, more);
       parts = { node, title, ul, more, empty };
       this.groupNodes.set(group.key, parts);
     }
