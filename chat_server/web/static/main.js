@@ -219,11 +219,13 @@ async function start() {
   showUser(session);
   const sheets = wireSheets();
   let chat = null;
+  let lastTasks = null; // the panel's latest list, for a chat that starts after it came
   const liveChat = { get current() { return chat; } };
   const reminders = new Reminders($("reminders"), $("allow-notifications"));
   const tasks = new TasksPanel({ root: $("tasks"), toast: $("toast"), onError: reportError,
     onOk: clearNotice,
     onTasks: (list, complete, startedAt) => {
+      lastTasks = [list, complete, startedAt];
       reminders.schedule(list);
       chat?.syncTasks(list, complete, startedAt);
     } });
@@ -272,7 +274,8 @@ async function start() {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") chat.heard(null);
   });
-  tasks.refresh(); // now that widgets are shown, bring them up to date
+  // Now that widgets are shown, bring them up to date (a list still on its way does so itself).
+  if (lastTasks) chat.syncTasks(...lastTasks);
   document.body.dataset.ready = "true";
 }
 
