@@ -138,7 +138,7 @@ def test_quick_add_with_a_date_and_time_lands_under_upcoming_as_tomorrow(
         "(() => { const d = new Date(); d.setDate(d.getDate() + 1);"
         " return d.toLocaleDateString('en-CA'); })()")
 
-    page.get_by_label("New task").fill(title)
+    page.get_by_label("New task", exact=True).fill(title)
     page.get_by_label("Due date").fill(tomorrow)
     page.get_by_label("Due time").fill("09:30")
     page.get_by_role("button", name="Add", exact=True).click()
@@ -146,7 +146,7 @@ def test_quick_add_with_a_date_and_time_lands_under_upcoming_as_tomorrow(
     row = panel_task(page, title)
     expect(row).to_contain_text("Tomorrow 9:30 AM")
     expect(page.locator("[data-group=upcoming]")).to_contain_text(title)
-    expect(page.get_by_label("New task")).to_have_value("")
+    expect(page.get_by_label("New task", exact=True)).to_have_value("")
     # Stored as the instant the user meant: 09:30 in Auckland.
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     due = next(t["due"] for t in tasks if t["title"] == title)

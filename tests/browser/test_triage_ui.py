@@ -33,7 +33,7 @@ def test_quick_add_reads_date_time_priority_and_tags_and_each_can_be_removed(
 ) -> None:
     page = app(browsing, local_stack, timezone_id="Pacific/Auckland")
     tag = f"home{word()}"
-    title = page.get_by_label("New task")
+    title = page.get_by_label("New task", exact=True)
     title.fill(f"water plants {tag[4:]} tomorrow 8am !high #{tag} #extra")
 
     preview = page.locator("#quick-add-preview")
@@ -60,7 +60,7 @@ def test_a_title_over_the_limit_is_refused_visibly_and_kept(
 ) -> None:
     page = app(browsing, local_stack)
     long = "Remember " + "very " * 60 + word()
-    title = page.get_by_label("New task")
+    title = page.get_by_label("New task", exact=True)
     title.fill(long)
     title.press("Enter")
 
@@ -134,7 +134,7 @@ def test_keyboard_triage_moves_completes_edits_deletes_and_undoes_keeping_focus(
     page.keyboard.press("Escape")
     expect(help_box).to_be_hidden()
     page.keyboard.press("q")
-    expect(page.get_by_label("New task")).to_be_focused()
+    expect(page.get_by_label("New task", exact=True)).to_be_focused()
 
 
 def test_edit_in_place_changes_title_notes_date_time_and_priority(
@@ -211,7 +211,7 @@ def test_the_panel_with_its_new_parts_has_no_axe_findings(
     expect(page.locator("#chat h3").first).to_be_attached()
     if "viewport" in options:
         page.get_by_role("button", name="Tasks", exact=True).click()
-    page.get_by_label("New task").fill("call mum friday 6pm !low #family")
+    page.get_by_label("New task", exact=True).fill("call mum friday 6pm !low #family")
     expect(page.locator("#quick-add-preview .chip")).to_have_count(4)
     assert axe_violations(page) == []
 
@@ -221,7 +221,7 @@ def test_quick_add_reads_a_repeat_rule_and_a_reminder_and_the_row_says_the_rule(
 ) -> None:
     page = app(browsing, local_stack, timezone_id="Europe/Paris")
     name = f"Standup {word()}"
-    title = page.get_by_label("New task")
+    title = page.get_by_label("New task", exact=True)
     title.fill(f"{name} every weekday at 9:30 remind me 10 minutes before")
 
     preview = page.locator("#quick-add-preview")
@@ -265,8 +265,8 @@ def test_subtasks_sit_under_their_parent_and_a_lists_view_shows_only_that_list(
     expect(rows).to_have_count(1)
     expect(row(page, f"Milk {tag}")).not_to_contain_text("≡")
     # Quick add in a list's view adds to that list.
-    page.get_by_label("New task").fill(f"Eggs {tag}")
-    page.get_by_label("New task").press("Enter")
+    page.get_by_label("New task", exact=True).fill(f"Eggs {tag}")
+    page.get_by_label("New task", exact=True).press("Enter")
     expect(rows).to_have_count(2)
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     assert next(t for t in tasks if t["title"] == f"Eggs {tag}")["list"] == groceries
