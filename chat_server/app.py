@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chat_server.agent.agent import build_agent, build_model, user_meta
 from chat_server.agent.pool import MCPPool
 from chat_server.agent.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
+from chat_server.caldav import routes as caldav_routes
+from chat_server.caldav import server as caldav
 from chat_server.conversation.errors import DatabaseUnavailable
 from chat_server.conversation.server import TaskChatServer
 from chat_server.conversation.store import SQLStore
@@ -112,6 +114,8 @@ def create_app(
     app.include_router(signin.router)
     app.include_router(calendar.router)
     app.include_router(transfer.router)
+    app.include_router(caldav_routes.router)
+    caldav.mount(app)
     app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))
     # The page's files unhashed, with ETags so a reload revalidates (the app page itself
     # takes them from /assets/<version>/, kept for a year: chat_server/web/assets.py).
@@ -148,6 +152,7 @@ def _lifespan(
         agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
         app.state.mcp = pool
+        caldav.start(app, engine=engine, mcp=pool)
         turn_locks = turn_locks_for(settings.database_url)
         app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool, turn_locks)
         app.state.event_hub = EventHub(engine, settings.database_url)
@@ -178,6 +183,7 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
         cors_origin_regex=settings.cors_origin_regex,
         session_cookie="" if settings.local_mode else settings.session_cookie_name,
         multipart_paths={transfer.IMPORT_PATH},
+        dav_prefixes=(caldav.PREFIX, caldav.WELL_KNOWN),
     )
     app.add_middleware(
         CORSMiddleware,

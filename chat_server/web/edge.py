@@ -87,8 +87,13 @@ class EdgeGuard:
         cors_origin_regex: str | None = None,
         session_cookie: str = "",
         multipart_paths: Iterable[str] = (),
+        dav_prefixes: Iterable[str] = (),
     ) -> None:
         self.app = app
+        # CalDAV's paths: clients send WebDAV methods and XML or iCalendar bodies there, signed
+        # in by an app password (Basic auth). The Origin checks below still refuse a browser
+        # sending one cross-site.
+        self.dav_prefixes = tuple(dav_prefixes)
         # The paths that take a file upload (multipart/form-data); the Origin checks below
         # still refuse one sent cross-site.
         self.multipart_paths = frozenset(multipart_paths)
@@ -115,7 +120,8 @@ class EdgeGuard:
             return None
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         upload = content_type == "multipart/form-data" and scope["path"] in self.multipart_paths
-        if content_type != "application/json" and not upload:
+        dav = scope["path"].startswith(self.dav_prefixes) if self.dav_prefixes else False
+        if content_type != "application/json" and not upload and not dav:
             return 415, "unsupported_media_type", (
                 "state-changing requests must be sent as Content-Type: application/json"
             )

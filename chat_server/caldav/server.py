@@ -1,0 +1,97 @@
+"""Radicale as the CalDAV engine, mounted in the chat server at `/caldav/`.
+
+Radicale (a maintained CalDAV server) speaks WebDAV, CalDAV, ETag preconditions and
+sync-collection; we give it our storage (chat_server/caldav/storage.py) and an
+authentication that checks app passwords, never the JWT secret or a session cookie.
+Radicale is a WSGI app: `a2wsgi` runs it in worker threads under our ASGI app, which keeps
+the event loop free while a request waits for the task server.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from radicale import auth, config
+from radicale.app import Application
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from chat_server.caldav import tables
+from chat_server.caldav.storage import Backend, TaskStorage
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/caldav"
+WELL_KNOWN = "/.well-known/caldav"
+REALM = "taskchat CalDAV (app password)"
+# Radicale requests served at once by one process; each holds a thread while it waits.
+WORKERS = 8
+# The largest item or request body Radicale reads (a task is a few kilobytes).
+MAX_CONTENT_BYTES = 1_000_000
+
+
+class AppPasswordAuth(auth.BaseAuth):
+    """Signs a client in by one of the user's app passwords."""
+
+    def __init__(self, configuration: Any, engine: Engine) -> None:
+        super().__init__(configuration)
+        self._engine = engine
+
+    def _login(self, login: str, password: str) -> str:
+        if not login or not password:
+            return ""
+        with Session(self._engine) as session:
+            known = tables.password_owner(session, user_id=login, password=password)
+        return login if known else ""
+
+
+def radicale_app(backend: Backend) -> WSGIMiddleware:
+    """Radicale with our storage and authentication, as an ASGI app."""
+    configuration = config.load()
+    configuration.update(
+        {
+            "auth": {
+                "type": lambda conf: AppPasswordAuth(conf, backend.engine),
+                "realm": REALM,
+            },
+            "rights": {"type": "owner_only", "permit_delete_collection": "False"},
+            "storage": {"type": lambda conf: TaskStorage(conf, backend)},
+            "web": {"type": "none"},
+            "server": {"max_content_length": str(MAX_CONTENT_BYTES)},
+        },
+        "taskchat",
+    )
+    return WSGIMiddleware(Application(configuration), workers=WORKERS)
+
+
+def start(app: FastAPI, *, engine: Engine, mcp: Any) -> None:
+    """Make the process's Radicale (called in the lifespan, on the serving event loop)."""
+    app.state.caldav = radicale_app(Backend(engine, mcp, asyncio.get_running_loop()))
+
+
+async def caldav(scope: Scope, receive: Receive, send: Send) -> None:
+    """The mounted CalDAV app: the process's Radicale, once the lifespan made it."""
+    served = getattr(scope["app"].state, "caldav", None)
+    if served is None:
+        unavailable = {"error": "unavailable", "message": "CalDAV is starting"}
+        await JSONResponse(unavailable, 503)(scope, receive, send)
+        return
+    await served(scope, receive, send)
+
+
+async def well_known() -> RedirectResponse:
+    """RFC 6764 discovery: clients given only the host find the CalDAV root."""
+    return RedirectResponse(f"{PREFIX}/", status_code=301)
+
+
+def mount(app: FastAPI) -> None:
+    """Serve CalDAV at PREFIX and its discovery address."""
+    app.add_api_route(
+        WELL_KNOWN, well_known, methods=["GET", "HEAD", "PROPFIND"], include_in_schema=False
+    )
+    app.mount(PREFIX, caldav, name="caldav")
