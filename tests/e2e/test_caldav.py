@@ -17,7 +17,7 @@ import pytest
 from caldav.davclient import DAVClient
 
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, running_stack
-from tests.e2e.test_live_events import agent, called, token
+from tests.e2e.test_live_events import agent, called, stream_of, token
 
 pytestmark = pytest.mark.e2e
 
@@ -142,6 +142,13 @@ def todo_named(calendar: Any, title: str) -> Any:
     return None
 
 
+async def add_in(stack: Stack, user_id: str, title: str, list_name: str) -> int:
+    async with agent(stack, user_id) as client:
+        added = await called(client, "add_task", title=title, list=list_name)
+    task_id: int = added["task_id"]
+    return task_id
+
+
 async def test_the_caldav_library_syncs_tasks_both_ways_with_repeats_and_deletions(
     stack: Stack,
 ) -> None:
@@ -152,8 +159,11 @@ async def test_the_caldav_library_syncs_tasks_both_ways_with_repeats_and_deletio
             repeat="FREQ=WEEKLY;BYDAY=MO", timezone="Europe/Berlin",
         )  # fmt: skip
         await called(client, "add_task", title="Old junk", list="Home")
+        await called(client, "add_task", title="Work exists", list="Work")
+    made = app_password(stack, ann)
+    auth = (ann, made["password"])
     home = next(
-        calendar for calendar in calendars(stack, app_password(stack, ann))
+        calendar for calendar in calendars(stack, made)
         if calendar.get_display_name() == "Home"
     )  # fmt: skip
     first_token = home.objects_by_sync_token(load_objects=False).sync_token
@@ -168,7 +178,12 @@ async def test_the_caldav_library_syncs_tasks_both_ways_with_repeats_and_deletio
     # client -> taskchat: a new repeating task, a completed one, a deleted one.
     home.save_todo(summary="Water plants", due=date(2026, 3, 16), priority=1,
                    rrule={"FREQ": "WEEKLY", "BYDAY": "MO"})  # fmt: skip
-    todo.complete()
+    # The page hears of a phone's edit live, as of any other.
+    async with stream_of(stack, ann) as page:
+        todo.complete()
+        # The done occurrence and the next one (created), in either order.
+        heard = [await page.next(within=10), await page.next(within=10)]
+    assert ("task", {"task_id": gym["task_id"], "status": "completed"}) in heard
     todo_named(home, "Old junk").delete()
     tasks = await tasks_of(ann, stack)
     plants = tasks["Water plants"]
@@ -186,6 +201,18 @@ async def test_the_caldav_library_syncs_tasks_both_ways_with_repeats_and_deletio
     assert (await tasks_of(ann, stack, "pending"))["Gym"]["due"].startswith("2026-03-23")
     # The client's own href and UID stay: its task is not served twice.
     assert [t.icalendar_component["summary"] for t in home.todos()].count("Water plants") == 1
+
+    # A client moves a task to another list (MOVE): taskchat moves it, href and all.
+    async with agent(stack, ann) as client:
+        lists = {entry["name"]: entry["list_id"] for entry in
+                 (await called(client, "list_lists"))["lists"]}  # fmt: skip
+    moving = await add_in(stack, ann, "Move me", "Home")
+    source = f"/caldav/{ann}/{lists['Home']}/{moving}.ics"
+    target = f"{stack.chat_url}/caldav/{ann}/{lists['Work']}/{moving}.ics"
+    moved = dav_request(stack, "MOVE", source, auth, headers={"Destination": target})
+    assert moved.status_code in (201, 204), moved.text
+    assert (await tasks_of(ann, stack))["Move me"]["list"] == "Work"
+    assert dav_request(stack, "GET", target.removeprefix(stack.chat_url), auth).status_code == 200
 
     # taskchat -> client: a rename and a deletion show at the next sync, and the sync token
     # from before names exactly what changed.
