@@ -58,7 +58,14 @@ RECURRENCE = (
     "Old form of repeat: daily, weekly, monthly or yearly (FREQ=DAILY etc.; monthly from the "
     "31st falls back to the month's last day)."
 )
-LIST = "The list's name (any case); made on first use. Default: Inbox."
+LIST = (
+    "The list: your own list's name (any case; made on first use), or a list's list_id (a "
+    "list shared with you is named by its list_id). Default: Inbox."
+)
+ASSIGNEE = (
+    'Assigns it to this user id (the list\'s owner or a member); "" unassigns; null leaves it.'
+)
+USER_ID_CHARS = 200
 PARENT_ID = (
     "Makes it a subtask of this top-level task (one level deep); it joins the parent's list."
 )
@@ -86,7 +93,9 @@ REMINDERS = (
 Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=TAGS_INPUT_MAX_ITEMS)]
 Due = Annotated[str, Field(max_length=DUE_INPUT_MAX_CHARS)]
-ListName = Annotated[str, Field(max_length=LIST_NAME_MAX_CHARS * 2)]
+# A list's name or its list_id (an integer; mcp_server/lists.py `find`).
+ListName = Annotated[str, Field(max_length=LIST_NAME_MAX_CHARS * 2)] | int
+UserId = Annotated[str, Field(max_length=USER_ID_CHARS)]
 Rule = Annotated[str, Field(max_length=REPEAT_MAX_CHARS)]
 Zone = Annotated[str, Field(max_length=MAX_ZONE_CHARS)]
 
@@ -197,7 +206,12 @@ class ListTasksInput(ToolInput):
         description="The user's IANA time zone (e.g. Asia/Tokyo): the days of due_before, "
         "due_after and overdue are that zone's days. Default UTC.",
     )
-    list: ListName | None = Field(None, description="Only tasks in this list (by name).")
+    list: ListName | None = Field(
+        None, description="Only tasks in this list (its name, or its list_id)."
+    )
+    assignee: UserId | None = Field(
+        None, description='Only tasks assigned to this user: "me" or a user id.'
+    )
     subtasks: SubtaskFilter = Field(
         "top_level",
         description="top_level: top-level tasks only, each with open_subtasks; all: subtasks "
@@ -260,6 +274,7 @@ class UpdateTaskInput(ToolInput):
     reminders: Reminders | None = Field(
         None, description=f"Replaces all reminders. {REMINDERS} [] removes them; null leaves them."
     )
+    assignee: UserId | None = Field(None, description=ASSIGNEE)
 
 
 class CompleteTaskInput(ToolInput):
@@ -281,7 +296,11 @@ class DeleteTaskInput(ToolInput):
     )
 
 
-LIST_NAME = "A list's name (any case)."
+class RestoreTaskInput(ToolInput):
+    task_id: int = Field(description="The id of a task you deleted in the last 10 minutes.")
+
+
+LIST_NAME = "A list: your own list's name (any case), or its list_id."
 
 
 class ListListsInput(ToolInput):
@@ -305,6 +324,27 @@ class DeleteListInput(ToolInput):
         None, description="Moves its tasks to this list (made if new) first."
     )
     delete_tasks: bool = Field(False, description="true deletes its tasks with it.")
+
+
+class ShareListInput(ToolInput):
+    list: ListName = Field(description=LIST_NAME)
+    user_id: UserId = Field(description="The user id to share it with (not your own).")
+    role: Literal["editor", "viewer"] = Field(
+        description="editor: may add, change, complete and delete its tasks; viewer: may read "
+        "them. Sharing again with someone changes their role."
+    )
+
+
+class UnshareListInput(ToolInput):
+    list: ListName = Field(description=LIST_NAME)
+    user_id: UserId = Field(
+        description="The member to remove (owner only); your own id leaves a list shared "
+        "with you."
+    )
+
+
+class ListMembersInput(ToolInput):
+    list: ListName = Field(description=LIST_NAME)
 
 
 BATCH = (

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from mcp_server.lists import find_list_id
+from mcp_server.access import Access
+from mcp_server.lists import ListRef, find
 from mcp_server.models import (
     CURSOR_SECRET_NAME,
     TASK_COLUMNS,
@@ -33,6 +34,7 @@ from mcp_server.task_rules import (
     time_zone,
     utc_now,
 )
+from shared.auth import AuthError, check_user_id
 from shared.contract import (
     MAX_PAGE_SIZE,
     ORDERS,
@@ -100,7 +102,8 @@ class TaskQuery:
     due_after: str | None = None
     overdue: bool | None = None
     timezone: str | None = None
-    list: str | None = None
+    list: ListRef | None = None
+    assignee: str | None = None
     subtasks: str = "top_level"
     sort: str = "created"
     order: str = "asc"
@@ -116,7 +119,8 @@ def list_tasks(
     now: datetime | None = None,
     cursor_secret: CursorSecret | None = None,
 ) -> TaskPage:
-    """One page of `user_id`'s tasks, keyset-paginated.
+    """One page of the tasks `user_id` sees (theirs, and those of lists shared with them),
+    keyset-paginated.
 
     Cursors are signed with `cursor_secret` (default: the one stored in the database).
 
@@ -130,7 +134,8 @@ def list_tasks(
     in `timezone` (UTC by default). `overdue`: open tasks whose due time has passed; a
     date-only task is overdue from the day after its date in `timezone`. Completed tasks
     are never overdue. A date-only due is a day, not an instant, so it is compared with a
-    plain date as a date, in every zone. `list`: only that list's tasks. `subtasks`:
+    plain date as a date, in every zone. `list`: only that list's tasks. `assignee`: only
+    the tasks assigned to that user ("me": the caller). `subtasks`:
     top_level (default) lists top-level tasks only, each with its open_subtasks count; all
     lists subtasks too (each with its parent_id).
     """
@@ -142,14 +147,17 @@ def list_tasks(
     ):
         raise InvalidTaskInput(f"limit must be between 1 and {MAX_PAGE_SIZE} (got {query.limit!r})")
     key = _SORT_KEYS[sort]
-    conditions = [_t.c.user_id == user_id, *_filters(query, utc_now(now))]
     conn = session.connection()
+    who = Access.of(conn, user_id)
+    conditions = [who.tasks(), *_filters(query, utc_now(now))]
     if _choice("subtasks", query.subtasks, SUBTASK_FILTERS) == "top_level":
         conditions.append(_t.c.parent_id.is_(None))
     if query.list is not None:
-        # An Inbox not made yet holds no tasks; any other unknown name is refused.
-        list_id = find_list_id(conn, user_id, query.list)
-        conditions.append(_t.c.list_id == list_id if list_id is not None else false())
+        # An Inbox not made yet holds no tasks; any other unknown list is refused.
+        found = find(conn, who, query.list)
+        conditions.append(_t.c.list_id == found.id if found is not None else false())
+    if query.assignee is not None:
+        conditions.append(_t.c.assignee == _assignee(query.assignee, user_id))
     signer = cursor_secret or CursorSecret()
     cursor = None
     if query.cursor is not None:
@@ -190,6 +198,15 @@ _SORT_KEYS: dict[str, Any] = {
     "priority": _t.c.priority,
     "title": func.lower(_t.c.title),
 }
+
+
+def _assignee(value: str, user_id: str) -> str:
+    if value.strip().lower() == "me":
+        return user_id
+    try:
+        return check_user_id(value.strip())
+    except AuthError as exc:
+        raise InvalidTaskInput(f"assignee must be \"me\" or a user id: {exc}") from None
 
 
 def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:

@@ -132,8 +132,30 @@ _lists: Any = TaskList.__table__  # type: ignore[attr-defined]
 Index("ix_task_list_user_name", _lists.c.user_id, func.lower(_lists.c.name), unique=True)
 
 
+class ListMember(SQLModel, table=True):
+    """A user a list is shared with, and what they may do in it (mcp_server/access.py).
+
+    editor: add, change, complete and delete its tasks; viewer: read them. The owner (the
+    list's user_id) is never a row here.
+    """
+
+    __tablename__ = "list_member"
+
+    list_id: int = Field(
+        sa_type=Integer, foreign_key="task_list.id", ondelete="CASCADE", primary_key=True
+    )
+    user_id: str = Field(max_length=200, primary_key=True)
+    role: str = Field(max_length=10)  # "editor" or "viewer"
+    created_at: datetime
+
+
+MEMBER_TABLE: Any = ListMember.__table__  # type: ignore[attr-defined]
+# "Which lists are shared with me", asked at the start of every call.
+Index("ix_list_member_user", MEMBER_TABLE.c.user_id)
+
+
 class Task(SQLModel, table=True):
-    """One task, owned by exactly one user; every query filters on `user_id`."""
+    """One task, owned by its list's owner; every query is scoped by mcp_server/access.py."""
 
     # AUTOINCREMENT: SQLite would otherwise give a deleted newest task's id to the next
     # task, and an old widget or "delete task 7" would then act on the wrong task.
@@ -167,6 +189,11 @@ class Task(SQLModel, table=True):
     repeat_from: str = Field(default="due", max_length=10)  # "due" or "completion"
     # The IANA zone a timed task repeats in (9:00 stays 9:00 across DST); null: UTC.
     timezone: str | None = Field(default=None, max_length=ZONE_MAX_CHARS)
+    # Since shared lists (tasks_0012): `user_id` above is always the owner of the task's
+    # list; who the task is assigned to (the owner or a member of the list), and who made
+    # its last change (the owner or an editor). Null: unassigned; unknown (older rows).
+    assignee: str | None = Field(default=None, max_length=200)
+    changed_by: str | None = Field(default=None, max_length=200)
 
 
 # Keyset pagination reads "WHERE user_id = ? AND (key, id) > (?, ?) ORDER BY key, id":
@@ -245,6 +272,9 @@ TASK_COLUMNS = (
     _t.c.timezone,
     select(reminder_specs(cast_text(_rem.c.position) + ":" + _rem.c.spec))
     .where(_rem.c.task_id == _t.c.id).correlate(_t).scalar_subquery().label("reminders"),
+    _t.c.user_id.label("owner"),
+    _t.c.assignee,
+    _t.c.changed_by,
 )  # fmt: skip
 
 
@@ -252,7 +282,8 @@ def task_dict(row: Row[Any]) -> TaskDict:
     """A row selected with TASK_COLUMNS as the contract's TaskDict."""
     (task_id, title, description, completed, completed_at, priority, tags, due, due_is_date,
      recurrence, created_at, updated_at, list_name, list_id, parent_id, open_subtasks, repeat,
-     repeat_from, zone, reminders) = cast(tuple[Any, ...], row)[:20]  # fmt: skip
+     repeat_from, zone, reminders, owner, assignee, changed_by) = cast(
+         tuple[Any, ...], row)[:23]  # fmt: skip
     return {
         "id": task_id,
         "title": title,
@@ -275,6 +306,9 @@ def task_dict(row: Row[Any]) -> TaskDict:
         "repeat_text": in_words(repeat),
         "timezone": zone,
         "reminders": reminder_list(reminders),
+        "owner": owner,
+        "assignee": assignee,
+        "changed_by": changed_by,
     }
 
 

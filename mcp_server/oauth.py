@@ -36,10 +36,14 @@ TOOL_SCOPES = {
     "list_lists": READ_SCOPE,
     "rename_list": WRITE_SCOPE,
     "delete_list": WRITE_SCOPE,
+    "share_list": WRITE_SCOPE,
+    "unshare_list": WRITE_SCOPE,
+    "list_members": READ_SCOPE,
     "add_tasks": WRITE_SCOPE,
     "update_tasks": WRITE_SCOPE,
     "complete_tasks": WRITE_SCOPE,
     "delete_tasks": WRITE_SCOPE,
+    "restore_task": WRITE_SCOPE,
 }
 REFETCH_AFTER_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 5.0

@@ -19,9 +19,11 @@ from shared.contract import (
     ErrorCode,
     ListChange,
     ListDict,
+    ListMembers,
     ListPage,
     RecurrenceShown,
     RepeatFrom,
+    Role,
     TaskChange,
     TaskDetail,
     TaskDict,
@@ -79,6 +81,9 @@ TASK: Schema = {
             'Its reminders: {"before": "PT30M"} (before the due) or {"at": "<date-time>"}.',
             items={"type": "object"},
         ),
+        "owner": _field("string", "The user id of its list's owner."),
+        "assignee": _field(["string", "null"], "Who it is assigned to (a user id), or null."),
+        "changed_by": _field(["string", "null"], "Who made its last change (a user id)."),
     },
     "required": [
         "id",
@@ -101,6 +106,9 @@ TASK: Schema = {
         "repeat_text",
         "timezone",
         "reminders",
+        "owner",
+        "assignee",
+        "changed_by",
     ],  # fmt: skip
 }
 
@@ -149,9 +157,43 @@ LIST: Schema = {
         "inbox": _field("boolean", "true for the Inbox, where tasks without a list go."),
         "open": _field("integer", "How many of its tasks are open."),
         "done": _field("integer", "How many of its tasks are done."),
+        "owner": _field("string", "Its owner's user id."),
+        "role": _field(
+            "string", "Your role: owner, editor (changes tasks) or viewer (reads them).",
+            enum=list(get_args(Role)),
+        ),
+        "shared": _field("boolean", "true when it is shared with anyone."),
     },
-    "required": ["name", "list_id", "color", "position", "inbox", "open", "done"],
-}
+    "required": [
+        "name", "list_id", "color", "position", "inbox", "open", "done", "owner", "role",
+        "shared",
+    ],
+}  # fmt: skip
+
+LIST_MEMBERS: Schema = {
+    "type": "object",
+    "description": "Who can see a list.",
+    "properties": {
+        "status": _field(
+            "string", "What the call did: shared, unshared, left (you left it) or members.",
+            enum=["shared", "unshared", "left", "members"],
+        ),
+        "list": {**LIST, "description": "The list."},
+        "members": {
+            **_field("array", "Its owner first, then its members."),
+            "items": {
+                "type": "object",
+                "properties": {
+                    "user_id": _field("string", "Their user id."),
+                    "role": _field("string", "owner, editor or viewer.",
+                                   enum=list(get_args(Role))),
+                },
+                "required": ["user_id", "role"],
+            },
+        },
+    },
+    "required": ["status", "list", "members"],
+}  # fmt: skip
 
 LIST_PAGE: Schema = {
     "type": "object",
@@ -267,6 +309,11 @@ def _list_change_text(list_change: ListChange) -> str:
     return text
 
 
+def _members_text(result: ListMembers) -> str:
+    people = ", ".join(f"{member['user_id']} ({member['role']})" for member in result["members"])
+    return f"{result['status']}: {list_line(result['list'])}\nmembers: {people or 'none'}"
+
+
 def _page_text(page: TaskPage) -> str:
     lines = [task_line(task) for task in page["tasks"]] or ["no tasks"]
     cursor = page["next_cursor"]
@@ -289,6 +336,7 @@ def _detail_text(detail: TaskDetail) -> str:
 # Which text a result gets, by a key only its shape has (checked in this order).
 _TEXTS: list[tuple[str, Callable[[Any], str]]] = [
     ("results", _batch_text),
+    ("members", _members_text),
     ("lists", _lists_text),
     ("moved_to", _list_change_text),
     ("tasks", _page_text),
@@ -311,7 +359,12 @@ def list_line(item: ListDict) -> str:
     """One list on one line: name, id, counts."""
     inbox = " (inbox)" if item["inbox"] else ""
     counts = f"{item['open']} open, {item['done']} done"
-    return f"{item['name']}{inbox} | list_id {item['list_id']} | {counts}"
+    line = f"{item['name']}{inbox} | list_id {item['list_id']} | {counts}"
+    if item.get("role", "owner") != "owner":
+        line += f" | shared with you by {item.get('owner')} as {item.get('role')}"
+    elif item.get("shared"):
+        line += " | shared"
+    return line
 
 
 def task_line(task: TaskDict, *, brief: bool = True) -> str:
@@ -331,10 +384,21 @@ def task_line(task: TaskDict, *, brief: bool = True) -> str:
     elif task.get("open_subtasks"):
         parts.append(f"{task.get('open_subtasks')} open subtasks")
     parts.append(f"done {task['completed_at']}" if task["completed"] else "open")
+    parts += _people(task)
     line = " | ".join(parts)
     if task["description"]:
         line += " | has notes (get_task shows them)" if brief else f"\nnotes: {task['description']}"
     return line
+
+
+def _people(task: TaskDict) -> list[str]:
+    """Who a task is assigned to, and who changed it when that was not its owner:
+    "completed by sam" in a shared list."""
+    parts = [f"assigned to {task['assignee']}"] if task.get("assignee") else []
+    by = task.get("changed_by")
+    if by and by != task.get("owner"):
+        parts.append(f"{'completed' if task['completed'] else 'changed'} by {by}")
+    return parts
 
 
 def task_text(task: TaskDict) -> str:

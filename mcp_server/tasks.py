@@ -17,6 +17,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -24,10 +25,11 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from mcp_server import reminders, rrules
+from mcp_server import reminders, rrules, trash
+from mcp_server.access import Access, announce, audience, task_row
 from mcp_server.listing import CursorSecret, TaskQuery, list_tasks
-from mcp_server.lists import NeedsChoice, list_id_for
-from mcp_server.models import MAX_TASK_ID, TASK_COLUMNS, TASK_TABLE, task_dict
+from mcp_server.lists import ListRef, NeedsChoice, find, move_tasks, writable
+from mcp_server.models import TASK_COLUMNS, TASK_TABLE, task_dict
 from mcp_server.task_rules import (
     MAX_DUE,
     InvalidTaskInput,
@@ -42,6 +44,7 @@ from mcp_server.task_rules import (
     time_zone,
     utc_now,
 )
+from shared.auth import AuthError, check_user_id
 from shared.contract import (
     ChangeStatus,
     TaskChange,
@@ -49,6 +52,7 @@ from shared.contract import (
     TaskDict,
     TaskPage,
 )
+from shared.events import TaskEvent
 
 __all__ = [
     "CursorSecret",
@@ -71,7 +75,7 @@ __all__ = [
 
 UPDATABLE_FIELDS = (
     "title", "description", "due", "priority", "tags", "recurrence", "list", "parent_id",
-    "repeat", "repeat_from", "timezone", "skip", "reminders",
+    "repeat", "repeat_from", "timezone", "skip", "reminders", "assignee",
 )  # fmt: skip
 REPEAT_FROM = ("due", "completion")
 SUBTASK_CHOICES = {"complete": ("complete",), "delete": ("delete", "keep")}
@@ -90,7 +94,7 @@ class NewTask:
     priority: str = "medium"
     tags: list[str] | None = None
     recurrence: str = "none"
-    list: str | None = None
+    list: ListRef | None = None
     parent_id: int | None = None
     repeat: str | None = None
     repeat_from: str = "due"
@@ -109,16 +113,13 @@ def _change(status: ChangeStatus, task: TaskDict, next_task: TaskDict | None = N
     }
 
 
-def _owned(user_id: str, task_id: int) -> ColumnElement[bool]:
-    _existing_id(task_id)
-    return and_(_t.c.id == task_id, _t.c.user_id == user_id)
+def _told(conn: Connection, list_ids: list[int], status: ChangeStatus, *task_ids: int) -> None:
+    """Tell everyone who sees `list_ids` that the tasks `task_ids` changed (access.announce)."""
+    announce(conn, list_ids, [TaskEvent(task_id=i, status=status) for i in task_ids])
 
 
-def _existing_id(task_id: int) -> None:
-    """TaskNotFound for an id no row can have, before any query compares with it (PostgreSQL
-    refuses the comparison outright, SQLite cannot bind an integer past 64 bits)."""
-    if not 1 <= task_id <= MAX_TASK_ID:
-        raise TaskNotFound(task_id)
+def _ids(conn: Connection, condition: ColumnElement[bool]) -> list[int]:
+    return list(conn.execute(select(_t.c.id).where(condition).order_by(_t.c.id)).scalars())
 
 
 # --- repeat rules on a task -----------------------------------------------------------
@@ -217,12 +218,8 @@ def _following(row: Any, moment: datetime, *, skip: bool = False) -> dict[str, A
 # --- writes -------------------------------------------------------------------------
 
 
-def _parent(conn: Connection, user_id: str, parent_id: int) -> Row[Any]:
-    row = conn.execute(
-        select(_t.c.id, _t.c.list_id, _t.c.parent_id).where(_owned(user_id, parent_id))
-    ).first()
-    if row is None:
-        raise TaskNotFound(parent_id)
+def _parent(conn: Connection, who: Access, parent_id: int) -> Row[Any]:
+    row = task_row(conn, who, parent_id, write=True)
     if row.parent_id is not None:
         raise InvalidTaskInput(
             f"task {parent_id} is itself a subtask; subtasks go one level deep, so give its "
@@ -254,28 +251,32 @@ def add_task(
     _check_rule(rule, values, moment)
     specs = reminders.clean_reminders(data.reminders or [])
     conn = session.connection()
+    who = Access.of(conn, user_id)
     if data.parent_id is not None:
-        parent = _parent(conn, user_id, data.parent_id)
+        parent = _parent(conn, who, data.parent_id)
         if rule is not None:
             raise InvalidTaskInput(_SUBTASK_REPEATS)
-        if data.list is not None and list_id_for(
-            conn, user_id, data.list, create=False, now=moment
-        ) != parent.list_id:
-            raise InvalidTaskInput(_SUBTASK_LIST)
-        values["list_id"], values["parent_id"] = parent.list_id, parent.id
+        if data.list is not None:
+            named = find(conn, who, data.list)
+            if named is None or named.id != parent.list_id:
+                raise InvalidTaskInput(_SUBTASK_LIST)
+        owner, values["list_id"], values["parent_id"] = parent.user_id, parent.list_id, parent.id
     else:
-        values["list_id"] = list_id_for(conn, user_id, data.list, create=True, now=moment)
+        target = writable(conn, who, data.list, now=moment)
+        owner, values["list_id"] = target.user_id, target.id
     # RETURNING only the id: the list name and subtask count are subqueries, which neither
     # database can correlate inside RETURNING; the task is read back by its primary key.
+    # The task is its list's owner's, whoever adds it.
     task_id = conn.execute(
         insert(_t)
-        .values(user_id=user_id, completed=False, created_at=moment, updated_at=moment,
-                repeat=rule, recurrence=rrules.plain_name(rule), **values)
+        .values(user_id=owner, completed=False, created_at=moment, updated_at=moment,
+                repeat=rule, recurrence=rrules.plain_name(rule), changed_by=user_id, **values)
         .returning(_t.c.id)
     ).scalar_one()  # fmt: skip
     if specs:
-        reminders.write(conn, task_id=task_id, user_id=user_id, specs=specs, task=values)
-    return _change("created", _read(conn, user_id, task_id))
+        reminders.write(conn, task_id=task_id, user_id=owner, specs=specs, task=values)
+    _told(conn, [values["list_id"]], "created", task_id)
+    return _change("created", _read(conn, task_id))
 
 
 _SUBTASK_REPEATS = (
@@ -309,22 +310,46 @@ def update_task(
     moment = utc_now(now)
     values = _update_values(changes)
     conn = session.connection()
-    current = conn.execute(
-        select(_t).where(_owned(user_id, task_id)).with_for_update()
-    ).first()
-    if current is None:
-        raise TaskNotFound(task_id)
-    values.update(_placement(conn, user_id=user_id, current=current, changes=changes,
-                             moment=moment))  # fmt: skip
+    who = Access.of(conn, user_id)
+    task_row(conn, who, task_id, write=True)
+    this = _t.c.id == task_id
+    current = conn.execute(select(_t).where(this).with_for_update()).one()
+    target = _placement(conn, who, current=current, changes=changes, moment=moment, into=values)
     merged = {**current._mapping, **values}
     _check_repeat_change(current, changes, values, merged, moment)
+    if changes.get("assignee") is not None:
+        values["assignee"] = _assignee(conn, changes["assignee"], merged["list_id"])
+    reopened = _ids(conn, _t.c.parent_id == task_id) if changes.get("skip") else []
     if changes.get("skip"):
         values.update(_skipped(conn, current, merged, changes, moment))
-    conn.execute(update(_t).where(_owned(user_id, task_id)).values(updated_at=moment, **values))
-    if "list_id" in values and current.parent_id is None:
-        conn.execute(update(_t).where(_t.c.parent_id == task_id).values(list_id=values["list_id"]))
-    _retime_reminders(conn, user_id, task_id, changes, {**current._mapping, **values})
-    return _change("updated", _read(conn, user_id, task_id))
+    conn.execute(update(_t).where(this).values(updated_at=moment, changed_by=user_id, **values))
+    moved = []
+    if target is not None:
+        # A parent's new list is its subtasks' too (and its owner theirs).
+        family = or_(this, _t.c.parent_id == task_id) if current.parent_id is None else this
+        moved = _ids(conn, and_(family, ~this))
+        move_tasks(conn, family, target)
+    _retime_reminders(conn, merged["user_id"] if target is None else target.user_id, task_id,
+                      changes, {**current._mapping, **values})  # fmt: skip
+    lists = sorted({current.list_id, merged["list_id"]})
+    _told(conn, lists, "updated", task_id, *moved, *reopened)
+    return _change("updated", _read(conn, task_id))
+
+
+def _assignee(conn: Connection, value: str, list_id: int) -> str | None:
+    """Who a task is assigned to: "" nobody; else the list's owner or one of its members."""
+    if not value.strip():
+        return None
+    try:
+        assignee = check_user_id(value.strip())
+    except AuthError as exc:
+        raise InvalidTaskInput(f"assignee: {exc}") from None
+    if assignee not in audience(conn, [list_id]):
+        raise InvalidTaskInput(
+            f"assignee: {assignee} cannot see this task's list; a task is assigned to its "
+            "list's owner or a member (share_list adds one)"
+        )
+    return assignee
 
 
 def _retime_reminders(
@@ -379,19 +404,22 @@ _CLEANERS: dict[str, Any] = {
 
 def _placement(
     conn: Connection,
+    who: Access,
     *,
-    user_id: str,
     current: Row[Any],
     changes: Mapping[str, Any],
     moment: datetime,
-) -> dict[str, Any]:
-    """The list_id and parent_id an update gives the task."""
+    into: dict[str, Any],
+) -> Row[Any] | None:
+    """Put in `into` the list_id and parent_id an update gives the task; the list it moves
+    to (None when it stays in its own)."""
     placed: dict[str, Any] = {}
+    target = None
     parent_id = changes.get("parent_id")
     if parent_id is not None and parent_id != 0:
         if parent_id == current.id:
             raise InvalidTaskInput("a task cannot be its own subtask")
-        parent = _parent(conn, user_id, parent_id)
+        parent = _parent(conn, who, parent_id)
         has_subtasks = conn.execute(
             select(func.count()).where(_t.c.parent_id == current.id)
         ).scalar_one()
@@ -400,16 +428,20 @@ def _placement(
                 f"task {current.id} has subtasks of its own; subtasks go one level deep"
             )
         placed["parent_id"], placed["list_id"] = parent.id, parent.list_id
+        target = find(conn, who, parent.list_id)
     elif parent_id == 0:
         placed["parent_id"] = None
     name = changes.get("list")
     if name is not None:
-        list_id = list_id_for(conn, user_id, name, create=True, now=moment)
+        target = writable(conn, who, name, now=moment)
         is_subtask = placed.get("parent_id", current.parent_id) is not None
-        if is_subtask and list_id != placed.get("list_id", current.list_id):
+        if is_subtask and target.id != placed.get("list_id", current.list_id):
             raise InvalidTaskInput(_SUBTASK_LIST)
-        placed["list_id"] = list_id
-    return placed
+        placed["list_id"] = target.id
+    into.update(placed)
+    if target is None or target.id == current.list_id:
+        return None
+    return target
 
 
 def _check_repeat_change(
@@ -479,47 +511,50 @@ def set_completed(
     """
     if subtasks is not None and subtasks != "complete":
         raise InvalidTaskInput(f'subtasks must be "complete" or null (got {subtasks!r})')
-    _existing_id(task_id)
     moment = utc_now(now)
     conn = session.connection()
-    if completed:
-        _complete_subtasks(conn, user_id, task_id, subtasks, moment)
+    who = Access.of(conn, user_id)
+    found = task_row(conn, who, task_id, write=True)
+    done_too = _complete_subtasks(conn, user_id, task_id, subtasks, moment) if completed else []
     # The state test sits in the UPDATE itself, so of two concurrent completions exactly
     # one flips the task and creates the next occurrence.
     row = conn.execute(
         update(_t)
-        .where(_owned(user_id, task_id), _t.c.completed == (not completed))
+        .where(_t.c.id == task_id, _t.c.completed == (not completed))
         .values(
             completed=completed,
             completed_at=moment if completed else None,
             updated_at=moment,
+            changed_by=user_id,
         )
         .returning(_t)
     ).first()
     status: ChangeStatus = "completed" if completed else "reopened"
     if row is None:
-        return _change(status, _read(conn, user_id, task_id))
+        return _change(status, _read(conn, task_id))
+    _told(conn, [found.list_id], status, task_id, *done_too)
     next_task = None
     if completed and row.repeat is not None:
         next_task = _insert_next_occurrence(conn, row, moment)
-    return _change(status, _read(conn, user_id, task_id), next_task)
+    return _change(status, _read(conn, task_id), next_task)
 
 
 def _complete_subtasks(
     conn: Connection, user_id: str, task_id: int, choice: str | None, moment: datetime
-) -> None:
-    open_ones = and_(_t.c.parent_id == task_id, _t.c.user_id == user_id,
-                     _t.c.completed == False)  # noqa: E712  # fmt: skip
-    count = conn.execute(select(func.count()).where(open_ones)).scalar_one()
-    if not count:
-        return
+) -> list[int]:
+    """Complete the open subtasks of `task_id` when `choice` says so; their ids."""
+    open_ones = and_(_t.c.parent_id == task_id, _t.c.completed == False)  # noqa: E712
+    done = _ids(conn, open_ones)
+    if not done:
+        return []
     if choice != "complete":
         raise NeedsChoice(
-            f"task {task_id} has {count} open subtask(s); complete them first, or pass "
+            f"task {task_id} has {len(done)} open subtask(s); complete them first, or pass "
             'subtasks: "complete" to complete them with it'
         )
     conn.execute(update(_t).where(open_ones).values(
-        completed=True, completed_at=moment, updated_at=moment))  # fmt: skip
+        completed=True, completed_at=moment, updated_at=moment, changed_by=user_id))  # fmt: skip
+    return done
 
 
 def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -> TaskDict | None:
@@ -538,6 +573,8 @@ def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -
             list_id=row.list_id,
             repeat_from=row.repeat_from,
             timezone=row.timezone,
+            assignee=row.assignee,
+            changed_by=row.changed_by,
             created_at=moment,
             updated_at=moment,
             **following,
@@ -546,7 +583,8 @@ def _insert_next_occurrence(conn: Connection, row: Row[Any], moment: datetime) -
     ).scalar_one()
     _copy_subtasks(conn, row, created, following["due_at"], moment)
     _carry_reminders(conn, row, created, following)
-    return _read(conn, row.user_id, created)
+    _told(conn, [row.list_id], "created", created, *_ids(conn, _t.c.parent_id == created))
+    return _read(conn, created)
 
 
 def _carry_reminders(
@@ -582,7 +620,7 @@ def _copy_subtasks(
             priority=sub.priority, tags=sub.tags, due_at=sub_due, due_is_date=sub.due_is_date,
             recurrence="none", list_id=parent.list_id, parent_id=copy_id,
             repeat_from=sub.repeat_from, timezone=sub.timezone, created_at=moment,
-            updated_at=moment,
+            updated_at=moment, assignee=sub.assignee, changed_by=parent.changed_by,
         ))  # fmt: skip
 
 
@@ -596,43 +634,57 @@ def delete_task(
     """
     if subtasks is not None and subtasks not in SUBTASK_CHOICES["delete"]:
         raise InvalidTaskInput(f'subtasks must be "delete", "keep" or null (got {subtasks!r})')
-    _existing_id(task_id)
     conn = session.connection()
-    children = and_(_t.c.parent_id == task_id, _t.c.user_id == user_id)
-    count = conn.execute(select(func.count()).where(children)).scalar_one()
-    if count and subtasks is None:
+    found = task_row(conn, Access.of(conn, user_id), task_id, write=True)
+    children = _t.c.parent_id == task_id
+    subs = _ids(conn, children)
+    if subs and subtasks is None:
         raise NeedsChoice(
-            f'task {task_id} has {count} subtask(s); pass subtasks: "delete" to delete them '
+            f'task {task_id} has {len(subs)} subtask(s); pass subtasks: "delete" to delete them '
             'too, or subtasks: "keep" to keep them as top-level tasks'
         )
-    before = conn.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
-    if before is None:
-        raise TaskNotFound(task_id)
-    if count and subtasks == "delete":
+    before = conn.execute(select(*TASK_COLUMNS).where(_t.c.id == task_id)).one()
+    _keep_for_restore(conn, user_id, task_id, children, subtasks)
+    # Told first: a subtask deleted with its parent is gone from every page too.
+    _told(conn, [found.list_id], "deleted", task_id, *(subs if subtasks == "delete" else []))
+    if subs and subtasks == "delete":
         conn.execute(delete(_t).where(children))
-    elif count:
-        conn.execute(update(_t).where(children).values(parent_id=None))
-    conn.execute(delete(_t).where(_owned(user_id, task_id)))
+    elif subs:
+        conn.execute(update(_t).where(children).values(parent_id=None, changed_by=user_id))
+        _told(conn, [found.list_id], "updated", *subs)
+    conn.execute(delete(_t).where(_t.c.id == task_id))
     return _change("deleted", task_dict(before))
+
+
+def _keep_for_restore(
+    conn: Connection, user_id: str, task_id: int, children: ColumnElement[bool],
+    subtasks: str | None,
+) -> None:
+    """Keep what a delete removes, so restore_task can bring it back (trash.py)."""
+    task = conn.execute(select(_t).where(_t.c.id == task_id)).one()
+    subs = list(conn.execute(select(_t).where(children).order_by(_t.c.id)))
+    deleted, kept = (subs, []) if subtasks == "delete" else ([], [sub.id for sub in subs])
+    trash.keep(conn, user_id=user_id, task=task, subtasks=deleted, kept=kept, moment=utc_now())
 
 
 # --- reads --------------------------------------------------------------------------
 
 
-def _read(conn: Connection, user_id: str, task_id: int) -> TaskDict:
-    row = conn.execute(select(*TASK_COLUMNS).where(_owned(user_id, task_id))).first()
+def _read(conn: Connection, task_id: int) -> TaskDict:
+    """A task the caller's access was checked for (access.task_row), as a TaskDict."""
+    row = conn.execute(select(*TASK_COLUMNS).where(_t.c.id == task_id)).first()
     if row is None:
         raise TaskNotFound(task_id)
     return task_dict(row)
 
 
 def get_task(session: Session, *, user_id: str, task_id: int) -> TaskDetail:
-    """One task of `user_id`, with its subtasks (oldest first)."""
+    """One task `user_id` sees (theirs, or in a list shared with them), with its subtasks
+    (oldest first)."""
     conn = session.connection()
-    task = _read(conn, user_id, task_id)
+    task_row(conn, Access.of(conn, user_id), task_id, write=False)
+    task = _read(conn, task_id)
     rows = conn.execute(
-        select(*TASK_COLUMNS)
-        .where(_t.c.parent_id == task_id, _t.c.user_id == user_id)
-        .order_by(_t.c.id)
+        select(*TASK_COLUMNS).where(_t.c.parent_id == task_id).order_by(_t.c.id)
     )
     return cast(TaskDetail, {**task, "subtasks": [task_dict(row) for row in rows]})

@@ -3,8 +3,8 @@
 Each call resolves the acting user (mcp_server/auth.py), counts the call against that
 user's MCP_RATE_LIMIT, runs the task function in a worker thread, and turns a domain error
 into a refusal carrying its code and message (mcp_server/errors.py). A write runs once per
-call id (calls.py), and afterwards publishes the change (shared/events.py) for the chat
-servers' live pages.
+call id (calls.py); the write itself tells the chat servers' live pages of everyone who
+sees its list, in its own transaction (mcp_server/access.py `announce`).
 """
 
 import json
@@ -21,7 +21,7 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from mcp_server import batches, calls, links, lists, outputs, tasks
+from mcp_server import batches, calls, links, lists, outputs, tasks, trash
 from mcp_server.auth import CallerIdentity
 from mcp_server.errors import Refused
 from mcp_server.inputs import (
@@ -34,9 +34,13 @@ from mcp_server.inputs import (
     DeleteTasksInput,
     GetTaskInput,
     ListListsInput,
+    ListMembersInput,
     ListTasksInput,
     RenameListInput,
+    RestoreTaskInput,
+    ShareListInput,
     ToolInput,
+    UnshareListInput,
     UpdateTaskInput,
     UpdateTasksInput,
     tool_schema,
@@ -44,24 +48,27 @@ from mcp_server.inputs import (
 from mcp_server.metrics import meta_of, tool_execution
 from mcp_server.oauth import READ_SCOPE, WRITE_SCOPE
 from mcp_server.sdk_compat import FuncMetadata, Tool
-from shared import events
 from shared.contract import (
     CALL_ID_META_KEY,
     TOOL_ERROR_PREFIX,
     BatchResult,
     ErrorCode,
     ListChange,
+    ListMembers,
     ListPage,
     ToolFailure,
     error_result,
 )
 from shared.db import UNAVAILABLE_ERRORS, run_db
-from shared.events import events_of
 from shared.observability import USER
 from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
+LOCAL_MODE_SHARING = (
+    "sharing needs more than one user, and this task server runs in local mode (one user, "
+    "no sign-in); an operator turns on JWT_SECRET or OAUTH_ISSUER to share lists"
+)
 DATABASE_UNAVAILABLE = "the task database is unavailable right now; try again in a moment"
 LIMITER_UNAVAILABLE = "the rate limit storage is unavailable right now; try again in a moment"
 
@@ -126,6 +133,11 @@ class TaskTools:
         return await self._run(
             ctx, tasks.delete_task, task_id=args.task_id, subtasks=args.subtasks, writes=True
         )
+
+    async def restore_task(self, args: RestoreTaskInput, ctx: Context) -> tasks.TaskChange:
+        """Bring back a task deleted in the last 10 minutes, under its own id, with its
+        subtasks and reminders (status created); once."""
+        return await self._run(ctx, trash.restore_task, task_id=args.task_id, writes=True)
 
     async def add_tasks(self, args: AddTasksInput, ctx: Context) -> BatchResult:
         """Add several tasks in one call (each item takes add_task's arguments).
@@ -196,6 +208,27 @@ class TaskTools:
         call (resources and completions read through here)."""
         return await self._run(ctx, fn, **kwargs)
 
+    async def share_list(self, args: ShareListInput, ctx: Context) -> ListMembers:
+        """Share one of your lists with another user as editor (changes its tasks) or viewer
+        (reads them); again changes their role. Not in local mode; not the Inbox."""
+        if self.identity.settings.mcp_local_mode:
+            raise Refused(LOCAL_MODE_SHARING, ErrorCode.FORBIDDEN)
+        return await self._run(
+            ctx, lists.share_list, name=args.list, member=args.user_id, role=args.role,
+            writes=True,
+        )  # fmt: skip
+
+    async def unshare_list(self, args: UnshareListInput, ctx: Context) -> ListMembers:
+        """Remove a member from your list, or leave a list shared with you (your own
+        user_id); they lose access at once and their assigned tasks are unassigned."""
+        return await self._run(
+            ctx, lists.unshare_list, name=args.list, member=args.user_id, writes=True
+        )
+
+    async def list_members(self, args: ListMembersInput, ctx: Context) -> ListMembers:
+        """Who can see a list: its owner and its members with their roles."""
+        return await self._run(ctx, lists.list_members, name=args.list)
+
     async def _run(
         self, ctx: Context, fn: Callable[..., Any], *, writes: bool = False, **kwargs: Any
     ) -> Any:
@@ -218,8 +251,6 @@ class TaskTools:
         except UNAVAILABLE_ERRORS as exc:
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise Refused(DATABASE_UNAVAILABLE, ErrorCode.UNAVAILABLE) from exc
-        if writes and "task_id" in result:
-            await self._publish(user_id, result)
         return result
 
     async def _run_batch(
@@ -239,19 +270,7 @@ class TaskTools:
             self.engine, batches.apply_all, writes, user_id=user_id, call_id=_call_id(ctx),
             on_item=_progress(ctx, len(writes)),
         )  # fmt: skip
-        for outcome in outcomes:
-            if outcome.change is not None:
-                await self._publish(user_id, outcome.change)
         return batches.summary(outcomes)
-
-    async def _publish(self, user_id: str, change: tasks.TaskChange) -> None:
-        # Published here, where every client's change passes (chat turns, widget buttons,
-        # other agents), so each open page hears of it. The write has committed: a failure
-        # to publish costs a live update, never the change itself.
-        try:
-            await run_db(self.engine, events.publish, user_id=user_id, events=events_of(change))
-        except Exception as exc:
-            log.warning("could not publish the change to task %s: %r", change["task_id"], exc)
 
     async def _count_call(self, user_id: str) -> None:
         # Counted for the acting user, so the chat backend's one service token gives each of
@@ -400,6 +419,8 @@ def build_tools(
          _writes(destructive=False, idempotent=True)),
         (body.delete_task, "Delete task", DeleteTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=True, idempotent=True)),
+        (body.restore_task, "Restore task", RestoreTaskInput, outputs.TASK_CHANGE,
+         _writes(destructive=False, idempotent=False)),
         (body.add_tasks, "Add tasks", AddTasksInput, outputs.BATCH_RESULT,
          _writes(destructive=False, idempotent=False)),
         (body.update_tasks, "Update tasks", UpdateTasksInput, outputs.BATCH_RESULT,
@@ -413,6 +434,11 @@ def build_tools(
          _writes(destructive=False, idempotent=True)),
         (body.delete_list, "Delete list", DeleteListInput, outputs.LIST_CHANGE,
          _writes(destructive=True, idempotent=True)),
+        (body.share_list, "Share list", ShareListInput, outputs.LIST_MEMBERS,
+         _writes(destructive=False, idempotent=True)),
+        (body.unshare_list, "Unshare list", UnshareListInput, outputs.LIST_MEMBERS,
+         _writes(destructive=True, idempotent=True)),
+        (body.list_members, "List members", ListMembersInput, outputs.LIST_MEMBERS, READ),
     ]  # fmt: skip
     return [
         TaskTool(

@@ -32,10 +32,16 @@ DELETE_TASK = "delete_task"
 LIST_LISTS = "list_lists"
 RENAME_LIST = "rename_list"
 DELETE_LIST = "delete_list"
+SHARE_LIST = "share_list"
+UNSHARE_LIST = "unshare_list"
+LIST_MEMBERS = "list_members"
 TOOL_NAMES = (
     ADD_TASK, LIST_TASKS, GET_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK, LIST_LISTS,
-    RENAME_LIST, DELETE_LIST,
+    RENAME_LIST, DELETE_LIST, SHARE_LIST, UNSHARE_LIST, LIST_MEMBERS,
 )  # fmt: skip
+MEMBER_TOOLS = frozenset({SHARE_LIST, UNSHARE_LIST, LIST_MEMBERS})
+# Brings back a task deleted a moment ago under its own id (a TaskChange, status created).
+RESTORE_TASK = "restore_task"
 CHANGE_TOOLS = frozenset({ADD_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK})
 LIST_CHANGE_TOOLS = frozenset({RENAME_LIST, DELETE_LIST})
 # Several writes in one call, each item applied (or refused) on its own: a BatchResult.
@@ -60,6 +66,9 @@ Status = Literal["all", "pending", "completed"]
 Sort = Literal["created", "due", "priority", "title"]
 Order = Literal["asc", "desc"]
 ChangeStatus = Literal["created", "updated", "completed", "reopened", "deleted"]
+# What one may do in a list: its owner everything, an editor change its tasks, a viewer read.
+Role = Literal["owner", "editor", "viewer"]
+MemberRole = Literal["editor", "viewer"]
 
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 """By rank, lowest first."""
@@ -116,6 +125,11 @@ class TaskDict(TypedDict):
     timezone: NotRequired[str | None]
     # Since reminders (tasks_0008).
     reminders: NotRequired[list[ReminderSpec]]
+    # Since shared lists (tasks_0012): the user id of the list's owner, the member the task
+    # is assigned to (or null), and who made its last change (null when not known).
+    owner: NotRequired[str]
+    assignee: NotRequired[str | None]
+    changed_by: NotRequired[str | None]
 
 
 class TaskDetail(TaskDict):
@@ -152,6 +166,26 @@ class ListDict(TypedDict):
     inbox: bool
     open: int
     done: int
+    # Since shared lists: the owner's user id, the caller's role in it ("owner", "editor" or
+    # "viewer"), and whether it is shared with anyone.
+    owner: NotRequired[str]
+    role: NotRequired[Role]
+    shared: NotRequired[bool]
+
+
+class Member(TypedDict):
+    """Someone who can see a list: its owner, or a member with their role."""
+
+    user_id: str
+    role: Role
+
+
+class ListMembers(TypedDict):
+    """Who can see a list (owner first), after share_list, unshare_list or list_members."""
+
+    status: Literal["shared", "unshared", "left", "members"]
+    list: ListDict
+    members: list[Member]
 
 
 class ListPage(TypedDict):
@@ -189,7 +223,7 @@ class BatchResult(TypedDict):
     failed: int
 
 
-ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange | BatchResult
+ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange | ListMembers | BatchResult
 
 # How the MCP SDK words a tool error; the server words its refusals the same way.
 TOOL_ERROR_PREFIX = "Error executing tool "
@@ -203,8 +237,10 @@ _READERS: dict[str, TypeAdapter[Any]] = {
     LIST_TASKS: TypeAdapter(TaskPage),
     GET_TASK: TypeAdapter(TaskDetail),
     **{name: TypeAdapter(TaskChange) for name in CHANGE_TOOLS},
+    RESTORE_TASK: TypeAdapter(TaskChange),
     LIST_LISTS: TypeAdapter(ListPage),
     **{name: TypeAdapter(ListChange) for name in LIST_CHANGE_TOOLS},
+    **{name: TypeAdapter(ListMembers) for name in MEMBER_TOOLS},
     **{name: TypeAdapter(BatchResult) for name in BATCH_TOOLS},
 }
 
@@ -220,6 +256,9 @@ class ErrorCode(StrEnum):
     being told what to do with them; the message names the argument that says it."""
     INVALID_INPUT = "invalid_input"
     """An argument broke a rule; the message names it."""
+    FORBIDDEN = "forbidden"
+    """The caller sees this list or task but may not do this to it (a viewer's write; only
+    the owner shares, renames or deletes a list; sharing in local mode); nothing changed."""
     CALL_ID_REUSED = "call_id_reused"
     """The call id was already used for another tool or other arguments."""
     CONFIRMATION_REQUIRED = "confirmation_required"

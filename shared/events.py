@@ -1,10 +1,13 @@
-"""Task change events: published by the MCP server after each write, heard by chat servers.
+"""Task change events: recorded by the MCP server inside each write, heard by chat servers.
 
-Two transports, chosen by the database both processes already share:
+Each write tells every user who sees the task's list (its owner and, for a shared list, its
+members: mcp_server/access.py `announce`), in the write's own transaction, so an event goes
+out exactly when its change commits. Two transports, chosen by the database both processes
+already share:
 
 - SQLite (both processes on one machine): an append-only `task_event` table. The MCP
-  server inserts a row right after each write; chat servers poll for rows past the last id
-  they saw. Rows are pruned after KEEP_EVENTS.
+  server inserts a row per user in the write's transaction; chat servers poll for rows past
+  the last id they saw. Rows are pruned after KEEP_EVENTS.
 - PostgreSQL (any number of instances): NOTIFY on a channel named for the schema; every
   chat server LISTENs on one connection of its own. Delivery is immediate and needs no
   table or extra service; a listener that was down misses events, which is fine because
@@ -18,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import anyio
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel
 from typing_extensions import TypedDict
 
-from shared.contract import ChangeStatus, TaskChange
+from shared.contract import ChangeStatus
 from shared.db import run_db
 
 log = logging.getLogger(__name__)
@@ -60,33 +63,33 @@ class TaskEvent(TypedDict):
     status: ChangeStatus
 
 
-def events_of(change: TaskChange) -> list[TaskEvent]:
-    """The events one write makes: the task itself, plus a recurring task's next occurrence."""
-    events = [TaskEvent(task_id=change["task_id"], status=change["status"])]
-    if change["next_task"] is not None:
-        events.append(TaskEvent(task_id=change["next_task"]["id"], status="created"))
-    return events
-
-
-def is_postgres(session: Session) -> bool:
-    """True when the session's database is PostgreSQL (NOTIFY), else the table is used."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def publish(session: Session, *, user_id: str, events: Iterable[TaskEvent]) -> None:
     """Tell every chat server about `events` of `user_id`, and commit."""
-    events = list(events)
-    if is_postgres(session):
-        channel = session.execute(text(CHANNEL_SQL)).scalar_one()
-        for event in events:
+    record(session.connection(), user_ids=[user_id], events=events)
+    session.commit()
+
+
+def record(conn: Connection, *, user_ids: Iterable[str], events: Iterable[TaskEvent]) -> None:
+    """Publish `events` to each of `user_ids` when `conn`'s transaction commits.
+
+    Called inside a write's own transaction, the events go out with the write and never
+    without it: NOTIFY is delivered at commit (and dropped by a rollback), and the event
+    table's rows commit or roll back with the write.
+    """
+    events = list(events)  # read once per user
+    pairs = [(user_id, event) for user_id in user_ids for event in events]
+    if not pairs:
+        return
+    if conn.dialect.name == "postgresql":
+        channel = conn.execute(text(CHANNEL_SQL)).scalar_one()
+        for user_id, event in pairs:
             payload = json.dumps({"user_id": user_id, **event})
-            session.execute(select(func.pg_notify(channel, payload)))
+            conn.execute(select(func.pg_notify(channel, payload)))
     else:
         now = datetime.now(UTC)
-        rows = [{"user_id": user_id, **event, "created_at": now} for event in events]
-        session.execute(insert(_table), rows)
-        session.execute(delete(_table).where(_table.c.created_at < now - KEEP_EVENTS))
-    session.commit()
+        rows = [{"user_id": user_id, **event, "created_at": now} for user_id, event in pairs]
+        conn.execute(insert(_table), rows)
+        conn.execute(delete(_table).where(_table.c.created_at < now - KEEP_EVENTS))
 
 
 def is_missing_table(exc: BaseException) -> bool:

@@ -4,9 +4,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from shared.db import make_engine
 from shared.migrate import CHAT, TASKS, Environment, heads
@@ -16,6 +17,16 @@ from tests.e2e.stack import running_stack
 
 # Tables every revision has: what a downgrade must keep row for row.
 LASTING_TABLES = ("task", "chat_thread", "chat_thread_item")
+
+
+def columns(database_url: str) -> dict[str, list[str]]:
+    """The column names of each lasting table, in their order."""
+    engine = make_engine(database_url)
+    try:
+        found = inspect(engine)
+        return {table: [c["name"] for c in found.get_columns(table)] for table in LASTING_TABLES}
+    finally:
+        engine.dispose()
 
 
 def previous(env: Environment) -> str:
@@ -35,6 +46,7 @@ def test_a_downgrade_to_the_previous_revisions_keeps_every_task_and_chat_row(
         turn = chat.create("add buy milk tomorrow #home")
         chat.say(turn.thread_id, "add call the plumber")
     before = every_row(database_url)
+    columns_before = columns(database_url)
 
     for env in (TASKS, CHAT):
         done = taskchat_db(database_url, "downgrade", previous(env), cwd=tmp_path)
@@ -43,15 +55,27 @@ def test_a_downgrade_to_the_previous_revisions_keeps_every_task_and_chat_row(
         assert done.stdout == f"{env.name}: downgraded {head} -> {previous(env)}\n"
 
     after = every_row(database_url)
-    assert {table: after[table] for table in LASTING_TABLES} == {
-        table: before[table] for table in LASTING_TABLES
-    }
+    # Every row, with every value of the columns the previous revision has (a column the
+    # newest revision added goes with it).
+    kept = columns(database_url)
+
+    def as_kept(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+        return {
+            table: sorted(
+                (tuple(row[columns_before[table].index(name)] for name in kept[table])
+                 for row in rows[table]),
+                key=repr,
+            )
+            for table in LASTING_TABLES
+        }  # fmt: skip
+
+    assert {table: after[table] for table in LASTING_TABLES} == as_kept(before)
     assert len(before["task"]) == 2
     assert after["alembic_version_tasks"] == [(previous(TASKS),)]
     assert after["alembic_version_chat"] == [(previous(CHAT),)]
     # And forward again, as the next start-up of this release does.
     assert taskchat_db(database_url, "upgrade", cwd=tmp_path).returncode == 0
-    assert every_row(database_url)["task"] == before["task"]
+    assert as_kept(every_row(database_url))["task"] == after["task"]
 
 
 def test_downgrade_refuses_a_revision_this_release_does_not_have(

@@ -11,7 +11,7 @@ from shared.db import make_engine
 from shared.migrate import upgrade_all
 from tests.mcp_server.conftest import NOW, add
 
-NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders"
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders, assignee"
 
 
 def test_add_task_returns_the_contract_shape(session: Session):
@@ -53,6 +53,9 @@ def test_add_task_returns_the_contract_shape(session: Session):
             "repeat_text": "every week",
             "timezone": None,
             "reminders": [],
+            "owner": "ann",
+            "assignee": None,
+            "changed_by": "ann",
         },
         "next_task": None,
     }

@@ -19,11 +19,13 @@ from tests.mcp_server.conftest import in_own_task
 TASK_KEYS = [
     "id", "title", "description", "completed", "completed_at", "priority", "tags", "due",
     "recurrence", "created_at", "updated_at", "list", "list_id", "parent_id", "open_subtasks",
-    "repeat", "repeat_from", "repeat_text", "timezone", "reminders",
+    "repeat", "repeat_from", "repeat_text", "timezone", "reminders", "owner", "assignee",
+    "changed_by",
 ]  # fmt: skip
-LIST_TOOLS = {"list_lists", "rename_list", "delete_list"}
+LIST_TOOLS = {"list_lists", "rename_list", "delete_list", "share_list", "unshare_list",
+              "list_members"}  # fmt: skip
 
-NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders"
+NEW = "list, parent_id, repeat, repeat_from, timezone, skip, reminders, assignee"
 
 
 @pytest.fixture
@@ -53,8 +55,9 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     return result.content[0].text  # type: ignore[union-attr]
 
 
-async def test_lists_thirteen_tools_with_annotations(client: Client):
+async def test_lists_seventeen_tools_with_annotations(client: Client):
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert len(listed) == 17
     hints = {
         name: (
             tool.annotations.read_only_hint,
@@ -75,6 +78,10 @@ async def test_lists_thirteen_tools_with_annotations(client: Client):
         "list_lists": (True, False, True, False),
         "rename_list": (False, False, True, False),
         "delete_list": (False, True, True, False),
+        "share_list": (False, False, True, False),
+        "unshare_list": (False, True, True, False),
+        "list_members": (True, False, True, False),
+        "restore_task": (False, False, False, False),
         "add_tasks": (False, False, False, False),
         "update_tasks": (False, True, True, False),
         "complete_tasks": (False, False, True, False),
@@ -90,6 +97,10 @@ async def test_lists_thirteen_tools_with_annotations(client: Client):
         "list_lists": "List lists",
         "rename_list": "Rename list",
         "delete_list": "Delete list",
+        "share_list": "Share list",
+        "unshare_list": "Unshare list",
+        "list_members": "List members",
+        "restore_task": "Restore task",
         "add_tasks": "Add tasks",
         "update_tasks": "Update tasks",
         "complete_tasks": "Complete or reopen tasks",
@@ -104,17 +115,21 @@ async def test_input_schemas_match_the_contract(client: Client):
         "add_task": ["title", "description", "due", "priority", "tags", "recurrence", "list",
                      "parent_id", "repeat", "repeat_from", "timezone", "reminders"],
         "list_tasks": ["status", "search", "tag", "priority", "due_before", "due_after",
-                       "overdue", "timezone", "list", "subtasks", "sort", "order", "limit",
-                       "cursor"],
+                       "overdue", "timezone", "list", "assignee", "subtasks", "sort", "order",
+                       "limit", "cursor"],
         "get_task": ["task_id"],
         "update_task": ["task_id", "title", "description", "due", "priority", "tags",
                         "recurrence", "list", "parent_id", "repeat", "repeat_from", "timezone",
-                        "skip", "reminders"],
+                        "skip", "reminders", "assignee"],
         "complete_task": ["task_id", "completed", "subtasks"],
         "delete_task": ["task_id", "subtasks"],
         "list_lists": [],
         "rename_list": ["list", "new_name", "color", "position"],
         "delete_list": ["list", "move_tasks_to", "delete_tasks"],
+        "share_list": ["list", "user_id", "role"],
+        "unshare_list": ["list", "user_id"],
+        "list_members": ["list"],
+        "restore_task": ["task_id"],
         "add_tasks": ["items"],
         "update_tasks": ["items"],
         "complete_tasks": ["task_ids", "completed", "subtasks"],
@@ -131,6 +146,10 @@ async def test_input_schemas_match_the_contract(client: Client):
         "list_lists": [],
         "rename_list": ["list"],
         "delete_list": ["list"],
+        "share_list": ["list", "user_id", "role"],
+        "unshare_list": ["list", "user_id"],
+        "list_members": ["list"],
+        "restore_task": ["task_id"],
         "add_tasks": ["items"],
         "update_tasks": ["items"],
         "complete_tasks": ["task_ids"],
@@ -180,6 +199,9 @@ async def test_add_task_returns_a_task_change(client: Client):
         "repeat_text": None,
         "timezone": None,
         "reminders": [],
+        "owner": "local",
+        "assignee": None,
+        "changed_by": "local",
     }
     assert task["completed_at"] is None
     assert task["created_at"] == task["updated_at"]
@@ -370,7 +392,7 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
     }
     assert set(strict) == {
         "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task",
-        *LIST_TOOLS, *BATCH_TOOLS,
+        "restore_task", *LIST_TOOLS, *BATCH_TOOLS,
     }  # fmt: skip
     # A strict client sends every property of update_task, null for those it leaves alone.
     fields = strict["update_task"]["properties"]
