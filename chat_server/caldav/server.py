@@ -9,6 +9,7 @@ the event loop free while a request waits for the task server.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
@@ -50,17 +51,30 @@ class AppPasswordAuth(auth.BaseAuth):
         return login if known else ""
 
 
+class Plugin:
+    """A Radicale plugin made by us, with a name for Radicale's log lines."""
+
+    def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
+        self.name, self.make = name, make
+
+    def __call__(self, configuration: Any) -> Any:
+        return self.make(configuration)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
 def radicale_app(backend: Backend) -> WSGIMiddleware:
     """Radicale with our storage and authentication, as an ASGI app."""
     configuration = config.load()
     configuration.update(
         {
             "auth": {
-                "type": lambda conf: AppPasswordAuth(conf, backend.engine),
+                "type": Plugin("app-password", lambda conf: AppPasswordAuth(conf, backend.engine)),
                 "realm": REALM,
             },
             "rights": {"type": "owner_only", "permit_delete_collection": "False"},
-            "storage": {"type": lambda conf: TaskStorage(conf, backend)},
+            "storage": {"type": Plugin("task-tools", lambda conf: TaskStorage(conf, backend))},
             "web": {"type": "none"},
             "server": {"max_content_length": str(MAX_CONTENT_BYTES)},
         },
