@@ -79,7 +79,7 @@ def list_passwords(session: Session, *, user_id: str) -> list[dict[str, Any]]:
         select(PASSWORDS.c.id, PASSWORDS.c.created_at)
         .where(PASSWORDS.c.user_id == user_id)
         .order_by(PASSWORDS.c.id)
-    ).tuples()
+    )
     return [{"id": id_, "created_at": created.isoformat()} for id_, created in rows]
 
 
@@ -104,7 +104,7 @@ def client_items(session: Session, *, user_id: str) -> dict[int, tuple[str, str]
     """Each task a client made: task id -> (href, uid)."""
     rows = session.execute(
         select(ITEMS.c.task_id, ITEMS.c.href, ITEMS.c.uid).where(ITEMS.c.user_id == user_id)
-    ).tuples()
+    )
     return {task_id: (href, uid) for task_id, href, uid in rows}
 
 
