@@ -324,3 +324,45 @@ item_types = ["VTODO"]
     vdirsyncer(config, "sync")
     seen = files()
     assert "Phone task" not in seen and "From the chat" in seen
+
+
+async def test_a_clients_mistakes_are_refused_with_a_4xx_and_change_nothing(stack: Stack) -> None:
+    ann = f"ann-{uuid.uuid4().hex[:8]}"
+    kept = await add_in(stack, ann, "Keep me", "Home")
+    made = app_password(stack, ann)
+    auth = (ann, made["password"])
+    async with agent(stack, ann) as client:
+        lists = {entry["name"]: entry["list_id"] for entry in
+                 (await called(client, "list_lists"))["lists"]}  # fmt: skip
+    home = f"/caldav/{ann}/{lists['Home']}/"
+    vtodo = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:{kind}\r\n"
+        "UID:{uid}\r\nDTSTAMP:20260301T000000Z\r\nSUMMARY:{title}\r\n{extra}"
+        "END:{kind}\r\nEND:VCALENDAR\r\n"
+    )
+    ics = {"Content-Type": "text/calendar"}
+    mistakes = {
+        "a list made by a client": dav_request(stack, "MKCALENDAR", f"/caldav/{ann}/new/", auth),
+        "a list deleted by a client": dav_request(stack, "DELETE", home, auth),
+        "an event in a task list": dav_request(
+            stack, "PUT", f"{home}event.ics", auth, headers=ics,
+            content=vtodo.format(kind="VEVENT", uid="e1", title="Party",
+                                 extra="DTSTART:20260301T100000Z\r\n"),
+        ),
+        "a title longer than the task server takes": dav_request(
+            stack, "PUT", f"{home}long.ics", auth, headers=ics,
+            content=vtodo.format(kind="VTODO", uid="l1", title="x" * 5000, extra=""),
+        ),
+        "a rule the task server refuses": dav_request(
+            stack, "PUT", f"{home}rule.ics", auth, headers=ics,
+            content=vtodo.format(kind="VTODO", uid="r1", title="Odd rule",
+                                 extra="DUE;VALUE=DATE:20260302\r\nRRULE:FREQ=SECONDLY\r\n"),
+        ),
+        "not iCalendar at all": dav_request(
+            stack, "PUT", f"{home}junk.ics", auth, headers=ics, content="hello"
+        ),
+    }  # fmt: skip
+    for mistake, answer in mistakes.items():
+        assert 400 <= answer.status_code < 500, (mistake, answer.status_code, answer.text)
+    tasks = await tasks_of(ann, stack)
+    assert list(tasks) == ["Keep me"] and tasks["Keep me"]["id"] == kept
