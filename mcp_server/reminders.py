@@ -8,7 +8,6 @@ reminders change (a sent reminder then fires again for the new time), and each n
 occurrence of a repeating task gets the same reminders for its own due.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -18,35 +17,25 @@ from sqlalchemy.engine import Connection
 
 from mcp_server.models import REMINDER_TABLE
 from mcp_server.task_rules import InvalidTaskInput, parse_due, time_zone
+from shared.channels import MAX_BEFORE, duration, get_default_reminders
 from shared.contract import ReminderSpec
 
 MAX_REMINDERS = 5  # per task
-MAX_BEFORE = timedelta(days=366)
-DURATION_MAX_CHARS = 20
-# Weeks, days, hours, minutes, seconds: years and months have no fixed length, and a
-# reminder a year ahead is P52W or P365D.
-_DURATION = re.compile(
-    r"P(?:(?P<weeks>\d{1,3})W)?(?:(?P<days>\d{1,3})D)?"
-    r"(?:T(?:(?P<hours>\d{1,4})H)?(?:(?P<minutes>\d{1,6})M)?(?:(?P<seconds>\d{1,8})S)?)?"
-)
 
 _r = REMINDER_TABLE
 
 
 def parse_duration(text: str) -> timedelta:
     """A strict ISO 8601 duration of weeks, days, hours, minutes and seconds: PT30M, P1DT2H."""
-    value = text.strip().upper() if isinstance(text, str) else ""
-    found = _DURATION.fullmatch(value) if len(value) <= DURATION_MAX_CHARS else None
-    if found is None or value in ("P", "PT") or value.endswith("T"):
-        raise InvalidTaskInput(
-            f"reminders: before {text!r} is not an ISO 8601 duration like PT30M, PT2H, P1D "
-            "or P1W (years and months are not accepted)"
-        )
-    parts = {name: int(number) for name, number in found.groupdict().items() if number}
-    duration = timedelta(**parts)
-    if duration > MAX_BEFORE:
+    length = duration(text)
+    if length is not None:
+        return length
+    if duration(text, longest=None) is not None:
         raise InvalidTaskInput(f"reminders: before {text!r} is more than {MAX_BEFORE.days} days")
-    return duration
+    raise InvalidTaskInput(
+        f"reminders: before {text!r} is not an ISO 8601 duration like PT30M, PT2H, P1D "
+        "or P1W (years and months are not accepted)"
+    )
 
 
 def _fields(item: object) -> Mapping[str, Any]:
@@ -95,6 +84,14 @@ def fire_at(spec: str, due_at: datetime | None, is_date: bool, zone_name: str | 
     if is_date:
         due = datetime.combine(due.date(), time(), time_zone(zone_name)).astimezone(UTC)
     return due - parse_duration(value)
+
+
+def defaults(conn: Connection, *, user_id: str, task: Mapping[str, Any]) -> list[str]:
+    """The reminders a new task added without any gets: `user_id`'s default, when the task
+    is due at a time (a date-only due has no moment to count from)."""
+    if task.get("due_at") is None or task.get("due_is_date"):
+        return []
+    return get_default_reminders(conn, user_id=user_id)
 
 
 def specs_of(conn: Connection, task_id: int) -> list[str]:

@@ -273,6 +273,8 @@ def add_task(
                 repeat=rule, recurrence=rrules.plain_name(rule), changed_by=user_id, **values)
         .returning(_t.c.id)
     ).scalar_one()  # fmt: skip
+    if data.reminders is None:  # not given: the owner's default, if they have one
+        specs = reminders.defaults(conn, user_id=owner, task=values)
     if specs:
         reminders.write(conn, task_id=task_id, user_id=owner, specs=specs, task=values)
     _told(conn, [values["list_id"]], "created", task_id)

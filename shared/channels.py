@@ -9,6 +9,7 @@ before every delivery.
 
 import binascii
 import ipaddress
+import json
 import re
 import secrets
 import socket
@@ -47,6 +48,15 @@ NTFY_TOKEN_MAX_CHARS = 100
 MAX_FAILURES = 5
 ERROR_MAX_CHARS = 200
 PUSH_AUTH_BYTES = 16  # RFC 8291's authentication secret
+MAX_DEFAULT_REMINDERS = 3
+DURATION_MAX_CHARS = 20
+MAX_BEFORE = timedelta(days=366)
+# Weeks, days, hours, minutes, seconds: years and months have no fixed length, and a
+# reminder a year ahead is P52W or P365D.
+_DURATION = re.compile(
+    r"P(?:(?P<weeks>\d{1,3})W)?(?:(?P<days>\d{1,3})D)?"
+    r"(?:T(?:(?P<hours>\d{1,4})H)?(?:(?P<minutes>\d{1,6})M)?(?:(?P<seconds>\d{1,8})S)?)?"
+)
 _ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+")
 _DIGEST_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
@@ -114,7 +124,19 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class ReminderDefault(SQLModel, table=True):
+    """A user's default reminders (tasks_0013): what a new task with a due time gets when
+    it is added without reminders of its own. A JSON list of stored specs ("before PT0S")."""
+
+    __tablename__ = "reminder_default"
+
+    user_id: str = Field(max_length=200, primary_key=True)
+    reminders: str = Field(sa_type=Text)
+    updated_at: datetime
+
+
 CHANNEL_TABLE: Any = NotifyChannel.__table__  # type: ignore[attr-defined]
+DEFAULT_TABLE: Any = ReminderDefault.__table__  # type: ignore[attr-defined]
 DIGEST_TABLE: Any = DigestSetting.__table__  # type: ignore[attr-defined]
 DELIVERY_TABLE: Any = ReminderDelivery.__table__  # type: ignore[attr-defined]
 Index("ix_notify_channel_user", CHANNEL_TABLE.c.user_id)
@@ -339,6 +361,53 @@ def pause_channel(conn: Connection, channel_id: int, error: str, now: datetime) 
     conn.execute(update(CHANNEL_TABLE).where(CHANNEL_TABLE.c.id == channel_id).values(
         failures=CHANNEL_TABLE.c.failures + 1, last_error=error[:ERROR_MAX_CHARS],
         last_error_at=now, paused_at=now))  # fmt: skip
+
+
+# --- reminder durations and the user's default -------------------------------------------
+
+
+def duration(text: object, longest: timedelta | None = MAX_BEFORE) -> timedelta | None:
+    """A strict ISO 8601 duration of weeks, days, hours, minutes and seconds (PT30M, P1DT2H,
+    at most `longest`), else None."""
+    value = text.strip().upper() if isinstance(text, str) else ""
+    found = _DURATION.fullmatch(value) if len(value) <= DURATION_MAX_CHARS else None
+    if found is None or value in ("P", "PT") or value.endswith("T"):
+        return None
+    parts = {name: int(number) for name, number in found.groupdict().items() if number}
+    length = timedelta(**parts)
+    return length if longest is None or length <= longest else None
+
+
+def get_default_reminders(conn: Connection, *, user_id: str) -> list[str]:
+    """`user_id`'s default reminders as stored specs ("before PT30M"); [] when none."""
+    stored = conn.execute(select(DEFAULT_TABLE.c.reminders).where(
+        DEFAULT_TABLE.c.user_id == user_id)).scalar()  # fmt: skip
+    found = json.loads(stored) if stored else []
+    return [spec for spec in found if isinstance(spec, str)]
+
+
+def set_default_reminders(
+    session: Session, *, user_id: str, reminders: list[object], now: datetime
+) -> list[dict[str, str]]:
+    """Set (or with [], clear) `user_id`'s default reminders: each {"before": duration}."""
+    if len(reminders) > MAX_DEFAULT_REMINDERS:
+        raise ChannelError(f"reminders: at most {MAX_DEFAULT_REMINDERS}")
+    specs: list[str] = []
+    for item in reminders:
+        before = item.get("before") if isinstance(item, dict) and set(item) == {"before"} else None
+        if duration(before) is None:
+            raise ChannelError('reminders: each one is {"before": "<ISO 8601 duration>"}, like '
+                               'PT0S (at the due time), PT30M or P1D')  # fmt: skip
+        spec = f"before {str(before).strip().upper()}"
+        if spec not in specs:
+            specs.append(spec)
+    conn = session.connection()
+    conn.execute(delete(DEFAULT_TABLE).where(DEFAULT_TABLE.c.user_id == user_id))
+    if specs:
+        conn.execute(insert(DEFAULT_TABLE).values(user_id=user_id, reminders=json.dumps(specs),
+                                                  updated_at=now))  # fmt: skip
+    session.commit()
+    return [{"before": spec.removeprefix("before ")} for spec in specs]
 
 
 # --- the daily digest --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from taskchat_cli.client import ChatClient, ChatError
 
-COMMANDS = frozenset({"tasks", "remind", "channels", "digest"})
+COMMANDS = frozenset({"tasks", "remind", "default-reminder", "channels", "digest"})
 STATUSES = {"open": "pending", "done": "completed", "all": "all"}
 CHANNEL_TYPES = ("webhook", "email", "ntfy")  # a browser's push subscription comes from the page
 # "30m", "2h", "1d", "1w" (and "90s"): a reminder that long before the due.
@@ -199,6 +199,11 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     remind.add_argument("task_id", metavar="TASK", type=_task_id)
     remind.add_argument("when", metavar="WHEN", nargs="*", type=reminder_spec,
                         help="each reminder; none given clears them")  # fmt: skip
+    fallback = commands.add_parser(
+        "default-reminder", help="the reminders a new task with a time gets: 30m, 1d or due"
+    )
+    fallback.add_argument("when", metavar="WHEN", nargs="*", type=reminder_spec,
+                          help="each reminder before the due; none given: no default")  # fmt: skip
     channels = commands.add_parser("channels", help="where your reminders go")
     actions = channels.add_subparsers(dest="action", metavar="{add,remove}")
     add = actions.add_parser("add", help="add a webhook URL, an email address or an ntfy topic")
@@ -228,6 +233,12 @@ def run(args: argparse.Namespace, client: TasksClient, term: Lines) -> int:
             return 0
         case "channels":
             return run_channels(args, client, term)
+        case "default-reminder":
+            found = client.api("PUT", "/api/reminders/default", json={"reminders": args.when})
+            said = ", ".join(reminder_text(spec) for spec in found["reminders"])
+            term.line(f"new tasks with a time: remind {said}" if said else
+                      "new tasks: no default reminder")  # fmt: skip
+            return 0
     answer = client.api("PUT", "/api/digest", json={"time": args.time})
     if answer["time"] is None:
         term.line("daily digest off")

@@ -54,6 +54,18 @@ class ChannelBody(BaseModel):
     token: Annotated[str, Field(max_length=channels.NTFY_TOKEN_MAX_CHARS)] | None = None
 
 
+class DefaultBefore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    before: Annotated[str, Field(max_length=channels.DURATION_MAX_CHARS)]
+
+
+class DefaultBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reminders: Annotated[list[DefaultBefore], Field(max_length=channels.MAX_DEFAULT_REMINDERS)]
+
+
 class DigestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -136,3 +148,29 @@ async def set_digest(
             s, user_id=user.user_id, at=body.time, zone_name=name, now=datetime.now(UTC)))
     except (channels.ChannelError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/api/reminders/default")
+async def get_default_reminders(request: Request, user: PanelUser) -> dict[str, Any]:
+    """The reminders a new task with a due time gets when it is added without any."""
+    user_id = user.user_id
+
+    def read(session: Any) -> list[str]:
+        return channels.get_default_reminders(session.connection(), user_id=user_id)
+
+    specs = await run_db(_engine(request), read)
+    return {"reminders": [{"before": spec.removeprefix("before ")} for spec in specs]}
+
+
+@router.put("/api/reminders/default")
+async def set_default_reminders(
+    body: DefaultBody, request: Request, user: PanelUser
+) -> dict[str, Any]:
+    """Set the default reminders ({"before": "PT0S"} is at the due time); [] clears them."""
+    items: list[object] = [item.model_dump() for item in body.reminders]
+    try:
+        found = await run_db(_engine(request), lambda s: channels.set_default_reminders(
+            s, user_id=user.user_id, reminders=items, now=datetime.now(UTC)))  # fmt: skip
+    except channels.ChannelError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"reminders": found}

@@ -70,6 +70,30 @@ def test_channels_are_added_refused_and_removed_and_the_digest_is_kept_in_the_di
     assert page.evaluate("fetch('/api/digest').then(r => r.json())")["time"] is None
 
 
+def test_the_default_reminder_chosen_in_the_dialog_is_what_a_new_timed_task_gets(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    page = live_app(browsing.page(), local_stack.url)
+    page.get_by_role("button", name="Reminder settings").click()
+    dialog = page.get_by_role("dialog", name="Reminder settings")
+    choice = dialog.get_by_label("Remind me of a new task with a time")
+    expect(choice).to_have_value("")
+    try:
+        choice.select_option(label="30 min before")
+        expect(dialog.get_by_role("status")).to_have_text(
+            "New tasks with a time get a reminder 30 min before.")
+        due = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat()
+        timed = mcp_call(local_stack, "add_task", title=unique("Dentist"), due=due)
+        assert timed["task"]["reminders"] == [{"before": "PT30M"}]
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        page.get_by_role("button", name="Reminder settings").click()
+        expect(choice).to_have_value("PT30M")
+    finally:
+        choice.select_option(label="None")
+        expect(dialog.get_by_role("status")).to_contain_text("no reminder")
+
+
 def test_a_failing_channel_is_reported_in_the_page_with_its_last_error(
     local_stack: Stack, browsing: Browsing
 ) -> None:

@@ -39,6 +39,13 @@ async def test_channels_are_added_listed_and_deleted_and_the_digest_keeps_the_us
             digest = await client.put("/api/digest", json={"time": "07:30"},
                                       headers={**JSON, "X-Timezone": "Asia/Tokyo"})
             read_back = await client.get("/api/digest")
+            no_default = await client.get("/api/reminders/default")
+            default = await client.put("/api/reminders/default", headers=JSON,
+                                       json={"reminders": [{"before": "pt30m"}]})  # fmt: skip
+            bad_defaults = [await client.put("/api/reminders/default", headers=JSON, json=body)
+                            for body in ({"reminders": [{"at": "2025-03-11T09:00:00Z"}]},
+                                         {"reminders": [{"before": "soon"}]}, {})]  # fmt: skip
+            default_read = await client.get("/api/reminders/default")
             gone = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
             again = await client.delete(f"/api/channels/{made.json()['id']}", headers=JSON)
 
@@ -48,6 +55,10 @@ async def test_channels_are_added_listed_and_deleted_and_the_digest_keeps_the_us
     assert made.json()["address"] == "ann@example.com"
     assert [channel["type"] for channel in listed.json()["channels"]] == ["email"]
     assert no_digest.json() == {"time": None, "timezone": None}
+    assert no_default.json() == {"reminders": []}
+    assert default.json() == default_read.json() == {"reminders": [{"before": "PT30M"}]}
+    assert [answer.status_code for answer in bad_defaults] == [422, 422, 422]
+    assert "ISO 8601 duration" in bad_defaults[1].json()["message"]
     assert digest.json() == read_back.json() == {"time": "07:30", "timezone": "Asia/Tokyo"}
     assert (gone.status_code, again.status_code) == (204, 404)
     with engine.connect() as conn:

@@ -64,7 +64,7 @@ def test_each_process_starts_with_a_line_saying_how_it_runs(metered: Stack) -> N
         f"schema=empty->chat_0003 model=offline "
         f"workers=1 metrics={chat}/metrics (METRICS_TOKEN) log=text traces=off",
         f"taskchat mcp server on {mcp}/mcp: mode=local database={database} "
-        f"schema=empty->tasks_0012 workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
+        f"schema=empty->tasks_0013 workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
         "log=text traces=off",
     ]
 

@@ -10,9 +10,11 @@ from mcp_server import tasks
 from mcp_server.models import REMINDER_TABLE
 from mcp_server.reminders import parse_duration
 from mcp_server.task_rules import InvalidTaskInput
+from shared import channels
 from tests.mcp_server.conftest import NOW, add
 
 _r = REMINDER_TABLE
+USER = "ann"  # conftest.add's user
 
 
 def fire_times(session: Session, task_id: int) -> list[datetime]:
@@ -117,3 +119,38 @@ def test_deleting_a_task_deletes_its_reminders(session: Session) -> None:
     tasks.delete_task(session, user_id="ann", task_id=task["id"])
 
     assert fire_times(session, task["id"]) == []
+
+
+def test_a_new_task_with_a_due_time_gets_its_owners_default_reminders(session: Session) -> None:
+    channels.set_default_reminders(session, user_id=USER, now=NOW,
+                                   reminders=[{"before": "PT0S"}, {"before": "pt10m"}])  # fmt: skip
+    timed = add(session, due="2025-03-11T09:00:00Z")
+    dated = add(session, title="date only", due="2025-03-11")
+    undated = add(session, title="no due")
+    chosen = add(session, title="own reminders", due="2025-03-11T09:00:00Z",
+                 reminders=[{"before": "P1D"}])  # fmt: skip
+    declined = add(session, title="none", due="2025-03-11T09:00:00Z", reminders=[])
+    others = tasks.add_task(session, user_id="bob", now=NOW, data=tasks.NewTask(
+        title="bob's", due="2025-03-11T09:00:00Z"))["task"]  # fmt: skip
+
+    assert timed["reminders"] == [{"before": "PT0S"}, {"before": "PT10M"}]
+    assert fire_times(session, timed["id"]) == [datetime(2025, 3, 11, 9, 0, tzinfo=UTC),
+                                                datetime(2025, 3, 11, 8, 50, tzinfo=UTC)]
+    assert [dated["reminders"], undated["reminders"], declined["reminders"]] == [[], [], []]
+    assert chosen["reminders"] == [{"before": "P1D"}]
+    assert others["reminders"] == []
+
+    channels.set_default_reminders(session, user_id=USER, reminders=[], now=NOW)
+    assert add(session, title="after", due="2025-03-11T09:00:00Z")["reminders"] == []
+
+
+@pytest.mark.parametrize(
+    "reminders",
+    [[{"at": "2025-03-11T09:00:00Z"}], [{"before": "P1Y"}], [{"before": "PT1M"}] * 4,
+     [{"before": "PT1M", "at": "2025-03-11T09:00:00Z"}], ["PT1M"]],
+)  # fmt: skip
+def test_a_default_is_before_the_due_only_and_at_most_three(
+    session: Session, reminders: list[object]
+) -> None:
+    with pytest.raises(channels.ChannelError, match="reminders"):
+        channels.set_default_reminders(session, user_id=USER, reminders=reminders, now=NOW)

@@ -167,3 +167,22 @@ def test_the_terminal_lists_tasks_sets_reminders_channels_and_the_digest(
     assert capsys.readouterr().out == "daily digest off\n"
     assert taskchat([*common, "digest", "25:00"]) == 1
     assert "HH:MM" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_the_terminal_sets_the_default_reminder_a_new_timed_task_gets(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ann = f"ann-{uuid.uuid4().hex[:8]}"
+    common = ["--url", stack.chat_url, "--token", token(ann)]
+    assert taskchat([*common, "default-reminder", "due", "30m"]) == 0
+    said = "new tasks with a time: remind at the due time, 30 min before\n"
+    assert capsys.readouterr().out == said
+    headers = {"Authorization": f"Bearer {token(ann)}"}
+    with httpx.Client(base_url=stack.chat_url, headers=headers, timeout=60) as http:
+        made = http.post("/api/tasks", json={"title": "Dentist", "due": "2026-05-02T07:00:00Z"})
+    assert made.json()["task"]["reminders"] == [{"before": "PT0S"}, {"before": "PT30M"}]
+    assert taskchat([*common, "default-reminder", "2026-05-01T08:00+02:00"]) == 1
+    assert "before" in capsys.readouterr().err
+    assert taskchat([*common, "default-reminder"]) == 0
+    assert capsys.readouterr().out == "new tasks: no default reminder\n"

@@ -11,6 +11,10 @@ const KINDS = {
   ntfy: { label: "ntfy topic", field: "url", placeholder: "https://ntfy.sh/my-topic", type: "url" },
 };
 
+// The default reminder a new task with a due time gets (PUT /api/reminders/default).
+const DEFAULTS = [["", "None"], ["PT0S", "At the due time"], ["PT10M", "10 min before"],
+  ["PT30M", "30 min before"], ["PT1H", "1 h before"], ["P1D", "1 day before"]];
+
 function channelWhere(channel) {
   if (channel.type === "webpush") return "a browser (push notifications)";
   return channel.url || channel.address || "";
@@ -32,6 +36,8 @@ export class ReminderSettings {
       Object.entries(KINDS).map(([value, kind]) => el("option", { value }, kind.label)));
     this.target = el("input", { id: "channel-target", required: true, autocomplete: "off" });
     this.digest = el("input", { id: "digest-time", type: "time" });
+    this.fallback = el("select", { id: "default-reminder", onchange: () => this.#setDefault() },
+      DEFAULTS.map(([value, label]) => el("option", { value }, label)));
     const pushButton = el("button", { type: "button", class: "small", onclick: async () => {
       try {
         this.status.textContent = await this.enablePush()
@@ -52,6 +58,10 @@ export class ReminderSettings {
         el("label", { for: "channel-target" }, "Where"), this.target,
         el("button", { type: "submit", class: "small primary" }, "Add channel")),
       pushButton,
+      el("h3", {}, "New tasks"),
+      el("div", { class: "edit-row" },
+        el("label", { for: "default-reminder" }, "Remind me of a new task with a time"),
+        this.fallback),
       el("h3", {}, "Daily digest"),
       el("form", { class: "edit-row", onsubmit: (event) => this.#setDigest(event) },
         el("label", { for: "digest-time" }, "Every day at"), this.digest,
@@ -88,7 +98,36 @@ export class ReminderSettings {
   async open() {
     this.status.textContent = "";
     this.dialog.showModal();
-    await Promise.all([this.#refresh(), this.#readDigest()]);
+    await Promise.all([this.#refresh(), this.#readDigest(), this.#readDefault()]);
+  }
+
+  async #readDefault() {
+    this.fallback.disabled = true; // until it shows what is set, a choice would be undone
+    try {
+      const { reminders } = await getJson("/api/reminders/default");
+      const current = reminders.map((reminder) => reminder.before).join(",");
+      if (!DEFAULTS.some(([value]) => value === current)) {
+        this.fallback.append(el("option", { value: current }, `${reminders.length} reminders`));
+      }
+      this.fallback.value = current;
+      this.fallback.disabled = false;
+    } catch (error) {
+      this.status.textContent = plainMessage(error);
+    }
+  }
+
+  async #setDefault() {
+    const reminders = this.fallback.value.split(",").filter(Boolean)
+      .map((before) => ({ before }));
+    const chosen = this.fallback.selectedOptions[0].text.toLowerCase();
+    try {
+      await sendJson("/api/reminders/default", { reminders }, "PUT");
+      this.status.textContent = reminders.length
+        ? `New tasks with a time get a reminder ${chosen}.`
+        : "New tasks get no reminder unless you give them one.";
+    } catch (error) {
+      this.status.textContent = plainMessage(error);
+    }
   }
 
   async #readDigest() {
