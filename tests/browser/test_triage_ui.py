@@ -319,6 +319,7 @@ def test_dragging_a_task_onto_another_group_reschedules_it_keeping_its_time(
     page.get_by_role("button", name="Upcoming", exact=True).click()
     row(page, f"Timed {tag}").drag_to(page.locator("[data-group=day1]"))
     expect(row(page, f"Timed {tag}")).to_contain_text("Tomorrow 6:15 PM")
+    expect(page.locator(".panel-task.pending")).to_have_count(0)  # saved, not only shown
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     saved = {t["title"]: t for t in tasks}
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
