@@ -1,6 +1,6 @@
 """Score the chat model on a held-out conversation set, black-box, against real servers.
 
-    python -m bench.conversation_score tests/heldout/heldout_2026_12_07.json [--show-failures]
+    python -m bench.conversation_score tests/heldout/heldout_2026_12_07b.json [--show-failures]
 
 Starts one task server and one chat server (JWT mode, a fresh SQLite file, the model the
 environment selects: TASKCHAT_MODEL, default offline). Each case runs as a new user: its
@@ -38,6 +38,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from mcp_server.reminders import parse_duration
 from shared.auth import mint_jwt
 from shared.contract import read_result
 from shared.settings import Settings
@@ -47,7 +48,21 @@ from testbed.sse import sse_json
 SECRET = "conversation-score-secret-long-enough-for-hs256"
 SERVICE_TOKEN = "conversation-score-service-token-of-32-chars-plus"
 TURN_TIMEOUT = httpx.Timeout(10.0, read=90.0)
-FIELDS = ("title", "description", "due", "priority", "tags", "recurrence", "completed")
+START_TIMEOUT = 120.0  # seconds for each server to answer /healthz
+FIELDS = (
+    "title",
+    "description",
+    "due",
+    "priority",
+    "tags",
+    "recurrence",
+    "completed",
+    "list",
+    "parent_id",
+    "repeat",
+    "repeat_from",
+    "reminders",
+)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # How far ahead a weekday, a day of the month, or a day of the year may be read: "friday" is
 # the next one, never one a month away.
@@ -70,7 +85,18 @@ SPEC_FIELDS = {
     "due_day": "due",
     "due_month_day": "due",
     "due_time": "due",
+    "list": "list",
+    "parent": "parent_id",
+    "repeat": "repeat",
+    "repeat_contains": "repeat",
+    "repeat_from": "repeat_from",
+    "reminders": "reminders",
 }
+# The old recurrence name is read from the rule: a spec that sets one may change both.
+LINKED_FIELDS = {"repeat": "recurrence", "recurrence": "repeat"}
+REPEAT_KEYS = {"recurrence", "repeat", "repeat_contains"}
+SEED_KEYS = {"title", "description", "due", "priority", "tags", "recurrence", "completed",
+             "list", "parent", "repeat", "repeat_from", "reminders"}  # fmt: skip
 DUE_KEYS = {key for key, name in SPEC_FIELDS.items() if name == "due"} - {"due"}
 CHANGE_KEYS = ("created", "changed", "completed", "reopened", "deleted")
 REPLY_KEYS = ("reply_contains_any", "reply_contains_all", "reply_excludes")
@@ -104,6 +130,7 @@ def load_set(path: str) -> dict[str, Any]:
         if seed is None:
             raise SetError(f"{where}: unknown seed {case.get('seed')!r}")
         titles = [task["title"] for task in seed]
+        _check_seed(seed, where)
         for text in [*case.get("previous", []), case["message"]]:
             for name in re.findall(r"\{id:([^}]+)\}", text):
                 seed_ref(titles, name, where)
@@ -138,6 +165,28 @@ def _check_expect(expect: dict[str, Any], titles: list[str], where: str) -> None
 def _check_spec(spec: dict[str, Any], where: str) -> None:
     if unknown := set(spec) - set(SPEC_FIELDS):
         raise SetError(f"{where}: unknown spec keys {sorted(unknown)}")
+    reminders = spec.get("reminders", "any")
+    if reminders not in ("any", "none", "default", "unchecked") and not (
+        isinstance(reminders, list) and all(_reminder_key(r) for r in reminders)
+    ):
+        raise SetError(f"{where}: reminders is any, none or a list of before/at: {reminders!r}")
+
+
+def _check_seed(seed: list[dict[str, Any]], where: str) -> None:
+    for index, task in enumerate(seed):
+        if unknown := set(task) - SEED_KEYS:
+            raise SetError(f"{where}: unknown seed keys {sorted(unknown)}")
+        if "parent" in task:  # a subtask names a task seeded before it
+            seed_ref([other["title"] for other in seed[:index]], task["parent"], where)
+
+
+def _reminder_key(reminder: Any) -> tuple[str, str] | None:
+    """A reminder spec as (kind, value): ("before", "PT30M") or ("at", "+1 09:00")."""
+    if isinstance(reminder, dict) and len(reminder) == 1:
+        ((kind, value),) = reminder.items()
+        if kind in ("before", "at") and isinstance(value, str):
+            return kind, value
+    return None
 
 
 def seed_ref(titles: list[str], name: str, where: str = "") -> int:
@@ -191,19 +240,95 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+NEW_TASK = {"completed": False, "priority": "medium", "list": "Inbox", "parent": "none"}
+
+
 def spec_problems(
-    task: dict[str, Any], spec: dict[str, Any], today: date, zone: ZoneInfo, *, created: bool
+    task: dict[str, Any],
+    spec: dict[str, Any],
+    today: date,
+    zone: ZoneInfo,
+    *,
+    created: bool,
+    tasks: dict[int, dict[str, Any]] | None = None,
 ) -> list[str]:
-    """What about `task` breaks `spec` (empty when it matches)."""
+    """What about `task` breaks `spec` (empty when it matches); `tasks` (every task by id)
+    finds a parent by its title."""
     if created:  # a new task keeps the defaults the spec does not mention
-        spec = {"completed": False, "recurrence": "none", "priority": "medium", **spec}
+        spec = {**NEW_TASK, **spec}
+        if not REPEAT_KEYS & set(spec):
+            spec["recurrence"] = "none"
         if not DUE_KEYS & set(spec) and "due" not in spec:
             spec["due"] = "none"
+        spec.setdefault("reminders", "default")
     return [
         *_text_problems(task, spec),
         *_field_problems(task, spec),
+        *_structure_problems(task, spec, tasks or {}),
+        *_reminder_problems(task, spec.get("reminders", "unchecked"), today, zone),
         *_due_problems(task["due"], spec, today, zone),
     ]
+
+
+def _structure_problems(
+    task: dict[str, Any], spec: dict[str, Any], tasks: dict[int, dict[str, Any]]
+) -> list[str]:
+    """The task's list, parent and repeat rule against the spec."""
+    problems = []
+    if "list" in spec and (task.get("list") or "").lower() not in [
+        name.lower() for name in _as_list(spec["list"])
+    ]:
+        problems.append(f"list {task.get('list')!r}")
+    if "parent" in spec:
+        parent = tasks.get(task.get("parent_id") or 0)
+        if spec["parent"] == "none":
+            ok = task.get("parent_id") is None
+        else:
+            ok = parent is not None and spec["parent"].lower() in parent["title"].lower()
+        if not ok:
+            problems.append(f"parent {parent['title'] if parent else None!r}")
+    rule = (task.get("repeat") or "").upper()
+    if "repeat" in spec and not (
+        (spec["repeat"] == "none" and not rule)
+        or (spec["repeat"] == "any" and rule)
+        or spec["repeat"].upper() == rule
+    ):
+        problems.append(f"repeat {task.get('repeat')!r}")
+    if missing := [p for p in _as_list(spec.get("repeat_contains", [])) if p.upper() not in rule]:
+        problems.append(f"repeat {task.get('repeat')!r} lacks {missing}")
+    if "repeat_from" in spec and task.get("repeat_from") != spec["repeat_from"]:
+        problems.append(f"repeat_from {task.get('repeat_from')!r}")
+    return problems
+
+
+def _reminder_problems(task: dict[str, Any], wanted: Any, today: date, zone: ZoneInfo) -> list[str]:
+    """`none`: no reminders; `any`: at least one; `default`: none, or one at a timed due
+    (what a user's default may add); a list: each of these is among them; `unchecked`."""
+    have = _reminder_values(task.get("reminders") or [], today, zone)
+    match wanted:
+        case "unchecked":
+            return []
+        case "any":
+            ok = bool(have)
+        case "none":
+            ok = not have
+        case "default":
+            ok = not have or (have == {("before", timedelta())} and "T" in (task["due"] or ""))
+        case _:
+            ok = _reminder_values(wanted, today, zone) <= have
+    return [] if ok else [f"reminders {task.get('reminders')}"]
+
+
+def _reminder_values(reminders: list[Any], today: date, zone: ZoneInfo) -> set[tuple[str, Any]]:
+    """Reminders in a comparable form: a duration before, or an aware moment."""
+    values: set[tuple[str, Any]] = set()
+    for reminder in reminders:
+        kind, value = _reminder_key(reminder) or ("", "")
+        if kind == "before":
+            values.add((kind, parse_duration(value)))
+        elif kind == "at":
+            values.add((kind, datetime.fromisoformat(seed_due(value, today, zone) or value)))
+    return values
 
 
 def _text_problems(task: dict[str, Any], spec: dict[str, Any]) -> list[str]:
@@ -258,7 +383,9 @@ def _due_problems(due: str | None, spec: dict[str, Any], today: date, zone: Zone
         low, high = spec["due_within"]
         ok &= low <= ahead <= high
     if "due_weekday" in spec:
-        ok &= WEEKDAYS[day.weekday()] == spec["due_weekday"].lower() and 0 <= ahead <= WEEK
+        # "next tuesday" may be 8-14 days ahead: a due_within beside it sets the window.
+        window = 0 <= ahead <= WEEK or "due_within" in spec
+        ok &= WEEKDAYS[day.weekday()] == spec["due_weekday"].lower() and window
     if "due_day" in spec:
         ok &= day.day == spec["due_day"] and 0 <= ahead <= LONGEST_MONTH
     if "due_month_day" in spec:
@@ -371,13 +498,40 @@ def _check_changed(expect: dict[str, Any], tally: _Tally) -> None:
         if task_id not in scene.after:
             tally.verdict.missed.append(f"not changed (gone): {name}")
             continue
-        problems = spec_problems(scene.after[task_id], spec, scene.today, scene.zone, created=False)
+        problems = spec_problems(
+            scene.after[task_id], spec, scene.today, scene.zone, created=False, tasks=scene.after
+        )
         touched = {SPEC_FIELDS[key] for key in spec}
+        touched |= {LINKED_FIELDS[name] for name in touched if name in LINKED_FIELDS}
         old, new = _fields(scene.before[task_id]), _fields(scene.after[task_id])
         problems += [f"{f} also changed" for f in FIELDS if f not in touched and old[f] != new[f]]
         if problems or task_id not in tally.modified:
             tally.verdict.missed.append(f"not changed as expected: {name} ({'; '.join(problems)})")
         else:
+            tally.accounted.add(task_id)
+
+
+def _account_subtasks(_expect: dict[str, Any], tally: _Tally) -> None:
+    """What a parent's expected change does to its subtasks is no wrong change: deleting it
+    deletes them or lifts them to the top level, completing it completes them, moving it
+    to a list moves them."""
+    before, after = tally.scene.before, tally.scene.after
+    for task_id, prior in before.items():
+        parent_id = prior.get("parent_id")
+        if task_id in tally.accounted or parent_id not in tally.accounted:
+            continue
+        if parent_id in tally.deleted:
+            lifted = {**_fields(prior), "parent_id": None}
+            ok = task_id in tally.deleted or _fields(after[task_id]) == lifted
+        elif task_id in tally.modified:
+            parent, now = after[parent_id], _fields(after[task_id])
+            allowed = {**_fields(prior), "list": parent["list"]}
+            if parent["completed"]:
+                allowed["completed"] = True
+            ok = now == allowed
+        else:
+            ok = False
+        if ok:
             tally.accounted.add(task_id)
 
 
@@ -401,6 +555,11 @@ def _account_renewals(_expect: dict[str, Any], tally: _Tally) -> None:
                 tally.accounted.add(task_id)
                 tally.created.remove(task_id)
                 break
+    # The next occurrence comes with fresh open copies of its subtasks.
+    for task_id in list(tally.created):
+        if after[task_id].get("parent_id") in tally.accounted:
+            tally.accounted.add(task_id)
+            tally.created.remove(task_id)
 
 
 def _check_created(expect: dict[str, Any], tally: _Tally) -> None:
@@ -410,7 +569,9 @@ def _check_created(expect: dict[str, Any], tally: _Tally) -> None:
         [
             task_id
             for task_id in tally.created
-            if not spec_problems(scene.after[task_id], spec, scene.today, scene.zone, created=True)
+            if not spec_problems(
+                scene.after[task_id], spec, scene.today, scene.zone, created=True, tasks=scene.after
+            )
         ]
         for spec in specs
     ]
@@ -459,6 +620,7 @@ _CHECKS: tuple[Callable[[dict[str, Any], _Tally], None], ...] = (
     _check_deleted,
     _check_completed,
     _check_changed,
+    _account_subtasks,
     _account_renewals,
     _check_created,
     _check_unexpected,
@@ -494,8 +656,14 @@ def describe(task: dict[str, Any], zone: ZoneInfo) -> str:
         parts.append(task["priority"])
     if task["tags"]:
         parts.append(" ".join("#" + tag for tag in task["tags"]))
-    if task["recurrence"] != "none":
-        parts.append(task["recurrence"])
+    if task.get("repeat"):
+        parts.append(f"repeat {task['repeat']} from {task.get('repeat_from')}")
+    if (task.get("list") or "Inbox") != "Inbox":
+        parts.append(f"list {task['list']!r}")
+    if task.get("parent_id") is not None:
+        parts.append(f"subtask of #{task['parent_id']}")
+    if task.get("reminders"):
+        parts.append(f"reminders {task['reminders']}")
     if task.get("description"):
         parts.append(f"note {task['description']!r}")
     if task["completed"]:
@@ -535,7 +703,7 @@ async def all_tasks(client: Client) -> dict[int, dict[str, Any]]:
     tasks: dict[int, dict[str, Any]] = {}
     cursor = None
     while True:
-        arguments: dict[str, Any] = {"status": "all", "limit": 200}
+        arguments: dict[str, Any] = {"status": "all", "subtasks": "all", "limit": 200}
         if cursor:
             arguments["cursor"] = cursor
         page = await call(client, "list_tasks", arguments)
@@ -577,6 +745,20 @@ async def say(http: httpx.AsyncClient, text: str, thread_id: str | None) -> tupl
     return thread_id, "\n".join(reply)
 
 
+def seed_arguments(task: dict[str, Any], today: date, zone: ZoneInfo) -> dict[str, Any]:
+    """add_task's arguments for a seed task (without its parent)."""
+    keys = ("title", "description", "priority", "tags", "recurrence", "list", "repeat",
+            "repeat_from")  # fmt: skip
+    arguments = {key: task[key] for key in keys if key in task}
+    if task.get("due"):
+        arguments["due"] = seed_due(task["due"], today, zone)
+    if "reminders" in task:
+        arguments["reminders"] = [
+            {"at": seed_due(r["at"], today, zone)} if "at" in r else r for r in task["reminders"]
+        ]
+    return arguments
+
+
 async def run_case(
     case: dict[str, Any],
     seeds: dict[str, Any],
@@ -595,15 +777,15 @@ async def run_case(
     token = mint_jwt(f"heldout-{case['id']}-{uuid.uuid4().hex[:8]}", settings, ttl_seconds=900)
     try:
         async with mcp_client(mcp_url, token) as client:
-            seed_ids = []
+            seed_ids: list[int] = []
             for task in seed_tasks:
-                arguments = {
-                    key: task[key]
-                    for key in ("title", "description", "priority", "tags", "recurrence")
-                    if key in task
-                }
-                if task.get("due"):
-                    arguments["due"] = seed_due(task["due"], today, zone)
+                arguments = seed_arguments(task, today, zone)
+                arguments["timezone"] = zone_name  # as the chat server adds them
+                if "parent" in task:
+                    parent = seed_ref(
+                        [t["title"] for t in seed_tasks[: len(seed_ids)]], task["parent"]
+                    )
+                    arguments["parent_id"] = seed_ids[parent]
                 change = await call(client, "add_task", arguments)
                 seed_ids.append(change["task_id"])
                 if task.get("completed"):
@@ -646,9 +828,13 @@ def start_stack(folder: str) -> tuple[Server, Server]:
         "MCP_RATE_LIMIT": "100000/minute",
     }
     mcp_port, chat_port = free_port(), free_port()
+    # Start-up runs the migrations: on a busy shared machine that can take a minute.
+    timeout = START_TIMEOUT
     # Server logs may quote messages: they stay in the temporary folder, never on screen.
     with open(os.path.join(folder, "servers.log"), "ab") as log:
-        mcp = start_server("mcp_server", {**env, "MCP_PORT": str(mcp_port)}, mcp_port, log=log)
+        mcp = start_server(
+            "mcp_server", {**env, "MCP_PORT": str(mcp_port)}, mcp_port, log=log, timeout=timeout
+        )
         try:
             chat = start_server(
                 "chat_server",
@@ -659,6 +845,7 @@ def start_stack(folder: str) -> tuple[Server, Server]:
                 },
                 chat_port,
                 log=log,
+                timeout=timeout,
             )
         except BaseException:
             mcp.stop()

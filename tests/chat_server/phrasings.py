@@ -7,25 +7,34 @@ calls made (add/update/complete/delete) and, for list requests, the last list_ta
 """
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bench.conversation_score import Scene, Verdict, judge, load_set, seed_arguments, seed_ref
 from chat_server.agent.offline import OfflineModel
 from chat_server.agent.offline.steps import Call
-from mcp_server import tasks
+from chat_server.agent.zones import REQUEST_ZONE
+from mcp_server import lists, tasks
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
+    DeleteListInput,
     DeleteTaskInput,
     GetTaskInput,
+    ListListsInput,
     ListTasksInput,
+    RenameListInput,
     UpdateTaskInput,
 )
-from shared.contract import CHANGE_TOOLS, TOOL_NAMES, tool_error_text
+from shared.contract import CHANGE_TOOLS, LIST_CHANGE_TOOLS, TOOL_NAMES, tool_error_text
 from shared.db import make_engine
 from shared.migrate import upgrade_all
 
@@ -64,6 +73,9 @@ _INPUTS = {
     "update_task": UpdateTaskInput,
     "complete_task": CompleteTaskInput,
     "delete_task": DeleteTaskInput,
+    "list_lists": ListListsInput,
+    "rename_list": RenameListInput,
+    "delete_list": DeleteListInput,
 }
 
 
@@ -160,7 +172,7 @@ PHRASINGS: list[Phrasing] = [
             ("add an important task: file taxes", W(add("File taxes", priority="high"))),
             ("urgent: fix the roof", W(add("Fix the roof", priority="high"))),
             ("add call the bank !!!", W(add("Call the bank", priority="high"))),
-            ("add buy stamps !!", W(add("Buy stamps", priority="medium"))),
+            ("add buy stamps !!", W(add("Buy stamps", priority="high"))),
             ("add tidy the garage !", W(add("Tidy the garage", priority="low"))),
             ("!!! renew the parking permit", W(add("Renew the parking permit", priority="high"))),
             ("add file report p1", W(add("File report", priority="high"))),
@@ -493,7 +505,7 @@ PHRASINGS += [
             ("the car wash should be called wash the van", W(upd(8, title="wash the van"))),
             ("call it buy oat milk instead", W(upd(NEXT_ID, title="buy oat milk")), "add buy milk"),
             ("oops I meant the team meeting", ASK, "complete the car wash"),
-            ("the plants need watering every day", W(upd(13, recurrence="daily"))),
+            ("the plants need watering every day", W(upd(13, repeat="FREQ=DAILY"))),
             ("groceries tomorrow", ASK),  # "Buy groceries" is on the list: move it, or a new one?
             (
                 "set a reminder for the car service next month",
@@ -548,10 +560,13 @@ FAMILIES = list(dict.fromkeys(p.family for p in PHRASINGS))
 class TaskList:
     """The real task functions on an in-memory SQLite list, answering as the tools do."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, seed: list[tuple[str, dict[str, Any], bool]] | None = None, now: datetime = NOW
+    ) -> None:
+        self.now = now
         self.engine = make_engine("sqlite://")
         upgrade_all(self.engine)
-        for title, fields, completed in SEED:
+        for title, fields, completed in SEED if seed is None else seed:
             change = self.call("add_task", {"title": title, **fields})
             if completed:
                 self.call("complete_task", {"task_id": json.loads(change)["task_id"]})
@@ -562,29 +577,49 @@ class TaskList:
             parsed = _INPUTS[name].model_validate(args)
             given = {k: getattr(parsed, k) for k in parsed.model_fields_set}
             with Session(self.engine, expire_on_commit=False) as session:
-                result = _run(session, name, given)
+                result = _run(session, name, given, self.now)
                 session.commit()
         except (tasks.TaskError, ValueError) as exc:
             return tool_error_text(name, str(exc))
         return json.dumps(result)
 
+    def all_tasks(self) -> dict[int, dict[str, Any]]:
+        """Every task, done ones and subtasks too, by id."""
+        page = json.loads(
+            self.call("list_tasks", {"status": "all", "subtasks": "all", "limit": 200})
+        )
+        return {task["id"]: task for task in page["tasks"]}
 
-def _run(session: Session, name: str, args: dict[str, Any]) -> Any:
-    match name:
-        case "add_task":
-            return tasks.add_task(session, user_id=USER, data=tasks.NewTask(**args), now=NOW)
-        case "list_tasks":
-            query = tasks.TaskQuery(**args)
-            return tasks.list_tasks(session, user_id=USER, query=query, now=NOW)
-        case "get_task":
-            return tasks.get_task(session, user_id=USER, **args)
-        case "update_task":
-            task_id = args.pop("task_id")
-            return tasks.update_task(session, user_id=USER, task_id=task_id, changes=args, now=NOW)
-        case "complete_task":
-            return tasks.set_completed(session, user_id=USER, now=NOW, **args)
-        case _:
-            return tasks.delete_task(session, user_id=USER, **args)
+
+def _update(session: Session, args: dict[str, Any], now: datetime) -> Any:
+    task_id = args.pop("task_id")
+    return tasks.update_task(session, user_id=USER, task_id=task_id, changes=args, now=now)
+
+
+# Each tool as the MCP server runs it, for USER.
+_RUNS: dict[str, Callable[[Session, dict[str, Any], datetime], Any]] = {
+    "add_task": lambda s, a, now: tasks.add_task(
+        s, user_id=USER, data=tasks.NewTask(**a), now=now
+    ),
+    "list_tasks": lambda s, a, now: tasks.list_tasks(
+        s, user_id=USER, query=tasks.TaskQuery(**a), now=now
+    ),
+    "get_task": lambda s, a, now: tasks.get_task(s, user_id=USER, **a),
+    "update_task": _update,
+    "complete_task": lambda s, a, now: tasks.set_completed(s, user_id=USER, now=now, **a),
+    "delete_task": lambda s, a, now: tasks.delete_task(s, user_id=USER, **a),
+    "list_lists": lambda s, a, now: lists.list_lists(s, user_id=USER, now=now),
+    "rename_list": lambda s, a, now: lists.rename_list(
+        s, user_id=USER, name=a.pop("list"), **a
+    ),
+    "delete_list": lambda s, a, now: lists.delete_list(
+        s, user_id=USER, name=a.pop("list"), now=now, **a
+    ),
+}
+
+
+def _run(session: Session, name: str, args: dict[str, Any], now: datetime) -> Any:
+    return _RUNS[name](session, args, now)
 
 
 _TOOLS: list[Any] = [SimpleNamespace(name=name) for name in TOOL_NAMES]
@@ -633,7 +668,7 @@ def evaluate(phrasing: Phrasing) -> Result:
     for earlier in phrasing.before:
         chat.turn(earlier)
     calls, reply = chat.turn(phrasing.text)
-    writes = [c for c in calls if c.name in CHANGE_TOOLS]
+    writes = [c for c in calls if c.name in CHANGE_TOOLS | LIST_CHANGE_TOOLS]
     lists = [c.args for c in calls if c.name == "list_tasks"]
     expect = phrasing.expect
     if expect.writes:
@@ -673,7 +708,7 @@ def report(by_family: dict[str, tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
+def _main() -> None:
     by_family, results = score()
     for result in results:
         if not result.passed or result.dangerous:
@@ -682,3 +717,75 @@ if __name__ == "__main__":
             print(f"    calls: {[(c.name, c.args) for c in result.calls]}")
             print(f"    reply: {result.reply[:160]!r}")
     print(report(by_family))
+    data, cases = dev_cases()
+    print(conversation_report([run_case(case, data) for case in cases]))
+
+
+# ---------------------------------------------------------------- whole conversations
+
+DEV_SET = Path(__file__).with_name("conversations_dev.json")
+"""Conversations in the held-out sets' check language (tests/heldout/README.md), run
+in-process against the real task functions: the retired held-out sets, and new families."""
+CONVERSATIONS_NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+"""The day the first conversations were written (a Monday): their dates read as meant."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: dict[str, Any]
+    verdict: Verdict
+    reply: str
+
+
+def run_case(case: dict[str, Any], data: dict[str, Any]) -> CaseResult:
+    """One case of a conversation set, judged as bench.conversation_score judges it."""
+    seed = case.get("seed", "empty")
+    seed_tasks = data["seeds"][seed] if isinstance(seed, str) else seed
+    zone = ZoneInfo(case.get("tz", data.get("default_tz", "UTC")))
+    today = CONVERSATIONS_NOW.astimezone(zone).date()
+    task_list = TaskList([], now=CONVERSATIONS_NOW)
+    seed_ids: list[int] = []
+    for task in seed_tasks:
+        args = seed_arguments(task, today, zone) | {"timezone": zone.key}
+        if "parent" in task:
+            earlier = [t["title"] for t in seed_tasks[: len(seed_ids)]]
+            args["parent_id"] = seed_ids[seed_ref(earlier, task["parent"])]
+        seed_ids.append(json.loads(task_list.call("add_task", args))["task_id"])
+        if task.get("completed"):
+            task_list.call("complete_task", {"task_id": seed_ids[-1]})
+    titles = [task["title"] for task in seed_tasks]
+    before = task_list.all_tasks()
+    chat = Chat(task_list, model=OfflineModel(clock=lambda: CONVERSATIONS_NOW))
+    reply = ""
+    token = REQUEST_ZONE.set(zone)
+    try:
+        for text in [*case.get("previous", []), case["message"]]:
+            said = re.sub(r"\{id:([^}]+)\}", lambda m: str(seed_ids[seed_ref(titles, m[1])]), text)
+            _, reply = chat.turn(said)
+    finally:
+        REQUEST_ZONE.reset(token)
+    scene = Scene(seed_ids, titles, before, task_list.all_tasks(), reply, today, zone)
+    return CaseResult(case, judge(case["expect"], scene), reply)
+
+
+def dev_cases() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = load_set(str(DEV_SET))
+    return data, data["cases"]
+
+
+def conversation_report(results: list[CaseResult]) -> str:
+    """Misses, one per line, and the totals."""
+    lines = [
+        f"{r.case['id']}: {r.case['message']!r} wrong {r.verdict.wrong} missed "
+        f"{r.verdict.missed} reply {r.reply[:120]!r}"
+        for r in results
+        if not r.verdict.passed
+    ]
+    passed = sum(r.verdict.passed for r in results)
+    wrong = sum(len(r.verdict.wrong) for r in results)
+    lines.append(f"conversations: {passed}/{len(results)} passed, {wrong} wrong changes")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    _main()

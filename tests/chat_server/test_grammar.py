@@ -21,7 +21,19 @@ from chat_server.agent.offline.dates import (
     find_when,
 )
 from chat_server.agent.offline.grammar import parse
-from chat_server.agent.offline.intents import Clarify, Help
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    AddTask,
+    ByContext,
+    ById,
+    ByWords,
+    Clarify,
+    Help,
+    IfList,
+    ListCall,
+    ListTasks,
+    StopSharing,
+)
 from chat_server.agent.offline.steps import Call, Conversation, Say, next_step
 from chat_server.agent.offline.turns import ToolRun
 from chat_server.agent.zones import local_zone
@@ -102,17 +114,17 @@ ADDING = [
         "add lunch with Ann tomorrow at noon",
         call("add_task", title="Lunch with Ann", due="2026-11-27T12:00:00Z"),
     ),
-    ("add water plants every day", call("add_task", title="Water plants", recurrence="daily")),
-    ("add standup daily", call("add_task", title="Standup", recurrence="daily")),
-    ("add review expenses weekly", call("add_task", title="Review expenses", recurrence="weekly")),
+    ("add water plants every day", call("add_task", title="Water plants", repeat="FREQ=DAILY")),
+    ("add standup daily", call("add_task", title="Standup", repeat="FREQ=DAILY")),
+    ("add review expenses weekly", call("add_task", title="Review expenses", repeat="FREQ=WEEKLY")),
     (
         "add pay rent every month #home",
-        call("add_task", title="Pay rent", tags=["home"], recurrence="monthly"),
+        call("add_task", title="Pay rent", tags=["home"], repeat="FREQ=MONTHLY"),
     ),
-    ("add renew domain yearly", call("add_task", title="Renew domain", recurrence="yearly")),
+    ("add renew domain yearly", call("add_task", title="Renew domain", repeat="FREQ=YEARLY")),
     (
         "add gym every monday",
-        call("add_task", title="Gym", recurrence="weekly", due="2026-11-30"),
+        call("add_task", title="Gym", repeat="FREQ=WEEKLY;BYDAY=MO", due="2026-11-30"),
     ),
     ("add buy milk, low priority", call("add_task", title="Buy milk", priority="low")),
     ("add clean desk normal priority", call("add_task", title="Clean desk", priority="medium")),
@@ -259,8 +271,8 @@ ACTING = [
         "update task 5 to high priority and due friday",
         call("update_task", task_id=5, priority="high", due="2026-11-27"),
     ),
-    ("make task 3 weekly", call("update_task", task_id=3, recurrence="weekly")),
-    ("stop repeating task 3", call("update_task", task_id=3, recurrence="none")),
+    ("make task 3 weekly", call("update_task", task_id=3, repeat="FREQ=WEEKLY")),
+    ("stop repeating task 3", call("update_task", task_id=3, repeat="")),
     ("remove the due date from task 2", call("update_task", task_id=2, due="")),
     ("clear the tags on task 2", call("update_task", task_id=2, tags=[])),
     (
@@ -542,7 +554,13 @@ def test_list_is_numbered_by_id_with_due_dates_and_priorities() -> None:
         "tasks": [
             task(id=3, due="2026-11-27", priority="high"),
             task(id=5, title="Pay rent", due="2026-11-20", tags=["home"]),
-            task(id=9, title="Stand-up", due="2026-11-26T15:30:00Z", recurrence="daily"),
+            task(
+                id=9,
+                title="Stand-up",
+                due="2026-11-26T15:30:00Z",
+                repeat="FREQ=DAILY",
+                repeat_text="every day",
+            ),
             task(id=11, title="Read", completed=True, priority="low"),
         ],
         "next_cursor": None,
@@ -551,7 +569,7 @@ def test_list_is_numbered_by_id_with_due_dates_and_priorities() -> None:
         "You have 4 tasks:\n"
         "- #3 Buy milk (due tomorrow, high)\n"
         "- #5 Pay rent (due Nov 20, overdue, #home)\n"
-        "- #9 Stand-up (due today at 3:30pm, daily)\n"
+        "- #9 Stand-up (due today at 3:30pm, every day)\n"
         "- #11 Read (done, low)"
     )
 
@@ -655,7 +673,7 @@ def test_update_replies_say_what_changed() -> None:
 
 
 def test_completion_reply_names_the_next_occurrence_of_a_recurring_task() -> None:
-    done = change("completed", id=3, title="Water plants", recurrence="weekly")
+    done = change("completed", id=3, title="Water plants", repeat="FREQ=WEEKLY")
     done["next_task"] = task(id=12, title="Water plants", due="2026-12-03")
     assert replies.completed(done, NOW) == (
         "Marked task 3 as done: Water plants. It repeats, so I added the next one as task 12, "
@@ -869,3 +887,135 @@ def test_text_speak_and_a_slip_in_the_command_word_are_read() -> None:
         {"title": "Call mom", "due": "2026-11-27"}
     )
     assert parse("can u shwo my tasks pls", NOW) == ListTasks({})
+
+
+# ---------------------------------------------------------------- lists, subtasks, sharing
+
+LISTS_AND_SHARING = [
+    ("what lists do I have?", ListCall("list_lists")),
+    ("show my lists", ListCall("list_lists")),
+    ("show my groceries list", ListTasks({"list": "groceries", "status": "pending"})),
+    ("what's on the shopping list?", ListTasks({"list": "shopping", "status": "pending"})),
+    ("who can see groceries?", ListCall("list_members", {"list": "groceries"})),
+    (
+        "share the groceries list with sam",
+        ListCall("share_list", {"list": "groceries", "user_id": "sam", "role": "editor"}),
+    ),
+    (
+        "share groceries with sam as a viewer",
+        ListCall("share_list", {"list": "groceries", "user_id": "sam", "role": "viewer"}),
+    ),
+    ("stop sharing groceries", StopSharing("groceries")),
+    (
+        "stop sharing groceries with sam",
+        ListCall("unshare_list", {"list": "groceries", "user_id": "sam"}),
+    ),
+    (
+        "remove sam from the groceries list",
+        ListCall("unshare_list", {"list": "groceries", "user_id": "sam"}),
+    ),
+    (
+        "rename the groceries list to shopping",
+        ListCall("rename_list", {"list": "groceries", "new_name": "shopping"}),
+    ),
+    (
+        "delete the groceries list and its tasks",
+        ListCall("delete_list", {"list": "groceries", "delete_tasks": True}),
+    ),
+    (
+        "delete the groceries list and move its tasks to inbox",
+        ListCall("delete_list", {"list": "groceries", "move_tasks_to": "inbox"}),
+    ),
+    ("assign the bins to sam", ActOnTask("update", ByWords("bins"), {"assignee": "sam"})),
+    ("put it on the work list", ActOnTask("update", ByContext(), {"list": "work"})),
+    ("add milk to the shopping list", AddTask({"title": "Milk", "list": "shopping"})),
+    ("add high priority to task 3", ActOnTask("update", ById(3), {"priority": "high"})),
+    (
+        "add subtask buy soil under water the plants",
+        ActOnTask(
+            "subtasks", ByWords("water the plants"), {"adds": (AddTask({"title": "Buy soil"}),)}
+        ),
+    ),
+    (
+        "break down the move: book van, pack books and change address",
+        ActOnTask(
+            "subtasks",
+            ByWords("move"),
+            {
+                "adds": tuple(
+                    AddTask({"title": t}) for t in ("Book van", "Pack books", "Change address")
+                )
+            },
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LISTS_AND_SHARING)
+def test_list_subtask_and_sharing_requests_read_as_these_intents(
+    text: str, expected: object
+) -> None:
+    assert parse(text, NOW) == expected
+
+
+def test_a_list_named_without_the_word_list_is_looked_up_before_anything_changes() -> None:
+    moved = parse("move the dentist to personal", NOW)
+    assert isinstance(moved, IfList) and moved.name == "personal"
+    assert moved.then == ActOnTask("update", ByWords("dentist"), {"list": "personal"})
+    assert isinstance(moved.otherwise, Clarify)  # no such list: nothing changes
+    added = parse("add go to the gym", NOW)
+    assert isinstance(added, IfList) and added.otherwise == AddTask({"title": "Go to the gym"})
+    assert first_call("add milk to groceries") == Call("list_lists", {})
+    # A date is never a list, and a list's deletion asks where its tasks go.
+    assert not isinstance(parse("move the dentist to friday", NOW), IfList)
+    assert isinstance(parse("delete the groceries list", NOW), Clarify)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("remove the reminder from the dentist", {"reminders": []}),
+        ("don't remind me about the dentist", {"reminders": []}),
+        ("remove the dentist reminder", {"reminders": []}),
+        ("no reminders for the dentist", {"reminders": []}),
+        ("change the dentist reminder to 1 hour before", {"reminders": [{"before": "PT1H"}]}),
+        ("set the reminder for the dentist to 15 min before", {"reminders": [{"before": "PT15M"}]}),
+    ],
+)
+def test_reminders_on_a_task_named_are_changed_or_removed(text: str, expected: object) -> None:
+    assert parse(text, NOW) == ActOnTask("update", ByWords("dentist"), expected)
+
+
+def test_a_field_named_after_the_task_whose_value_was_not_read_is_never_a_new_title() -> None:
+    for text in ("change the dentist priority to whatever", "change the dentist list to blue"):
+        intent = parse(text, NOW)
+        assert not (isinstance(intent, ActOnTask) and "title" in intent.args), text
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("add gym at 7 tomorrow morning", "2026-11-27T07:00:00Z"),
+        ("add gym tomorrow morning at 7", "2026-11-27T07:00:00Z"),
+        ("add run tomorrow at 7 in the morning", "2026-11-27T07:00:00Z"),
+        ("add call tomorrow evening at 8", "2026-11-27T20:00:00Z"),
+        ("add gym at 7 tomorrow", "2026-11-27T19:00:00Z"),  # a bare 7 is in the evening
+    ],
+)
+def test_a_bare_hour_takes_the_half_of_the_day_said_with_it(text: str, due: str) -> None:
+    assert first_call(text) == Call("add_task", {"title": text.split()[1].capitalize(), "due": due})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add renew passport by end of march",
+        "add groceries sat morning",
+        "add take meds every 8 hours",
+        "add pick up kids at 3 with anna",
+    ],
+)
+def test_a_date_or_time_left_unread_in_a_new_title_is_asked_about_not_added(text: str) -> None:
+    intent = parse(text, NOW)
+    assert isinstance(intent, Clarify) and "couldn't read" in intent.text, intent
+    assert first_call("add 'meet at 7 pm'") == Call("add_task", {"title": "meet at 7 pm"})

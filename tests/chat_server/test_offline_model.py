@@ -333,7 +333,10 @@ async def test_delete_by_words_says_so_when_nothing_matches(tasks):
     tasks.seed("Buy milk")
     reply, _ = await chat(tasks, "delete the dentist task")
     # The search, then every title compared with typos forgiven.
-    assert tasks.calls == [("list_tasks", {"search": "dentist"}), ("list_tasks", {"limit": 200})]
+    assert tasks.calls == [
+        ("list_tasks", {"search": "dentist"}),
+        ("list_tasks", {"limit": 200, "subtasks": "all"}),
+    ]
     assert reply == (
         "I couldn't find a task matching “dentist”. Try “show my tasks” to see them all."
     )

@@ -124,3 +124,14 @@ def test_listed_items_keep_their_own_dates_and_a_tag_it_segment_is_a_tag():
     for said, added in cases.items():
         calls, _ = Chat().turn(said)
         assert [c.args for c in calls] == added, said
+
+
+def test_every_development_conversation_does_what_it_asks_and_changes_nothing_else():
+    """The retired held-out conversations (and the new families), judged as the scorer judges."""
+    from tests.chat_server.phrasings import conversation_report, dev_cases, run_case
+
+    data, cases = dev_cases()
+    results = [run_case(case, data) for case in cases]
+    report = conversation_report(results)
+    assert sum(len(r.verdict.wrong) for r in results) == 0, report
+    assert sum(r.verdict.passed for r in results) / len(results) >= PASS_MARK, report

@@ -44,8 +44,9 @@ def lookup_args(action: str, target: ByWords) -> dict[str, Any]:
 
 
 def _fuzzy_args(action: str) -> dict[str, Any]:
+    # Every title, subtasks' too: "tick off pack books" names a step of "Move house".
     status = _LOOKUP_STATUS.get(action)
-    return ({"status": status} if status else {}) | {"limit": FUZZY_PAGE}
+    return ({"status": status} if status else {}) | {"limit": FUZZY_PAGE, "subtasks": "all"}
 
 
 def _narrowed(found: list[Task], target: ByWords) -> list[Task]:
@@ -198,7 +199,34 @@ def _act_on_one(
     task_id, known = resolved
     if intent.action in _FINISH:
         return _FINISH[intent.action](replay, task_id, now)
+    if intent.action == "subtasks" and "child" in intent.args:
+        return _move_under(intent.args["child"], task_id, replay, now)
+    if intent.action == "subtasks":
+        return _add_subtasks(intent.args["adds"], task_id, replay, now)
     return _update(intent, (task_id, known), conversation, replay, now)
+
+
+def _move_under(child: ByWords, parent_id: int, replay: Replay, now: datetime) -> Step:
+    """ "make the plants a subtask of the move": the child is looked up after the parent."""
+    found, step = _find_by_words("update", child, replay, now)
+    if found is None:
+        assert step is not None
+        return step
+    if found["id"] == parent_id:
+        return Say("A task can't be a subtask of itself.")
+    args = {"task_id": found["id"], "parent_id": parent_id}
+    return finish(replay, "update_task", args, lambda c: replies.updated(c, args, now))
+
+
+def _add_subtasks(adds: list[Any], parent_id: int, replay: Replay, now: datetime) -> Step:
+    said = []
+    for one in adds:
+        args = {**one.args, "parent_id": parent_id}
+        step = finish(replay, "add_task", args, lambda c: replies.added(c, now))
+        if isinstance(step, Call):
+            return step
+        said.append(step.text)
+    return Say("\n".join(said) + f"\nThey're subtasks of task {parent_id}.")
 
 
 def _update(

@@ -34,6 +34,7 @@ from chat_server.agent.offline.phrases import (
     parse_ref,
     parse_targets,
     strip_quotes,
+    strip_tail,
     time_only,
     without_denied_dates,
 )
@@ -224,9 +225,43 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
     ),
     (_re(r"^de-?prioriti[sz]e\s+" + _T + "$"), "priority_low"),
     (_re(r"^(?:stop|don'?t|do\s+not)\s+(?:repeating|recurring|repeat)\s+" + _T + "$"), "no_repeat"),
+    (
+        _re(
+            r"^" + _T + r"\s+(?:doesn'?t|does\s+not|don'?t|do\s+not|shouldn'?t|no\s+longer|won'?t)"
+            r"\s+(?:need\s+to\s+|have\s+to\s+)?(?:repeat|recur)(?:s)?(?:\s+any\s*more)?$"
+        ),
+        "no_repeat",
+    ),
+    (
+        _re(
+            r"^skip\s+(?:(?:this|next|today)(?:\s+week)?'?s\s+|the\s+next\s+|this\s+)?" + _T
+            + r"(?:\s+(?:this|next)\s+(?:time|week|month|one))?$"
+        ),
+        "skip",
+    ),
+    # "add to the dentist: bring the card": a note on the task (not "add to my list: X").
+    (
+        _re(
+            r"^(?:add|append)\s+to\s+(?!(?:my|the)\s+(?:\w+\s+)?list\b)" + _T
+            + r"\s*:\s*(?P<d>.+)$"
+        ),
+        "description",
+    ),
 ]
 _DATE_MOVE = _re(r"^" + _DATE_VERBS + r"\s+(?P<rest>.+)$")
-_DUE_SUFFIX = _re(r"^" + _T + r"\s+(?:is\s+|should\s+be\s+)?(?:now\s+)?due\s+(?P<d>.+)$")
+_DUE_SUFFIX = _re(
+    r"^" + _T + r"\s+(?:is\s+|are\s+|should\s+be\s+)?(?:now\s+|actually\s+)?due\s+(?P<d>.+)$"
+)
+# "due friday now", "thursday at 2pm instead": words after a date that say nothing more.
+_DATE_FILLER = _re(r"\b(?:now|instead|then|actually|after\s+all|please)$")
+# "change the dentist time to 4pm": the field named after the task is no part of its name.
+_FIELD_NOUN = _re(r"(?<=\w)(?:'s)?\s++(?:time|date|due\s+date|deadline|day)$")
+# "change the dentist reminder to 1 hour before": a field named after the task, whose new
+# value was not read, is never a new title.
+_OTHER_FIELD = _re(
+    r"(?<=\w)(?:'s)?\s++(?:reminders?|priority|tags?|list|notes?|description|repeat|recurrence"
+    r"|rule|status)$"
+)
 _GENERIC_UPDATE = _re(r"^(?P<verb>make|mark|set|change|update|edit|turn|switch)\s+(?P<rest>.+)$")
 _REOPEN = [
     _re(
@@ -310,8 +345,8 @@ _SHOW_ROWS = [
         + _T
         + "$"
     ),
-    _re(r"^what(?:'s|\s+is)\s+" + _T + r"\s+about$"),
-    _re(r"^what(?:'s|\s+is)\s+(?:in\s+|on\s+)?" + _T + "$"),
+    _re(r"^what(?:'?s|\s+is)\s+" + _T + r"\s+about$"),
+    _re(r"^what(?:'?s|\s+is)\s+(?:in\s+|on\s+)?" + _T + "$"),
     _re(r"^tell\s+me\s+(?:more\s+)?about\s+" + _T + "$"),
 ]
 
@@ -403,7 +438,8 @@ _UPDATE_KINDS: dict[str, Callable[[TaskRef, re.Match[str], datetime], Intent]] =
     "priority": _priority_named,
     "priority_high": _set(priority="high"),
     "priority_low": _set(priority="low"),
-    "no_repeat": _set(recurrence="none"),
+    "no_repeat": _set(repeat=""),
+    "skip": _set(skip=True),
 }
 
 
@@ -416,6 +452,7 @@ def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | Non
 def _due_update(target: TaskRef, phrase: str, now: datetime) -> Intent:
     if NO_DUE.fullmatch(phrase.strip()) or phrase.strip().lower() in {"none", "nothing", "never"}:
         return ActOnTask("update", target, {"due": CLEAR})
+    phrase = strip_tail(phrase, _DATE_FILLER, ",. ")
     when = parse_when(without_denied_dates(phrase, now), now)
     if when is None:
         return Clarify(f"I couldn't read “{phrase}” as a date. {DATE_HINT}")
@@ -454,7 +491,7 @@ def _date_move(rest: str, now: datetime) -> Intent | None:
     """Read `move T to D` or `postpone T until D`: the value must be a date."""
     first_bad: tuple[TaskRef, str] | None = None
     for head, value, _ in _splits(rest):
-        target = parse_ref(head)
+        target = parse_ref(_FIELD_NOUN.sub("", head))
         if target is None:
             continue
         when = parse_when(value, now) if len(value) <= MAX_VALUE_CHARS else None
@@ -471,7 +508,7 @@ def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
     """Read `make T high priority`, `change T to friday`, `set T to 'New title'`."""
     title_split: tuple[TaskRef, str] | None = None
     for head, value, delimited in _splits(rest):
-        target = parse_ref(head)
+        target = parse_ref(_FIELD_NOUN.sub("", head))
         if target is None:
             continue
         quoted = QUOTED.fullmatch(value)
@@ -482,7 +519,10 @@ def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
             tags = tuple(fields.pop("tags", ()))
             at = time_only(fields)
             return ActOnTask("update", target, fields, add_tags=tags, at=at)
-        if delimited and title_split is None and verb in {"change", "update", "edit"}:
+        if (
+            delimited and title_split is None and verb in {"change", "update", "edit"}
+            and not _FIELD_NOUN.search(head) and not _OTHER_FIELD.search(head)
+        ):  # fmt: skip
             title_split = (target, value)
     if title_split is not None:
         return ActOnTask("update", title_split[0], {"title": title_split[1]})

@@ -38,6 +38,19 @@ _WEEKDAY = (
     r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)"
 )
 _COUNT = r"(?:\d+|a couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+# What is left of a date or time no reader took: "end of march", "sat morning", "at 7 with
+# Bob", "every 8 hours". A new task whose title still holds one is asked about, not added
+# with a wrong or missing due date.
+UNREAD_DATE = re.compile(
+    r"\b(?:end|start|beginning|middle)\s+of\s+(?:the\s+)?(?:week|month|year|" + _MONTH + r")\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b|\b" + _MONTH
+    + r"\s+\d{1,2}(?:st|nd|rd|th)?\b"
+    r"|\b" + _WEEKDAY + r"\s+(?:morning|afternoon|evening|night)\b"
+    r"|\b(?:at|by|before|until)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?\b"
+    r"|\b(?:every|in)\s+\d+\s+(?:hours?|hrs?|minutes?|mins?)\b"
+    r"|\b(?:tomorow|tommorow|tommorrow|2moro|2morrow|tmorrow|tomorrw)\b",
+    re.IGNORECASE,
+)
 _ORD = r"(?:st|nd|rd|th)?"
 # "due by", "before" and friends turn a day into a deadline for list queries.
 _PREFIX = r"(?:(?P<pre>due(?:\s+(?:on|by|before))?|by|on|before|until|till|for|starting|from)\s+)?"
@@ -63,7 +76,8 @@ _DATE_RE = re.compile(
 _TIME_RE = re.compile(
     r"\b(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)(?!\w)"
     r"|\bat\s+(?P<h24>\d{1,2}):(?P<m24>\d{2})\b"
-    r"|\bat\s+(?P<hb>\d{1,2})(?:\s+o'?clock)?(?=\s*(?:$|[,;.!?]|\b(?:today|tomorrow|tonight|on|next|this)\b))"
+    r"|\bat\s+(?P<hb>\d{1,2})(?:\s+o'?clock)?(?:\s+in\s+the\s+(?P<hbpart>morning|afternoon"
+    r"|evening|night))?(?=\s*(?:$|[,;.!?]|\b(?:today|tomorrow|tonight|on|next|this)\b))"
     r"|\b(?:at\s+)?(?P<noon>noon|midday)\b"
     r"|\b(?:in\s+the|this)\s+(?P<part>morning|afternoon|evening)\b",
     re.IGNORECASE,
@@ -329,7 +343,9 @@ def _time_of(match: re.Match[str]) -> time:
     elif match["hb"]:
         # A bare "at 5" is an afternoon meeting far more often than a 5 a.m. one.
         hour, minute = int(match["hb"]), 0
-        if 1 <= hour <= LAST_MORNING_HOUR:
+        if match["hbpart"]:  # "at 7 in the morning", "at 8 in the evening"
+            hour = hour % 12 + (0 if match["hbpart"].lower() == "morning" else 12)
+        elif 1 <= hour <= LAST_MORNING_HOUR:
             hour += 12
     else:
         hour, minute = int(match["h"]), int(match["m"] or 0)
@@ -368,6 +384,10 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
         return When(day, at, dated=False), text
     if when.at == TONIGHT and at.hour < NOON_HOUR:
         at = at.replace(hour=at.hour + 12)  # "tonight at 9"
+    elif when.at is not None and time_match["hb"] and not time_match["hbpart"]:
+        # "at 7 tomorrow morning": a bare hour takes the half of the day its part names.
+        hour = int(time_match["hb"]) % 12
+        at = at.replace(hour=hour if when.at.hour < NOON_HOUR else hour + 12)
     return When(when.day, at, when.deadline), text
 
 

@@ -9,6 +9,7 @@ words that name a task or set its fields), the results in intents.py.
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -23,6 +24,7 @@ from chat_server.agent.offline.intents import (
     AddSeveral,
     AddTask,
     Also,
+    Both,
     ByContext,
     ById,
     ByPosition,
@@ -31,9 +33,13 @@ from chat_server.agent.offline.intents import (
     Help,
     Intent,
     ListTasks,
+    MoveMatching,
+    Named,
     Pick,
+    Unclear,
     Undo,
 )
+from chat_server.agent.offline.list_requests import add_to_list, list_request
 from chat_server.agent.offline.phrases import (
     DATE_HINT,
     ORDINALS,
@@ -46,6 +52,7 @@ from chat_server.agent.offline.phrases import (
 )
 from chat_server.agent.offline.queries import list_intent
 from chat_server.agent.offline.questions import question_intent
+from chat_server.agent.offline.reminder_requests import reminder_intent
 from chat_server.agent.offline.several import (
     TODO_VERBS,
     listed_items,
@@ -53,7 +60,7 @@ from chat_server.agent.offline.several import (
     several_in_body,
 )
 from chat_server.agent.offline.shifts import shift_intent
-from chat_server.agent.offline.unclear import unclear_intent
+from chat_server.agent.offline.unclear import content_words, unclear_intent
 
 ONE_AT_A_TIME = (
     "I can only work on one task at a time. Tell me which one, by number "
@@ -112,10 +119,11 @@ _ACK = re.compile(
 )
 
 
-# Apple Reminders' priority marks, as words of their own: "!!!" high, "!!" medium, "!" low;
+# Priority marks, as words of their own: "!!!" and "!!" high (people mean "!!" as urgent,
+# whatever Apple Reminders says), "!" low;
 # "!!" and "!!!" also right after a word ("file taxes!!!"), where one "!" is just emphasis.
 _BANGS = re.compile(r"(?:^|(?<=\s))(!{1,3})(?=\s|$)|(?<=\w)(!{2,3})(?=\s|$)")
-_BANG_LEVELS = {"!!!": "!high", "!!": "!medium", "!": "!low"}
+_BANG_LEVELS = {"!!!": "!high", "!!": "!high", "!": "!low"}
 _BANG_MARK = re.compile(r"(?<!\s)\s*+!(?:high|medium|low)\b", _I)
 
 
@@ -223,15 +231,38 @@ def _casual(text: str, now: datetime) -> Intent | None:
     return casual_intent(text)
 
 
+# "the haircut isn't done, mark it incomplete": a statement naming a task, then what to do
+# to "it". Cut at the last comma, semicolon or dash (string search: no pattern rescans).
+_TAIL_CUTS = (",", ";", " - ")
+
+
+def _then_it(text: str, now: datetime) -> Intent | None:
+    cut = max(text.rfind(mark) for mark in _TAIL_CUTS)
+    if cut <= 0:
+        return None
+    head, tail = text[:cut], text[cut:].lstrip(",; -")
+    try:
+        change = _bare_verb(tail) or act_intent(tail, now)
+    except SeveralTasks:
+        return None
+    if not (isinstance(change, ActOnTask) and isinstance(change.target, ByContext)):
+        return None
+    return Named(change, head) if content_words(head) else None
+
+
 Reader = Callable[[str, datetime], Intent | None]
 # The readers a request goes through, in order; the first that reads it wins. A reader
 # that finds several tasks named at once raises SeveralTasks (explained, if none reads it).
 READERS: tuple[Reader, ...] = (
     _pick,
+    list_request,
     followup_intent,
     question_intent,
+    _then_it,
     explicit_update,
+    reminder_intent,
     shift_intent,
+    add_to_list,
     _add_command,
     act_intent,
     _casual,
@@ -267,8 +298,27 @@ def parse(text: str, now: datetime) -> Intent:
         return Clarify(TOO_LONG)
     for read in FALLBACKS:
         if (found := read(text, plain_text, now)) is not None:
-            return found
+            return _asked_not_told(text, plain_text, found)
     return Help("greeting" if greeted else "unknown")
+
+
+_ASKING = _re(
+    r"^(?:is|are|was|were|am|do|does|did|have|has|had|should|shall|what|whats|what's|when"
+    r"|where|which|who|why|how|isn't|aren't|didn't|haven't|hasn't|doesn't|don't)\b"
+)
+ONLY_A_QUESTION = (
+    "That reads as a question, so I changed nothing. To change a task, ask for it: "
+    "“mark the laundry done”, “move the dentist to friday”."
+)
+
+
+def _asked_not_told(text: str, plain_text: str, found: Intent) -> Intent:
+    """A question ("is the report done?") never changes a task, whatever else it reads as."""
+    if text.rstrip().endswith("?") and _ASKING.match(plain_text) and (
+        _changes_tasks(found) or isinstance(found, Both | Named | MoveMatching | Unclear)
+    ):
+        return Clarify(ONLY_A_QUESTION)
+    return found
 
 
 def _as_said(text: str, plain_text: str, now: datetime) -> Intent | None:
@@ -303,9 +353,49 @@ def _unclear(text: str, plain_text: str, now: datetime) -> Intent | None:
         return Clarify(f"{exc} {DATE_HINT}")
 
 
-# How a message is read, in order: as said, with a slip in its command word fixed, as more
-# of the same, as a plain list, and last as a sentence to check against the user's tasks.
+# "add milk and mark task 3 done": a second request starts with a command verb after "and",
+# "then", ";" or ". " (each cut tried once; at most a few).
+_SECOND_REQUEST = _re(
+    r"(?<!\s)\s*+(?:[,;.]\s*+)?(?:\band\s+then\s+|\band\s+also\s+|\bthen\s+|\band\s+|(?<=[;.])\s*+)"
+    r"(?=(?:add|mark|move|delete|remove|complete|finish|change|set|make|rename|tag|reschedule"
+    r"|postpone|push|put|check|tick|cross|reopen|remind|bump|cancel|untag)\b)"
+)
+MAX_CUTS = 3
+
+
+def _changes_tasks(intent: Intent | None) -> bool:
+    if isinstance(intent, ActOnTask):
+        return intent.action != "show"
+    return isinstance(intent, AddTask | AddSeveral)
+
+
+def _two_requests(text: str, plain_text: str, now: datetime) -> Intent | None:
+    """Two requests in one message, each read on its own; "it" in the second is the first's."""
+    for match in list(_SECOND_REQUEST.finditer(plain_text))[:MAX_CUTS]:
+        first = _parse(plain_text[: match.start()], now)
+        second = _parse(plain_text[match.end() :], now)
+        if first is None or second is None:
+            continue
+        if not (_changes_tasks(first) and _changes_tasks(second)):
+            continue
+        if isinstance(second, ActOnTask) and isinstance(second.target, ByContext):
+            if isinstance(first, ActOnTask) and not isinstance(first.target, ByContext):
+                second = replace(second, target=first.target)
+            elif isinstance(first, AddTask) and second.action == "update" and not (
+                second.shift or second.at or second.add_tags or second.remove_tags
+            ):
+                return AddTask({**first.args, **second.args})  # "add X and remind me ..."
+            else:
+                continue
+        return Both(first, second)
+    return None
+
+
+# How a message is read, in order: as two requests, as said, with a slip in its command word
+# fixed, as more of the same, as a plain list, and last as a sentence to check against the
+# user's tasks.
 FALLBACKS: tuple[Callable[[str, str, datetime], Intent | None], ...] = (
+    _two_requests,
     _as_said,
     _slip_fixed,
     _more_of_the_same,

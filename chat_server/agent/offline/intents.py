@@ -50,7 +50,8 @@ class ByNames:
 
 
 TaskRef = ById | ByIds | ByWords | ByContext | ByPosition | ByNames
-Action = Literal["show", "complete", "reopen", "delete", "update"]
+Action = Literal["show", "complete", "reopen", "delete", "update", "subtasks"]
+"""What to do to the task found; "subtasks" adds `args["adds"]` (AddTask intents) under it."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,49 @@ class FieldsAlone:
     listing: ListTasks
 
 
+@dataclass(frozen=True)
+class Named:
+    """ "the haircut isn't done, mark it incomplete": `change` (aimed at "it") for the one task
+    whose title the `words` name, found among the user's titles as unclear sentences are."""
+
+    change: ActOnTask
+    words: str
+
+
+@dataclass(frozen=True)
+class Both:
+    """Two requests in one message ("add milk and mark task 3 done"), carried out in order."""
+
+    first: "Intent"
+    second: "Intent"
+
+
+@dataclass(frozen=True)
+class ListCall:
+    """One call of a list tool ("what lists do I have?", "who can see groceries?",
+    "share groceries with sam", "rename the groceries list to shopping")."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IfList:
+    """ "add milk to groceries": `then` when the user has a list called `name` (looked up
+    with list_lists first), else `otherwise` (the words read without a list)."""
+
+    name: str
+    then: "Intent"
+    otherwise: "Intent"
+
+
+@dataclass(frozen=True)
+class StopSharing:
+    """ "stop sharing groceries": every member of the list removed, the owner staying."""
+
+    name: str
+
+
 Intent = (
     Help
     | Clarify
@@ -188,4 +232,9 @@ Intent = (
     | Unclear
     | Also
     | FieldsAlone
+    | Named
+    | Both
+    | ListCall
+    | IfList
+    | StopSharing
 )

@@ -1,5 +1,5 @@
 """Phrases about one task: which task a phrase names ("task 3", "it", "the milk one"),
-the fields a sentence sets (due date, priority, tags, recurrence, notes), and the task an
+the fields a sentence sets (due date, priority, tags, repeat rule, notes), and the task an
 "add ..." request describes. Pure functions; `now` is aware, in the user's zone."""
 
 import re
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chat_server.agent.offline.dates import DateError, find_when
+from chat_server.agent.offline.dates import UNREAD_DATE, DateError, find_when
 from chat_server.agent.offline.fuzzy import NOUNS, one_slip_from
 from chat_server.agent.offline.intents import (
     AddSeveral,
@@ -21,6 +21,8 @@ from chat_server.agent.offline.intents import (
     Clarify,
     TaskRef,
 )
+from chat_server.agent.offline.reminders import read_reminders
+from chat_server.agent.offline.repeats import first_due, read_repeat
 
 NO_TITLE = "What should the task be called? For example: “add buy milk tomorrow”."
 DATE_HINT = "Try “tomorrow”, “friday”, “next monday”, “in 3 days”, “Dec 3” or “2026-12-03”."
@@ -207,22 +209,6 @@ _WORD_TAG = re.compile(
 )
 _LEADING_LINKS = re.compile(r"^(?:(?:a|an|be|as|to)\s+)+", _I)
 _BARE_PRIORITY = re.compile(r"^(?:a\s+|an\s+)?(?P<p>" + PRIORITY_WORD + r")(?:\s+one)?$", _I)
-_EVERY = {"day": "daily", "morning": "daily", "night": "daily", "evening": "daily",
-          "week": "weekly", "month": "monthly", "year": "yearly"}  # fmt: skip
-_ADVERB = {"daily": "daily", "nightly": "daily", "weekly": "weekly", "monthly": "monthly",
-           "yearly": "yearly", "annually": "yearly"}  # fmt: skip
-_RECURRENCE = re.compile(
-    r"\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?:single\s+)?"
-    r"(?P<u>day|week|month|year|morning|night|evening)\b"
-    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?P<adv>daily|weekly|monthly|yearly|annually"
-    r"|nightly)\b"
-    r"|\b(?:(?:and\s+)?(?:repeat|recur)(?:s|ing)?\s+)?(?:every|each)\s+(?P<wd>monday|tuesday"
-    r"|wednesday|thursday|friday|saturday|sunday)s?\b"
-    r"|\b(?P<none>(?:does\s*n[o']?t|do\s+not|don'?t|not|no\s+longer|never|stop|should\s*n'?t)"
-    r"\s+(?:repeat|recur)(?:ing)?|no\s+(?:repeat|recurrence)|one[-\s]?off|just\s+once"
-    r"|non[-\s]?recurring)\b",
-    _I,
-)
 NO_DUE = re.compile(
     r"\b(?:no|without(?:\s+a)?)\s+(?:due\s+date|deadline|date)\b|\bundated\b|\bnot\s+due\b", _I
 )
@@ -294,34 +280,35 @@ def _description(text: str, fields: dict[str, Any], now: datetime) -> str:
     return text
 
 
+# "tagged home and admin": more tags after the first, up to the end or a comma.
+_MORE_TAGS = re.compile(
+    r"(?:\s*+,\s*+|\s++and\s++)#?(?P<tag>[a-z][\w-]*+)(?=\s*+(?:$|,|and\b))", _I
+)
+
+
 def _tags(text: str, fields: dict[str, Any], now: datetime) -> str:
     tags = [m["tag"].lower() for m in TAG.finditer(text)]
-    tags += [m["tag"].lower() for m in _WORD_TAG.finditer(text)]
+    text = " ".join(TAG.sub(" ", text).split())
+    kept, end = [], 0
+    for match in _WORD_TAG.finditer(text):
+        tags.append(match["tag"].lower())
+        kept.append(text[end : match.start()])
+        end = match.end()
+        while more := _MORE_TAGS.match(text, end):
+            tags.append(more["tag"].lower())
+            end = more.end()
     if not tags:
         return text
     fields["tags"] = list(dict.fromkeys(tags))
-    return " ".join(_WORD_TAG.sub(" ", TAG.sub(" ", text)).split())
+    return " ".join((" ".join(kept) + " " + text[end:]).split())
 
 
 def _said_priority(text: str, fields: dict[str, Any], now: datetime) -> str:
     return _priority(text, fields)
 
 
-def _recurrence(text: str, fields: dict[str, Any], now: datetime) -> str:
-    if not (match := _RECURRENCE.search(text)):
-        return text
-    if match["wd"]:
-        # "every monday": weekly, first due on the coming Monday.
-        fields["recurrence"] = "weekly"
-        said = f" this {match['wd']} "
-        return " ".join((text[: match.start()] + said + text[match.end() :]).split())
-    if match["none"]:
-        fields["recurrence"] = "none"
-    else:
-        fields["recurrence"] = (
-            _EVERY.get((match["u"] or "").lower()) or _ADVERB[match["adv"].lower()]
-        )
-    return cut(text, match)
+def _repeat(text: str, fields: dict[str, Any], now: datetime) -> str:
+    return read_repeat(text, fields)
 
 
 def _due(text: str, fields: dict[str, Any], now: datetime) -> str:
@@ -350,8 +337,9 @@ FieldReader = Callable[[str, dict[str, Any], datetime], str]
 FIELD_READERS: tuple[FieldReader, ...] = (
     _description,
     _tags,
+    read_reminders,
     _said_priority,
-    _recurrence,
+    _repeat,
     _due,
     _edge_priority,
 )
@@ -360,7 +348,7 @@ FIELD_READERS: tuple[FieldReader, ...] = (
 def extract_fields(
     text: str, now: datetime, *, bare_priority: bool = False
 ) -> tuple[dict[str, Any], str]:
-    """Task fields said in `text` (due, priority, tags, recurrence, description) and the rest."""
+    """Task fields said in `text` (due, priority, tags, repeat, description) and the rest."""
     fields: dict[str, Any] = {}
     text, bang = _bang(text)
     for read in FIELD_READERS:
@@ -375,8 +363,12 @@ def extract_fields(
     return fields, text
 
 
+_INSTEAD_OF = re.compile(r"(?<!\s)\s++(?:instead\s+of|rather\s+than)\s.*$", _I)
+
+
 def fields_only(text: str, now: datetime) -> dict[str, Any] | None:
     """`text` read as nothing but task fields ("high priority and due friday"), else None."""
+    text = _INSTEAD_OF.sub("", text)  # "every week instead of every day"
     fields, rest = extract_fields(text, now, bare_priority=True)
     if not fields or not _FIELD_FILLER.match(rest):
         return None
@@ -484,6 +476,12 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
     )
 
 
+UNREAD = (
+    "I didn't add “{title}”: I couldn't read “{phrase}” as a date or time. Say it again with "
+    "the date on its own, or put the title in quotes to keep it as it is."
+)
+
+
 def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
     """An add_task call (or one per listed item) from the words that describe the task."""
     title = None
@@ -500,11 +498,16 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
     fields.pop(AT_ONLY, None)  # a new task's time alone is its next occurrence
-    if fields.get("due") == "":
-        del fields["due"]  # "add X, no due date": a new task has none anyway
+    for name in ("due", "repeat"):
+        if fields.get(name) == "":
+            del fields[name]  # "add X, no due date": a new task has none anyway
+    first_due(fields, now)
     if title is None and len(items := _items(rest)) > 1:
         return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
+    said_title = title is not None
     title = title or clean_title(rest)
     if not title:
         return Clarify(NO_TITLE)
+    if not said_title and (unread := UNREAD_DATE.search(title)):
+        return Clarify(UNREAD.format(title=title, phrase=unread[0].strip()) + f" {DATE_HINT}")
     return AddTask({"title": title, **fields})

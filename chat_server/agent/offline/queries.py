@@ -32,7 +32,7 @@ _LIST_START = _re(
     r"|pending|completed|finished|done|overdue|open|upcoming|due|todo|to-do|tasks?|todos|#)"
 )
 QUESTION_START = _re(
-    r"^(?:what|which|any|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|is\s+anything"
+    r"^(?:what|whats|which|any|anything|do\s+i|have\s+i|did\s+i|are\s+there|is\s+there|is\s+anything"
     r"|are\s+any|how\s+many)\b"
 )
 _SEARCH = _re(
@@ -86,8 +86,12 @@ _DATES = _re(
 _SORT_NAMES = {"date": "due", "deadline": "due", "name": "title", "creation": "created"}
 
 
+# "anything about Berlin on my list?": where the words are looked for is no search word.
+_ON_MY_LIST = _re(r"(?<!\s)\s++(?:on|in)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|tasks|todos?)$")
+
+
 def _search_words(text: str) -> str:
-    return core_words(strip_quotes(text))
+    return core_words(_ON_MY_LIST.sub("", strip_quotes(text)))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from chat_server.agent.offline.phrases import (
     PRIORITY_WORD,
     PRIORITY_WORDS,
     SeveralTasks,
+    core_words,
     parse_ref,
 )
 from chat_server.agent.offline.queries import list_intent
@@ -81,7 +82,9 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         "due",
     ),
     (
-        _re(r"^what(?:'s|\s+is)\s+the\s+priority\s+(?:on|of|for)\s+(?:the\s+|my\s+)?" + _W + _TAIL),
+        _re(
+            r"^what(?:'?s|\s+is)\s+the\s+priority\s+(?:on|of|for)\s+(?:the\s+|my\s+)?" + _W + _TAIL
+        ),
         "priority",
     ),
     (
@@ -142,7 +145,11 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         _re(r"^do\s+i\s+(?:already\s+)?have\s+(?:a\s+task\s+(?:for|to|about)\s+)" + _W + _TAIL),
         "exists",
     ),
-    (_re(r"^what(?:'s|\s+is)\s+(?:the\s+|my\s+)?" + _W + r"\s+about" + _TAIL), "details"),
+    (
+        _re(r"^(?:do|should|must)\s+(?:i|we)\s+(?:still\s+)?(?:need|have)\s+to\s+" + _W + _TAIL),
+        "exists",
+    ),
+    (_re(r"^what(?:'?s|\s+is)\s+(?:the\s+|my\s+)?" + _W + r"\s+about" + _TAIL), "details"),
     (
         _re(
             r"^(?:tell\s+me\s+(?:more\s+)?about|details\s+(?:of|for|on)|info\s+(?:on|about))\s+"
@@ -174,8 +181,8 @@ _LIST_WORDS = re.compile(
     _I,
 )
 _NEXT = _re(
-    r"^(?:what(?:'s|\s+is)\s+(?:my\s+|the\s+)?(?:next|nearest|closest|soonest|upcoming)"
-    r"\s+(?:deadline|due\s+date|task|thing\s+due|thing)|what(?:'s|\s+is)\s+(?:due\s+)?next"
+    r"^(?:what(?:'?s|\s+is)\s+(?:my\s+|the\s+)?(?:next|nearest|closest|soonest|upcoming)"
+    r"\s+(?:deadline|due\s+date|task|thing\s+due|thing)|what(?:'?s|\s+is)\s+(?:due\s+)?next"
     r"|what\s+(?:do\s+i\s+have\s+)?(?:due\s+)?next|what\s+should\s+i\s+do\s+next"
     r"|when(?:'s|\s+is)\s+my\s+next\s+deadline)\??$"
 )
@@ -216,7 +223,7 @@ def _only(text: str, now: datetime) -> Intent | None:
 
 def _about_one(text: str, now: datetime) -> Intent | None:
     for pattern, aspect in QUESTIONS:
-        if not (match := pattern.match(text)) or _LIST_WORDS.search(match["w"]):
+        if not (match := pattern.match(text)) or _LIST_WORDS.search(core_words(match["w"])):
             continue
         if isinstance(target := _ref(match["w"]), ByWords):
             return AskAbout(target, aspect)

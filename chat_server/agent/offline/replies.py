@@ -12,6 +12,7 @@ from typing import Any
 
 from chat_server.agent.markdown import plain
 from chat_server.agent.offline.dates import describe_due, end_of_week, is_overdue, parse_due
+from chat_server.agent.offline.task_words import extra_details, reminder_words
 from shared.contract import ToolFailure
 
 Task = dict[str, Any]
@@ -36,6 +37,7 @@ ACTION_VERBS = {
     "reopen": "reopen",
     "delete": "delete",
     "update": "change",
+    "subtasks": "add the subtasks to",
 }
 WEEK = 7  # days
 MAX_SHOWN = 10  # candidates listed when several tasks match
@@ -49,7 +51,8 @@ def help_text(kind: str) -> str:
 
 
 def _details(task: Task, now: datetime, *, long: bool, done: bool = True) -> list[str]:
-    """Done (unless `done` is False), due date, priority, recurrence and tags, as phrases."""
+    """Done (unless `done` is False), due date, priority, list, rule, reminders, subtasks and
+    tags, as phrases."""
     parts = []
     if done and task.get("completed"):
         parts.append("done")
@@ -59,8 +62,7 @@ def _details(task: Task, now: datetime, *, long: bool, done: bool = True) -> lis
     priority = task.get("priority", "medium")
     if priority != "medium":
         parts.append(f"{priority} priority" if long else priority)
-    if (recurrence := task.get("recurrence", "none")) != "none":
-        parts.append(f"repeats {recurrence}" if long else recurrence)
+    parts.extend(extra_details(task, now, long=long))
     parts.extend(f"#{tag}" for tag in task.get("tags") or [])
     return parts
 
@@ -112,9 +114,26 @@ def _tags_changed(task: Task, number: int, title: str, now: datetime) -> str:
 
 
 def _repeat_changed(task: Task, number: int, title: str, now: datetime) -> str:
-    if task.get("recurrence", "none") == "none":
+    if not task.get("repeat"):
         return f"Task {number} ({title}) no longer repeats."
-    return f"Task {number} ({title}) now repeats {task['recurrence']}."
+    rule = next((p for p in extra_details(task, now) if p.startswith("repeats ")), "repeats")
+    return f"Task {number} ({title}) now {rule}."
+
+
+def _list_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    return f"Moved task {number} ({title}) to {task.get('list')}."
+
+
+def _reminders_changed(task: Task, number: int, title: str, now: datetime) -> str:
+    if not task.get("reminders"):
+        return f"Task {number} ({title}) has no reminders now."
+    due = f" (due {describe_due(task['due'], now)})" if task.get("due") else ""
+    return f"I'll remind you {reminder_words(task['reminders'], now)}{due}: task {number}, {title}."
+
+
+def _skipped(task: Task, number: int, title: str, now: datetime) -> str:
+    due = f"; next due {describe_due(task['due'], now)}" if task.get("due") else ""
+    return f"Skipped this one of task {number} ({title}){due}."
 
 
 def _notes_changed(task: Task, number: int, title: str, now: datetime) -> str:
@@ -132,6 +151,10 @@ _ONE_CHANGE: dict[str, Callable[[Task, int, str, datetime], str]] = {
     ),
     "tags": _tags_changed,
     "recurrence": _repeat_changed,
+    "repeat": _repeat_changed,
+    "list": _list_changed,
+    "reminders": _reminders_changed,
+    "skip": _skipped,
     "description": _notes_changed,
 }
 
@@ -139,7 +162,7 @@ _ONE_CHANGE: dict[str, Callable[[Task, int, str, datetime], str]] = {
 def updated(change: Task, args: dict[str, Any], now: datetime) -> str:
     """Says what an update_task call changed, from its arguments and the result."""
     task, number = change["task"], change["task_id"]
-    changed = set(args) - {"task_id"}
+    changed = set(args) - {"task_id", "repeat_from", "timezone"}
     if len(changed) == 1 and (say := _ONE_CHANGE.get(next(iter(changed)))):
         return say(task, number, plain(task["title"]), now)
     return f"Updated task {number}: {summary(task, now)}."

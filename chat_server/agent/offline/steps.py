@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chat_server.agent.offline import replies, unclear
+from chat_server.agent.offline import list_replies, replies, unclear
 from chat_server.agent.offline.acting import act, matches, move_matching, named_by_what_was_done
 from chat_server.agent.offline.answers import answer
 from chat_server.agent.offline.grammar import is_yes, parse
@@ -19,16 +19,21 @@ from chat_server.agent.offline.intents import (
     AddTask,
     Also,
     AskAbout,
+    Both,
     ById,
     ByPosition,
     ByWords,
     Clarify,
     FieldsAlone,
     Help,
+    IfList,
     Intent,
+    ListCall,
     ListTasks,
     MoveMatching,
+    Named,
     Pick,
+    StopSharing,
     Unclear,
     Undo,
 )
@@ -175,7 +180,7 @@ def _confirmed_add(conversation: Conversation, now: datetime) -> Step | None:
     asked = parse(conversation.last_user_text, now)
     if not isinstance(asked, Unclear) or not asked.title:
         return None
-    return _add(AddTask(unclear.add_args(asked)), Replay(conversation.this_turn), now)
+    return _add(AddTask(unclear.add_args(asked, now)), Replay(conversation.this_turn), now)
 
 
 def _help(intent: Help, conversation: Conversation, replay: Replay, now: datetime) -> Step:
@@ -233,6 +238,53 @@ def _fields_alone(
     return _list(intent.listing, replay, now)
 
 
+def _both(intent: Both, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """The first request, then the second, on the runs this turn made so far."""
+    said = []
+    for one in (intent.first, intent.second):
+        step = _step_for(one, conversation, replay, now)
+        if isinstance(step, Call):
+            return step
+        said.append(step.text)
+    return Say("\n".join(said))
+
+
+def _list_call(intent: ListCall, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    say = list_replies.SAY[intent.name]
+    return finish(replay, intent.name, intent.args, lambda result: say(result, intent.args))
+
+
+def _if_list(intent: IfList, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """Look the list up first; then `then` if the user has it, else `otherwise`."""
+    run = replay.next()
+    if run is None:
+        return Call("list_lists", {})
+    found = run.result if isinstance(run.result, dict) else {}
+    names = {str(one.get("name", "")).casefold() for one in found.get("lists") or []}
+    chosen = intent.then if intent.name.casefold() in names else intent.otherwise
+    return _step_for(chosen, conversation, replay, now)
+
+
+def _stop_sharing(
+    intent: StopSharing, conversation: Conversation, replay: Replay, now: datetime
+) -> Step:
+    """Every member taken off the list, one unshare_list each, after list_members."""
+    run = replay.next()
+    if run is None:
+        return Call("list_members", {"list": intent.name})
+    if not isinstance(run.result, dict):
+        return Say(replies.tool_error(run.failure))
+    others = [m["user_id"] for m in run.result.get("members") or [] if m["role"] != "owner"]
+    if not others:
+        return Say(f"{run.result['list']['name']} isn't shared with anyone.")
+    for user_id in others:
+        step = finish(replay, "unshare_list", {"list": intent.name, "user_id": user_id},
+                      lambda result: "")  # fmt: skip
+        if isinstance(step, Call) or step.text:
+            return step
+    return Say(f"Stopped sharing {run.result['list']['name']} with {', '.join(others)}.")
+
+
 # The step each kind of intent takes (the intent, the conversation, this turn's runs, now).
 _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Help: _help,
@@ -247,6 +299,11 @@ _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Also: _again,
     ActOnTask: _acting,
     FieldsAlone: _fields_alone,
+    Named: unclear.settle_named,
+    Both: _both,
+    ListCall: _list_call,
+    IfList: _if_list,
+    StopSharing: _stop_sharing,
 }
 
 

@@ -5,6 +5,7 @@ with something that makes it one (a date, a priority, a tag, "please"); else the
 """
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,9 @@ from rapidfuzz import fuzz
 
 from chat_server.agent.offline import replies
 from chat_server.agent.offline.acting import FUZZY_PAGE, act
-from chat_server.agent.offline.intents import ActOnTask, ById, Unclear
+from chat_server.agent.offline.intents import ActOnTask, ById, Named, Unclear
 from chat_server.agent.offline.phrases import AT_ONLY, clean_title, extract_fields, time_only
+from chat_server.agent.offline.repeats import first_due
 from chat_server.agent.offline.several import TODO_VERBS
 from chat_server.agent.offline.turns import Call, Conversation, Replay, Say, Step, Task, finish
 
@@ -105,6 +107,21 @@ _STATEMENT = frozenset(
         "wish",
         "feel",
         "seems",
+        "isnt",
+        "didn't",
+        "don't",
+        "doesn't",
+        "haven't",
+        "hasn't",
+        "won't",
+        "wasnt",
+        "didnt",
+        "dont",
+        "doesnt",
+        "havent",
+        "nvm",
+        "nevermind",
+        "forget",
     ]
 )
 # "the report's due monday": "'s" before a field word says "is".
@@ -180,7 +197,7 @@ def unclear_intent(text: str, said: str, now: datetime) -> Unclear | None:
     fields, rest = extract_fields(text, now)
     title = clean_title(rest)
     todo = reads_as_todo(rest, said) and bool(title)
-    sure = bool(fields.keys() & {"due", "priority", "tags", "recurrence"})
+    sure = bool(fields.keys() & {"due", "priority", "tags", "repeat", "reminders", "list"})
     polite = bool(_POLITE_END.search(said)) and len(text.split()) > 1
     if not fields and not (todo and (polite or rest.split()[0].lower() in TODO_VERBS)):
         return None  # nothing to change and no to-do: not understood
@@ -291,6 +308,11 @@ def _same(a: str, b: str) -> bool:
     return a == b or fuzz.ratio(a, b) >= _SAME or (len(short) >= STEM and long.startswith(short))
 
 
+def content_words(text: str) -> list[str]:
+    """The words of `text` that could name a task (no edit, link or statement words)."""
+    return _content(text)
+
+
 def named_tasks(words: str, tasks: list[Task]) -> list[Task]:
     """The tasks whose titles the words name: every word said is in the title, and at least
     half the title's words are said. The best-covered titles, open ones first."""
@@ -312,9 +334,10 @@ def named_tasks(words: str, tasks: list[Task]) -> list[Task]:
     return [t for t in named if not t.get("completed")] or named
 
 
-def add_args(intent: Unclear) -> dict[str, Any]:
+def add_args(intent: Unclear, now: datetime) -> dict[str, Any]:
     """add_task's arguments for the sentence read as a new task."""
     fields = {k: v for k, v in intent.fields.items() if k != AT_ONLY and v != ""}
+    first_due(fields, now)
     return {"title": intent.title, **fields}
 
 
@@ -332,7 +355,7 @@ def settle(intent: Unclear, conversation: Conversation, replay: Replay, now: dat
         return _add_or_ask(intent, replay, now) if not named else Say(
             replies.candidates(named, "update", intent.words, now)
         )  # fmt: skip
-    if intent.todo and "due" in intent.fields:
+    if intent.todo and intent.fields.keys() & {"due", "repeat"}:
         # "groceries tomorrow" with "Buy groceries" on the list: move it, or a new one? Ask.
         return Say(replies.move_or_add(named[0], intent.title, now))
     fields = dict(intent.fields)
@@ -343,7 +366,22 @@ def settle(intent: Unclear, conversation: Conversation, replay: Replay, now: dat
 
 def _add_or_ask(intent: Unclear, replay: Replay, now: datetime) -> Step:
     if intent.todo and intent.marked:
-        return finish(replay, "add_task", add_args(intent), lambda c: replies.added(c, now))
+        return finish(replay, "add_task", add_args(intent, now), lambda c: replies.added(c, now))
     if intent.todo:
         return Say(replies.ask_add(intent.title))
     return Say(replies.UNREAD)
+
+
+def settle_named(intent: Named, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """Carry out the change on the one task the words name; with several, ask which."""
+    run = replay.next()
+    if run is None:
+        return Call("list_tasks", {"limit": FUZZY_PAGE})
+    if not isinstance(run.result, dict):
+        return Say(replies.tool_error(run.failure))
+    named = named_tasks(intent.words, list(run.result.get("tasks") or []))
+    if len(named) == 1:
+        return act(replace(intent.change, target=ById(named[0]["id"])), conversation, replay, now)
+    if named:
+        return Say(replies.candidates(named, intent.change.action, intent.words, now))
+    return Say(replies.no_match(intent.words, None))

@@ -24,7 +24,8 @@ from shared.contract import CHANGE_TOOLS
 
 NOTHING_TO_UNDO = "There's nothing to undo: I haven't changed any of your tasks in this chat yet."
 # What update_task takes to clear a field.
-_EMPTY: dict[str, Any] = {"due": "", "description": "", "tags": [], "recurrence": "none"}
+_EMPTY: dict[str, Any] = {"due": "", "description": "", "tags": [], "repeat": "", "reminders": [],
+                          "parent_id": 0}  # fmt: skip
 
 
 def snapshot(task_id: int, runs: list[ToolRun]) -> Task | None:
@@ -44,7 +45,8 @@ def _restored(task: Task) -> dict[str, Any]:
     """add_task arguments that bring a deleted task back as it was."""
     args: dict[str, Any] = {"title": task["title"]}
     for name, default in (("description", None), ("due", None), ("priority", "medium"),
-                          ("tags", []), ("recurrence", "none")):  # fmt: skip
+                          ("tags", []), ("repeat", None), ("repeat_from", "due"),
+                          ("list", "Inbox"), ("reminders", [])):  # fmt: skip
         if task.get(name) not in (default, None, ""):
             args[name] = task[name]
     return args
@@ -69,7 +71,8 @@ def _inverse(run: ToolRun, before: list[ToolRun]) -> list[tuple[str, dict[str, A
     old = snapshot(task_id, before)
     if old is None:
         return None
-    fields = [name for name in run.args if name != "task_id"]
+    # Skipping an occurrence moved its due: putting the due back undoes it.
+    fields = [{"skip": "due"}.get(name, name) for name in run.args if name != "task_id"]
     args = {name: _EMPTY.get(name) if old.get(name) is None else old.get(name) for name in fields}
     return [("update_task", {"task_id": task_id, **args})]
 
