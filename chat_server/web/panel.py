@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, tzinfo
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from chat_server.agent.offline.grammar import parse
@@ -26,14 +26,20 @@ from shared.contract import (
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
     LIST_LISTS,
+    LIST_MEMBERS,
     LIST_TASKS,
     MAX_PAGE_SIZE,
+    RESTORE_TASK,
+    SHARE_LIST,
     TAG_INPUT_MAX_CHARS,
     TAGS_INPUT_MAX_ITEMS,
     TITLE_INPUT_MAX_CHARS,
+    UNSHARE_LIST,
     UPDATE_TASK,
     ErrorCode,
+    ListMembers,
     ListPage,
+    MemberRole,
     Priority,
     Recurrence,
     RepeatFrom,
@@ -61,6 +67,7 @@ Tag = Annotated[str, Field(max_length=TAG_INPUT_MAX_CHARS)]
 # which it checks and words; these only refuse a flood before a call is made.
 ListName = Annotated[str, Field(max_length=200)]
 Rule = Annotated[str, Field(max_length=300)]
+USER_ID_MAX_CHARS = 200
 
 
 class Reminder(BaseModel):
@@ -117,6 +124,14 @@ class TaskEditBody(BaseModel):
     reminders: Reminders | None = None
 
 
+class ShareBody(BaseModel):
+    """Share a list with someone, or change their role."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1, max_length=USER_ID_MAX_CHARS)
+    role: MemberRole
+
+
 class CompletionBody(BaseModel):
     """A checkbox: done (true, also when the body leaves it out) or open again (false)."""
 
@@ -143,6 +158,7 @@ class QuickAddReading(BaseModel):
 _ANSWERS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.NOT_FOUND: (404, "not_found"),
     ErrorCode.CONFLICT: (409, "conflict"),
+    ErrorCode.FORBIDDEN: (403, "forbidden"),
     ErrorCode.INVALID_INPUT: (400, "invalid_task"),
     ErrorCode.RATE_LIMITED: (429, "rate_limited"),
     ErrorCode.UNAVAILABLE: (503, "task_server_unavailable"),
@@ -301,3 +317,35 @@ async def delete_task(task_id: int, user: PanelUser, server: ChatServerDep) -> T
     arguments = {"task_id": task_id, "subtasks": "delete"}
     return cast(TaskChange, await _call(server, DELETE_TASK, arguments, user))
 
+
+@router.post("/api/tasks/{task_id}/restore")
+async def restore_task(task_id: int, user: PanelUser, server: ChatServerDep) -> TaskChange:
+    """Bring back a task the user deleted a moment ago: the same id, notes, subtasks."""
+    return cast(TaskChange, await _call(server, RESTORE_TASK, {"task_id": task_id}, user))
+
+
+@router.get("/api/lists/{list_id}/members")
+async def list_members(list_id: int, user: PanelUser, server: ChatServerDep) -> ListMembers:
+    """Who can see a list: its owner first, then each member with their role."""
+    return cast(ListMembers, await _call(server, LIST_MEMBERS, {"list": list_id}, user))
+
+
+@router.post("/api/lists/{list_id}/members")
+async def share_list(
+    list_id: int, body: ShareBody, user: PanelUser, server: ChatServerDep
+) -> ListMembers:
+    """Share one of the user's lists (the task server refuses anyone but its owner)."""
+    arguments = {"list": list_id, "user_id": body.user_id, "role": body.role}
+    return cast(ListMembers, await _call(server, SHARE_LIST, arguments, user))
+
+
+@router.delete("/api/lists/{list_id}/members/{member}")
+async def unshare_list(
+    list_id: int,
+    member: Annotated[str, Path(max_length=USER_ID_MAX_CHARS)],
+    user: PanelUser,
+    server: ChatServerDep,
+) -> ListMembers:
+    """Remove a member (the owner), or leave a list shared with the user (their own id)."""
+    arguments = {"list": list_id, "user_id": member}
+    return cast(ListMembers, await _call(server, UNSHARE_LIST, arguments, user))

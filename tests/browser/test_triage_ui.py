@@ -216,6 +216,29 @@ def test_the_panel_with_its_new_parts_has_no_axe_findings(
     assert axe_violations(page) == []
 
 
+def test_undo_after_a_delete_brings_back_the_same_task_with_its_subtasks(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    name = f"Parent {word()}"
+    parent = mcp_call(local_stack, "add_task", title=name, description="keep these notes")
+    child = mcp_call(local_stack, "add_task", title=f"Child of {name}",
+                     parent_id=parent["task_id"])
+    page = app(browsing, local_stack)
+    page.get_by_label("Search tasks").fill(name)
+    expect(page.locator("#task-list .panel-task")).to_have_count(2)
+
+    page.get_by_role("button", name=f"Delete: {name}").click()
+    expect(page.locator("#task-list .panel-task")).to_have_count(0)
+    page.locator("#toast").get_by_role("button", name="Undo").click()
+
+    expect(page.locator("#task-list .panel-task")).to_have_count(2)
+    expect(page.get_by_role("checkbox", name=name, exact=True)).to_be_focused()
+    tasks = {t["id"]: t for t in page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]}
+    assert tasks[parent["task_id"]]["title"] == name  # the same id, not a copy
+    assert tasks[parent["task_id"]]["description"] == "keep these notes"
+    assert tasks[child["task_id"]]["parent_id"] == parent["task_id"]
+
+
 def test_quick_add_reads_a_repeat_rule_and_a_reminder_and_the_row_says_the_rule(
     local_stack: Stack, browsing: Browsing
 ) -> None:

@@ -533,6 +533,50 @@ async def test_json_answers_are_gzipped_and_event_streams_are_not(tmp_path: Path
 
 
 
+class RestoringMCP(TaskMCP):
+    """TaskMCP whose deleted tasks restore_task brings back under their own ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deleted: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        args = dict(arguments or {})
+        user = (meta or {}).get("taskchat/user_id")
+        if tool_name == "delete_task" and self.owners.get(args["task_id"]) == user:
+            self.deleted[args["task_id"]] = (user, dict(self.tasks[args["task_id"]]))
+        if tool_name != "restore_task":
+            return await super().call_tool(tool_name, arguments, meta)
+        self.calls.append((tool_name, args, meta))
+        owner, task = self.deleted.get(args["task_id"], (None, {}))
+        if owner != user:
+            return error_result(ToolFailure(tool_name, f"Task {args['task_id']} cannot be "
+                                            "restored", ErrorCode.NOT_FOUND))
+        del self.deleted[task["id"]]
+        self.own(Principal(owner), task)
+        data = {"task_id": task["id"], "status": "created", "title": task["title"],
+                "task": task, "next_task": None}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_undo_after_a_delete_restores_the_same_task_once(tmp_path: Path) -> None:
+    mcp = RestoringMCP()
+    mcp.own(Principal("local"), make_task(12, "call the plumber", priority="high"))
+    async with client_for(tmp_path, mcp) as client:
+        await client.request("DELETE", "/api/tasks/12", json={})
+        restored = await client.post("/api/tasks/12/restore", json={})
+        twice = await client.post("/api/tasks/12/restore", json={})
+
+    assert restored.status_code == 200
+    assert restored.json()["task"] == make_task(12, "call the plumber", priority="high")
+    assert mcp.calls[1][:2] == ("restore_task", {"task_id": 12})
+    assert twice.status_code == 404
+    assert twice.json() == {"error": "not_found", "message": "Task 12 cannot be restored"}
+    assert list(mcp.tasks) == [12]
+
+
 async def test_a_timed_or_repeating_add_carries_the_users_zone_and_a_title_edit_does_not(
     tmp_path: Path
 ) -> None:
@@ -553,3 +597,67 @@ async def test_a_timed_or_repeating_add_carries_the_users_zone_and_a_title_edit_
         {"task_id": 7, "title": "Standup"},
         {"task_id": 7, "repeat": "FREQ=WEEKLY", "timezone": "Europe/Paris"},
     ]
+
+
+class SharingMCP(TaskMCP):
+    """Lists 5 (alice's) and its members; a viewer's share is refused as the server would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members: dict[str, str] = {}
+
+    async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
+                        meta: dict[str, Any] | None = None) -> CallToolResult:
+        args = dict(arguments or {})
+        self.calls.append((tool_name, args, meta))
+        if (meta or {}).get("taskchat/user_id") != "alice":
+            return error_result(ToolFailure(tool_name, "Only the list's owner can share it",
+                                            ErrorCode.FORBIDDEN))
+        status = {"share_list": "shared", "unshare_list": "unshared",
+                  "list_members": "members"}[tool_name]
+        if tool_name == "share_list":
+            self.members[args["user_id"]] = args["role"]
+        elif tool_name == "unshare_list":
+            self.members.pop(args["user_id"], None)
+        data = {"status": status,
+                "list": {"name": "Groceries", "list_id": args["list"], "color": None,
+                         "position": 1, "inbox": False, "open": 0, "done": 0},
+                "members": [{"user_id": "alice", "role": "owner"},
+                            *({"user_id": u, "role": r} for u, r in self.members.items())]}
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))],
+                              structured_content=data)
+
+
+async def test_the_share_dialog_shares_lists_members_and_removes_through_the_tools(
+    tmp_path: Path
+) -> None:
+    mcp = SharingMCP()
+    settings = Settings(_env_file=None, jwt_secret=SECRET)
+    alice = {"Authorization": f"Bearer {mint_jwt('alice', settings)}"}
+    bob = {"Authorization": f"Bearer {mint_jwt('bob', settings)}"}
+    async with client_for(tmp_path, mcp, jwt_secret=SECRET,
+                          mcp_service_token=SERVICE_TOKEN) as client:
+        shared = await client.post("/api/lists/5/members", headers=alice,
+                                   json={"user_id": "sam", "role": "editor"})
+        members = await client.get("/api/lists/5/members", headers=alice)
+        removed = await client.request("DELETE", "/api/lists/5/members/sam", headers=alice,
+                                       json={})
+        refused = await client.post("/api/lists/5/members", headers=bob,
+                                    json={"user_id": "eve", "role": "viewer"})
+        bad_role = await client.post("/api/lists/5/members", headers=alice,
+                                     json={"user_id": "sam", "role": "owner"})
+
+    assert shared.status_code == 200
+    assert members.json()["members"] == [{"user_id": "alice", "role": "owner"},
+                                         {"user_id": "sam", "role": "editor"}]
+    assert removed.json()["members"] == [{"user_id": "alice", "role": "owner"}]
+    assert [call[:2] for call in mcp.calls[:3]] == [
+        ("share_list", {"list": 5, "user_id": "sam", "role": "editor"}),
+        ("list_members", {"list": 5}),
+        ("unshare_list", {"list": 5, "user_id": "sam"}),
+    ]
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "forbidden",
+                              "message": "Only the list's owner can share it"}
+    assert bad_role.status_code == 422
+    assert len(mcp.calls) == 4  # the refused role never reached the task server

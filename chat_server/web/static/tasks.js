@@ -10,6 +10,7 @@ import {
 } from "./dates.js";
 import { el, replaceChildren } from "./dom.js";
 import { QuickAdd } from "./quickadd.js";
+import { ShareDialog } from "./sharing.js";
 import { editForm, reconcile, rowKey, taskRow } from "./taskrows.js";
 
 const GROUPS = [["overdue", "Overdue"], ["today", "Today"], ["upcoming", "Upcoming"],
@@ -86,7 +87,12 @@ export class TasksPanel {
     }
     this.listPicker = el("select", { id: "list-view", class: "list-view", hidden: true,
       "aria-label": "List", onchange: () => this.setList(this.listPicker.value) });
-    root.querySelector(".views")?.after(this.listPicker);
+    this.shareButton = el("button", { type: "button", class: "small", hidden: true,
+      onclick: () => {
+        this.sharing ??= new ShareDialog(() => this.refresh());
+        this.sharing.open(this.currentList(), this.me, this.auth === "local");
+      } }, "Share");
+    root.querySelector(".views")?.after(this.listPicker, this.shareButton);
     this.list.addEventListener("keydown", (event) => this.#arrows(event));
     this.list.addEventListener("focusin", (event) => {
       const row = event.target.closest(".panel-task");
@@ -197,6 +203,7 @@ export class TasksPanel {
   setList(listId) {
     this.listView = listId ? Number(listId) : null;
     this.listPicker.value = listId ? String(listId) : "";
+    this.#showShareButton();
     this.shown.clear();
     this.#render();
   }
@@ -212,6 +219,16 @@ export class TasksPanel {
     this.listPicker.value = lists.some((l) => String(l.list_id) === chosen) ? chosen : "";
     this.listPicker.hidden = lists.length < 2;
     if (!this.listPicker.value) this.listView = null;
+    this.#showShareButton();
+  }
+
+  /** "Share" on a list's own view ("Members" on a list shared with the user). */
+  #showShareButton() {
+    const list = this.currentList();
+    this.shareButton.hidden = !list;
+    this.shareButton.textContent = list?.role && list.role !== "owner" ? "Members" : "Share";
+    this.shareButton.setAttribute("aria-label", list ? `${this.shareButton.textContent}: ${
+      list.name}` : "Share");
   }
 
   /** The list the panel shows, if one: quick add puts new tasks in it. */
@@ -330,16 +347,14 @@ export class TasksPanel {
     for (const sub of subtasks) this.tasks.delete(sub.id); // deleted along with it
     if (subtasks.length) this.#render();
     this.#offerUndo(`Deleted “${task.title}”`, async () => {
-      // The task server has no restore: the task comes back as a new task with its fields.
-      const { title, due, description, priority, tags, recurrence } = before;
-      const fields = { title, due, description, priority, tags };
-      if (recurrence && recurrence !== "custom") fields.recurrence = recurrence;
-      const added = await this.#change({ id: null,
-        request: () => sendJson("/api/tasks", fields) });
-      if (added) {
-        this.#expectEcho(added.task_id, "created");
-        this.#focusRow(added.task_id);
-      }
+      // The same task comes back (its id, notes, subtasks and history), so cards and
+      // links that name it still mean it.
+      const restored = await this.#change({ id: task.id, status: "created",
+        request: () => sendJson(`/api/tasks/${task.id}/restore`, {}) });
+      if (!restored) return;
+      // Its subtasks came back with it: read them rather than guess.
+      if (subtasks.length) this.refresh();
+      this.#focusRow(task.id);
     });
     return change;
   }
