@@ -9,8 +9,9 @@ the event loop free while a request waits for the task server.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
@@ -23,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from chat_server.caldav import tables
-from chat_server.caldav.storage import Backend, TaskStorage
+from chat_server.caldav.storage import OUTAGE, Backend, TaskStorage
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,28 @@ class Plugin:
         return self.name
 
 
+def answering_outages(app: WSGIApplication) -> Any:
+    """Radicale answering 503 (not its 500) when the task server could not be reached."""
+
+    def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        OUTAGE.hit = False
+        started: list[Any] = []
+
+        def remember(*args: Any) -> Callable[[bytes], object]:
+            started.append(args)
+            return lambda _data: None
+
+        body = list(app(environ, remember))
+        if OUTAGE.hit:
+            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "30")]
+            start_response("503 Service Unavailable", headers)
+            return [b"The task server is unavailable; try again shortly."]
+        start_response(*started[0])
+        return body
+
+    return answer
+
+
 def radicale_app(backend: Backend) -> WSGIMiddleware:
     """Radicale with our storage and authentication, as an ASGI app."""
     configuration = config.load()
@@ -80,7 +103,7 @@ def radicale_app(backend: Backend) -> WSGIMiddleware:
         },
         "taskchat",
     )
-    return WSGIMiddleware(Application(configuration), workers=WORKERS)
+    return WSGIMiddleware(answering_outages(Application(configuration)), workers=WORKERS)
 
 
 def start(app: FastAPI, *, engine: Engine, mcp: Any) -> None:

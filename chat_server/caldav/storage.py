@@ -16,6 +16,7 @@ the change; an unknown or pruned token makes Radicale ask the client for a full 
 import asyncio
 import contextlib
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from shared.contract import (
     ToolFailure,
 )
 
+log = logging.getLogger(__name__)
+
 # UIDs of tasks made here: the same as the calendar feed's and exports'.
 UID_DOMAIN = "taskchat"
 SYNC_PREFIX = "http://taskchat.invalid/ns/sync/"
@@ -65,16 +68,36 @@ class Backend:
     loop: asyncio.AbstractEventLoop
 
     def call(self, tool: str, arguments: dict[str, Any], user: str) -> Any:
-        """A task tool call as `user`, from a worker thread (ToolFailure when refused)."""
+        """A task tool call as `user`, from a worker thread (ToolFailure when refused).
+
+        Any other failure (the task server down or too slow) is noted in OUTAGE before it
+        propagates: Radicale answers 500 for it, which `answering_outages` makes a 503.
+        """
         future = asyncio.run_coroutine_threadsafe(
             call_task_tool(self.mcp, tool, arguments, user), self.loop
         )
-        return future.result(CALL_SECONDS)[0]
+        try:
+            return future.result(CALL_SECONDS)[0]
+        except ToolFailure:
+            raise
+        except Exception as exc:
+            OUTAGE.hit = True
+            log.warning("%s failed over CalDAV: %r", tool, exc)
+            raise
 
     def db(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """`fn(session, **kwargs)` on the chat database, in this (worker) thread."""
         with Session(self.engine, expire_on_commit=False) as session:
             return fn(session, **kwargs)
+
+
+class _Outage(threading.local):
+    """Whether the request this thread serves failed for want of the task server."""
+
+    hit = False
+
+
+OUTAGE = _Outage()
 
 
 class _Request(threading.local):

@@ -366,3 +366,17 @@ async def test_a_clients_mistakes_are_refused_with_a_4xx_and_change_nothing(stac
         assert 400 <= answer.status_code < 500, (mistake, answer.status_code, answer.text)
     tasks = await tasks_of(ann, stack)
     assert list(tasks) == ["Keep me"] and tasks["Keep me"]["id"] == kept
+
+
+# Last in this module: it stops the task server.
+async def test_a_task_server_outage_is_a_503_to_clients_not_a_500(stack: Stack) -> None:
+    ann = f"ann-{uuid.uuid4().hex[:8]}"
+    await add_in(stack, ann, "Keep me", "Home")
+    made = app_password(stack, ann)
+    assert stack.mcp is not None
+    stack.mcp.stop()
+
+    answer = propfind(stack, f"/caldav/{ann}/", (ann, made["password"]))
+
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "30"
