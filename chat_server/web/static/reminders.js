@@ -62,36 +62,6 @@ export async function subscribePush() {
   return true;
 }
 
-const UNITS = { m: ["PT", "M"], h: ["PT", "H"], d: ["P", "D"], w: ["P", "W"] };
-
-/** A task's reminders as the edit form shows them: "due, 30m, 1d, 2026-05-01T08:00+02:00". */
-export function remindersText(reminders = []) {
-  return reminders.map((reminder) => {
-    if (reminder.at) return reminder.at;
-    const short = /^P(?:(\d+)([DW]))?(?:T(?:(\d+)([HM]))?(?:0S)?)?$/.exec(reminder.before);
-    if (!short || (short[1] && short[3])) return reminder.before;
-    if (!short[1] && !short[3]) return "due";
-    return short[1] ? `${short[1]}${short[2].toLowerCase()}` : `${short[3]}${short[4].toLowerCase()}`;
-  }).join(", ");
-}
-
-/**
- * What the edit form's "Remind" field says, as the API's reminders: "due" at the due time,
- * "30m", "2h", "1d", "1w" before it, an ISO duration, or a date-time with its offset.
- */
-export function readReminders(text) {
-  return text.split(",").map((word) => word.trim()).filter(Boolean).map((word) => {
-    const short = /^(\d{1,4})\s*([mhdw])$/i.exec(word);
-    if (short) {
-      const [lead, unit] = UNITS[short[2].toLowerCase()];
-      return { before: `${lead}${short[1]}${unit}` };
-    }
-    if (/^(due|0)$/i.test(word)) return { before: "PT0S" };
-    if (/^p/i.test(word)) return { before: word.toUpperCase() };
-    return { at: word };
-  });
-}
-
 export class Reminders {
   /**
    * @param {HTMLElement} area  where in-page reminders appear

@@ -4,7 +4,6 @@
 
 import { dueFromInputs, dueText, inputsFromDue, isOverdue } from "./dates.js";
 import { el } from "./dom.js";
-import { readReminders, remindersText } from "./reminders.js";
 
 const PRIORITY_WORD = { high: "High priority", low: "Low priority" };
 const REPEAT_WORD = { daily: "Daily", weekly: "Weekly", monthly: "Monthly", yearly: "Yearly" };
