@@ -27,7 +27,7 @@ from chat_server.agent.task_tools import TOOL_RECORD, ToolRecord, call_task_tool
 from chat_server.conversation import widgets
 from chat_server.conversation.errors import assistant_message, describe_failure
 from shared.auth import Principal
-from shared.contract import COMPLETE_TASK, DELETE_TASK, TaskChange, ToolFailure
+from shared.contract import COMPLETE_TASK, DELETE_TASK, RESTORE_TASK, TaskChange, ToolFailure
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ _ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     widgets.COMPLETE: (COMPLETE_TASK, {"completed": True}, "complete"),
     widgets.REOPEN: (COMPLETE_TASK, {"completed": False}, "reopen"),
     widgets.DELETE: (DELETE_TASK, {}, "delete"),
+    widgets.RESTORE: (RESTORE_TASK, {}, "restore"),
 }
 
 
@@ -74,13 +75,14 @@ def _record(
     return ThreadItemDoneEvent(item=item)
 
 
-def updated_widget(sender: WidgetItem, change: TaskChange) -> WidgetItem:
+def updated_widget(sender: WidgetItem, change: TaskChange, *, restored: bool = False
+                   ) -> WidgetItem:
     """The sender widget item redrawn after a TaskChange, keeping its id and place."""
     task = change["task"]
     deleted = change["status"] == "deleted"
-    widget = widgets.redraw(
-        sender.widget, task, status=widgets.change_status(change), deleted=deleted
-    )
+    # A restore is a "created" change to the task server; the card says what the user did.
+    status = widgets.RESTORED if restored else widgets.change_status(change)
+    widget = widgets.redraw(sender.widget, task, status=status, deleted=deleted)
     if change["next_task"] is not None:
         widget = widgets.add_row(widget, change["next_task"], after_id=task["id"])
     return sender.model_copy(update={"widget": widget})
@@ -114,7 +116,8 @@ async def handle_action(
     change = cast(TaskChange, result)
     yield _record(store, thread, context, record)
     if sender is not None:
-        yield ThreadItemReplacedEvent(item=updated_widget(sender, change))
+        restored = action.type == widgets.RESTORE
+        yield ThreadItemReplacedEvent(item=updated_widget(sender, change, restored=restored))
     else:
         text = f"Task {task_id} {change['status']}: {plain(change['title'])}"
         yield _message(store, thread, text, context)

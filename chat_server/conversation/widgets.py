@@ -27,6 +27,8 @@ MAX_LIST_ITEMS = 25
 """A chat reply lists at most this many tasks; the tasks panel shows them all."""
 
 COMPLETE, REOPEN, DELETE = "task.complete", "task.reopen", "task.delete"
+RESTORE = "task.restore"
+RESTORED = "Task restored"
 
 
 _PRIORITY_COLOR = {"high": "danger", "low": "secondary"}
@@ -92,7 +94,12 @@ def _toggle(task: Task) -> Node:
 
 def _buttons(task: Task, *, deleted: bool = False) -> Node:
     if deleted:
-        return {"type": "Row", "gap": 2, "children": []}
+        # The task server keeps a deleted task for a while: Undo brings it back, same id.
+        undo: Node = {
+            "type": "Button", "label": "Undo", "color": "secondary", "variant": "outline",
+            "size": "sm", "onClickAction": _action(RESTORE, task["id"]),
+        }
+        return {"type": "Row", "gap": 2, "children": [undo]}
     toggle = _toggle(task)
     delete: Node = {
         "type": "Button", "label": "Delete", "color": "danger", "variant": "outline",

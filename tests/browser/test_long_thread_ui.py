@@ -161,6 +161,28 @@ def test_a_second_tab_sees_the_chat_change_and_cards_follow_an_undo(
     expect(done_card.get_by_role("button", name="Complete: Call the plumber")).to_be_visible()
 
 
+def test_a_delete_from_a_chat_card_can_be_undone_and_brings_back_the_same_task(
+    jwt_stack: Stack, browsing: Browsing
+) -> None:
+    user = f"undoer-{uuid.uuid4().hex[:8]}"
+    page = open_as(browsing, jwt_stack, user)
+    send(page, "add renew the passport")
+    card = page.locator("[data-item-type=widget]").last
+    expect(card.locator(".w-status")).to_have_text("Task added")
+    row = page.locator("#task-list li.panel-task", has_text="Renew the passport")
+    task_id = row.get_attribute("data-task-id")
+
+    card.get_by_role("button", name="Delete: Renew the passport").click()
+    expect(card.locator(".w-status")).to_have_text("Task deleted")
+    expect(row).to_have_count(0)
+
+    card.get_by_role("button", name="Undo: Renew the passport").click()
+    expect(card.locator(".w-status")).to_have_text("Task restored")
+    expect(card.get_by_role("button", name="Complete: Renew the passport")).to_be_enabled()
+    # The same task, not a copy: its id is the one it had.
+    expect(row).to_have_attribute("data-task-id", task_id or "?")
+
+
 def test_long_words_stay_inside_the_chat_and_right_to_left_titles_read_right_to_left(
     jwt_stack: Stack, browsing: Browsing
 ) -> None:

@@ -103,6 +103,7 @@ class TaskMCP(MCPServer):
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
         self.owners: dict[int, str] = {}
         self.tasks: dict[int, dict[str, Any]] = {}
+        self.trash: dict[int, tuple[str, dict[str, Any]]] = {}  # deleted: (owner, task)
         self.down: Exception | None = None
 
     def own(self, user: Principal, task: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +144,13 @@ class TaskMCP(MCPServer):
             return tool_result({"task_id": task["id"], "status": "created", "title": task["title"],
                         "task": dict(task), "next_task": None})
         task_id = args["task_id"]
+        if tool_name == "restore_task":
+            if self.trash.get(task_id, ("",))[0] != user:
+                return not_found(tool_name, task_id)
+            owner, task = self.trash.pop(task_id)
+            self.own(Principal(owner), task)
+            return tool_result({"task_id": task_id, "status": "created", "title": task["title"],
+                                "task": dict(task), "next_task": None})
         if self.owners.get(task_id) != user:
             return not_found(tool_name, task_id)
         task = self.tasks[task_id]
@@ -150,6 +158,7 @@ class TaskMCP(MCPServer):
             task["completed"] = args.get("completed", True)
             status = "completed" if task["completed"] else "reopened"
         elif tool_name == "delete_task":
+            self.trash[task_id] = (self.owners[task_id], task)
             del self.tasks[task_id], self.owners[task_id]
             status = "deleted"
         else:

@@ -130,6 +130,30 @@ async def test_delete_calls_delete_task_and_marks_the_row_deleted(
     assert dump_widget(replaced.item)["children"] == [widgets.task_row(milk, deleted=True)]
 
 
+async def test_undo_on_a_deleted_card_restores_the_same_task_and_says_so(
+    mcp: TaskMCP, store: SQLStore
+) -> None:
+    milk = mcp.own(ALICE, make_task(1, "buy milk"))
+    sender = WidgetItem(id="msg_card", thread_id=THREAD.id, created_at=datetime(2025, 6, 1),
+                        widget=widgets.task_card(milk, status="Task added"))
+    (deleted,) = [e.item for e in await run(mcp, store, "task.delete", {"task_id": 1}, sender)
+                  if isinstance(e, ThreadItemReplacedEvent)]
+    assert isinstance(deleted, WidgetItem)
+
+    # Bob cannot undo Alice's delete; Alice can, once.
+    refused = await run(mcp, store, "task.restore", {"task_id": 1}, deleted, user=BOB)
+    events = await run(mcp, store, "task.restore", {"task_id": 1}, deleted)
+    again = await run(mcp, store, "task.restore", {"task_id": 1}, deleted)
+
+    assert messages(refused) == [
+        "I couldn't restore task 1: Task 1 not found. Nothing was changed."]
+    assert mcp.calls[-2][:2] == ("restore_task", {"task_id": 1})
+    assert mcp.tasks == {1: milk}
+    (replaced,) = [e for e in events if isinstance(e, ThreadItemReplacedEvent)]
+    assert dump_widget(replaced.item) == dump(widgets.task_card(milk, status="Task restored"))
+    assert messages(again) == ["I couldn't restore task 1: Task 1 not found. Nothing was changed."]
+
+
 async def test_action_is_recorded_for_the_next_turns_model(mcp: TaskMCP, store: SQLStore) -> None:
     milk = mcp.own(ALICE, make_task(1, "buy milk"))
 

@@ -130,7 +130,7 @@ def test_task_card_shows_status_description_details_recurrence_and_buttons() -> 
     }
 
 
-def test_deleted_task_card_has_no_buttons() -> None:
+def test_deleted_task_card_offers_only_undo() -> None:
     card = dump(widgets.task_card(task(4), status="Task deleted", deleted=True))
 
     assert card["status"] == {"text": "Task deleted"}
@@ -139,6 +139,9 @@ def test_deleted_task_card_has_no_buttons() -> None:
         {"type": "Row", "gap": 2, "wrap": "wrap", "children": [
             {"type": "Caption", "value": "Due 2025-06-02"},
             {"type": "Badge", "label": "Deleted", "color": "danger"},
+        ]},
+        {"type": "Row", "gap": 2, "children": [
+            button("Undo", "secondary", "outline", "task.restore", 4),
         ]},
     ]
 

@@ -209,8 +209,9 @@ function header(status, task) {
 /**
  * Bring a widget tree in line with the tasks as they are now (changed elsewhere): a done
  * task shows Done and Reopen, an open one Complete, a deleted one Deleted with its buttons
- * disabled. `deletedKnown` says a task missing from `tasks` is really gone (the list was
- * complete). Returns the new tree, or null when nothing changed.
+ * disabled (but Undo, of use only to a deleted one). `deletedKnown` says a task missing
+ * from `tasks` is really gone (the list was complete). Returns the new tree, or null when
+ * nothing changed.
  */
 export function syncWidget(tree, tasks, deletedKnown) {
   const copy = structuredClone(tree);
@@ -245,7 +246,8 @@ function syncTask(node, task) {
     }
     if (part.type === "Button") {
       const kind = part.onClickAction?.type;
-      part.disabled = gone || undefined;
+      // Undo brings a deleted task back: of use only while the task is gone.
+      part.disabled = (kind === "task.restore" ? !gone : gone) || undefined;
       if (gone) return;
       if (kind === "task.complete" && task.completed) {
         Object.assign(part, { label: "Reopen", color: "secondary", variant: "outline" });
