@@ -201,7 +201,8 @@ class Sharing(RuleBasedStateMachine):
                 del self.model.tasks[task_id]
                 return
             task = change["task"]
-            assert task["changed_by"] == me
+            if action == "rename" or found[2] != (action == "complete"):
+                assert task["changed_by"] == me  # completing a done task changes nothing
             self.model.tasks[task_id] = (found[0], task["title"], task["completed"])
 
     # -- after every step ----------------------------------------------------------------
