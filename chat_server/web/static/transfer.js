@@ -1,9 +1,10 @@
 // "Calendar, import and export" at the foot of the tasks panel: the private calendar feed
-// URL (a new one, or off), a file upload to /api/import with its report, and downloads of
-// /api/export. Every request goes through authFetch, so a JWT page and a signed-in one
-// work alike; the upload is the one multipart write the server takes.
+// URL (a new one, or off), app passwords for CalDAV clients (made and shown once, listed,
+// revoked), a file upload to /api/import with its report, and downloads of /api/export.
+// Every request goes through authFetch, so a JWT page and a signed-in one work alike; the
+// upload is the one multipart write the server takes.
 
-import { ApiError, authFetch, sendJson } from "./client.js";
+import { ApiError, authFetch, getJson, sendJson } from "./client.js";
 import { el, replaceChildren } from "./dom.js";
 
 const IMPORT_FORMATS = [
@@ -66,6 +67,103 @@ function feedPart(onError) {
     el("div", { class: "panel-actions" }, make, off));
 }
 
+/** Copy a field's value; where the clipboard is closed to the page, select it for Ctrl+C. */
+async function copyField(input, status, what) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    status.textContent = `${what} copied.`;
+  } catch {
+    input.focus();
+    input.select();
+    status.textContent = `${what} selected: press Ctrl+C (⌘C) to copy it.`;
+  }
+}
+
+/** A read-only field with a label and a Copy button: [label, field and button]. */
+function copyRow(id, label, status) {
+  const input = el("input", { id, type: "text", readonly: true, spellcheck: "false" });
+  const copy = el("button", { type: "button", class: "small", "aria-label": `Copy ${label.toLowerCase()}`,
+    onclick: () => copyField(input, status, label) }, "Copy");
+  return { input, row: [el("label", { for: id }, label), el("div", {}, input, " ", copy)] };
+}
+
+function caldavPart(onError) {
+  const status = el("p", { id: "caldav-status", class: "muted", role: "status" },
+    "Sync your lists with a phone or calendar app: add a CalDAV account there with this "
+    + "server address, your user name and an app password (one per device).");
+  const server = copyRow("caldav-server", "Server address", status);
+  server.input.value = `${location.origin}/caldav/`;
+  const user = copyRow("caldav-user", "User name", status);
+  const password = copyRow("caldav-password", "App password", status);
+  // The grid goes inside: a display:grid element would ignore its own `hidden`.
+  const made = el("div", { id: "caldav-made", hidden: true },
+    el("div", { class: "import-form" }, user.row, password.row));
+  const list = el("ul", { id: "app-passwords", "aria-label": "Your app passwords" });
+  const make = el("button", { type: "button", class: "small", id: "app-password-new" },
+    "New app password");
+  let shownId = null;
+
+  const revokeButtons = () => [...list.querySelectorAll("button")];
+  async function revoke(id, button) {
+    try {
+      await sendJson(`/api/app-passwords/${id}`, {}, "DELETE");
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    const buttons = revokeButtons();
+    const at = buttons.indexOf(button);
+    if (id === shownId) {
+      made.hidden = true;
+      password.input.value = "";
+      shownId = null;
+    }
+    status.textContent = `App password ${id} revoked: its device is signed out at its next sync.`;
+    await load();
+    // Focus where the removed button was: the next one, else the last, else New.
+    const left = revokeButtons();
+    (left[Math.min(at, left.length - 1)] || make).focus();
+  }
+
+  async function load() {
+    let found;
+    try {
+      found = (await getJson("/api/app-passwords")).app_passwords;
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    replaceChildren(list, found.length ? found.map(({ id, created_at: created }) => el("li", {},
+      `App password ${id}, made ${new Date(created).toLocaleString()} `,
+      el("button", { type: "button", class: "small", "aria-label": `Revoke app password ${id}`,
+        onclick: (event) => revoke(id, event.currentTarget) }, "Revoke")))
+      : el("li", { class: "muted" }, "No app passwords yet."));
+  }
+
+  make.addEventListener("click", async () => {
+    try {
+      const answer = await sendJson("/api/app-passwords");
+      server.input.value = answer.url;
+      user.input.value = answer.username;
+      password.input.value = answer.password;
+      shownId = answer.id;
+      made.hidden = false;
+      status.textContent = `App password ${answer.id} made. It is shown only this once: `
+        + "enter it in the app now.";
+      password.input.focus();
+      password.input.select();
+      await load();
+    } catch (error) {
+      onError(error);
+    }
+  });
+  const section = el("section", { "aria-labelledby": "caldav-heading" },
+    el("h3", { id: "caldav-heading" }, "Phone and calendar app sync (CalDAV)"), status,
+    el("div", { class: "import-form" }, server.row), made,
+    el("div", { class: "panel-actions" }, make), list);
+  return { section, load };
+}
+
 function importPart(onError, onImported) {
   const file = el("input", { id: "import-file", type: "file", required: true,
     accept: ".csv,.json,text/csv,application/json" });
@@ -120,7 +218,13 @@ function exportPart(onError) {
 
 /** Add the section to `root` (the tasks panel). */
 export function mountTransfer(root, { onError, onImported }) {
-  root.append(el("details", { id: "transfer", class: "transfer" },
+  const caldav = caldavPart(onError);
+  const details = el("details", { id: "transfer", class: "transfer" },
     el("summary", {}, "Calendar, import and export"),
-    feedPart(onError), importPart(onError, onImported), exportPart(onError)));
+    feedPart(onError), caldav.section, importPart(onError, onImported), exportPart(onError));
+  // The app passwords are read when the section is opened, not on every page load.
+  details.addEventListener("toggle", () => {
+    if (details.open) caldav.load();
+  });
+  root.append(details);
 }
