@@ -1,4 +1,4 @@
-"""The page's scripts and styles, minified and gzipped once, under a content-hashed URL.
+"""The page's scripts and styles, gzipped once, under a content-hashed URL.
 
 `GET /assets/<version>/<path>` serves a file of `static/`, where `<version>` is a hash of
 every file's content: a changed file changes the URL of them all, so browsers may keep each
@@ -9,8 +9,10 @@ they all resolve under the same versioned folder with no import rewritten.
 `/static/<path>` keeps serving the same files unhashed (the sign-in page's stylesheet,
 anything linked from outside the app page), revalidated on every use.
 
-rjsmin and rcssmin only strip comments and whitespace (no renaming), so what runs is the
-source as written; they are the minifiers Django's and Flask's asset pipelines use.
+Styles are minified with rcssmin (comments and whitespace). Scripts are served as written:
+rjsmin, the usual Python minifier, squeezes the spaces out of a template string nested in
+another (`${n} open, ${m} overdue` became "960 open,180overdue" on the page), and gzip
+already takes the bundle from 313 KB to 88 KB (62 KB minified: not worth wrong text).
 
 The app page loads `main.js` and every module it imports as one script, `BUNDLE`
 (chat_server/web/bundle.py); if a module cannot be bundled, it loads them one by one.
@@ -25,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rcssmin
-import rjsmin
 
 from chat_server.web.bundle import BundleError, bundle, resolved
 
@@ -48,8 +49,6 @@ class Asset:
 
 
 def _minified(path: Path, text: str) -> str:
-    if path.suffix == ".js":
-        return str(rjsmin.jsmin(text))
     if path.suffix == ".css":
         return str(rcssmin.cssmin(text))
     return text
@@ -92,7 +91,7 @@ class Assets:
         except BundleError as exc:
             log.warning("the page's modules load one by one: %s", exc)
             return False
-        body = str(rjsmin.jsmin(text)).encode()
+        body = text.encode()
         self.files[BUNDLE] = Asset(body, gzip.compress(body, 9, mtime=0), _media_type(Path(BUNDLE)))
         return True
 
