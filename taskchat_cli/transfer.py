@@ -1,6 +1,7 @@
-"""`taskchat import FILE`, `taskchat export --format json|csv|ics` and `taskchat
-calendar-feed [--off]`: the chat server's /api/import, /api/export and /api/calendar-feed
-from the terminal."""
+"""`taskchat import FILE`, `taskchat export --format json|csv|ics`, `taskchat
+calendar-feed [--off]` and `taskchat app-password [new | list | revoke ID]`: the chat
+server's /api/import, /api/export, /api/calendar-feed and /api/app-passwords from the
+terminal."""
 
 import argparse
 import sys
@@ -13,7 +14,7 @@ from taskchat_cli.client import ChatClient, ChatError
 
 IMPORT_FORMATS = ("todoist-csv", "todoist-json", "ticktick-csv", "csv", "json")
 EXPORT_FORMATS = ("json", "csv", "ics")
-COMMANDS = frozenset({"import", "export", "calendar-feed"})
+COMMANDS = frozenset({"import", "export", "calendar-feed", "app-password"})
 
 
 class Lines(Protocol):
@@ -69,6 +70,14 @@ class TransferClient(ChatClient):
         url: str | None = response.json().get("url")
         return url
 
+    def app_passwords(self, method: str, path: str = "") -> dict[str, Any]:
+        """POST (a new one), GET (the list) or DELETE (one) under /api/app-passwords."""
+        with self._errors():
+            response = self._http.request(method, f"{self.url}/api/app-passwords{path}")
+            self._check(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """The `import` and `export` subcommands."""
@@ -92,6 +101,15 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
         help="print a new private calendar feed URL (the one before stops working)",
     )
     feed.add_argument("--off", action="store_true", help="turn the feed off instead")
+    passwords = commands.add_parser(
+        "app-password",
+        help="CalDAV app passwords for phones and calendar apps: new (default), list, revoke",
+    )
+    actions = passwords.add_subparsers(dest="action", metavar="{new,list,revoke}")
+    actions.add_parser("new", help="print a new one with the server and user name (shown once)")
+    actions.add_parser("list", help="list yours: id and when it was made")
+    revoke = actions.add_parser("revoke", help="revoke one: its client is refused from then on")
+    revoke.add_argument("id", metavar="ID", type=int)
 
 
 def run(args: argparse.Namespace, client: TransferClient, term: Lines) -> int:
@@ -100,6 +118,8 @@ def run(args: argparse.Namespace, client: TransferClient, term: Lines) -> int:
         url = client.calendar_feed(on=not args.off)
         term.line(url or "calendar feed turned off: its URL answers 404 from now on")
         return 0
+    if args.command == "app-password":
+        return run_app_password(args, client, term)
     if args.command == "export":
         data = client.download(args.format)
         if args.output is None:
@@ -118,3 +138,24 @@ def run(args: argparse.Namespace, client: TransferClient, term: Lines) -> int:
         state = "imported, but" if problem["imported"] else "not imported:"
         term.line(f"  {problem['item']} {problem['title']!r}: {state} {problem['reason']}")
     return 1 if report["not_imported"] else 0
+
+
+def run_app_password(args: argparse.Namespace, client: TransferClient, term: Lines) -> int:
+    """`app-password new|list|revoke ID`: what the page's CalDAV part does, in lines."""
+    if args.action == "list":
+        found = client.app_passwords("GET")["app_passwords"]
+        for made in found:
+            term.line(f"{made['id']}  made {made['created_at']}")
+        if not found:
+            term.report("no app passwords (`taskchat app-password new` makes one)")
+        return 0
+    if args.action == "revoke":
+        client.app_passwords("DELETE", f"/{args.id}")
+        term.line(f"app password {args.id} revoked: its client is refused from its next request")
+        return 0
+    made = client.app_passwords("POST")
+    term.line(f"server:    {made['url']}")
+    term.line(f"user name: {made['username']}")
+    term.line(f"password:  {made['password']}")
+    term.report(f"app password {made['id']}: shown only this once; enter it in the app now")
+    return 0

@@ -16,6 +16,7 @@ import icalendar
 import pytest
 from caldav.davclient import DAVClient
 
+from taskchat_cli.cli import main as taskchat
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, running_stack
 from tests.e2e.test_live_events import agent, called, stream_of, token
 
@@ -133,6 +134,37 @@ async def test_an_app_password_signs_a_client_in_to_its_own_lists_only_until_rev
         assert http.delete(f"/api/app-passwords/{bobs['id']}", headers=JSON).status_code == 404
         assert http.delete(f"/api/app-passwords/{made['id']}", headers=JSON).status_code == 200
     assert propfind(stack, f"/caldav/{ann}/", (ann, made["password"])).status_code == 401
+
+
+def test_the_terminal_makes_lists_and_revokes_app_passwords(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ann, bob = f"ann-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    as_ann = ["--url", stack.chat_url, "--token", token(ann), "app-password"]
+    assert taskchat([*as_ann, "list"]) == 0
+    assert "no app passwords" in capsys.readouterr().err
+    assert taskchat(as_ann) == 0  # `new` is the default
+    printed = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+    made = {key: value.strip() for key, value in printed.items()}
+    assert made["server"] == f"{stack.chat_url}/caldav/" and made["user name"] == ann
+    auth = (ann, made["password"])
+    assert propfind(stack, f"/caldav/{ann}/", auth).status_code == 207
+    assert taskchat([*as_ann, "list"]) == 0
+    (only,) = capsys.readouterr().out.splitlines()
+    password_id = only.split()[0]
+
+    # Bob cannot revoke Ann's password, and a bad id is a usage error, not a request.
+    as_bob = ["--url", stack.chat_url, "--token", token(bob), "app-password"]
+    assert taskchat([*as_bob, "revoke", password_id]) == 1
+    assert "no app password with this id" in capsys.readouterr().err
+    assert propfind(stack, f"/caldav/{ann}/", auth).status_code == 207
+    assert taskchat([*as_ann, "revoke", "one"]) == 2
+
+    assert taskchat([*as_ann, "revoke", password_id]) == 0
+    assert capsys.readouterr().out.startswith(f"app password {password_id} revoked")
+    assert propfind(stack, f"/caldav/{ann}/", auth).status_code == 401
+    assert taskchat([*as_ann, "list"]) == 0
+    assert capsys.readouterr().out == ""
 
 
 def todo_named(calendar: Any, title: str) -> Any:
