@@ -84,7 +84,8 @@ function copyRow(id, label, status) {
   const input = el("input", { id, type: "text", readonly: true, spellcheck: "false" });
   const copy = el("button", { type: "button", class: "small", "aria-label": `Copy ${label.toLowerCase()}`,
     onclick: () => copyField(input, status, label) }, "Copy");
-  return { input, row: [el("label", { for: id }, label), el("div", {}, input, " ", copy)] };
+  return { input, row: [el("label", { for: id }, label),
+    el("div", { class: "copy-field" }, input, copy)] };
 }
 
 function caldavPart(onError) {
@@ -95,9 +96,7 @@ function caldavPart(onError) {
   server.input.value = `${location.origin}/caldav/`;
   const user = copyRow("caldav-user", "User name", status);
   const password = copyRow("caldav-password", "App password", status);
-  // The grid goes inside: a display:grid element would ignore its own `hidden`.
-  const made = el("div", { id: "caldav-made", hidden: true },
-    el("div", { class: "import-form" }, user.row, password.row));
+  const made = el("div", { id: "caldav-made", hidden: true }, user.row, password.row);
   const list = el("ul", { id: "app-passwords", "aria-label": "Your app passwords" });
   const make = el("button", { type: "button", class: "small", id: "app-password-new" },
     "New app password");
@@ -159,7 +158,7 @@ function caldavPart(onError) {
   });
   const section = el("section", { "aria-labelledby": "caldav-heading" },
     el("h3", { id: "caldav-heading" }, "Phone and calendar app sync (CalDAV)"), status,
-    el("div", { class: "import-form" }, server.row), made,
+    server.row, made,
     el("div", { class: "panel-actions" }, make), list);
   return { section, load };
 }
