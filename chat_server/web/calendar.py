@@ -17,15 +17,13 @@ from typing import Any, cast
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from chat_server.agent.task_tools import call_task_tool
 from chat_server.conversation.errors import DatabaseUnavailable
 from chat_server.transfer import tables
 from chat_server.transfer.ical import calendar_of
 from chat_server.web.deps import ChatServerDep, PanelUser, SettingsDep
-from chat_server.web.panel import OUTAGE, refusal
-from chat_server.web.protocol import RequestError
+from chat_server.web.panel import call_tool
 from shared.auth import Principal
-from shared.contract import LIST_TASKS, MAX_PAGE_SIZE, Status, TaskDict, TaskPage, ToolFailure
+from shared.contract import LIST_TASKS, MAX_PAGE_SIZE, Status, TaskDict, TaskPage
 from shared.db import UNAVAILABLE_ERRORS, run_db
 from shared.ratelimit import RateLimiter
 
@@ -56,26 +54,12 @@ async def all_tasks(server: ChatServerDep, user: Principal, status: Status) -> l
         }  # fmt: skip
         if cursor is not None:
             arguments["cursor"] = cursor
-        page = cast(TaskPage, await call_tool(server, LIST_TASKS, arguments, user))
+        page = cast(TaskPage, await call_tool(server, LIST_TASKS, arguments, user.user_id))
         tasks.update((task["id"], task) for task in page["tasks"])
         cursor = page["next_cursor"]
         if cursor is None:
             break
     return list(tasks.values())
-
-
-async def call_tool(
-    server: ChatServerDep, tool: str, arguments: dict[str, Any], user: Principal
-) -> Any:
-    """A task tool call for `user`; a refusal or an outage becomes the HTTP answer."""
-    try:
-        result, _ = await call_task_tool(server.mcp, tool, arguments, user.user_id)
-    except ToolFailure as exc:
-        raise refusal(exc) from None
-    except Exception as exc:
-        log.warning("%s failed: %r", tool, exc)
-        raise RequestError(503, "task_server_unavailable", OUTAGE) from None
-    return result
 
 
 async def in_database(request: Request, fn: Any, /, **kwargs: Any) -> Any:

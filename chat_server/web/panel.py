@@ -18,7 +18,6 @@ from chat_server.agent.task_tools import call_task_tool, with_zone
 from chat_server.agent.zones import HEADER, local_zone, zone_from_header
 from chat_server.web.deps import ChatServerDep, PanelUser, SettingsDep
 from chat_server.web.protocol import RequestError
-from shared.auth import Principal
 from shared.contract import (
     ADD_TASK,
     COMPLETE_TASK,
@@ -174,19 +173,19 @@ def refusal(failure: ToolFailure) -> RequestError:
     return RequestError(*answer, failure.reason)
 
 
-async def _call(
-    server: ChatServerDep, tool: str, arguments: dict[str, Any], user: Principal
+async def call_tool(
+    server: ChatServerDep, tool: str, arguments: dict[str, Any], user_id: str
 ) -> Any:
-    """Run a task tool for the page's user; refusals become answers by their code.
+    """Run a task tool for a user of the page; refusals become answers by their code.
 
     An outage is said in plain words: the page is no place for the task server's address.
     """
     try:
-        result, _ = await call_task_tool(server.mcp, tool, arguments, user.user_id)
+        result, _ = await call_task_tool(server.mcp, tool, arguments, user_id)
     except ToolFailure as exc:
         raise refusal(exc) from None
     except Exception as exc:
-        log.warning("tasks panel: %s failed: %r", tool, exc)
+        log.warning("%s for the page failed: %r", tool, exc)
         raise RequestError(503, "task_server_unavailable", OUTAGE) from None
     return result
 
@@ -215,7 +214,7 @@ async def tasks_panel(
         }
         if cursor is not None:
             arguments["cursor"] = cursor
-        page = cast(TaskPage, await _call(server, LIST_TASKS, arguments, user))
+        page = cast(TaskPage, await call_tool(server, LIST_TASKS, arguments, user.user_id))
         # A task changed between two pages can show up on both.
         tasks.extend(t for t in page["tasks"] if t["id"] not in seen)
         seen.update(t["id"] for t in page["tasks"])
@@ -228,7 +227,7 @@ async def tasks_panel(
 @router.get("/api/lists")
 async def task_lists(user: PanelUser, server: ChatServerDep) -> ListPage:
     """The user's lists, in order, with their open and done counts (the list picker)."""
-    return cast(ListPage, await _call(server, LIST_LISTS, {}, user))
+    return cast(ListPage, await call_tool(server, LIST_LISTS, {}, user.user_id))
 
 
 def reading(text: str, now: datetime) -> list[dict[str, Any]]:
@@ -278,7 +277,7 @@ async def add_task(
 ) -> TaskChange:
     """Add a task from the panel's quick-add field."""
     arguments = _zoned(ADD_TASK, body.model_dump(exclude_none=True), zone)
-    return cast(TaskChange, await _call(server, ADD_TASK, arguments, user))
+    return cast(TaskChange, await call_tool(server, ADD_TASK, arguments, user.user_id))
 
 
 @router.patch("/api/tasks/{task_id}")
@@ -289,7 +288,7 @@ async def edit_task(
     reminders in place."""
     changes = {"task_id": task_id, **body.model_dump(exclude_none=True)}
     arguments = _zoned(UPDATE_TASK, changes, zone)
-    return cast(TaskChange, await _call(server, UPDATE_TASK, arguments, user))
+    return cast(TaskChange, await call_tool(server, UPDATE_TASK, arguments, user.user_id))
 
 
 @router.post("/api/tasks/{task_id}/complete")
@@ -308,26 +307,27 @@ async def complete_task(
     arguments: dict[str, Any] = {"task_id": task_id, "completed": completed}
     if completed:
         arguments["subtasks"] = "complete"
-    return cast(TaskChange, await _call(server, COMPLETE_TASK, arguments, user))
+    return cast(TaskChange, await call_tool(server, COMPLETE_TASK, arguments, user.user_id))
 
 
 @router.delete("/api/tasks/{task_id}")
 async def delete_task(task_id: int, user: PanelUser, server: ChatServerDep) -> TaskChange:
     """Delete a task from the panel, its subtasks with it (Undo restores them all)."""
     arguments = {"task_id": task_id, "subtasks": "delete"}
-    return cast(TaskChange, await _call(server, DELETE_TASK, arguments, user))
+    return cast(TaskChange, await call_tool(server, DELETE_TASK, arguments, user.user_id))
 
 
 @router.post("/api/tasks/{task_id}/restore")
 async def restore_task(task_id: int, user: PanelUser, server: ChatServerDep) -> TaskChange:
     """Bring back a task the user deleted a moment ago: the same id, notes, subtasks."""
-    return cast(TaskChange, await _call(server, RESTORE_TASK, {"task_id": task_id}, user))
+    restored = await call_tool(server, RESTORE_TASK, {"task_id": task_id}, user.user_id)
+    return cast(TaskChange, restored)
 
 
 @router.get("/api/lists/{list_id}/members")
 async def list_members(list_id: int, user: PanelUser, server: ChatServerDep) -> ListMembers:
     """Who can see a list: its owner first, then each member with their role."""
-    return cast(ListMembers, await _call(server, LIST_MEMBERS, {"list": list_id}, user))
+    return cast(ListMembers, await call_tool(server, LIST_MEMBERS, {"list": list_id}, user.user_id))
 
 
 @router.post("/api/lists/{list_id}/members")
@@ -336,7 +336,7 @@ async def share_list(
 ) -> ListMembers:
     """Share one of the user's lists (the task server refuses anyone but its owner)."""
     arguments = {"list": list_id, "user_id": body.user_id, "role": body.role}
-    return cast(ListMembers, await _call(server, SHARE_LIST, arguments, user))
+    return cast(ListMembers, await call_tool(server, SHARE_LIST, arguments, user.user_id))
 
 
 @router.delete("/api/lists/{list_id}/members/{member}")
@@ -348,4 +348,4 @@ async def unshare_list(
 ) -> ListMembers:
     """Remove a member (the owner), or leave a list shared with the user (their own id)."""
     arguments = {"list": list_id, "user_id": member}
-    return cast(ListMembers, await _call(server, UNSHARE_LIST, arguments, user))
+    return cast(ListMembers, await call_tool(server, UNSHARE_LIST, arguments, user.user_id))

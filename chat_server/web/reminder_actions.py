@@ -21,12 +21,11 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from chat_server.agent.task_tools import call_task_tool
 from chat_server.web.deps import ChatServerDep, PanelUser
 from chat_server.web.page import STATIC_DIR
-from chat_server.web.panel import OUTAGE, refusal
+from chat_server.web.panel import call_tool
 from chat_server.web.protocol import RequestError
-from shared.contract import COMPLETE_TASK, GET_TASK, UPDATE_TASK, ToolFailure
+from shared.contract import COMPLETE_TASK, GET_TASK, UPDATE_TASK
 from shared.db import run_db
 from shared.deployment_keys import (
     SNOOZE_MINUTES,
@@ -56,17 +55,6 @@ class SnoozeBody(BaseModel):
     minutes: int = Field(SNOOZE_MINUTES, ge=1, le=MAX_SNOOZE_MINUTES)
 
 
-async def _call(server: ChatServerDep, tool: str, arguments: dict[str, Any], user_id: str) -> Any:
-    try:
-        result, _ = await call_task_tool(server.mcp, tool, arguments, user_id)
-    except ToolFailure as exc:
-        raise refusal(exc) from None
-    except Exception as exc:
-        log.warning("reminder action: %s failed: %r", tool, exc)
-        raise RequestError(503, "task_server_unavailable", OUTAGE) from None
-    return result
-
-
 def snoozed(reminders: list[dict[str, str]], now: datetime, minutes: int) -> list[dict[str, str]]:
     """A task's reminders with one more at `now + minutes`; `at`s already past are dropped
     (they have fired), and so are the oldest others if the task would hold too many."""
@@ -77,9 +65,9 @@ def snoozed(reminders: list[dict[str, str]], now: datetime, minutes: int) -> lis
 
 async def snooze(server: ChatServerDep, user_id: str, task_id: int, minutes: int) -> Any:
     """Remind `user_id` of the task again in `minutes`."""
-    task = await _call(server, GET_TASK, {"task_id": task_id}, user_id)
+    task = await call_tool(server, GET_TASK, {"task_id": task_id}, user_id)
     reminders = snoozed(task["reminders"], datetime.now(UTC), minutes)
-    return await _call(server, UPDATE_TASK, {"task_id": task_id, "reminders": reminders},
+    return await call_tool(server, UPDATE_TASK, {"task_id": task_id, "reminders": reminders},
                        user_id)  # fmt: skip
 
 
@@ -103,8 +91,8 @@ async def act(body: ActBody, request: Request, server: ChatServerDep) -> dict[st
     except LinkError as exc:
         raise RequestError(403, "bad_link", str(exc)) from None
     if grant.action == "complete":
-        change = await _call(server, COMPLETE_TASK, {"task_id": grant.task_id, "completed": True},
-                             grant.user_id)  # fmt: skip
+        arguments = {"task_id": grant.task_id, "completed": True}
+        change = await call_tool(server, COMPLETE_TASK, arguments, grant.user_id)
     else:
         change = await snooze(server, grant.user_id, grant.task_id, SNOOZE_MINUTES)
     log.info("reminder link: %s task %s for user %s", grant.action, grant.task_id, grant.user_id)

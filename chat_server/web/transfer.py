@@ -18,8 +18,9 @@ from chat_server.transfer import tables
 from chat_server.transfer.exporter import MEDIA_TYPES, ExportFormat, as_csv, as_ics, as_json
 from chat_server.transfer.formats import Context, Format, FormatError, as_zone, detect, read
 from chat_server.transfer.importer import run_import
-from chat_server.web.calendar import UID_DOMAIN, all_tasks, call_tool, in_database
+from chat_server.web.calendar import UID_DOMAIN, all_tasks, in_database
 from chat_server.web.deps import ChatServerDep, PanelUser, SettingsDep
+from chat_server.web.panel import call_tool
 from chat_server.web.protocol import RequestError
 from shared.auth import Principal
 from shared.contract import LIST_LISTS, ListPage
@@ -83,7 +84,7 @@ async def import_tasks(
         raise RequestError(400, "unreadable_file", f"not a {fmt} file: {exc}") from None
 
     async def call(tool: str, arguments: dict[str, Any]) -> Any:
-        return await call_tool(server, tool, arguments, user)
+        return await call_tool(server, tool, arguments, user.user_id)
 
     report = await run_import(
         reading, fmt=fmt, call=call, keys=ChatDatabaseKeys(request, user), completed=completed
@@ -103,7 +104,7 @@ async def export_tasks(
     tasks = await all_tasks(server, user, "all")
     match format:
         case "json":
-            lists = cast(ListPage, await call_tool(server, LIST_LISTS, {}, user))["lists"]
+            lists = cast(ListPage, await call_tool(server, LIST_LISTS, {}, user.user_id))["lists"]
             body = as_json(tasks, lists, datetime.now(UTC))
         case "csv":
             body = as_csv(tasks)

@@ -539,7 +539,7 @@ class RestoringMCP(TaskMCP):
 
     def __init__(self) -> None:
         super().__init__()
-        self.deleted: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.deleted: dict[int, tuple[str | None, dict[str, Any]]] = {}
 
     async def call_tool(self, tool_name: str, arguments: dict[str, Any] | None,
                         meta: dict[str, Any] | None = None) -> CallToolResult:
