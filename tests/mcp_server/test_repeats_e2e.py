@@ -1,4 +1,4 @@
-"""Repeat rules, subtasks of repeating tasks and strict-schema updates through the real task
+"""Repeat rules, subtasks of repeating tasks, strict-schema updates and the list tools through
 server: `python -m mcp_server` as a process, the official client over HTTP, on SQLite and
 PostgreSQL (the server and database fixtures are test_e2e.py's, one per module)."""
 
@@ -133,3 +133,22 @@ async def test_a_strict_schema_client_sets_keeps_and_clears_a_rule(server: Serve
         )  # fmt: skip
         old = await ok(client, "update_task", task_id=added["id"], recurrence="weekly")
         assert old["task"]["repeat"] == "FREQ=WEEKLY"
+
+
+async def test_list_tools_over_http(server: Server) -> None:
+    async with connect(server, mint_jwt(user("ann"), SETTINGS)) as client:
+        milk = (await ok(client, "add_task", title="milk", list="shop"))["task"]
+        await ok(client, "add_task", title="done one", list="Shop")
+        await ok(client, "complete_task", task_id=milk["id"] + 1)
+        lists = {i["name"]: i for i in (await ok(client, "list_lists"))["lists"]}
+        assert (lists["shop"]["list_id"], lists["shop"]["open"], lists["shop"]["done"]) == (
+            milk["list_id"], 1, 1
+        )  # fmt: skip
+        await ok(client, "rename_list", list="SHOP", new_name="Groceries")
+        page = await ok(client, "list_tasks", list="groceries", status="pending")
+        assert [(t["title"], t["list"]) for t in page["tasks"]] == [("milk", "Groceries")]
+        moved = await ok(client, "delete_list", list="Groceries", move_tasks_to="Later")
+        assert moved["moved_to"] == "Later"
+        assert (await ok(client, "get_task", task_id=milk["id"]))["list"] == "Later"
+        await ok(client, "delete_list", list="Later", delete_tasks=True)
+        assert [i["name"] for i in (await ok(client, "list_lists"))["lists"]] == ["Inbox"]
