@@ -1,6 +1,7 @@
-"""Repeat rules, subtasks of repeating tasks, strict-schema updates and the list tools through
-server: `python -m mcp_server` as a process, the official client over HTTP, on SQLite and
-PostgreSQL (the server and database fixtures are test_e2e.py's, one per module)."""
+"""Repeat rules, subtasks of repeating tasks, strict-schema updates and the list tools
+through the real task server: `python -m mcp_server` as a process, the official client
+over HTTP, on SQLite and PostgreSQL (the server and database fixtures are test_e2e.py's,
+one per module)."""
 
 from datetime import UTC, date, datetime, timedelta
 
