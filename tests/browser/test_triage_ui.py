@@ -307,7 +307,10 @@ def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
 
     form = page.locator(".panel-edit-form")
     form.get_by_label("List", exact=True).select_option(label=f"Work {tag}")
-    form.get_by_label("Repeat").select_option(label="Every weekday")
+    # What a rule counts from is asked only once there is a rule.
+    expect(form.get_by_label("Repeat from")).to_be_hidden()
+    form.get_by_label("Repeat", exact=True).select_option(label="Every weekday")
+    form.get_by_label("Repeat from").select_option(label="After I finish it")
     form.get_by_label("Reminder").select_option(label="30 min before")
     page.get_by_role("button", name="Save").click()
 
@@ -317,7 +320,9 @@ def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     saved = next(t for t in tasks if t["title"] == f"Water plants {tag}")
     assert saved["list"] == f"Work {tag}"
-    assert saved["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert (saved["repeat"], saved["repeat_from"]) == (
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "completion"
+    )  # fmt: skip
     assert saved["reminders"] == [{"before": "PT30M"}]
 
 

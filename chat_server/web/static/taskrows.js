@@ -91,6 +91,8 @@ const REPEATS = [["", "Doesn't repeat"], ["FREQ=DAILY", "Every day"],
   ["FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "Every weekday"], ["FREQ=WEEKLY", "Every week"],
   ["FREQ=WEEKLY;INTERVAL=2", "Every 2 weeks"], ["FREQ=MONTHLY", "Every month"],
   ["FREQ=YEARLY", "Every year"]];
+// Where a rule counts from: the schedule, or the day the task was done ("3 days after").
+const REPEAT_FROM = [["due", "On schedule"], ["completion", "After I finish it"]];
 const REMINDERS = [["", "No reminder"], ["PT0M", "At the due time"],
   ["PT10M", "10 min before"], ["PT30M", "30 min before"], ["PT1H", "1 h before"],
   ["P1D", "1 day before"]];
@@ -103,7 +105,7 @@ function options(choices, current, keep) {
 
 /**
  * The edit-in-place form for `task`: title, notes, date and time, priority, tags, list,
- * repeat rule and a reminder. `save(changes)` gets only what changed; `cancel()` on
+ * repeat rule (and what it counts from, shown while there is one) and a reminder. `save(changes)` gets only what changed; `cancel()` on
  * Cancel or Escape. `lists` are the lists it can move to (its own among them).
  */
 export function editForm(task, { save, cancel }, lists = []) {
@@ -131,6 +133,12 @@ export function editForm(task, { save, cancel }, lists = []) {
       l.name))) : null;
   const rule = task.repeat || "";
   const repeat = el("select", {}, options(REPEATS, rule, repeatText(task) || rule));
+  const counted = task.repeat_from || "due";
+  const from = el("select", {}, options(REPEAT_FROM, counted));
+  const fromField = field("Repeat from", from);
+  const showFrom = () => { fromField.hidden = !repeat.value; };
+  repeat.addEventListener("change", showFrom);
+  showFrom();
   const before = task.reminders?.length === 1 ? task.reminders[0].before || "" : "";
   const several = (task.reminders?.length || 0) > 1 || task.reminders?.[0]?.at;
   const reminder = el("select", {}, options(REMINDERS, several ? "keep" : before,
@@ -148,6 +156,7 @@ export function editForm(task, { save, cancel }, lists = []) {
     if (newTags.join(",") !== (task.tags || []).join(",")) changes.tags = newTags;
     if (list && list.value !== task.list) changes.list = list.value;
     if (repeat.value !== rule) changes.repeat = repeat.value;
+    if (repeat.value && from.value !== counted) changes.repeat_from = from.value;
     if (reminder.value !== "keep" && reminder.value !== (several ? "keep" : before)) {
       changes.reminders = reminder.value ? [{ before: reminder.value }] : [];
     }
@@ -168,7 +177,7 @@ export function editForm(task, { save, cancel }, lists = []) {
       field("Priority", priority)),
     field("Tags", tags),
     el("div", { class: "edit-row" }, list ? field("List", list) : null,
-      field("Repeat", repeat), field("Reminder", reminder)),
+      field("Repeat", repeat), fromField, field("Reminder", reminder)),
     error,
     el("div", { class: "edit-row" },
       el("button", { type: "submit", class: "small primary" }, "Save"),
