@@ -105,8 +105,9 @@ function options(choices, current, keep) {
 
 /**
  * The edit-in-place form for `task`: title, notes, date and time, priority, tags, list,
- * repeat rule (and what it counts from, shown while there is one) and a reminder. `save(changes)` gets only what changed; `cancel()` on
- * Cancel or Escape. `lists` are the lists it can move to (its own among them).
+ * repeat rule (and what it counts from, shown while there is one) and a reminder.
+ * `save(changes)` gets only what changed; `cancel()` on Cancel or Escape. `lists` are the
+ * lists it can move to (its own among them).
  */
 export function editForm(task, { save, cancel }, lists = []) {
   const { date, time } = inputsFromDue(task.due);
