@@ -119,3 +119,18 @@ def test_due_dates_say_today_in_the_browsers_language_beside_its_weekday_names(
     expect(due_today).to_have_text("Heute")
     # ICU writes the short weekday alone as "Do", some versions as "Do.".
     expect(due_later).to_have_text(re.compile(rf"^{GERMAN_WEEKDAYS[later.weekday()]}\.?$"))
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_tasks_panels_header_buttons_stay_inside_the_panel(
+    local_stack: Stack, browsing: Browsing, width: int
+) -> None:
+    page = app(browsing, local_stack, locale="en-US", viewport={"width": width, "height": 860})
+    panel = page.locator("#tasks").bounding_box()
+    assert panel is not None
+    buttons = page.locator("#tasks .panel-head button:visible")
+    assert buttons.count() >= 3  # Notify me, Reminder settings, Refresh
+    for button in buttons.all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"], button.inner_text()
