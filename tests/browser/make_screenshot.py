@@ -21,6 +21,7 @@ MESSAGES = [
     "add water the plants today",
     "show my tasks",
 ]
+QUICK_ADD = "call mum friday 6pm !low #family"
 SHOTS = [  # file name, browser context options
     ("screenshot.png", {"viewport": {"width": 1280, "height": 860}}),
     ("screenshot-dark.png", {"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"}),
@@ -46,6 +47,11 @@ def main() -> None:
                     page.wait_for_selector("body[data-ready=true]")
                     expect(page.locator("#task-list li.panel-task")).to_have_count(4)
                     page.locator("[data-item-type=widget]").last.scroll_into_view_if_needed()
+                    if "color_scheme" not in options and options["viewport"]["width"] > 800:
+                        # Quick add's preview: what it read, as chips that can be removed.
+                        page.get_by_label("New task", exact=True).fill(QUICK_ADD)
+                        expect(page.locator("#quick-add-preview .chip")).to_have_count(4)
+                        page.keyboard.press("Home")  # the title's start in view
                     page.screenshot(path=str(target / name))
                     print(f"wrote {target / name}")
                 browser.close()
