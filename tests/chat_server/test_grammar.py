@@ -1007,10 +1007,25 @@ def test_a_bare_hour_takes_the_half_of_the_day_said_with_it(text: str, due: str)
 
 
 @pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("add groceries sat morning", {"title": "Groceries", "due": "2026-11-28T09:00:00Z"}),
+        ("add haircut sat", {"title": "Haircut", "due": "2026-11-28"}),
+        ("add book haircut tues 5pm", {"title": "Book haircut", "due": "2026-12-01T17:00:00Z"}),
+        ("add glasses, thursday 11:15", {"title": "Glasses", "due": "2026-12-03T11:15:00Z"}),
+        ("add sun cream", {"title": "Sun cream"}),  # "sun" and "mon" are words first
+    ],
+)
+def test_a_short_day_name_is_a_day_at_the_end_or_before_a_time(
+    text: str, args: dict[str, str]
+) -> None:
+    assert first_call(text) == Call("add_task", args)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "add renew passport by end of march",
-        "add groceries sat morning",
         "add take meds every 8 hours",
         "add pick up kids at 3 with anna",
     ],

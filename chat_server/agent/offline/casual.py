@@ -12,7 +12,7 @@ named by words.
 import re
 from collections.abc import Callable
 
-from chat_server.agent.offline.intents import ActOnTask, ByContext, ByWords, Help, Intent
+from chat_server.agent.offline.intents import ActOnTask, ByContext, ByNames, ByWords, Help, Intent
 from chat_server.agent.offline.phrases import core_words, parse_ref
 
 _I = re.IGNORECASE
@@ -166,10 +166,34 @@ def _forget(text: str) -> Intent | None:
     return ActOnTask("delete", target)
 
 
+# "called mom and paid the bill": another past tense after "and" starts another task.
+_AND_DID = re.compile(
+    r"(?<!\s)\s++and\s++(?=(?:[a-z]+ed|" + "|".join(IRREGULAR_PAST) + r")\s)", _I
+)
+# Past tenses spelt as their verb: said first ("put standup at 10"), they are commands.
+_SAME_AS_BASE = frozenset({"put", "set"})
+
+
+def _did_several(text: str) -> Intent | None:
+    """ "called mom and paid the electricity bill": each task done, when each part reads so."""
+    parts = _AND_DID.split(text)
+    if len(parts) < 2:  # noqa: PLR2004 - one part is no list
+        return None
+    names = [_did_one(part) for part in parts]
+    words = [n.target for n in names if isinstance(n, ActOnTask) and isinstance(n.target, ByWords)]
+    return ActOnTask("complete", ByNames(tuple(words))) if len(words) == len(parts) else None
+
+
 def _did(text: str) -> Intent | None:
     """ "I bought the milk": complete the task that starts with that verb."""
+    return _did_several(text) or _did_one(text)
+
+
+def _did_one(text: str) -> Intent | None:
     match = _PAST.match(text)
     if not match or _asks(match) or match["verb"].lower() in _NOT_DONE:
+        return None
+    if match.start("verb") == 0 and match["verb"].lower() in _SAME_AS_BASE:
         return None
     target = parse_ref(match["t"])
     if not isinstance(target, ByWords):

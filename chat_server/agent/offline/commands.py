@@ -47,7 +47,7 @@ _TAGS = r"(?P<tags>#\w[\w-]*(?:(?:\s*,\s*|\s+and\s+|\s+)#\w[\w-]*)*)"
 # A task named before its tags stops at the first tag: a lazy target that could run on
 # through a long list of tags would retry the list from each of its words.
 _T_BEFORE_TAGS = r"(?P<t>(?:[^#]|#(?=\d))+?(?<!\s))"
-_DATE_VERBS = r"(?:move|reschedule|postpone|push|defer|delay|bump|shift)"
+_DATE_VERBS = r"(?:move|put|reschedule|postpone|push|defer|delay|bump|shift)"
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -225,6 +225,7 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
     ),
     (_re(r"^de-?prioriti[sz]e\s+" + _T + "$"), "priority_low"),
     (_re(r"^(?:stop|don'?t|do\s+not)\s+(?:repeating|recurring|repeat)\s+" + _T + "$"), "no_repeat"),
+    (_re(r"^stop\s+" + _T + r"\s+(?:from\s+)?(?:repeating|recurring)$"), "no_repeat"),
     (
         _re(
             r"^" + _T + r"\s+(?:doesn'?t|does\s+not|don'?t|do\s+not|shouldn'?t|no\s+longer|won'?t)"
@@ -270,7 +271,7 @@ _REOPEN = [
     ),
     _re(r"^(?:not|un)[\s-]*(?:done|finished|complete|completed)\s*[:-]\s*" + _T + "$"),
     _re(r"^bring\s+back\s+" + _T + "$"),
-    _re(r"^(?:i|we)\s+still\s+(?:need|have|got|gotta|must)\s+(?:to\s+)?" + _T + "$"),
+    _re(r"^(?:i|we)\s+still\s+(?:need|have|got|gotta|must)\s+(?:to\s+)?(?:do\s+)?" + _T + "$"),
     _re(
         r"^"
         + _T
@@ -490,10 +491,11 @@ def _splits(rest: str) -> list[tuple[str, str, bool]]:
 def _date_move(rest: str, now: datetime) -> Intent | None:
     """Read `move T to D` or `postpone T until D`: the value must be a date."""
     first_bad: tuple[TaskRef, str] | None = None
-    for head, value, _ in _splits(rest):
+    for head, said, _ in _splits(rest):
         target = parse_ref(_FIELD_NOUN.sub("", head))
         if target is None:
             continue
+        value = strip_tail(said, _DATE_FILLER, ",. ")  # "move it to friday instead"
         when = parse_when(value, now) if len(value) <= MAX_VALUE_CHARS else None
         if when is not None:
             return due_change(target, when, now)

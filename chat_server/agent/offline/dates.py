@@ -75,7 +75,7 @@ _DATE_RE = re.compile(
 )
 _TIME_RE = re.compile(
     r"\b(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)(?!\w)"
-    r"|\bat\s+(?P<h24>\d{1,2}):(?P<m24>\d{2})\b"
+    r"|\b(?:at\s+)?(?P<h24>\d{1,2}):(?P<m24>\d{2})\b"
     r"|\bat\s+(?P<hb>\d{1,2})(?:\s+o'?clock)?(?:\s+in\s+the\s+(?P<hbpart>morning|afternoon"
     r"|evening|night))?(?=\s*(?:$|[,;.!?]|\b(?:today|tomorrow|tonight|on|next|this)\b))"
     r"|\b(?:at\s+)?(?P<noon>noon|midday)\b"
@@ -100,6 +100,13 @@ NOON_HOUR = 12
 HOURS_IN_DAY = 24
 MINUTES_IN_HOUR = 60
 LAST_MORNING_HOUR = 7  # a bare "at 5" is 5pm; "at 8" is 8am
+# A short day name followed by a time ("tues 5pm", "sat at 10") is a day.
+_MARKED_SHORT_DAY = re.compile(
+    r"(?<!\s)\s++(?:(?:at\s++)?\d{1,2}(?::\d{2})?\s*+(?:am|pm)\b|at\s++\d)", re.I
+)
+# Short day names that are everyday words first: not read as days at the end of a sentence
+# ("add sun cream" never, "add haircut sat" yes).
+_SHORT_WORDS = frozenset({"sun", "mon"})
 SHORT_DAY_NAME = 5  # "sat", "tues", "thurs": ordinary words too, read as days only when marked
 YEAR_SAID_AFTER_DAYS = 180  # a day further off than this (or past) says its year
 
@@ -171,6 +178,8 @@ def _weekday(match: re.Match[str], today: date) -> date | None:
         and not name.endswith("day")
         and not modifier
         and not match["pre"]
+        and not _MARKED_SHORT_DAY.match(match.string, match.end())
+        and not (name not in _SHORT_WORDS and not match.string[match.end() :].strip(" .!?"))
     ):
         return None
     target = WEEKDAYS[name]

@@ -36,7 +36,7 @@ _LEAD = (
 _TAIL = r"(?:[\s,]+(?:instead|then|rather|please|not\s+that))*+$"
 _CORRECTION = re.compile(r"^" + _LEAD + r"++(?P<rest>.+?)" + _TAIL, _I)
 _MARKED = re.compile(
-    r"^(?:wait|no|nope|oops|whoops|sorry|actually|i\s+mean|hmm|ah|my\s+bad|make\s+(?:it|that)"
+    r"^(?:wait|no|nope|oops|whoops|sorry|actually|i\s+meant?|hmm|ah|my\s+bad|make\s+(?:it|that)"
     r"|it'?s\s+(?:for|on|at|due|actually)|it\s+is\s+(?:for|on|at|due))\b",
     _I,
 )

@@ -321,6 +321,26 @@ def list_request(text: str, now: datetime) -> Intent | None:
     return _read(LIST_ROWS, text, now)
 
 
+_LIST_WORD = _re(r"\s(?:list|project)\b")
+
+
+def _fields_before_list(text: str, now: datetime) -> str:
+    """ "add bulbs to the groceries list for saturday" read as "add bulbs for saturday to the
+    groceries list": what follows the list's name, when it is only task fields, is the task's."""
+    said = list(_LIST_WORD.finditer(text))
+    last = said[-1] if said else None
+    tail = text[last.end() :].strip(" ,") if last else ""
+    try:
+        if not tail or fields_only(tail, now) is None:
+            return text
+    except DateError:
+        return text
+    head = text[: last.end()] if last else text
+    if not (match := _ADD_ROWS[0][0].match(head)):
+        return text
+    return f"{head[: match.end('items')]} {tail}{head[match.end('items') :]}"
+
+
 def add_to_list(text: str, now: datetime) -> Intent | None:
     """ "add milk to groceries", "put eggs on the shopping list", else None."""
-    return _read(_ADD_ROWS, text, now)
+    return _read(_ADD_ROWS, _fields_before_list(text, now), now)

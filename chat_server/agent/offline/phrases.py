@@ -178,7 +178,7 @@ PRIORITY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?:[,;]\s*+)?\b(?:(?:there'?s\s+)?no\s+(?:rush|hurry)|whenever(?:\s+i\s+(?:can|have\s+time"
             r"|get\s+(?:a\s+)?(?:chance|time|round\s+to\s+it)))?|(?:low|lo)\s*-?\s*prio\b"
-            r"|can\s+wait|not\s+a\s+big\s+deal|someday|some\s+day|eventually|low\s+key)\b",
+            r"|(?:(?:it|this|that)\s+)?can\s+wait|not\s+a\s+big\s+deal|someday|some\s+day|eventually|low\s+key)\b",
             _I,
         ),
         "low",
@@ -435,12 +435,25 @@ SEVERAL = 2  # items that make a list
 MAX_ITEM_WORDS = 6
 
 
+_BOTH = re.compile(r"(?<![\s,])[\s,]++(?:both|each|all\s+of\s+them|all\s+(?:two|three))$", _I)
+
+
+def list_pieces(text: str, *, and_alone: bool = False) -> list[str]:
+    """ "milk, eggs and bread" -> its pieces ("salt and pepper" is one unless `and_alone`).
+    A list closed by ", and" ("fix bike, and call Sam and Alex") has said where its last
+    item starts: that item's own "and" stays in it."""
+    separators = list(_LIST_ITEMS.finditer(text.strip(" ,")))
+    pieces = _LIST_ITEMS.split(text.strip(" ,"))
+    if (separators or and_alone) and not (separators and "and" in separators[-1][0].lower()):
+        pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
+    return pieces
+
+
 def _items(rest: str) -> list[str]:
     """ "milk, eggs and bread" -> its items; a phrase without a comma list is one item."""
-    pieces = _LIST_ITEMS.split(rest.strip(" ,"))
+    pieces = list_pieces(rest)
     if len(pieces) < SEVERAL:
         return [rest]
-    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
     titles = [clean_title(piece) for piece in pieces]
     # "buy milk, low priority" left "buy milk, ": not a list when any item is empty or long.
     if any(not t or len(t.split()) > MAX_ITEM_WORDS for t in titles):
@@ -454,10 +467,9 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
     None unless two or more items do; fields said once at the end ("milk, eggs and bread
     tomorrow") are for every item, as add_intent reads them.
     """
-    pieces = _LIST_ITEMS.split(body.strip(" ,"))
+    pieces = list_pieces(body, and_alone=True)
     if len(pieces) < SEVERAL:
         return None
-    pieces[-1:] = _LAST_AND.split(pieces[-1], maxsplit=1)
     try:
         parsed = [extract_fields(piece, now) for piece in pieces]
     except DateError:
@@ -476,14 +488,42 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
     )
 
 
+def _several_items(rest: str, fields: dict[str, Any]) -> AddSeveral | None:
+    """ "milk, eggs and bread", "a card and the present, both": one add per item, with the
+    fields said once."""
+    if both := _BOTH.search(rest):
+        items = [clean_title(p) for p in list_pieces(rest[: both.start()], and_alone=True)]
+        if not all(items):
+            items = []
+    else:
+        items = _items(rest)
+    if len(items) < SEVERAL:
+        return None
+    return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
+
+
 UNREAD = (
     "I didn't add “{title}”: I couldn't read “{phrase}” as a date or time. Say it again with "
     "the date on its own, or put the title in quotes to keep it as it is."
 )
 
 
-def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
-    """An add_task call (or one per listed item) from the words that describe the task."""
+def _new_task_fields(fields: dict[str, Any], now: datetime) -> None:
+    """The fields said, as a new task takes them."""
+    fields.pop(AT_ONLY, None)  # a new task's time alone is its next occurrence
+    for name in ("due", "repeat"):
+        if fields.get(name) == "":
+            del fields[name]  # "add X, no due date": a new task has none anyway
+    if fields.get("repeat_from") and not fields.get("repeat"):
+        fields["repeat"] = "FREQ=DAILY"  # "add water the plants from when I last did it"
+    first_due(fields, now)
+
+
+def add_intent(
+    body: str, now: datetime, *, one_item: bool = False
+) -> AddTask | AddSeveral | Clarify:
+    """An add_task call (or one per listed item) from the words that describe the task;
+    `one_item` for an item already cut out of a list, whose own "and" stays in it."""
     title = None
     if match := QUOTED.search(body):
         title = match["text"].strip()
@@ -491,19 +531,15 @@ def add_intent(body: str, now: datetime) -> AddTask | AddSeveral | Clarify:
     if (match := _NOUN_SLIP.match(body)) and one_slip_from(match["w"], NOUNS):
         body = body[match.end() :]  # "add taks: email sarah"
     body = _LIST_PLACE.sub("", body)
-    if title is None and (several := _each_with_its_fields(body, now)):
+    if title is None and not one_item and (several := _each_with_its_fields(body, now)):
         return several
     try:
         fields, rest = extract_fields(body, now)
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
-    fields.pop(AT_ONLY, None)  # a new task's time alone is its next occurrence
-    for name in ("due", "repeat"):
-        if fields.get(name) == "":
-            del fields[name]  # "add X, no due date": a new task has none anyway
-    first_due(fields, now)
-    if title is None and len(items := _items(rest)) > 1:
-        return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
+    _new_task_fields(fields, now)
+    if title is None and not one_item and (several := _several_items(rest, fields)):
+        return several
     said_title = title is not None
     title = title or clean_title(rest)
     if not title:

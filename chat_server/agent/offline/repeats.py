@@ -162,7 +162,7 @@ RULES: tuple[tuple[re.Pattern[str], Builder], ...] = (
 # "... after I do it": the next one follows the day it was done, not the schedule.
 _FROM_DONE = _re(
     r"\b(?:after|from\s+(?:when|the\s+day))\s+(?:i|we)\s+(?:last\s+)?(?:do|did|finish|finished"
-    r"|complete|completed|done)(?:\s+(?:it|that|them))?\b|\bafter\s+(?:completion|completing\s+it"
+    r"|complete|completed|done|[a-z]{2,15}ed(?=\s+(?:it|that|them)\b))(?:\s+(?:it|that|them))?\b|\bafter\s+(?:completion|completing\s+it"
     r"|it'?s\s+(?:done|finished))\b|\bfrom\s+(?:completion|the\s+last\s+time)\b"
 )
 
@@ -176,8 +176,9 @@ def read_repeat(text: str, fields: dict[str, Any]) -> str:
             text = _cut(text, match)
             break
     if from_done and fields.get("repeat") != NO_REPEAT:
+        # A task's own rule stays ("should repeat from when I last did it"); a new task
+        # without one repeats daily (see phrases.add_intent).
         fields["repeat_from"] = FROM_COMPLETION
-        fields.setdefault("repeat", "FREQ=DAILY")
         if match := _FROM_DONE.search(text):
             text = _cut(text, match)
     return text

@@ -413,6 +413,8 @@ def about(tasks: list[Task], aspect: str, words: str, now: datetime) -> str:
     lines = [f"Task {t['id']} ({plain(t['title'])}) {say(t, now)}." for t in tasks[:MAX_SHOWN]]
     if aspect == "exists":
         lines[0] = "Yes. " + lines[0]
+    elif aspect == "done" and len(tasks) == 1:  # "have I done the laundry yet?"
+        lines[0] = ("Yes. " if tasks[0].get("completed") else "No. ") + lines[0]
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from chat_server.agent.offline.intents import AddSeveral, AddTask, Clarify
-from chat_server.agent.offline.phrases import QUOTED, add_intent
+from chat_server.agent.offline.phrases import QUOTED, add_intent, list_pieces
 
 _I = re.IGNORECASE
 # A line that is one item: "- milk", "* eggs", "• bread", "1. call mom", "2) email dad".
@@ -138,7 +138,7 @@ def several_added(items: list[str], now: datetime) -> AddSeveral | Clarify:
     """One add per item (an item may carry its own date, priority or tags)."""
     adds: list[AddTask] = []
     for item in items[:MAX_ITEMS]:
-        found = add_intent(item, now)
+        found = add_intent(item, now, one_item=True)
         if isinstance(found, Clarify):
             return found
         adds += found.adds if isinstance(found, AddSeveral) else [found]
@@ -165,9 +165,10 @@ def _pieces(body: str) -> list[str] | None:
     for splitter in (_SEMICOLONS, _AND_ALSO):
         if len(parts := splitter.split(body)) > 1:
             return parts
-    parts = _AND.split(body)
-    if len(parts) > 1 and all(_verb_led(p) for p in parts):
-        return parts
+    # "buy milk and call mom"; "fix bike, and call Sam and Alex about the trip": to-dos.
+    for parts in (_AND.split(body), list_pieces(body)):
+        if len(parts) > 1 and all(_verb_led(p) for p in parts):
+            return parts
     return None
 
 
