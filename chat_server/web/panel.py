@@ -21,6 +21,7 @@ from chat_server.web.protocol import RequestError
 from shared.contract import (
     ADD_TASK,
     COMPLETE_TASK,
+    DELETE_LIST,
     DELETE_TASK,
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
@@ -28,6 +29,7 @@ from shared.contract import (
     LIST_MEMBERS,
     LIST_TASKS,
     MAX_PAGE_SIZE,
+    RENAME_LIST,
     RESTORE_TASK,
     SHARE_LIST,
     TAG_INPUT_MAX_CHARS,
@@ -36,6 +38,7 @@ from shared.contract import (
     UNSHARE_LIST,
     UPDATE_TASK,
     ErrorCode,
+    ListChange,
     ListMembers,
     ListPage,
     MemberRole,
@@ -129,6 +132,21 @@ class ShareBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(min_length=1, max_length=USER_ID_MAX_CHARS)
     role: MemberRole
+
+
+class ListRenameBody(BaseModel):
+    """A list's new name (its tasks stay in it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    new_name: ListName
+
+
+class ListDeleteBody(BaseModel):
+    """Where a deleted list's tasks go: another list (made if new), or deleted with it."""
+
+    model_config = ConfigDict(extra="forbid")
+    move_tasks_to: ListName | None = None
+    delete_tasks: bool = False
 
 
 class CompletionBody(BaseModel):
@@ -322,6 +340,25 @@ async def restore_task(task_id: int, user: PanelUser, server: ChatServerDep) -> 
     """Bring back a task the user deleted a moment ago: the same id, notes, subtasks."""
     restored = await call_tool(server, RESTORE_TASK, {"task_id": task_id}, user.user_id)
     return cast(TaskChange, restored)
+
+
+@router.patch("/api/lists/{list_id}")
+async def rename_list(
+    list_id: int, body: ListRenameBody, user: PanelUser, server: ChatServerDep
+) -> ListChange:
+    """Rename one of the user's lists; its tasks stay in it."""
+    arguments = {"list": list_id, "new_name": body.new_name}
+    return cast(ListChange, await call_tool(server, RENAME_LIST, arguments, user.user_id))
+
+
+@router.delete("/api/lists/{list_id}")
+async def delete_list(
+    list_id: int, user: PanelUser, server: ChatServerDep, body: ListDeleteBody
+) -> ListChange:
+    """Delete one of the user's lists: the task server refuses a list that still has tasks
+    unless the body says where they go or that they go with it."""
+    arguments = {"list": list_id, **body.model_dump(exclude_none=True)}
+    return cast(ListChange, await call_tool(server, DELETE_LIST, arguments, user.user_id))
 
 
 @router.get("/api/lists/{list_id}/members")

@@ -295,6 +295,39 @@ def test_subtasks_sit_under_their_parent_and_a_lists_view_shows_only_that_list(
     assert next(t for t in tasks if t["title"] == f"Eggs {tag}")["list"] == groceries
 
 
+def test_a_lists_view_renames_the_list_and_deletes_it_moving_its_tasks_to_the_inbox(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    tag = f"r{word()}"
+    mcp_call(local_stack, "add_task", title=f"Milk {tag}", list=f"Shop {tag}")
+    page = app(browsing, local_stack)
+    picker = page.get_by_label("List", exact=True)
+    picker.select_option(label=f"Shop {tag}")
+    expect(page.get_by_role("button", name="Rename list: Inbox")).to_have_count(0)
+
+    page.get_by_role("button", name=f"Rename list: Shop {tag}").click()
+    page.get_by_label("New list name").fill(f"Groceries {tag}")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    expect(picker.locator("option:checked")).to_have_text(f"Groceries {tag}")
+    expect(row(page, f"Milk {tag}")).to_be_visible()
+
+    # Without a choice for its task the list stays: a 409 in the task server's words.
+    refused = page.evaluate(
+        """id => fetch(`/api/lists/${id}`, {method: "DELETE", body: "{}",
+             headers: {"Content-Type": "application/json"}})
+           .then(async r => [r.status, (await r.json()).message])""",
+        picker.input_value(),
+    )
+    assert refused[0] == 409 and "move_tasks_to" in refused[1]
+    page.get_by_role("button", name=f"Delete list: Groceries {tag}").click()
+    asked = page.get_by_role("form", name=f"Delete list “Groceries {tag}”")
+    expect(asked).to_contain_text(f"Delete the list “Groceries {tag}”? Its 1 task move to Inbox.")
+    asked.get_by_role("button", name="Delete", exact=True).click()
+    expect(picker.locator("option", has_text=tag)).to_have_count(0)
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    assert next(t for t in tasks if t["title"] == f"Milk {tag}")["list"] == "Inbox"
+
+
 def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
     local_stack: Stack, browsing: Browsing
 ) -> None:

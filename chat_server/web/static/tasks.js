@@ -92,7 +92,12 @@ export class TasksPanel {
         this.sharing ??= new ShareDialog(() => this.refresh());
         this.sharing.open(this.currentList(), this.me, this.auth === "local");
       } }, "Share");
-    root.querySelector(".views")?.after(this.listPicker, this.shareButton);
+    this.renameButton = el("button", { type: "button", class: "small", hidden: true,
+      onclick: () => this.#renameList() }, "Rename");
+    this.deleteListButton = el("button", { type: "button", class: "small", hidden: true,
+      onclick: () => this.#deleteList() }, "Delete list");
+    root.querySelector(".views")?.after(this.listPicker, this.shareButton, this.renameButton,
+      this.deleteListButton);
     this.list.addEventListener("keydown", (event) => this.#arrows(event));
     this.list.addEventListener("focusin", (event) => {
       const row = event.target.closest(".panel-task");
@@ -201,6 +206,8 @@ export class TasksPanel {
 
   /** Show one list's tasks (its list_id), or every list's (""). */
   setList(listId) {
+    this.listForm?.remove();
+    this.listForm = null;
     this.listView = listId ? Number(listId) : null;
     this.listPicker.value = listId ? String(listId) : "";
     this.#showShareButton();
@@ -229,6 +236,67 @@ export class TasksPanel {
     this.shareButton.textContent = list?.role && list.role !== "owner" ? "Members" : "Share";
     this.shareButton.setAttribute("aria-label", list ? `${this.shareButton.textContent}: ${
       list.name}` : "Share");
+    // Only the owner renames or deletes a list, and the Inbox stays.
+    const own = Boolean(list && !list.inbox && (!list.role || list.role === "owner"));
+    this.renameButton.hidden = this.deleteListButton.hidden = !own;
+    if (own) {
+      this.renameButton.setAttribute("aria-label", `Rename list: ${list.name}`);
+      this.deleteListButton.setAttribute("aria-label", `Delete list: ${list.name}`);
+    }
+  }
+
+  /** Rename the list on view; its tasks stay in it. */
+  #renameList() {
+    const list = this.currentList();
+    const name = el("input", { type: "text", value: list.name, required: true, maxlength: 100,
+      "aria-label": "New list name", dir: "auto" });
+    this.#listForm(`Rename list “${list.name}”`, [name], "Rename", async () => {
+      const wanted = name.value.trim();
+      if (!wanted || wanted === list.name) return;
+      await sendJson(`/api/lists/${list.list_id}`, { new_name: wanted }, "PATCH");
+    });
+  }
+
+  /** Delete the list on view; its tasks, if it has any, move to the Inbox. */
+  #deleteList() {
+    const list = this.currentList();
+    const count = (list.open || 0) + (list.done || 0);
+    const inbox = (this.lists || []).find((l) => l.inbox)?.name || "Inbox";
+    const question = count ? `Delete the list “${list.name}”? Its ${count} task${
+      count === 1 ? "" : "s"} move to ${inbox}.` : `Delete the list “${list.name}”?`;
+    this.#listForm(`Delete list “${list.name}”`, [el("span", {}, question)], "Delete",
+      async () => {
+        await sendJson(`/api/lists/${list.list_id}`, count ? { move_tasks_to: inbox } : {},
+          "DELETE");
+        this.setList("");
+      });
+  }
+
+  /** A small form beside the list's buttons: `fields`, then `submit` and Cancel. */
+  #listForm(label, fields, submit, act) {
+    this.listForm?.remove();
+    const close = () => {
+      form.remove();
+      this.listForm = null;
+      this.listPicker.focus();
+    };
+    const form = el("form", { class: "list-form", "aria-label": label,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        close();
+        try {
+          await act();
+        } catch (error) {
+          this.onError(error);
+        }
+        await this.refresh();
+      } },
+    ...fields,
+    el("button", { type: "submit", class: "small primary" }, submit),
+    el("button", { type: "button", class: "small", onclick: close }, "Cancel"));
+    this.deleteListButton.after(form);
+    this.listForm = form;
+    form.querySelector("input, button")?.focus();
   }
 
   /** The list the panel shows, if one: quick add puts new tasks in it. */
