@@ -6,13 +6,15 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from testbed.servers import start_server
-from tests.browser.harness import Browsing, Stack, open_app
+from tests.browser.harness import Browsing, Stack, open_app, start_stack
 from tests.browser.test_live_ui import mcp_call, panel_task, send
+from tests.browser.test_many_tasks_ui import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -134,3 +136,37 @@ def test_the_tasks_panels_header_buttons_stay_inside_the_panel(
         box = button.bounding_box()
         assert box is not None
         assert box["x"] + box["width"] <= panel["x"] + panel["width"], button.inner_text()
+
+
+@pytest.fixture(scope="module")
+def thousand_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Both servers with 1,000 real tasks (600 due over the coming month, 400 undated), added
+    25 at a time through add_tasks, under the chat's default rate limit."""
+    stack = start_stack(tmp_path_factory.mktemp("thousand"), JWT_SECRET="", MCP_SERVICE_TOKEN="",
+                        RATE_LIMIT="60/minute", MCP_RATE_LIMIT="100000/minute")
+    today = datetime.now(UTC).date()
+    items: list[dict[str, Any]] = [
+        {"title": f"Item {i:04}", **({"due": (today + timedelta(days=1 + i % 30)).isoformat()}
+                                     if i < 600 else {})}
+        for i in range(1000)
+    ]
+    seed(stack, [("add_tasks", {"items": items[start:start + 25]})
+                 for start in range(0, len(items), 25)])
+    yield stack
+    stack.stop()
+
+
+def test_a_thousand_real_tasks_load_counted_and_each_is_reachable(
+    thousand_stack: Stack, browsing: Browsing
+) -> None:
+    page = open_app(browsing.page(locale="en-US"), f"{thousand_stack.url}/?ui=builtin")
+
+    expect(page.locator("#tasks-summary")).to_have_text("1,000 open, 0 done")
+    expect(page.locator("[data-group=nodate] .group-title")).to_have_text("No date 400")
+    expect(page.locator("[data-group=upcoming] .group-title")).to_have_text("Upcoming 600")
+    page.get_by_label("Search tasks").fill("Item 0999")
+    expect(page.locator("#task-list .panel-task")).to_have_count(1)
+    page.get_by_role("checkbox", name="Item 0999").click()
+    expect(page.locator("#task-list .panel-task.done")).to_have_count(1)
+    page.get_by_label("Search tasks").fill("")
+    expect(page.locator("#tasks-summary")).to_have_text("999 open, 1 done")
