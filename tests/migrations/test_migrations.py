@@ -18,9 +18,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
+import chat_server.caldav.tables  # noqa: F401  (registers the app password and CalDAV tables)
 import chat_server.conversation.store_tables  # noqa: F401  (registers the chat tables for create_all)
 import chat_server.transfer.tables  # noqa: F401  (registers the feed and import tables)
-import chat_server.caldav.tables  # noqa: F401  (registers the app password and CalDAV tables)
 import mcp_server.calls  # noqa: F401  (registers the tool_call table for create_all)
 import mcp_server.models  # noqa: F401  (registers the task table for create_all)
 import shared.channels  # noqa: F401  (registers the channel and digest tables for create_all)
