@@ -89,7 +89,8 @@ def task_line(task: dict[str, Any], depth: int = 0) -> str:
         details.append(f"due {when_text(task['due'])}")
     repeat = task.get("repeat_text") or task.get("repeat")
     if repeat:
-        details.append(f"repeats {repeat}")
+        after = " after it's done" if task.get("repeat_from") == "completion" else ""
+        details.append(f"repeats {repeat}{after}")
     if task.get("reminders"):
         details.append("remind " + ", ".join(reminder_text(r) for r in task["reminders"]))
     if task.get("priority") not in (None, "medium"):

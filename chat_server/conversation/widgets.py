@@ -55,11 +55,16 @@ def subtask_key(task_id: int) -> str:
     return f"subtask-{task_id}"
 
 
+# How a rule that counts from completion ends in words ("every 3 days after it's done").
+AFTER_DONE = " after it's done"
+
+
 def repeat_label(task: Task) -> str | None:
-    """'Repeats every 2 weeks on Tue and Thu' (the server's words), or None."""
+    """'Repeats every 2 weeks on Tue and Thu' (the server's words; 'every 3 days after it's
+    done' when it counts from completion), or None."""
     words = task.get("repeat_text")
     if words:
-        return f"Repeats {words}"
+        return f"Repeats {words}{AFTER_DONE if task.get('repeat_from') == 'completion' else ''}"
     # A task server older than repeat rules names only the old recurrence.
     return None if task["recurrence"] in {"none", "custom"} else f"Repeats {task['recurrence']}"
 

@@ -348,7 +348,7 @@ def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
     page.get_by_role("button", name="Save").click()
 
     edited = row(page, f"Water plants {tag}")
-    expect(edited).to_contain_text("↻ Every weekday")
+    expect(edited).to_contain_text("↻ Every weekday after it's done")
     expect(edited).to_contain_text(f"≡ Work {tag}")
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     saved = next(t for t in tasks if t["title"] == f"Water plants {tag}")

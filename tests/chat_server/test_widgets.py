@@ -285,6 +285,12 @@ def test_a_custom_rule_without_words_from_an_older_server_says_nothing_odd() -> 
     assert widgets.repeat_label(task(recurrence="monthly")) == "Repeats monthly"
 
 
+def test_a_rule_counted_from_completion_says_so() -> None:
+    water = task(repeat="FREQ=DAILY;INTERVAL=3", repeat_text="every 3 days", recurrence="custom",
+                 repeat_from="completion")
+    assert widgets.repeat_label(water) == "Repeats every 3 days after it's done"
+
+
 def subtask_line(task_id: int, title: str, *, done: bool = False) -> dict[str, Any]:
     text: dict[str, Any] = {"type": "Text", "value": title, "size": "sm"}
     toggle = button("Complete", "success", "solid", "task.complete", task_id)

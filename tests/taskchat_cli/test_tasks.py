@@ -14,7 +14,7 @@ import pytest
 import tzlocal
 
 from taskchat_cli.cli import main as taskchat
-from taskchat_cli.tasks import channel_line, reminder_spec, reminder_text, task_lines
+from taskchat_cli.tasks import channel_line, reminder_spec, reminder_text, task_line, task_lines
 from tests.e2e.stack import SECRET, SERVICE_TOKEN, Stack, running_stack
 from tests.e2e.test_live_events import token
 
@@ -87,6 +87,11 @@ def test_tasks_are_shown_under_their_lists_with_subtasks_repeats_reminders_and_s
     ]
     mine = [{"name": "Home", "owner": "ann", "role": "owner", "shared": True}]
     assert task_lines([task(5, "Dust", list="Home")], mine)[0] == "Home (shared by you)"
+
+
+def test_a_rule_counted_from_completion_says_so() -> None:
+    water = task(6, "Water", repeat_text="every 3 days", repeat_from="completion")
+    assert task_line(water) == "  [ ] 6  Water  (repeats every 3 days after it's done)"
 
 
 def test_a_channel_line_says_what_is_wrong_with_a_failing_one() -> None:

@@ -8,10 +8,16 @@ import { el } from "./dom.js";
 const PRIORITY_WORD = { high: "High priority", low: "Low priority" };
 const REPEAT_WORD = { daily: "Daily", weekly: "Weekly", monthly: "Monthly", yearly: "Yearly" };
 
-/** The task's repeat rule in words ("every 2 weeks on Tue and Thu"), or null. */
+/**
+ * The task's repeat rule in words ("every 2 weeks on Tue and Thu"; "every 3 days after
+ * it's done" when it counts from completion), or null.
+ */
 export function repeatText(task) {
   const words = task.repeat_text;
-  if (words) return words.charAt(0).toLocaleUpperCase() + words.slice(1);
+  if (words) {
+    const after = task.repeat_from === "completion" ? " after it's done" : "";
+    return words.charAt(0).toLocaleUpperCase() + words.slice(1) + after;
+  }
   if (!task.recurrence || task.recurrence === "none") return null;
   return REPEAT_WORD[task.recurrence] || "Repeats";
 }
@@ -19,7 +25,7 @@ export function repeatText(task) {
 /** What a row shows, as one string: the row is rebuilt only when this changes. */
 export function rowKey(task, now, current, shown = {}) {
   return JSON.stringify([task.title, task.completed, task.due, task.priority, task.tags,
-    task.recurrence, task.repeat_text, dueText(task.due, now), isOverdue(task, now), current,
+    task.recurrence, task.repeat_text, task.repeat_from, dueText(task.due, now), isOverdue(task, now), current,
     task.pending === true, shown, task.changed_by, task.assignee]);
 }
 
