@@ -327,6 +327,18 @@ def test_a_lists_view_renames_the_list_and_deletes_it_moving_its_tasks_to_the_in
     tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
     assert next(t for t in tasks if t["title"] == f"Milk {tag}")["list"] == "Inbox"
 
+    # Or, said explicitly, the tasks go with it.
+    mcp_call(local_stack, "add_task", title=f"Bin bags {tag}", list=f"Junk {tag}")
+    page.get_by_role("button", name="Refresh", exact=True).click()
+    picker.select_option(label=f"Junk {tag}")
+    page.get_by_role("button", name=f"Delete list: Junk {tag}").click()
+    asked = page.get_by_role("form", name=f"Delete list “Junk {tag}”")
+    asked.get_by_label("Delete its tasks too").check()
+    asked.get_by_role("button", name="Delete", exact=True).click()
+    expect(picker.locator("option", has_text=tag)).to_have_count(0)
+    tasks = page.evaluate("fetch('/api/tasks').then(r => r.json())")["tasks"]
+    assert [t["title"] for t in tasks if tag in t["title"]] == [f"Milk {tag}"]
+
 
 def test_edit_in_place_moves_a_task_to_a_list_and_sets_its_repeat_and_reminder(
     local_stack: Stack, browsing: Browsing

@@ -257,19 +257,24 @@ export class TasksPanel {
     });
   }
 
-  /** Delete the list on view; its tasks, if it has any, move to the Inbox. */
+  /**
+   * Delete the list on view; its tasks, if it has any, move to the Inbox unless the user
+   * ticks "Delete its tasks too".
+   */
   #deleteList() {
     const list = this.currentList();
     const count = (list.open || 0) + (list.done || 0);
     const inbox = (this.lists || []).find((l) => l.inbox)?.name || "Inbox";
     const question = count ? `Delete the list “${list.name}”? Its ${count} task${
       count === 1 ? "" : "s"} move to ${inbox}.` : `Delete the list “${list.name}”?`;
-    this.#listForm(`Delete list “${list.name}”`, [el("span", {}, question)], "Delete",
-      async () => {
-        await sendJson(`/api/lists/${list.list_id}`, count ? { move_tasks_to: inbox } : {},
-          "DELETE");
-        this.setList("");
-      });
+    const drop = el("input", { type: "checkbox" });
+    const fields = [el("span", {}, question),
+      count ? el("label", {}, drop, " Delete its tasks too") : null];
+    this.#listForm(`Delete list “${list.name}”`, fields, "Delete", async () => {
+      const where = drop.checked ? { delete_tasks: true } : { move_tasks_to: inbox };
+      await sendJson(`/api/lists/${list.list_id}`, count ? where : {}, "DELETE");
+      this.setList("");
+    });
   }
 
   /** A small form beside the list's buttons: `fields`, then `submit` and Cancel. */
