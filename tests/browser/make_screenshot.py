@@ -8,6 +8,7 @@ browser tests.
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -22,7 +23,7 @@ MESSAGES = [
     "show my tasks",
 ]
 QUICK_ADD = "call mum friday 6pm !low #family"
-SHOTS = [  # file name, browser context options
+SHOTS: list[tuple[str, dict[str, Any]]] = [  # file name, browser context options
     ("screenshot.png", {"viewport": {"width": 1280, "height": 860}}),
     ("screenshot-dark.png", {"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"}),
     ("screenshot-phone.png", {"viewport": {"width": 390, "height": 780},
