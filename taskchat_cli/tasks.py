@@ -81,9 +81,9 @@ def reminder_text(spec: dict[str, str]) -> str:
     return "at the due time" if words == "0 min" else f"{words} before"
 
 
-def task_line(task: dict[str, Any], depth: int = 0) -> str:
+def task_line(task: dict[str, Any], depth: int = 0, *, shared: bool = False) -> str:
     """'  [ ] 7  Clean the flat  (due 2026-05-01 09:00; repeats every week; remind 30 min
-    before; high; #home; assigned to ann)'."""
+    before; high; #home; assigned to ann)'; in a shared list a done task says who did it."""
     details = []
     if task.get("due"):
         details.append(f"due {when_text(task['due'])}")
@@ -98,6 +98,8 @@ def task_line(task: dict[str, Any], depth: int = 0) -> str:
     details += [f"#{tag}" for tag in task.get("tags") or []]
     if task.get("assignee"):
         details.append(f"assigned to {task['assignee']}")
+    if shared and task.get("completed") and task.get("changed_by"):
+        details.append(f"completed by {task['changed_by']}")
     box = "[x]" if task.get("completed") else "[ ]"
     said = f"  ({'; '.join(details)})" if details else ""
     return f"{'    ' * depth}  {box} {task['id']}  {task['title']}{said}"
@@ -127,15 +129,16 @@ def task_lines(tasks: list[dict[str, Any]], lists: Iterable[dict[str, Any]]) -> 
             by_list.setdefault(task.get("list") or "Inbox", []).append(task)
     lines: list[str] = []
 
-    def add(task: dict[str, Any], depth: int) -> None:
-        lines.append(task_line(task, depth))
+    def add(task: dict[str, Any], depth: int, shared: bool) -> None:
+        lines.append(task_line(task, depth, shared=shared))
         for child in children.get(task["id"], []):
-            add(child, depth + 1)
+            add(child, depth + 1, shared)
 
     for name in sorted(by_list, key=lambda name: (order.get(name, len(order)), name)):
-        lines.append(list_heading(name, known.get(name)))
+        heading = list_heading(name, known.get(name))
+        lines.append(heading)
         for task in by_list[name]:
-            add(task, 0)
+            add(task, 0, heading != name)
     return lines
 
 

@@ -71,7 +71,8 @@ def test_tasks_are_shown_under_their_lists_with_subtasks_repeats_reminders_and_s
         task(1, "Buy milk", due="2026-05-01", priority="high", tags=["shop"]),
         task(2, "Clean the flat", list="Home", due="2026-05-02T07:00:00+00:00",
              repeat_text="every week", reminders=[{"before": "PT30M"}], assignee="ann"),
-        task(3, "Vacuum", list="Home", parent_id=2, completed=True),
+        task(3, "Vacuum", list="Home", parent_id=2, completed=True, changed_by="bob"),
+        task(6, "Bread", completed=True, changed_by="ann"),
         task(4, "Orphan step", list="Home", parent_id=99),
     ]  # fmt: skip
     lists = [{"name": "Inbox", "role": "owner", "shared": False},
@@ -79,10 +80,11 @@ def test_tasks_are_shown_under_their_lists_with_subtasks_repeats_reminders_and_s
     assert task_lines(tasks, lists) == [
         "Inbox",
         "  [ ] 1  Buy milk  (due 2026-05-01; high; #shop)",
+        "  [x] 6  Bread",  # not shared: who did it goes without saying
         "Home (shared by bob; you: editor)",
         "  [ ] 2  Clean the flat  (due 2026-05-02 09:00; repeats every week; "
         "remind 30 min before; assigned to ann)",
-        "      [x] 3  Vacuum",
+        "      [x] 3  Vacuum  (completed by bob)",
         "  [ ] 4  Orphan step",
     ]
     mine = [{"name": "Home", "owner": "ann", "role": "owner", "shared": True}]
