@@ -322,9 +322,10 @@ _COMPLETE = [
     ),
 ]
 _COMPLETE_SUFFIX = _re(
-    r"^" + _T + r"\s+(?:is\s+|are\s+|was\s+|has\s+been\s+|have\s+been\s+)?(?:now\s+|all\s+)?(?:done"
+    r"^" + _T + r"(?:'s)?\s+(?:is\s+|are\s+|was\s+|has\s+been\s+|have\s+been\s+)?"
+    r"(?:now\s+|all\s+)?(?:done"
     r"|complete|completed|finished|ticked\s+off|checked\s+off|crossed\s+off|sorted|taken\s+care\s+of)"
-    r"(?:\s+done)*+$"
+    r"(?:\s+done)*+(?:\s+for\s+(?:today|now|the\s+day|this\s+week))?$"
 )
 _PRIORITY_SUFFIX = _re(
     r"^"

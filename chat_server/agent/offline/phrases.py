@@ -55,7 +55,7 @@ _WORDS_HEAD = re.compile(
     r"(?:called|named|titled|about|for|to|that\s+says|saying|with|where\s+i)\s+)?",
     _I,
 )
-_WORDS_TAIL = re.compile(r"(?<=\s)(?:one|task|todo|to-do|item|thing|reminder|entry)$", _I)
+_WORDS_TAIL = re.compile(r"(?<=\s)(?:one|task|sub-?task|todo|to-do|item|thing|reminder|entry)$", _I)
 _NOT_A_TASK = frozenset(
     {"i", "i'm", "im", "i am", "we", "we're", "we are", "you", "me", "all", "it all", "one", "the"}
     | {"task", "nothing"}
