@@ -22,7 +22,7 @@ from bench.conversation_score import Scene, Verdict, judge, load_set, seed_argum
 from chat_server.agent.offline import OfflineModel
 from chat_server.agent.offline.steps import Call
 from chat_server.agent.zones import REQUEST_ZONE
-from mcp_server import lists, tasks
+from mcp_server import lists, tasks, trash
 from mcp_server.inputs import (
     AddTaskInput,
     CompleteTaskInput,
@@ -32,9 +32,16 @@ from mcp_server.inputs import (
     ListListsInput,
     ListTasksInput,
     RenameListInput,
+    RestoreTaskInput,
     UpdateTaskInput,
 )
-from shared.contract import CHANGE_TOOLS, LIST_CHANGE_TOOLS, TOOL_NAMES, tool_error_text
+from shared.contract import (
+    CHANGE_TOOLS,
+    LIST_CHANGE_TOOLS,
+    RESTORE_TASK,
+    TOOL_NAMES,
+    tool_error_text,
+)
 from shared.db import make_engine
 from shared.migrate import upgrade_all
 
@@ -73,6 +80,7 @@ _INPUTS = {
     "update_task": UpdateTaskInput,
     "complete_task": CompleteTaskInput,
     "delete_task": DeleteTaskInput,
+    "restore_task": RestoreTaskInput,
     "list_lists": ListListsInput,
     "rename_list": RenameListInput,
     "delete_list": DeleteListInput,
@@ -608,6 +616,7 @@ _RUNS: dict[str, Callable[[Session, dict[str, Any], datetime], Any]] = {
     "update_task": _update,
     "complete_task": lambda s, a, now: tasks.set_completed(s, user_id=USER, now=now, **a),
     "delete_task": lambda s, a, now: tasks.delete_task(s, user_id=USER, **a),
+    "restore_task": lambda s, a, now: trash.restore_task(s, user_id=USER, now=now, **a),
     "list_lists": lambda s, a, now: lists.list_lists(s, user_id=USER, now=now),
     "rename_list": lambda s, a, now: lists.rename_list(
         s, user_id=USER, name=a.pop("list"), **a
@@ -622,7 +631,7 @@ def _run(session: Session, name: str, args: dict[str, Any], now: datetime) -> An
     return _RUNS[name](session, args, now)
 
 
-_TOOLS: list[Any] = [SimpleNamespace(name=name) for name in TOOL_NAMES]
+_TOOLS: list[Any] = [SimpleNamespace(name=name) for name in (*TOOL_NAMES, RESTORE_TASK)]
 
 
 @dataclass

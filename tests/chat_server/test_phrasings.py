@@ -55,8 +55,12 @@ def test_undo_says_what_it_restored():
 
     chat = Chat()
     chat.turn("delete task 7")
-    _, reply = chat.turn("undo")
-    assert reply == "Undone. Restored “Dentist appointment” as task 21."
+    calls, reply = chat.turn("undo")
+    # The same task under its own id (restore_task), not a copy with a new one.
+    assert [(c.name, c.args) for c in calls] == [("restore_task", {"task_id": 7})]
+    assert reply == "Undone. Restored task 7 (Dentist appointment) as it was."
+    calls, reply = chat.turn("undo")  # the restore is undone in turn
+    assert [(c.name, c.args) for c in calls] == [("delete_task", {"task_id": 7})]
 
 
 def test_a_past_tense_that_does_not_lead_the_only_match_asks_before_completing():

@@ -338,8 +338,8 @@ def undone(tool: str, change: Task, *, now: datetime) -> str:
     title = plain(task["title"])
     if tool == "delete_task":
         return f"Removed task {number} ({title}) again."
-    if tool == "add_task":
-        return f"Restored “{title}” as task {number}."
+    if tool == "restore_task":
+        return f"Restored task {number} ({title}) as it was."
     if tool == "complete_task":
         state = "done" if task.get("completed") else "open"
         return f"Task {number} ({title}) is {state} again."

@@ -1,8 +1,9 @@
 """ "undo": revert the last turn of this chat that changed tasks, through the same tools.
 
-Each change has an inverse: an add is deleted, a delete is added back with the same
-fields, a completion is reopened (and the next occurrence it created removed), and an
-update puts back the fields it changed, as the chat last saw them before the change.
+Each change has an inverse: an add (or a restore) is deleted, a delete is restored
+(restore_task: the same task under its own id, with its subtasks), a completion is reopened
+(and the next occurrence it created removed), and an update puts back the fields it
+changed, as the chat last saw them before the change.
 """
 
 from datetime import datetime
@@ -20,8 +21,10 @@ from chat_server.agent.offline.turns import (
     ToolRun,
     finish,
 )
-from shared.contract import CHANGE_TOOLS
+from shared.contract import ADD_TASK, CHANGE_TOOLS, DELETE_TASK, RESTORE_TASK
 
+# An undone delete is a restore, which "undo" again deletes.
+_UNDOABLE = CHANGE_TOOLS | {RESTORE_TASK}
 NOTHING_TO_UNDO = "There's nothing to undo: I haven't changed any of your tasks in this chat yet."
 # What update_task takes to clear a field.
 _EMPTY: dict[str, Any] = {"due": "", "description": "", "tags": [], "repeat": "", "reminders": [],
@@ -41,26 +44,15 @@ def snapshot(task_id: int, runs: list[ToolRun]) -> Task | None:
     return None
 
 
-def _restored(task: Task) -> dict[str, Any]:
-    """add_task arguments that bring a deleted task back as it was."""
-    args: dict[str, Any] = {"title": task["title"]}
-    for name, default in (("description", None), ("due", None), ("priority", "medium"),
-                          ("tags", []), ("repeat", None), ("repeat_from", "due"),
-                          ("list", "Inbox"), ("reminders", [])):  # fmt: skip
-        if task.get(name) not in (default, None, ""):
-            args[name] = task[name]
-    return args
-
-
 def _inverse(run: ToolRun, before: list[ToolRun]) -> list[tuple[str, dict[str, Any]]] | None:
     """The calls that revert one change, or None when the state before it is unknown."""
     change = run.result
     assert isinstance(change, dict)
     task_id = change["task_id"]
-    if run.name == "add_task":
-        return [("delete_task", {"task_id": task_id})]
-    if run.name == "delete_task":
-        return [("add_task", _restored(change["task"]))]
+    if run.name in (ADD_TASK, RESTORE_TASK):
+        return [(DELETE_TASK, {"task_id": task_id})]
+    if run.name == DELETE_TASK:
+        return [(RESTORE_TASK, {"task_id": task_id})]
     if run.name == "complete_task":
         if change["status"] == "reopened":
             return [("complete_task", {"task_id": task_id})]
@@ -81,7 +73,7 @@ def _last_changes(conversation: Conversation) -> tuple[list[ToolRun], list[ToolR
     """The successful changes of the latest turn that made any, and every run before them."""
     for index in range(len(conversation.earlier) - 1, -1, -1):
         turn = conversation.earlier[index]
-        changes = [r for r in turn if r.name in CHANGE_TOOLS and isinstance(r.result, dict)]
+        changes = [r for r in turn if r.name in _UNDOABLE and isinstance(r.result, dict)]
         if changes:
             before = [run for t in conversation.earlier[:index] for run in t]
             return changes, before + turn
