@@ -99,7 +99,11 @@ def radicale_app(backend: Backend) -> WSGIMiddleware:
             "rights": {"type": "owner_only", "permit_delete_collection": "False"},
             "storage": {"type": Plugin("task-tools", lambda conf: TaskStorage(conf, backend))},
             "web": {"type": "none"},
-            "server": {"max_content_length": str(MAX_CONTENT_BYTES)},
+            # One task is at most 80% of a request, as Radicale caps it (said, not warned).
+            "server": {
+                "max_content_length": str(MAX_CONTENT_BYTES),
+                "max_resource_size": str(MAX_CONTENT_BYTES * 4 // 5),
+            },
         },
         "taskchat",
     )
