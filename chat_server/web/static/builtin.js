@@ -30,6 +30,7 @@ export class BuiltinChat {
     this.tasksComplete = false;
     this.widgetsSentAt = -Infinity; // performance.now() when the server last sent a widget
     this.threads = [];
+    this.threadsEdited = 0; // bumped whenever this tab changes the chats list itself
     this.threadId = null;
     this.busy = false;
     this.#build();
@@ -95,8 +96,15 @@ export class BuiltinChat {
   }
 
   async loadThreads() {
-    const page = await this.client.request("threads.list", { limit: 50, order: "desc" });
-    this.threads = page.data || [];
+    // A list asked for before this tab started or renamed a chat is out of date when it
+    // comes (a new chat would vanish from it): ask again.
+    for (;;) {
+      const edited = this.threadsEdited;
+      const page = await this.client.request("threads.list", { limit: 50, order: "desc" });
+      if (edited !== this.threadsEdited) continue;
+      this.threads = page.data || [];
+      break;
+    }
     this.#renderThreads();
   }
 
@@ -127,6 +135,7 @@ export class BuiltinChat {
       if (!title) return;
       try {
         const saved = await this.client.request("threads.update", { thread_id: thread.id, title });
+        this.threadsEdited += 1;
         thread.title = saved.title;
       } catch (error) {
         this.onError(error);
@@ -152,6 +161,7 @@ export class BuiltinChat {
       this.onError(error);
       return;
     }
+    this.threadsEdited += 1;
     this.threads = this.threads.filter((t) => t.id !== thread.id);
     if (thread.id === this.threadId) this.newChat();
     else this.#renderThreads();
@@ -294,12 +304,14 @@ export class BuiltinChat {
   #onEvent(event) {
     switch (event.type) {
       case "thread.created":
+        this.threadsEdited += 1;
         this.threadId = event.thread.id;
         sessionStorage.setItem(THREAD_KEY, this.threadId);
         this.threads.unshift(event.thread);
         this.#renderThreads();
         break;
       case "thread.updated": {
+        this.threadsEdited += 1;
         const thread = this.threads.find((t) => t.id === event.thread.id);
         if (thread) Object.assign(thread, { title: event.thread.title, status: event.thread.status });
         this.#renderThreads();
