@@ -31,6 +31,8 @@ export class BuiltinChat {
     this.widgetsSentAt = -Infinity; // performance.now() when the server last sent a widget
     this.threads = [];
     this.threadsEdited = 0; // bumped whenever this tab changes the chats list itself
+    this.runs = 0; // turns and card actions started, to tell a page fetched before one
+    this.tasksAskedAt = -Infinity; // performance.now() when the panel asked for this.tasks
     this.threadId = null;
     this.busy = false;
     this.#build();
@@ -220,9 +222,16 @@ export class BuiltinChat {
         this.newChat(); // deleted elsewhere
         return;
       }
-      const shown = this.threadId;
+      const [shown, runs] = [this.threadId, this.runs];
       const page = await this.#newest(shown);
-      if (shown !== this.threadId || this.busy) return;
+      if (shown !== this.threadId) return;
+      if (this.busy) {
+        this.heardWhileBusy = true;
+        return;
+      }
+      // A turn or a card's button ran meanwhile: this page may predate its changes (a
+      // ticked card would turn back), so ask again.
+      if (runs !== this.runs) return this.heard(threadId);
       if (!this.conversation.merge(page)) this.conversation.reset(page);
       this.#syncWidgets();
     } catch (error) {
@@ -260,11 +269,15 @@ export class BuiltinChat {
   syncTasks(tasks, complete, startedAt = Infinity) {
     this.tasks = new Map(tasks.map((task) => [task.id, task]));
     this.tasksComplete = complete;
-    if (startedAt >= this.widgetsSentAt) this.#syncWidgets();
+    this.tasksAskedAt = startedAt;
+    this.#syncWidgets();
   }
 
   #syncWidgets() {
-    if (this.tasks) this.conversation.syncTasks(this.tasks, this.tasksComplete);
+    // Also when a page of items is redrawn later: the list kept may still predate a widget.
+    if (this.tasks && this.tasksAskedAt >= this.widgetsSentAt) {
+      this.conversation.syncTasks(this.tasks, this.tasksComplete);
+    }
   }
 
   async #action(itemId, action) {
@@ -275,6 +288,7 @@ export class BuiltinChat {
 
   async #run(type, params, retry) {
     this.busy = true;
+    this.runs += 1;
     this.sendButton.disabled = true;
     this.retry = retry;
     this.typing.hidden = false;
