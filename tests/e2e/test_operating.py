@@ -61,7 +61,7 @@ def test_each_process_starts_with_a_line_saying_how_it_runs(metered: Stack) -> N
     ]
     assert first_lines == [
         f"taskchat chat server on {chat}: mode=local database={database} "
-        f"schema=empty->chat_0003 model=offline "
+        f"schema=empty->chat_0004 model=offline "
         f"workers=1 metrics={chat}/metrics (METRICS_TOKEN) log=text traces=off",
         f"taskchat mcp server on {mcp}/mcp: mode=local database={database} "
         f"schema=empty->tasks_0013 workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
