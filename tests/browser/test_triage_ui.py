@@ -87,6 +87,8 @@ def test_keyboard_triage_moves_completes_edits_deletes_and_undoes_keeping_focus(
     expect(search).to_be_focused()
     search.fill(tag)
     expect(page.locator("#task-list .panel-task")).to_have_count(3)
+    # A load still running may redraw the list (and the controls before it) under the Tabs.
+    expect(page.locator("#task-list")).not_to_have_attribute("aria-busy", "true")
     search.press("Tab")  # past the four view buttons, one stop reaches the list
     for _ in range(4):
         page.keyboard.press("Tab")
