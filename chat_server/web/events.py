@@ -28,7 +28,6 @@ from starlette.types import Receive, Scope, Send
 from chat_server.web.deps import CurrentUser
 from chat_server.web.protocol import RequestError
 from shared import events
-from shared.db import run_db
 from shared.events import TaskEvent
 
 log = logging.getLogger(__name__)
@@ -63,8 +62,7 @@ class EventHub:
 
     async def start(self) -> None:
         """Start hearing events in the background."""
-        postgres = self.engine.dialect.name == "postgresql"
-        self._task = asyncio.create_task(self._listen() if postgres else self._poll())
+        self._task = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
         """Stop hearing events."""
@@ -114,34 +112,12 @@ class EventHub:
         """Tell `user_id`'s pages that one of their chats changed."""
         self.dispatch(user_id, ThreadEvent(thread_id=thread_id))
 
-    async def _poll(self) -> None:
-        last_id: int | None = None
-        while True:
-            try:
-                if last_id is None:
-                    last_id = await run_db(self.engine, events.last_event_id)
-                for event_id, user_id, event in await run_db(
-                    self.engine, events.events_after, last_id
-                ):
-                    self.dispatch(user_id, event)
-                    last_id = event_id
-            except Exception as exc:
-                if events.is_missing_table(exc):
-                    # The task server's migrations create it; until it has started, no
-                    # task can change, so there is nothing to miss.
-                    log.debug("no task events yet: the task server has not made its table")
-                else:
-                    log.warning("reading task events failed: %r", exc)
-            await asyncio.sleep(POLL_SECONDS)
-
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async for user_id, event in events.listen(self.database_url):
-                    self.dispatch(user_id, event)
-            except Exception as exc:
-                log.warning("listening for task events failed, retrying: %r", exc)
-            await asyncio.sleep(RETRY_SECONDS)
+    async def _follow(self) -> None:
+        # The same feed the task server's change subscriptions read (shared/events.py).
+        async for user_id, event in events.follow(
+            self.engine, self.database_url, poll_seconds=POLL_SECONDS, retry_seconds=RETRY_SECONDS
+        ):
+            self.dispatch(user_id, event)
 
 
 def get_hub(request: Request) -> EventHub:
