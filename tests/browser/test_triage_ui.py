@@ -412,3 +412,27 @@ def test_dragging_a_task_onto_another_group_reschedules_it_keeping_its_time(
     assert saved[f"Timed {tag}"]["due"] == f"{tomorrow}T18:15:00Z"
     page.keyboard.press("Control+z")  # the last move undone
     expect(row(page, f"Timed {tag}")).not_to_contain_text("Tomorrow")
+
+
+def test_a_row_being_edited_keeps_the_focus_when_a_change_elsewhere_moves_it(
+    local_stack: Stack, browsing: Browsing
+) -> None:
+    # Another client changes the task being edited: the panel redraws it in its new group,
+    # and the editor (a node that moved, not one drawn anew) must keep the user's focus.
+    name = f"Moving {word()}"
+    task = mcp_call(local_stack, "add_task", title=name)
+    page = app(browsing, local_stack, timezone_id="UTC")
+    page.get_by_label("Search tasks").fill(name)
+    page.get_by_role("button", name=f"Edit: {name}").click()
+    editor = page.get_by_role("textbox", name="Title")
+    expect(editor).to_be_focused()
+    editor.press("End")
+    editor.type(" typed")
+
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    mcp_call(local_stack, "update_task", task_id=task["task_id"], due=tomorrow)
+    expect(page.locator("[data-group=upcoming] .panel-edit-form")).to_have_count(1)
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value(f"{name} typed")
+    editor.press("Escape")
+    expect(page.get_by_role("button", name=f"Edit: {name}")).to_be_focused()

@@ -723,7 +723,10 @@ export class TasksPanel {
       if (focusAfter !== null && this.rows.has(focusAfter)) this.#focusRow(focusAfter);
       else if (!this.list.contains(document.activeElement)) this.search.focus();
     } else if (!this.list.contains(document.activeElement) && focusedRow !== null) {
-      this.#focusRow(focusedRow, focused.dataset?.control);
+      // A node that only moved (a row being edited, say) lost its focus: give it back;
+      // a row drawn anew takes it on the same control.
+      if (this.list.contains(focused)) focused.focus();
+      else this.#focusRow(focusedRow, focused.dataset?.control);
     }
   }
 
