@@ -300,6 +300,10 @@ class RestoreTaskInput(ToolInput):
     task_id: int = Field(description="The id of a task you deleted in the last 10 minutes.")
 
 
+class ListDeletedTasksInput(ToolInput):
+    pass
+
+
 LIST_NAME = "A list: your own list's name (any case), or its list_id."
 
 

@@ -44,6 +44,7 @@ TOOL_SCOPES = {
     "complete_tasks": WRITE_SCOPE,
     "delete_tasks": WRITE_SCOPE,
     "restore_task": WRITE_SCOPE,
+    "list_deleted_tasks": READ_SCOPE,
 }
 REFETCH_AFTER_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 5.0

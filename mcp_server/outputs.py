@@ -16,6 +16,7 @@ from shared.contract import (
     BatchItem,
     BatchResult,
     ChangeStatus,
+    DeletedPage,
     ErrorCode,
     ListChange,
     ListDict,
@@ -285,12 +286,48 @@ BATCH_RESULT: Schema = {
 }  # fmt: skip
 
 
+DELETED_PAGE: Schema = {
+    "type": "object",
+    "description": "What restore_task can still bring back.",
+    "properties": {
+        "deleted": {
+            **_field("array", "Most recently deleted first."),
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": _field("integer", "The task's id; pass it to restore_task."),
+                    "title": _field("string", "Its title."),
+                    "list": _field(["string", "null"], "The list it was in."),
+                    "deleted_at": _field("string", f"When ({UTC_TIME})."),
+                    "restorable_until": _field("string", "Restorable until then."),
+                    "subtasks": {
+                        **_field("array", "Subtasks deleted with it (they come back too)."),
+                        "items": {"type": "object", "required": ["id", "title"]},
+                    },
+                },
+                "required": ["id", "title", "list", "deleted_at", "restorable_until", "subtasks"],
+            },
+        },
+    },
+    "required": ["deleted"],
+}
+
+
 def as_text(result: ToolResult) -> str:
     """The compact text form of a tool result: one line per task, then the cursor."""
     for key, render in _TEXTS:
         if key in result:
             return render(result)
     return task_text(result)  # type: ignore[arg-type]
+
+
+def _deleted_text(page: DeletedPage) -> str:
+    lines = [
+        f"#{item['id']} {item['title']} (deleted {item['deleted_at']}"
+        + (f", with {len(item['subtasks'])} subtasks)" if item["subtasks"] else ")")
+        for item in page["deleted"]
+    ]
+    return "\n".join(lines) or "Nothing deleted in the last 10 minutes."
 
 
 def _batch_text(batch: BatchResult) -> str:
@@ -335,6 +372,7 @@ def _detail_text(detail: TaskDetail) -> str:
 
 # Which text a result gets, by a key only its shape has (checked in this order).
 _TEXTS: list[tuple[str, Callable[[Any], str]]] = [
+    ("deleted", _deleted_text),
     ("results", _batch_text),
     ("members", _members_text),
     ("lists", _lists_text),

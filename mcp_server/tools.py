@@ -33,6 +33,7 @@ from mcp_server.inputs import (
     DeleteTaskInput,
     DeleteTasksInput,
     GetTaskInput,
+    ListDeletedTasksInput,
     ListListsInput,
     ListMembersInput,
     ListTasksInput,
@@ -52,6 +53,7 @@ from shared.contract import (
     CALL_ID_META_KEY,
     TOOL_ERROR_PREFIX,
     BatchResult,
+    DeletedPage,
     ErrorCode,
     ListChange,
     ListMembers,
@@ -138,6 +140,11 @@ class TaskTools:
         """Bring back a task deleted in the last 10 minutes, under its own id, with its
         subtasks and reminders (status created); once."""
         return await self._run(ctx, trash.restore_task, task_id=args.task_id, writes=True)
+
+    async def list_deleted_tasks(self, args: ListDeletedTasksInput, ctx: Context) -> DeletedPage:
+        """The tasks you deleted in the last 10 minutes, which restore_task can still bring
+        back, with the subtasks deleted with them; most recent first."""
+        return await self._run(ctx, trash.deleted_tasks)
 
     async def add_tasks(self, args: AddTasksInput, ctx: Context) -> BatchResult:
         """Add several tasks in one call (each item takes add_task's arguments).
@@ -421,6 +428,8 @@ def build_tools(
          _writes(destructive=True, idempotent=True)),
         (body.restore_task, "Restore task", RestoreTaskInput, outputs.TASK_CHANGE,
          _writes(destructive=False, idempotent=False)),
+        (body.list_deleted_tasks, "List deleted tasks", ListDeletedTasksInput,
+         outputs.DELETED_PAGE, READ),
         (body.add_tasks, "Add tasks", AddTasksInput, outputs.BATCH_RESULT,
          _writes(destructive=False, idempotent=False)),
         (body.update_tasks, "Update tasks", UpdateTasksInput, outputs.BATCH_RESULT,

@@ -10,7 +10,7 @@ whenever a task is deleted or restored.
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Index, and_, delete, exists, insert, select, update
@@ -22,7 +22,8 @@ from mcp_server.access import Access, Forbidden, announce
 from mcp_server.lists import list_id_for
 from mcp_server.models import LIST_TABLE, TASK_COLUMNS, TASK_TABLE, task_dict
 from mcp_server.task_rules import TaskError, utc_now
-from shared.contract import ErrorCode, TaskChange
+from shared.contract import DeletedPage, ErrorCode, TaskChange
+from shared.contract import DeletedTask as DeletedEntry
 from shared.events import TaskEvent
 
 RESTORE_WINDOW = timedelta(minutes=10)
@@ -104,6 +105,46 @@ def keep(
 
 def _prune(conn: Connection, moment: datetime) -> None:
     conn.execute(delete(_d).where(_d.c.deleted_at < moment - RESTORE_WINDOW))
+
+
+def deleted_tasks(session: Session, *, user_id: str, now: datetime | None = None) -> DeletedPage:
+    """The tasks `user_id` deleted that restore_task can still bring back, each with the
+    subtasks deleted with it, most recently deleted first.
+
+    Only the caller's own deletes are listed (restore_task restores only those); a task
+    deleted, restored and deleted again is listed once, as its latest delete."""
+    moment = utc_now(now)
+    rows = session.connection().execute(
+        select(_d.c.task_id, _d.c.deleted_at, _d.c.snapshot)
+        .where(_d.c.user_id == user_id, _d.c.deleted_at >= moment - RESTORE_WINDOW)
+        .order_by(_d.c.deleted_at.desc(), _d.c.id.desc())
+    )
+    deleted: list[DeletedEntry] = []
+    seen: set[int] = set()
+    for row in rows:
+        if row.task_id in seen:
+            continue
+        seen.add(row.task_id)
+        snapshot = json.loads(row.snapshot)
+        deleted_at = _aware(row.deleted_at)
+        deleted.append({
+            "id": row.task_id,
+            "title": snapshot["task"]["title"],
+            "list": snapshot["list"],
+            "deleted_at": _utc_text(deleted_at),
+            "restorable_until": _utc_text(deleted_at + RESTORE_WINDOW),
+            "subtasks": [{"id": sub["id"], "title": sub["title"]} for sub in snapshot["subtasks"]],
+        })  # fmt: skip
+    return {"deleted": deleted}
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive date-times; they were written in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def restore_task(

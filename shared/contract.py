@@ -42,6 +42,8 @@ TOOL_NAMES = (
 MEMBER_TOOLS = frozenset({SHARE_LIST, UNSHARE_LIST, LIST_MEMBERS})
 # Brings back a task deleted a moment ago under its own id (a TaskChange, status created).
 RESTORE_TASK = "restore_task"
+# The tasks the caller deleted that restore_task can still bring back (a DeletedPage).
+LIST_DELETED_TASKS = "list_deleted_tasks"
 CHANGE_TOOLS = frozenset({ADD_TASK, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK})
 LIST_CHANGE_TOOLS = frozenset({RENAME_LIST, DELETE_LIST})
 # Several writes in one call, each item applied (or refused) on its own: a BatchResult.
@@ -223,7 +225,40 @@ class BatchResult(TypedDict):
     failed: int
 
 
-ToolResult = TaskDict | TaskChange | TaskPage | ListPage | ListChange | ListMembers | BatchResult
+class DeletedSubtask(TypedDict):
+    """A subtask deleted with its parent (it comes back with it)."""
+
+    id: int
+    title: str
+
+
+class DeletedTask(TypedDict):
+    """A task the caller deleted, kept until `restorable_until` (UTC date-times)."""
+
+    id: int
+    title: str
+    list: str | None
+    deleted_at: str
+    restorable_until: str
+    subtasks: list[DeletedSubtask]
+
+
+class DeletedPage(TypedDict):
+    """What restore_task can still bring back, most recently deleted first."""
+
+    deleted: list[DeletedTask]
+
+
+ToolResult = (
+    TaskDict
+    | TaskChange
+    | TaskPage
+    | ListPage
+    | ListChange
+    | ListMembers
+    | BatchResult
+    | DeletedPage
+)
 
 # How the MCP SDK words a tool error; the server words its refusals the same way.
 TOOL_ERROR_PREFIX = "Error executing tool "
@@ -238,6 +273,7 @@ _READERS: dict[str, TypeAdapter[Any]] = {
     GET_TASK: TypeAdapter(TaskDetail),
     **{name: TypeAdapter(TaskChange) for name in CHANGE_TOOLS},
     RESTORE_TASK: TypeAdapter(TaskChange),
+    LIST_DELETED_TASKS: TypeAdapter(DeletedPage),
     LIST_LISTS: TypeAdapter(ListPage),
     **{name: TypeAdapter(ListChange) for name in LIST_CHANGE_TOOLS},
     **{name: TypeAdapter(ListMembers) for name in MEMBER_TOOLS},

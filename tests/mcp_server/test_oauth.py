@@ -256,12 +256,13 @@ async def test_a_read_only_token_is_offered_only_the_read_tools(
     reader = mint(keys, issuer, server, sub="erin", scope="tasks:read")
     writer = mint(keys, issuer, server, sub="erin", scope="tasks:write")
     assert await tool_names(server, reader) == [
-        "list_tasks", "get_task", "list_lists", "list_members"
+        "list_tasks", "get_task", "list_deleted_tasks", "list_lists", "list_members"
     ]  # fmt: skip
     assert await tool_names(server, writer) == [
         "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task",
-        "restore_task", "add_tasks", "update_tasks", "complete_tasks", "delete_tasks",
-        "list_lists", "rename_list", "delete_list", "share_list", "unshare_list", "list_members",
+        "restore_task", "list_deleted_tasks", "add_tasks", "update_tasks", "complete_tasks",
+        "delete_tasks", "list_lists", "rename_list", "delete_list", "share_list", "unshare_list",
+        "list_members",
     ]  # fmt: skip
     assert await tool_names(server, mint(keys, issuer, server, sub="erin", scope="profile")) == []
 

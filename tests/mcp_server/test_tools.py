@@ -55,9 +55,9 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     return result.content[0].text  # type: ignore[union-attr]
 
 
-async def test_lists_seventeen_tools_with_annotations(client: Client):
+async def test_lists_eighteen_tools_with_annotations(client: Client):
     listed = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert len(listed) == 17
+    assert len(listed) == 18
     hints = {
         name: (
             tool.annotations.read_only_hint,
@@ -82,6 +82,7 @@ async def test_lists_seventeen_tools_with_annotations(client: Client):
         "unshare_list": (False, True, True, False),
         "list_members": (True, False, True, False),
         "restore_task": (False, False, False, False),
+        "list_deleted_tasks": (True, False, True, False),
         "add_tasks": (False, False, False, False),
         "update_tasks": (False, True, True, False),
         "complete_tasks": (False, False, True, False),
@@ -101,6 +102,7 @@ async def test_lists_seventeen_tools_with_annotations(client: Client):
         "unshare_list": "Unshare list",
         "list_members": "List members",
         "restore_task": "Restore task",
+        "list_deleted_tasks": "List deleted tasks",
         "add_tasks": "Add tasks",
         "update_tasks": "Update tasks",
         "complete_tasks": "Complete or reopen tasks",
@@ -130,6 +132,7 @@ async def test_input_schemas_match_the_contract(client: Client):
         "unshare_list": ["list", "user_id"],
         "list_members": ["list"],
         "restore_task": ["task_id"],
+        "list_deleted_tasks": [],
         "add_tasks": ["items"],
         "update_tasks": ["items"],
         "complete_tasks": ["task_ids", "completed", "subtasks"],
@@ -150,6 +153,7 @@ async def test_input_schemas_match_the_contract(client: Client):
         "unshare_list": ["list", "user_id"],
         "list_members": ["list"],
         "restore_task": ["task_id"],
+        "list_deleted_tasks": [],
         "add_tasks": ["items"],
         "update_tasks": ["items"],
         "complete_tasks": ["task_ids"],
@@ -392,7 +396,7 @@ async def test_every_tool_has_a_strict_schema_and_a_strict_update_changes_only_w
     }
     assert set(strict) == {
         "add_task", "list_tasks", "get_task", "update_task", "complete_task", "delete_task",
-        "restore_task", *LIST_TOOLS, *BATCH_TOOLS,
+        "restore_task", "list_deleted_tasks", *LIST_TOOLS, *BATCH_TOOLS,
     }  # fmt: skip
     # A strict client sends every property of update_task, null for those it leaves alone.
     fields = strict["update_task"]["properties"]
