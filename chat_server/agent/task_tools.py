@@ -20,6 +20,7 @@ from shared.contract import (
     UPDATE_TASK,
     USER_META_KEY,
     ListChange,
+    ListMembers,
     TaskChange,
     ToolFailure,
     ToolResult,
@@ -162,6 +163,8 @@ def describe(name: str, outcome: Outcome) -> str:
         return f"Found {count} {kind}{'' if count == 1 else 's'}" if count else f"Found no {kind}s"
     if "moved_to" in data:
         return _list_change(data)
+    if "members" in data:
+        return _sharing(data)
     if "task_id" in data:
         return _task_change(data)
     return f"Looked up “{plain(data['title'])}”"
@@ -187,6 +190,16 @@ def _list_change(change: ListChange) -> str:
         return f"Updated list {name}"
     moved = change["moved_to"]
     return f"Deleted list {name}" + (f", its tasks moved to {plain(moved)}" if moved else "")
+
+
+_SHARING = {
+    "shared": "Shared list", "unshared": "Stopped sharing list", "left": "Left list",
+    "members": "Looked up who can see list",
+}  # fmt: skip
+
+
+def _sharing(change: ListMembers) -> str:
+    return f"{_SHARING[change['status']]} “{plain(change['list']['name'])}”"
 
 
 def output_text(result: object) -> str:

@@ -142,3 +142,18 @@ def test_summaries_of_the_list_tools() -> None:
     assert summary("delete_list", '{"error": {"code": "conflict", "message": "has tasks"}}') == (
         "Couldn't delete the list: has tasks"
     )
+
+
+def test_summaries_of_the_sharing_tools() -> None:
+    # These raised KeyError('title'), failing every chat turn that shared a list.
+    trip = {"name": "Trip", "list_id": 2, "color": None, "position": 1, "inbox": False,
+            "open": 0, "done": 0}
+    members = [{"user_id": "ann", "role": "owner"}, {"user_id": "sam", "role": "editor"}]
+
+    def result(status: str) -> str:
+        return json.dumps({"status": status, "list": trip, "members": members})
+
+    assert summary("share_list", result("shared")) == "Shared list “Trip”"
+    assert summary("unshare_list", result("unshared")) == "Stopped sharing list “Trip”"
+    assert summary("unshare_list", result("left")) == "Left list “Trip”"
+    assert summary("list_members", result("members")) == "Looked up who can see list “Trip”"
