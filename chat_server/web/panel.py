@@ -25,6 +25,7 @@ from shared.contract import (
     DELETE_TASK,
     DESCRIPTION_INPUT_MAX_CHARS,
     DUE_INPUT_MAX_CHARS,
+    LIST_DELETED_TASKS,
     LIST_LISTS,
     LIST_MEMBERS,
     LIST_TASKS,
@@ -37,6 +38,7 @@ from shared.contract import (
     TITLE_INPUT_MAX_CHARS,
     UNSHARE_LIST,
     UPDATE_TASK,
+    DeletedPage,
     ErrorCode,
     ListChange,
     ListMembers,
@@ -333,6 +335,12 @@ async def delete_task(task_id: int, user: PanelUser, server: ChatServerDep) -> T
     """Delete a task from the panel, its subtasks with it (Undo restores them all)."""
     arguments = {"task_id": task_id, "subtasks": "delete"}
     return cast(TaskChange, await call_tool(server, DELETE_TASK, arguments, user.user_id))
+
+
+@router.get("/api/tasks/deleted")
+async def deleted_tasks(user: PanelUser, server: ChatServerDep) -> DeletedPage:
+    """The tasks the user deleted that can still be restored ("Recently deleted")."""
+    return cast(DeletedPage, await call_tool(server, LIST_DELETED_TASKS, {}, user.user_id))
 
 
 @router.post("/api/tasks/{task_id}/restore")

@@ -12,10 +12,11 @@ import { el, replaceChildren } from "./dom.js";
 import { QuickAdd } from "./quickadd.js";
 import { ShareDialog } from "./sharing.js";
 import { editForm, reconcile, rowKey, taskRow } from "./taskrows.js";
+import { RecentlyDeleted } from "./trash.js";
 
 const GROUPS = [["overdue", "Overdue"], ["today", "Today"], ["upcoming", "Upcoming"],
   ["nodate", "No date"], ["done", "Done"]];
-const VIEWS = ["all", "today", "upcoming", "done"];
+const VIEWS = ["all", "today", "upcoming", "done", "deleted"];
 const UPCOMING_DAYS = 7;
 const GROUP_CHUNK = 100;
 // Past this many the panel stops reading and says so (search and the chat reach the rest).
@@ -81,6 +82,9 @@ export class TasksPanel {
     this.again = false;
     root.querySelector("#refresh-tasks").addEventListener("click", () => this.refresh());
     this.quickAdd = new QuickAdd(root.querySelector("#quick-add"), (tasks) => this.#add(tasks));
+    // Its own list in place of the tasks': restoring one brings it back here too.
+    this.trash = new RecentlyDeleted({ root: root.querySelector("#deleted-view"),
+      onError: (error, retry) => this.onError(error, retry), onRestored: () => this.refresh() });
     this.search.addEventListener("input", () => this.#render());
     for (const button of root.querySelectorAll("[data-view]")) {
       button.addEventListener("click", () => this.setView(button.dataset.view));
@@ -109,6 +113,7 @@ export class TasksPanel {
 
   /** Reload the tasks; calls made while one runs share one more load after it. */
   refresh() {
+    this.trash.heard();
     if (this.pending) {
       this.again = true;
       return this.pending;
@@ -125,6 +130,7 @@ export class TasksPanel {
 
   /** The live stream says a task changed: refetch, unless it is our own change's echo. */
   heard(event) {
+    this.trash.heard(); // our own changes too: a delete here is one more task in the trash
     const key = `${event.task_id}:${event.status}`;
     const count = this.echoes.get(key);
     if (count) {
@@ -200,6 +206,11 @@ export class TasksPanel {
     for (const button of this.root.querySelectorAll("[data-view]")) {
       button.setAttribute("aria-pressed", String(button.dataset.view === view));
     }
+    // "Recently deleted" shows the task server's trash instead of the tasks.
+    const deleted = view === "deleted";
+    this.list.hidden = this.summary.hidden = deleted;
+    if (deleted) this.trash.show();
+    else this.trash.hide();
     this.shown.clear();
     this.#render();
   }
