@@ -9,10 +9,12 @@ they all resolve under the same versioned folder with no import rewritten.
 `/static/<path>` keeps serving the same files unhashed (the sign-in page's stylesheet,
 anything linked from outside the app page), revalidated on every use.
 
-Styles are minified with rcssmin (comments and whitespace). Scripts are served as written:
-rjsmin, the usual Python minifier, squeezes the spaces out of a template string nested in
-another (`${n} open, ${m} overdue` became "960 open,180overdue" on the page), and gzip
-already takes the bundle from 313 KB to 88 KB (62 KB minified: not worth wrong text).
+Styles are minified with rcssmin (comments and whitespace). The script bundle is minified
+with tdewolff/minify, which parses the JavaScript (so template strings nested in others keep
+their text, unlike rjsmin's: "960 open,180overdue") and renames local names: 319 KB as
+written, 89 KB gzipped, become 171 KB and 55 KB. Each module's own file is served as
+written: it is only the fallback when bundling fails, and a module's exported names must
+stay as they are. If the minifier fails, the bundle is served as written.
 
 The app page loads `main.js` and every module it imports as one script, `BUNDLE`
 (chat_server/web/bundle.py); if a module cannot be bundled, it loads them one by one.
@@ -23,6 +25,8 @@ import hashlib
 import logging
 import mimetypes
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +39,12 @@ log = logging.getLogger(__name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 SUFFIXES = (".js", ".css", ".svg")
 ENTRY, BUNDLE = "main.js", "bundle.js"
+MINIFY_TIMEOUT_SECONDS = 60
+_MINIFY = (
+    "import sys, minify; "
+    "sys.stdout.buffer.write(minify.string('application/javascript', "
+    "sys.stdin.buffer.read().decode()).encode())"
+)
 # `import ... from "./x.js"` and `import "./x.js"`: a module's static imports, for preloading.
 _IMPORT = re.compile(r"""(?m)^\s*(?:import|export)\b[^"';]*?["'](\.{1,2}/[^"']+)["']""")
 
@@ -52,6 +62,21 @@ def _minified(path: Path, text: str) -> str:
     if path.suffix == ".css":
         return str(rcssmin.cssmin(text))
     return text
+
+
+def _minified_script(text: str) -> str:
+    # In a child process: the minifier is a Go library, whose runtime would otherwise stay
+    # in every server process (13 MB more resident, 5 more threads) for one call.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _MINIFY], input=text.encode(), capture_output=True,
+            timeout=MINIFY_TIMEOUT_SECONDS, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        stderr = getattr(exc, "stderr", None) or b""
+        log.warning("the page's script is served as written: %r %s", exc, stderr.decode()[-300:])
+        return text
+    return done.stdout.decode()
 
 
 def _media_type(path: Path) -> str:
@@ -91,7 +116,7 @@ class Assets:
         except BundleError as exc:
             log.warning("the page's modules load one by one: %s", exc)
             return False
-        body = text.encode()
+        body = _minified_script(text).encode()
         self.files[BUNDLE] = Asset(body, gzip.compress(body, 9, mtime=0), _media_type(Path(BUNDLE)))
         return True
 

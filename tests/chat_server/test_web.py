@@ -504,11 +504,12 @@ async def test_the_page_takes_its_files_from_hashed_urls_kept_for_a_year_and_gzi
     assert "content-encoding" not in plain.headers
     assert plain.content == answers[urls[0]].content  # httpx undid the gzip
     assert other_version.status_code == not_a_file.status_code == 404
-    # Scripts as written: a template string inside another keeps its spaces (a minifier
-    # once made "try again in 5 s" of client.js read "try againin5 s").
+    # Minified (comments gone, local names shortened), yet a template string inside
+    # another keeps its spaces (rjsmin once made "try again in 5 s" read "try againin5 s").
     script = next(a.text for u, a in answers.items() if u.endswith("/bundle.js"))
-    assert "class BuiltinChat" in script
-    assert 'try again${wait ? ` in ${wait} s` : " shortly"}' in script
+    assert "// The built-in chat UI" not in script
+    assert "class BuiltinChat" not in script
+    assert re.search(r"try again\$\{(\w+)\?` in \$\{\1\} s`:\" shortly\"\}", script)
     # Each module is still served on its own under the same version.
     async with client_for(tmp_path) as client:
         module = await client.get(urls[0].rsplit("/", 1)[0] + "/builtin.js")
