@@ -1,12 +1,13 @@
 """`python -m chat_server`: serve the chat backend on CHAT_HOST:CHAT_PORT."""
 
 import logging.config
+import multiprocessing
+from multiprocessing.connection import Connection
 
 import uvicorn
 
 from shared.limits import server_limits
 from shared.metrics import prepare_multiprocess_metrics
-from shared.migrate import CHAT, upgrade_at_start
 from shared.observability import announce, log_config, startup_line
 from shared.settings import get_chat_settings
 from shared.startup import check_bind, check_database, check_port, refusing
@@ -31,7 +32,7 @@ def main(app_factory: str = APP_FACTORY) -> None:
 
         check_settings(settings)
         # Once, here, before any worker starts: the workers then find the schema current.
-        schema = upgrade_at_start(settings.database_url, CHAT)
+        schema = upgrade_in_child(settings.database_url)
     url = f"http://{settings.chat_host}:{settings.chat_port}"
     line = startup_line("chat", settings, url, schema=schema, model=settings.model_name)
     announce(line, settings.log_format)
@@ -49,6 +50,35 @@ def main(app_factory: str = APP_FACTORY) -> None:
         log_level="warning",
         log_config=logs,
     )
+
+
+def upgrade_in_child(database_url: str) -> str:
+    """Bring the chat tables up to date in a forked child; where they stand (start-up line).
+
+    Alembic and Mako stay out of the serving process that way: about 11 MiB it would hold
+    for ever to run once. A refusal is printed by the child, and this process exits with
+    the child's status.
+    """
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_upgrade, args=(database_url, writer)
+    )
+    child.start()
+    writer.close()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(child.exitcode)
+    schema: str = reader.recv()
+    return schema
+
+
+def _upgrade(database_url: str, answer: Connection) -> None:
+    # Alembic logs its plugins as it is imported, now after logging is set up: not wanted.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from shared.migrate import CHAT, upgrade_at_start  # noqa: PLC0415 (in the child only)
+
+    with refusing("chat"):
+        answer.send(upgrade_at_start(database_url, CHAT))
 
 
 if __name__ == "__main__":

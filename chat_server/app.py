@@ -27,15 +27,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chat_server.agent.agent import build_agent, build_model, user_meta
 from chat_server.agent.pool import MCPPool
 from chat_server.agent.zones import HEADER, REQUEST_ZONE, local_zone, zone_from_header
-from chat_server.caldav import routes as caldav_routes
-from chat_server.caldav import server as caldav
 from chat_server.conversation.errors import DatabaseUnavailable
 from chat_server.conversation.server import TaskChatServer
 from chat_server.conversation.store import SQLStore
 from chat_server.conversation.turns import turn_locks_for
+from chat_server.features import (
+    CALDAV_PREFIX,
+    CALDAV_WELL_KNOWN,
+    IMPORT_MAX_BYTES,
+    IMPORT_PATH,
+    add_features,
+    start_loaded,
+)
 from chat_server.metrics import metrics_router
 from chat_server.sdk_compat import quiet_chatkit_merge_noise
-from chat_server.web import calendar, channels, events, page, signin, transfer
+from chat_server.web import events, page
 from chat_server.web.deps import ChatServerDep, RateLimitedUser, SettingsDep
 from chat_server.web.edge import EdgeGuard, HostGuard, allowed_host_names
 from chat_server.web.events import EventHub
@@ -48,7 +54,6 @@ from chat_server.web.protocol import (
 )
 from shared.db import make_engine, run_db
 from shared.limits import BodyLimit
-from shared.migrate import CHAT, upgrade
 from shared.observability import REQUEST_ID_HEADER, observe
 from shared.ratelimit import RateLimiter
 from shared.settings import ChatSettings, get_chat_settings
@@ -58,8 +63,9 @@ log = logging.getLogger(__name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Requests that change no thread: the user's other pages need not hear of them.
-READ_ONLY_REQUESTS = frozenset({"threads.get_by_id", "threads.list", "items.list",
-                                "items.feedback", "input.transcribe"})
+READ_ONLY_REQUESTS = frozenset(
+    {"threads.get_by_id", "threads.list", "items.list", "items.feedback", "input.transcribe"}
+)
 
 
 def check_settings(settings: ChatSettings) -> None:
@@ -77,7 +83,9 @@ def app_from_environment() -> FastAPI:
 
     Logging is already set up: uvicorn applies the entry point's log config in each worker.
     """
-    return create_app(get_chat_settings())
+    # main() brought the schema up to date before any worker started, in a child process,
+    # so that the serving processes never import Alembic (about 11 MiB each).
+    return create_app(get_chat_settings(), migrate=False)
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -90,15 +98,19 @@ def create_app(
     *,
     model: Model | None = None,
     mcp_server: MCPServer | None = None,
+    migrate: bool = True,
 ) -> FastAPI:
-    """Build the app; tests may pass their own model or MCP server in place of the defaults."""
+    """Build the app; tests may pass their own model or MCP server in place of the defaults.
+
+    With `migrate` its lifespan brings the chat tables up to date first.
+    """
     settings = settings or get_chat_settings()
     check_settings(settings)
     quiet_chatkit_merge_noise()
     docs = settings.chat_api_docs
     app = FastAPI(
         title="taskchat",
-        lifespan=_lifespan(settings, model, mcp_server),
+        lifespan=_lifespan(settings, model, mcp_server, migrate=migrate),
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
@@ -109,31 +121,31 @@ def create_app(
         app.add_exception_handler(kind, handler)
     app.post("/chatkit")(chatkit)
     app.include_router(page.router)
-    app.include_router(channels.router)
     app.include_router(events.router)
-    app.include_router(signin.router)
-    app.include_router(calendar.router)
-    app.include_router(transfer.router)
-    app.include_router(caldav_routes.router)
-    caldav.mount(app)
     app.include_router(metrics_router(settings.metrics_token, required=settings.metrics_need_token))
     # The page's files unhashed, with ETags so a reload revalidates (the app page itself
     # takes them from /assets/<version>/, kept for a year: chat_server/web/assets.py).
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     app.get("/healthz")(healthz)
     app.get("/readyz")(readyz)
+    # The panel, reminders, calendar, import/export, CalDAV and sign-in: imported on their
+    # first request (chat_server/features.py), or now when the API docs must list them.
+    add_features(app, now=docs)
     return app
 
 
 def _lifespan(
-    settings: ChatSettings, model: Model | None, mcp_server: MCPServer | None
+    settings: ChatSettings, model: Model | None, mcp_server: MCPServer | None, *, migrate: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The process's lifespan: the database, the MCP pool, the agent and the event hub."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        await anyio.to_thread.run_sync(upgrade, engine, CHAT)
+        if migrate:
+            from shared.migrate import CHAT, upgrade  # noqa: PLC0415 (see app_from_environment)
+
+            await anyio.to_thread.run_sync(upgrade, engine, CHAT)
         headers = {}
         if settings.mcp_service_token:
             headers["Authorization"] = f"Bearer {settings.mcp_service_token}"
@@ -152,7 +164,7 @@ def _lifespan(
         agent = build_agent(model or build_model(settings), pool, default_zone)
         app.state.engine = engine
         app.state.mcp = pool
-        caldav.start(app, engine=engine, mcp=pool)
+        start_loaded(app)
         turn_locks = turn_locks_for(settings.database_url)
         app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool, turn_locks)
         app.state.event_hub = EventHub(engine, settings.database_url)
@@ -182,8 +194,8 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
         cors_origins=settings.cors_origins,
         cors_origin_regex=settings.cors_origin_regex,
         session_cookie="" if settings.local_mode else settings.session_cookie_name,
-        multipart_paths={transfer.IMPORT_PATH},
-        dav_prefixes=(caldav.PREFIX, caldav.WELL_KNOWN),
+        multipart_paths={IMPORT_PATH},
+        dav_prefixes=(CALDAV_PREFIX, CALDAV_WELL_KNOWN),
     )
     app.add_middleware(
         CORSMiddleware,
@@ -208,7 +220,7 @@ def _add_middleware(app: FastAPI, settings: ChatSettings) -> None:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        path_limits={transfer.IMPORT_PATH: transfer.IMPORT_MAX_BYTES},
+        path_limits={IMPORT_PATH: IMPORT_MAX_BYTES},
     )
 
 
@@ -264,8 +276,7 @@ async def chatkit(
     check_input(chatkit_request, settings.max_message_chars)
     await check_ownership(chatkit_request, server.store, user)
     result = await server.handle(chatkit_request, user)
-    changed = partial(_tell_other_pages, request.app.state.event_hub, user.user_id,
-                      chatkit_request)
+    changed = partial(_tell_other_pages, request.app.state.event_hub, user.user_id, chatkit_request)
     if isinstance(result, StreamingResult):
         return await _started_stream(result, changed)
     changed()

@@ -25,11 +25,12 @@ from starlette.types import Receive, Scope, Send
 
 from chat_server.caldav import tables
 from chat_server.caldav.storage import OUTAGE, Backend, TaskStorage
+from chat_server.features import CALDAV_PREFIX, CALDAV_WELL_KNOWN
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/caldav"
-WELL_KNOWN = "/.well-known/caldav"
+PREFIX = CALDAV_PREFIX
+WELL_KNOWN = CALDAV_WELL_KNOWN
 REALM = "taskchat CalDAV (app password)"
 # Radicale requests served at once by one process; each holds a thread while it waits.
 WORKERS = 8

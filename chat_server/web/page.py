@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from chat_server.web import panel
 from chat_server.web.assets import BUNDLE, ENTRY, IMMUTABLE, Assets
 from chat_server.web.deps import CurrentUser, SettingsDep
 from chat_server.web.oidc import provider_name
@@ -133,6 +132,3 @@ async def asset(version: str, name: str, request: Request) -> Response:
 async def whoami(user: CurrentUser, settings: SettingsDep) -> dict[str, str]:
     """Who the page is signed in as, so it can say so."""
     return {"user_id": user.user_id, "auth": "local" if settings.local_mode else "jwt"}
-
-
-router.include_router(panel.router)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from chat_server.agent.zones import HEADER, local_zone, zone_from_header
+from chat_server.features import IMPORT_PATH
 from chat_server.transfer import tables
 from chat_server.transfer.exporter import MEDIA_TYPES, ExportFormat, as_csv, as_ics, as_json
 from chat_server.transfer.formats import Context, Format, FormatError, as_zone, detect, read
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
-IMPORT_PATH = "/api/import"
-# An import file's bound (the edge's body limit for this one path): a Todoist or TickTick
-# backup of 10,000 tasks is well under it.
-IMPORT_MAX_BYTES = 5_000_000
 FILENAME_MAX_CHARS = 255
 
 
@@ -98,7 +95,9 @@ async def import_tasks(
 
 @router.get("/api/export")
 async def export_tasks(
-    user: PanelUser, server: ChatServerDep, format: ExportFormat = "json"  # noqa: A002
+    user: PanelUser,
+    server: ChatServerDep,
+    format: ExportFormat = "json",  # noqa: A002
 ) -> Response:
     """Every task of the user (done ones and subtasks too) as JSON, CSV or iCalendar."""
     tasks = await all_tasks(server, user, "all")
