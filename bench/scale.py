@@ -8,6 +8,8 @@ interleaved rounds, one caller measures the same calls the servers make:
                and every fifth has none), priority and title; first page and 90% deep
   threads.list SQLStore.load_threads, 20 per page, newest first; first page and 90% deep
   items.list   SQLStore.load_thread_items, 50 per page, oldest first; first page and 90% deep
+  search       list_tasks(search=...) for a word RARE tasks hold at every size (a selective
+               search), and on PostgreSQL the same word with a typo (found by similarity)
 Keyset pagination should keep the big/small ratio near 1.
 
 Run: .venv/bin/python -m bench.scale [--quick] [--sizes 1000,100000] [--databases sqlite,postgres]
@@ -85,7 +87,7 @@ def fill(engine: Engine, count: int) -> None:
         return {
             "user_id": USER.user_id,
             "title": f"Task {i:07d} {'abcdefgh'[i % 8]}",
-            "description": "some words about it",
+            "description": RARE_TEXT if i % (count // RARE) == 0 else "some words about it",
             "completed": i % 3 == 0,
             "priority": i % 3,
             "tags": ["home", "errands"][: i % 3],
@@ -135,9 +137,10 @@ def fill(engine: Engine, count: int) -> None:
         for rows in _batches(count, item_row):
             conn.execute(insert(items_table), rows)
     if engine.dialect.name == "postgresql":
-        # Fresh statistics, as autovacuum would gather soon after a bulk load.
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+        # What autovacuum does soon after a bulk load: fresh statistics, and the rows queued
+        # in the search index's pending list (GIN's fast update) moved into the index.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 SORTS = {  # sort -> the order its pages are asked in
@@ -173,12 +176,40 @@ def deep_task_cursor(engine: Engine, sort: str, order: str, count: int) -> str:
     return encode_cursor(secret, sort, order, value, task_id)
 
 
+RARE = 10
+"""Tasks holding RARE_TEXT, at every size: what a selective search finds."""
+RARE_TEXT = "call the plumber"
+SEARCHES = {  # what a search asks for -> the databases it is measured on
+    "plumber": ("sqlite", "postgres"),
+    # A typo: nothing holds it, so PostgreSQL looks for words like it (pg_trgm).
+    "plumbr": ("postgres",),
+}
 PAGE = 50
 """Tasks and thread items per page, as the browser page asks for them."""
 THREAD_PAGE = 20
 """Threads per page, as the ChatKit sidebar asks for them."""
 MIN_ROWS = 1000
 """The smallest table measured: below it every page is the first."""
+
+
+def searches(engine: Engine) -> dict[str, Call]:
+    """The measured searches (the same at every size: RARE tasks match)."""
+
+    def search(term: str) -> Call:
+        query = tasks.TaskQuery(search=term, limit=PAGE)
+
+        async def call() -> Any:
+            page = await run_db(engine, tasks.list_tasks, user_id=USER.user_id, query=query)
+            assert len(page["tasks"]) == RARE, len(page["tasks"])
+
+        return call
+
+    kind = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
+    return {
+        f"list_tasks search {term!r}, {RARE} match": search(term)
+        for term, kinds in SEARCHES.items()
+        if kind in kinds
+    }
 
 
 def calls(engine: Engine, count: int) -> dict[str, Call]:
@@ -221,6 +252,7 @@ def calls(engine: Engine, count: int) -> dict[str, Call]:
         )
     return {
         **measured,
+        **searches(engine),
         "threads.list, first page": threads(None),
         "threads.list, 90% deep": threads(deep_thread),
         "items.list, first page": items(None),

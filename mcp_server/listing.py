@@ -11,9 +11,11 @@ from typing import Any, get_args
 from sqlalchemy import String, and_, false, func, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from mcp_server import search
 from mcp_server.access import Access
 from mcp_server.lists import ListRef, find
 from mcp_server.models import (
@@ -149,7 +151,7 @@ def list_tasks(
     key = _SORT_KEYS[sort]
     conn = session.connection()
     who = Access.of(conn, user_id)
-    conditions = [who.tasks(), *_filters(query, utc_now(now))]
+    conditions = _filters(query, utc_now(now))
     if _choice("subtasks", query.subtasks, SUBTASK_FILTERS) == "top_level":
         conditions.append(_t.c.parent_id.is_(None))
     if query.list is not None:
@@ -165,19 +167,67 @@ def list_tasks(
     # For "title" the cursor must hold the database's own lower(title), which can differ
     # from Python's str.lower on non-ASCII text; the other keys are in the task itself.
     columns = (*TASK_COLUMNS, key.label("sort_key")) if sort == "title" else TASK_COLUMNS
-    rows: list[Row[Any]] = []
-    for where, ordering in _scans(key, order, cursor):
-        wanted = query.limit + 1 - len(rows)
-        statement = select(*columns).where(*conditions, *where).order_by(*ordering)
-        rows += conn.execute(statement.limit(wanted)).all()
-        if len(rows) > query.limit:
-            break
+    rows = _search(
+        conn,
+        select(*columns).where(*conditions),
+        who.tasks(),
+        term=_search_term(query),
+        scans=_scans(key, order, cursor),
+        limit=query.limit,
+        first_page=cursor is None,
+    )
     page = [task_dict(row) for row in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
         last = _sort_key(sort, rows[-2], page[-1])
         next_cursor = encode_cursor(signer.get(conn), sort, order, last, page[-1]["id"])
     return {"tasks": page, "next_cursor": next_cursor}
+
+
+def _rows(
+    conn: Connection, statement: Select[Any], scans: list["Scan"], limit: int
+) -> list[Row[Any]]:
+    """Up to `limit` + 1 rows of `statement`, from `scans` run in turn."""
+    rows: list[Row[Any]] = []
+    for where, ordering in scans:
+        wanted = limit + 1 - len(rows)
+        rows += conn.execute(statement.where(*where).order_by(*ordering).limit(wanted)).all()
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _search(
+    conn: Connection,
+    statement: Select[Any],
+    scope: ColumnElement[bool],
+    *,
+    term: str | None,
+    scans: list["Scan"],
+    limit: int,
+    first_page: bool,
+) -> list[Row[Any]]:
+    """`_rows` of the tasks in `scope` (holding `term`, if any). Where none of them holds it
+    (through every filter, on any page), those with a word like it, on every page alike."""
+    if term is None:
+        return _rows(conn, statement.where(scope), scans, limit)
+    matching = statement.where(*search.matches(conn, scope, term))
+    rows = _rows(conn, matching, scans, limit)
+    if rows or (near := search.near_matches(conn, scope, term)) is None:
+        return rows
+    # A count, not a LIMIT 1: PostgreSQL would read the tasks in index order for that.
+    if (
+        not first_page
+        and conn.execute(select(func.count()).select_from(matching.subquery())).scalar()
+    ):
+        return rows  # only this page is empty
+    return _rows(conn, statement.where(*near), scans, limit)
+
+
+def _search_term(query: TaskQuery) -> str | None:
+    if query.search is None or not query.search.strip():
+        return None
+    return no_nul("search", query.search.strip())
 
 
 def _sort_key(sort: str, row: Row[Any], task: TaskDict) -> Any:
@@ -206,7 +256,7 @@ def _assignee(value: str, user_id: str) -> str:
     try:
         return check_user_id(value.strip())
     except AuthError as exc:
-        raise InvalidTaskInput(f"assignee must be \"me\" or a user id: {exc}") from None
+        raise InvalidTaskInput(f'assignee must be "me" or a user id: {exc}') from None
 
 
 def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -220,14 +270,6 @@ def _filters(query: TaskQuery, now: datetime) -> list[ColumnElement[bool]]:
     status = _choice("status", query.status, STATUSES)
     if status != "all":
         conditions.append(_t.c.completed == (status == "completed"))
-    if query.search is not None and query.search.strip():
-        term = no_nul("search", query.search.strip())
-        conditions.append(
-            or_(
-                _t.c.title.icontains(term, autoescape=True),
-                _t.c.description.icontains(term, autoescape=True),
-            )
-        )
     if query.tag is not None:
         # Stored as ",a,b,": a whole-tag match can never hit part of another tag.
         tags = type_coerce(_t.c.tags, String)

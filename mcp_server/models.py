@@ -6,9 +6,9 @@ Queries live in tasks.py (writes, get) and listing.py.
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Index, Integer, SmallInteger, String, and_, func, select
+from sqlalchemy import Index, Integer, SmallInteger, String, and_, event, func, select
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -207,6 +207,46 @@ Index("ix_task_user_title", _table.c.user_id, func.lower(_table.c.title), _table
 Index("ix_task_parent", _table.c.parent_id)
 Index("ix_task_list", _table.c.list_id)
 
+# The search index (mcp_server/search.py), as migration tasks_0014 makes it: on SQLite an
+# FTS5 table over the task table's rows kept by triggers, on PostgreSQL a GIN index with
+# pg_trgm's operator class where pg_trgm is installed.
+SEARCH_SQLITE = (
+    "CREATE VIRTUAL TABLE task_search USING fts5("
+    "title, description, content='task', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER task_search_insert AFTER INSERT ON task BEGIN "
+    "INSERT INTO task_search(rowid, title, description) "
+    "VALUES (new.id, new.title, new.description); END",
+    "CREATE TRIGGER task_search_delete AFTER DELETE ON task BEGIN "
+    "INSERT INTO task_search(task_search, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); END",
+    "CREATE TRIGGER task_search_update AFTER UPDATE OF title, description ON task BEGIN "
+    "INSERT INTO task_search(task_search, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); "
+    "INSERT INTO task_search(rowid, title, description) "
+    "VALUES (new.id, new.title, new.description); END",
+)
+SEARCH_POSTGRES = (
+    "CREATE INDEX ix_task_search ON task "
+    "USING gin (title {schema}.gin_trgm_ops, description {schema}.gin_trgm_ops)"
+)
+
+
+@event.listens_for(_table, "after_create")
+def _create_search_index(_target: Any, connection: Connection, **_: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        for statement in SEARCH_SQLITE:
+            connection.exec_driver_sql(statement)
+        return
+    query = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    if (schema := connection.exec_driver_sql(query).scalar()) is not None:
+        connection.exec_driver_sql(SEARCH_POSTGRES.format(schema=schema))
+
+
+@event.listens_for(_table, "before_drop")
+def _drop_search_index(_target: Any, connection: Connection, **_: Any) -> None:
+    if connection.dialect.name == "sqlite":  # PostgreSQL drops the index with the table
+        connection.exec_driver_sql("DROP TABLE IF EXISTS task_search")
+
 
 # --- reminders ------------------------------------------------------------------------
 
@@ -328,4 +368,3 @@ class DeploymentSecret(SQLModel, table=True):
 
     name: str = Field(max_length=40, primary_key=True)
     value: str = Field(max_length=100)  # URL-safe base64 of the secret's bytes
-

@@ -84,7 +84,11 @@ def test_scale_quick_mode_lists_every_page_on_each_database(tmp_path: Path) -> N
     pages = ["first page", "90% deep"]
     calls = [f"list_tasks by {sort}, {page}" for sort in sorts for page in pages]
     calls += [f"{call}, {page}" for call in ("threads.list", "items.list") for page in pages]
-    assert sorted(results["cells"]) == sorted(f"{db}/{call}" for db in databases for call in calls)
+    # A selective search everywhere; a search with a typo where similarity finds it.
+    searches = {"sqlite": ["'plumber'"], "postgres": ["'plumber'", "'plumbr'"]}
+    expected = [f"{db}/{call}" for db in databases for call in calls]
+    expected += [f"{db}/list_tasks search {t}, 10 match" for db in databases for t in searches[db]]
+    assert sorted(results["cells"]) == sorted(expected)
     assert all(cell["ratio"] > 0 for cell in results["cells"].values())
 
 
