@@ -7,7 +7,8 @@ already share:
 
 - SQLite (both processes on one machine): an append-only `task_event` table. The MCP
   server inserts a row per user in the write's transaction; chat servers poll for rows past
-  the last id they saw. Rows are pruned after KEEP_EVENTS.
+  the last id they saw. Rows older than KEEP_EVENTS are pruned, at most once every
+  PRUNE_EVERY seconds per process (a DELETE on every write cost more than the event).
 - PostgreSQL (any number of instances): NOTIFY on a channel named for the schema; every
   chat server LISTENs on one connection of its own. Delivery is immediate and needs no
   table or extra service; a listener that was down misses events, which is fine because
@@ -16,12 +17,13 @@ already share:
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import anyio
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel
@@ -33,6 +35,7 @@ from shared.db import run_db
 log = logging.getLogger(__name__)
 
 KEEP_EVENTS = timedelta(minutes=5)
+PRUNE_EVERY = 60.0
 # The channel is per schema, so deployments (or test runs) sharing one database but not
 # one schema do not hear each other: NOTIFY channels are per database.
 CHANNEL_SQL = "SELECT 'taskchat_tasks_' || left(md5(current_schema()), 12)"
@@ -54,6 +57,13 @@ class TaskEventRow(SQLModel, table=True):
 
 
 _table: Any = TaskEventRow.__table__  # type: ignore[attr-defined]
+# Built once: SQLAlchemy then reuses the statement's cache key and compiled form.
+_insert = insert(_table)
+_prune = delete(_table).where(_table.c.created_at < bindparam("before"))
+
+
+class _Pruning:
+    at = 0.0  # time.monotonic() of this process's last pruning
 
 
 class TaskEvent(TypedDict):
@@ -81,15 +91,34 @@ def record(conn: Connection, *, user_ids: Iterable[str], events: Iterable[TaskEv
     if not pairs:
         return
     if conn.dialect.name == "postgresql":
-        channel = conn.execute(text(CHANNEL_SQL)).scalar_one()
+        channel = _channel(conn)
         for user_id, event in pairs:
             payload = json.dumps({"user_id": user_id, **event})
             conn.execute(select(func.pg_notify(channel, payload)))
     else:
         now = datetime.now(UTC)
         rows = [{"user_id": user_id, **event, "created_at": now} for user_id, event in pairs]
-        conn.execute(insert(_table), rows)
-        conn.execute(delete(_table).where(_table.c.created_at < now - KEEP_EVENTS))
+        conn.execute(_insert, rows)
+        _prune_old(conn, now)
+
+
+def _channel(conn: Connection) -> str:
+    """This connection's channel, asked once per database connection (its schema does not
+    change under it) instead of once per write."""
+    info = conn.connection.info
+    if "taskchat_channel" not in info:
+        info["taskchat_channel"] = conn.execute(text(CHANNEL_SQL)).scalar_one()
+    return str(info["taskchat_channel"])
+
+
+def _prune_old(conn: Connection, now: datetime) -> None:
+    """Delete events older than KEEP_EVENTS, in the write's transaction, at most once every
+    PRUNE_EVERY seconds per process: pollers read only past the last id they saw, so rows a
+    minute past KEEP_EVENTS cost nothing but their space."""
+    if time.monotonic() - _Pruning.at < PRUNE_EVERY:
+        return
+    _Pruning.at = time.monotonic()
+    conn.execute(_prune, {"before": now - KEEP_EVENTS})
 
 
 def is_missing_table(exc: BaseException) -> bool:

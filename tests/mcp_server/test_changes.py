@@ -4,12 +4,14 @@ page (apps.py), in process."""
 import base64
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 from mcp.server.subscriptions import ResourceUpdated, ServerEvent
 from mcp.shared.exceptions import MCPError
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from mcp_server.apps import app_html
@@ -99,3 +101,29 @@ def test_the_app_page_runs_only_its_own_inline_script_and_style() -> None:
     assert csp.startswith("default-src 'none';")
     assert "unsafe-inline" not in csp
     assert not re.search(r"\b(src|href)=", page.replace('htmlFor', ''))  # loads nothing
+
+
+def test_old_events_are_pruned_with_a_write_at_most_once_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
+    upgrade_all(engine)
+    table = events.TaskEventRow.__table__  # type: ignore[attr-defined]
+    old = datetime.now(UTC) - events.KEEP_EVENTS - timedelta(seconds=1)
+    with Session(engine) as session:
+        session.execute(insert(table).values(user_id="ann", task_id=1, status="created",
+                                             created_at=old))  # fmt: skip
+        session.commit()
+
+    def publish_and_count() -> int:
+        with Session(engine) as session:
+            events.publish(session, user_id="ann", events=[TaskEvent(task_id=2, status="updated")])
+            return len(session.execute(select(table.c.id)).all())
+
+    monkeypatch.setattr(events._Pruning, "at", 0.0)  # as in a process that has not pruned yet
+    assert publish_and_count() == 1  # the old event went, the new one stays
+    with Session(engine) as session:
+        session.execute(insert(table).values(user_id="ann", task_id=1, status="created",
+                                             created_at=old))  # fmt: skip
+        session.commit()
+    assert publish_and_count() == 3  # pruned a moment ago: not again within the minute
