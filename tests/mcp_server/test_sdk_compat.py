@@ -5,6 +5,8 @@ An SDK upgrade that changes one fails here, by name, instead of in every tool ca
 
 import inspect
 
+from mcp.server._streamable_http_modern import _mcp_param_rejection
+from mcp.shared.inbound import validate_mcp_param_headers
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
@@ -74,3 +76,17 @@ def test_lowlevel_is_the_server_mcpserver_wraps(engine: Engine) -> None:
     assert low.name == server.name
     for method in ("completion/complete", "subscriptions/listen", "server/discover"):
         assert low.get_request_handler(method) is not None
+
+
+def test_the_sdk_still_reads_mcp_param_header_schemas_through_its_lookup(engine: Engine) -> None:
+    # build_server hands the SDK only the schemas that declare Mcp-Param headers.
+    source = inspect.getsource(_mcp_param_rejection)
+    assert "app.get_tool_input_schema" in source
+    low = lowlevel(build_server(Settings(_env_file=None, jwt_secret=None), engine))
+    assert low.get_tool_input_schema is not None
+    assert low.get_tool_input_schema("add_task") is None  # declares none: nothing to check
+    assert low.get_tool_input_schema("no_such_tool") is None
+    # A schema with no `x-mcp-header` never rejects a call, whatever headers it carries.
+    headers = {"mcp-param-title": "other"}
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    assert validate_mcp_param_headers(schema, {"title": "x"}, headers) is None
