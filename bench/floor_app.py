@@ -1,8 +1,9 @@
 """The floor for tool calls: the MCP tools' database work behind two plain JSON routes.
 
 Each route does what the tool does, minus MCP: validate the body with the tool's own input
-model, run the mcp_server/tasks.py function in a worker thread for the local user, and encode
-the result with pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn
+model, run the mcp_server/tasks.py function in a worker thread for the local user (a write
+through calls.apply, which commits it, as the tool's does), and encode the result with
+pydantic-core. `python -m bench.floor_app` serves it on PORT with uvicorn
 and no access log, as the MCP server runs.
 """
 
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import mcp_server.models  # noqa: F401  (registers the Task table)
-from mcp_server import tasks
+from mcp_server import calls, tasks
 from mcp_server.inputs import AddTaskInput, ListTasksInput
 from shared.db import make_engine, run_db
 from shared.migrate import upgrade_all
@@ -38,7 +39,13 @@ def build_floor_app(engine: Engine, user_id: str = "local") -> Starlette:
     async def add_route(request: Request) -> Response:
         args = AddTaskInput.model_validate_json(await request.body())
         data = tasks.NewTask(**dict(args))
-        return answer(await run_db(engine, tasks.add_task, user_id=user_id, data=data))
+        # Committed as the tool commits it: a write left uncommitted is rolled back when its
+        # session closes, and the floor would do less than the work it stands for.
+        return answer(
+            await run_db(
+                engine, calls.apply, tasks.add_task, user_id=user_id, call_id=None, data=data
+            )
+        )
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -41,7 +41,7 @@ from bench.common import (
     write_json,
 )
 from chat_server.agent.pool import MCPPool
-from mcp_server import tasks
+from mcp_server import calls, tasks
 from shared.db import make_engine, run_db
 from shared.migrate import upgrade_all
 
@@ -90,9 +90,10 @@ class InProcess(Way):
         data = tasks.NewTask(**OPS[op])
 
         async def add_call() -> None:
-            pydantic_core.to_json(
-                await run_db(self.engine, tasks.add_task, user_id="local", data=data)
+            change = await run_db(
+                self.engine, calls.apply, tasks.add_task, user_id="local", call_id=None, data=data
             )
+            pydantic_core.to_json(change)
 
         return add_call
 
@@ -249,7 +250,7 @@ async def seed(database_url: str) -> None:
     upgrade_all(engine)
     for i in range(SEED_TASKS):
         data = tasks.NewTask(title=f"Seeded task {i}", tags=["home"], due="2030-01-01")
-        await run_db(engine, tasks.add_task, user_id="local", data=data)
+        await run_db(engine, calls.apply, tasks.add_task, user_id="local", call_id=None, data=data)
     engine.dispose()
 
 
