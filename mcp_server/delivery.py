@@ -23,17 +23,16 @@ import smtplib
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
-import http_ece
-import httpx
-from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
 
 from shared.channels import ChannelError, check_url
 from shared.deployment_keys import SNOOZE_MINUTES, VapidKey, unb64url
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,6 @@ class Message:
 class Sender:
     """What every delivery of one process shares: its HTTP client and the settings."""
 
-    client: httpx.AsyncClient
     allow_private: bool
     smtp_url: str | None = None
     smtp_from: str = "taskchat@localhost"
@@ -110,6 +108,23 @@ class Sender:
     vapid_subject: str = "mailto:taskchat@localhost"
     webhook_attempts: int = WEBHOOK_ATTEMPTS
     webhook_backoff: float = WEBHOOK_BACKOFF_SECONDS
+    client: "httpx.AsyncClient | None" = None
+
+    def http(self) -> "httpx.AsyncClient":
+        """The HTTP client, made at the first delivery: a server that never delivers
+        (most are idle) does not load httpx and what it imports (about 2 MiB)."""
+        if self.client is None:
+            import httpx  # noqa: PLC0415
+
+            self.client = httpx.AsyncClient(
+                timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+            )
+        return self.client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client, if one was made."""
+        if self.client is not None:
+            await self.client.aclose()
 
     async def check(self, url: str) -> Result | None:
         """None when `url` may be reached now, else the refusal (not retried)."""
@@ -128,7 +143,7 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _answered(answer: httpx.Response) -> Result:
+def _answered(answer: "httpx.Response") -> Result:
     if answer.is_success:
         return SENT
     status = answer.status_code
@@ -159,6 +174,8 @@ async def post_webhook(sender: Sender, channel: Channel, message: Message) -> Re
         DELIVERY_HEADER: message.occurrence,
         "User-Agent": "taskchat-reminders",
     }
+    import httpx  # noqa: PLC0415  (loaded with the client, at the first delivery)
+
     result = Result("not tried")
     for attempt in range(sender.webhook_attempts):
         if attempt:
@@ -167,7 +184,7 @@ async def post_webhook(sender: Sender, channel: Channel, message: Message) -> Re
         if refused:
             return refused
         try:
-            result = _answered(await sender.client.post(channel.target, content=body,
+            result = _answered(await sender.http().post(channel.target, content=body,
                                                         headers=headers))  # fmt: skip
         except httpx.HTTPError as exc:
             result = Result(f"could not be reached ({type(exc).__name__})", retry=True)
@@ -213,8 +230,10 @@ async def post_ntfy(sender: Sender, channel: Channel, message: Message) -> Resul
     refused = await sender.check(url)
     if refused:
         return refused
+    import httpx  # noqa: PLC0415  (loaded with the client, at the first delivery)
+
     try:
-        return _answered(await sender.client.post(url, json=publish, headers=headers))
+        return _answered(await sender.http().post(url, json=publish, headers=headers))
     except httpx.HTTPError as exc:
         return Result(f"could not be reached ({type(exc).__name__})", retry=True)
 
@@ -236,6 +255,10 @@ def push_data(message: Message) -> dict[str, Any]:
 
 def encrypt_push(data: bytes, keys: str) -> bytes:
     """`data` encrypted for a subscription's "<p256dh> <auth>" keys (RFC 8291, aes128gcm)."""
+    # Web push only: loaded at the first push.
+    import http_ece  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
     p256dh, auth = keys.split(" ")
     return bytes(http_ece.encrypt(
         data, private_key=ec.generate_private_key(ec.SECP256R1()), dh=unb64url(p256dh),
@@ -245,6 +268,8 @@ def encrypt_push(data: bytes, keys: str) -> bytes:
 
 def vapid_headers(key: VapidKey, endpoint: str, subject: str, now: float) -> dict[str, str]:
     """The Authorization header for a push to `endpoint` (RFC 8292)."""
+    from py_vapid import Vapid02  # noqa: PLC0415  (web push only: loaded at the first push)
+
     parts = urlsplit(endpoint)
     claims = {"aud": f"{parts.scheme}://{parts.netloc}", "sub": subject,
               "exp": int(now) + VAPID_LIFETIME_SECONDS}  # fmt: skip
@@ -266,8 +291,10 @@ async def send_push(sender: Sender, channel: Channel, message: Message) -> Resul
     refused = await sender.check(channel.target)
     if refused:
         return refused
+    import httpx  # noqa: PLC0415  (loaded with the client, at the first delivery)
+
     try:
-        answer = await sender.client.post(
+        answer = await sender.http().post(
             channel.target, content=encrypt_push(data, channel.keys), headers=headers
         )
     except httpx.HTTPError as exc:

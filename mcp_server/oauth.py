@@ -8,17 +8,19 @@ and `sub`; its scopes come from `scope` (RFC 9068) or `scp`.
 """
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
 import jwt
 from mcp.server.auth.provider import AccessToken
 
 from shared.auth import AuthError, check_user_id, token_expiry
 from shared.settings import McpSettings
 from shared.startup import StartupError
+
+if TYPE_CHECKING:
+    import httpx
 
 ALGORITHMS = ("RS256", "ES256")
 READ_SCOPE = "tasks:read"
@@ -110,6 +112,10 @@ class IssuerKeys:
         return time.monotonic() - self._fetched_at >= self.refetch_after
 
     async def _fetch(self) -> None:
+        # Loaded here: only a server with OAUTH_ISSUER fetches keys, and httpx with what it
+        # imports is about 2 MiB of every other server's memory.
+        import httpx  # noqa: PLC0415
+
         self._fetched_at = time.monotonic()
         async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
             try:
@@ -122,7 +128,7 @@ class IssuerKeys:
                 raise AuthError(f"cannot fetch the issuer's signing keys: {exc}") from None
         self._keys = {key.key_id: key for key in key_set.keys}
 
-    async def _discover(self, http: httpx.AsyncClient) -> str:
+    async def _discover(self, http: "httpx.AsyncClient") -> str:
         for url in discovery_urls(self.issuer):
             response = await http.get(url)
             if response.status_code != 200:

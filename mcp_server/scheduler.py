@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
-import httpx
 from sqlalchemy import Select, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -233,11 +232,8 @@ class Scheduler:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
         self.late_after = max(MIN_LATE, timedelta(seconds=3 * settings.reminder_interval_seconds))
-        self.client = httpx.AsyncClient(
-            timeout=delivery.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-        )
         self.sender = delivery.Sender(
-            self.client, settings.reminder_allow_private_urls, settings.smtp_url,
+            settings.reminder_allow_private_urls, settings.smtp_url,
             settings.smtp_from, vapid_subject=settings.vapid_subject or
             f"mailto:{settings.smtp_from}",
         )  # fmt: skip
@@ -254,7 +250,7 @@ class Scheduler:
                 await anyio.sleep(self.settings.reminder_interval_seconds)
         finally:
             with anyio.CancelScope(shield=True):
-                await self.client.aclose()
+                await self.sender.aclose()
 
     async def tick(self, now: datetime | None = None) -> list[Job]:
         """Claim what is due at `now` (default: the clock), then deliver it."""
