@@ -166,7 +166,8 @@ def _lifespan(
         app.state.mcp = pool
         start_loaded(app)
         turn_locks = turn_locks_for(settings.database_url)
-        app.state.chat_server = TaskChatServer(SQLStore(engine), agent, pool, turn_locks)
+        store = SQLStore(engine)
+        app.state.chat_server = TaskChatServer(store, agent, pool, turn_locks)
         app.state.event_hub = EventHub(engine, settings.database_url)
         await app.state.event_hub.start()
         app.state.rate_limiter = RateLimiter(
@@ -180,6 +181,7 @@ def _lifespan(
             if turn_locks is not None:
                 await turn_locks.close()
             await pool.cleanup()  # type: ignore[no-untyped-call]
+            store.close()
             engine.dispose()
 
     return lifespan

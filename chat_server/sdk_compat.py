@@ -19,6 +19,7 @@ from mcp.types import ListToolsResult
 __all__ = [
     "FAKE_RESPONSES_ID",
     "MergeNoiseFilter",
+    "NoClientToolCalls",
     "absorb_tool_listing",
     "process_non_streaming",
     "process_streaming",
@@ -51,6 +52,19 @@ async def process_non_streaming(
 def sse_event(server: ChatKitServer[Any], event: ThreadStreamEvent) -> bytes:
     """One event as chatkit itself frames it, for events the server adds to a stream."""
     return b"data: " + server._serialize(event) + b"\n\n"
+
+
+class NoClientToolCalls:
+    """For a ChatKit server whose agent has no client tools: skips chatkit's search for them.
+
+    Before answering each message chatkit loads and parses the thread's last 20 items to
+    delete a client tool call left pending (`_cleanup_pending_client_tool_call`): a widget
+    of 50 tasks among them takes milliseconds to validate, on every turn. Our agent makes no
+    client tool calls and the HTTP edge refuses client tool output, so there is none to find.
+    """
+
+    async def _cleanup_pending_client_tool_call(self, thread: Any, context: Any) -> None:
+        return None
 
 
 def absorb_tool_listing(client: Client, listing: ListToolsResult) -> bool:

@@ -39,7 +39,12 @@ from chat_server.conversation.errors import assistant_message, describe_failure
 from chat_server.conversation.store import SQLStore
 from chat_server.conversation.turns import ThreadTurns, TurnLocks
 from chat_server.metrics import observed_turn
-from chat_server.sdk_compat import process_non_streaming, process_streaming, sse_event
+from chat_server.sdk_compat import (
+    NoClientToolCalls,
+    process_non_streaming,
+    process_streaming,
+    sse_event,
+)
 from shared import tracing
 from shared.auth import Principal
 
@@ -66,7 +71,7 @@ def message_text(item: UserMessageItem) -> str:
     return " ".join(part.text for part in item.content).strip()
 
 
-class TaskChatServer(ChatKitServer[Principal]):
+class TaskChatServer(NoClientToolCalls, ChatKitServer[Principal]):
     """Answers each message with one agent run whose tools act for the authenticated user."""
 
     store: SQLStore
@@ -193,9 +198,7 @@ class TaskChatServer(ChatKitServer[Principal]):
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: Principal
     ) -> None:
         """Record a thumbs up/down in the log (ids were checked as the caller's at the edge)."""
-        log.info(
-            "feedback %s from %s on %s in %s", feedback, context.user_id, item_ids, thread_id
-        )
+        log.info("feedback %s from %s on %s in %s", feedback, context.user_id, item_ids, thread_id)
 
     def action(
         self,

@@ -14,6 +14,7 @@ Contract beyond chatkit's `Store`:
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from chat_server.conversation.errors import DatabaseUnavailable, ThreadGone
 from chat_server.conversation.store_tables import Order, items_table, statements_for
 from shared.auth import Principal
-from shared.db import UNAVAILABLE_ERRORS
+from shared.db import UNAVAILABLE_ERRORS, make_engine, one_connection
 
 T = TypeVar("T")
 
@@ -38,6 +39,12 @@ _item_adapter: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 # that shared.db.run_db builds (about 40 us a call) and hops to a worker thread itself,
 # with its own cap like run_db's.
 _db_threads = anyio.CapacityLimiter(16)
+# On SQLite each statement is first tried on the event loop with no busy timeout: a WAL
+# reader never waits, and a one-row write takes tens of microseconds, while the hop to a
+# worker thread and back costs more than the work (an add-task turn made nine). Only a
+# write that meets another connection's write lock goes to a worker thread, which waits
+# for it with the usual busy timeout.
+INLINE_BUSY_TIMEOUT = "0"
 
 
 def to_utc(value: datetime) -> datetime:
@@ -58,6 +65,12 @@ class SQLStore(Store[Principal]):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sql = statements_for(engine.dialect.name)
+        self._inline = _inline_engine(engine)
+
+    def close(self) -> None:
+        """Close the connections the store opened itself (the engine stays its owner's)."""
+        if self._inline is not None:
+            self._inline.dispose()
 
     def generate_thread_id(self, context: Principal) -> str:
         """A 128-bit random thread id: thread ids are global, so 32 bits would collide."""
@@ -255,22 +268,30 @@ class SQLStore(Store[Principal]):
         """No attachment exists."""
         raise NotFoundError(f"attachment {attachment_id} not found")
 
-
-    # -- plumbing: one worker-thread hop and one transaction per call ---------------------
+    # -- plumbing: one transaction per call, on the loop (SQLite) or in a worker thread ----
 
     async def _read(self, fn: Callable[[Connection], T]) -> T:
-        def work() -> T:
-            with self.engine.connect() as conn:
+        def work(engine: Engine) -> T:
+            with engine.connect() as conn:
                 return fn(conn)
 
-        return await _in_thread(work)
+        return await self._run(work)
 
     async def _write(self, fn: Callable[[Connection], T]) -> T:
-        def work() -> T:
-            with self.engine.begin() as conn:
+        def work(engine: Engine) -> T:
+            with engine.begin() as conn:
                 return fn(conn)
 
-        return await _in_thread(work)
+        return await self._run(work)
+
+    async def _run(self, work: Callable[[Engine], T]) -> T:
+        if self._inline is not None:
+            try:
+                return work(self._inline)
+            except UNAVAILABLE_ERRORS:
+                # Locked (or worse): rolled back; the worker thread waits, or says why.
+                pass
+        return await _in_thread(partial(work, self.engine))
 
     async def _exists(self, statement: Any, params: dict[str, Any]) -> bool:
         return await self._read(lambda conn: conn.scalar(statement, params)) is not None
@@ -286,6 +307,21 @@ class SQLStore(Store[Principal]):
         except IntegrityError:
             # The thread was deleted while this write ran: to the caller it is gone.
             return False
+
+
+def _inline_engine(engine: Engine) -> Engine | None:
+    """The same SQLite file with no busy timeout, for statements run on the event loop.
+
+    None for PostgreSQL (a query may wait on the network or a lock) and for an in-memory
+    database, whose one connection the engine shares and a second engine would not see.
+    """
+    if engine.dialect.name != "sqlite" or one_connection(engine):
+        return None
+    return make_engine(
+        engine.url.update_query_dict({"timeout": INLINE_BUSY_TIMEOUT}).render_as_string(
+            hide_password=False
+        )
+    )
 
 
 async def _in_thread(work: Callable[[], T]) -> T:

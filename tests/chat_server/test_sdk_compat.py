@@ -27,6 +27,15 @@ def test_chatkit_still_has_the_request_processors_the_server_calls() -> None:
     assert inspect.iscoroutinefunction(ChatKitServer._process_non_streaming)
 
 
+def test_chatkit_still_looks_for_pending_client_tool_calls_where_the_server_skips_it() -> None:
+    skipped = ChatKitServer._cleanup_pending_client_tool_call
+    assert parameters(skipped) == ["self", "thread", "context"]
+    assert inspect.iscoroutinefunction(skipped)
+    assert "_cleanup_pending_client_tool_call" in inspect.getsource(
+        ChatKitServer._process_streaming_impl
+    )
+
+
 def test_an_added_event_is_framed_exactly_as_chatkit_frames_its_own() -> None:
     class Server(ChatKitServer[None]):
         async def respond(self, *_args: object) -> None:  # type: ignore[override]
@@ -64,11 +73,13 @@ def test_only_chatkits_merge_queue_task_destruction_is_dropped_from_asyncio_logs
     def record(message: str) -> logging.LogRecord:
         return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, None)
 
-    assert not quiet.filter(record(
-        "Task was destroyed but it is pending!\ntask: <Task pending name='Task-8003' "
-        "coro=<_AsyncQueueIterator.__anext__() running at chatkit/agents.py:288>>"
-    ))
-    assert quiet.filter(record(
-        "Task was destroyed but it is pending!\ntask: <Task pending coro=<other() running>>"
-    ))
+    assert not quiet.filter(
+        record(
+            "Task was destroyed but it is pending!\ntask: <Task pending name='Task-8003' "
+            "coro=<_AsyncQueueIterator.__anext__() running at chatkit/agents.py:288>>"
+        )
+    )
+    assert quiet.filter(
+        record("Task was destroyed but it is pending!\ntask: <Task pending coro=<other() running>>")
+    )
     assert quiet.filter(record("Unclosed client session"))

@@ -795,3 +795,32 @@ async def test_chatkit_conversation_round_trips_through_the_store(store: SQLStor
     await call(server, {"type": "threads.delete", "params": {"thread_id": thread_id}})
 
     assert not await store.thread_exists(thread_id, ALICE)
+
+
+async def test_a_write_meeting_another_writers_lock_waits_for_it_off_the_event_loop(
+    sqlite_url: str,
+) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade_all(engine)
+    store = SQLStore(engine)
+    thread = await new_thread(store)
+    other = make_engine(sqlite_url)
+    try:
+        with other.connect() as holder:
+            holder.exec_driver_sql("BEGIN IMMEDIATE")  # holds SQLite's write lock
+            saving = asyncio.create_task(
+                store.add_thread_item(thread.id, item(thread.id, "waited"), ALICE)
+            )
+            # The loop keeps running while the write waits for the lock in a worker thread.
+            for _ in range(20):
+                await asyncio.sleep(0.01)
+            assert not saving.done()
+            assert await store.thread_exists(thread.id, ALICE)  # a read does not wait
+            holder.exec_driver_sql("COMMIT")
+        await saving
+        page = await store.load_thread_items(thread.id, None, 10, "asc", ALICE)
+        assert ids(page) == ["waited"]
+    finally:
+        store.close()
+        other.dispose()
+        engine.dispose()
