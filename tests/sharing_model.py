@@ -184,7 +184,11 @@ class SharingMachine(RuleBasedStateMachine):
 
     @rule(which=st.integers(0, 20), member=st.integers(0, USERS - 1), leaves=st.booleans())
     def owner_removes_or_member_leaves(self, which: int, member: int, leaves: bool) -> None:
-        owner = self.users.index(self.model.owner[self.list_id(which)])
+        list_id = self.list_id(which)
+        owner = self.users.index(self.model.owner[list_id])
+        # One of its members when it has any: a random user is mostly no member at all.
+        if members := sorted(self.model.members[list_id]):
+            member = self.users.index(members[member % len(members)])
         self.unshare(member if leaves else owner, which, member)
 
     @rule(actor=st.integers(0, USERS - 1), which=st.integers(0, 20))
