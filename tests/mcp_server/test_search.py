@@ -173,3 +173,17 @@ def test_a_typo_finds_words_like_it_on_postgresql_only_when_nothing_holds_it(
     # Once a task holds the term itself, only what holds it is found.
     add(session, title="ring the plumbr (sic)")
     assert every_page(session, "plumbr") == ["ring the plumbr (sic)"]
+
+
+def test_a_page_past_the_last_match_stays_empty_instead_of_guessing(session: Session) -> None:
+    add(session, title="errand one")
+    last = add(session, title="errand two")
+    add(session, title="errrand three")  # like "errand" on PostgreSQL; does not hold it
+    page = tasks.list_tasks(session, user_id="ann", query=TaskQuery(search="errand", limit=1))
+    assert [task["title"] for task in page["tasks"]] == ["errand one"]
+    tasks.delete_task(session, user_id="ann", task_id=last["id"])
+    query = TaskQuery(search="errand", limit=1, cursor=page["next_cursor"])
+    assert tasks.list_tasks(session, user_id="ann", query=query) == {
+        "tasks": [],
+        "next_cursor": None,
+    }
