@@ -9,6 +9,9 @@ Workloads:
   add     "add <title> tomorrow" -> add_task through the pool, reply, task widget
   list    "show my tasks" -> list_tasks (a full page of 50 once the add turns ran), reply,
           list widget; one user
+The add workload's floor runs beside it: the same insert (mcp_server/tasks.py add_task, due
+tomorrow) behind one plain JSON POST (bench/floor_app.py), sent the same way, so each add
+cell has a "floor" row at its number of users and the report divides the turn by it.
 The add workload also runs on a second taskchat chat server with WEB_CONCURRENCY=2 (the
 workers column), side by side with the one-worker server in the same rounds.
 Reported per workload, server, workers and number of users: time to the first event and to
@@ -26,6 +29,7 @@ import math
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from bench.common import (
@@ -105,6 +109,16 @@ class User:
         return await self.connection.send(request_bytes(self.port, "/chatkit", body, self.headers))
 
 
+class FloorUser(User):
+    """The add turn's floor: its insert as one plain JSON POST to bench/floor_app.py."""
+
+    async def turn(self, text: str) -> Answer:
+        """POST the task the add turn would add (title, due tomorrow) and read the answer."""
+        title = text.removeprefix("add ").removesuffix(" tomorrow")
+        body = {"title": title, "due": (date.today() + timedelta(days=1)).isoformat()}
+        return await self.connection.send(request_bytes(self.port, "/add", body))
+
+
 async def make_users(port: int, count: int, tokens: list[str] | None) -> list[User]:
     """`count` users with a connection and a fresh thread each (started with "hello")."""
     users = []
@@ -157,7 +171,10 @@ async def drive(users: list[User], workload: str, seconds: float, samples: TurnS
                 await asyncio.sleep(0.05)
                 continue
             end = time.perf_counter()
-            problem = failed(answer) or (None if marker in answer.body else "unexpected reply")
+            if isinstance(user, FloorUser):
+                problem = None if b'"id"' in answer.body else "unexpected reply"
+            else:
+                problem = failed(answer) or (None if marker in answer.body else "unexpected reply")
             if problem:
                 failures += 1
                 samples.note_failure(problem)
@@ -185,11 +202,15 @@ async def measure(
     taskchat, stock = ports["taskchat", 1], ports["stock", 1]
     # Each workload has threads of its own, so a "hello" thread holds only "hello" turns on
     # both servers; the list user lists the tasks of the first add user.
-    users = {
+    floor = ports["floor", 1]
+    users: dict[tuple[str, str, int], list[User]] = {
         ("hello", "taskchat", 1): await make_users(taskchat, hello_users, tokens),
         ("hello", "stock", 1): await make_users(stock, hello_users, None),
         ("add", "taskchat", 1): await make_users(taskchat, most, tokens),
         ("list", "taskchat", 1): await make_users(taskchat, 1, tokens),
+        ("add", "floor", 1): [
+            FloorUser(floor, {}, await Connection(floor).open()) for _ in range(most)
+        ],
     }
     for workers in args.workers[1:]:
         group = await make_users(ports["taskchat", workers], most, tokens)
@@ -199,6 +220,7 @@ async def measure(
         ("hello", server, n, 1) for n in args.hello_levels for server in ("taskchat", "stock")
     ]
     cells += [("add", "taskchat", n, w) for n in args.levels for w in args.workers]
+    cells += [("add", "floor", n, 1) for n in args.levels]
     cells.append(("list", "taskchat", 1, 1))
     results = {cell: TurnSamples() for cell in cells}
     for workload, server, n, w in cells:  # warm up every path
@@ -290,6 +312,21 @@ def report(args: Any, results: dict[Cell, TurnSamples]) -> dict[str, Any]:
             ratio_rows,
         )
     )
+    floor_rows = []
+    for n in args.levels:
+        ours, floor = results["add", "taskchat", n, 1], results["add", "floor", n, 1]
+        wall = ours.p50 / floor.p50
+        cpu = ours.median("cpu_per_turn_s") / floor.median("cpu_per_turn_s")
+        ratios[f"add_p50_over_floor_{n}"] = wall
+        ratios[f"add_cpu_over_floor_{n}"] = cpu
+        floor_rows.append([f"add-task turn, {n} user(s)", fmt(wall), fmt(cpu)])
+    print(
+        table(
+            "taskchat add-task turn ÷ its floor (one insert, one plain POST; same run)",
+            ["turn", "final item p50 ratio", "server CPU per turn ratio"],
+            floor_rows,
+        )
+    )
     return {"cells": out, "ratios": ratios}
 
 
@@ -303,7 +340,10 @@ async def run(args: Any) -> None:
                 started = {
                     ("stock", 1): servers.enter_context(
                         process("bench.stock_chatkit", chat_env_, "CHAT_PORT")
-                    )
+                    ),
+                    ("floor", 1): servers.enter_context(
+                        process("bench.floor_app", chat_env_, "CHAT_PORT")
+                    ),
                 }
                 for workers in args.workers:
                     workers_env = {**chat_env_, "WEB_CONCURRENCY": str(workers)}

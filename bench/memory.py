@@ -6,7 +6,7 @@ database, reads each one's RSS and peak RSS (VmHWM) when idle, then drives N cha
 "add ... tomorrow", "show my tasks", "mark task <id> done" and "hello", and starting a new
 thread every 20 turns. RSS is read after a warm-up (the first 5% of turns: lazy imports and
 caches settle there) and at every tenth of the run; growth is reported from idle and from
-the warmed-up value.
+the warmed-up value, and as MiB per 1,000 turns after the warm-up (the issue's "flat").
 
 Run: .venv/bin/python -m bench.memory [--quick] [--turns 10000]
 """
@@ -184,6 +184,7 @@ def report(args: Any, samples: list, failures: int, elapsed: float) -> dict[str,
     for name, rss, peak in (("chat server", 1, 2), ("MCP server", 3, 4)):
         growth_warm = last[rss] / warm[rss] - 1
         growth_idle = last[rss] / idle[rss] - 1
+        per_thousand = (last[rss] - warm[rss]) / max(last[0] - warm[0], 1) * 1000
         rows.append(
             [
                 name,
@@ -193,6 +194,7 @@ def report(args: Any, samples: list, failures: int, elapsed: float) -> dict[str,
                 fmt(last[peak], 1),
                 f"{growth_warm:+.1%}",
                 f"{growth_idle:+.1%}",
+                f"{per_thousand:+.2f}",
             ]
         )
         out[name] = {
@@ -202,6 +204,7 @@ def report(args: Any, samples: list, failures: int, elapsed: float) -> dict[str,
             "peak_mib": last[peak],
             "growth_from_warm": growth_warm,
             "growth_from_idle": growth_idle,
+            "mib_per_1000_turns_from_warm": per_thousand,
         }
     print(
         table(
@@ -215,6 +218,7 @@ def report(args: Any, samples: list, failures: int, elapsed: float) -> dict[str,
                 "peak (VmHWM)",
                 "growth from warm",
                 "growth from idle",
+                "MiB per 1,000 turns after warm",
             ],
             rows,
         )

@@ -57,6 +57,8 @@ def test_chat_turns_quick_mode_runs_turns_on_both_servers_with_none_failing(
     results = run_quick("chat_turns", tmp_path)
     cells = results["cells"]
     expected = [
+        "add/floor/1",
+        "add/floor/4",
         "add/taskchat/1",
         "add/taskchat/1/w2",
         "add/taskchat/4",
@@ -72,6 +74,7 @@ def test_chat_turns_quick_mode_runs_turns_on_both_servers_with_none_failing(
     assert cells["add/taskchat/4/w2"]["workers"] == 2
     assert cells["add/taskchat/4"]["cpu_per_turn_s"] > 0
     assert results["ratios"]["hello_p50_taskchat_over_stock_1"] > 0
+    assert results["ratios"]["add_cpu_over_floor_4"] > 0
 
 
 def test_scale_quick_mode_lists_every_page_on_each_database(tmp_path: Path) -> None:

@@ -36,10 +36,18 @@ from mcp_server.inputs import (
     UpdateTaskInput,
 )
 from shared.contract import (
+    ADD_TASKS,
+    BATCH_TOOLS,
     CHANGE_TOOLS,
+    COMPLETE_TASKS,
+    CONFIRM_DELETE_FROM,
+    DELETE_TASKS,
     LIST_CHANGE_TOOLS,
     RESTORE_TASK,
     TOOL_NAMES,
+    UPDATE_TASKS,
+    ToolFailure,
+    read_output,
     tool_error_text,
 )
 from shared.db import make_engine
@@ -132,6 +140,11 @@ def reopen(task_id: int) -> Call:
 
 def delete(task_id: int) -> Call:
     return Call("delete_task", {"task_id": task_id})
+
+
+def restore(task_id: int) -> Call:
+    """ "undo" after a delete: the same task back under its own id."""
+    return Call(RESTORE_TASK, {"task_id": task_id})
 
 
 @dataclass(frozen=True)
@@ -312,7 +325,7 @@ PHRASINGS: list[Phrasing] = [
     *_p(
         "undo",
         [
-            ("undo", W(add("Car wash")), "delete task 8"),
+            ("undo", W(restore(8)), "delete task 8"),
             ("undo that", W(reopen(3)), "complete task 3"),
             ("undo", W(delete(NEXT_ID)), "add buy stamps"),
             ("undo", W(upd(7, due="2026-11-27")), "postpone the dentist to next week"),
@@ -325,8 +338,8 @@ PHRASINGS: list[Phrasing] = [
             ("undo that", W(reopen(1)), "I bought the milk"),
             ("undo", W(upd(8, title="Car wash")), "rename the car wash to Wash the car"),
             ("undo", NOTHING),
-            ("undo", W(add("Car wash")), "forget about the car wash"),
-            ("undo", W(add("Dentist appointment", due="2026-11-27")), "delete task 7"),
+            ("undo", W(restore(8)), "forget about the car wash"),
+            ("undo", W(restore(7)), "delete task 7"),
             ("please undo that", W(done(18)), "reopen task 18"),
         ],
     ),
@@ -512,7 +525,7 @@ PHRASINGS += [
             ),
             ("the car wash should be called wash the van", W(upd(8, title="wash the van"))),
             ("call it buy oat milk instead", W(upd(NEXT_ID, title="buy oat milk")), "add buy milk"),
-            ("oops I meant the team meeting", ASK, "complete the car wash"),
+            ("oops I meant the team meeting", W(reopen(8), done(10)), "complete the car wash"),
             ("the plants need watering every day", W(upd(13, repeat="FREQ=DAILY"))),
             ("groceries tomorrow", ASK),  # "Buy groceries" is on the list: move it, or a new one?
             (
@@ -554,7 +567,7 @@ PHRASINGS += [
             ("high priority", W(upd(NEXT_ID, priority="high")), "add call mom"),
             ("no rush", W(upd(NEXT_ID, priority="low")), "add call mom"),
             ("high priority", L(priority="high", status="pending")),
-            ("wait, no, undo that", W(add("Car wash")), "delete the car wash"),
+            ("wait, no, undo that", W(restore(8)), "delete the car wash"),
         ],
     ),
 ]
@@ -581,6 +594,8 @@ class TaskList:
 
     def call(self, name: str, args: dict[str, Any]) -> str:
         """The tool's output text, or its error text, as a model is shown it."""
+        if name in _BATCHES:
+            return self._batch(name, args)
         try:
             parsed = _INPUTS[name].model_validate(args)
             given = {k: getattr(parsed, k) for k in parsed.model_fields_set}
@@ -590,6 +605,30 @@ class TaskList:
         except (tasks.TaskError, ValueError) as exc:
             return tool_error_text(name, str(exc))
         return json.dumps(result)
+
+    def _batch(self, name: str, args: dict[str, Any]) -> str:
+        """A batch tool as the task server answers it: each item applied on its own, in order
+        (mcp_server/batches.py), a large delete refused unless confirmed."""
+        single, items = _BATCHES[name], args.get("items")
+        if items is None:
+            extra = {"completed": args["completed"]} if "completed" in args else {}
+            items = [{"task_id": task_id, **extra} for task_id in args["task_ids"]]
+        large = name == DELETE_TASKS and len(set(args["task_ids"])) >= CONFIRM_DELETE_FROM
+        if large and args.get("confirm") is not True:
+            return tool_error_text(name, "deleting needs the user's agreement: confirm")
+        results: list[dict[str, Any]] = []
+        for item in items:
+            try:
+                change: Any = read_output(single, self.call(single, item))
+            except ToolFailure as failure:
+                results.append({"ok": False, "error": failure.reason, "code": failure.code})
+                continue
+            done = {"ok": True, "status": change["status"], "task": change["task"]}
+            results.append(done | ({"next_task": n} if (n := change["next_task"]) else {}))
+        succeeded = sum(1 for one in results if one["ok"])
+        return json.dumps(
+            {"results": results, "succeeded": succeeded, "failed": len(results) - succeeded}
+        )
 
     def all_tasks(self) -> dict[int, dict[str, Any]]:
         """Every task, done ones and subtasks too, by id."""
@@ -631,7 +670,16 @@ def _run(session: Session, name: str, args: dict[str, Any], now: datetime) -> An
     return _RUNS[name](session, args, now)
 
 
-_TOOLS: list[Any] = [SimpleNamespace(name=name) for name in (*TOOL_NAMES, RESTORE_TASK)]
+_TOOLS: list[Any] = [
+    SimpleNamespace(name=name) for name in (*TOOL_NAMES, RESTORE_TASK, *BATCH_TOOLS)
+]
+# Each batch tool and the one-task write it applies per item.
+_BATCHES = {
+    ADD_TASKS: "add_task",
+    UPDATE_TASKS: "update_task",
+    COMPLETE_TASKS: "complete_task",
+    DELETE_TASKS: "delete_task",
+}
 
 
 @dataclass
@@ -641,13 +689,15 @@ class Chat:
     task_list: TaskList = field(default_factory=TaskList)
     items: list[Any] = field(default_factory=list)
     model: OfflineModel = field(default_factory=lambda: OfflineModel(clock=lambda: NOW))
+    tools: list[Any] = field(default_factory=lambda: list(_TOOLS))
+    """The tools offered to the model (all of them, batch tools too, unless a test says)."""
 
     def turn(self, text: str) -> tuple[list[Call], str]:
         """The calls one user message leads to, and the reply."""
         self.items.append({"role": "user", "content": text})
         calls: list[Call] = []
         for number in range(12):
-            step = self.model.decide(self.items, _TOOLS)
+            step = self.model.decide(self.items, self.tools)
             if not isinstance(step, Call):
                 self.items.append({"role": "assistant", "content": step.text})
                 return calls, step.text
@@ -660,6 +710,22 @@ class Chat:
                 {"type": "function_call_output", "call_id": call_id, "output": output},
             ]  # fmt: skip
         return calls, "(no reply after 12 calls)"
+
+
+def as_singles(calls: list[Call]) -> list[Call]:
+    """The calls with each batch call read as the one-task writes it stands for, in order."""
+    singles: list[Call] = []
+    for call in calls:
+        if call.name not in _BATCHES:
+            singles.append(call)
+            continue
+        single = _BATCHES[call.name]
+        if "items" in call.args:
+            singles += [Call(single, dict(item)) for item in call.args["items"]]
+            continue
+        extra = {"completed": call.args["completed"]} if "completed" in call.args else {}
+        singles += [Call(single, {"task_id": n, **extra}) for n in call.args["task_ids"]]
+    return singles
 
 
 @dataclass(frozen=True)
@@ -677,7 +743,8 @@ def evaluate(phrasing: Phrasing) -> Result:
     for earlier in phrasing.before:
         chat.turn(earlier)
     calls, reply = chat.turn(phrasing.text)
-    writes = [c for c in calls if c.name in CHANGE_TOOLS | LIST_CHANGE_TOOLS]
+    changes = CHANGE_TOOLS | LIST_CHANGE_TOOLS | {RESTORE_TASK}
+    writes = [c for c in as_singles(calls) if c.name in changes]
     lists = [c.args for c in calls if c.name == "list_tasks"]
     expect = phrasing.expect
     if expect.writes:

@@ -6,7 +6,9 @@ Run `python -m tests.chat_server.phrasings` to see each miss and the score by fa
 from tests.chat_server.phrasings import PHRASINGS, report, score
 
 PASS_MARK = 0.95
-RETIRED_MARK = 0.88  # the 07b conversations: 213/242 when retired into the dev set
+# What each retired held-out set reached when it joined the dev set: 07b 213/242, 07c
+# 176/201 (first read at 153/201, 13 wrong changes).
+RETIRED_MARKS = {"b-": 0.88, "c-": 0.87}
 
 
 def test_at_least_95_percent_of_everyday_phrasings_do_the_right_thing_and_none_is_dangerous():
@@ -139,9 +141,10 @@ def test_every_development_conversation_does_what_it_asks_and_changes_nothing_el
     results = [run_case(case, data) for case in cases]
     report = conversation_report(results)
     assert sum(len(r.verdict.wrong) for r in results) == 0, report
-    # The set retired on 2026-12-07b (ids "b-...") was first read at 81%: it holds what it
-    # reaches now (213/242), and the rest stays at the usual mark.
-    retired = [r for r in results if r.case["id"].startswith("b-")]
-    tuned = [r for r in results if not r.case["id"].startswith("b-")]
+    # The sets retired on 2026-12-07b (ids "b-...", first read at 81%) and 07c ("c-...", 76%)
+    # hold what they reach when retired; the rest stays at the usual mark.
+    for prefix, mark in RETIRED_MARKS.items():
+        retired = [r for r in results if r.case["id"].startswith(prefix)]
+        assert sum(r.verdict.passed for r in retired) / len(retired) >= mark, (prefix, report)
+    tuned = [r for r in results if not r.case["id"].startswith(tuple(RETIRED_MARKS))]
     assert sum(r.verdict.passed for r in tuned) / len(tuned) >= PASS_MARK, report
-    assert sum(r.verdict.passed for r in retired) / len(retired) >= RETIRED_MARK, report

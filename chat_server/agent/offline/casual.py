@@ -117,7 +117,14 @@ def _done_after(text: str) -> Intent | None:
     if not words or len(words.split()) > MAX_NAME_WORDS:
         return None
     verb = match["verb"].lower()
-    return ActOnTask("complete", ByWords(words, () if verb in _DONE_ANY else past_forms(verb)))
+    verbs = () if verb in _DONE_ANY else past_forms(verb)
+    if len(pieces := _AND_THE.split(match["t"])) > 1:
+        # "emailed the landlord and the school": the same verb, done to each.
+        return ActOnTask("complete", ByNames(tuple(ByWords(core_words(p), verbs) for p in pieces)))
+    return ActOnTask("complete", ByWords(words, verbs))
+
+
+_AND_THE = re.compile(r"(?<!\s)\s++and\s++(?=(?:the|my|our)\s)", _I)
 
 
 # "I didn't walk the dog", "I haven't paid the rent yet": a completed task is not done.
@@ -202,7 +209,11 @@ def _did_one(text: str) -> Intent | None:
     if not set(words.lower().split()) - _PARTICLES:
         return None  # "I cleaned up": nothing left that names a task
     verb = match["verb"].lower()
-    return ActOnTask("complete", ByWords(words, () if verb in _DONE_ANY else past_forms(verb)))
+    verbs = () if verb in _DONE_ANY else past_forms(verb)
+    if len(pieces := _AND_THE.split(match["t"])) > 1:
+        # "emailed the landlord and the school": the same verb, done to each.
+        return ActOnTask("complete", ByNames(tuple(ByWords(core_words(p), verbs) for p in pieces)))
+    return ActOnTask("complete", ByWords(words, verbs))
 
 
 # The casual readers, in order; the first that reads the sentence wins.

@@ -103,7 +103,23 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         "add_tags",
     ),
     (_re(r"^add\s+(?:the\s+)?(?:tags?\s+)?" + _TAGS + r"\s+(?:to|on)\s+" + _T + "$"), "add_tags"),
-    (_re(r"^add\s+(?:the\s+)?tag\s+(?P<tag>[\w-]+)\s+to\s+" + _T + "$"), "add_tags"),
+    # "add the tag 'travel' to the flights one", "add the travel tag to flights".
+    (
+        _re(
+            r"^add\s+(?:the\s+|a\s+)?tag\s+(?P<q>[\"']?)(?P<tag>[\w-]+)(?P=q)\s+(?:to|on)\s+"
+            + _T
+            + "$"
+        ),
+        "add_tags",
+    ),
+    (
+        _re(
+            r"^add\s+(?:the\s+|a\s+)?(?P<q>[\"']?)(?P<tag>[\w-]+)(?P=q)\s+tag\s+(?:to|on)\s+"
+            + _T
+            + "$"
+        ),
+        "add_tags",
+    ),
     (
         _re(
             r"^(?:add|attach|put)\s+(?:a\s+)?(?:note|description|details?|comment)\s+(?:to|on|for)\s+"
@@ -167,6 +183,14 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
         "description",
     ),
     (_re(r"^(?:rename|retitle)\s+" + _T + r"\s+(?:to|as)\s+(?P<title>.+)$"), "title"),
+    # "give the passport renewal a deadline of jan 15", "set a due date for X to friday".
+    (
+        _re(
+            r"^(?:give|set)\s+" + _T + r"\s+(?:a\s+|the\s+)?(?:deadline|due\s+date)\s+(?:of|on"
+            r"|for|to)\s+(?P<d>[^,;]+)$"
+        ),
+        "due",
+    ),
     (
         _re(r"^" + _T + r"\s+should\s+(?:be\s+)?(?:called|named|titled|say|read)\s+(?P<title>.+)$"),
         "title",
@@ -235,7 +259,8 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         _re(
-            r"^skip\s+(?:(?:this|next|today)(?:\s+week)?'?s\s+|the\s+next\s+|this\s+)?" + _T
+            r"^skip\s+(?:(?:this|next|today)(?:\s+week)?'?s\s+|the\s+next\s+|this\s+)?"
+            + _T
             + r"(?:\s+(?:this|next)\s+(?:time|week|month|one))?$"
         ),
         "skip",
@@ -243,8 +268,7 @@ _UPDATES: list[tuple[re.Pattern[str], str]] = [
     # "add to the dentist: bring the card": a note on the task (not "add to my list: X").
     (
         _re(
-            r"^(?:add|append)\s+to\s+(?!(?:my|the)\s+(?:\w+\s+)?list\b)" + _T
-            + r"\s*:\s*(?P<d>.+)$"
+            r"^(?:add|append)\s+to\s+(?!(?:my|the)\s+(?:\w+\s+)?list\b)" + _T + r"\s*:\s*(?P<d>.+)$"
         ),
         "description",
     ),
@@ -408,8 +432,27 @@ _WORDS = re.compile(r"[\w-]+")
 
 
 def _title(target: TaskRef, match: re.Match[str], now: datetime) -> Intent:
-    title = strip_quotes(match["title"])
+    title = match["title"]
+    if "t" in match.re.groupindex:
+        old, title = _rename_cut(match["t"], title)
+        if old != match["t"]:
+            target = parse_ref(old) or target
+    title = strip_quotes(title)
     return ActOnTask("update", target, {"title": title}) if title else Clarify(NO_TITLE)
+
+
+_TO = re.compile(r"\s(?:to|as)\s", _I)
+
+
+def _rename_cut(old: str, new: str) -> tuple[str, str]:
+    """ "rename book flights to Lisbon to Book flights to Porto": of the places "to" could
+    cut, the one whose new title starts as the old one does (a rename keeps the verb)."""
+    said = f"{old} to {new}"
+    for cut_at in _TO.finditer(said):
+        head, tail = said[: cut_at.start()], said[cut_at.end() :]
+        if head.split()[0].lower() == tail.split()[0].lower().strip("\"'"):
+            return head, tail
+    return old, new
 
 
 def _priority_named(target: TaskRef, match: re.Match[str], now: datetime) -> Intent:

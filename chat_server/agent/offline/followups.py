@@ -19,6 +19,7 @@ from chat_server.agent.offline.intents import (
     Also,
     ByContext,
     FieldsAlone,
+    Instead,
     Intent,
     ListTasks,
 )
@@ -28,7 +29,7 @@ _I = re.IGNORECASE
 # "wait", "no", "oops", "sorry", "i meant", "make it", "it's", "for": what a correction
 # starts with, as many as were said ("no wait, sorry, make that ...").
 _LEAD = (
-    r"(?:(?:wait|no|nope|oops|whoops|sorry|hang\s+on|hold\s+on|hmm|ah|actually|scratch\s+that"
+    r"(?:(?:wait|no|nope|oops|whoops|sorry|typo|hang\s+on|hold\s+on|hmm|ah|actually|scratch\s+that"
     r"|my\s+bad|correction|i\s+mean(?:t)?|make\s+(?:that|it)|change\s+(?:that|it)"
     r"|it'?s|it\s+is|it\s+should\s+be|should\s+be|that\s+should\s+be|set\s+it"
     r"|for|to|on)\b[\s,!.:;-]*+)"
@@ -36,7 +37,7 @@ _LEAD = (
 _TAIL = r"(?:[\s,]+(?:instead|then|rather|please|not\s+that))*+$"
 _CORRECTION = re.compile(r"^" + _LEAD + r"++(?P<rest>.+?)" + _TAIL, _I)
 _MARKED = re.compile(
-    r"^(?:wait|no|nope|oops|whoops|sorry|actually|i\s+meant?|hmm|ah|my\s+bad|make\s+(?:it|that)"
+    r"^(?:wait|no|nope|oops|whoops|sorry|typo|actually|i\s+meant?|hmm|ah|my\s+bad|make\s+(?:it|that)"
     r"|it'?s\s+(?:for|on|at|due|actually)|it\s+is\s+(?:for|on|at|due))\b",
     _I,
 )
@@ -46,7 +47,7 @@ _BARE_HOUR = re.compile(
     r"^(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?:\s*o'?clock)?(?:\s*(?P<ap>am|pm))?$", _I
 )
 _MEANT = re.compile(
-    r"^(?:(?:oops|sorry|whoops|no|wait|my\s+bad)\b[\s,!.]*+)*i\s+meant?\s+(?P<words>.+?)"
+    r"^(?:(?:oops|sorry|whoops|no|wait|my\s+bad|typo)\b[\s,!.]*+)*i\s+meant?\s+(?P<words>.+?)"
     r"(?:[\s,]+(?:not\s+.+|instead))?$",
     _I,
 )
@@ -163,7 +164,28 @@ def _marked(
     return read
 
 
+# "no wait, the electricity bill, not the dentist", "not the dentist, the bill": the task
+# meant, said against the one just named (at least one correction word first).
+_NOT_THAT = re.compile(
+    r"^(?:(?:wait|no|nope|oops|whoops|sorry|actually|hang\s+on|hold\s+on|my\s+bad)\b[\s,!.]*+)++"
+    r"(?:(?:i\s+meant?|it'?s|it\s+was)\s+)?(?P<x>[^,.]+?)(?:\s*+,)?\s++not\s+(?P<y>[^,.]+)$"
+    r"|^(?:(?:wait|no|nope|oops|sorry|actually)\b[\s,!.]*+)*+not\s+(?P<y2>[^,.]+),\s*+"
+    r"(?:(?:i\s+meant?|it'?s)\s+)?(?P<x2>[^,.]+)$",
+    _I,
+)
+
+
+def _not_that(text: str, now: datetime) -> Intent | None:
+    if not (match := _NOT_THAT.match(text)):
+        return None
+    words = strip_quotes((match["x"] or match["x2"]).strip())
+    if _time_only(words) or fields_only(words, now):
+        return None  # "no, 7am not 6": a time, read by _correction
+    return Instead(words)
+
+
 FOLLOWUPS: tuple[Callable[[str, datetime], Intent | None], ...] = (
+    _not_that,
     _meant,
     _marked(_correction),
     _make_that,
@@ -171,6 +193,13 @@ FOLLOWUPS: tuple[Callable[[str, datetime], Intent | None], ...] = (
     _day_alone,
     _priority_alone,
 )
+
+
+def hour_corrected(text: str) -> str | None:
+    """ "actually 4", "no, 7am": a time of day said as a correction ("HH:MM"), else None."""
+    if _MARKED.match(text) and (match := _CORRECTION.match(text)):
+        return _time_only(match["rest"])
+    return None
 
 
 def followup_intent(text: str, now: datetime) -> Intent | None:

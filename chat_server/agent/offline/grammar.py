@@ -86,6 +86,9 @@ TEXT_SPEAK = {
     "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
     "2day": "today", "tdy": "today", "prio": "priority", "w/": "with", "thru": "through",
     "asap": "asap", "b4": "before", "nxt": "next", "wk": "week", "mins": "minutes",
+    "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow",
+    "tomorrw": "tomorrow", "tmrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
+    "wensday": "wednesday", "wednsday": "wednesday", "thurs": "thursday",
 }  # fmt: skip
 _SPEAK = re.compile(
     r"(?<![\w#'/])(?:" + "|".join(re.escape(w) for w in TEXT_SPEAK) + r")(?![\w'])", re.I
@@ -95,7 +98,8 @@ _LEAD = re.compile(
     r"^(?:(?:" + _GREETING_WORDS + r"|ok(?:ay)?|so|oh|also|and|actually|now|then|alright|um+|uh+"
     r"|well|great|cool|please|pls|plz|kindly|just|quickly|oops|whoops|sorry|hmm+|ah)\b(?:\s+there\b)?"
     r"[\s,!.:;-]*"
-    r"|(?:can|could|would|will)\s+you\s+|(?:go\s+ahead\s+and|let'?s)\s+)+",
+    r"|(?:can|could|would|will)\s+you\s+|(?:go\s+ahead\s+and|let'?s)\s+"
+    r"|(?:thanks|thank\s+you|thx|cheers)[!.,]++\s*+)+",
     _I,
 )
 _GREETING = re.compile(r"\b(?:" + _GREETING_WORDS + r")\b", _I)
@@ -148,7 +152,7 @@ _ADD = re.compile(
     r"|reminder|entry)s?\b"
     r"|(?:make|set\s+up|set|put\s+in|schedule)(?:\s+(?:a|an|another|one\s+more|new))+\s+(?:task|todo"
     r"|to-do|item|reminder|entry)\b"
-    r"|(?:add|jot\s+down|note\s+down|write\s+down)\b"
+    r"|(?:add|jot\s+down|note\s+down|write\s+down|put\s+down)\b"
     r"|new\s+(?:task|todo|to-do|item|reminder)\b"
     r"|(?:task|todo|to-do|to\s+do|reminder)(?=\s*[:-])"
     r"|remind\s+me(?:\s+(?:to|that|about)\b)?"
@@ -171,7 +175,8 @@ _YES = re.compile(
 _SOFT_ADD = re.compile(
     r"^(?:i|we)(?P<verb>'d\s+like\s+to|\s+(?:really\s+|still\s+|also\s+|just\s+)?(?:(?:need|have|got"
     r"|want|would\s+like|ought)\s+to|must|should|gotta))\s+(?P<body>.+)$"
-    r"|^(?:i'?ve|we'?ve)\s+got\s+to\s+(?P<body2>.+)$",
+    r"|^(?:i'?ve|we'?ve)\s+got\s+to\s+(?P<body2>.+)$"
+    r"|^(?:(?:really|still|also)\s+)?(?:need|have|got)\s+to\s+(?P<body3>.+)$",
     _I,
 )
 
@@ -184,10 +189,12 @@ _PICK_NUMBER = _re(
 )
 _I_MEAN = _re(r"^(?:i\s+mean|i\s+meant)\s+")
 _BARE_VERB = _re(
-    r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|reopen|show)(?:\s+(?:it|me))?$"
+    r"^(?P<verb>delete|remove|complete|finish|check\s+off|cross\s+off|tick\s+off|reopen|show)"
+    r"(?:\s+(?:it|me))?$|^(?P<verb2>cross|tick|check|strike)\s+(?:it|that)\s+off$"
 )
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
-_UNDO = _re(r"^(?:(?:wait|oops|whoops|sorry|no|nope)[\s,!.]*+)*+(?:undo|revert|reverse|take\s+back)"
+_UNDO = _re(r"^(?:(?:wait|oops|whoops|sorry|no|nope)[\s,!.]*+)*+(?:undo|revert|reverse|take\s+back"
+             r"|(?:bring|put|get)\s+(?:it|that|them)\s+back|restore\s+(?:it|that|them))"
              r"(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
              r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
 MAX_COMMAND_CHARS = 400
@@ -214,7 +221,13 @@ def _add_command(text: str, now: datetime) -> Intent | None:
     if isinstance(found, AddTask) and "prio" in match.re.groupindex and match["prio"]:
         priority = PRIORITY_WORDS[match["prio"].lower()]
         found = AddTask({**found.args, "priority": priority})
+    if isinstance(found, AddTask) and _REMIND.match(text) and "T" in found.args.get("due", ""):
+        # "remind me at 8am tomorrow to call grandma": a reminder at that moment, too.
+        found = AddTask({"reminders": [{"before": "PT0M"}], **found.args})
     return found
+
+
+_REMIND = _re(r"^remind\s+me\b")
 
 
 def _named_for_sure(text: str, now: datetime) -> Intent | None:
@@ -247,7 +260,31 @@ def _then_it(text: str, now: datetime) -> Intent | None:
         return None
     if not (isinstance(change, ActOnTask) and isinstance(change.target, ByContext)):
         return None
+    head = _subject(head)
     return Named(change, head) if content_words(head) else None
+
+
+# "the bread isn't bought yet": what the sentence is about comes before its verb.
+_PREDICATE = _re(
+    r"(?<=\w)(?:'s|\s++(?:is|isn'?t|was|wasn'?t|are|aren'?t|has|hasn'?t|have|haven'?t|got"
+    r"|still|never|didn'?t|doesn'?t|won'?t)\b)"
+)
+_NO_LEAD = _re(r"^(?:(?:no|nope|wait|oh|hmm+|actually|sorry|oops)\b[\s,!.]*+)++")
+
+
+def _subject(head: str) -> str:
+    """ "the bread isn't bought yet" -> "the bread"; "Expense report submitted" -> "Expense
+    report": the words that name the task, without what is said of it."""
+    head = _NO_LEAD.sub("", head)
+    if (verb := _PREDICATE.search(head)) and content_words(head[: verb.start()]):
+        return head[: verb.start()]
+    words = head.split()
+    if len(words) > 1 and (words[-1].lower().endswith("ed") or words[-1].lower() in _DONE_WORDS):
+        return " ".join(words[:-1])
+    return head
+
+
+_DONE_WORDS = frozenset({"sent", "done", "paid", "bought", "made", "out", "gone", "sorted"})
 
 
 Reader = Callable[[str, datetime], Intent | None]
@@ -314,8 +351,10 @@ ONLY_A_QUESTION = (
 
 def _asked_not_told(text: str, plain_text: str, found: Intent) -> Intent:
     """A question ("is the report done?") never changes a task, whatever else it reads as."""
-    if text.rstrip().endswith("?") and _ASKING.match(plain_text) and (
-        _changes_tasks(found) or isinstance(found, Both | Named | MoveMatching | Unclear)
+    if (
+        text.rstrip().endswith("?")
+        and _ASKING.match(plain_text)
+        and (_changes_tasks(found) or isinstance(found, Both | Named | MoveMatching | Unclear))
     ):
         return Clarify(ONLY_A_QUESTION)
     return found
@@ -356,7 +395,8 @@ def _unclear(text: str, plain_text: str, now: datetime) -> Intent | None:
 # "add milk and mark task 3 done": a second request starts with a command verb after "and",
 # "then", ";" or ". " (each cut tried once; at most a few).
 _SECOND_REQUEST = _re(
-    r"(?<!\s)\s*+(?:[,;.]\s*+)?(?:\band\s+then\s+|\band\s+also\s+|\bthen\s+|\band\s+|(?<=[;.])\s*+)"
+    r"(?<!\s)\s*+(?:[,;.]\s*+)?(?:\band\s+then\s+|\band\s+also\s+|\bthen\s+|\band\s+|(?<=[;.])"
+    r"|(?<=[;.]\s))"
     r"(?=(?:add|mark|move|delete|remove|complete|finish|change|set|make|rename|tag|reschedule"
     r"|postpone|push|put|check|tick|cross|reopen|remind|bump|cancel|untag)\b)"
 )
@@ -381,8 +421,10 @@ def _two_requests(text: str, plain_text: str, now: datetime) -> Intent | None:
         if isinstance(second, ActOnTask) and isinstance(second.target, ByContext):
             if isinstance(first, ActOnTask) and not isinstance(first.target, ByContext):
                 second = replace(second, target=first.target)
-            elif isinstance(first, AddTask) and second.action == "update" and not (
-                second.shift or second.at or second.add_tags or second.remove_tags
+            elif (
+                isinstance(first, AddTask)
+                and second.action == "update"
+                and not (second.shift or second.at or second.add_tags or second.remove_tags)
             ):
                 return AddTask({**first.args, **second.args})  # "add X and remind me ..."
             else:
@@ -444,7 +486,7 @@ def _bare_verb(text: str) -> Intent | None:
     """ "delete" alone means the task just added or shown; with none, it asks which."""
     if not (match := _BARE_VERB.match(text)):
         return None
-    verb = match["verb"].split()[0].lower()
+    verb = (match["verb"] or match["verb2"]).split()[0].lower()
     if verb == "show":
         return (
             ListTasks({})
@@ -474,7 +516,7 @@ def _soft_add(text: str, now: datetime) -> Intent | None:
     """ "I need to finish the report" is a new task; "I want to see my tasks" is a command."""
     if not (match := _SOFT_ADD.match(text)):
         return None
-    body = match["body"] or match["body2"]
+    body = match["body"] or match["body2"] or match["body3"]
     found = _command(body, now)
     verb = " ".join((match["verb"] or "").lower().split())
     wants = verb.startswith("'d") or verb.endswith(("want to", "would like to"))

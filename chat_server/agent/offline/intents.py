@@ -123,6 +123,14 @@ class Also:
 
 
 @dataclass(frozen=True)
+class Instead:
+    """ "no wait, the electricity bill, not the dentist": the last request was meant for the
+    task these words name (undo it, do it to that one); after an add, the title was meant."""
+
+    words: str
+
+
+@dataclass(frozen=True)
 class ActOnTask:
     """Do `action` to one task; `args` are update fields, tags are added/removed to current."""
 
@@ -219,7 +227,8 @@ class StopSharing:
 
 
 Intent = (
-    Help
+    Instead
+    | Help
     | Clarify
     | AddTask
     | AddSeveral

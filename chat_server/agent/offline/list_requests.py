@@ -31,6 +31,7 @@ from chat_server.agent.offline.intents import (
     StopSharing,
 )
 from chat_server.agent.offline.phrases import add_intent, fields_only, parse_ref
+from chat_server.agent.offline.several import TODO_VERBS
 
 _I = re.IGNORECASE
 _T = r"(?P<t>[^,:;]+?(?<!\s))"
@@ -158,6 +159,18 @@ def _in_list(adds: tuple[AddTask, ...], name: str) -> AddTask | AddSeveral:
     return named[0] if len(named) == 1 else AddSeveral(named)
 
 
+def _things(item: AddTask | AddSeveral) -> bool:
+    """Several items, none of them a to-do led by a verb: things to put in a list, so the
+    "to X" after them names a list even one the user has yet to make ("add buy milk and go
+    to the gym" ends with a to-do)."""
+    if not isinstance(item, AddSeveral):
+        return False
+    return not any(one.args["title"].split()[0].lower() in TODO_VERBS for one in item.adds)
+
+
+_A_TAG = _re(r"^(?:the\s+|a\s+)?(?:tag\s+\S+|\S+\s+tag)$")
+
+
 def _add_to_list(match: re.Match[str], now: datetime) -> Intent | None:
     """ "add milk to the groceries list"; "add milk to groceries" only if the user has a
     list by that name (else the whole phrase is the task, as before: "add go to the gym")."""
@@ -166,12 +179,14 @@ def _add_to_list(match: re.Match[str], now: datetime) -> Intent | None:
         # "add high priority to the report"; tags said are added to the task's own.
         tags = tuple(fields.pop("tags", ()))
         return ActOnTask("update", target, fields, add_tags=tags)
+    if _A_TAG.match(match["items"]):
+        return None  # "add the tag 'travel' to the flights one": a tag, not a task
     item = add_intent(match["items"], now)
     if isinstance(item, Clarify) or _not_a_list(match, now) or _names_a_task(value):
         return None
     into = _in_list(item.adds if isinstance(item, AddSeveral) else (item,), name)
-    if match["said"]:
-        return into
+    if match["said"] or _things(item):
+        return into  # "add eggs, butter and flour to groceries": a list, new or not
     whole = add_intent(match[0].split(None, 1)[1], now)
     if match[0].lower().startswith("put"):
         whole = Clarify(NOT_A_LIST_OR_DATE.format(name=name))
@@ -185,9 +200,7 @@ def _unshare(match: re.Match[str], now: datetime) -> Intent | None:
 
 
 Row = tuple[re.Pattern[str], Callable[[re.Match[str], datetime], Intent | None]]
-_INTO = (
-    r"\s+(?P<prep>to|into|in|on|onto)\s+(?P<value>" + _NAME + r")(?P<said>" + _LIST + r")?$"
-)
+_INTO = r"\s+(?P<prep>to|into|in|on|onto)\s+(?P<value>" + _NAME + r")(?P<said>" + _LIST + r")?$"
 # "add a task to buy milk", "add milk to my list": no list of a name.
 _NO_LIST = _re(
     r"^(?:(?:a|an|the|another|one\s+more|new)\s+)?(?:task|todo|to-do|item|reminder|entry)s?$"
@@ -205,6 +218,8 @@ def _not_a_list(match: re.Match[str], now: datetime) -> bool:
         return parse_when(f"{match['prep']} {match['value']}", now) is not None
     except DateError:
         return True
+
+
 _SUB = r"(?:a\s+|the\s+|some\s+)?sub-?tasks?"
 LIST_ROWS: tuple[Row, ...] = (
     (

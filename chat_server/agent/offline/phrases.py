@@ -125,8 +125,16 @@ _TARGETS_SPLIT = re.compile(r"(?<!\s)(?:\s*+,\s*+(?:and\s+)?|\s++(?:and|&)\s++(?
 MAX_TARGETS = 10
 
 
+# "delete eggs and bread from groceries": the list they are in names no task.
+_FROM_LIST = re.compile(
+    r"(?<!\s)\s++(?:from|in|on|off)\s++(?:my\s+|the\s+)?[\w'&-]++(?:\s++list)?$", _I
+)
+
+
 def parse_targets(text: str) -> TaskRef | None:
     """Like parse_ref, and several tasks named by words: "the laundry and the milk"."""
+    if _TARGETS_SPLIT.search(text):
+        text = _FROM_LIST.sub("", text)
     ref = parse_ref(text)
     if not isinstance(ref, ByWords):
         return ref
@@ -169,14 +177,14 @@ PRIORITY_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"(?:[,;]\s*+)?\b(?:(?:it'?s|it\s+is|is|isn'?t|is\s+not|it\s+isn'?t|that'?s)\s+)?"
             r"(?:not|no\s+longer|not\s+that|not\s+very|not\s+super|not\s+really|isn'?t)\s+"
             r"(?:so\s+|that\s+|very\s+|really\s+)?(?:urgent|important|critical|a\s+priority"
-            r"|high\s+priority|pressing)(?:\s+any\s*more)?\b",
+            r"|high\s+priority|pressing)(?:\s+any\s*more|\s+at\s+all)?\b",
             _I,
         ),
         "low",
     ),
     (
         re.compile(
-            r"(?:[,;]\s*+)?\b(?:(?:there'?s\s+)?no\s+(?:rush|hurry)|whenever(?:\s+i\s+(?:can|have\s+time"
+            r"(?:[,;]\s*+)?\b(?:(?:there'?s\s+)?no\s+(?:rush|hurry)(?:\s+at\s+all)?|whenever(?:\s+i\s+(?:can|have\s+time"
             r"|get\s+(?:a\s+)?(?:chance|time|round\s+to\s+it)))?|(?:low|lo)\s*-?\s*prio\b"
             r"|(?:(?:it|this|that)\s+)?can\s+wait|not\s+a\s+big\s+deal|someday|some\s+day|eventually|low\s+key)\b",
             _I,
@@ -236,18 +244,25 @@ def cut(text: str, match: re.Match[str]) -> str:
 
 
 def _priority(text: str, fields: dict[str, Any]) -> str:
-    """The priority said in words, a level or Todoist's p1-p4 (not "!!": see _bang)."""
+    """The priority said in words, a level or Todoist's p1-p4 (not "!!": see _bang). The
+    same level said twice ("low prio, no rush") is one field, both phrases cut out."""
+    while (found := _one_priority(text)) is not None:
+        level, match = found
+        if fields.setdefault("priority", level) != level:
+            break
+        text = cut(text, match)
+    return text
+
+
+def _one_priority(text: str) -> tuple[str, re.Match[str]] | None:
     for pattern, level in PRIORITY_PHRASES:
         if match := pattern.search(text):
-            fields["priority"] = level
-            return cut(text, match)
+            return level, match
     if match := _PRIORITY.search(text):
-        fields["priority"] = PRIORITY_WORDS[(match["p"] or match["p2"]).lower()]
-        return cut(text, match)
+        return PRIORITY_WORDS[(match["p"] or match["p2"]).lower()], match
     if match := _TODOIST.search(text):
-        fields["priority"] = _TODOIST_LEVELS[match["n"]]
-        return cut(text, match)
-    return text
+        return _TODOIST_LEVELS[match["n"]], match
+    return None
 
 
 def _bang(text: str) -> tuple[str, str | None]:

@@ -37,6 +37,8 @@ REMINDER_ROWS: tuple[Row, ...] = (
         ),
         _before_row,
     ),
+    # "team lunch: ping me 20 min before": the task first, then the reminder.
+    (re.compile(r"^" + _T + r"\s*+[:-]\s*+" + REMIND + r"\s+" + BEFORE + r"$", _I), _before_row),
     (
         re.compile(
             r"^" + REMIND + r"\s+" + BEFORE + r"(?:\s+(?:about|of|for)|(?<=before))\s+(?:the\s+)?"

@@ -30,7 +30,10 @@ _COUNTS = {"a couple of": 2, "a few": 3, "half an": HALF, "a": 1, "an": 1, "one"
            "fortyfive": 45}  # fmt: skip
 # The night or evening before a timed task is about 12 hours before; the morning before, a day.
 _NAMED = {"day": "P1D", "night": "PT12H", "evening": "PT12H", "week": "P1W", "morning": "P1D"}
-REMIND = r"(?:remind\s+me|(?:set|add|give\s+me|with)\s+(?:a\s+|me\s+a\s+)?reminder|reminder)"
+REMIND = (
+    r"(?:(?:remind|ping|nudge|alert|notify|buzz)\s+me"
+    r"|(?:set|add|give\s+me|with)\s+(?:a\s+|me\s+a\s+)?reminder|reminder)"
+)
 _FIELD = re.compile(
     r"(?:[,;]\s*+)?\b(?:and\s+)?" + REMIND + r"\s+(?:(?:about|of)\s+it\s+)?" + BEFORE + r"\b", _I
 )

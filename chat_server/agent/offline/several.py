@@ -166,7 +166,7 @@ def _pieces(body: str) -> list[str] | None:
         if len(parts := splitter.split(body)) > 1:
             return parts
     # "buy milk and call mom"; "fix bike, and call Sam and Alex about the trip": to-dos.
-    for parts in (_AND.split(body), list_pieces(body)):
+    for parts in (list_pieces(body), _AND.split(body)):
         if len(parts) > 1 and all(_verb_led(p) for p in parts):
             return parts
     return None

@@ -12,6 +12,7 @@ from typing import Any
 from chat_server.agent.offline import list_replies, replies, unclear
 from chat_server.agent.offline.acting import act, matches, move_matching, named_by_what_was_done
 from chat_server.agent.offline.answers import answer
+from chat_server.agent.offline.followups import hour_corrected
 from chat_server.agent.offline.grammar import is_yes, parse
 from chat_server.agent.offline.intents import (
     ActOnTask,
@@ -20,6 +21,7 @@ from chat_server.agent.offline.intents import (
     Also,
     AskAbout,
     Both,
+    ByContext,
     ById,
     ByPosition,
     ByWords,
@@ -27,6 +29,7 @@ from chat_server.agent.offline.intents import (
     FieldsAlone,
     Help,
     IfList,
+    Instead,
     Intent,
     ListCall,
     ListTasks,
@@ -86,9 +89,13 @@ def _unsure(asked: Intent | None, offered: list[Task] | None) -> bool:
 
 
 def _resolve_pick(intent: Intent, conversation: Conversation, now: datetime) -> Intent:
-    """A bare "4" answers the last turn's "which one?"; otherwise it means "show task 4"."""
+    """A bare "4" answers the last turn's "which one?"; "actually 4" right after a change
+    sets its time; otherwise it means "show task 4"."""
     if not isinstance(intent, Pick):
         return intent
+    changed = {run.name for run in conversation.last_turn} & _RENAMED_AFTER
+    if changed and (at := hour_corrected(conversation.user_text)):
+        return ActOnTask("update", ByContext(), at=at)
     asked = parse(conversation.last_user_text, now) if conversation.last_user_text else None
     offered = None
     if isinstance(asked, ActOnTask) and conversation.last_turn:
@@ -221,10 +228,33 @@ _RENAMED_AFTER = {"add_task", "update_task"}
 
 
 def _acting(intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime) -> Step:
-    """Act on the task; "I meant oat milk" corrects only a title just added or changed."""
+    """Act on the task; "I meant oat milk" corrects only a title just added or changed, and
+    after a completion or a delete it names the task that was meant."""
     if intent.retitle and not {run.name for run in conversation.last_turn} & _RENAMED_AFTER:
+        if {run.name for run in conversation.last_turn} & _SWITCHED_AFTER:
+            return _instead(Instead(intent.retitle), conversation, replay, now)
         return Say(replies.which_task("update", None, now))
     return act(intent, conversation, replay, now)
+
+
+_SWITCHED_AFTER = {"complete_task", "delete_task"}
+_REDONE = {"complete", "reopen", "delete", "update"}
+
+
+def _instead(intent: Instead, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """The last request was meant for another task: undo it and do it to that one; after an
+    add, the words are the title meant."""
+    last = parse(conversation.last_user_text, now) if conversation.last_user_text else None
+    changed = {run.name for run in conversation.last_turn} & (_RENAMED_AFTER | _SWITCHED_AFTER)
+    if isinstance(last, AddTask | AddSeveral) and "add_task" in changed:
+        fix = ActOnTask("update", ByContext(), retitle=intent.words)
+        return act(fix, conversation, replay, now)
+    if changed and isinstance(last, ActOnTask) and last.action in _REDONE:
+        again = ActOnTask(last.action, ByWords(intent.words), last.args, last.add_tags,
+                          last.remove_tags, last.shift, last.at)  # fmt: skip
+        return _both(Both(Undo(), again), conversation, replay, now)
+    return Say(f"Which task should I change instead? I read “{intent.words}”, but nothing "
+               "to redo it on.")  # fmt: skip
 
 
 def _fields_alone(
@@ -304,6 +334,7 @@ _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     ListCall: _list_call,
     IfList: _if_list,
     StopSharing: _stop_sharing,
+    Instead: _instead,
 }
 
 

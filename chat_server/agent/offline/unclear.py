@@ -175,6 +175,8 @@ EDIT_VERBS = frozenset(
 )
 _IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
 MAX_TODO_WORDS = 10
+_CHANGED = re.compile(r"\b(?:instead\s+of|rather\s+than|not\s+anymore|any\s*more)\b", _I)
+_VERB_AT = 2  # "the recycling goes": the verb after "the" and one noun
 
 
 def reads_as_todo(rest: str, said: str) -> bool:
@@ -184,6 +186,10 @@ def reads_as_todo(rest: str, said: str) -> bool:
         return False
     if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said) or words[0] in EDIT_VERBS:
         return False
+    if _CHANGED.search(said):
+        return False  # "gym today at 7pm instead of 6": a change to what there is
+    if words[0] == "the" and len(words) > _VERB_AT and words[_VERB_AT].endswith("s"):
+        return False  # "the recycling goes out ...": a statement about a thing there is
     return not any(w in _STATEMENT for w in words)
 
 
@@ -215,6 +221,8 @@ _EDIT_WORDS = (
         {"as", "its", "them", "into", "onto", "over", "about", "very", "super", "high", "low"}
         | {"medium", "urgent", "important", "normal", "every", "each", "repeating", "recurring"}
         | {"happen", "happens", "happening", "get", "done", "finished", "sorted", "handled"}
+        | {"goes", "going", "comes", "coming", "starts", "starting", "runs"}
+        | {"can", "could", "may", "might", "whole", "thing"}
     )
     | frozenset(
         [
