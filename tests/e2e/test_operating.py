@@ -10,6 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.migrate import CHAT, TASKS, heads
 from tests.e2e.otlp import otlp_receiver
 from tests.e2e.stack import Stack, running_stack, user_input
 
@@ -56,15 +57,17 @@ def test_each_process_starts_with_a_line_saying_how_it_runs(metered: Stack) -> N
     assert metered.chat is not None and metered.mcp is not None and metered.log_dir is not None
     database = metered.database_url
     chat, mcp = metered.chat.base_url, metered.mcp.base_url
+    # Each names the newest revision this code knows: a fresh database goes straight there.
+    (chat_head,), (tasks_head,) = heads(CHAT), heads(TASKS)
     first_lines = [
         (metered.log_dir / f"{name}.log").read_text().splitlines()[0] for name in ("chat", "mcp")
     ]
     assert first_lines == [
         f"taskchat chat server on {chat}: mode=local database={database} "
-        f"schema=empty->chat_0004 model=offline "
+        f"schema=empty->{chat_head} model=offline "
         f"workers=1 metrics={chat}/metrics (METRICS_TOKEN) log=text traces=off",
         f"taskchat mcp server on {mcp}/mcp: mode=local database={database} "
-        f"schema=empty->tasks_0013 workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
+        f"schema=empty->{tasks_head} workers=1 metrics={mcp}/metrics (METRICS_TOKEN) "
         "log=text traces=off",
     ]
 
