@@ -19,6 +19,7 @@ from shared.contract import (
     ADD_TASK,
     UPDATE_TASK,
     USER_META_KEY,
+    BatchResult,
     ListChange,
     ListMembers,
     TaskChange,
@@ -165,9 +166,22 @@ def describe(name: str, outcome: Outcome) -> str:
         return _list_change(data)
     if "members" in data:
         return _sharing(data)
-    if "task_id" in data:
-        return _task_change(data)
+    if "task_id" in data or "results" in data:  # one write, or a batch of them
+        return _task_change(data) if "task_id" in data else _batch(data)
     return f"Looked up “{plain(data['title'])}”"
+
+
+def _batch(result: BatchResult) -> str:
+    """Each item of a batch on a line of its own: what it did, or why it was refused."""
+    lines = []
+    for item in result["results"]:
+        if item["ok"] and "task" in item:
+            task = item["task"]
+            status = item.get("status", "updated")
+            lines.append(f"{_DONE[status]} “{plain(task['title'])}”")
+        else:
+            lines.append(f"Refused: {plain(str(item.get('error', ''))[:200])}")
+    return "\n".join(lines) or "Changed no tasks"
 
 
 def _task_change(change: TaskChange) -> str:

@@ -12,9 +12,11 @@ from chatkit.widgets import DynamicWidgetRoot, WidgetRoot
 
 from chat_server.agent.task_tools import INBOX, Outcome, outcome_of
 from shared.contract import (
+    BATCH_TOOLS,
     CHANGE_TOOLS,
     GET_TASK,
     LIST_TASKS,
+    UPDATE_TASK,
     TaskChange,
     TaskDetail,
     ToolFailure,
@@ -260,7 +262,7 @@ def widget_for_outcomes(outcomes: list[tuple[str, Outcome]]) -> WidgetRoot | Non
     """
     listed: list[Task] | None = None
     touched: dict[int, tuple[Task, str | None, bool]] = {}
-    for name, outcome in outcomes:
+    for name, outcome in _one_by_one(outcomes):
         if isinstance(outcome, ToolFailure):
             continue
         data: Any = outcome
@@ -286,6 +288,25 @@ def widget_for_outcomes(outcomes: list[tuple[str, Outcome]]) -> WidgetRoot | Non
     if listed is not None:
         return task_list(listed)
     return None
+
+
+def _one_by_one(outcomes: list[tuple[str, Outcome]]) -> list[tuple[str, Outcome]]:
+    """The outcomes with each batch read as the one-task writes it applied (refused items
+    left out, as failed calls are)."""
+    out: list[tuple[str, Outcome]] = []
+    for name, outcome in outcomes:
+        if name not in BATCH_TOOLS or isinstance(outcome, ToolFailure):
+            out.append((name, outcome))
+            continue
+        data: Any = outcome
+        for item in data["results"]:
+            if item["ok"] and "task" in item:
+                task = item["task"]
+                change = TaskChange(task_id=task["id"], status=item.get("status", "updated"),
+                                    title=task["title"], task=task,
+                                    next_task=item.get("next_task"))  # fmt: skip
+                out.append((UPDATE_TASK, change))
+    return out
 
 
 def redraw(widget: WidgetRoot, task: Task, *, status: str, deleted: bool = False) -> WidgetRoot:

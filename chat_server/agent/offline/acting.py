@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from chat_server.agent.offline import replies
+from chat_server.agent.offline.batches import ask_delete, needs_asking, write_all
 from chat_server.agent.offline.dates import DateError, When, parse_due, shifted
 from chat_server.agent.offline.fuzzy import closest
 from chat_server.agent.offline.intents import (
@@ -114,8 +115,12 @@ def named_by_what_was_done(task: Task, target: ByWords) -> bool:
     return not target.verbs or title.startswith(target.verbs) or title == target.words.lower()
 
 
-def act(intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime) -> Step:
-    """Find the task (or tasks) the intent names, then act on each."""
+def act(
+    intent: ActOnTask, conversation: Conversation, replay: Replay, now: datetime,
+    *, confirmed: bool = False,
+) -> Step:  # fmt: skip
+    """Find the task (or tasks) the intent names, then act on each; several completed,
+    reopened or deleted at once are one batch call (a large delete asked about first)."""
     target = intent.target
     if isinstance(target, ByIds):
         ones: list[TaskRef] = [ById(task_id) for task_id in target.task_ids]
@@ -123,6 +128,8 @@ def act(intent: ActOnTask, conversation: Conversation, replay: Replay, now: date
         ones = list(target.names)
     else:
         return _act_on_one(intent, conversation, replay, now)
+    if intent.action in _WRITE:
+        return _act_on_all(intent, ones, conversation, replay, now, confirmed=confirmed)
     said: list[str] = []
     for one in ones:
         step = _act_on_one(replace(intent, target=one), conversation, replay, now)
@@ -130,6 +137,39 @@ def act(intent: ActOnTask, conversation: Conversation, replay: Replay, now: date
             return step
         said.append(step.text)
     return Say("\n".join(said))
+
+
+def _act_on_all(
+    intent: ActOnTask, ones: list[TaskRef], conversation: Conversation, replay: Replay,
+    now: datetime, *, confirmed: bool,
+) -> Step:  # fmt: skip
+    """Find every task first (lookups, in order), then write them all in one go."""
+    ids: list[int] = []
+    unfound: list[str] = []
+    for one in ones:
+        resolved = _resolve(replace(intent, target=one), conversation, replay, now)
+        if isinstance(resolved, Call):
+            return resolved
+        if isinstance(resolved, Say):
+            unfound.append(resolved.text)
+        elif resolved[0] not in ids:
+            ids.append(resolved[0])
+    if intent.action == "delete" and needs_asking(ids) and not confirmed:
+        return ask_delete(ids)
+    single, extra, say = _WRITE[intent.action]
+    writes = [{"task_id": task_id, **extra} for task_id in ids]
+    step = write_all(replay, single, writes, lambda c, _: say(c, now), confirm=confirmed)
+    if isinstance(step, Call) or not unfound:
+        return step
+    return Say("\n".join(filter(None, [step.text, *unfound])))
+
+
+# The write for each action on several tasks: the tool, its fixed arguments, the reply.
+_WRITE: dict[str, tuple[str, dict[str, Any], Callable[[Task, datetime], str]]] = {
+    "complete": ("complete_task", {}, replies.completed),
+    "reopen": ("complete_task", {"completed": False}, replies.completed),
+    "delete": ("delete_task", {}, lambda change, now: replies.deleted(change)),
+}
 
 
 def _in_view(target: TaskRef, conversation: Conversation) -> tuple[Task | None, str | None]:
@@ -219,14 +259,11 @@ def _move_under(child: ByWords, parent_id: int, replay: Replay, now: datetime) -
 
 
 def _add_subtasks(adds: list[Any], parent_id: int, replay: Replay, now: datetime) -> Step:
-    said = []
-    for one in adds:
-        args = {**one.args, "parent_id": parent_id}
-        step = finish(replay, "add_task", args, lambda c: replies.added(c, now))
-        if isinstance(step, Call):
-            return step
-        said.append(step.text)
-    return Say("\n".join(said) + f"\nThey're subtasks of task {parent_id}.")
+    writes = [{**one.args, "parent_id": parent_id} for one in adds]
+    step = write_all(replay, "add_task", writes, lambda c, _: replies.added(c, now))
+    if isinstance(step, Call):
+        return step
+    return Say(step.text + f"\nThey're subtasks of task {parent_id}.")
 
 
 def _update(
@@ -343,11 +380,5 @@ def move_matching(
         if len(found) > 1:
             return Say(replies.confirm_move(found, args, now))
         confirmed = found
-    said = []
-    for task in confirmed:
-        one = {"task_id": task["id"], **args}
-        step = finish(replay, "update_task", one, partial(replies.updated, args=one, now=now))
-        if isinstance(step, Call):
-            return step
-        said.append(step.text)
-    return Say("\n".join(said))
+    writes = [{"task_id": task["id"], **args} for task in confirmed]
+    return write_all(replay, "update_task", writes, partial(replies.updated, now=now))

@@ -42,6 +42,7 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from pydantic import BaseModel
 
+from chat_server.agent.offline.batches import offering
 from chat_server.agent.offline.dates import DAY_FIRST
 from chat_server.agent.offline.steps import Call, Say, Step, next_step, read_conversation
 from chat_server.agent.zones import local_zone, user_zone
@@ -205,12 +206,14 @@ class OfflineModel(Model):
 
     def decide(self, input: str | list[TResponseInputItem], tools: Sequence[Tool]) -> Step:
         """The next step for these input items: a tool call, or the final reply."""
+        offered = {getattr(t, "name", None) for t in tools} - {None}
         token = DAY_FIRST.set(self._day_first)
         try:
-            step = next_step(read_conversation(input), self.now())
+            with offering({str(name) for name in offered}):
+                step = next_step(read_conversation(input), self.now())
         finally:
             DAY_FIRST.reset(token)
-        if isinstance(step, Call) and step.name not in {getattr(t, "name", None) for t in tools}:
+        if isinstance(step, Call) and step.name not in offered:
             return Say(NO_TOOLS)
         return step
 

@@ -12,6 +12,7 @@ from typing import Any
 from chat_server.agent.offline import list_replies, replies, unclear
 from chat_server.agent.offline.acting import act, matches, move_matching, named_by_what_was_done
 from chat_server.agent.offline.answers import answer
+from chat_server.agent.offline.batches import ASK_DELETE, write_all
 from chat_server.agent.offline.followups import hour_corrected
 from chat_server.agent.offline.grammar import is_yes, parse
 from chat_server.agent.offline.intents import (
@@ -155,13 +156,8 @@ def _list(intent: ListTasks, replay: Replay, now: datetime) -> Step:
 
 def _add(intent: AddTask | AddSeveral, replay: Replay, now: datetime) -> Step:
     adds = intent.adds if isinstance(intent, AddSeveral) else (intent,)
-    said = []
-    for one in adds:
-        step = finish(replay, "add_task", one.args, lambda c: replies.added(c, now))
-        if isinstance(step, Call):
-            return step
-        said.append(step.text)
-    return Say("\n".join(said))
+    writes = [dict(one.args) for one in adds]
+    return write_all(replay, "add_task", writes, lambda change, _: replies.added(change, now))
 
 
 def _also(intent: Also, conversation: Conversation, now: datetime) -> Intent:
@@ -178,6 +174,18 @@ def _also(intent: Also, conversation: Conversation, now: datetime) -> Intent:
             words = f"{verb} {words}"
         return add_intent(words, now)
     return Clarify(f"What should I do with “{intent.words}”?")
+
+
+def _confirmed_delete(conversation: Conversation, now: datetime) -> Step | None:
+    """A "yes" to "Delete these 6 tasks for good?": the delete, confirmed."""
+    if not conversation.last_user_text or not conversation.last_reply.startswith(
+        ASK_DELETE.split("{", 1)[0]
+    ):
+        return None
+    asked = parse(conversation.last_user_text, now)
+    if not isinstance(asked, ActOnTask) or asked.action != "delete":
+        return None
+    return act(asked, conversation, Replay(conversation.this_turn), now, confirmed=True)
 
 
 def _confirmed_add(conversation: Conversation, now: datetime) -> Step | None:
@@ -346,7 +354,7 @@ def next_step(conversation: Conversation, now: datetime) -> Step:
     """The next tool call of this turn, or its final reply; `now` is in the user's zone."""
     intent = _resolve_pick(parse(conversation.user_text, now), conversation, now)
     if isinstance(intent, Help) and is_yes(conversation.user_text):
-        for confirmed in (_confirmed_move, _confirmed_add):
+        for confirmed in (_confirmed_move, _confirmed_delete, _confirmed_add):
             if (step := confirmed(conversation, now)) is not None:
                 return step
     return _step_for(intent, conversation, Replay(conversation.this_turn), now)

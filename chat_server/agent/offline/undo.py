@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from chat_server.agent.offline import replies
+from chat_server.agent.offline.batches import one_by_one
 from chat_server.agent.offline.turns import (
     Call,
     Conversation,
@@ -72,10 +73,10 @@ def _inverse(run: ToolRun, before: list[ToolRun]) -> list[tuple[str, dict[str, A
 def _last_changes(conversation: Conversation) -> tuple[list[ToolRun], list[ToolRun]]:
     """The successful changes of the latest turn that made any, and every run before them."""
     for index in range(len(conversation.earlier) - 1, -1, -1):
-        turn = conversation.earlier[index]
+        turn = [one for run in conversation.earlier[index] for one in one_by_one(run)]
         changes = [r for r in turn if r.name in _UNDOABLE and isinstance(r.result, dict)]
         if changes:
-            before = [run for t in conversation.earlier[:index] for run in t]
+            before = [one for t in conversation.earlier[:index] for r in t for one in one_by_one(r)]
             return changes, before + turn
     return [], []
 
