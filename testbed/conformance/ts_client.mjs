@@ -1,5 +1,5 @@
 // The TypeScript SDK client (@modelcontextprotocol/client, v2) against the task server:
-// every tool it lists (the tools of shared lists and restore_task where the server has
+// every tool it lists (the tools of shared lists and restore_task and list_deleted_tasks where the server has
 // them), including the batch tools, plus a resource read, a completion and (at
 // 2026-07-28) a change subscription. Prints one JSON object of what it saw.
 //
@@ -50,6 +50,7 @@ if (seen.tools.includes("share_list")) {
 }
 await call("delete_task", { task_id: id });
 if (seen.tools.includes("restore_task")) {
+  await call("list_deleted_tasks", {});
   await call("restore_task", { task_id: id });
   await call("delete_task", { task_id: id });
 }
