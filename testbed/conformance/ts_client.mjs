@@ -1,7 +1,7 @@
 // The TypeScript SDK client (@modelcontextprotocol/client, v2) against the task server:
-// every tool it lists (the tools of shared lists and restore_task and list_deleted_tasks where the server has
-// them), including the batch tools, plus a resource read, a completion and (at
-// 2026-07-28) a change subscription. Prints one JSON object of what it saw.
+// every tool it lists (the tools of shared lists, restore_task and list_deleted_tasks
+// where the server has them), including the batch tools, plus a resource read, a
+// completion and (at 2026-07-28) a change subscription. Prints one JSON object of what it saw.
 //
 //   node ts_client.mjs URL TOKEN (legacy | 2026-07-28)
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";

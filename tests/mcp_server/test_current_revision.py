@@ -266,6 +266,8 @@ async def test_the_python_client_calls_every_tool_at_both_revisions(
             await call("unshare_list", list="Py2", user_id=friend)
         await call("delete_task", task_id=task_id)
         if "restore_task" in listed:
+            trash = await call("list_deleted_tasks")
+            assert task_id in [item["id"] for item in trash["deleted"]]
             await call("restore_task", task_id=task_id)
             await call("delete_task", task_id=task_id)
         await call("delete_list", list="Py2")
