@@ -43,7 +43,10 @@ _COUNT = r"(?:\d+|a couple of|a few|an?|one|two|three|four|five|six|seven|eight|
 # with a wrong or missing due date.
 UNREAD_DATE = re.compile(
     r"\b(?:end|start|beginning|middle)\s+of\s+(?:the\s+)?(?:week|month|year|" + _MONTH + r")\b"
-    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b|\b" + _MONTH
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _MONTH
+    + r"\b|\b"
+    + _MONTH
     + r"\s+\d{1,2}(?:st|nd|rd|th)?\b"
     r"|\b" + _WEEKDAY + r"\s+(?:morning|afternoon|evening|night)\b"
     r"|\b(?:at|by|before|until)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?\b"
@@ -349,6 +352,8 @@ def _time_of(match: re.Match[str]) -> time:
         return DAY_PARTS[match["part"].lower()]
     if match["h24"]:
         hour, minute = int(match["h24"]), int(match["m24"])
+        if len(match["h24"]) == 1 and 1 <= hour <= LAST_MORNING_HOUR:
+            hour += 12  # "3:30" as "at 3" reads; "03:30" is a 24-hour clock
     elif match["hb"]:
         # A bare "at 5" is an afternoon meeting far more often than a 5 a.m. one.
         hour, minute = int(match["hb"]), 0
@@ -365,6 +370,13 @@ def _time_of(match: re.Match[str]) -> time:
     if hour >= HOURS_IN_DAY or minute >= MINUTES_IN_HOUR:
         raise DateError(f"“{said}” isn't a time of day.")
     return time(hour, minute)
+
+
+def _bare_hour(match: re.Match[str]) -> str:
+    """The hour of "at 7" or "6:30" (no am/pm, no day part), else ""."""
+    if match["hb"] and not match["hbpart"]:
+        return match["hb"]
+    return match["h24"] if match["h24"] and len(match["h24"]) == 1 else ""
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -393,9 +405,9 @@ def find_when(text: str, now: datetime) -> tuple[When | None, str]:
         return When(day, at, dated=False), text
     if when.at == TONIGHT and at.hour < NOON_HOUR:
         at = at.replace(hour=at.hour + 12)  # "tonight at 9"
-    elif when.at is not None and time_match["hb"] and not time_match["hbpart"]:
+    elif when.at is not None and (bare := _bare_hour(time_match)):
         # "at 7 tomorrow morning": a bare hour takes the half of the day its part names.
-        hour = int(time_match["hb"]) % 12
+        hour = int(bare) % 12
         at = at.replace(hour=hour if when.at.hour < NOON_HOUR else hour + 12)
     return When(when.day, at, when.deadline), text
 

@@ -85,7 +85,8 @@ TEXT_SPEAK = {
     "u": "you", "ur": "your", "pls": "please", "plz": "please", "tmrw": "tomorrow",
     "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
     "2day": "today", "tdy": "today", "prio": "priority", "w/": "with", "thru": "through",
-    "asap": "asap", "b4": "before", "nxt": "next", "wk": "week", "mins": "minutes",
+    "asap": "asap", "b4": "before", "abt": "about", "w": "with", "nxt": "next", "wk": "week",
+    "mins": "minutes",
     "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow",
     "tomorrw": "tomorrow", "tmrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
     "wensday": "wednesday", "wednsday": "wednesday", "thurs": "thursday",
@@ -103,7 +104,7 @@ _LEAD = re.compile(
     _I,
 )
 _GREETING = re.compile(r"\b(?:" + _GREETING_WORDS + r")\b", _I)
-_TRAIL = re.compile(r"\b(?:please|pls|plz|thanks|thank\s+you|thx|for\s+me)$", _I)
+_TRAIL = re.compile(r"\b(?:please|pls|plz|thanks|thank\s+you|thx|for\s+me|btw|by\s+the\s+way)$", _I)
 _HELP = re.compile(
     r"^(?:help(?:\s+me)?|\?+|what\s+can\s+(?:you|i)\s+do|what\s+do\s+you\s+do|how\s+does\s+this"
     r"\s+work|how\s+do\s+i\s+use\s+(?:this|you)|commands|usage|menu|options|examples?"
@@ -113,7 +114,13 @@ _HELP = re.compile(
 _SMALL_TALK = re.compile(
     r"^(?:what'?s\s+up|sup|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|how'?s\s+it\s+going)$", _I
 )
-_BYE = re.compile(r"^(?:bye|goodbye|good\s*night|see\s+you(?:\s+later)?|cya|later)$", _I)
+_SIGN_OFF = (
+    r"(?:bye|goodbye|good\s*night|night\s+night|see\s+you(?:\s+(?:later|soon|tomorrow))?|cya"
+    r"|later|ttyl|talk\s+(?:to\s+you\s+)?(?:later|soon|tomorrow))"
+)
+# "good night, talk tomorrow": sign-offs, one or several (a mark between them keeps the
+# match linear); "tomorrow" in one is no due date.
+_BYE = re.compile(rf"^{_SIGN_OFF}(?:\s*+[,!.]++\s*+{_SIGN_OFF})*+$", _I)
 _THANKS_WORD = re.compile(r"\b(?:thanks|thank\s+you|thx)\b", _I)
 _THANKS = re.compile(r"^(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b", _I)
 _ACK = re.compile(
@@ -193,7 +200,8 @@ _BARE_VERB = _re(
     r"(?:\s+(?:it|me))?$|^(?P<verb2>cross|tick|check|strike)\s+(?:it|that)\s+off$"
 )
 _BARE_ACTIONS: dict[str, Action] = {"delete": "delete", "remove": "delete", "reopen": "reopen"}
-_UNDO = _re(r"^(?:(?:wait|oops|whoops|sorry|no|nope)[\s,!.]*+)*+(?:undo|revert|reverse|take\s+back"
+_UNDO = _re(r"^(?:(?:wait|oops|whoops|sorry|no|nope|wrong\s+one|my\s+(?:bad|mistake))[\s,!.]*+)*+"
+             r"(?:undo|revert|reverse|take\s+back"
              r"|(?:bring|put|get)\s+(?:it|that|them)\s+back|restore\s+(?:it|that|them))"
              r"(?:\s+(?:that|it|this|the\s+last(?:\s+change)?"
              r"|my\s+last(?:\s+change)?|what\s+you\s+(?:just\s+)?did))?$")  # fmt: skip
@@ -409,6 +417,26 @@ def _changes_tasks(intent: Intent | None) -> bool:
     return isinstance(intent, AddTask | AddSeveral)
 
 
+def _plain_change(one: Intent) -> bool:
+    """An update of fields to "it", with nothing relative to what the task holds now."""
+    return (
+        isinstance(one, ActOnTask)
+        and one.action == "update"
+        and isinstance(one.target, ByContext)
+        and not (one.shift or one.at or one.retitle or one.remove_tags)
+    )
+
+
+def _one_update(first: Intent, second: ActOnTask) -> ActOnTask | None:
+    """Two plain field changes to the same "it", as one update; else None."""
+    if not (isinstance(first, ActOnTask) and _plain_change(first) and _plain_change(second)):
+        return None
+    if first.args.keys() & second.args.keys():
+        return None  # "make it high and make it low": not one change
+    args = {**first.args, **second.args}
+    return replace(second, args=args, add_tags=first.add_tags + second.add_tags)
+
+
 def _two_requests(text: str, plain_text: str, now: datetime) -> Intent | None:
     """Two requests in one message, each read on its own; "it" in the second is the first's."""
     for match in list(_SECOND_REQUEST.finditer(plain_text))[:MAX_CUTS]:
@@ -419,6 +447,8 @@ def _two_requests(text: str, plain_text: str, now: datetime) -> Intent | None:
         if not (_changes_tasks(first) and _changes_tasks(second)):
             continue
         if isinstance(second, ActOnTask) and isinstance(second.target, ByContext):
+            if (merged := _one_update(first, second)) is not None:
+                return merged  # "put that in Work and make it urgent": one change to "it"
             if isinstance(first, ActOnTask) and not isinstance(first.target, ByContext):
                 second = replace(second, target=first.target)
             elif (

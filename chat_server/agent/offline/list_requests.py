@@ -11,6 +11,7 @@ intent says so (IfList), and the steps look it up before changing anything.
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from chat_server.agent.offline.dates import DateError, parse_when
@@ -18,6 +19,7 @@ from chat_server.agent.offline.intents import (
     ActOnTask,
     AddSeveral,
     AddTask,
+    Both,
     ByContext,
     ById,
     ByIds,
@@ -140,6 +142,17 @@ def _subtasks(match: re.Match[str], now: datetime) -> Intent | None:
     return ActOnTask("subtasks", target, {"adds": tuple(adds)}) if adds else None
 
 
+def _new_with_subtasks(match: re.Match[str], now: datetime) -> Intent | None:
+    """ "add plan the party with subtasks buy charcoal, invite neighbours": the new task,
+    then its steps under it."""
+    parent = add_intent(match["t"], now)
+    steps = _subtasks(match, now)
+    if not isinstance(parent, AddTask) or not isinstance(steps, ActOnTask):
+        return None
+    # Found again by its title: "it" means a task of an earlier turn, not this one's.
+    return Both(parent, replace(steps, target=ByWords(parent.args["title"])))
+
+
 def _under(match: re.Match[str], now: datetime) -> Intent | None:
     """ "make the plants a subtask of the move": the parent first, then the child."""
     parent = parse_ref(match["p"]) or ByWords(match["p"])
@@ -220,7 +233,7 @@ def _not_a_list(match: re.Match[str], now: datetime) -> bool:
         return True
 
 
-_SUB = r"(?:a\s+|the\s+|some\s+)?sub-?tasks?"
+_SUB = r"(?:a\s+|the\s+|some\s+)?(?:sub-?tasks?|steps?)"
 LIST_ROWS: tuple[Row, ...] = (
     (
         _re(
@@ -281,6 +294,10 @@ LIST_ROWS: tuple[Row, ...] = (
             r"(?:the\s+task\s+)?" + _T + r"$"
         ),
         _subtasks,
+    ),
+    (
+        _re(r"^add\s+" + _T + r"\s+with\s+" + _SUB + r"\s*+:?\s*+(?P<items>.+)$"),
+        _new_with_subtasks,
     ),
     (
         _re(

@@ -272,9 +272,11 @@ def _bang(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-# "due monday not friday", "on the 20th, not the 14th": the date it is not, dropped.
+# "due monday not friday", "on the 20th, not the 14th", "but not today": the date it is
+# not, dropped.
 _NOT_DATE = re.compile(
-    r"(?<![\s,])[\s,]*+\b(?:not|rather\s+than|instead\s+of)\s+(?:on\s+|the\s+)?(?=\S)", _I
+    r"(?<![\s,])[\s,]*+\b(?:(?:but\s+)?not|rather\s+than|instead\s+of)\s+(?:on\s+|the\s+)?(?=\S)",
+    _I,
 )
 
 
@@ -517,6 +519,16 @@ def _several_items(rest: str, fields: dict[str, Any]) -> AddSeveral | None:
     return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
 
 
+# "remind me about the insurance the day it's due": "it" is a task there is, and its due day
+# is not known here; adding a new task would be a guess.
+_ITS_DUE_DAY = re.compile(
+    r"\bthe\s+(?:day|morning|evening|night|week)\s+(?:(?:it|that)(?:'?s|\s+is)|they'?re)\s+due\b",
+    _I,
+)
+ITS_DUE_DAY = (
+    "I changed nothing: “{phrase}” is about a task you already have, and I can't read which "
+    "day that is. Name the day and time: “remind me about the insurance on Dec 16 at 9am”."
+)
 UNREAD = (
     "I didn't add “{title}”: I couldn't read “{phrase}” as a date or time. Say it again with "
     "the date on its own, or put the title in quotes to keep it as it is."
@@ -559,6 +571,15 @@ def add_intent(
     title = title or clean_title(rest)
     if not title:
         return Clarify(NO_TITLE)
-    if not said_title and (unread := UNREAD_DATE.search(title)):
-        return Clarify(UNREAD.format(title=title, phrase=unread[0].strip()) + f" {DATE_HINT}")
+    if not said_title and (unread := _unread(title, body)):
+        return unread
     return AddTask({"title": title, **fields})
+
+
+def _unread(title: str, body: str) -> Clarify | None:
+    """Why the words of an add are not added as they are, when a part of them is unread."""
+    if unread := UNREAD_DATE.search(title):
+        return Clarify(UNREAD.format(title=title, phrase=unread[0].strip()) + f" {DATE_HINT}")
+    if its_due := _ITS_DUE_DAY.search(body):
+        return Clarify(ITS_DUE_DAY.format(phrase=its_due[0]))
+    return None

@@ -38,6 +38,9 @@ _FIELD = re.compile(
     r"(?:[,;]\s*+)?\b(?:and\s+)?" + REMIND + r"\s+(?:(?:about|of)\s+it\s+)?" + BEFORE + r"\b", _I
 )
 
+# "call the vet at 10am, 15 min before": a before-phrase closing the sentence after a comma.
+_TRAILING = re.compile(r"[,;]\s*+" + BEFORE + r"[\s.!]*+$", _I)
+
 
 def duration(match: re.Match[str]) -> str:
     """The ISO 8601 duration a before-phrase says: "30 min" -> PT30M, "the day before" -> P1D."""
@@ -55,7 +58,7 @@ def duration(match: re.Match[str]) -> str:
 
 def read_reminders(text: str, fields: dict[str, Any], now: datetime) -> str:
     """Sets `reminders` from "remind me 30 min before" in `text`; returns the rest."""
-    if not (match := _FIELD.search(text)):
+    if not (match := _FIELD.search(text) or _TRAILING.search(text)):
         return text
     fields["reminders"] = [{"before": duration(match)}]
     return " ".join((text[: match.start()] + " " + text[match.end() :]).split())

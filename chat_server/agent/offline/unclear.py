@@ -175,7 +175,9 @@ EDIT_VERBS = frozenset(
 )
 _IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
 MAX_TODO_WORDS = 10
-_CHANGED = re.compile(r"\b(?:instead\s+of|rather\s+than|not\s+anymore|any\s*more)\b", _I)
+_CHANGED = re.compile(
+    r"\b(?:instead\s+of|rather\s+than|not\s+anymore|any\s*more|after\s+all|isn'?t|aren'?t)\b", _I
+)
 _VERB_AT = 2  # "the recycling goes": the verb after "the" and one noun
 
 
@@ -186,6 +188,8 @@ def reads_as_todo(rest: str, said: str) -> bool:
         return False
     if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said) or words[0] in EDIT_VERBS:
         return False
+    if any(w in EDIT_VERBS and w.endswith("ed") for w in words[1:]):
+        return False  # "roadmap deadline moved to 4pm": news of a change, not a title
     if _CHANGED.search(said):
         return False  # "gym today at 7pm instead of 6": a change to what there is
     if words[0] == "the" and len(words) > _VERB_AT and words[_VERB_AT].endswith("s"):
