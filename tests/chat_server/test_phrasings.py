@@ -3,12 +3,15 @@
 Run `python -m tests.chat_server.phrasings` to see each miss and the score by family.
 """
 
+from typing import Any
+
 from tests.chat_server.phrasings import PHRASINGS, report, score
 
 PASS_MARK = 0.95
 # What each retired held-out set reached when it joined the dev set: 07b 213/242, 07c
-# 176/201 (first read at 153/201, 13 wrong changes).
-RETIRED_MARKS = {"b-": 0.88, "c-": 0.87}
+# 176/201 (first read at 153/201, 13 wrong changes), 07d 163/202 (first read at 153/202,
+# 15 wrong changes).
+RETIRED_MARKS = {"b-": 0.88, "c-": 0.87, "d-": 0.80}
 
 
 def test_at_least_95_percent_of_everyday_phrasings_do_the_right_thing_and_none_is_dangerous():
@@ -115,7 +118,7 @@ def test_undo_puts_back_a_change_made_by_number_to_a_task_the_chat_had_not_seen(
 
 
 def test_listed_items_keep_their_own_dates_and_a_tag_it_segment_is_a_tag():
-    from tests.chat_server.phrasings import Chat
+    from tests.chat_server.phrasings import Chat, as_singles
 
     cases = {
         "add buy milk monday, call mom tomorrow": [
@@ -130,7 +133,7 @@ def test_listed_items_keep_their_own_dates_and_a_tag_it_segment_is_a_tag():
     }
     for said, added in cases.items():
         calls, _ = Chat().turn(said)
-        assert [c.args for c in calls] == added, said
+        assert [c.args for c in as_singles(calls)] == added, said
 
 
 def test_every_development_conversation_does_what_it_asks_and_changes_nothing_else():
@@ -141,10 +144,75 @@ def test_every_development_conversation_does_what_it_asks_and_changes_nothing_el
     results = [run_case(case, data) for case in cases]
     report = conversation_report(results)
     assert sum(len(r.verdict.wrong) for r in results) == 0, report
-    # The sets retired on 2026-12-07b (ids "b-...", first read at 81%) and 07c ("c-...", 76%)
-    # hold what they reach when retired; the rest stays at the usual mark.
+    # The sets retired on 2026-12-07b (ids "b-...", first read at 81%), 07c ("c-...", 76%)
+    # and 07d ("d-...", 76%) hold what they reach when retired; the rest stays at the usual
+    # mark. No case of any of them may make a wrong change.
     for prefix, mark in RETIRED_MARKS.items():
         retired = [r for r in results if r.case["id"].startswith(prefix)]
         assert sum(r.verdict.passed for r in retired) / len(retired) >= mark, (prefix, report)
     tuned = [r for r in results if not r.case["id"].startswith(tuple(RETIRED_MARKS))]
     assert sum(r.verdict.passed for r in tuned) / len(tuned) >= PASS_MARK, report
+
+
+def _writes(chat: Any, said: str) -> list[tuple[str, dict[str, Any]]]:
+    calls, _ = chat.turn(said)
+    return [(c.name, c.args) for c in calls if c.name not in {"list_tasks", "get_task"}]
+
+
+def test_sentences_read_only_in_part_change_nothing():
+    """Issue 19: news of a change, a sign-off, a day relative to a task's own due date."""
+    from tests.chat_server.phrasings import Chat
+
+    for said in (
+        "good night, talk tomorrow",
+        "roadmap deadline moved to 4pm",
+        "the login bug isn't high priority after all",
+        "remind me about the insurance at 9am the day it's due",
+    ):
+        assert _writes(Chat(), said) == [], said
+
+
+def test_an_add_keeps_its_correction_and_its_reminder_out_of_the_list_of_tasks():
+    from tests.chat_server.phrasings import Chat
+
+    gas = _writes(Chat(), "add call the gas company, but not today - tomorrow")
+    assert gas == [("add_task", {"title": "Call the gas company", "due": "2026-11-27"})]
+    vet = _writes(Chat(), "remind me to call the vet tmrw at 10am, 15 min before")
+    assert [(name, args["title"], args["reminders"]) for name, args in vet] == [
+        ("add_task", "Call the vet", [{"before": "PT15M"}])
+    ]
+
+
+def test_a_new_task_with_subtasks_is_added_then_its_steps_under_it():
+    from tests.chat_server.phrasings import Chat
+
+    chat = Chat()
+    calls = _writes(chat, "add plan garden party with subtasks buy charcoal, invite neighbours")
+    assert calls[0] == ("add_task", {"title": "Plan garden party"})
+    (parent,) = [
+        i for i, t in chat.task_list.all_tasks().items() if t["title"] == "Plan garden party"
+    ]
+    steps = [
+        {"title": "Buy charcoal", "parent_id": parent},
+        {"title": "Invite neighbours", "parent_id": parent},
+    ]
+    assert calls[1:] == [("add_tasks", {"items": steps})]
+
+
+def test_follow_ups_change_the_task_just_added_as_said():
+    from tests.chat_server.phrasings import Chat
+
+    chat = Chat()
+    chat.turn("add pick up Zoe from school at 3pm tomorrow")
+    (update,) = _writes(chat, "change it to 3:30")
+    assert update[1]["due"].startswith("2026-11-27T15:30")
+    chat.turn("add order new glasses")
+    (update,) = _writes(chat, "it's due monday btw")
+    assert update[0] == "update_task" and update[1]["due"] == "2026-11-30"
+    chat.turn("add chase the invoice")
+    (update,) = _writes(chat, "put that in the Work list and make it urgent")
+    assert {k: update[1][k] for k in ("list", "priority")} == {"list": "Work", "priority": "high"}
+    chat.turn("mark buy milk done")
+    assert _writes(chat, "wait, wrong one, undo that") == [
+        ("complete_task", {"task_id": 1, "completed": False})
+    ]
