@@ -38,6 +38,7 @@ import httpx
 import jwt
 import pytest
 
+from chat_server.features import FEATURES
 from chat_server.web.events import STREAMS_PER_USER
 from shared.contract import TOOL_NAMES
 from testbed.databases import postgres_schema
@@ -121,9 +122,24 @@ def hostile_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         try:
             stack.start_mcp()
             stack.start_chat()
+            load_features(stack)
             yield stack
         finally:
             stack.stop()
+
+
+def load_features(stack: Stack) -> None:
+    """Have the chat server import its optional features, as their first requests would.
+
+    It imports them at their first request (a second of start-up work, once per process):
+    done before the attack, so that the attack and the RSS it adds are measured, not a
+    cold start.
+    """
+    assert stack.chat is not None
+    auth = {"Authorization": f"Bearer {token(fresh_user('warm'))}"}
+    with httpx.Client(timeout=60) as http:
+        for feature in FEATURES:
+            http.get(f"{stack.chat.base_url}{feature.paths[0]}", headers=auth)
 
 
 def rss(pid: int) -> int:
