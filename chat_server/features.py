@@ -52,10 +52,13 @@ def _install_transfer(app: FastAPI) -> None:
     _include("chat_server.web.transfer")(app)
 
 
-def _install_caldav(app: FastAPI) -> None:
-    from chat_server.caldav import routes, server  # noqa: PLC0415 (loaded on demand)
+# CalDAV's modules are named, not imported: they read this module's paths themselves.
+CALDAV_SERVER = "chat_server.caldav.server"
 
-    app.include_router(routes.router)
+
+def _install_caldav(app: FastAPI) -> None:
+    _include("chat_server.caldav.routes")(app)
+    server = importlib.import_module(CALDAV_SERVER)
     server.mount(app)
     if hasattr(app.state, "engine"):  # the lifespan ran: Radicale can be made now
         server.start(app, engine=app.state.engine, mcp=app.state.mcp)
@@ -66,8 +69,7 @@ def _install_caldav(app: FastAPI) -> None:
 def start_loaded(app: FastAPI) -> None:
     """In the lifespan: start what features loaded before it need (CalDAV's Radicale)."""
     if getattr(app.state, "caldav_pending", False):
-        from chat_server.caldav import server  # noqa: PLC0415 (loaded on demand)
-
+        server = importlib.import_module(CALDAV_SERVER)
         server.start(app, engine=app.state.engine, mcp=app.state.mcp)
         app.state.caldav_pending = False
 
