@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -117,9 +117,9 @@ def audience(conn: Connection, list_ids: Iterable[int]) -> set[str]:
     ids = sorted(set(list_ids))
     if not ids:
         return set()
-    owners = conn.execute(select(_l.c.user_id).where(_l.c.id.in_(ids))).scalars()
-    members = conn.execute(select(_m.c.user_id).where(_m.c.list_id.in_(ids))).scalars()
-    return {*owners, *members}
+    owners = select(_l.c.user_id).where(_l.c.id.in_(ids))
+    members = select(_m.c.user_id).where(_m.c.list_id.in_(ids))
+    return set(conn.execute(union(owners, members)).scalars())
 
 
 def members(conn: Connection, list_id: int) -> list[tuple[str, MemberRole]]:

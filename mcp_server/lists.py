@@ -142,9 +142,8 @@ def writable(conn: Connection, who: Access, ref: ListRef | None, *, now: datetim
     caller is an editor of), or the caller's Inbox when None."""
     row = None if ref is None else _existing_or_none(conn, who, ref)
     if row is None:
-        list_id = list_id_for(conn, who.user_id, ref if isinstance(ref, str) else None,
-                              create=True, now=now)  # fmt: skip
-        return conn.execute(select(_l).where(_l.c.id == list_id)).one()
+        name = ref if isinstance(ref, str) else None
+        return own_list(conn, who.user_id, name, create=True, now=now)
     who.require(row.user_id, row.id, row.name, write=True)
     return row
 
@@ -162,10 +161,17 @@ def list_id_for(
     conn: Connection, user_id: str, name: str | None, *, create: bool, now: datetime
 ) -> int:
     """The id of the caller's list called `name` (the Inbox when None), made if `create`."""
+    return int(own_list(conn, user_id, name, create=create, now=now).id)
+
+
+def own_list(
+    conn: Connection, user_id: str, name: str | None, *, create: bool, now: datetime
+) -> Row[Any]:
+    """The caller's list called `name` (the Inbox when None), made if `create`."""
     name = INBOX if name is None else clean_list_name(name)
     row = _find(conn, user_id, name)
     if row is not None:
-        return int(row.id)
+        return cast(Row[Any], row)
     if not create and name.lower() != INBOX.lower():
         raise ListNotFound(name)
     count = conn.execute(select(func.count()).where(_l.c.user_id == user_id)).scalar_one()
@@ -179,7 +185,7 @@ def list_id_for(
         .values(user_id=user_id, name=name, position=count, created_at=utc_now(now))
         .on_conflict_do_nothing()
     )
-    return int(_find(conn, user_id, name).id)
+    return cast(Row[Any], _find(conn, user_id, name))
 
 
 def _list_dict(row: Any, who: Access | None = None) -> ListDict:
