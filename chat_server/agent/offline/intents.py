@@ -1,6 +1,7 @@
 """What the offline model's grammar makes of a request: an intent, and the task it names."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 
@@ -90,7 +91,9 @@ class ListTasks:
     answer: Answer = "list"
 
 
-Aspect = Literal["due", "priority", "done", "exists", "details"]
+Aspect = Literal[
+    "due", "priority", "done", "exists", "details", "tags", "reminders", "subtasks", "list"
+]
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class AskAbout:
 
     target: ByWords
     aspect: Aspect
+    day: date | None = None  # "is the rent due friday?": the day asked about, for a yes or no
 
 
 @dataclass(frozen=True)

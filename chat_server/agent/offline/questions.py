@@ -8,9 +8,10 @@ Each row of QUESTIONS is (pattern, what it asks); a pattern's `w` group names th
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from chat_server.agent.offline.acting import FUZZY_PAGE
+from chat_server.agent.offline.dates import find_when, parse_when
 from chat_server.agent.offline.intents import (
     ActOnTask,
     AskAbout,
@@ -76,7 +77,7 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         _re(
             r"^is\s+(?:the\s+|my\s+)?"
             + _W
-            + r"\s+(?:due|on)\s+(?:today|tomorrow|this\s+week|\w+day)"
+            + r"\s+(?:due|on)\s+(?P<d>today|tomorrow|this\s+week|\w+day)"
             + _TAIL
         ),
         "due",
@@ -161,10 +162,83 @@ QUESTIONS: tuple[tuple[re.Pattern[str], Aspect], ...] = (
         _re(
             r"^is\s+(?:the\s+|my\s+)?"
             + _W
-            + r"\s+(?:today|tomorrow|tonight|this\s+week|next\s+week"
+            + r"\s+(?P<d>today|tomorrow|tonight|this\s+week|next\s+week"
             r"|on\s+\w+day|\w+day)" + _TAIL
         ),
         "due",
+    ),
+    # What a task carries: its tags, its reminders, its steps ("what tags does the tap have?",
+    # "does the dentist have a reminder?", "what are the subtasks of move house?").
+    (
+        _re(
+            r"^(?:what|which)\s+(?:tags?|labels?)\s+(?:does|do|has|is|are)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"(?:\s+(?:have|got|tagged(?:\s+with)?))?"
+            + _TAIL
+        ),
+        "tags",
+    ),
+    (
+        _re(
+            r"^(?:is|are)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+(?:tagged|labell?ed)(?:\s+with\s+anything)?"
+            + _TAIL
+        ),
+        "tags",
+    ),
+    (
+        _re(
+            r"^(?:does|do)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+have\s+(?:a\s+|any\s+)?(?:reminders?|alerts?)"
+            + _TAIL
+        ),
+        "reminders",
+    ),
+    (
+        _re(r"^(?:does|do)\s+(?:the\s+|my\s+)?" + _W + r"\s+have\s+(?:a\s+|any\s+)?tags?" + _TAIL),
+        "tags",
+    ),
+    (
+        _re(
+            r"^(?:what|which)\s+reminders?\s+(?:does|do|has|is|are)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"(?:\s+(?:have|got|set))?"
+            + _TAIL
+        ),
+        "reminders",
+    ),
+    (
+        _re(
+            r"^(?:what\s+are|what'?re|show(?:\s+me)?|list)\s+the\s+(?:sub-?\s?tasks|steps)\s+"
+            r"(?:of|for|in|under)\s+(?:the\s+|my\s+)?" + _W + _TAIL
+        ),
+        "subtasks",
+    ),
+    (
+        _re(
+            r"^what(?:'?s|\s+is)\s+left\s+(?:for|on|to\s+do\s+for)\s+(?:the\s+|my\s+)?" + _W + _TAIL
+        ),
+        "subtasks",
+    ),
+    (
+        _re(
+            r"^(?:which|what)\s+list\s+(?:is|are|'s)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+(?:in|on|under)"
+            + _TAIL
+        ),
+        "list",
+    ),
+    (
+        _re(
+            r"^(?:where|which\s+list)\s+(?:is|are|'s)\s+(?:the\s+|my\s+)?"
+            + _W
+            + r"\s+filed"
+            + _TAIL
+        ),
+        "list",
     ),
     # "did I book the flights?": whether the task is done, whatever the verb.
     (
@@ -225,16 +299,35 @@ def _about_one(text: str, now: datetime) -> Intent | None:
     for pattern, aspect in QUESTIONS:
         if not (match := pattern.match(text)) or _LIST_WORDS.search(core_words(match["w"])):
             continue
+        if aspect == "subtasks" and find_when(match["w"], now)[0] is not None:
+            continue  # "what's left for this afternoon?" asks for a list
         if isinstance(target := _ref(match["w"]), ByWords):
-            return AskAbout(target, aspect)
+            return AskAbout(target, aspect, _day_asked(match, now))
     return None
+
+
+def _day_asked(match: re.Match[str], now: datetime) -> date | None:
+    """The one day a yes-or-no due question names ("is the rent due friday?"), else None."""
+    said = match.groupdict().get("d")
+    if not said or "week" in said.lower() or not match.string.lower().startswith("is"):
+        return None
+    when = parse_when(said, now)
+    return when.day if when and when.dated else None
+
+
+# A title may start with a command verb ("Move house", "Get a haircut"): inside a question it
+# names the task, since nothing is changed.
+_VERB_TITLE = _re(r"^(?:make|set|change|update|move|add|create|find|get|book|plan)\s+\w")
 
 
 def _ref(words: str) -> TaskRef | None:
     try:
-        return parse_ref(words)
+        ref = parse_ref(words)
     except SeveralTasks:
         return None
+    if ref is None and _VERB_TITLE.match(words) and (core := core_words(words)):
+        return ByWords(core)
+    return ref
 
 
 _ASKERS: tuple[Callable[[str, datetime], Intent | None], ...] = (

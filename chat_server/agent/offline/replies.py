@@ -7,12 +7,12 @@ never become a link or an image in the assistant's voice.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chat_server.agent.markdown import plain
 from chat_server.agent.offline.dates import describe_due, end_of_week, is_overdue, parse_due
-from chat_server.agent.offline.task_words import extra_details, reminder_words
+from chat_server.agent.offline.task_words import INBOX, extra_details, reminder_words
 from shared.contract import ToolFailure
 
 Task = dict[str, Any]
@@ -394,7 +394,24 @@ def _details_words(task: Task, now: datetime) -> str:
     return "is on your list" + (": " + ", ".join(parts) if parts else "")
 
 
+def _tags_words(task: Task, now: datetime) -> str:
+    tags = task.get("tags") or []
+    return "is tagged " + ", ".join(f"#{tag}" for tag in tags) if tags else "has no tags"
+
+
+def _reminders_words(task: Task, now: datetime) -> str:
+    reminders = task.get("reminders")
+    return f"has a reminder {reminder_words(reminders, now)}" if reminders else "has no reminder"
+
+
+def _list_words(task: Task, now: datetime) -> str:
+    return f"is in {task.get('list') or INBOX}"
+
+
 _ABOUT: dict[str, Callable[[Task, datetime], str]] = {
+    "list": _list_words,
+    "tags": _tags_words,
+    "reminders": _reminders_words,
     "due": _due_words,
     "done": _state_words,
     "priority": _priority_words,
@@ -403,7 +420,9 @@ _ABOUT: dict[str, Callable[[Task, datetime], str]] = {
 }
 
 
-def about(tasks: list[Task], aspect: str, words: str, now: datetime) -> str:
+def about(
+    tasks: list[Task], aspect: str, words: str, now: datetime, day: date | None = None
+) -> str:
     """The answer to a question about the task (or tasks) `words` name."""
     if not tasks:
         if aspect == "exists":
@@ -411,11 +430,40 @@ def about(tasks: list[Task], aspect: str, words: str, now: datetime) -> str:
         return no_match(words, None)
     say = _ABOUT[aspect]
     lines = [f"Task {t['id']} ({plain(t['title'])}) {say(t, now)}." for t in tasks[:MAX_SHOWN]]
-    if aspect == "exists":
-        lines[0] = "Yes. " + lines[0]
-    elif aspect == "done" and len(tasks) == 1:  # "have I done the laundry yet?"
-        lines[0] = ("Yes. " if tasks[0].get("completed") else "No. ") + lines[0]
+    yes = _YES_NO.get(aspect)
+    if aspect == "exists" or (yes and len(tasks) == 1):  # "have I done the laundry yet?"
+        said = yes(tasks[0], day, now) if yes else None
+        lines[0] = {True: "Yes. ", False: "No. ", None: ""}[said] + lines[0]
     return "\n".join(lines)
+
+
+def _due_on(task: Task, day: date | None, now: datetime) -> bool | None:
+    if day is None:
+        return None
+    due = task.get("due")
+    return isinstance(due, str) and parse_due(due, now.tzinfo or UTC)[0] == day
+
+
+# The questions answered with a yes or no first ("is the rent due friday?", "is the tax return
+# tagged?"); a None from the check means the question asked no yes or no.
+_YES_NO: dict[str, Callable[[Task, date | None, datetime], bool | None]] = {
+    "exists": lambda task, day, now: True,
+    "done": lambda task, day, now: bool(task.get("completed")),
+    "tags": lambda task, day, now: bool(task.get("tags")),
+    "reminders": lambda task, day, now: bool(task.get("reminders")),
+    "due": _due_on,
+}
+
+
+def steps(parent: Task, found: list[Task], now: datetime) -> str:
+    """The open subtasks of one task, one a line."""
+    title = f"Task {parent['id']} ({plain(parent['title'])})"
+    if not found:
+        return f"{title} has no open subtasks."
+    lines = [task_line(t, now) for t in found]
+    return f"{title} has {len(found)} open subtask{'s' if len(found) > 1 else ''}:\n" + "\n".join(
+        lines
+    )
 
 
 def ask_add(title: str) -> str:
