@@ -39,7 +39,7 @@ from chat_server.agent.offline.intents import (
     Unclear,
     Undo,
 )
-from chat_server.agent.offline.list_requests import add_to_list, list_request
+from chat_server.agent.offline.list_requests import add_to_list, list_header, list_request
 from chat_server.agent.offline.phrases import (
     DATE_HINT,
     ORDINALS,
@@ -304,6 +304,7 @@ READERS: tuple[Reader, ...] = (
     followup_intent,
     question_intent,
     _then_it,
+    list_header,
     explicit_update,
     reminder_intent,
     shift_intent,

@@ -330,10 +330,20 @@ LIST_ROWS: tuple[Row, ...] = (
     (_re(r"^(?:move|put|nest)\s+" + _T + r"\s+under(?:neath)?\s+(?P<p>[^,:;]+?)$"), _under),
     (
         _re(
-            r"^(?:make|turn)\s+" + _T + r"\s+(?:into\s+)?(?:a\s+)?(?:top[\s-]level|main|normal"
-            r"|standalone|separate|stand-alone)\s+task(?:\s+again)?$"
+            r"^(?:make|turn)\s+" + _T + r"\s+(?:into\s+)?(?:a\s+|its\s+)?(?:own|top[\s-]level"
+            r"|main|normal|standalone|separate|stand-alone|regular|independent)\s+task"
+            r"(?:\s+again)?(?:\s*+,?\s+(?:not|no\s+longer)\s+(?:a\s+)?(?:part|under|in"
+            r"|(?:a\s+)?sub-?task|step)\b[^,:;]*+)?$"
         ),
         _top_level,
+    ),
+    # "Book meeting room should be a subtask of the client demo": the child said first.
+    (
+        _re(
+            r"^" + _T + r"\s+(?:should\s+(?:be|go|sit)|belongs?|goes)\s+(?:(?:a\s+)?(?:sub-?task"
+            r"|step|part)\s+(?:of|under|in)|under(?:neath)?)\s+(?P<p>[^,:;]+?)$"
+        ),
+        _under,
     ),
     (_re(r"^(?:move|take)\s+" + _T + r"\s+out\s+of\s+[^,:;]+$"), _top_level),
     (_re(r"^(?:move|put|file)\s+" + _T + _INTO), _move_to_list),
@@ -376,3 +386,20 @@ def _fields_before_list(text: str, now: datetime) -> str:
 def add_to_list(text: str, now: datetime) -> Intent | None:
     """ "add milk to groceries", "put eggs on the shopping list", else None."""
     return _read(_ADD_ROWS, _fields_before_list(text, now), now)
+
+
+# "shopping list: add toothpaste", "add to the work list: prepare budget by friday": the list
+# said first, as a header, then what goes in it.
+_LIST_HEADER = _re(
+    r"^(?:(?:add|put)\s+(?:these\s+|this\s+)?(?:to|on|in(?:to)?)\s+)?(?:the\s+|my\s+)?"
+    r"(?P<list>[\w'&-]++)\s+list\s*+[:-]\s*+(?:(?:add|put)\s+)?"
+    r"(?!(?:what|which|who|how|is|are|do|does|show|list|delete|remove|clear|rename|share|move"
+    r"|empty|sort)\b)(?P<rest>[^?\s][^?]*+)$"
+)
+
+
+def list_header(text: str, now: datetime) -> Intent | None:
+    """A list named as a header, read as "add <what follows> to the <list> list", else None."""
+    if not (match := _LIST_HEADER.match(text)):
+        return None
+    return add_to_list(f"add {match['rest']} to the {match['list']} list", now)

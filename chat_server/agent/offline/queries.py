@@ -158,8 +158,21 @@ def _sort(query: _Query, now: datetime) -> None:
     query.text = cut(query.text, match)
 
 
+_IN_LIST = re.compile(
+    r"\b(?:in|on|from|under)\s++(?:my|the|our)\s++(?P<l>[\w'&-]++)\s++list\b", re.IGNORECASE
+)
+
+
+def _list_named(query: _Query, now: datetime) -> None:
+    """ "how many things are in my work list?": the list whose tasks are asked about."""
+    if match := _IN_LIST.search(query.text):
+        query.args["list"] = match["l"]
+        query.took(cut(query.text, match))
+
+
 # The filters a list query may say, read in this order; each takes its words out.
 _FILTERS: tuple[Callable[[_Query, datetime], None], ...] = (
+    _list_named,
     _about,
     _tag,
     _priority,
