@@ -360,7 +360,7 @@ async def run(args: Any) -> None:
         why = f" (first: {s.first_failure})" if s.first_failure else ""
         check(s.failures == 0, f"{workload}/{server}/{n}: {s.failures} failed turns{why}", problems)
         check(len(s.latencies) > 0, f"{workload}/{server}/{n}: no turn completed", problems)
-    write_json(args.json, {"benchmark": "chat_turns", "database": args.database, **out})
+    write_json(args, {"benchmark": "chat_turns", "database": args.database, **out})
     finish(problems)
 
 

@@ -145,9 +145,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+LOADS_SEEN: list[float] = []
+"""The 1-minute load averages `describe_machine` printed in this run (before and after)."""
+
+
 def describe_machine(when: str) -> str:
     """One line on the machine and its load average, printed with every table."""
     m = machine()
+    LOADS_SEEN.append(m["load"][0])
     load = ", ".join(f"{x:.2f}" for x in m["load"])
     return (
         f"machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
@@ -164,14 +169,33 @@ def base_parser(doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="a small run for CI (seconds)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default: 5, quick: 1)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        help="refuse to publish a run whose 1-minute load average, before or after, is above "
+        "this: it exits with status 3 and writes no JSON (default for a full run: the number "
+        "of CPUs; a --quick run is checked only when this is given)",
+    )
     return parser
 
 
-def write_json(path: str | None, results: dict[str, Any]) -> None:
-    """Write `results` plus the machine description to `path`, if given."""
-    if path:
-        with open(path, "w") as out:
-            json.dump({"machine": machine(), **results}, out, indent=2)
+def write_json(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Write `results` plus the machine description to `args.json`, if given, unless the
+    machine was busier than `--max-load` (then say so and exit 3: not fit to publish)."""
+    limit = args.max_load
+    if limit is None and not args.quick:
+        limit = float(os.cpu_count() or 1)
+    worst = max(LOADS_SEEN, default=os.getloadavg()[0])
+    if limit is not None and worst > limit:
+        print(
+            f"NOT PUBLISHED: the load average reached {worst:.2f}, above --max-load "
+            f"{limit:g}; other work shared the CPUs, so these numbers are not this code's",
+            file=sys.stderr,
+        )
+        sys.exit(3)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"machine": machine(), "max_load": limit, **results}, out, indent=2)
 
 
 # --- databases ----------------------------------------------------------------------

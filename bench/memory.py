@@ -169,7 +169,7 @@ async def run(args: Any) -> None:
     out = report(args, samples, failures, elapsed)
     problems: list[str] = []
     check(failures == 0, f"{failures} of {args.turns} turns failed, first: {reasons}", problems)
-    write_json(args.json, {"benchmark": "memory", **out})
+    write_json(args, {"benchmark": "memory", **out})
     finish(problems)
 
 

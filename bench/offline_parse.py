@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     results = run(args.quick, rounds)
     print_tables(results)
     print(describe_machine("after"))
-    write_json(args.json, {"rounds": rounds, **results})
+    write_json(args, {"rounds": rounds, **results})
 
 
 if __name__ == "__main__":

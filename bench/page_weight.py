@@ -292,7 +292,7 @@ def main() -> None:
         browser.close()
     print(describe_machine("at the end"))
     print(report(results, args.before, count))
-    write_json(args.json, {"before": args.before, "rounds": count, "results": results})
+    write_json(args, {"before": args.before, "rounds": count, "results": results})
 
 
 def report(results: dict[str, dict[str, list[dict[str, Any]]]], revision: str,

@@ -341,7 +341,7 @@ async def run(args: Any) -> None:
     problems: list[str] = []
     for name, cell in out["cells"].items():
         check(cell["ratio"] > 0, f"{name}: no ratio", problems)
-    write_json(args.json, {"benchmark": "scale", **out})
+    write_json(args, {"benchmark": "scale", **out})
     finish(problems)
 
 

@@ -372,7 +372,7 @@ async def run(args: Any) -> None:
     for (op, callers, name), s in measured["results"].items():
         check(s.failures == 0, f"{name} {op} x{callers}: {s.failures} failed calls", problems)
         check(len(s.latencies) > 0, f"{name} {op} x{callers}: no call completed", problems)
-    write_json(args.json, {"benchmark": "tool_calls", **out})
+    write_json(args, {"benchmark": "tool_calls", **out})
     finish(problems)
 
 

@@ -115,3 +115,23 @@ def test_offline_parse_quick_mode_times_ordinary_and_attack_messages_up_to_the_l
     assert all(0 < c["p50_ms"] <= c["worst_ms"] for c in corpora.values())
     report = results["report"]
     assert report[0]["old_title_tail_ms"] is not None and report[-1]["old_title_tail_ms"] is None
+
+
+@pytest.mark.parametrize(("max_load", "published"), [("-1", False), ("10000", True)])
+def test_a_run_on_a_machine_busier_than_max_load_is_not_published(
+    tmp_path: Path, max_load: str, published: bool
+) -> None:
+    out = tmp_path / "parse.json"
+    command = [sys.executable, "-m", "bench.offline_parse", "--quick", "--json", str(out),
+               "--max-load", max_load]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert out.exists() is published
+    if published:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(out.read_text())["max_load"] == float(max_load)
+    else:
+        assert done.returncode == 3
+        assert "NOT PUBLISHED: the load average reached" in done.stderr
+        assert "above --max-load -1" in done.stderr
