@@ -111,7 +111,7 @@ RULES: tuple[tuple[re.Pattern[str], Builder], ...] = (
         _re(
             r"\b(?:(?:does\s*n[o']?t|do\s+not|don'?t|doesn'?t|not|no\s+longer|never|stop|should\s*n'?t)"
             r"\s+(?:need\s+to\s+)?(?:repeat|recur)(?:ing)?(?:\s+any\s*more)?|no\s+(?:repeat|recurrence)"
-            r"|one[-\s]?off|just\s+once|non[-\s]?recurring)\b"
+            r"|one[-\s]?off|just\s+(?:this\s+)?once|non[-\s]?recurring)\b"
         ),
         _none,
     ),
@@ -167,8 +167,19 @@ _FROM_DONE = _re(
 )
 
 
+# A rule denied ("the gym isn't weekly", "not daily anymore") is no rule to set: it is cut out,
+# and what else is said ("it's every 2 weeks", "just this once") is the rule.
+_DENIED = _re(
+    r"\b(?:is\s*n[o']?t|are\s*n[o']?t|was\s*n[o']?t|not|no\s+longer)\s+(?:really\s+|actually\s+"
+    r"|meant\s+to\s+be\s+|supposed\s+to\s+be\s+)?(?:daily|weekly|monthly|yearly|annual(?:ly)?"
+    r"|fortnightly|every\s+(?:other\s+)?(?:day|week|month|year|weekday|[a-z]+day))\b"
+)
+
+
 def read_repeat(text: str, fields: dict[str, Any]) -> str:
     """Sets `repeat` (and `repeat_from`) from `text`; returns `text` without those words."""
+    while denied := _DENIED.search(text):
+        text = _cut(text, denied)
     from_done = _FROM_DONE.search(text)
     for pattern, build in RULES:
         if match := pattern.search(text):

@@ -226,7 +226,7 @@ _EDIT_WORDS = (
         | {"medium", "urgent", "important", "normal", "every", "each", "repeating", "recurring"}
         | {"happen", "happens", "happening", "get", "done", "finished", "sorted", "handled"}
         | {"goes", "going", "comes", "coming", "starts", "starting", "runs"}
-        | {"can", "could", "may", "might", "whole", "thing"}
+        | {"can", "could", "may", "might", "whole", "thing", "after", "all", "though", "drop"}
     )
     | frozenset(
         [
