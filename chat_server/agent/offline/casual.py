@@ -28,6 +28,10 @@ IRREGULAR_PAST = {
     "told": ("tell",), "spoke": ("speak",), "drove": ("drive",), "ate": ("eat",),
     "fed": ("feed",), "swept": ("sweep",), "hung": ("hang",), "ran": ("run",),
     "rang": ("ring",), "set": ("set",), "cut": ("cut",), "won": ("win",), "built": ("build",),
+    # Participles that differ from the past tense: "the demo script is written".
+    "written": ("write",), "taken": ("take",), "given": ("give",), "eaten": ("eat",),
+    "driven": ("drive",), "ridden": ("ride",), "chosen": ("choose",), "shown": ("show",),
+    "drawn": ("draw",), "mown": ("mow",), "thrown": ("throw",), "spoken": ("speak",),
 }  # fmt: skip
 # Past tenses that say "done" about any task, whatever its title's first word.
 _DONE_ANY = frozenset(
