@@ -164,6 +164,9 @@ def _also(intent: Also, conversation: Conversation, now: datetime) -> Intent:
     """ "and the plumber too": the last request again, for the task these words name."""
     last = parse(conversation.last_user_text, now) if conversation.last_user_text else None
     if isinstance(last, ActOnTask):
+        own = parse(intent.words, now)  # "oh and the vet is done too": says its own change
+        if isinstance(own, ActOnTask) and own.action == last.action:
+            return own
         return ActOnTask(last.action, ByWords(intent.words), last.args, last.add_tags,
                          last.remove_tags, last.shift)  # fmt: skip
     if isinstance(last, AddTask | AddSeveral):
