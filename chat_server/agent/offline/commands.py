@@ -30,6 +30,7 @@ from chat_server.agent.offline.phrases import (
     QUOTED,
     TAG,
     SeveralTasks,
+    field_targets,
     fields_only,
     parse_ref,
     parse_targets,
@@ -490,7 +491,7 @@ _UPDATE_KINDS: dict[str, Callable[[TaskRef, re.Match[str], datetime], Intent]] =
 
 def _update_from(kind: str, match: re.Match[str], now: datetime) -> Intent | None:
     """One _UPDATES pattern's match as an intent (None when its target names no task)."""
-    target = parse_ref(match["t"] if "t" in match.re.groupindex else "it")
+    target = field_targets(match["t"] if "t" in match.re.groupindex else "it")
     return None if target is None else _UPDATE_KINDS[kind](target, match, now)
 
 
@@ -564,7 +565,8 @@ def _generic_update(verb: str, rest: str, now: datetime) -> Intent | None:
         if fields is not None:
             tags = tuple(fields.pop("tags", ()))
             at = time_only(fields)
-            return ActOnTask("update", target, fields, add_tags=tags, at=at)
+            targets = field_targets(_FIELD_NOUN.sub("", head)) or target
+            return ActOnTask("update", targets, fields, add_tags=tags, at=at)
         if (
             delimited and title_split is None and verb in {"change", "update", "edit"}
             and not _FIELD_NOUN.search(head) and not _OTHER_FIELD.search(head)

@@ -62,8 +62,8 @@ _NOT_A_TASK = frozenset(
 )
 # Phrases that start like questions or commands, or name several tasks, are never one task.
 _NOT_A_REF = re.compile(
-    r"^(?:what|what's|whats|which|who|how|why|when|where|anything|something|nothing|any|is\s+there"
-    r"|are\s+there|do|does|did|can|could|make|mark|set|change|update|move|add|create|delete|remove"
+    r"^(?:what|what's|whats|which|who|how|why|when|where|anything|something|nothing|any|is|are|was"
+    r"|were|do|does|did|can|could|make|mark|set|change|update|move|add|create|delete|remove"
     r"|show|list|find|search|tell|give|get|please)\b|\b(?:tasks|todos|to-dos|items)\b",
     _I,
 )
@@ -147,6 +147,23 @@ def parse_targets(text: str) -> TaskRef | None:
     if all(isinstance(r, ByWords) for r in refs):
         return ByNames(tuple(r for r in refs if isinstance(r, ByWords)))
     return ref
+
+
+# "make the tax return and the insurance renewal both high priority": tasks a field change
+# names, each led by "the"/"my" (so "salt and pepper" stays one title).
+_AND_NAMED = re.compile(r"(?<!\s)(?:\s*+,)?\s++and\s++(?=(?:the|my|our)\s)", _I)
+_BOTH = re.compile(r"^both\s++|\s++both$", _I)
+
+
+def field_targets(text: str) -> TaskRef | None:
+    """Like parse_ref, and several tasks led by "the" named for one change of fields."""
+    parts = _AND_NAMED.split(_BOTH.sub("", text.strip(" ,.")))
+    if not 1 < len(parts) <= MAX_TARGETS:
+        return parse_ref(text)
+    refs = [parse_ref(part) for part in parts]
+    if all(isinstance(r, ByWords) for r in refs):
+        return ByNames(tuple(r for r in refs if isinstance(r, ByWords)))
+    return parse_ref(text)
 
 
 # ---------------------------------------------------------------- task fields
