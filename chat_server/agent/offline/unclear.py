@@ -176,7 +176,7 @@ EDIT_VERBS = frozenset(
 _IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
 MAX_TODO_WORDS = 10
 _CHANGED = re.compile(
-    r"\b(?:instead\s+of|rather\s+than|not\s+anymore|any\s*more|after\s+all|isn'?t|aren'?t)\b", _I
+    r"\b(?:instead|rather\s+than|not\s+anymore|any\s*more|after\s+all|isn'?t|aren'?t)\b", _I
 )
 _VERB_AT = 2  # "the recycling goes": the verb after "the" and one noun
 
