@@ -86,7 +86,7 @@ TEXT_SPEAK = {
     "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
     "2day": "today", "tdy": "today", "prio": "priority", "w/": "with", "thru": "through",
     "asap": "asap", "b4": "before", "abt": "about", "w": "with", "nxt": "next", "wk": "week",
-    "mins": "minutes",
+    "mins": "minutes", "gimme": "give me", "lemme": "let me",
     "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow",
     "tomorrw": "tomorrow", "tmrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
     "wensday": "wednesday", "wednsday": "wednesday", "thurs": "thursday",

@@ -330,7 +330,17 @@ def _ref(words: str) -> TaskRef | None:
     return ref
 
 
+# "is anything due tomorrow?", "are there any tasks tagged work": a list query, never a task
+# called "is anything".
+_ANYTHING = _re(r"^(?:is|are)\s+(?:there\s+)?(?:anything|any|something)\b")
+
+
+def _anything(text: str, now: datetime) -> Intent | None:
+    return list_intent(text, now) if _ANYTHING.match(text) else None
+
+
 _ASKERS: tuple[Callable[[str, datetime], Intent | None], ...] = (
+    _anything,
     _next_due,
     _how_many,
     _only,
