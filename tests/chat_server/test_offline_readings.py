@@ -1,0 +1,102 @@
+"""How the offline grammar reads a few phrasing families (issue 19): questions about what a
+task carries, lists said as headers, several tasks named for one change, and negation."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from chat_server.agent.offline.grammar import parse
+from chat_server.agent.offline.intents import (
+    ActOnTask,
+    AddTask,
+    AskAbout,
+    ByNames,
+    ListTasks,
+)
+
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        ("what tags does the tap have", "tags"),
+        ("is the tax return tagged?", "tags"),
+        ("does the dentist have a reminder?", "reminders"),
+        ("what are the subtasks of move house?", "subtasks"),
+        ("what's left for the demo", "subtasks"),
+        ("which list is the berlin flights task in?", "list"),
+    ],
+)
+def test_questions_about_what_a_task_carries(text: str, aspect: str) -> None:
+    read = parse(text, NOW)
+    assert isinstance(read, AskAbout) and read.aspect == aspect
+
+
+def test_a_due_question_keeps_the_day_asked_for_a_yes_or_no() -> None:
+    read = parse("is the prescription due tomorrow?", NOW)
+    assert isinstance(read, AskAbout) and read.day == date(2026, 12, 8)
+
+
+def test_whats_left_for_a_time_is_a_list_query() -> None:
+    assert not isinstance(parse("what's left for this afternoon?", NOW), AskAbout)
+
+
+@pytest.mark.parametrize(
+    "text", ["is anything due tomorrow?", "is anything due tomorrow", "gimme everything due tmrw"]
+)
+def test_anything_due_is_a_list_query(text: str) -> None:
+    assert isinstance(parse(text, NOW), ListTasks)
+
+
+def test_is_everything_due_names_no_task() -> None:
+    assert not isinstance(parse("is everything due friday", NOW), ActOnTask)
+
+
+def test_a_list_said_as_a_header_adds_to_it() -> None:
+    read = parse("add to the work list: prepare budget by friday", NOW)
+    assert isinstance(read, AddTask)
+    assert read.args["list"] == "work" and read.args["title"] == "Prepare budget"
+
+
+def test_a_question_after_a_list_header_adds_nothing() -> None:
+    assert not isinstance(parse("the shopping list: is it empty?", NOW), AddTask)
+
+
+def test_a_list_named_in_a_count() -> None:
+    read = parse("how many things are in my work list?", NOW)
+    assert isinstance(read, ListTasks) and read.args["list"] == "work"
+
+
+def test_one_change_to_several_tasks_led_by_the() -> None:
+    read = parse("make the tax return and the insurance renewal both high priority", NOW)
+    assert isinstance(read, ActOnTask) and isinstance(read.target, ByNames)
+    assert [n.words for n in read.target.names] == ["tax return", "insurance renewal"]
+
+
+def test_and_inside_a_title_stays_one_task() -> None:
+    read = parse("make buy salt and pepper high priority", NOW)
+    assert isinstance(read, ActOnTask) and not isinstance(read.target, ByNames)
+
+
+@pytest.mark.parametrize("text", ["the gym session isn't weekly", "the gym isn't daily anymore"])
+def test_a_denied_repeat_is_never_set(text: str) -> None:
+    read = parse(text, NOW)
+    fields = getattr(read, "fields", None) or getattr(read, "args", None) or {}
+    assert "repeat" not in fields
+
+
+def test_what_is_said_after_a_denied_repeat_is_the_rule() -> None:
+    read = parse("the gym isn't every day, it's every 2 days", NOW)
+    fields = getattr(read, "fields", None) or getattr(read, "args", None) or {}
+    assert fields.get("repeat") == "FREQ=DAILY;INTERVAL=2"
+
+
+def test_moving_a_subtask_out_said_as_its_own_task() -> None:
+    read = parse("make pack books its own task, not part of the move", NOW)
+    assert isinstance(read, ActOnTask) and read.args == {"parent_id": 0}
+
+
+def test_a_participle_completes() -> None:
+    read = parse("the demo script is written", NOW)
+    assert isinstance(read, ActOnTask) and read.action == "complete"
