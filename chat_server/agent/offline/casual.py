@@ -30,7 +30,7 @@ IRREGULAR_PAST = {
     "rang": ("ring",), "set": ("set",), "cut": ("cut",), "won": ("win",), "built": ("build",),
     # Participles that differ from the past tense: "the demo script is written".
     "written": ("write",), "taken": ("take",), "given": ("give",), "eaten": ("eat",),
-    "driven": ("drive",), "ridden": ("ride",), "chosen": ("choose",), "shown": ("show",),
+    "driven": ("drive",), "ridden": ("ride",), "chosen": ("choose",),
     "drawn": ("draw",), "mown": ("mow",), "thrown": ("throw",), "spoken": ("speak",),
 }  # fmt: skip
 # Past tenses that say "done" about any task, whatever its title's first word.
