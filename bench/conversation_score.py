@@ -255,7 +255,9 @@ def spec_problems(
     """What about `task` breaks `spec` (empty when it matches); `tasks` (every task by id)
     finds a parent by its title."""
     if created:  # a new task keeps the defaults the spec does not mention
-        spec = {**NEW_TASK, **spec}
+        # A new subtask is in its parent's list (the task server puts it there), not the Inbox.
+        subtask = spec.get("parent", "none") != "none"
+        spec = {**{k: v for k, v in NEW_TASK.items() if not (subtask and k == "list")}, **spec}
         if not REPEAT_KEYS & set(spec):
             spec["recurrence"] = "none"
         if not DUE_KEYS & set(spec) and "due" not in spec:
