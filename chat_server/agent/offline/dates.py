@@ -51,7 +51,11 @@ UNREAD_DATE = re.compile(
     r"|\b" + _WEEKDAY + r"\s+(?:morning|afternoon|evening|night)\b"
     r"|\b(?:at|by|before|until)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?\b"
     r"|\b(?:every|in)\s+\d+\s+(?:hours?|hrs?|minutes?|mins?)\b"
-    r"|\b(?:tomorow|tommorow|tommorrow|2moro|2morrow|tmorrow|tomorrw)\b",
+    r"|\b(?:tomorow|tommorow|tommorrow|2moro|2morrow|tmorrow|tomorrw)\b"
+    # a repeat no reader took: "sundays 6pm, repeating", "counting from when I do it"
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days\b|\brepeating\b"
+    r"|\b(?:counting|starting)\s+from\s+when\b"
+    r"|\b(?:an?|one|two|\d+)\s+(?:days?|hours?|minutes?|weeks?)\s+(?:early|earlier|ahead)\b",
     re.IGNORECASE,
 )
 _ORD = r"(?:st|nd|rd|th)?"
@@ -103,9 +107,9 @@ NOON_HOUR = 12
 HOURS_IN_DAY = 24
 MINUTES_IN_HOUR = 60
 LAST_MORNING_HOUR = 7  # a bare "at 5" is 5pm; "at 8" is 8am
-# A short day name followed by a time ("tues 5pm", "sat at 10") is a day.
+# A short day name followed by a time ("tues 5pm", "sat at 10", "sat 11:30") is a day.
 _MARKED_SHORT_DAY = re.compile(
-    r"(?<!\s)\s++(?:(?:at\s++)?\d{1,2}(?::\d{2})?\s*+(?:am|pm)\b|at\s++\d)", re.I
+    r"(?<!\s)\s++(?:(?:at\s++)?\d{1,2}(?::\d{2})?\s*+(?:am|pm)\b|at\s++\d|\d{1,2}:\d{2}\b)", re.I
 )
 # Short day names that are everyday words first: not read as days at the end of a sentence
 # ("add sun cream" never, "add haircut sat" yes).

@@ -108,11 +108,15 @@ def _meant(text: str, now: datetime) -> Intent | None:
 
 
 _MAKE_THAT = re.compile(r"^(?:make|change)\s+(?:that|it)\s+(?:to\s+|into\s+)?(?P<words>.+)$", _I)
+# "make it 30 min instead": an amount of time is a reminder or a length, never a title.
+_SPAN = re.compile(r"^\d+\s*+(?:m|mins?|minutes?|h|hrs?|hours?|days?|weeks?)\b", _I)
 
 
 def _make_that(text: str, now: datetime) -> Intent | None:
     """ "make that 2 litres of milk": words that correct the title just added."""
     if not (match := _MAKE_THAT.match(text)) or _time_only(match["words"]):
+        return None
+    if _SPAN.match(match["words"]):
         return None
     if fields_only(match["words"], now):
         return None  # "make it friday": a field, read by the update rows

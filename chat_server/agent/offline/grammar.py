@@ -90,14 +90,24 @@ TEXT_SPEAK = {
     "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow",
     "tomorrw": "tomorrow", "tmrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
     "wensday": "wednesday", "wednsday": "wednesday", "thurs": "thursday",
+    # day names with a letter dropped or swapped
+    "mondy": "monday", "tuesdy": "tuesday", "tusday": "tuesday", "wednesdy": "wednesday",
+    "wedensday": "wednesday", "thursdy": "thursday", "thrusday": "thursday",
+    "thurday": "thursday", "fridy": "friday", "firday": "friday", "saturdy": "saturday",
+    "satruday": "saturday", "sundy": "sunday",
 }  # fmt: skip
 _SPEAK = re.compile(
     r"(?<![\w#'/])(?:" + "|".join(re.escape(w) for w in TEXT_SPEAK) + r")(?![\w'])", re.I
 )
+_GONE = r"(?:delete|remove|cancel|drop|scrap|undo)\b"
 _GREETING_WORDS = r"hey|hi|hello|hiya|yo|howdy|greetings|good\s+(?:morning|afternoon|evening)"
 _LEAD = re.compile(
     r"^(?:(?:" + _GREETING_WORDS + r"|ok(?:ay)?|so|oh|also|and|actually|now|then|alright|um+|uh+"
-    r"|well|great|cool|please|pls|plz|kindly|just|quickly|oops|whoops|sorry|hmm+|ah)\b(?:\s+there\b)?"
+    r"|well|great|cool|please|pls|plz|kindly|just|quickly|oops|whoops|sorry|hmm+|ah"
+    # "no wait, delete that": a lead before a take-back ("wait for the plumber" and "no
+    # wait, the bill not the dentist" keep theirs: a correction reads them)
+    r"|no(?=[\s,]++(?:wait\s*+[,!.]\s*+)?" + _GONE + r")|wait(?=\s*+[,!.]\s*+" + _GONE + r"))"
+    r"\b(?:\s+there\b)?"
     r"[\s,!.:;-]*"
     r"|(?:can|could|would|will)\s+you\s+|(?:go\s+ahead\s+and|let'?s)\s+"
     r"|(?:thanks|thank\s+you|thx|cheers)[!.,]++\s*+)+",

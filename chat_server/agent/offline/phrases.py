@@ -229,7 +229,8 @@ _WORD_TAG = re.compile(
     r"(?<![\s,])[\s,]*(?:\b(?:tagged(?:\s+(?:as|with))?|with\s+(?:the\s+)?tag|tag\s*:)"
     # ", tag it family", "and tag it as work": after a comma or "and" only, so a title may
     # still start with the verb ("add tag the boxes").
-    r"|(?:,|\band)\s*tag(?:\s+it)?(?:\s+(?:as|with))?)\s+#?(?P<tag>[a-z][\w-]*)\b",
+    # ", tags car and admin" too.
+    r"|(?:,|\band)\s*tag(?:s|\s+it)?(?:\s+(?:as|with))?)\s+#?(?P<tag>[a-z][\w-]*)\b",
     _I,
 )
 _LEADING_LINKS = re.compile(r"^(?:(?:a|an|be|as|to)\s+)+", _I)
@@ -588,9 +589,23 @@ def add_intent(
     title = title or clean_title(rest)
     if not title:
         return Clarify(NO_TITLE)
-    if not said_title and (unread := _unread(title, body)):
+    if unread := (_placed(title, rest) if said_title else _unread(title, body)):
         return unread
     return AddTask({"title": title, **fields})
+
+
+# "add 'buy bark chips' under redo the border": a place for a quoted title no reader took
+# (a task to file it under) is asked about, never dropped.
+_PLACED = re.compile(r"(?:under|below|beneath|inside|into|in|to|as\s+part\s+of)\b", _I)
+UNREAD_PLACE = (
+    "I didn't add “{title}”: I couldn't tell where “{phrase}” puts it. Name the task it goes"
+    " under, like “add a subtask to task 3”."
+)
+
+
+def _placed(title: str, rest: str) -> Clarify | None:
+    left = clean_title(rest)
+    return Clarify(UNREAD_PLACE.format(title=title, phrase=left)) if _PLACED.match(left) else None
 
 
 def _unread(title: str, body: str) -> Clarify | None:

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz
 
 from chat_server.agent.offline import replies
 from chat_server.agent.offline.acting import FUZZY_PAGE, act
+from chat_server.agent.offline.dates import UNREAD_DATE
 from chat_server.agent.offline.intents import ActOnTask, ById, Named, Unclear
 from chat_server.agent.offline.phrases import AT_ONLY, clean_title, extract_fields, time_only
 from chat_server.agent.offline.repeats import first_due
@@ -173,7 +174,9 @@ EDIT_VERBS = frozenset(
         "recur",
     ]
 )
-_IS_BEFORE_FIELD = re.compile(r"\w's\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I)
+_IS_BEFORE_FIELD = re.compile(
+    r"(?:\w's|\b(?:is|are))\s+(?:due|not|actually|now|on|at|for|high|low|urgent)\b", _I
+)
 MAX_TODO_WORDS = 10
 _CHANGED = re.compile(
     r"\b(?:instead|rather\s+than|not\s+anymore|any\s*more|after\s+all|isn'?t|aren'?t)\b", _I
@@ -186,9 +189,10 @@ def reads_as_todo(rest: str, said: str) -> bool:
     words = [w.strip(',.!:;"') for w in rest.lower().split()]
     if not words or len(words) > MAX_TODO_WORDS or said.rstrip().endswith("?"):
         return False
+    # "review sundays, repeating": a date or repeat no reader took is no title either
     if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said) or words[0] in EDIT_VERBS:
         return False
-    if any(w in EDIT_VERBS and w.endswith("ed") for w in words[1:]):
+    if UNREAD_DATE.search(rest) or any(w in EDIT_VERBS and w.endswith("ed") for w in words[1:]):
         return False  # "roadmap deadline moved to 4pm": news of a change, not a title
     if _CHANGED.search(said):
         return False  # "gym today at 7pm instead of 6": a change to what there is
