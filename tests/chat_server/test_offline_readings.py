@@ -100,3 +100,37 @@ def test_moving_a_subtask_out_said_as_its_own_task() -> None:
 def test_a_participle_completes() -> None:
     read = parse("the demo script is written", NOW)
     assert isinstance(read, ActOnTask) and read.action == "complete"
+
+
+def test_a_short_day_before_a_clock_time_is_a_day() -> None:
+    read = parse("haircut sat 11:30", NOW)
+    assert not isinstance(read, AddTask) or read.args["title"] == "Haircut"
+    fields = getattr(read, "fields", None) or getattr(read, "args", None) or {}
+    assert fields["due"].startswith("2026-12-12")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "weekly review sundays 6pm, repeating",
+        "add descale the kettle every 2 weeks, counting from when I actually do it",
+        "remind me about booking the pediatrician a day early",
+        "the latch is not high priority",
+        "add 'buy bark chips' under redo the front border",
+    ],
+)
+def test_words_left_unread_are_never_a_new_task(text: str) -> None:
+    read = parse(text, NOW)
+    assert not isinstance(read, AddTask)
+    assert not getattr(read, "todo", False)
+
+
+def test_typed_day_names_tags_and_take_backs() -> None:
+    oil = parse("ad task chnge oil in car on thursdy", NOW)
+    oil = getattr(oil, "otherwise", oil)  # "in car" may be a list: without one, the task
+    assert isinstance(oil, AddTask) and oil.args["due"] == "2026-12-10"
+    mot = parse("new task book the MOT, high priority, tags car and admin", NOW)
+    assert isinstance(mot, AddTask) and mot.args["tags"] == ["car", "admin"]
+    gone = parse("no wait, delete that", NOW)
+    assert isinstance(gone, ActOnTask) and gone.action == "delete"
+    assert not (isinstance(r := parse("make it 30 min instead", NOW), ActOnTask) and r.retitle)
