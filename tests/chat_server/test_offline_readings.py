@@ -1,7 +1,9 @@
 """How the offline grammar reads a few phrasing families (issue 19): questions about what a
 task carries, lists said as headers, several tasks named for one change, and negation."""
 
+import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -10,9 +12,16 @@ from chat_server.agent.offline.intents import (
     ActOnTask,
     AddTask,
     AskAbout,
+    ById,
     ByNames,
+    Clarify,
+    IfList,
+    IfNamed,
     ListTasks,
 )
+from chat_server.agent.offline.last_change import last_change_intent, them_as_it
+from chat_server.agent.offline.turns import Conversation, ToolRun
+from tests.chat_server.fakes import make_task
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -134,3 +143,61 @@ def test_typed_day_names_tags_and_take_backs() -> None:
     gone = parse("no wait, delete that", NOW)
     assert isinstance(gone, ActOnTask) and gone.action == "delete"
     assert not (isinstance(r := parse("make it 30 min instead", NOW), ActOnTask) and r.retitle)
+
+
+def _after(user_text: str, name: str, args: dict[str, Any], task: Any) -> Conversation:
+    change = {"task_id": task["id"], "status": "updated", "title": task["title"], "task": task,
+              "next_task": None}  # fmt: skip
+    run = ToolRun(name, args, json.dumps(change))
+    return Conversation(user_text=user_text, last_turn=[run])
+
+
+def test_a_new_interval_keeps_the_repeat_just_set() -> None:
+    plants = make_task(1, "Water plants", repeat="FREQ=DAILY;INTERVAL=3")
+    told = _after("actually every 4", "add_task", {"repeat": plants["repeat"]}, plants)
+    assert last_change_intent(told) == ActOnTask(
+        "update", ById(1), {"repeat": "FREQ=DAILY;INTERVAL=4"}
+    )
+    # No repeat set by the last turn: nothing is guessed.
+    untold = _after("actually every 4", "update_task", {"task_id": 1}, plants)
+    assert last_change_intent(untold) is None
+
+
+def test_a_new_span_moves_the_reminder_just_set() -> None:
+    call = make_task(8, "Call the print lab", reminders=[{"before": "PT1H"}])
+    told = _after(
+        "make it 30 min instead", "update_task", {"reminders": [{"before": "PT1H"}]}, call
+    )
+    assert last_change_intent(told) == ActOnTask(
+        "update", ById(8), {"reminders": [{"before": "PT30M"}]}
+    )
+    untold = _after("make it 30 min instead", "update_task", {"priority": "high"}, call)
+    assert last_change_intent(untold) is None
+
+
+def test_them_is_the_one_task_just_changed_else_asked() -> None:
+    photos = make_task(2, "Edit wedding photos")
+    one = _after("", "update_task", {"task_id": 2, "due": "2026-12-11"}, photos)
+    read = them_as_it("make them high priority", one, parse, NOW)
+    assert isinstance(read, ActOnTask) and read.target == ById(2)
+    assert read.args == {"priority": "high"}
+    other = _after("", "update_task", {"task_id": 3}, make_task(3, "Edit the album"))
+    two = Conversation(last_turn=[*one.last_turn, *other.last_turn])
+    assert isinstance(them_as_it("make them high priority", two, parse, NOW), Clarify)
+
+
+def test_adding_to_a_task_named_with_no_such_list_adds_subtasks() -> None:
+    read = parse("add beef stew to the freezer meals", NOW)
+    assert isinstance(read, IfList) and isinstance(read.otherwise, IfNamed)
+    assert read.otherwise.change.action == "subtasks"
+    assert isinstance(read.otherwise.otherwise, AddTask)  # no such task: as before
+    # A to-do led by a verb is never put under a task.
+    gym = parse("add go to the gym", NOW)
+    assert not isinstance(getattr(gym, "otherwise", None), IfNamed)
+
+
+def test_a_reminder_for_a_task_named_goes_on_that_task() -> None:
+    read = parse("set a reminder for the visa documents tomorrow at 9am", NOW)
+    assert isinstance(read, IfNamed) and read.words == "the visa documents"
+    assert read.change.args["reminders"][0]["at"].startswith("2026-12-")
+    assert isinstance(read.otherwise, AddTask)  # no such task: a new one, as before

@@ -31,6 +31,7 @@ from chat_server.agent.offline.intents import (
     ByWords,
     Clarify,
     Help,
+    IfNamed,
     Intent,
     ListTasks,
     MoveMatching,
@@ -53,6 +54,7 @@ from chat_server.agent.offline.phrases import (
 from chat_server.agent.offline.queries import list_intent
 from chat_server.agent.offline.questions import question_intent
 from chat_server.agent.offline.reminder_requests import reminder_intent
+from chat_server.agent.offline.reminders import reminder_at
 from chat_server.agent.offline.several import (
     TODO_VERBS,
     listed_items,
@@ -246,6 +248,25 @@ def _add_command(text: str, now: datetime) -> Intent | None:
 
 
 _REMIND = _re(r"^remind\s+me\b")
+# "set a reminder for the visa documents tomorrow at 9am": a reminder on the task named, if
+# one is; else a new task, as before ("set a reminder for the car service next month").
+_REMINDER_FOR = _re(
+    r"^(?:set|add|create|make|put)\s+(?:a\s+|an\s+)?reminder\s+(?:for|about|on)\s+"
+    r"(?P<t>[^,]+?(?<!\s))\s+(?P<when>(?:at|on|tomorrow|tonight|today|this|next|in)\b.*)$"
+)
+
+
+def _reminder_for(text: str, now: datetime) -> Intent | None:
+    if not (match := _REMINDER_FOR.match(text)) or not content_words(match["t"]):
+        return None
+    if (reminder := reminder_at(match["when"], now)) is None:
+        return None
+    otherwise = _add_command(text, now)
+    if otherwise is None:
+        return None
+    return IfNamed(
+        match["t"], ActOnTask("update", ByContext(), {"reminders": [reminder]}), otherwise
+    )
 
 
 def _named_for_sure(text: str, now: datetime) -> Intent | None:
@@ -317,6 +338,7 @@ READERS: tuple[Reader, ...] = (
     list_header,
     explicit_update,
     reminder_intent,
+    _reminder_for,
     shift_intent,
     add_to_list,
     _add_command,

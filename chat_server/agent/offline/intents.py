@@ -224,6 +224,17 @@ class IfList:
 
 
 @dataclass(frozen=True)
+class IfNamed:
+    """ "set a reminder for the visa documents tomorrow", "add beef stew to the freezer
+    meals": `change` (aimed at "it") on the one task whose title the `words` name (looked up
+    with list_tasks first); several named are asked about; none, `otherwise`."""
+
+    words: str
+    change: "ActOnTask"
+    otherwise: "Intent"
+
+
+@dataclass(frozen=True)
 class StopSharing:
     """ "stop sharing groceries": every member of the list removed, the owner staying."""
 
@@ -249,5 +260,6 @@ Intent = (
     | Both
     | ListCall
     | IfList
+    | IfNamed
     | StopSharing
 )

@@ -27,6 +27,7 @@ from chat_server.agent.offline.intents import (
     ByWords,
     Clarify,
     IfList,
+    IfNamed,
     Intent,
     ListCall,
     ListTasks,
@@ -203,7 +204,23 @@ def _add_to_list(match: re.Match[str], now: datetime) -> Intent | None:
     whole = add_intent(match[0].split(None, 1)[1], now)
     if match[0].lower().startswith("put"):
         whole = Clarify(NOT_A_LIST_OR_DATE.format(name=name))
-    return IfList(name, into, whole)
+    return IfList(name, into, _under_task(item, value, whole))
+
+
+_THE = _re(r"^(?:the|my)\s")
+
+
+def _under_task(item: AddTask | AddSeveral, value: str, whole: Intent) -> Intent:
+    """ "add beef stew to the freezer meals" with no such list: subtasks of the one task
+    "the freezer meals" names, if any (else `whole`). Only things, never a to-do led by a
+    verb ("add go to the gym"), and only "the ..." or "my ...", which name a thing."""
+    adds = item.adds if isinstance(item, AddSeveral) else (item,)
+    if not _THE.match(value) or any(
+        one.args["title"].split()[0].lower() in TODO_VERBS for one in adds
+    ):
+        return whole
+    plain = [AddTask({k: v for k, v in one.args.items() if k != "list"}) for one in adds]
+    return IfNamed(value, ActOnTask("subtasks", ByContext(), {"adds": plain}), whole)
 
 
 def _unshare(match: re.Match[str], now: datetime) -> Intent | None:

@@ -6,11 +6,18 @@ to find the next call or the final reply.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chat_server.agent.offline import list_replies, replies, unclear
-from chat_server.agent.offline.acting import act, matches, move_matching, named_by_what_was_done
+from chat_server.agent.offline.acting import (
+    FUZZY_PAGE,
+    act,
+    matches,
+    move_matching,
+    named_by_what_was_done,
+)
 from chat_server.agent.offline.answers import answer
 from chat_server.agent.offline.batches import ASK_DELETE, write_all
 from chat_server.agent.offline.followups import hour_corrected
@@ -30,6 +37,7 @@ from chat_server.agent.offline.intents import (
     FieldsAlone,
     Help,
     IfList,
+    IfNamed,
     Instead,
     Intent,
     ListCall,
@@ -41,6 +49,7 @@ from chat_server.agent.offline.intents import (
     Unclear,
     Undo,
 )
+from chat_server.agent.offline.last_change import last_change_intent, them_as_it
 from chat_server.agent.offline.phrases import add_intent
 from chat_server.agent.offline.several import TODO_VERBS
 from chat_server.agent.offline.turns import (
@@ -164,6 +173,8 @@ def _also(intent: Also, conversation: Conversation, now: datetime) -> Intent:
     """ "and the plumber too": the last request again, for the task these words name."""
     last = parse(conversation.last_user_text, now) if conversation.last_user_text else None
     if isinstance(last, ActOnTask):
+        if (them := them_as_it(intent.words, conversation, parse, now)) is not None:
+            return them
         own = parse(intent.words, now)  # "oh and the vet is done too": says its own change
         if isinstance(own, ActOnTask) and own.action == last.action:
             return own
@@ -306,6 +317,21 @@ def _if_list(intent: IfList, conversation: Conversation, replay: Replay, now: da
     return _step_for(chosen, conversation, replay, now)
 
 
+def _if_named(intent: IfNamed, conversation: Conversation, replay: Replay, now: datetime) -> Step:
+    """The change on the one task the words name; several, ask which; none, `otherwise`."""
+    run = replay.next()
+    if run is None:
+        return Call("list_tasks", {"limit": FUZZY_PAGE})
+    if not isinstance(run.result, dict):
+        return Say(replies.tool_error(run.failure))
+    named = unclear.named_tasks(intent.words, list(run.result.get("tasks") or []))
+    if len(named) == 1:
+        return act(replace(intent.change, target=ById(named[0]["id"])), conversation, replay, now)
+    if named:
+        return Say(replies.candidates(named, intent.change.action, intent.words, now))
+    return _step_for(intent.otherwise, conversation, replay, now)
+
+
 def _stop_sharing(
     intent: StopSharing, conversation: Conversation, replay: Replay, now: datetime
 ) -> Step:
@@ -344,6 +370,7 @@ _STEPS: dict[type, Callable[[Any, Conversation, Replay, datetime], Step]] = {
     Both: _both,
     ListCall: _list_call,
     IfList: _if_list,
+    IfNamed: _if_named,
     StopSharing: _stop_sharing,
     Instead: _instead,
 }
@@ -355,7 +382,9 @@ def _step_for(intent: Intent, conversation: Conversation, replay: Replay, now: d
 
 def next_step(conversation: Conversation, now: datetime) -> Step:
     """The next tool call of this turn, or its final reply; `now` is in the user's zone."""
-    intent = _resolve_pick(parse(conversation.user_text, now), conversation, now)
+    intent = last_change_intent(conversation) or _resolve_pick(
+        parse(conversation.user_text, now), conversation, now
+    )
     if isinstance(intent, Help) and is_yes(conversation.user_text):
         for confirmed in (_confirmed_move, _confirmed_delete, _confirmed_add):
             if (step := confirmed(conversation, now)) is not None:
