@@ -10,8 +10,8 @@ from tests.chat_server.phrasings import PHRASINGS, report, score
 PASS_MARK = 0.95
 # What each retired held-out set reached when it joined the dev set: 07b 213/242, 07c
 # 176/201 (first read at 153/201, 13 wrong changes), 07d 163/202 (first read at 153/202,
-# 15 wrong changes).
-RETIRED_MARKS = {"b-": 0.88, "c-": 0.87, "d-": 0.80}
+# 15 wrong changes), 07e 146/204 (first read at 137/204, 16 wrong changes).
+RETIRED_MARKS = {"b-": 0.88, "c-": 0.87, "d-": 0.80, "e-": 0.71}
 
 
 def test_at_least_95_percent_of_everyday_phrasings_do_the_right_thing_and_none_is_dangerous():
