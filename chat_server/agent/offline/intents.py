@@ -227,11 +227,14 @@ class IfList:
 class IfNamed:
     """ "set a reminder for the visa documents tomorrow", "add beef stew to the freezer
     meals": `change` (aimed at "it") on the one task whose title the `words` name (looked up
-    with list_tasks first); several named are asked about; none, `otherwise`."""
+    with list_tasks first); several named are asked about; none, `otherwise`. With
+    `leading`, only a title that starts with the words' first word counts ("the freezer
+    meals" is "Freezer meal prep", but "the boss" is not "Meeting with the boss")."""
 
     words: str
     change: "ActOnTask"
     otherwise: "Intent"
+    leading: bool = False
 
 
 @dataclass(frozen=True)

@@ -213,14 +213,16 @@ _THE = _re(r"^(?:the|my)\s")
 def _under_task(item: AddTask | AddSeveral, value: str, whole: Intent) -> Intent:
     """ "add beef stew to the freezer meals" with no such list: subtasks of the one task
     "the freezer meals" names, if any (else `whole`). Only things, never a to-do led by a
-    verb ("add go to the gym"), and only "the ..." or "my ...", which name a thing."""
+    verb ("add go to the gym"), only "the ..." or "my ...", which name a thing, and only a
+    task whose title starts with the name ("add talk to the boss" is a new task, whatever
+    "Meeting with the boss" there is)."""
     adds = item.adds if isinstance(item, AddSeveral) else (item,)
     if not _THE.match(value) or any(
         one.args["title"].split()[0].lower() in TODO_VERBS for one in adds
     ):
         return whole
     plain = [AddTask({k: v for k, v in one.args.items() if k != "list"}) for one in adds]
-    return IfNamed(value, ActOnTask("subtasks", ByContext(), {"adds": plain}), whole)
+    return IfNamed(value, ActOnTask("subtasks", ByContext(), {"adds": plain}), whole, leading=True)
 
 
 def _unshare(match: re.Match[str], now: datetime) -> Intent | None:

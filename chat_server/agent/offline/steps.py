@@ -317,6 +317,12 @@ def _if_list(intent: IfList, conversation: Conversation, replay: Replay, now: da
     return _step_for(chosen, conversation, replay, now)
 
 
+def _led_by(title: str, words: str) -> bool:
+    """Whether `title` starts with the first word of `words` past "the"/"my"."""
+    said = [w for w in words.lower().split() if w not in {"the", "my"}]
+    return bool(said) and title.lower().startswith(said[0])
+
+
 def _if_named(intent: IfNamed, conversation: Conversation, replay: Replay, now: datetime) -> Step:
     """The change on the one task the words name; several, ask which; none, `otherwise`."""
     run = replay.next()
@@ -325,6 +331,8 @@ def _if_named(intent: IfNamed, conversation: Conversation, replay: Replay, now: 
     if not isinstance(run.result, dict):
         return Say(replies.tool_error(run.failure))
     named = unclear.named_tasks(intent.words, list(run.result.get("tasks") or []))
+    if intent.leading:
+        named = [task for task in named if _led_by(str(task.get("title", "")), intent.words)]
     if len(named) == 1:
         return act(replace(intent.change, target=ById(named[0]["id"])), conversation, replay, now)
     if named:
