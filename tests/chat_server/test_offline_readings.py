@@ -4,12 +4,14 @@ task carries, lists said as headers, several tasks named for one change, and neg
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chat_server.agent.offline.grammar import parse
 from chat_server.agent.offline.intents import (
     ActOnTask,
+    AddSeveral,
     AddTask,
     AskAbout,
     ById,
@@ -201,3 +203,51 @@ def test_a_reminder_for_a_task_named_goes_on_that_task() -> None:
     assert isinstance(read, IfNamed) and read.words == "the visa documents"
     assert read.change.args["reminders"][0]["at"].startswith("2026-12-")
     assert isinstance(read.otherwise, AddTask)  # no such task: a new one, as before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add gp appt 2morrow 0745",  # a 24-hour clock
+        "add mock exam invigilation on the 2nd at 8.45",  # ".45" left by "at 8"
+        "Please add Lunch with Dorothy this coming Saturday at half past twelve.",
+        "Please make a task: call the tax advisor, Monday 9 o'clock",
+        "add get the kids' passport photos done two weeks from today",
+        "can you add get the snow tires put on, end of the month-ish",
+        "add: gutter cleaning sat, change smoke detector battery sun, call the roofer mon",
+        "add gym every mon wed fri 6am",  # "wed" left over
+        "add staff payroll on the final friday of each month",
+        "Kindly add one task: file the GST return before 20th",
+    ],
+)
+def test_unread_clock_and_day_words_are_asked_about_never_titled(text: str) -> None:
+    read = parse(text, NOW)
+    assert isinstance(read, Clarify), read
+
+
+def test_a_slashed_date_is_day_first_in_a_day_first_zone() -> None:
+    london = datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+    chicago = datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
+    uk = parse("remind me to ring the boiler man on 3/4", london)
+    us = parse("remind me to ring the boiler man on 3/4", chicago)
+    assert isinstance(uk, AddTask) and uk.args["due"] == "2027-04-03"
+    assert isinstance(us, AddTask) and us.args["due"] == "2027-03-04"
+
+
+def test_lead_ins_lists_and_spoken_commas() -> None:
+    one = parse("Help me add task: renew passport next friday", NOW)
+    assert isinstance(one, AddTask) and one.args["title"] == "Renew passport"
+    listed = parse("add to classroom list:\n- glue sticks\n- blu tack", NOW)
+    assert isinstance(listed, AddSeveral)
+    assert [a.args["list"] for a in listed.adds] == ["classroom", "classroom"]
+    moved = parse("move the instagram post to a Marketing list", NOW)
+    assert isinstance(moved, ActOnTask) and moved.args == {"list": "Marketing"}
+    said = parse("add buy a present for mum comma pick up the parcel comma and renew gym", NOW)
+    assert isinstance(said, AddSeveral)
+    assert not any("comma" in a.args["title"].lower() for a in said.adds)
+
+
+def test_a_list_asked_for_or_news_is_never_a_new_task() -> None:
+    assert not isinstance(parse("classroom list pls", NOW), AddTask)
+    news = parse("Margaret's card went in the post today", NOW)
+    assert not isinstance(news, AddTask) and not getattr(news, "todo", False)

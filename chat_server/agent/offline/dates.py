@@ -55,7 +55,19 @@ UNREAD_DATE = re.compile(
     # a repeat no reader took: "sundays 6pm, repeating", "counting from when I do it"
     r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days\b|\brepeating\b"
     r"|\b(?:counting|starting)\s+from\s+when\b"
-    r"|\b(?:an?|one|two|\d+)\s+(?:days?|hours?|minutes?|weeks?)\s+(?:early|earlier|ahead)\b",
+    r"|\b(?:an?|one|two|\d+)\s+(?:days?|hours?|minutes?|weeks?)\s+(?:early|earlier|ahead)\b"
+    # clock words no reader took: "half past twelve", "9 o'clock", "0745", "8.45" (left ".45")
+    r"|\b(?:half|quarter)\s+(?:past|to)\b|\bo'?clock\b|\b0\d[0-5]\d\b|(?<![\w$])\.\d{2}\b"
+    r"|\b\d{1,2}\s+\d{2}\s*(?:am|pm)\b|-?\bish\b"
+    # a day left at the end ("gutter cleaning sat", "gym wed"), a range ("mon to fri"),
+    # "two weeks" of "two weeks from today", "on the final friday of", "the morning of it"
+    r"|\b" + _WEEKDAY + r"\s*$|\b" + _WEEKDAY + r"\s+(?:to|thru|through|till)\b"
+    r"|\b(?:\d+|one|two|three|four|five|six|a\s+few|a\s+couple\s+of)\s+(?:days?|weeks?|months?)$"
+    r"|\b(?:on\s+the\s+)?(?:final|last|first|second|third|fourth)\s+of\b"
+    r"|\bthe\s+(?:morning|day|night|evening)\s+(?:of|before)\b"
+    r"|\bin\s+the\s+(?:morning|afternoon|evening)\b"
+    r"|\b(?:before|by|on|until|after)\s+\d{1,2}(?:st|nd|rd|th)\b"  # "before 20th"
+    r"|\b(?:an?|\d+)[\s-]*(?:min(?:ute)?s?|hours?|hrs?|days?)\s+reminder\b",  # "a 10 min reminder"
     re.IGNORECASE,
 )
 _ORD = r"(?:st|nd|rd|th)?"
@@ -246,10 +258,24 @@ def _iso(match: re.Match[str], now: datetime) -> When:
         raise DateError(f"“{match['iso']}” isn't a real date.") from None
 
 
+# Zones whose people write the month first ("3/4" is March 4); elsewhere ("Europe/London",
+# "Australia/Sydney", "Asia/Kolkata") "3/4" is 3 April.
+# A zone that names no place (UTC, Etc/*) keeps the old month-first reading.
+_MONTH_FIRST_ZONES = (
+    *("America/", "US/", "Canada/", "Pacific/Honolulu", "Asia/Manila"),
+    *("UTC", "Etc/", "GMT"),
+)
+
+
+def _zone_day_first(now: datetime) -> bool:
+    key = str(getattr(now.tzinfo, "key", "") or "")
+    return bool(key) and not key.startswith(_MONTH_FIRST_ZONES)
+
+
 def _slashed(match: re.Match[str], now: datetime) -> When:
     first, second = int(match["sa"]), int(match["sb"])
     # "24/12": a first number that cannot be a month makes the date day-first.
-    day_first = DAY_FIRST.get() or (first > MONTHS_IN_YEAR >= second)
+    day_first = DAY_FIRST.get() or _zone_day_first(now) or (first > MONTHS_IN_YEAR >= second)
     month, day = (second, first) if day_first else (first, second)
     short = len(match["sy"] or "") == len("26")
     year = match["sy"] and str(CENTURY + int(match["sy"]) if short else match["sy"])

@@ -57,6 +57,7 @@ from chat_server.agent.offline.reminder_requests import reminder_intent
 from chat_server.agent.offline.reminders import reminder_at
 from chat_server.agent.offline.several import (
     TODO_VERBS,
+    header_list,
     listed_items,
     several_added,
     several_in_body,
@@ -150,10 +151,14 @@ _BANG_LEVELS = {"!!!": "!high", "!!": "!high", "!": "!low"}
 _BANG_MARK = re.compile(r"(?<!\s)\s*+!(?:high|medium|low)\b", _I)
 
 
+_SPOKEN_COMMA = re.compile(r"\s+comma(?=\s)", _I)
+
+
 def normalize(text: str) -> tuple[str, bool]:
     """The request without greetings, politeness and end punctuation; and whether it greeted."""
     text = " ".join(text.translate(_TRANSLATE).split())
     text = _SPEAK.sub(lambda m: TEXT_SPEAK[m[0].lower()], text)
+    text = _SPOKEN_COMMA.sub(",", text)  # dictated: "buy milk comma call mum"
     lead = _LEAD.match(text)
     greeted = bool(lead and _GREETING.search(lead[0]))
     if lead:
@@ -166,7 +171,7 @@ def normalize(text: str) -> tuple[str, bool]:
 
 _ADD = re.compile(
     r"^(?:(?:add|put)\s+(?:to|on|onto)\s+(?:my|the)\s+(?:\w+\s+)?list\s*[:,-]?"
-    r"|(?:add|create|jot\s+down|note\s+down|write\s+down)(?:\s+(?:a|an|the|another|one\s+more"
+    r"|(?:help\s+me\s+)?(?:add|create|jot\s+down|note\s+down|write\s+down)(?:\s+(?:a|an|the|another|one\s+more|one"
     r"|new|(?P<prio>" + PRIORITY_WORD + r")(?:[\s-]+priority)?))*\s+(?:task|todo|to-do|item"
     r"|reminder|entry)s?\b"
     r"|(?:make|set\s+up|set|put\s+in|schedule)(?:\s+(?:a|an|another|one\s+more|new))+\s+(?:task|todo"
@@ -370,7 +375,11 @@ def is_yes(text: str) -> bool:
 def parse(text: str, now: datetime) -> Intent:
     """What one user message asks for; `now` is aware, in the user's zone."""
     if items := listed_items(text):
-        return several_added(items, now)
+        listed = several_added(items, now)
+        if (name := header_list(text)) and isinstance(listed, AddSeveral):
+            # "add to classroom list:\n- glue sticks": each item goes in that list
+            return AddSeveral(tuple(AddTask({**one.args, "list": name}) for one in listed.adds))
+        return listed
     plain_text, greeted = normalize(text)
     if len(_NOTES.split(plain_text, maxsplit=1)[0]) > MAX_COMMAND_CHARS:
         return Clarify(TOO_LONG)

@@ -39,7 +39,7 @@ from chat_server.agent.offline.several import TODO_VERBS
 _I = re.IGNORECASE
 _T = r"(?P<t>[^,:;]+?(?<!\s))"
 # A list's name: a few words, none of them a comma; "my"/"the" before it are no part of it.
-_NAME = r"(?:my\s+|the\s+|our\s+)?(?P<name>[\w'&-]+(?:\s+[\w'&-]+){0,3}?)"
+_NAME = r"(?:my\s+|the\s+|our\s+|an?\s+(?:new\s+)?|new\s+)?(?P<name>[\w'&-]+(?:\s+[\w'&-]+){0,3}?)"
 _LIST = r"\s+(?:list|project)"
 _USER = r"(?P<user>[\w.@+-]{1,64})"
 _VIEWER = (

@@ -523,7 +523,7 @@ def _each_with_its_fields(body: str, now: datetime) -> AddSeveral | None:
     )
 
 
-def _several_items(rest: str, fields: dict[str, Any]) -> AddSeveral | None:
+def _several_items(rest: str, fields: dict[str, Any]) -> AddSeveral | Clarify | None:
     """ "milk, eggs and bread", "a card and the present, both": one add per item, with the
     fields said once."""
     if both := _BOTH.search(rest):
@@ -534,6 +534,10 @@ def _several_items(rest: str, fields: dict[str, Any]) -> AddSeveral | None:
         items = _items(rest)
     if len(items) < SEVERAL:
         return None
+    if unread := next((u for item in items if (u := UNREAD_DATE.search(item))), None):
+        # "gutter cleaning sat, ... call the roofer mon": a day in one item no reader took
+        title = next(item for item in items if UNREAD_DATE.search(item))
+        return Clarify(UNREAD.format(title=title, phrase=unread[0].strip()) + f" {DATE_HINT}")
     return AddSeveral(tuple(AddTask({"title": item, **fields}) for item in items))
 
 
@@ -583,8 +587,8 @@ def add_intent(
     except DateError as exc:
         return Clarify(f"{exc} {DATE_HINT}")
     _new_task_fields(fields, now)
-    if title is None and not one_item and (several := _several_items(rest, fields)):
-        return several
+    if title is None and not one_item and (items := _several_items(rest, fields)):
+        return items
     said_title = title is not None
     title = title or clean_title(rest)
     if not title:

@@ -134,6 +134,22 @@ def listed_items(text: str) -> list[str] | None:
     return None
 
 
+# A header line naming the list the items go in: "add to classroom list:", "shopping list:".
+_HEADER_LIST = re.compile(
+    r"^(?:(?:please\s+)?(?:add|put)\s+(?:these\s+|this\s+|them\s+)?(?:to|on|onto|in(?:to)?)\s+)?"
+    r"(?:the\s+|my\s+|our\s+)?(?P<list>[\w'&-]++)\s+list\s*+:?\s*+$",
+    _I,
+)
+
+
+def header_list(text: str) -> str | None:
+    """The list a listed message's header line names ("add to classroom list:"), else None."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    match = _HEADER_LIST.match(lines[0].strip()) if len(lines) > 1 else None
+    named = match["list"] if match else None
+    return named if named and named.lower() not in {"to-do", "todo", "task"} else None
+
+
 def several_added(items: list[str], now: datetime) -> AddSeveral | Clarify:
     """One add per item (an item may carry its own date, priority or tags)."""
     adds: list[AddTask] = []

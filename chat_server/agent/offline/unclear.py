@@ -61,6 +61,7 @@ _STATEMENT = frozenset(
         "is",
         "are",
         "was",
+        "went",
         "were",
         "am",
         "be",
@@ -189,13 +190,14 @@ def reads_as_todo(rest: str, said: str) -> bool:
     words = [w.strip(',.!:;"') for w in rest.lower().split()]
     if not words or len(words) > MAX_TODO_WORDS or said.rstrip().endswith("?"):
         return False
-    # "review sundays, repeating": a date or repeat no reader took is no title either
+    # "review sundays, repeating": a date or repeat no reader took is no title either;
+    # "classroom list pls": a list asked for, not a task to add
     if _QUESTION.match(rest) or _IS_BEFORE_FIELD.search(said) or words[0] in EDIT_VERBS:
         return False
-    if UNREAD_DATE.search(rest) or any(w in EDIT_VERBS and w.endswith("ed") for w in words[1:]):
-        return False  # "roadmap deadline moved to 4pm": news of a change, not a title
-    if _CHANGED.search(said):
+    if words[-1] in {"list", "lists"} or UNREAD_DATE.search(rest) or _CHANGED.search(said):
         return False  # "gym today at 7pm instead of 6": a change to what there is
+    if any(w in EDIT_VERBS and w.endswith("ed") for w in words[1:]):
+        return False  # "roadmap deadline moved to 4pm": news of a change, not a title
     if words[0] == "the" and len(words) > _VERB_AT and words[_VERB_AT].endswith("s"):
         return False  # "the recycling goes out ...": a statement about a thing there is
     return not any(w in _STATEMENT for w in words)
