@@ -1,9 +1,11 @@
 """Issue 19: "add X to <a task>" puts X under that task only when the words name the task by
 the start of its title; anything looser stays one new task, as it read before."""
 
+from typing import Any
+
 from tests.chat_server.phrasings import Chat, TaskList
 
-SEED = [
+SEED: list[tuple[str, dict[str, Any], bool]] = [
     ("Meeting with the boss", {}, False),
     ("Freezer meal prep", {}, False),
     ("Plan the garden party", {}, False),
