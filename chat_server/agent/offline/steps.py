@@ -6,13 +6,11 @@ to find the next call or the final reply.
 """
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chat_server.agent.offline import list_replies, replies, unclear
 from chat_server.agent.offline.acting import (
-    FUZZY_PAGE,
     act,
     matches,
     move_matching,
@@ -325,19 +323,11 @@ def _led_by(title: str, words: str) -> bool:
 
 def _if_named(intent: IfNamed, conversation: Conversation, replay: Replay, now: datetime) -> Step:
     """The change on the one task the words name; several, ask which; none, `otherwise`."""
-    run = replay.next()
-    if run is None:
-        return Call("list_tasks", {"limit": FUZZY_PAGE})
-    if not isinstance(run.result, dict):
-        return Say(replies.tool_error(run.failure))
-    named = unclear.named_tasks(intent.words, list(run.result.get("tasks") or []))
-    if intent.leading:
-        named = [task for task in named if _led_by(str(task.get("title", "")), intent.words)]
-    if len(named) == 1:
-        return act(replace(intent.change, target=ById(named[0]["id"])), conversation, replay, now)
-    if named:
-        return Say(replies.candidates(named, intent.change.action, intent.words, now))
-    return _step_for(intent.otherwise, conversation, replay, now)
+    return unclear.act_on_named(
+        intent.words, intent.change, conversation, replay, now,
+        otherwise=lambda: _step_for(intent.otherwise, conversation, replay, now),
+        keep=lambda task: not intent.leading or _led_by(str(task.get("title", "")), intent.words),
+    )  # fmt: skip
 
 
 def _stop_sharing(

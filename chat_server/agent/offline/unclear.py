@@ -5,6 +5,7 @@ with something that makes it one (a date, a priority, a tag, "please"); else the
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -392,14 +393,32 @@ def _add_or_ask(intent: Unclear, replay: Replay, now: datetime) -> Step:
 
 def settle_named(intent: Named, conversation: Conversation, replay: Replay, now: datetime) -> Step:
     """Carry out the change on the one task the words name; with several, ask which."""
+    return act_on_named(
+        intent.words, intent.change, conversation, replay, now,
+        otherwise=lambda: Say(replies.no_match(intent.words, None)),
+    )  # fmt: skip
+
+
+def act_on_named(
+    words: str,
+    change: ActOnTask,
+    conversation: Conversation,
+    replay: Replay,
+    now: datetime,
+    *,
+    otherwise: Callable[[], Step],
+    keep: Callable[[Task], bool] = lambda _: True,
+) -> Step:
+    """`change` on the one task (of those `keep` keeps) the words name, read from a page of
+    list_tasks; with several, ask which; with none, `otherwise()`."""
     run = replay.next()
     if run is None:
         return Call("list_tasks", {"limit": FUZZY_PAGE})
     if not isinstance(run.result, dict):
         return Say(replies.tool_error(run.failure))
-    named = named_tasks(intent.words, list(run.result.get("tasks") or []))
+    named = [t for t in named_tasks(words, list(run.result.get("tasks") or [])) if keep(t)]
     if len(named) == 1:
-        return act(replace(intent.change, target=ById(named[0]["id"])), conversation, replay, now)
+        return act(replace(change, target=ById(named[0]["id"])), conversation, replay, now)
     if named:
-        return Say(replies.candidates(named, intent.change.action, intent.words, now))
-    return Say(replies.no_match(intent.words, None))
+        return Say(replies.candidates(named, change.action, words, now))
+    return otherwise()
