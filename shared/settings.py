@@ -411,7 +411,8 @@ class ChatSettings(CommonSettings):
     # IANA zone for "today" and "tomorrow" when a request sends no X-Timezone header;
     # default: the machine's.
     taskchat_timezone: str | None = None
-    # The offline model reads "12/3" as 12 March instead of December 3.
+    # The offline model reads "12/3" as 12 March instead of December 3 (when false, it
+    # decides by each request's zone: month first in American, Canadian and UTC zones).
     taskchat_day_first: bool = False
     openai_api_key: str | None = None
     openai_base_url: str | None = None
